@@ -1,0 +1,1 @@
+//! The clients: chat completions, embeddings, image embeddings.

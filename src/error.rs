@@ -1,0 +1,449 @@
+//! The crate's one error type.
+//!
+//! Every failure a client call can return is an [`Error`]. Its
+//! [`error_type`](Error::error_type) is the low-cardinality `error.type`
+//! value recorded on spans and metrics, and its `Display` says what went wrong
+//! and what to try. [`Error::telemetry_description`] is the content-free text
+//! that goes on spans: it never includes what the service or the model said,
+//! so no prompt or completion text can leak through an error path.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+use crate::telemetry::semconv;
+
+/// A boxed source error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Longest service message or body snippet kept in an error (bytes).
+const MAX_SNIPPET: usize = 512;
+
+/// Everything that can go wrong in a call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The service answered with a non-success HTTP status.
+    #[error("{0}")]
+    Http(#[from] HttpError),
+
+    /// A connect, request or read deadline passed.
+    #[error("timed out {phase}; raise the limit with ClientOptions::{} if the model is slow", phase.option())]
+    Timeout {
+        /// Which deadline passed.
+        phase: TimeoutPhase,
+        /// The underlying transport error, when there is one.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// No response: DNS, connect, TLS or I/O failure.
+    #[error("could not reach the endpoint ({detail}); check the endpoint URL and the network")]
+    Connection {
+        /// A short, content-free description.
+        detail: String,
+        /// The underlying transport error.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// The service sent a body or an SSE event that is not the expected JSON.
+    #[error("invalid response from the service: {reason}; received: {snippet:?}")]
+    InvalidResponse {
+        /// What was expected.
+        reason: String,
+        /// The start of what came (at most 512 bytes).
+        snippet: String,
+    },
+
+    /// The stream ended before `data: [DONE]` while choices were unfinished.
+    #[error(
+        "the stream ended before `data: [DONE]` with {unfinished} unfinished choice(s); the connection was probably cut, retry the call"
+    )]
+    StreamTruncated {
+        /// How many choices had no finish reason.
+        unfinished: usize,
+    },
+
+    /// The client was configured with something it cannot use.
+    #[error("invalid configuration: {field}: {reason}")]
+    InvalidConfig {
+        /// The option or argument at fault.
+        field: &'static str,
+        /// What is wrong with it and what is expected.
+        reason: String,
+    },
+
+    /// An Entra ID credential could not produce a token.
+    #[error("could not get an Entra ID token for scope {scope}: {source}")]
+    Credential {
+        /// The scope asked for.
+        scope: String,
+        /// The credential's error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The request could not be serialized to JSON.
+    #[error("could not serialize the request body: {0}")]
+    Serialize(#[source] serde_json::Error),
+}
+
+/// Which deadline passed in an [`Error::Timeout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutPhase {
+    /// Establishing the connection.
+    Connect,
+    /// Waiting for the response or for the next bytes of the body.
+    Read,
+}
+
+impl TimeoutPhase {
+    fn option(self) -> &'static str {
+        match self {
+            TimeoutPhase::Connect => "with_connect_timeout",
+            TimeoutPhase::Read => "with_read_timeout",
+        }
+    }
+}
+
+impl fmt::Display for TimeoutPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutPhase::Connect => "connecting to the endpoint",
+            TimeoutPhase::Read => "waiting for the service to send data",
+        })
+    }
+}
+
+/// A coarse classification of an [`Error`], one-to-one with `error.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A non-success HTTP status.
+    Http(u16),
+    /// A deadline passed.
+    Timeout,
+    /// No response.
+    Connection,
+    /// Unexpected body or event.
+    InvalidResponse,
+    /// Stream ended early.
+    StreamTruncated,
+    /// Anything else (configuration, credential, serialization).
+    Other,
+}
+
+impl Error {
+    /// The coarse kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Http(e) => ErrorKind::Http(e.status),
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Connection { .. } => ErrorKind::Connection,
+            Error::InvalidResponse { .. } => ErrorKind::InvalidResponse,
+            Error::StreamTruncated { .. } => ErrorKind::StreamTruncated,
+            Error::InvalidConfig { .. } | Error::Credential { .. } | Error::Serialize(_) => {
+                ErrorKind::Other
+            }
+        }
+    }
+
+    /// The `error.type` value recorded on spans and metrics.
+    pub fn error_type(&self) -> Cow<'static, str> {
+        self.kind().error_type()
+    }
+
+    /// The HTTP status, for [`Error::Http`].
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Http(e) => Some(e.status),
+            _ => None,
+        }
+    }
+
+    /// A short description for span status and the `exception` event: the
+    /// error class, the status and the service's error code, never the
+    /// service's message or any body text (which may quote the prompt).
+    pub fn telemetry_description(&self) -> Cow<'static, str> {
+        match self {
+            Error::Http(e) => match &e.code {
+                Some(code) => format!("HTTP {} ({})", e.status, sanitize_code(code)).into(),
+                None => format!("HTTP {}", e.status).into(),
+            },
+            Error::Timeout { phase, .. } => match phase {
+                TimeoutPhase::Connect => "connect timeout".into(),
+                TimeoutPhase::Read => "read timeout".into(),
+            },
+            Error::Connection { .. } => "connection failed".into(),
+            Error::InvalidResponse { .. } => "response is not the expected JSON".into(),
+            Error::StreamTruncated { .. } => "stream ended before [DONE]".into(),
+            Error::InvalidConfig { field, .. } => format!("invalid configuration: {field}").into(),
+            Error::Credential { .. } => "credential failed".into(),
+            Error::Serialize(_) => "request serialization failed".into(),
+        }
+    }
+
+    /// The name recorded as `exception.type`.
+    pub fn exception_type(&self) -> &'static str {
+        match self {
+            Error::Http(_) => "azure_ai_inference_otel::Error::Http",
+            Error::Timeout { .. } => "azure_ai_inference_otel::Error::Timeout",
+            Error::Connection { .. } => "azure_ai_inference_otel::Error::Connection",
+            Error::InvalidResponse { .. } => "azure_ai_inference_otel::Error::InvalidResponse",
+            Error::StreamTruncated { .. } => "azure_ai_inference_otel::Error::StreamTruncated",
+            Error::InvalidConfig { .. } => "azure_ai_inference_otel::Error::InvalidConfig",
+            Error::Credential { .. } => "azure_ai_inference_otel::Error::Credential",
+            Error::Serialize(_) => "azure_ai_inference_otel::Error::Serialize",
+        }
+    }
+
+    /// Builds an [`Error::InvalidResponse`] keeping at most 512 bytes of `body`.
+    pub fn invalid_response(reason: impl Into<String>, body: &[u8]) -> Self {
+        Error::InvalidResponse {
+            reason: reason.into(),
+            snippet: snippet(body),
+        }
+    }
+
+    /// Builds an [`Error::InvalidConfig`].
+    pub fn invalid_config(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidConfig {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl ErrorKind {
+    /// The `error.type` value for this kind.
+    pub fn error_type(self) -> Cow<'static, str> {
+        match self {
+            ErrorKind::Http(status) => status_str(status),
+            ErrorKind::Timeout => semconv::ERROR_TIMEOUT.into(),
+            ErrorKind::Connection => semconv::ERROR_CONNECTION.into(),
+            ErrorKind::InvalidResponse => semconv::ERROR_INVALID_RESPONSE.into(),
+            ErrorKind::StreamTruncated => semconv::ERROR_STREAM_TRUNCATED.into(),
+            ErrorKind::Other => semconv::ERROR_OTHER.into(),
+        }
+    }
+}
+
+/// The common statuses as static strings, so the error path of a span does
+/// not allocate for them.
+fn status_str(status: u16) -> Cow<'static, str> {
+    match status {
+        400 => "400".into(),
+        401 => "401".into(),
+        403 => "403".into(),
+        404 => "404".into(),
+        408 => "408".into(),
+        409 => "409".into(),
+        413 => "413".into(),
+        422 => "422".into(),
+        424 => "424".into(),
+        429 => "429".into(),
+        500 => "500".into(),
+        502 => "502".into(),
+        503 => "503".into(),
+        504 => "504".into(),
+        other => other.to_string().into(),
+    }
+}
+
+/// Error codes are short identifiers (`content_filter`, `DeploymentNotFound`);
+/// anything else is not put on a span.
+fn sanitize_code(code: &str) -> &str {
+    let ok = code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if ok { code } else { "unrecognized code" }
+}
+
+/// A non-success answer from the service, with what it said parsed from the
+/// body in whichever shape it came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HttpError {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The service's error code (`{"error":{"code":...}}`), when it sent one.
+    pub code: Option<String>,
+    /// The service's message, or the start of the body (at most 512 bytes).
+    pub message: String,
+    /// `Retry-After`, when the service sent one (seconds form or HTTP date).
+    pub retry_after: Option<Duration>,
+    /// The request id (`x-request-id` / `apim-request-id` / `x-ms-request-id`) to quote to support.
+    pub request_id: Option<String>,
+}
+
+impl HttpError {
+    /// Parses an error body. Understood shapes: `{"error":{"code","message"}}`,
+    /// `{"error":"text"}`, `{"code","message"}`, `{"status":..,"message"|"title"|"detail"}`,
+    /// `{"detail": "text" | [..]}`, `{"message": "text"}`, and plain text.
+    pub fn from_body(status: u16, body: &[u8]) -> Self {
+        let (code, message) = parse_error_body(body);
+        HttpError {
+            status,
+            code,
+            message,
+            retry_after: None,
+            request_id: None,
+        }
+    }
+
+    fn hint(&self) -> &'static str {
+        match self.status {
+            400 => "the service rejected the request; check the parameters it names",
+            401 => "check the API key or token, and that it belongs to this endpoint",
+            403 => "the credential is valid but lacks access to this resource or model",
+            404 => {
+                "check the endpoint URL (Azure OpenAI needs .../openai/deployments/<name>), the route and the model name"
+            }
+            408 | 504 => "the service timed out; retry, or ask for fewer tokens",
+            413 => "the request is too large; send fewer or shorter inputs",
+            422 => "the model does not accept a parameter; the message names it (see ClientOptions::with_extra_parameters)",
+            429 => "rate limited; wait and retry, or raise the deployment's quota",
+            500..=599 => "the service failed; retry later",
+            _ => "see the service's message",
+        }
+    }
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the service answered HTTP {}", self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, " ({code})")?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        write!(f, "; {}", self.hint())?;
+        if let Some(after) = self.retry_after {
+            write!(f, " (retry after {} s)", after.as_secs())?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for HttpError {}
+
+fn parse_error_body(body: &[u8]) -> (Option<String>, String) {
+    use serde_json::Value;
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return (None, snippet(body));
+    };
+    let text = |v: &Value| match v {
+        Value::String(s) => Some(truncate(s)),
+        Value::Null => None,
+        other => Some(truncate(&other.to_string())),
+    };
+    // The object that carries `code` / `message`: `error` when it is an object.
+    let obj = match value.get("error") {
+        Some(Value::String(s)) => return (None, truncate(s)),
+        Some(inner @ Value::Object(_)) => inner,
+        _ => &value,
+    };
+    let code = obj
+        .get("code")
+        .or_else(|| obj.get("type"))
+        .and_then(|c| match c {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+    let message = ["message", "detail", "title", "status"]
+        .iter()
+        .find_map(|k| obj.get(*k).and_then(text))
+        .unwrap_or_else(|| snippet(body));
+    (code, message)
+}
+
+fn truncate(s: &str) -> String {
+    if s.len() <= MAX_SNIPPET {
+        return s.to_owned();
+    }
+    let mut end = MAX_SNIPPET;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+fn snippet(body: &[u8]) -> String {
+    truncate(String::from_utf8_lossy(&body[..body.len().min(MAX_SNIPPET + 4)]).trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_shapes_services_send() {
+        let e = HttpError::from_body(
+            400,
+            br#"{"error":{"code":"content_filter","message":"blocked","status":400}}"#,
+        );
+        assert_eq!(e.code.as_deref(), Some("content_filter"));
+        assert_eq!(e.message, "blocked");
+
+        let e = HttpError::from_body(422, br#"{"detail":[{"loc":["body","x"],"msg":"extra"}]}"#);
+        assert!(e.message.contains("extra"));
+
+        let e = HttpError::from_body(500, br#"{"status":500,"title":"Internal"}"#);
+        assert_eq!(e.message, "Internal");
+
+        let e = HttpError::from_body(429, br#"{"error":"Too many requests"}"#);
+        assert_eq!(e.message, "Too many requests");
+
+        let e = HttpError::from_body(502, b"Bad Gateway");
+        assert_eq!((e.code, e.message.as_str()), (None, "Bad Gateway"));
+
+        let e = HttpError::from_body(401, br#"{"statusCode":401,"message":"Access denied"}"#);
+        assert_eq!(e.message, "Access denied");
+    }
+
+    #[test]
+    fn long_bodies_are_cut() {
+        let body = "x".repeat(5000);
+        let e = HttpError::from_body(500, body.as_bytes());
+        assert!(e.message.len() < 600);
+    }
+
+    #[test]
+    fn error_types_are_low_cardinality() {
+        let e = Error::Http(HttpError::from_body(429, b""));
+        assert_eq!(e.error_type(), "429");
+        assert_eq!(Error::StreamTruncated { unfinished: 1 }.error_type(), "stream_truncated");
+        assert_eq!(Error::invalid_config("endpoint", "x").error_type(), "_OTHER");
+        assert_eq!(ErrorKind::Http(418).error_type(), "418");
+    }
+
+    #[test]
+    fn telemetry_description_has_no_service_text() {
+        let e = Error::Http(HttpError::from_body(
+            400,
+            br#"{"error":{"code":"bad request: my secret prompt","message":"my secret prompt"}}"#,
+        ));
+        let d = e.telemetry_description();
+        assert!(!d.contains("secret"), "{d}");
+        let e = Error::invalid_response("expected JSON", b"the model said secret");
+        assert!(!e.telemetry_description().contains("secret"));
+    }
+
+    #[test]
+    fn display_tells_what_to_do() {
+        let e = Error::Http(HttpError::from_body(401, br#"{"error":{"code":"401","message":"Access denied"}}"#));
+        let s = e.to_string();
+        assert!(s.contains("HTTP 401") && s.contains("Access denied") && s.contains("API key"), "{s}");
+    }
+}

@@ -1,0 +1,1 @@
+//! Span exporters: Braintrust (native REST and OTLP) and OTLP to any collector.

@@ -1,0 +1,1 @@
+//! Serde types for the Azure AI model inference REST API.

@@ -1,0 +1,330 @@
+//! Every convention name the crate emits, in one place.
+//!
+//! This module is the Rust mirror of `semconv/registry.toml`; the test
+//! `tests/semconv_registry.rs` fails when the two disagree, and when code
+//! outside this module spells a `gen_ai.*`, `az.*` or `braintrust.*` name by hand.
+//!
+//! Names that are stable upstream (`error.type`, `server.address`,
+//! `server.port`, `exception.*`) are re-exported from
+//! `opentelemetry-semantic-conventions`; its GenAI constants are deprecated
+//! there, so those are defined here.
+//!
+//! The two vocabularies (today's `az.ai.inference` names and the newer
+//! `gen_ai_latest_experimental` ones) differ in a handful of names; they are
+//! the two rows of [`Vocabulary`], chosen once per client by [`SemconvMode`].
+
+pub use opentelemetry_semantic_conventions::attribute::{
+    ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE, SERVER_ADDRESS, SERVER_PORT,
+};
+
+/// Declares string constants and a list of them all, so the list used by the
+/// registry test can never miss a constant.
+macro_rules! names {
+    ($list:ident: $( $(#[$doc:meta])* $name:ident = $value:literal; )*) => {
+        $( $(#[$doc])* pub const $name: &str = $value; )*
+        /// Every name declared in this group, in declaration order.
+        pub const $list: &[&str] = &[$($value),*];
+    };
+}
+
+names! { GEN_AI_ATTRIBUTES:
+    /// The GenAI provider (today's name); value [`SYSTEM_VALUE`].
+    GEN_AI_SYSTEM = "gen_ai.system";
+    /// The GenAI provider (newer name); value [`PROVIDER_NAME_VALUE`].
+    GEN_AI_PROVIDER_NAME = "gen_ai.provider.name";
+    /// Azure resource provider namespace (today's name).
+    AZ_NAMESPACE = "az.namespace";
+    /// Azure resource provider namespace (newer name).
+    AZURE_RESOURCE_PROVIDER_NAMESPACE = "azure.resource_provider.namespace";
+    /// `chat` or `embeddings`.
+    GEN_AI_OPERATION_NAME = "gen_ai.operation.name";
+    /// The model asked for.
+    GEN_AI_REQUEST_MODEL = "gen_ai.request.model";
+    /// `max_tokens`.
+    GEN_AI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens";
+    /// `temperature`.
+    GEN_AI_REQUEST_TEMPERATURE = "gen_ai.request.temperature";
+    /// `top_p`.
+    GEN_AI_REQUEST_TOP_P = "gen_ai.request.top_p";
+    /// `frequency_penalty`.
+    GEN_AI_REQUEST_FREQUENCY_PENALTY = "gen_ai.request.frequency_penalty";
+    /// `presence_penalty`.
+    GEN_AI_REQUEST_PRESENCE_PENALTY = "gen_ai.request.presence_penalty";
+    /// `seed`.
+    GEN_AI_REQUEST_SEED = "gen_ai.request.seed";
+    /// `stop`.
+    GEN_AI_REQUEST_STOP_SEQUENCES = "gen_ai.request.stop_sequences";
+    /// Embeddings `encoding_format`.
+    GEN_AI_REQUEST_ENCODING_FORMATS = "gen_ai.request.encoding_formats";
+    /// `text` or `json`.
+    GEN_AI_OUTPUT_TYPE = "gen_ai.output.type";
+    /// The completion's `id`.
+    GEN_AI_RESPONSE_ID = "gen_ai.response.id";
+    /// The model that answered.
+    GEN_AI_RESPONSE_MODEL = "gen_ai.response.model";
+    /// One finish reason per choice.
+    GEN_AI_RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons";
+    /// `usage.prompt_tokens`.
+    GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens";
+    /// `usage.completion_tokens`.
+    GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens";
+    /// Streaming: seconds from request start to the first chunk.
+    GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk";
+    /// Content recording only: the request's `tools` as JSON.
+    GEN_AI_TOOL_DEFINITIONS = "gen_ai.tool.definitions";
+    /// Content recording only, newer conventions: request messages with `parts`.
+    GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages";
+    /// Content recording only, newer conventions: choices with `parts`.
+    GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages";
+    /// On message and choice events: the body as compact JSON.
+    GEN_AI_EVENT_CONTENT = "gen_ai.event.content";
+    /// On token-usage metric points: `input` or `output`.
+    GEN_AI_TOKEN_TYPE = "gen_ai.token.type";
+}
+
+names! { BRAINTRUST_ATTRIBUTES:
+    /// Braintrust-bound OTLP copies: the destination parent.
+    BRAINTRUST_PARENT = "braintrust.parent";
+    /// Braintrust-bound OTLP copies: the row's `span_attributes`.
+    BRAINTRUST_SPAN_ATTRIBUTES = "braintrust.span_attributes";
+    /// Braintrust-bound OTLP copies: the row's `input`.
+    BRAINTRUST_INPUT_JSON = "braintrust.input_json";
+    /// Braintrust-bound OTLP copies: the row's `output`.
+    BRAINTRUST_OUTPUT_JSON = "braintrust.output_json";
+    /// Braintrust-bound OTLP copies: the row's `metadata`.
+    BRAINTRUST_METADATA = "braintrust.metadata";
+    /// Braintrust-bound OTLP copies: the row's `metrics`.
+    BRAINTRUST_METRICS = "braintrust.metrics";
+}
+
+/// Stable names this crate takes from `opentelemetry-semantic-conventions`.
+pub const STABLE_ATTRIBUTES: &[&str] = &[
+    ERROR_TYPE,
+    SERVER_ADDRESS,
+    SERVER_PORT,
+    EXCEPTION_TYPE,
+    EXCEPTION_MESSAGE,
+];
+
+names! { EVENTS:
+    /// A system message (content recording only).
+    EVENT_SYSTEM_MESSAGE = "gen_ai.system.message";
+    /// A developer message (content recording only).
+    EVENT_DEVELOPER_MESSAGE = "gen_ai.developer.message";
+    /// A user message (content recording only).
+    EVENT_USER_MESSAGE = "gen_ai.user.message";
+    /// An assistant message (content recording only).
+    EVENT_ASSISTANT_MESSAGE = "gen_ai.assistant.message";
+    /// A tool message (content recording only).
+    EVENT_TOOL_MESSAGE = "gen_ai.tool.message";
+    /// One per choice.
+    EVENT_CHOICE = "gen_ai.choice";
+    /// The failure of an operation.
+    EVENT_EXCEPTION = "exception";
+}
+
+/// Prefix and suffix of a message event for a role not listed above
+/// (`gen_ai.{role}.message`).
+pub const EVENT_MESSAGE_PREFIX: &str = "gen_ai.";
+/// See [`EVENT_MESSAGE_PREFIX`].
+pub const EVENT_MESSAGE_SUFFIX: &str = ".message";
+
+names! { METRICS:
+    /// Histogram, seconds: each operation, success or failure.
+    METRIC_OPERATION_DURATION = "gen_ai.client.operation.duration";
+    /// Histogram, tokens: one point per token type.
+    METRIC_TOKEN_USAGE = "gen_ai.client.token.usage";
+    /// Histogram, seconds: streaming only, request start to first chunk.
+    METRIC_TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk";
+    /// Histogram, seconds: streaming only, time between consecutive chunks.
+    METRIC_TIME_PER_OUTPUT_CHUNK = "gen_ai.client.operation.time_per_output_chunk";
+}
+
+/// Bucket boundaries for the duration and chunk-time histograms (seconds).
+pub const DURATION_BUCKETS: &[f64] = &[
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+/// Bucket boundaries for the token-usage histogram.
+pub const TOKEN_BUCKETS: &[f64] = &[
+    1.0,
+    4.0,
+    16.0,
+    64.0,
+    256.0,
+    1024.0,
+    4096.0,
+    16384.0,
+    65536.0,
+    262144.0,
+    1048576.0,
+    4194304.0,
+    16777216.0,
+    67108864.0,
+];
+
+names! { ERROR_TYPES:
+    /// A connect, request or read deadline passed.
+    ERROR_TIMEOUT = "timeout";
+    /// No response: DNS, connect, TLS or I/O failure.
+    ERROR_CONNECTION = "connection";
+    /// A body or SSE event that is not the expected JSON.
+    ERROR_INVALID_RESPONSE = "invalid_response";
+    /// The stream ended before `[DONE]` and before every choice finished.
+    ERROR_STREAM_TRUNCATED = "stream_truncated";
+    /// The caller dropped the future or stream before it completed.
+    ERROR_CANCELLED = "cancelled";
+    /// Anything else.
+    ERROR_OTHER = "_OTHER";
+}
+
+names! { VALUES:
+    /// `gen_ai.operation.name` for chat completions.
+    OPERATION_CHAT = "chat";
+    /// `gen_ai.operation.name` for text and image embeddings.
+    OPERATION_EMBEDDINGS = "embeddings";
+    /// `gen_ai.system` under today's names.
+    SYSTEM_VALUE = "az.ai.inference";
+    /// `gen_ai.provider.name` under the newer names.
+    PROVIDER_NAME_VALUE = "azure.ai.inference";
+    /// The Azure resource provider namespace.
+    NAMESPACE_VALUE = "Microsoft.CognitiveServices";
+    /// `gen_ai.output.type` for plain text.
+    OUTPUT_TYPE_TEXT = "text";
+    /// `gen_ai.output.type` for JSON object / JSON schema output.
+    OUTPUT_TYPE_JSON = "json";
+    /// `gen_ai.token.type` for prompt tokens.
+    TOKEN_TYPE_INPUT = "input";
+    /// `gen_ai.token.type` for completion tokens.
+    TOKEN_TYPE_OUTPUT = "output";
+    /// Finish reason of a choice the service never finished.
+    FINISH_REASON_ERROR = "error";
+}
+
+/// Schema URL of the conventions version these names come from.
+pub const SCHEMA_URL: &str = "https://opentelemetry.io/schemas/1.34.0";
+
+/// The environment variable that turns content recording on (`true`, any case).
+pub const CONTENT_RECORDING_ENV: &str = "AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED";
+/// The standard switch for newer convention names.
+pub const SEMCONV_OPT_IN_ENV: &str = "OTEL_SEMCONV_STABILITY_OPT_IN";
+/// The value of [`SEMCONV_OPT_IN_ENV`] (one of a comma-separated list) that
+/// selects the newer GenAI names.
+pub const SEMCONV_OPT_IN_GEN_AI_LATEST: &str = "gen_ai_latest_experimental";
+
+/// How recorded content travels in a vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentForm {
+    /// One `gen_ai.{role}.message` event per request message and one
+    /// `gen_ai.choice` event per choice (today's names).
+    Events,
+    /// `gen_ai.input.messages` / `gen_ai.output.messages` span attributes with
+    /// structured `parts` (newer names). `gen_ai.choice` events still carry
+    /// the content-free choice summary.
+    Attributes,
+}
+
+/// The names that differ between the two convention versions: one row each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Vocabulary {
+    /// Key of the provider attribute.
+    pub system_key: &'static str,
+    /// Value of the provider attribute.
+    pub system_value: &'static str,
+    /// Key of the resource-provider namespace attribute.
+    pub namespace_key: &'static str,
+    /// Value of the resource-provider namespace attribute.
+    pub namespace_value: &'static str,
+    /// How recorded content travels.
+    pub content: ContentForm,
+}
+
+/// Today's `az.ai.inference` names (the default).
+pub const VOCABULARY_DEFAULT: Vocabulary = Vocabulary {
+    system_key: GEN_AI_SYSTEM,
+    system_value: SYSTEM_VALUE,
+    namespace_key: AZ_NAMESPACE,
+    namespace_value: NAMESPACE_VALUE,
+    content: ContentForm::Events,
+};
+
+/// The newer names (`OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`).
+pub const VOCABULARY_LATEST: Vocabulary = Vocabulary {
+    system_key: GEN_AI_PROVIDER_NAME,
+    system_value: PROVIDER_NAME_VALUE,
+    namespace_key: AZURE_RESOURCE_PROVIDER_NAMESPACE,
+    namespace_value: NAMESPACE_VALUE,
+    content: ContentForm::Attributes,
+};
+
+/// Which convention version a client emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SemconvMode {
+    /// Today's `az.ai.inference` names, which dashboards use.
+    #[default]
+    Default,
+    /// The newer upstream names (`gen_ai.provider.name`, structured messages).
+    LatestExperimental,
+}
+
+impl SemconvMode {
+    /// The row of names for this mode: the single place the switch happens.
+    pub const fn vocabulary(self) -> &'static Vocabulary {
+        match self {
+            SemconvMode::Default => &VOCABULARY_DEFAULT,
+            SemconvMode::LatestExperimental => &VOCABULARY_LATEST,
+        }
+    }
+
+    /// Reads [`SEMCONV_OPT_IN_ENV`]: a comma-separated list that selects the
+    /// newer names when it contains [`SEMCONV_OPT_IN_GEN_AI_LATEST`].
+    pub fn from_env() -> Self {
+        Self::from_opt_in(std::env::var(SEMCONV_OPT_IN_ENV).ok().as_deref())
+    }
+
+    /// Parses a value of [`SEMCONV_OPT_IN_ENV`].
+    pub fn from_opt_in(value: Option<&str>) -> Self {
+        let latest = value.is_some_and(|v| {
+            v.split(',')
+                .any(|item| item.trim().eq_ignore_ascii_case(SEMCONV_OPT_IN_GEN_AI_LATEST))
+        });
+        if latest {
+            SemconvMode::LatestExperimental
+        } else {
+            SemconvMode::Default
+        }
+    }
+}
+
+/// The event name for a request message of `role`: a constant for the known
+/// roles, so the common path never allocates.
+pub fn message_event_name(role: &str) -> std::borrow::Cow<'static, str> {
+    match role {
+        "system" => EVENT_SYSTEM_MESSAGE.into(),
+        "developer" => EVENT_DEVELOPER_MESSAGE.into(),
+        "user" => EVENT_USER_MESSAGE.into(),
+        "assistant" => EVENT_ASSISTANT_MESSAGE.into(),
+        "tool" => EVENT_TOOL_MESSAGE.into(),
+        other => format!("{EVENT_MESSAGE_PREFIX}{other}{EVENT_MESSAGE_SUFFIX}").into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opt_in_parses_lists_and_case() {
+        assert_eq!(SemconvMode::from_opt_in(None), SemconvMode::Default);
+        assert_eq!(SemconvMode::from_opt_in(Some("http")), SemconvMode::Default);
+        assert_eq!(
+            SemconvMode::from_opt_in(Some("http, GEN_AI_LATEST_EXPERIMENTAL")),
+            SemconvMode::LatestExperimental
+        );
+    }
+
+    #[test]
+    fn message_events_for_known_and_other_roles() {
+        assert_eq!(message_event_name("user"), "gen_ai.user.message");
+        assert_eq!(message_event_name("critic"), "gen_ai.critic.message");
+    }
+}

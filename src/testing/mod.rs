@@ -1,0 +1,1 @@
+//! An in-process endpoint speaking the Azure AI model inference wire format.
