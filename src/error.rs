@@ -307,7 +307,9 @@ impl HttpError {
             }
             408 | 504 => "the service timed out; retry, or ask for fewer tokens",
             413 => "the request is too large; send fewer or shorter inputs",
-            422 => "the model does not accept a parameter; the message names it (see ClientOptions::with_extra_parameters)",
+            422 => {
+                "the model does not accept a parameter; the message names it (see ClientOptions::with_extra_parameters)"
+            }
             429 => "rate limited; wait and retry, or raise the deployment's quota",
             500..=599 => "the service failed; retry later",
             _ => "see the service's message",
@@ -423,8 +425,14 @@ mod tests {
     fn error_types_are_low_cardinality() {
         let e = Error::Http(HttpError::from_body(429, b""));
         assert_eq!(e.error_type(), "429");
-        assert_eq!(Error::StreamTruncated { unfinished: 1 }.error_type(), "stream_truncated");
-        assert_eq!(Error::invalid_config("endpoint", "x").error_type(), "_OTHER");
+        assert_eq!(
+            Error::StreamTruncated { unfinished: 1 }.error_type(),
+            "stream_truncated"
+        );
+        assert_eq!(
+            Error::invalid_config("endpoint", "x").error_type(),
+            "_OTHER"
+        );
         assert_eq!(ErrorKind::Http(418).error_type(), "418");
     }
 
@@ -442,8 +450,14 @@ mod tests {
 
     #[test]
     fn display_tells_what_to_do() {
-        let e = Error::Http(HttpError::from_body(401, br#"{"error":{"code":"401","message":"Access denied"}}"#));
+        let e = Error::Http(HttpError::from_body(
+            401,
+            br#"{"error":{"code":"401","message":"Access denied"}}"#,
+        ));
         let s = e.to_string();
-        assert!(s.contains("HTTP 401") && s.contains("Access denied") && s.contains("API key"), "{s}");
+        assert!(
+            s.contains("HTTP 401") && s.contains("Access denied") && s.contains("API key"),
+            "{s}"
+        );
     }
 }

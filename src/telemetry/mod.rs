@@ -1,2 +1,46 @@
 //! The telemetry core: spans, events and metrics for GenAI operations.
+//!
+//! This module does not depend on the crate's HTTP client: any client can
+//! produce the same `az.ai.inference` spans by describing its request with
+//! [`RequestAttributes`], starting an [`OperationSpan`] from an
+//! [`Instrumentation`], and reporting the response with a [`ResponseRecord`]
+//! (or, for streams, a [`StreamAccumulator`]).
+//!
+//! ```
+//! use azure_ai_inference_otel::telemetry::{
+//!     ChoiceRecord, Instrumentation, Operation, RequestAttributes, ResponseRecord,
+//!     TelemetryOptions, UsageRecord,
+//! };
+//!
+//! let instrumentation = Instrumentation::new(&TelemetryOptions::new(), "example.services.ai.azure.com", 443);
+//! let request = RequestAttributes { model: Some("gpt-4o-mini"), temperature: Some(0.2), ..Default::default() };
+//! let mut span = instrumentation.start(Operation::Chat, &request);
+//! // ... send the request with `span.context()` injected, then:
+//! span.record_response(&ResponseRecord {
+//!     id: Some("chatcmpl-1"),
+//!     model: Some("gpt-4o-mini"),
+//!     usage: Some(UsageRecord { input_tokens: Some(12), output_tokens: Some(3) }),
+//!     choices: vec![ChoiceRecord { index: 0, finish_reason: Some("stop"), content: Some("Hi!"), tool_calls: vec![] }],
+//! });
+//! span.end();
+//! ```
+//!
+//! What is recorded is fixed by `semconv/registry.toml` (names in
+//! [`semconv`]); content (prompts, completions, tool names and arguments) is
+//! recorded only when [`TelemetryOptions::content_recording`] is on.
+
+mod accumulate;
+mod content;
+mod metrics;
+mod options;
+mod record;
 pub mod semconv;
+mod span;
+
+pub use accumulate::StreamAccumulator;
+pub use options::{TelemetryOptions, instrumentation_scope};
+pub use record::{
+    ChoiceRecord, Operation, RequestAttributes, ResponseRecord, ToolCallRecord, UsageRecord,
+};
+pub use semconv::SemconvMode;
+pub use span::{Instrumentation, OperationSpan, StreamOutcome};

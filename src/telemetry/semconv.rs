@@ -146,20 +146,8 @@ pub const DURATION_BUCKETS: &[f64] = &[
 ];
 /// Bucket boundaries for the token-usage histogram.
 pub const TOKEN_BUCKETS: &[f64] = &[
-    1.0,
-    4.0,
-    16.0,
-    64.0,
-    256.0,
-    1024.0,
-    4096.0,
-    16384.0,
-    65536.0,
-    262144.0,
-    1048576.0,
-    4194304.0,
-    16777216.0,
-    67108864.0,
+    1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0,
+    16777216.0, 67108864.0,
 ];
 
 names! { ERROR_TYPES:
@@ -284,8 +272,10 @@ impl SemconvMode {
     /// Parses a value of [`SEMCONV_OPT_IN_ENV`].
     pub fn from_opt_in(value: Option<&str>) -> Self {
         let latest = value.is_some_and(|v| {
-            v.split(',')
-                .any(|item| item.trim().eq_ignore_ascii_case(SEMCONV_OPT_IN_GEN_AI_LATEST))
+            v.split(',').any(|item| {
+                item.trim()
+                    .eq_ignore_ascii_case(SEMCONV_OPT_IN_GEN_AI_LATEST)
+            })
         });
         if latest {
             SemconvMode::LatestExperimental

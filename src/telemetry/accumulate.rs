@@ -1,0 +1,256 @@
+//! Turns a stream of chat deltas into the response a span records.
+
+use super::record::{ChoiceRecord, ResponseRecord, ToolCallRecord, UsageRecord};
+
+/// Accumulates streamed chat deltas per choice index.
+///
+/// Content is appended, tool calls are matched by their `index` (else by
+/// `id`, else the last one continues) with arguments appended and `id` /
+/// `name` taken when they appear. `finish_reason` and `usage` come from
+/// whichever chunk carries them; `id` and `model` from the first chunk that
+/// has them.
+///
+/// Text (content, tool names and arguments) is kept only when the
+/// accumulator was made with `keep_content`; otherwise it holds ids, finish
+/// reasons and counts only, so an unrecorded stream costs no memory for its text.
+#[derive(Debug, Default)]
+pub struct StreamAccumulator {
+    keep_content: bool,
+    id: Option<String>,
+    model: Option<String>,
+    usage: Option<UsageRecord>,
+    choices: Vec<ChoiceState>,
+}
+
+#[derive(Debug)]
+struct ChoiceState {
+    index: u32,
+    finish_reason: Option<String>,
+    content: Option<String>,
+    tool_calls: Vec<ToolCallState>,
+}
+
+#[derive(Debug, Default)]
+struct ToolCallState {
+    index: Option<u32>,
+    id: String,
+    kind: String,
+    name: String,
+    arguments: String,
+}
+
+impl StreamAccumulator {
+    /// A new accumulator; `keep_content` when content recording is on.
+    pub fn new(keep_content: bool) -> Self {
+        StreamAccumulator {
+            keep_content,
+            ..Default::default()
+        }
+    }
+
+    /// Records the chunk's `id` and `model`; the first ones seen win.
+    pub fn observe_ids(&mut self, id: Option<&str>, model: Option<&str>) {
+        if self.id.is_none() {
+            self.id = id.filter(|s| !s.is_empty()).map(str::to_owned);
+        }
+        if self.model.is_none() {
+            self.model = model.filter(|s| !s.is_empty()).map(str::to_owned);
+        }
+    }
+
+    /// Records usage from the chunk that carries it.
+    pub fn observe_usage(&mut self, usage: UsageRecord) {
+        self.usage = Some(usage);
+    }
+
+    fn choice(&mut self, index: u32) -> &mut ChoiceState {
+        // Choices are few (usually one): a linear scan beats a map.
+        let pos = match self.choices.iter().position(|c| c.index == index) {
+            Some(pos) => pos,
+            None => {
+                self.choices.push(ChoiceState {
+                    index,
+                    finish_reason: None,
+                    content: None,
+                    tool_calls: Vec::new(),
+                });
+                self.choices.len() - 1
+            }
+        };
+        &mut self.choices[pos]
+    }
+
+    /// Records a choice delta: appended text and, when present, the finish reason.
+    pub fn observe_delta(
+        &mut self,
+        choice_index: u32,
+        content: Option<&str>,
+        finish_reason: Option<&str>,
+    ) {
+        let keep = self.keep_content;
+        let choice = self.choice(choice_index);
+        if let (true, Some(text)) = (keep, content) {
+            choice
+                .content
+                .get_or_insert_with(String::new)
+                .push_str(text);
+        }
+        if let Some(reason) = finish_reason {
+            choice.finish_reason = Some(reason.to_owned());
+        }
+    }
+
+    /// Records a tool-call delta of a choice.
+    pub fn observe_tool_call(
+        &mut self,
+        choice_index: u32,
+        call_index: Option<u32>,
+        id: Option<&str>,
+        kind: Option<&str>,
+        name: Option<&str>,
+        arguments: Option<&str>,
+    ) {
+        let keep = self.keep_content;
+        let choice = self.choice(choice_index);
+        let existing = match (call_index, id) {
+            (Some(i), _) => choice.tool_calls.iter().position(|c| c.index == Some(i)),
+            (None, Some(id)) => choice.tool_calls.iter().position(|c| c.id == id),
+            (None, None) => choice.tool_calls.len().checked_sub(1),
+        };
+        let pos = existing.unwrap_or_else(|| {
+            choice.tool_calls.push(ToolCallState {
+                index: call_index,
+                kind: "function".to_owned(),
+                ..Default::default()
+            });
+            choice.tool_calls.len() - 1
+        });
+        let call = &mut choice.tool_calls[pos];
+        if let Some(id) = id.filter(|s| !s.is_empty()) {
+            id.clone_into(&mut call.id);
+        }
+        if let Some(kind) = kind.filter(|s| !s.is_empty()) {
+            kind.clone_into(&mut call.kind);
+        }
+        if keep {
+            if let Some(name) = name.filter(|s| !s.is_empty()) {
+                name.clone_into(&mut call.name);
+            }
+            if let Some(args) = arguments {
+                call.arguments.push_str(args);
+            }
+        }
+    }
+
+    /// Whether at least one choice was seen and every choice has a finish reason.
+    pub fn all_finished(&self) -> bool {
+        !self.choices.is_empty() && self.choices.iter().all(|c| c.finish_reason.is_some())
+    }
+
+    /// How many choices have no finish reason (at least 1 when none was seen).
+    pub fn unfinished(&self) -> usize {
+        if self.choices.is_empty() {
+            1
+        } else {
+            self.choices
+                .iter()
+                .filter(|c| c.finish_reason.is_none())
+                .count()
+        }
+    }
+
+    /// The response so far, borrowing the accumulated text.
+    pub fn response(&self) -> ResponseRecord<'_> {
+        ResponseRecord {
+            id: self.id.as_deref(),
+            model: self.model.as_deref(),
+            usage: self.usage,
+            choices: self
+                .choices
+                .iter()
+                .map(|c| ChoiceRecord {
+                    index: c.index,
+                    finish_reason: c.finish_reason.as_deref(),
+                    content: c.content.as_deref(),
+                    tool_calls: c
+                        .tool_calls
+                        .iter()
+                        .map(|t| ToolCallRecord {
+                            id: &t.id,
+                            kind: &t.kind,
+                            name: &t.name,
+                            arguments: &t.arguments,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accumulates_two_choices_and_tool_calls() {
+        let mut acc = StreamAccumulator::new(true);
+        acc.observe_ids(Some("chatcmpl-1"), Some("m"));
+        acc.observe_ids(Some("other"), None);
+        acc.observe_delta(1, Some("Wor"), None);
+        acc.observe_delta(0, Some("Hel"), None);
+        acc.observe_delta(0, Some("lo"), Some("stop"));
+        acc.observe_tool_call(
+            1,
+            Some(0),
+            Some("call_1"),
+            Some("function"),
+            Some("f"),
+            Some("{\"a\""),
+        );
+        acc.observe_tool_call(1, Some(0), None, None, None, Some(":1}"));
+        assert!(!acc.all_finished());
+        assert_eq!(acc.unfinished(), 1);
+        acc.observe_delta(1, None, Some("tool_calls"));
+        acc.observe_usage(UsageRecord {
+            input_tokens: Some(3),
+            output_tokens: Some(4),
+        });
+        assert!(acc.all_finished());
+        let r = acc.response();
+        assert_eq!(r.id, Some("chatcmpl-1"));
+        let c0 = r.choices.iter().find(|c| c.index == 0).unwrap();
+        assert_eq!(c0.content, Some("Hello"));
+        let c1 = r.choices.iter().find(|c| c.index == 1).unwrap();
+        assert_eq!(c1.content, Some("Wor"));
+        assert_eq!(c1.tool_calls[0].arguments, "{\"a\":1}");
+        assert_eq!(c1.tool_calls[0].id, "call_1");
+    }
+
+    #[test]
+    fn keeps_no_text_when_not_recording() {
+        let mut acc = StreamAccumulator::new(false);
+        acc.observe_delta(0, Some("secret"), None);
+        acc.observe_tool_call(
+            0,
+            None,
+            Some("call_9"),
+            None,
+            Some("secret_fn"),
+            Some("{secret}"),
+        );
+        let r = acc.response();
+        assert_eq!(r.choices[0].content, None);
+        assert_eq!(r.choices[0].tool_calls[0].id, "call_9");
+        assert_eq!(r.choices[0].tool_calls[0].name, "");
+        assert_eq!(r.choices[0].tool_calls[0].arguments, "");
+        assert!(!format!("{acc:?}").contains("secret"));
+    }
+
+    #[test]
+    fn nothing_seen_counts_one_unfinished() {
+        let acc = StreamAccumulator::new(true);
+        assert!(!acc.all_finished());
+        assert_eq!(acc.unfinished(), 1);
+    }
+}

@@ -1,0 +1,163 @@
+//! What a client records and where it sends it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use opentelemetry::InstrumentationScope;
+use opentelemetry::global::BoxedTracer;
+use opentelemetry::metrics::{Meter, MeterProvider};
+use opentelemetry::trace::{Tracer, TracerProvider};
+
+use super::semconv::{self, SemconvMode};
+
+/// The instrumentation scope of every span and metric this crate produces:
+/// the crate's name and version, and the schema URL of the conventions its
+/// names come from. One helper so tracer and meter always agree.
+pub fn instrumentation_scope() -> InstrumentationScope {
+    InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
+        .with_version(env!("CARGO_PKG_VERSION"))
+        .with_schema_url(semconv::SCHEMA_URL)
+        .build()
+}
+
+/// Telemetry settings for a client.
+///
+/// Defaults: the global tracer and meter providers, content recording off
+/// unless `AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED=true`, today's
+/// convention names unless `OTEL_SEMCONV_STABILITY_OPT_IN` contains
+/// `gen_ai_latest_experimental`. An explicit setting here beats the variable.
+///
+/// With the global providers, the tracer is looked up on every call (so a
+/// pipeline installed after the client was built still gets its spans),
+/// while metric instruments are created once when the client is built:
+/// install the meter provider first.
+#[derive(Clone, Default)]
+pub struct TelemetryOptions {
+    content_recording: Option<bool>,
+    semconv_mode: Option<SemconvMode>,
+    tracer: Option<Arc<BoxedTracer>>,
+    meter: Option<Meter>,
+}
+
+impl TelemetryOptions {
+    /// The defaults described on the type.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records prompts and completions (`true`) or never does (`false`),
+    /// whatever the environment says.
+    pub fn with_content_recording(mut self, enabled: bool) -> Self {
+        self.content_recording = Some(enabled);
+        self
+    }
+
+    /// Chooses the convention names, whatever the environment says.
+    pub fn with_semconv_mode(mut self, mode: SemconvMode) -> Self {
+        self.semconv_mode = Some(mode);
+        self
+    }
+
+    /// Sends spans to `provider` instead of the global tracer provider.
+    pub fn with_tracer_provider<P>(mut self, provider: &P) -> Self
+    where
+        P: TracerProvider,
+        P::Tracer: Send + Sync + 'static,
+        <P::Tracer as Tracer>::Span: Send + Sync + 'static,
+    {
+        let tracer = provider.tracer_with_scope(instrumentation_scope());
+        self.tracer = Some(Arc::new(BoxedTracer::new(Box::new(tracer))));
+        self
+    }
+
+    /// Sends metrics to `provider` instead of the global meter provider.
+    pub fn with_meter_provider<P: MeterProvider + ?Sized>(mut self, provider: &P) -> Self {
+        self.meter = Some(provider.meter_with_scope(instrumentation_scope()));
+        self
+    }
+
+    /// Whether content is recorded: the option when set, else the variable.
+    pub fn content_recording(&self) -> bool {
+        self.content_recording.unwrap_or_else(|| {
+            content_recording_from_env(
+                std::env::var(semconv::CONTENT_RECORDING_ENV)
+                    .ok()
+                    .as_deref(),
+            )
+        })
+    }
+
+    /// The convention names in use: the option when set, else the variable.
+    pub fn semconv_mode(&self) -> SemconvMode {
+        self.semconv_mode.unwrap_or_else(SemconvMode::from_env)
+    }
+
+    pub(crate) fn tracer(&self) -> Option<&Arc<BoxedTracer>> {
+        self.tracer.as_ref()
+    }
+
+    pub(crate) fn meter(&self) -> Meter {
+        self.meter
+            .clone()
+            .unwrap_or_else(|| opentelemetry::global::meter_with_scope(instrumentation_scope()))
+    }
+}
+
+/// `true` in any case turns recording on; anything else leaves it off.
+fn content_recording_from_env(value: Option<&str>) -> bool {
+    value.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+impl fmt::Debug for TelemetryOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TelemetryOptions")
+            .field("content_recording", &self.content_recording)
+            .field("semconv_mode", &self.semconv_mode)
+            .field(
+                "tracer",
+                &if self.tracer.is_some() {
+                    "custom"
+                } else {
+                    "global"
+                },
+            )
+            .field(
+                "meter",
+                &if self.meter.is_some() {
+                    "custom"
+                } else {
+                    "global"
+                },
+            )
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_value_parsing() {
+        assert!(content_recording_from_env(Some("TRUE")));
+        assert!(content_recording_from_env(Some("true")));
+        assert!(!content_recording_from_env(Some("1")));
+        assert!(!content_recording_from_env(Some("false")));
+        assert!(!content_recording_from_env(None));
+    }
+
+    #[test]
+    fn explicit_option_wins() {
+        let off = TelemetryOptions::new().with_content_recording(false);
+        assert!(!off.content_recording());
+        let on = TelemetryOptions::new().with_content_recording(true);
+        assert!(on.content_recording());
+    }
+
+    #[test]
+    fn scope_names_the_crate() {
+        let scope = instrumentation_scope();
+        assert_eq!(scope.name(), "azure-ai-inference-otel");
+        assert_eq!(scope.schema_url(), Some(semconv::SCHEMA_URL));
+    }
+}

@@ -1,0 +1,525 @@
+//! One CLIENT span per operation, ended exactly once on every path.
+
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use opentelemetry::global::{self, BoxedSpan, BoxedTracer};
+use opentelemetry::trace::{Span, SpanBuilder, SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::{Array, Context, InstrumentationScope, KeyValue, StringValue, Value};
+
+use super::accumulate::StreamAccumulator;
+use super::content;
+use super::metrics::{Instruments, Measurement};
+use super::options::{TelemetryOptions, instrumentation_scope};
+use super::record::{Operation, RequestAttributes, ResponseRecord};
+use super::semconv::{self as sc, ContentForm, Vocabulary};
+
+/// A client's resolved telemetry: tracer, instruments, content switch,
+/// vocabulary and server attributes, computed once when the client is built
+/// and shared by all its calls (cloning is an `Arc` bump).
+#[derive(Clone, Debug)]
+pub struct Instrumentation {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    tracer: Option<Arc<BoxedTracer>>,
+    record_content: bool,
+    vocabulary: &'static Vocabulary,
+    server_address: StringValue,
+    server_port: Option<i64>,
+    instruments: Instruments,
+}
+
+fn scope() -> InstrumentationScope {
+    static SCOPE: OnceLock<InstrumentationScope> = OnceLock::new();
+    SCOPE.get_or_init(instrumentation_scope).clone()
+}
+
+impl Instrumentation {
+    /// Resolves `options` for a client talking to `server_address:server_port`.
+    /// `server.port` is recorded only when it is not 443.
+    pub fn new(options: &TelemetryOptions, server_address: &str, server_port: u16) -> Self {
+        Instrumentation {
+            inner: Arc::new(Inner {
+                tracer: options.tracer().cloned(),
+                record_content: options.content_recording(),
+                vocabulary: options.semconv_mode().vocabulary(),
+                server_address: StringValue::from(Arc::<str>::from(server_address)),
+                server_port: (server_port != 443).then_some(i64::from(server_port)),
+                instruments: Instruments::new(&options.meter()),
+            }),
+        }
+    }
+
+    /// Whether prompts and completions are recorded.
+    pub fn records_content(&self) -> bool {
+        self.inner.record_content
+    }
+
+    /// The convention names in use.
+    pub fn vocabulary(&self) -> &'static Vocabulary {
+        self.inner.vocabulary
+    }
+
+    /// Starts the span of an operation under the current OpenTelemetry
+    /// context (which is the active `tracing` span's when the
+    /// tracing-opentelemetry layer is installed).
+    pub fn start(&self, operation: Operation, request: &RequestAttributes<'_>) -> OperationSpan {
+        self.start_with_parent(operation, request, &Context::current())
+    }
+
+    /// Starts the span of an operation under an explicit parent context.
+    pub fn start_with_parent(
+        &self,
+        operation: Operation,
+        request: &RequestAttributes<'_>,
+        parent: &Context,
+    ) -> OperationSpan {
+        let inner = &*self.inner;
+        let vocab = inner.vocabulary;
+        let request_model = request
+            .model
+            .map(|m| StringValue::from(Arc::<str>::from(m)));
+        let name: Cow<'static, str> = match request.model {
+            Some(model) => format!("{} {model}", operation.name()).into(),
+            None => operation.name().into(),
+        };
+
+        let mut attrs = Vec::with_capacity(16);
+        attrs.push(KeyValue::new(vocab.system_key, vocab.system_value));
+        attrs.push(KeyValue::new(sc::GEN_AI_OPERATION_NAME, operation.name()));
+        if let Some(model) = &request_model {
+            attrs.push(KeyValue::new(sc::GEN_AI_REQUEST_MODEL, model.clone()));
+        }
+        attrs.push(KeyValue::new(
+            sc::SERVER_ADDRESS,
+            inner.server_address.clone(),
+        ));
+        if let Some(port) = inner.server_port {
+            attrs.push(KeyValue::new(sc::SERVER_PORT, port));
+        }
+        attrs.push(KeyValue::new(vocab.namespace_key, vocab.namespace_value));
+        let ints = [
+            (sc::GEN_AI_REQUEST_MAX_TOKENS, request.max_tokens),
+            (sc::GEN_AI_REQUEST_SEED, request.seed),
+        ];
+        attrs.extend(
+            ints.into_iter()
+                .filter_map(|(k, v)| Some(KeyValue::new(k, v?))),
+        );
+        let doubles = [
+            (sc::GEN_AI_REQUEST_TEMPERATURE, request.temperature),
+            (sc::GEN_AI_REQUEST_TOP_P, request.top_p),
+            (
+                sc::GEN_AI_REQUEST_FREQUENCY_PENALTY,
+                request.frequency_penalty,
+            ),
+            (
+                sc::GEN_AI_REQUEST_PRESENCE_PENALTY,
+                request.presence_penalty,
+            ),
+        ];
+        attrs.extend(
+            doubles
+                .into_iter()
+                .filter_map(|(k, v)| Some(KeyValue::new(k, v?))),
+        );
+        if let Some(stop) = request.stop_sequences {
+            let values = stop.iter().map(|s| StringValue::from(s.clone())).collect();
+            attrs.push(KeyValue::new(
+                sc::GEN_AI_REQUEST_STOP_SEQUENCES,
+                Value::Array(Array::String(values)),
+            ));
+        }
+        if let Some(format) = request.encoding_format {
+            let values = vec![StringValue::from(format.to_owned())];
+            attrs.push(KeyValue::new(
+                sc::GEN_AI_REQUEST_ENCODING_FORMATS,
+                Value::Array(Array::String(values)),
+            ));
+        }
+        if let Some(output_type) = request.output_type() {
+            attrs.push(KeyValue::new(sc::GEN_AI_OUTPUT_TYPE, output_type));
+        }
+
+        let builder = SpanBuilder::from_name(name)
+            .with_kind(SpanKind::Client)
+            .with_attributes(attrs);
+        let span = match &inner.tracer {
+            Some(tracer) => tracer.build_with_context(builder, parent),
+            None => global::tracer_with_scope(scope()).build_with_context(builder, parent),
+        };
+        OperationSpan {
+            span,
+            instrumentation: self.clone(),
+            parent: parent.clone(),
+            operation,
+            request_model,
+            response_model: None,
+            usage: None,
+            started: Instant::now(),
+            last_event: SystemTime::UNIX_EPOCH,
+            first_chunk: None,
+            last_chunk: None,
+            chunk_gaps: Vec::new(),
+            ended: false,
+        }
+    }
+}
+
+/// How a streamed response ended, for [`OperationSpan::finish_stream`].
+#[derive(Debug, Clone, Copy)]
+pub enum StreamOutcome<'a> {
+    /// `data: [DONE]`, or the body ended with every choice finished.
+    Completed,
+    /// The stream failed (including truncation) with this error.
+    Failed(&'a crate::Error),
+    /// The caller dropped the stream before it completed.
+    Cancelled,
+}
+
+/// The span of one operation in flight.
+///
+/// End it with [`end`](Self::end), [`fail`](Self::fail) or
+/// [`finish_stream`](Self::finish_stream); each consumes it, so it ends
+/// exactly once. Dropped without either (the caller dropped the future or the
+/// stream), it ends with `error.type` = `cancelled`.
+#[derive(Debug)]
+pub struct OperationSpan {
+    span: BoxedSpan,
+    instrumentation: Instrumentation,
+    parent: Context,
+    operation: Operation,
+    request_model: Option<StringValue>,
+    response_model: Option<StringValue>,
+    usage: Option<crate::telemetry::UsageRecord>,
+    started: Instant,
+    last_event: SystemTime,
+    first_chunk: Option<Duration>,
+    last_chunk: Option<Instant>,
+    chunk_gaps: Vec<f64>,
+    ended: bool,
+}
+
+impl OperationSpan {
+    /// Whether prompts and completions are recorded on this span.
+    pub fn records_content(&self) -> bool {
+        self.instrumentation.inner.record_content
+    }
+
+    /// The parent context with this span in it: inject it into the outgoing
+    /// request (`traceparent`) so server-side telemetry joins the trace.
+    pub fn context(&self) -> Context {
+        self.parent
+            .with_remote_span_context(self.span.span_context().clone())
+    }
+
+    /// Event timestamps strictly increase even when the clock does not move.
+    fn next_timestamp(&mut self) -> SystemTime {
+        let now = SystemTime::now();
+        self.last_event = if now > self.last_event {
+            now
+        } else {
+            self.last_event + Duration::from_nanos(1)
+        };
+        self.last_event
+    }
+
+    fn add_content_event(&mut self, name: impl Into<Cow<'static, str>>, body: String) {
+        let vocab = self.instrumentation.inner.vocabulary;
+        let timestamp = self.next_timestamp();
+        self.span.add_event_with_timestamp(
+            name,
+            timestamp,
+            vec![
+                KeyValue::new(vocab.system_key, vocab.system_value),
+                KeyValue::new(sc::GEN_AI_EVENT_CONTENT, body),
+            ],
+        );
+    }
+
+    /// Records the request messages, each as sent on the wire
+    /// (`{"role":..,"content":..}`). Does nothing unless content recording is
+    /// on, so callers may skip serializing the messages when
+    /// [`records_content`](Self::records_content) is false.
+    pub fn record_input_messages<'m>(
+        &mut self,
+        messages: impl IntoIterator<Item = &'m serde_json::Value>,
+    ) {
+        if !self.records_content() {
+            return;
+        }
+        match self.instrumentation.inner.vocabulary.content {
+            ContentForm::Events => {
+                for message in messages {
+                    let role = message
+                        .get("role")
+                        .and_then(|r| r.as_str())
+                        .unwrap_or("user");
+                    self.add_content_event(sc::message_event_name(role), message.to_string());
+                }
+            }
+            ContentForm::Attributes => {
+                let body = content::input_messages(messages);
+                self.span
+                    .set_attribute(KeyValue::new(sc::GEN_AI_INPUT_MESSAGES, body));
+            }
+        }
+    }
+
+    /// Records the request's `tools` array (content recording only).
+    pub fn record_tool_definitions(&mut self, tools: &serde_json::Value) {
+        if self.records_content() {
+            self.span.set_attribute(KeyValue::new(
+                sc::GEN_AI_TOOL_DEFINITIONS,
+                tools.to_string(),
+            ));
+        }
+    }
+
+    /// Marks the arrival of a streamed chunk: the first sets the time to
+    /// first chunk, later ones add a time-per-chunk point.
+    pub fn record_chunk(&mut self) {
+        let now = Instant::now();
+        match self.last_chunk {
+            None => self.first_chunk = Some(now - self.started),
+            Some(previous) => self.chunk_gaps.push((now - previous).as_secs_f64()),
+        }
+        self.last_chunk = Some(now);
+    }
+
+    /// Records a response: id, model, finish reasons, usage and one
+    /// `gen_ai.choice` event per choice. A choice without a finish reason is
+    /// reported as `error`.
+    pub fn record_response(&mut self, response: &ResponseRecord<'_>) {
+        self.record_response_as(response, sc::FINISH_REASON_ERROR);
+    }
+
+    fn record_response_as(&mut self, response: &ResponseRecord<'_>, unfinished_event: &str) {
+        if let Some(id) = response.id {
+            self.span
+                .set_attribute(KeyValue::new(sc::GEN_AI_RESPONSE_ID, id.to_owned()));
+        }
+        if let Some(model) = response.model {
+            let model = StringValue::from(Arc::<str>::from(model));
+            self.span
+                .set_attribute(KeyValue::new(sc::GEN_AI_RESPONSE_MODEL, model.clone()));
+            self.response_model = Some(model);
+        }
+        if let Some(usage) = response.usage {
+            if let Some(input) = usage.input_tokens {
+                self.span.set_attribute(KeyValue::new(
+                    sc::GEN_AI_USAGE_INPUT_TOKENS,
+                    saturating_i64(input),
+                ));
+            }
+            if let Some(output) = usage.output_tokens {
+                self.span.set_attribute(KeyValue::new(
+                    sc::GEN_AI_USAGE_OUTPUT_TOKENS,
+                    saturating_i64(output),
+                ));
+            }
+            self.usage = Some(usage);
+        }
+        if response.choices.is_empty() {
+            return;
+        }
+        let mut choices: Vec<_> = response.choices.iter().collect();
+        choices.sort_by_key(|c| c.index);
+        let reasons = choices
+            .iter()
+            .map(|c| finish_reason_value(c.finish_reason.unwrap_or(sc::FINISH_REASON_ERROR)))
+            .collect();
+        self.span.set_attribute(KeyValue::new(
+            sc::GEN_AI_RESPONSE_FINISH_REASONS,
+            Value::Array(Array::String(reasons)),
+        ));
+        let record = self.records_content();
+        let form = self.instrumentation.inner.vocabulary.content;
+        let events_carry_content = record && form == ContentForm::Events;
+        for choice in &choices {
+            let body = content::choice_event(choice, events_carry_content, unfinished_event);
+            self.add_content_event(sc::EVENT_CHOICE, body);
+        }
+        if record && form == ContentForm::Attributes {
+            let owned: Vec<_> = choices.into_iter().cloned().collect();
+            let body = content::output_messages(&owned, unfinished_event);
+            self.span
+                .set_attribute(KeyValue::new(sc::GEN_AI_OUTPUT_MESSAGES, body));
+        }
+    }
+
+    /// Ends the span as a success.
+    pub fn end(mut self) {
+        self.finish(None);
+    }
+
+    /// Ends the span as a failure of this crate's [`Error`](crate::Error):
+    /// status Error, `error.type`, an `exception` event. No message content
+    /// is recorded (see [`Error::telemetry_description`](crate::Error::telemetry_description)).
+    pub fn fail(mut self, error: &crate::Error) {
+        self.finish(Some(Failure {
+            error_type: error.error_type(),
+            exception_type: error.exception_type().into(),
+            description: error.telemetry_description(),
+        }));
+    }
+
+    /// Ends the span as a failure described by hand, for clients with their
+    /// own error types. `error_type` should be one of the documented values
+    /// (an HTTP status, `timeout`, `connection`, ...); `description` must not
+    /// contain message content.
+    pub fn fail_with(
+        mut self,
+        error_type: impl Into<Cow<'static, str>>,
+        description: impl Into<Cow<'static, str>>,
+    ) {
+        let error_type = error_type.into();
+        self.finish(Some(Failure {
+            exception_type: error_type.clone(),
+            error_type,
+            description: description.into(),
+        }));
+    }
+
+    /// Ends the span of a streamed response from what `accumulator`
+    /// gathered: the response is recorded (unfinished choices as `error`, or
+    /// `cancelled` in choice events when the caller dropped the stream) and
+    /// the span ends as success, failure or cancellation.
+    pub fn finish_stream(mut self, accumulator: &StreamAccumulator, outcome: StreamOutcome<'_>) {
+        let response = accumulator.response();
+        let mut response = response;
+        if response.choices.is_empty() && !matches!(outcome, StreamOutcome::Completed) {
+            // The caller was waiting for a choice that never came.
+            response.choices.push(crate::telemetry::ChoiceRecord {
+                index: 0,
+                finish_reason: None,
+                content: None,
+                tool_calls: Vec::new(),
+            });
+        }
+        match outcome {
+            StreamOutcome::Completed => {
+                self.record_response_as(&response, sc::FINISH_REASON_ERROR);
+                self.finish(None);
+            }
+            StreamOutcome::Failed(error) => {
+                self.record_response_as(&response, sc::FINISH_REASON_ERROR);
+                self.fail(error);
+            }
+            StreamOutcome::Cancelled => {
+                self.record_response_as(&response, sc::ERROR_CANCELLED);
+                self.finish(Some(Failure::cancelled()));
+            }
+        }
+    }
+
+    fn finish(&mut self, failure: Option<Failure>) {
+        if self.ended {
+            return;
+        }
+        self.ended = true;
+        let ttfc = self.first_chunk.map(|d| d.as_secs_f64());
+        if let Some(ttfc) = ttfc {
+            self.span
+                .set_attribute(KeyValue::new(sc::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc));
+        }
+        let error_type = failure.as_ref().map(|f| f.error_type.clone());
+        if let Some(failure) = failure {
+            self.span
+                .set_attribute(KeyValue::new(sc::ERROR_TYPE, failure.error_type));
+            let timestamp = self.next_timestamp();
+            self.span.add_event_with_timestamp(
+                sc::EVENT_EXCEPTION,
+                timestamp,
+                vec![
+                    KeyValue::new(sc::EXCEPTION_TYPE, failure.exception_type),
+                    KeyValue::new(sc::EXCEPTION_MESSAGE, failure.description.clone()),
+                ],
+            );
+            self.span.set_status(Status::error(failure.description));
+        }
+        self.record_metrics(error_type, ttfc);
+        let end = SystemTime::now().max(self.last_event);
+        self.span.end_with_timestamp(end);
+    }
+
+    fn record_metrics(&mut self, error_type: Option<Cow<'static, str>>, ttfc: Option<f64>) {
+        let inner = &*self.instrumentation.inner;
+        let vocab = inner.vocabulary;
+        let mut attrs = Vec::with_capacity(8);
+        attrs.push(KeyValue::new(
+            sc::GEN_AI_OPERATION_NAME,
+            self.operation_name(),
+        ));
+        attrs.push(KeyValue::new(vocab.system_key, vocab.system_value));
+        if let Some(model) = &self.request_model {
+            attrs.push(KeyValue::new(sc::GEN_AI_REQUEST_MODEL, model.clone()));
+        }
+        if let Some(model) = &self.response_model {
+            attrs.push(KeyValue::new(sc::GEN_AI_RESPONSE_MODEL, model.clone()));
+        }
+        attrs.push(KeyValue::new(
+            sc::SERVER_ADDRESS,
+            inner.server_address.clone(),
+        ));
+        if let Some(port) = inner.server_port {
+            attrs.push(KeyValue::new(sc::SERVER_PORT, port));
+        }
+        inner.instruments.record(Measurement {
+            attributes: &mut attrs,
+            duration: self.started.elapsed().as_secs_f64(),
+            error_type,
+            usage: self.usage,
+            time_to_first_chunk: ttfc,
+            chunk_gaps: &self.chunk_gaps,
+        });
+    }
+
+    fn operation_name(&self) -> &'static str {
+        self.operation.name()
+    }
+}
+
+impl Drop for OperationSpan {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.finish(Some(Failure::cancelled()));
+        }
+    }
+}
+
+struct Failure {
+    error_type: Cow<'static, str>,
+    exception_type: Cow<'static, str>,
+    description: Cow<'static, str>,
+}
+
+impl Failure {
+    fn cancelled() -> Self {
+        Failure {
+            error_type: sc::ERROR_CANCELLED.into(),
+            exception_type: sc::ERROR_CANCELLED.into(),
+            description: "cancelled: the caller dropped the call before it completed".into(),
+        }
+    }
+}
+
+/// The usual finish reasons as static strings: no allocation per choice.
+fn finish_reason_value(reason: &str) -> StringValue {
+    match reason {
+        "stop" => "stop".into(),
+        "length" => "length".into(),
+        "tool_calls" => "tool_calls".into(),
+        "content_filter" => "content_filter".into(),
+        "error" => "error".into(),
+        other => other.to_owned().into(),
+    }
+}
+
+fn saturating_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
