@@ -241,29 +241,34 @@ impl OperationSpan {
         );
     }
 
-    /// Records the request messages, each as sent on the wire
-    /// (`{"role":..,"content":..}`). Does nothing unless content recording is
-    /// on, so callers may skip serializing the messages when
-    /// [`records_content`](Self::records_content) is false.
-    pub fn record_input_messages<'m>(
+    /// Records the request messages, each as `(role, message)` where the
+    /// message serializes to its wire form (`{"role":..,"content":..}`; a
+    /// `serde_json::Value` works too). With today's names each becomes a
+    /// `gen_ai.{role}.message` event in wire field order; with the newer names
+    /// they become the `gen_ai.input.messages` attribute. Does nothing unless
+    /// content recording is on, so nothing is serialized when it is off.
+    pub fn record_input_messages<'m, M>(
         &mut self,
-        messages: impl IntoIterator<Item = &'m serde_json::Value>,
-    ) {
+        messages: impl IntoIterator<Item = (&'m str, &'m M)>,
+    ) where
+        M: serde::Serialize + ?Sized + 'm,
+    {
         if !self.records_content() {
             return;
         }
         match self.instrumentation.inner.vocabulary.content {
             ContentForm::Events => {
-                for message in messages {
-                    let role = message
-                        .get("role")
-                        .and_then(|r| r.as_str())
-                        .unwrap_or("user");
-                    self.add_content_event(sc::message_event_name(role), message.to_string());
+                for (role, message) in messages {
+                    let body = serde_json::to_string(message).unwrap_or_default();
+                    self.add_content_event(sc::message_event_name(role), body);
                 }
             }
             ContentForm::Attributes => {
-                let body = content::input_messages(messages);
+                let values: Vec<serde_json::Value> = messages
+                    .into_iter()
+                    .filter_map(|(_, m)| serde_json::to_value(m).ok())
+                    .collect();
+                let body = content::input_messages(&values);
                 self.span
                     .set_attribute(KeyValue::new(sc::GEN_AI_INPUT_MESSAGES, body));
             }
