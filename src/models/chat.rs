@@ -1,0 +1,526 @@
+//! Chat completions requests (`POST /chat/completions`): the options, the
+//! messages, and the output modalities.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::chat_response::ChatResponseMessage;
+use super::common::{extensible_enum, null_as_default};
+use super::content::{ContentItem, MessageContent};
+use super::tools::{
+    ChatCompletionsResponseFormat, ChatCompletionsToolCall, ChatCompletionsToolChoice,
+    ChatCompletionsToolDefinition,
+};
+
+/// The body of a chat completions request (`ChatCompletionsOptions`).
+///
+/// Build it with [`new`](Self::new) and the `with_*` methods. Parameters the
+/// REST API does not define go in [`extra`](Self::extra) and are sent as
+/// top-level keys; reading a JSON body puts unknown keys there too.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionsOptions {
+    /// `messages`: the conversation so far.
+    pub messages: Vec<ChatRequestMessage>,
+    /// `model`: which model to use when the endpoint serves several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// `max_tokens`: the most tokens to generate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// `temperature`: sampling temperature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    /// `top_p`: nucleus sampling probability mass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f64>,
+    /// `frequency_penalty`: penalty for tokens by how often they appeared, in [-2, 2].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency_penalty: Option<f64>,
+    /// `presence_penalty`: penalty for tokens that already appeared, in [-2, 2].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence_penalty: Option<f64>,
+    /// `seed`: best-effort deterministic sampling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    /// `stop`: sequences that end generation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Vec<String>>,
+    /// `tools`: the functions the model may call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<Vec<ChatCompletionsToolDefinition>>,
+    /// `tool_choice`: whether and which tool the model must call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<ChatCompletionsToolChoice>,
+    /// `response_format`: text, JSON mode or a JSON schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<ChatCompletionsResponseFormat>,
+    /// `modalities`: the output modalities allowed (`text`, `audio`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modalities: Option<Vec<ChatCompletionsModality>>,
+    /// `stream`: whether the service streams updates; set by the client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
+    /// Extra top-level parameters passed through as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ChatCompletionsOptions {
+    /// A request with these messages and nothing else set.
+    pub fn new(messages: Vec<ChatRequestMessage>) -> Self {
+        ChatCompletionsOptions {
+            messages,
+            model: None,
+            max_tokens: None,
+            temperature: None,
+            top_p: None,
+            frequency_penalty: None,
+            presence_penalty: None,
+            seed: None,
+            stop: None,
+            tools: None,
+            tool_choice: None,
+            response_format: None,
+            modalities: None,
+            stream: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `model`.
+    pub fn with_model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// Sets `max_tokens`.
+    pub fn with_max_tokens(mut self, max_tokens: u32) -> Self {
+        self.max_tokens = Some(max_tokens);
+        self
+    }
+
+    /// Sets `temperature`.
+    pub fn with_temperature(mut self, temperature: f64) -> Self {
+        self.temperature = Some(temperature);
+        self
+    }
+
+    /// Sets `top_p`.
+    pub fn with_top_p(mut self, top_p: f64) -> Self {
+        self.top_p = Some(top_p);
+        self
+    }
+
+    /// Sets `frequency_penalty`.
+    pub fn with_frequency_penalty(mut self, penalty: f64) -> Self {
+        self.frequency_penalty = Some(penalty);
+        self
+    }
+
+    /// Sets `presence_penalty`.
+    pub fn with_presence_penalty(mut self, penalty: f64) -> Self {
+        self.presence_penalty = Some(penalty);
+        self
+    }
+
+    /// Sets `seed`.
+    pub fn with_seed(mut self, seed: i64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Sets `stop`.
+    pub fn with_stop<I, S>(mut self, stop: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.stop = Some(stop.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `tools`.
+    pub fn with_tools(mut self, tools: Vec<ChatCompletionsToolDefinition>) -> Self {
+        self.tools = Some(tools);
+        self
+    }
+
+    /// Sets `tool_choice`.
+    pub fn with_tool_choice(mut self, choice: impl Into<ChatCompletionsToolChoice>) -> Self {
+        self.tool_choice = Some(choice.into());
+        self
+    }
+
+    /// Sets `response_format`.
+    pub fn with_response_format(mut self, format: ChatCompletionsResponseFormat) -> Self {
+        self.response_format = Some(format);
+        self
+    }
+
+    /// Sets `modalities`.
+    pub fn with_modalities(mut self, modalities: Vec<ChatCompletionsModality>) -> Self {
+        self.modalities = Some(modalities);
+        self
+    }
+
+    /// Adds an extra top-level parameter (for example `top_k`); a key the
+    /// API defines should be set through its own field instead.
+    pub fn with_extra(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// One message of the conversation sent to the model, tagged by `role`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "lowercase")]
+pub enum ChatRequestMessage {
+    /// `{"role":"system", ...}`
+    System(ChatRequestSystemMessage),
+    /// `{"role":"developer", ...}`
+    Developer(ChatRequestDeveloperMessage),
+    /// `{"role":"user", ...}`
+    User(ChatRequestUserMessage),
+    /// `{"role":"assistant", ...}`
+    Assistant(ChatRequestAssistantMessage),
+    /// `{"role":"tool", ...}`
+    Tool(ChatRequestToolMessage),
+}
+
+impl ChatRequestMessage {
+    /// A system message: `{"role":"system","content":..}`.
+    pub fn system(content: impl Into<String>) -> Self {
+        Self::System(ChatRequestSystemMessage {
+            content: content.into(),
+        })
+    }
+
+    /// A developer message: `{"role":"developer","content":..}`.
+    pub fn developer(content: impl Into<String>) -> Self {
+        Self::Developer(ChatRequestDeveloperMessage {
+            content: content.into(),
+        })
+    }
+
+    /// A user text message: `{"role":"user","content":"..."}`.
+    pub fn user(content: impl Into<String>) -> Self {
+        Self::User(ChatRequestUserMessage {
+            content: MessageContent::Text(content.into()),
+        })
+    }
+
+    /// A user message made of content items (text, images, audio).
+    pub fn user_parts(parts: Vec<ContentItem>) -> Self {
+        Self::User(ChatRequestUserMessage {
+            content: MessageContent::Parts(parts),
+        })
+    }
+
+    /// An assistant text message, e.g. a previous answer.
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self::Assistant(ChatRequestAssistantMessage {
+            content: Some(content.into()),
+            ..Default::default()
+        })
+    }
+
+    /// An assistant message carrying the tool calls the model asked for.
+    pub fn assistant_tool_calls(tool_calls: Vec<ChatCompletionsToolCall>) -> Self {
+        Self::Assistant(ChatRequestAssistantMessage {
+            tool_calls: Some(tool_calls),
+            ..Default::default()
+        })
+    }
+
+    /// A tool result: `{"role":"tool","tool_call_id":..,"content":..}`.
+    pub fn tool(tool_call_id: impl Into<String>, content: impl Into<String>) -> Self {
+        Self::Tool(ChatRequestToolMessage {
+            content: content.into(),
+            tool_call_id: tool_call_id.into(),
+        })
+    }
+
+    /// The `role` value: `system`, `developer`, `user`, `assistant` or `tool`.
+    pub fn role(&self) -> &'static str {
+        match self {
+            Self::System(_) => "system",
+            Self::Developer(_) => "developer",
+            Self::User(_) => "user",
+            Self::Assistant(_) => "assistant",
+            Self::Tool(_) => "tool",
+        }
+    }
+}
+
+impl From<ChatResponseMessage> for ChatRequestMessage {
+    /// Turns a response message into the assistant message to append to the history.
+    fn from(message: ChatResponseMessage) -> Self {
+        Self::Assistant(ChatRequestAssistantMessage {
+            content: message.content,
+            tool_calls: message.tool_calls,
+            audio: message
+                .audio
+                .map(|a| ChatRequestAudioReference { id: a.id }),
+        })
+    }
+}
+
+/// The fields of a `system` message.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequestSystemMessage {
+    /// `content`: the instructions.
+    pub content: String,
+}
+
+/// The fields of a `developer` message.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequestDeveloperMessage {
+    /// `content`: the instructions.
+    pub content: String,
+}
+
+/// The fields of a `user` message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequestUserMessage {
+    /// `content`: a string or an array of content items.
+    pub content: MessageContent,
+}
+
+/// The fields of an `assistant` message.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequestAssistantMessage {
+    /// `content`: the text, absent when the message only carries tool calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// `tool_calls`: the tool calls the model asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ChatCompletionsToolCall>>,
+    /// `audio`: a reference to audio the model generated earlier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<ChatRequestAudioReference>,
+}
+
+/// The fields of a `tool` message.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequestToolMessage {
+    /// `content`: the tool's output.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub content: String,
+    /// `tool_call_id`: the id of the tool call this answers.
+    pub tool_call_id: String,
+}
+
+/// A reference to generated audio by id (`audio` on an assistant message).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatRequestAudioReference {
+    /// `id`: the id of a previous audio response.
+    pub id: String,
+}
+
+extensible_enum! {
+    /// An output modality (`modalities` items on the wire).
+    pub enum ChatCompletionsModality {
+        /// `"text"`
+        Text = "text",
+        /// `"audio"`
+        Audio = "audio",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{
+        AudioContentFormat, ChatCompletionsToolChoicePreset, FunctionDefinition, ImageDetailLevel,
+        JsonSchemaFormat,
+    };
+    use serde_json::json;
+
+    fn to_json<T: Serialize>(value: &T) -> Value {
+        serde_json::to_value(value).unwrap()
+    }
+
+    #[test]
+    fn unset_fields_are_not_sent() {
+        let r = ChatCompletionsOptions::new(vec![ChatRequestMessage::user("hi")]);
+        assert_eq!(
+            to_json(&r),
+            json!({"messages": [{"role": "user", "content": "hi"}]})
+        );
+    }
+
+    #[test]
+    fn builder_sets_every_field() {
+        let r = ChatCompletionsOptions::new(vec![ChatRequestMessage::user("hi")])
+            .with_model("gpt-4o")
+            .with_max_tokens(64)
+            .with_temperature(0.5)
+            .with_top_p(0.9)
+            .with_frequency_penalty(0.25)
+            .with_presence_penalty(-0.5)
+            .with_seed(42)
+            .with_stop(["END", "\n\n"])
+            .with_tools(vec![ChatCompletionsToolDefinition::function(
+                FunctionDefinition::new("get_time"),
+            )])
+            .with_tool_choice(ChatCompletionsToolChoicePreset::Required)
+            .with_response_format(ChatCompletionsResponseFormat::json_schema(
+                JsonSchemaFormat::new("answer", json!({"type": "object"})),
+            ))
+            .with_modalities(vec![ChatCompletionsModality::Text])
+            .with_extra("top_k", 40)
+            .with_extra("safe_prompt", true);
+        assert_eq!(
+            to_json(&r),
+            json!({
+                "messages": [{"role": "user", "content": "hi"}],
+                "model": "gpt-4o",
+                "max_tokens": 64,
+                "temperature": 0.5,
+                "top_p": 0.9,
+                "frequency_penalty": 0.25,
+                "presence_penalty": -0.5,
+                "seed": 42,
+                "stop": ["END", "\n\n"],
+                "tools": [{"type": "function", "function": {"name": "get_time"}}],
+                "tool_choice": "required",
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "answer", "schema": {"type": "object"}}
+                },
+                "modalities": ["text"],
+                "top_k": 40,
+                "safe_prompt": true
+            })
+        );
+    }
+
+    #[test]
+    fn each_role_serializes_to_the_wire_shape() {
+        let call = ChatCompletionsToolCall::function("call_1", "get_time", r#"{"tz":"UTC"}"#);
+        let cases = [
+            (
+                ChatRequestMessage::system("be brief"),
+                json!({"role": "system", "content": "be brief"}),
+            ),
+            (
+                ChatRequestMessage::developer("no emoji"),
+                json!({"role": "developer", "content": "no emoji"}),
+            ),
+            (
+                ChatRequestMessage::user("hi"),
+                json!({"role": "user", "content": "hi"}),
+            ),
+            (
+                ChatRequestMessage::user_parts(vec![
+                    ContentItem::text("what is this?"),
+                    ContentItem::image_url("https://example.com/a.png"),
+                    ContentItem::image_url_with_detail(
+                        "data:image/png;base64,AA==",
+                        ImageDetailLevel::Low,
+                    ),
+                    ContentItem::input_audio("UklGRg==", AudioContentFormat::Wav),
+                ]),
+                json!({"role": "user", "content": [
+                    {"type": "text", "text": "what is this?"},
+                    {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA==", "detail": "low"}},
+                    {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}}
+                ]}),
+            ),
+            (
+                ChatRequestMessage::assistant("hello"),
+                json!({"role": "assistant", "content": "hello"}),
+            ),
+            (
+                ChatRequestMessage::assistant_tool_calls(vec![call]),
+                json!({"role": "assistant", "tool_calls": [{
+                    "id": "call_1", "type": "function",
+                    "function": {"name": "get_time", "arguments": "{\"tz\":\"UTC\"}"}
+                }]}),
+            ),
+            (
+                ChatRequestMessage::tool("call_1", "12:00"),
+                json!({"role": "tool", "content": "12:00", "tool_call_id": "call_1"}),
+            ),
+        ];
+        for (message, wire) in cases {
+            assert_eq!(to_json(&message), wire);
+            assert_eq!(message.role(), wire["role"]);
+            let back: ChatRequestMessage = serde_json::from_value(wire).unwrap();
+            assert_eq!(back, message);
+        }
+    }
+
+    #[test]
+    fn request_body_round_trips_unknown_keys_through_extra() {
+        let body = json!({
+            "messages": [
+                {"role": "system", "content": "s"},
+                {"role": "user", "content": [
+                    {"type": "text", "text": "t"},
+                    {"type": "file", "file": {"file_id": "f1"}}
+                ]},
+                {"role": "assistant", "content": null, "tool_calls": [
+                    {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+                ]},
+                {"role": "tool", "tool_call_id": "c", "content": "ok"}
+            ],
+            "temperature": 1,
+            "tool_choice": {"type": "function", "function": {"name": "f"}},
+            "response_format": {"type": "json_object"},
+            "n": 2,
+            "stream_options": {"include_usage": true},
+            "logit_bias": {"50256": -100}
+        });
+        let r: ChatCompletionsOptions = serde_json::from_value(body.clone()).unwrap();
+        assert_eq!(r.temperature, Some(1.0));
+        assert_eq!(
+            r.tool_choice,
+            Some(ChatCompletionsToolChoice::function("f"))
+        );
+        assert_eq!(
+            r.response_format,
+            Some(ChatCompletionsResponseFormat::JsonObject)
+        );
+        assert_eq!(r.extra.len(), 3);
+        assert_eq!(r.extra["stream_options"], json!({"include_usage": true}));
+        let ChatRequestMessage::User(user) = &r.messages[1] else {
+            panic!("not a user message: {:?}", r.messages[1]);
+        };
+        let MessageContent::Parts(parts) = &user.content else {
+            panic!("not parts: {:?}", user.content);
+        };
+        assert!(matches!(&parts[1], ContentItem::Other(m) if m["type"] == "file"));
+
+        let mut expected = body;
+        // `content: null` on the assistant message is left out on the way back.
+        expected["messages"][2]
+            .as_object_mut()
+            .unwrap()
+            .remove("content");
+        expected["temperature"] = json!(1.0);
+        assert_eq!(to_json(&r), expected);
+    }
+
+    #[test]
+    fn unknown_roles_and_missing_messages_are_errors() {
+        let bad = json!({"role": "function", "content": "x"});
+        assert!(serde_json::from_value::<ChatRequestMessage>(bad).is_err());
+        assert!(serde_json::from_value::<ChatCompletionsOptions>(json!({"model": "m"})).is_err());
+    }
+
+    #[test]
+    fn a_response_message_becomes_the_next_assistant_message() {
+        let response = ChatResponseMessage {
+            content: Some("it is noon".into()),
+            reasoning_content: Some("checked the clock".into()),
+            ..Default::default()
+        };
+        let message = ChatRequestMessage::from(response);
+        assert_eq!(
+            to_json(&message),
+            json!({"role": "assistant", "content": "it is noon"})
+        );
+    }
+}
