@@ -1,1 +1,42 @@
 //! The clients: chat completions, embeddings, image embeddings.
+//!
+//! # Layout
+//!
+//! - [`Endpoint`] (`endpoint.rs`): the service URL, validated once; builds
+//!   `{endpoint}/{route}?api-version=...` and picks the Entra ID scope.
+//! - [`Credential`] (`credential.rs`): an API key (sent as `api-key` and as
+//!   `Authorization: Bearer`) or, with the `entra` feature, an
+//!   `azure_core` token credential whose tokens are cached. Secrets never
+//!   appear in `Debug` output or errors.
+//! - [`ClientOptions`] (`options.rs`): API version, default model,
+//!   `extra-parameters`, timeouts, user agent, a caller's own HTTP client.
+//! - `transport.rs`: one `reqwest` client per client; adds the common and
+//!   auth headers, turns non-success statuses into [`Error::Http`] and
+//!   transport failures into [`Error::Timeout`] / [`Error::Connection`].
+//!   It records no telemetry: the operations wrap its calls in spans.
+//! - `sse.rs`: incremental server-sent-events decoding into JSON chunks,
+//!   telling a stream that ended with `data: [DONE]` from one that was cut.
+//! - One file per operation on top of these.
+//!
+//! [`Error::Http`]: crate::Error::Http
+//! [`Error::Timeout`]: crate::Error::Timeout
+//! [`Error::Connection`]: crate::Error::Connection
+
+// Operations (added on top of the plumbing): chat, embeddings,
+// image_embeddings, stream.
+
+mod credential;
+mod endpoint;
+mod options;
+// Used by the operation files; until they exist only the tests use them.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) mod sse;
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) mod transport;
+
+pub use credential::Credential;
+pub use endpoint::{COGNITIVE_SERVICES_SCOPE, Endpoint, MACHINE_LEARNING_SCOPE};
+pub use options::{
+    ClientOptions, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT,
+    DEFAULT_USER_AGENT, ExtraParameters,
+};

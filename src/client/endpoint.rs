@@ -1,0 +1,367 @@
+//! The service endpoint: the base URL every route is appended to.
+
+use std::fmt;
+use std::str::FromStr;
+
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// Entra ID scope for Azure AI Services and Azure OpenAI resources.
+pub const COGNITIVE_SERVICES_SCOPE: &str = "https://cognitiveservices.azure.com/.default";
+
+/// Entra ID scope for everything else (serverless and managed compute
+/// deployments in Azure Machine Learning / AI Foundry projects).
+pub const MACHINE_LEARNING_SCOPE: &str = "https://ml.azure.com/.default";
+
+/// Host suffixes whose resources take [`COGNITIVE_SERVICES_SCOPE`].
+const COGNITIVE_SERVICES_HOSTS: &[&str] = &[
+    ".openai.azure.com",
+    ".services.ai.azure.com",
+    ".cognitiveservices.azure.com",
+];
+
+const EXAMPLE: &str = "https://<resource>.services.ai.azure.com/models";
+
+/// A validated service endpoint.
+///
+/// Parsed once from the URL the user gives ([`Endpoint::parse`]); operation
+/// URLs are the endpoint followed by the route and the `api-version` query
+/// parameter: `{endpoint}/chat/completions?api-version=2024-05-01-preview`.
+///
+/// Accepted shapes (any path prefix is kept, trailing slashes are trimmed):
+///
+/// | Service | Endpoint |
+/// |---|---|
+/// | AI Foundry (Azure AI Services) | `https://<resource>.services.ai.azure.com/models` |
+/// | Azure OpenAI | `https://<resource>.openai.azure.com/openai/deployments/<deployment>` |
+/// | GitHub Models | `https://models.inference.ai.azure.com` |
+/// | Serverless API | `https://<name>.<region>.models.ai.azure.com` |
+/// | Local / test server | `http://127.0.0.1:8080` |
+///
+/// Rejected: schemes other than `http`/`https`, user names or passwords in the
+/// URL (they would end up in logs), fragments, and **query strings**: the
+/// API version is set with
+/// [`ClientOptions::with_api_version`](crate::client::ClientOptions::with_api_version),
+/// and silently keeping or dropping other parameters would hide mistakes.
+/// An endpoint pasted with its operation path (`.../chat/completions`,
+/// `.../images/embeddings`, `.../embeddings`) is rejected with a hint to
+/// remove it, except that `.../deployments/embeddings` is a deployment name
+/// and is kept.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The base URL; its path never ends with `/` unless it is the root.
+    url: Url,
+}
+
+impl Endpoint {
+    /// Parses and validates an endpoint URL.
+    pub fn parse(input: &str) -> Result<Endpoint> {
+        let trimmed = input.trim();
+        let bad = |what: &str| {
+            Error::invalid_config(
+                "endpoint",
+                format!("expected an https URL like {EXAMPLE}, got {trimmed:?} ({what})"),
+            )
+        };
+        let mut url = Url::parse(trimmed).map_err(|e| bad(&e.to_string()))?;
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(bad(&format!(
+                "the scheme must be https or http, not {}",
+                url.scheme()
+            )));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(bad("no host"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            // Do not echo the input: it holds a credential.
+            return Err(Error::invalid_config(
+                "endpoint",
+                "the URL must not contain a user name or password; pass the key with Credential::api_key",
+            ));
+        }
+        if url.query().is_some() {
+            return Err(bad(
+                "remove the query string; set the API version with ClientOptions::with_api_version",
+            ));
+        }
+        if url.fragment().is_some() {
+            return Err(bad("remove the #fragment"));
+        }
+        let path = url.path().trim_end_matches('/').to_owned();
+        if let Some(route) = pasted_route(&path) {
+            return Err(bad(&format!(
+                "remove the operation path /{route}; the client appends it"
+            )));
+        }
+        url.set_path(&path);
+        Ok(Endpoint { url })
+    }
+
+    /// The URL of `route` (`chat/completions`, `embeddings`,
+    /// `images/embeddings`, `info`) with `api-version` as query parameter.
+    pub fn url_for(&self, route: &str, api_version: &str) -> Url {
+        let mut url = self.url.clone();
+        let base = self.url.path().trim_end_matches('/');
+        let route = route.trim_start_matches('/');
+        url.set_path(&format!("{base}/{route}"));
+        url.query_pairs_mut()
+            .append_pair("api-version", api_version);
+        url
+    }
+
+    /// The host name or IP address (IPv6 in brackets), lower-cased.
+    pub fn host(&self) -> &str {
+        // `parse` guarantees a host.
+        self.url.host_str().unwrap_or_default()
+    }
+
+    /// The effective port: the explicit one, else 443 for https and 80 for http.
+    pub fn port(&self) -> u16 {
+        self.url
+            .port_or_known_default()
+            .unwrap_or(if self.url.scheme() == "http" { 80 } else { 443 })
+    }
+
+    /// Whether this is an Azure OpenAI resource (`*.openai.azure.com`).
+    pub fn is_azure_openai(&self) -> bool {
+        self.host().ends_with(".openai.azure.com")
+    }
+
+    /// Whether the scheme is `https`.
+    pub fn is_https(&self) -> bool {
+        self.url.scheme() == "https"
+    }
+
+    /// Whether the host is `localhost` or a loopback address.
+    pub fn is_loopback(&self) -> bool {
+        match self.url.host() {
+            Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        }
+    }
+
+    /// The Entra ID scope a token for this endpoint is requested for:
+    /// [`COGNITIVE_SERVICES_SCOPE`] for `*.openai.azure.com`,
+    /// `*.services.ai.azure.com` and `*.cognitiveservices.azure.com`,
+    /// [`MACHINE_LEARNING_SCOPE`] otherwise.
+    pub fn default_scope(&self) -> &'static str {
+        let host = self.host();
+        if COGNITIVE_SERVICES_HOSTS.iter().any(|s| host.ends_with(s)) {
+            COGNITIVE_SERVICES_SCOPE
+        } else {
+            MACHINE_LEARNING_SCOPE
+        }
+    }
+
+    /// The endpoint as a URL.
+    pub fn as_url(&self) -> &Url {
+        &self.url
+    }
+}
+
+/// The operation route a pasted URL ends with, if any.
+fn pasted_route(path: &str) -> Option<&'static str> {
+    if path.ends_with("/chat/completions") {
+        Some("chat/completions")
+    } else if path.ends_with("/images/embeddings") {
+        Some("images/embeddings")
+    } else if path.ends_with("/embeddings") && !path.ends_with("/deployments/embeddings") {
+        Some("embeddings")
+    } else {
+        None
+    }
+}
+
+impl FromStr for Endpoint {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Endpoint::parse(s)
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.url.as_str())
+    }
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Endpoint").field(&self.url.as_str()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> Endpoint {
+        Endpoint::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    fn err(s: &str) -> String {
+        match Endpoint::parse(s) {
+            Ok(e) => panic!("{s} parsed as {e}"),
+            Err(e) => {
+                assert!(
+                    matches!(
+                        e,
+                        Error::InvalidConfig {
+                            field: "endpoint",
+                            ..
+                        }
+                    ),
+                    "{e:?}"
+                );
+                e.to_string()
+            }
+        }
+    }
+
+    #[test]
+    fn keeps_path_prefixes_and_trims_slashes() {
+        let cases = [
+            (
+                "https://res.openai.azure.com/openai/deployments/gpt-4o/",
+                "https://res.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=v1",
+            ),
+            (
+                "https://res.services.ai.azure.com/models",
+                "https://res.services.ai.azure.com/models/chat/completions?api-version=v1",
+            ),
+            (
+                "https://models.inference.ai.azure.com",
+                "https://models.inference.ai.azure.com/chat/completions?api-version=v1",
+            ),
+            (
+                "https://models.inference.ai.azure.com///",
+                "https://models.inference.ai.azure.com/chat/completions?api-version=v1",
+            ),
+            (
+                "  https://x.eastus2.models.ai.azure.com/  ",
+                "https://x.eastus2.models.ai.azure.com/chat/completions?api-version=v1",
+            ),
+            (
+                "http://127.0.0.1:8080/v1",
+                "http://127.0.0.1:8080/v1/chat/completions?api-version=v1",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(ok(input).url_for("chat/completions", "v1").as_str(), want);
+        }
+    }
+
+    #[test]
+    fn url_for_every_route() {
+        let e = ok("https://res.services.ai.azure.com/models");
+        for (route, path) in [
+            ("chat/completions", "/models/chat/completions"),
+            ("embeddings", "/models/embeddings"),
+            ("images/embeddings", "/models/images/embeddings"),
+            ("info", "/models/info"),
+        ] {
+            let url = e.url_for(route, "2024-05-01-preview");
+            assert_eq!(url.path(), path);
+            assert_eq!(url.query(), Some("api-version=2024-05-01-preview"));
+        }
+        // The version is encoded, never spliced in raw.
+        assert_eq!(
+            e.url_for("info", "a&b=c").query(),
+            Some("api-version=a%26b%3Dc")
+        );
+    }
+
+    #[test]
+    fn host_port_and_kind() {
+        let e = ok("https://Res.OpenAI.Azure.com/openai/deployments/d");
+        assert_eq!((e.host(), e.port()), ("res.openai.azure.com", 443));
+        assert!(e.is_azure_openai() && e.is_https() && !e.is_loopback());
+
+        let e = ok("http://localhost:5000");
+        assert_eq!((e.host(), e.port()), ("localhost", 5000));
+        assert!(!e.is_azure_openai() && e.is_loopback());
+
+        let e = ok("http://example.com");
+        assert_eq!(e.port(), 80);
+        assert!(ok("http://[::1]:9/").is_loopback());
+        assert_eq!(ok("http://[::1]:9/").host(), "[::1]");
+        assert!(!ok("https://models.inference.ai.azure.com").is_azure_openai());
+    }
+
+    #[test]
+    fn scope_by_host() {
+        for host in [
+            "https://res.openai.azure.com/openai/deployments/d",
+            "https://res.services.ai.azure.com/models",
+            "https://res.cognitiveservices.azure.com",
+        ] {
+            assert_eq!(ok(host).default_scope(), COGNITIVE_SERVICES_SCOPE, "{host}");
+        }
+        for host in [
+            "https://x.eastus2.models.ai.azure.com",
+            "https://models.inference.ai.azure.com",
+            "https://my.inference.ml.azure.com",
+            // A look-alike host does not get the Cognitive Services scope.
+            "https://openai.azure.com.evil.example",
+        ] {
+            assert_eq!(ok(host).default_scope(), MACHINE_LEARNING_SCOPE, "{host}");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_inputs_with_a_reason() {
+        assert!(err("").contains(
+            "expected an https URL like https://<resource>.services.ai.azure.com/models"
+        ));
+        assert!(
+            err("res.services.ai.azure.com/models").contains("res.services.ai.azure.com/models")
+        );
+        assert!(err("ftp://example.com").contains("scheme must be https or http"));
+        assert!(err("file:///etc/passwd").contains("scheme"));
+        assert!(
+            err("https://example.com/?api-version=2024-05-01-preview").contains("with_api_version")
+        );
+        assert!(err("https://example.com/models#x").contains("fragment"));
+        assert!(
+            err("https://res.services.ai.azure.com/models/chat/completions")
+                .contains("remove the operation path /chat/completions")
+        );
+        assert!(
+            err("https://x.models.ai.azure.com/images/embeddings/").contains("/images/embeddings")
+        );
+        assert!(err("https://x.models.ai.azure.com/embeddings").contains("/embeddings"));
+        let e = err("https://user:hunter2@example.com");
+        assert!(
+            !e.contains("hunter2") && e.contains("user name or password"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_deployment_named_embeddings_is_kept() {
+        let e = ok("https://res.openai.azure.com/openai/deployments/embeddings");
+        assert_eq!(
+            e.url_for("embeddings", "v").path(),
+            "/openai/deployments/embeddings/embeddings"
+        );
+    }
+
+    #[test]
+    fn display_and_from_str() {
+        let e: Endpoint = "https://res.services.ai.azure.com/models/".parse().unwrap();
+        assert_eq!(e.to_string(), "https://res.services.ai.azure.com/models");
+        assert_eq!(
+            format!("{e:?}"),
+            "Endpoint(\"https://res.services.ai.azure.com/models\")"
+        );
+        assert_eq!(
+            ok("https://example.com/").to_string(),
+            "https://example.com/"
+        );
+    }
+}

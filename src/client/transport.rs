@@ -1,0 +1,375 @@
+//! HTTP transport: one `reqwest::Client`, the auth and common headers, and
+//! the mapping of statuses and transport failures to [`Error`].
+//!
+//! Nothing here records telemetry; the operation files wrap these calls in
+//! spans and pass the trace context headers in.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+use std::time::{Duration, SystemTime};
+
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use serde::de::DeserializeOwned;
+
+use super::credential::{Authorizer, Credential};
+use super::endpoint::Endpoint;
+use super::options::ClientOptions;
+use crate::error::{Error, HttpError, Result, TimeoutPhase};
+
+/// Largest error body read to build an [`HttpError`].
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Longest root-cause text kept in an [`Error::Connection`] detail.
+const MAX_DETAIL: usize = 200;
+
+const EXTRA_PARAMETERS: HeaderName = HeaderName::from_static("extra-parameters");
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+const TEXT_EVENT_STREAM: HeaderValue = HeaderValue::from_static("text/event-stream");
+
+/// Request id headers, most specific first.
+const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "apim-request-id", "x-ms-request-id"];
+
+/// Sends requests to one endpoint with one credential. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    endpoint: Endpoint,
+    auth: Authorizer,
+    api_version: String,
+    /// `User-Agent` and `extra-parameters`, sent with every request.
+    common: HeaderMap,
+}
+
+impl Transport {
+    /// Checks `options` and builds the HTTP client (unless one was given).
+    pub(crate) fn new(
+        endpoint: Endpoint,
+        credential: Credential,
+        options: &ClientOptions,
+    ) -> Result<Transport> {
+        options.validate()?;
+        let auth = credential.authorizer(&endpoint)?;
+        let http = match options.http_client() {
+            Some(client) => client.clone(),
+            None => reqwest::Client::builder()
+                .connect_timeout(options.connect_timeout())
+                // Idle time between reads; never `.timeout()`, a whole-call
+                // deadline that would cut long streams.
+                .read_timeout(options.read_timeout())
+                // A redirect would carry the `api-key` header to another host.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| {
+                    Error::invalid_config(
+                        "http_client",
+                        format!("could not build the HTTP client: {e}"),
+                    )
+                })?,
+        };
+        let mut common = HeaderMap::with_capacity(2);
+        common.insert(USER_AGENT, options.user_agent_header()?);
+        if let Some(extra) = options.extra_parameters() {
+            common.insert(EXTRA_PARAMETERS, extra.header_value());
+        }
+        Ok(Transport {
+            http,
+            endpoint,
+            auth,
+            api_version: options.api_version().to_owned(),
+            common,
+        })
+    }
+
+    /// The endpoint requests go to (for `server.address` / `server.port`).
+    pub(crate) fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The `api-version` sent.
+    pub(crate) fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    /// POSTs a JSON body to `route`. With `stream`, asks for
+    /// `text/event-stream` and fails with [`Error::InvalidResponse`] when a
+    /// successful answer is something else (a service that ignored
+    /// `"stream": true`).
+    ///
+    /// A non-success status is returned as [`Error::Http`].
+    pub(crate) async fn post_json(
+        &self,
+        route: &str,
+        body: Vec<u8>,
+        trace_headers: &HeaderMap,
+        stream: bool,
+    ) -> Result<reqwest::Response> {
+        let accept = if stream {
+            TEXT_EVENT_STREAM
+        } else {
+            APPLICATION_JSON
+        };
+        let mut headers = self.headers(trace_headers, accept).await?;
+        headers.insert(CONTENT_TYPE, APPLICATION_JSON);
+        let request = self
+            .http
+            .post(self.endpoint.url_for(route, &self.api_version))
+            .headers(headers)
+            .body(body);
+        let response = check_status(request.send().await.map_err(map_reqwest_error)?).await?;
+        if stream {
+            check_event_stream(response).await
+        } else {
+            Ok(response)
+        }
+    }
+
+    /// GETs `route` (`info`). A non-success status is returned as [`Error::Http`].
+    pub(crate) async fn get(
+        &self,
+        route: &str,
+        trace_headers: &HeaderMap,
+    ) -> Result<reqwest::Response> {
+        let headers = self.headers(trace_headers, APPLICATION_JSON).await?;
+        let request = self
+            .http
+            .get(self.endpoint.url_for(route, &self.api_version))
+            .headers(headers);
+        check_status(request.send().await.map_err(map_reqwest_error)?).await
+    }
+
+    /// Trace headers first, so they can never replace ours.
+    async fn headers(&self, trace_headers: &HeaderMap, accept: HeaderValue) -> Result<HeaderMap> {
+        let mut headers = HeaderMap::with_capacity(trace_headers.len() + self.common.len() + 4);
+        headers.extend(trace_headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+        for (name, value) in &self.common {
+            headers.insert(name, value.clone());
+        }
+        headers.insert(ACCEPT, accept);
+        self.auth.apply(&mut headers).await?;
+        Ok(headers)
+    }
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("endpoint", &self.endpoint)
+            .field("api_version", &self.api_version)
+            .field("auth", &self.auth.kind())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The W3C trace context (and whatever else the global propagator writes)
+/// for `cx`, as request headers. Entries that are not valid headers are skipped.
+pub(crate) fn trace_headers(cx: &opentelemetry::Context) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    opentelemetry::global::get_text_map_propagator(|p| {
+        p.inject_context(cx, &mut Injector(&mut map))
+    });
+    map
+}
+
+struct Injector<'a>(&'a mut HeaderMap);
+
+impl opentelemetry::propagation::Injector for Injector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(key.as_bytes()),
+            HeaderValue::try_from(value),
+        ) {
+            self.0.insert(name, value);
+        }
+    }
+}
+
+/// Reads the whole body and decodes it as `T`.
+pub(crate) async fn read_json<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
+    let bytes = resp.bytes().await.map_err(map_reqwest_error)?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Error::invalid_response(
+            format!("expected a JSON {}: {e}", short_type_name::<T>()),
+            &bytes,
+        )
+    })
+}
+
+/// Maps a transport failure: timeouts to [`Error::Timeout`] (connect or
+/// read phase), everything else to [`Error::Connection`] with a short
+/// detail naming the host and port and the cause, never a header or body.
+pub(crate) fn map_reqwest_error(e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        let phase = if e.is_connect() {
+            TimeoutPhase::Connect
+        } else {
+            TimeoutPhase::Read
+        };
+        return Error::Timeout {
+            phase,
+            source: Some(Box::new(e)),
+        };
+    }
+    if e.is_builder() {
+        return Error::invalid_config("http_client", format!("could not build the request: {e}"));
+    }
+    Error::Connection {
+        detail: connection_detail(&e),
+        source: Some(Box::new(e)),
+    }
+}
+
+fn connection_detail(e: &reqwest::Error) -> String {
+    let target = match e.url() {
+        Some(url) => format!(
+            "{}:{}",
+            url.host_str().unwrap_or("?"),
+            url.port_or_known_default().unwrap_or_default()
+        ),
+        None => "the endpoint".to_owned(),
+    };
+    let io_kind = sources(e)
+        .find_map(|s| s.downcast_ref::<io::Error>())
+        .map(io::Error::kind);
+    let (what, known) = match io_kind {
+        _ if e.is_dns() => ("DNS lookup failed for", false),
+        Some(io::ErrorKind::ConnectionRefused) => ("connection refused by", true),
+        Some(io::ErrorKind::ConnectionReset) => ("connection reset by", true),
+        Some(
+            io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof,
+        ) => ("connection closed by", true),
+        _ if e.is_connect() => ("could not connect to", false),
+        _ if e.is_body() || e.is_decode() => ("failed reading the response from", false),
+        _ => ("request failed to", false),
+    };
+    let mut detail = format!("{what} {target}");
+    // The innermost cause (an OS, TLS or HTTP protocol message) says why;
+    // none of them quote a header or the body.
+    if !known && let Some(root) = sources(e).last() {
+        let root = root.to_string();
+        if !root.is_empty() {
+            detail.push_str(": ");
+            let mut end = root.len().min(MAX_DETAIL);
+            while !root.is_char_boundary(end) {
+                end -= 1;
+            }
+            detail.push_str(&root[..end]);
+        }
+    }
+    detail
+}
+
+/// The source chain below `e` (not `e` itself, whose text includes the URL).
+fn sources<'a>(e: &'a reqwest::Error) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(e.source(), |&s| s.source())
+}
+
+/// Returns the response when its status is a success, else reads (at most
+/// 64 KiB of) the body into an [`Error::Http`].
+async fn check_status(resp: reqwest::Response) -> Result<reqwest::Response> {
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    let retry_after = retry_after(resp.headers(), SystemTime::now());
+    let request_id = request_id(resp.headers());
+    // A failure while reading the error body is ignored: the status says enough.
+    let body = read_bounded(resp, MAX_ERROR_BODY).await.unwrap_or_default();
+    let mut error = HttpError::from_body(status.as_u16(), &body);
+    error.retry_after = retry_after;
+    error.request_id = request_id;
+    Err(Error::Http(error))
+}
+
+/// A successful answer to a streaming request must be an event stream. A
+/// missing `Content-Type` is given the benefit of the doubt.
+async fn check_event_stream(resp: reqwest::Response) -> Result<reqwest::Response> {
+    let content_type = match resp.headers().get(CONTENT_TYPE) {
+        None => return Ok(resp),
+        Some(v) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+    };
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if essence.eq_ignore_ascii_case("text/event-stream") {
+        return Ok(resp);
+    }
+    let body = read_bounded(resp, MAX_ERROR_BODY).await.unwrap_or_default();
+    Err(Error::invalid_response(
+        format!("expected a text/event-stream answer to a streaming request, got {content_type:?}"),
+        &body,
+    ))
+}
+
+/// Reads the body up to `limit` bytes, dropping the rest.
+async fn read_bounded(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    while body.len() < limit {
+        match resp.chunk().await.map_err(map_reqwest_error)? {
+            Some(chunk) => {
+                let take = chunk.len().min(limit - body.len());
+                body.extend_from_slice(&chunk[..take]);
+            }
+            None => break,
+        }
+    }
+    Ok(body)
+}
+
+/// `retry-after-ms` / `x-ms-retry-after-ms` (milliseconds, Azure OpenAI) or
+/// `Retry-After` (seconds or an HTTP date).
+fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
+        if let Some(ms) = text(name).and_then(|v| v.parse::<f64>().ok())
+            && let Ok(d) = Duration::try_from_secs_f64(ms / 1000.0)
+        {
+            return Some(d);
+        }
+    }
+    let value = text("retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).ok();
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The first request id header present, when it looks like an id.
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    REQUEST_ID_HEADERS.iter().find_map(|name| {
+        let v = headers.get(*name)?.to_str().ok()?.trim();
+        let plausible = !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic());
+        plausible.then(|| v.to_owned())
+    })
+}
+
+/// `T`'s name without module paths: `Vec<ChatCompletion>`, not
+/// `alloc::vec::Vec<azure_ai_inference_otel::models::ChatCompletion>`.
+pub(crate) fn short_type_name<T: ?Sized>() -> String {
+    let full = std::any::type_name::<T>();
+    let mut out = String::with_capacity(full.len());
+    let mut segment_start = 0;
+    let mut rest = full;
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = rest.strip_prefix("::") {
+            out.truncate(segment_start);
+            rest = after;
+            continue;
+        }
+        out.push(c);
+        if !(c.is_alphanumeric() || matches!(c, '_' | '{' | '}')) {
+            segment_start = out.len();
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
