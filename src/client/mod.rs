@@ -16,23 +16,28 @@
 //!   It records no telemetry: the operations wrap its calls in spans.
 //! - `sse.rs`: incremental server-sent-events decoding into JSON chunks,
 //!   telling a stream that ended with `data: [DONE]` from one that was cut.
-//! - One file per operation on top of these.
+//! - One file per operation on top of these: `chat.rs`
+//!   ([`ChatCompletionsClient`]), `embeddings.rs` ([`EmbeddingsClient`],
+//!   [`ImageEmbeddingsClient`]), `stream.rs` ([`StreamingChatCompletions`],
+//!   which owns the span of a streamed call), all sharing `core.rs`.
 //!
 //! [`Error::Http`]: crate::Error::Http
 //! [`Error::Timeout`]: crate::Error::Timeout
 //! [`Error::Connection`]: crate::Error::Connection
 
-// Operations (added on top of the plumbing): chat, embeddings,
-// image_embeddings, stream.
-
+mod chat;
+mod core;
 mod credential;
+mod embeddings;
 mod endpoint;
 mod options;
-// Used by the operation files; until they exist only the tests use them.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) mod sse;
-#[cfg_attr(not(test), allow(dead_code))]
+mod stream;
 pub(crate) mod transport;
+
+pub use chat::ChatCompletionsClient;
+pub use embeddings::{EmbeddingsClient, ImageEmbeddingsClient};
+pub use stream::StreamingChatCompletions;
 
 pub use credential::Credential;
 pub use endpoint::{COGNITIVE_SERVICES_SCOPE, Endpoint, MACHINE_LEARNING_SCOPE};

@@ -1,5 +1,6 @@
 //! Client options: API version, default model, timeouts, HTTP client.
 
+use crate::telemetry::TelemetryOptions;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -97,6 +98,7 @@ pub struct ClientOptions {
     read_timeout: Duration,
     user_agent: Option<String>,
     http_client: Option<reqwest::Client>,
+    telemetry: TelemetryOptions,
 }
 
 impl Default for ClientOptions {
@@ -109,6 +111,7 @@ impl Default for ClientOptions {
             read_timeout: DEFAULT_READ_TIMEOUT,
             user_agent: None,
             http_client: None,
+            telemetry: TelemetryOptions::default(),
         }
     }
 }
@@ -173,7 +176,19 @@ impl ClientOptions {
         self
     }
 
-    /// The `api-version` sent.
+    /// Telemetry settings: content recording, tracer and meter providers,
+    /// convention names (see [`TelemetryOptions`]).
+    pub fn with_telemetry(mut self, telemetry: TelemetryOptions) -> Self {
+        self.telemetry = telemetry;
+        self
+    }
+
+    /// The telemetry settings.
+    pub fn telemetry(&self) -> &TelemetryOptions {
+        &self.telemetry
+    }
+
+    /// The `api-version` query parameter sent with every request.
     pub fn api_version(&self) -> &str {
         &self.api_version
     }
@@ -268,6 +283,7 @@ impl fmt::Debug for ClientOptions {
                 "http_client",
                 &self.http_client.as_ref().map(|_| "custom reqwest::Client"),
             )
+            .field("telemetry", &self.telemetry)
             .finish()
     }
 }

@@ -275,13 +275,13 @@ impl OperationSpan {
         }
     }
 
-    /// Records the request's `tools` array (content recording only).
-    pub fn record_tool_definitions(&mut self, tools: &serde_json::Value) {
+    /// Records the request's `tools` array as compact JSON (content
+    /// recording only; nothing is serialized otherwise).
+    pub fn record_tool_definitions<T: serde::Serialize + ?Sized>(&mut self, tools: &T) {
         if self.records_content() {
-            self.span.set_attribute(KeyValue::new(
-                sc::GEN_AI_TOOL_DEFINITIONS,
-                tools.to_string(),
-            ));
+            let body = serde_json::to_string(tools).unwrap_or_default();
+            self.span
+                .set_attribute(KeyValue::new(sc::GEN_AI_TOOL_DEFINITIONS, body));
         }
     }
 

@@ -1,0 +1,127 @@
+//! Figures for the paths every call takes: span start and end, per-chunk
+//! stream handling. Run with `cargo bench --bench hot_paths`; these print
+//! timings and never fail a build.
+
+use std::hint::black_box;
+
+use azure_ai_inference_otel::telemetry::{
+    ChoiceRecord, Instrumentation, Operation, RequestAttributes, ResponseRecord, StreamAccumulator,
+    StreamOutcome, TelemetryOptions, UsageRecord,
+};
+use criterion::{Criterion, criterion_group, criterion_main};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+
+/// An exporter that drops everything, so the figures measure recording, not export.
+#[derive(Debug)]
+struct Discard;
+
+impl SpanExporter for Discard {
+    async fn export(&self, batch: Vec<SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
+        black_box(batch);
+        Ok(())
+    }
+}
+
+fn request<'a>(stop: &'a [String]) -> RequestAttributes<'a> {
+    RequestAttributes {
+        model: Some("gpt-4o-mini"),
+        max_tokens: Some(256),
+        temperature: Some(0.2),
+        top_p: Some(0.95),
+        stop_sequences: Some(stop),
+        ..Default::default()
+    }
+}
+
+fn response() -> ResponseRecord<'static> {
+    ResponseRecord {
+        id: Some("chatcmpl-123"),
+        model: Some("gpt-4o-mini-2024-07-18"),
+        usage: Some(UsageRecord {
+            input_tokens: Some(42),
+            output_tokens: Some(17),
+        }),
+        choices: vec![ChoiceRecord {
+            index: 0,
+            finish_reason: Some("stop"),
+            content: Some("Hello there"),
+            tool_calls: vec![],
+        }],
+    }
+}
+
+fn spans(c: &mut Criterion) {
+    let stop = vec!["END".to_owned()];
+    let noop = Instrumentation::new(
+        &TelemetryOptions::new(),
+        "example.services.ai.azure.com",
+        443,
+    );
+    c.bench_function("span start+response+end, no provider installed", |b| {
+        b.iter(|| {
+            let mut span = noop.start(Operation::Chat, black_box(&request(&stop)));
+            span.record_response(&response());
+            span.end();
+        })
+    });
+
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(Discard)
+        .build();
+    for record in [false, true] {
+        let options = TelemetryOptions::new()
+            .with_tracer_provider(&provider)
+            .with_content_recording(record);
+        let inst = Instrumentation::new(&options, "example.services.ai.azure.com", 443);
+        let name = format!("span start+response+end, SDK provider, content recording {record}");
+        c.bench_function(&name, |b| {
+            b.iter(|| {
+                let mut span = inst.start(Operation::Chat, black_box(&request(&stop)));
+                span.record_response(&response());
+                span.end();
+            })
+        });
+    }
+}
+
+fn stream_chunks(c: &mut Criterion) {
+    for record in [false, true] {
+        let name = format!("accumulate 100 chunks, content recording {record}");
+        c.bench_function(&name, |b| {
+            b.iter(|| {
+                let mut acc = StreamAccumulator::new(record);
+                acc.observe_ids(Some("chatcmpl-1"), Some("m"));
+                for _ in 0..100 {
+                    acc.observe_delta(0, Some(black_box("token ")), None);
+                }
+                acc.observe_delta(0, None, Some("stop"));
+                black_box(acc.all_finished())
+            })
+        });
+    }
+
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(Discard)
+        .build();
+    let options = TelemetryOptions::new().with_tracer_provider(&provider);
+    let inst = Instrumentation::new(&options, "h", 443);
+    c.bench_function(
+        "streamed call of 100 chunks end to end (span + accumulator)",
+        |b| {
+            b.iter(|| {
+                let mut span =
+                    inst.start(Operation::Chat, &RequestAttributes::with_model(Some("m")));
+                let mut acc = StreamAccumulator::new(false);
+                for _ in 0..100 {
+                    span.record_chunk();
+                    acc.observe_delta(0, Some("token "), None);
+                }
+                acc.observe_delta(0, None, Some("stop"));
+                span.finish_stream(&acc, StreamOutcome::Completed);
+            })
+        },
+    );
+}
+
+criterion_group!(benches, spans, stream_chunks);
+criterion_main!(benches);

@@ -1,0 +1,186 @@
+//! `ChatCompletionsClient`: chat completions, whole or streamed.
+
+use crate::error::{Error, Result};
+use crate::models::{
+    ChatCompletions, ChatCompletionsOptions, ChatCompletionsResponseFormat, ModelInfo,
+};
+use crate::telemetry::{
+    ChoiceRecord, Operation, OperationSpan, RequestAttributes, ResponseRecord, ToolCallRecord,
+    UsageRecord,
+};
+
+use super::core::ClientCore;
+use super::credential::Credential;
+use super::options::ClientOptions;
+use super::sse::SseStream;
+use super::stream::StreamingChatCompletions;
+
+const ROUTE: &str = "chat/completions";
+
+/// A client for `POST {endpoint}/chat/completions`.
+///
+/// Every call makes a `chat {model}` CLIENT span (see the crate docs); the
+/// future and the stream end it on every path, including when dropped.
+///
+/// ```no_run
+/// # async fn demo() -> azure_ai_inference_otel::Result<()> {
+/// use azure_ai_inference_otel::client::{ChatCompletionsClient, Credential};
+/// use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
+///
+/// let client = ChatCompletionsClient::new(
+///     "https://my-resource.services.ai.azure.com/models",
+///     Credential::api_key(std::env::var("AZURE_AI_INFERENCE_KEY").unwrap_or_default())?,
+///     None,
+/// )?;
+/// let answer = client
+///     .complete(ChatCompletionsOptions::new(vec![ChatRequestMessage::user("Hello!")]).with_model("gpt-4o-mini"))
+///     .await?;
+/// println!("{}", answer.content().unwrap_or_default());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ChatCompletionsClient {
+    core: ClientCore,
+}
+
+impl ChatCompletionsClient {
+    /// A client for `endpoint` (Foundry `https://<resource>.services.ai.azure.com/models`,
+    /// serverless, GitHub Models `https://models.inference.ai.azure.com`, or an
+    /// Azure OpenAI deployment `https://<resource>.openai.azure.com/openai/deployments/<name>`).
+    pub fn new(
+        endpoint: impl AsRef<str>,
+        credential: Credential,
+        options: Option<ClientOptions>,
+    ) -> Result<Self> {
+        Ok(ChatCompletionsClient {
+            core: ClientCore::new(endpoint.as_ref(), credential, options)?,
+        })
+    }
+
+    /// Asks for a chat completion and waits for the whole answer.
+    ///
+    /// The request's model, else the client's default model, is sent.
+    pub async fn complete(&self, mut options: ChatCompletionsOptions) -> Result<ChatCompletions> {
+        options.stream = None;
+        let mut span = self.start(&mut options);
+        let result = async {
+            let body = serde_json::to_vec(&options).map_err(Error::Serialize)?;
+            self.core
+                .post_for::<ChatCompletions>(ROUTE, body, &span)
+                .await
+        }
+        .await;
+        match result {
+            Ok(completions) => {
+                span.record_response(&response_record(&completions));
+                span.end();
+                Ok(completions)
+            }
+            Err(error) => {
+                span.fail(&error);
+                Err(error)
+            }
+        }
+    }
+
+    /// Asks for a streamed chat completion. Resolves once the service has
+    /// accepted the request; the returned stream yields updates as they
+    /// arrive and ends after `data: [DONE]`.
+    pub async fn complete_streaming(
+        &self,
+        mut options: ChatCompletionsOptions,
+    ) -> Result<StreamingChatCompletions> {
+        options.stream = Some(true);
+        let span = self.start(&mut options);
+        let result = async {
+            let body = serde_json::to_vec(&options).map_err(Error::Serialize)?;
+            self.core.post(ROUTE, body, &span, true).await
+        }
+        .await;
+        match result {
+            Ok(response) => Ok(StreamingChatCompletions::new(
+                SseStream::from_response(response),
+                span,
+            )),
+            Err(error) => {
+                span.fail(&error);
+                Err(error)
+            }
+        }
+    }
+
+    /// `GET {endpoint}/info`: the model behind the endpoint.
+    pub async fn get_model_info(&self) -> Result<ModelInfo> {
+        self.core.model_info().await
+    }
+
+    /// Fills in the default model and starts the span, recording the request
+    /// content when recording is on.
+    fn start(&self, options: &mut ChatCompletionsOptions) -> OperationSpan {
+        if options.model.is_none() {
+            options.model = self.core.default_model().map(str::to_owned);
+        }
+        let mut span = self
+            .core
+            .instrumentation()
+            .start(Operation::Chat, &request_attributes(options));
+        if span.records_content() {
+            span.record_input_messages(options.messages.iter().map(|m| (m.role(), m)));
+            if let Some(tools) = &options.tools {
+                span.record_tool_definitions(tools);
+            }
+        }
+        span
+    }
+}
+
+fn request_attributes(o: &ChatCompletionsOptions) -> RequestAttributes<'_> {
+    RequestAttributes {
+        model: o.model.as_deref(),
+        max_tokens: o.max_tokens.map(i64::from),
+        temperature: o.temperature,
+        top_p: o.top_p,
+        frequency_penalty: o.frequency_penalty,
+        presence_penalty: o.presence_penalty,
+        seed: o.seed,
+        stop_sequences: o.stop.as_deref(),
+        encoding_format: None,
+        response_format: o.response_format.as_ref().map(|f| match f {
+            ChatCompletionsResponseFormat::Text => "text",
+            ChatCompletionsResponseFormat::JsonObject => "json_object",
+            ChatCompletionsResponseFormat::JsonSchema { .. } => "json_schema",
+        }),
+    }
+}
+
+fn response_record(r: &ChatCompletions) -> ResponseRecord<'_> {
+    ResponseRecord {
+        id: Some(r.id.as_str()).filter(|id| !id.is_empty()),
+        model: r.model.as_deref(),
+        usage: r.usage.as_ref().map(|u| UsageRecord {
+            input_tokens: Some(u.prompt_tokens),
+            output_tokens: Some(u.completion_tokens),
+        }),
+        choices: r
+            .choices
+            .iter()
+            .map(|c| ChoiceRecord {
+                index: c.index,
+                finish_reason: c.finish_reason.as_ref().map(|f| f.as_str()),
+                content: c.message.content.as_deref(),
+                tool_calls: c
+                    .message
+                    .tool_calls
+                    .iter()
+                    .flatten()
+                    .map(|t| ToolCallRecord {
+                        id: &t.id,
+                        kind: &t.r#type,
+                        name: &t.function.name,
+                        arguments: &t.function.arguments,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}

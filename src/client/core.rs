@@ -1,0 +1,97 @@
+//! What every client shares: the transport, the resolved telemetry and the
+//! default model.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+
+use super::credential::Credential;
+use super::endpoint::Endpoint;
+use super::options::ClientOptions;
+use super::transport::{Transport, read_json, trace_headers};
+use crate::error::Result;
+use crate::models::ModelInfo;
+use crate::telemetry::{Instrumentation, OperationSpan};
+
+/// Route of the model-info operation.
+const INFO_ROUTE: &str = "info";
+
+/// One endpoint, one credential, one telemetry set-up. Cloning is cheap
+/// (the HTTP client and the instruments are shared).
+#[derive(Clone)]
+pub(crate) struct ClientCore {
+    transport: Transport,
+    instrumentation: Instrumentation,
+    default_model: Option<String>,
+}
+
+impl ClientCore {
+    pub(crate) fn new(
+        endpoint: &str,
+        credential: Credential,
+        options: Option<ClientOptions>,
+    ) -> Result<Self> {
+        let options = options.unwrap_or_default();
+        let endpoint = Endpoint::parse(endpoint)?;
+        let instrumentation =
+            Instrumentation::new(options.telemetry(), endpoint.host(), endpoint.port());
+        let default_model = options.model().map(str::to_owned);
+        let transport = Transport::new(endpoint, credential, &options)?;
+        Ok(ClientCore {
+            transport,
+            instrumentation,
+            default_model,
+        })
+    }
+
+    pub(crate) fn instrumentation(&self) -> &Instrumentation {
+        &self.instrumentation
+    }
+
+    pub(crate) fn default_model(&self) -> Option<&str> {
+        self.default_model.as_deref()
+    }
+
+    /// POSTs `body` to `route` with the span's context injected
+    /// (`traceparent`), and returns the raw response.
+    pub(crate) async fn post(
+        &self,
+        route: &str,
+        body: Vec<u8>,
+        span: &OperationSpan,
+        stream: bool,
+    ) -> Result<reqwest::Response> {
+        let headers = trace_headers(&span.context());
+        self.transport
+            .post_json(route, body, &headers, stream)
+            .await
+    }
+
+    /// POSTs and decodes a JSON answer.
+    pub(crate) async fn post_for<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        body: Vec<u8>,
+        span: &OperationSpan,
+    ) -> Result<T> {
+        read_json(self.post(route, body, span, false).await?).await
+    }
+
+    /// `GET /info`. Not a GenAI operation, so it makes no span; the current
+    /// context is still propagated.
+    pub(crate) async fn model_info(&self) -> Result<ModelInfo> {
+        let headers = trace_headers(&opentelemetry::Context::current());
+        read_json(self.transport.get(INFO_ROUTE, &headers).await?).await
+    }
+}
+
+impl fmt::Debug for ClientCore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.transport.endpoint().as_url().as_str())
+            .field("api_version", &self.transport.api_version())
+            .field("default_model", &self.default_model)
+            .field("records_content", &self.instrumentation.records_content())
+            .finish_non_exhaustive()
+    }
+}
