@@ -1,0 +1,48 @@
+//! Braintrust: finished spans as Braintrust log rows.
+//!
+//! Two ways out, one mapping ([`mapping`], a pure function documented there
+//! as a table):
+//!
+//! - [`BraintrustExporter`]: rows over Braintrust's REST API
+//!   (`POST {api_url}/v1/project_logs/{id}/insert`), batched, retried,
+//!   bounded, on its own worker thread.
+//! - [`BraintrustOtlpExporter`]: OTLP/HTTP to `{api_url}/otel/v1/traces`,
+//!   each span carrying the row as `braintrust`-prefixed JSON attributes.
+//!
+//! Both are configured by one [`BraintrustConfig`]: code, then the
+//! environment variables Braintrust's SDKs read ([`BRAINTRUST_API_KEY`],
+//! [`BRAINTRUST_API_URL`], [`BRAINTRUST_PARENT`]), then defaults.
+//!
+//! ```no_run
+//! use azure_ai_inference_otel::exporters::braintrust::{BraintrustConfig, BraintrustExporter};
+//! use opentelemetry_sdk::trace::SdkTracerProvider;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let exporter = BraintrustExporter::new(BraintrustConfig::from_env()?)?;
+//! let stats = exporter.stats();
+//! let provider = SdkTracerProvider::builder()
+//!     .with_batch_exporter(exporter)
+//!     .build();
+//! // ... use the provider ...
+//! provider.shutdown()?;
+//! println!("{} rows sent, {} dropped", stats.rows_sent(), stats.rows_dropped());
+//! # Ok(())
+//! # }
+//! ```
+
+mod config;
+mod exporter;
+pub mod mapping;
+mod otlp;
+mod transport;
+
+pub use config::{
+    ApiKey, BRAINTRUST_API_KEY, BRAINTRUST_API_URL, BRAINTRUST_PARENT, BraintrustBuildError,
+    BraintrustConfig, DEFAULT_API_URL, DEFAULT_PARENT, MAX_BATCH_BYTES, MAX_BATCH_ROWS, Parent,
+    ParseParentError, RetryPolicy,
+};
+pub use exporter::{BraintrustExporter, BraintrustStats};
+pub use mapping::{BraintrustRow, braintrust_attributes, span_to_row};
+pub use otlp::{
+    BraintrustOtlpExporter, MAX_OTLP_REQUEST_BYTES, OTLP_SPLIT_BYTES, OTLP_TRACES_PATH,
+};

@@ -1,0 +1,338 @@
+//! Spans shaped like the ones the crate emits (TELEMETRY.md), built with the
+//! SDK and the names from `semconv`, plus an in-memory pipeline with
+//! deterministic ids.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use azure_ai_inference_otel::telemetry::semconv::{self, ContentForm, Vocabulary};
+use opentelemetry::trace::{
+    Span as _, SpanId, SpanKind, Status, TraceContextExt as _, TraceId, Tracer as _,
+    TracerProvider as _,
+};
+use opentelemetry::{Array, Context, InstrumentationScope, KeyValue, Value};
+use opentelemetry_sdk::trace::{
+    IdGenerator, InMemorySpanExporter, SdkTracer, SdkTracerProvider, SpanData,
+};
+use serde_json::{Value as Json, json};
+
+/// Sequential ids, so rows are reproducible.
+#[derive(Debug, Default)]
+pub struct SeqIds(AtomicU64);
+
+impl IdGenerator for SeqIds {
+    fn new_trace_id(&self) -> TraceId {
+        TraceId::from(0xabc0_0000_0000_0000_0000_0000_0000_0000u128 + self.next() as u128)
+    }
+
+    fn new_span_id(&self) -> SpanId {
+        SpanId::from(0x5000_0000_0000_0000u64 + self.next())
+    }
+}
+
+impl SeqIds {
+    fn next(&self) -> u64 {
+        self.0.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+/// A provider exporting to memory (simple processor), with [`SeqIds`].
+pub fn in_memory() -> (SdkTracerProvider, InMemorySpanExporter) {
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_id_generator(SeqIds::default())
+        .with_simple_exporter(exporter.clone())
+        .build();
+    (provider, exporter)
+}
+
+/// Every finished span, after a flush.
+pub fn finished(provider: &SdkTracerProvider, exporter: &InMemorySpanExporter) -> Vec<SpanData> {
+    provider.force_flush().expect("flush");
+    exporter.get_finished_spans().expect("spans")
+}
+
+/// The span named `name`.
+pub fn named<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
+    spans.iter().find(|s| s.name == name).unwrap_or_else(|| {
+        panic!(
+            "no span named {name} among {:?}",
+            spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+        )
+    })
+}
+
+/// The crate's tracer (its scope, as the client instrumentation uses).
+pub fn crate_tracer(provider: &SdkTracerProvider) -> SdkTracer {
+    provider.tracer_with_scope(
+        InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
+            .with_version(env!("CARGO_PKG_VERSION"))
+            .with_schema_url(semconv::SCHEMA_URL)
+            .build(),
+    )
+}
+
+/// When every test span starts.
+pub fn t0() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+}
+
+pub const CHAT_NAME: &str = "chat gpt-4o-mini";
+pub const EMBEDDINGS_NAME: &str = "embeddings text-embedding-3-small";
+/// Text that only appears when content is recorded.
+pub const SECRET_PROMPT: &str = "What is the weather in Paris?";
+pub const SECRET_ANSWER: &str = "Sunny, 21 degrees.";
+pub const SECRET_TOOL: &str = "get_weather";
+
+/// What a chat call recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct Chat {
+    pub vocabulary: &'static Vocabulary,
+    pub content: bool,
+    /// The request has tools and a tool round trip in its history, and the
+    /// answer is another tool call.
+    pub tools: bool,
+    pub streaming: bool,
+}
+
+impl Chat {
+    pub fn new(vocabulary: &'static Vocabulary) -> Self {
+        Chat {
+            vocabulary,
+            content: true,
+            tools: false,
+            streaming: false,
+        }
+    }
+}
+
+/// The request messages on the wire.
+fn wire_messages(chat: &Chat) -> Vec<Json> {
+    let mut messages = vec![
+        json!({"role": "system", "content": "You are terse."}),
+        json!({"role": "user", "content": SECRET_PROMPT}),
+    ];
+    if chat.tools {
+        messages.push(json!({"role": "assistant", "content": null, "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": SECRET_TOOL, "arguments": "{\"city\": \"Paris\"}"}}
+        ]}));
+        messages
+            .push(json!({"role": "tool", "tool_call_id": "call_1", "content": "{\"temp_c\":21}"}));
+    }
+    messages
+}
+
+/// The same messages as structured parts (newer conventions).
+fn part_messages(chat: &Chat) -> Json {
+    let mut messages = vec![
+        json!({"role": "system", "parts": [{"type": "text", "content": "You are terse."}]}),
+        json!({"role": "user", "parts": [{"type": "text", "content": SECRET_PROMPT}]}),
+    ];
+    if chat.tools {
+        messages.push(json!({"role": "assistant", "parts": [
+            {"type": "tool_call", "id": "call_1", "name": SECRET_TOOL, "arguments": {"city": "Paris"}}
+        ]}));
+        messages.push(json!({"role": "tool", "parts": [
+            {"type": "tool_call_response", "id": "call_1", "response": "{\"temp_c\":21}"}
+        ]}));
+    }
+    Json::Array(messages)
+}
+
+fn finish_reason(chat: &Chat) -> &'static str {
+    if chat.tools { "tool_calls" } else { "stop" }
+}
+
+/// The choice event body ([`semconv::EVENT_CHOICE`]), with or without content.
+fn choice_event(chat: &Chat, with_content: bool) -> Json {
+    let reason = finish_reason(chat);
+    match (chat.tools, with_content) {
+        (false, true) => {
+            json!({"message": {"content": SECRET_ANSWER}, "finish_reason": reason, "index": 0})
+        }
+        (false, false) => json!({"finish_reason": reason, "index": 0}),
+        (true, true) => json!({"message": {"content": null, "tool_calls": [
+            {"id": "call_2", "type": "function", "function": {"name": SECRET_TOOL, "arguments": "{\"city\":\"Lyon\"}"}}
+        ]}, "finish_reason": reason, "index": 0}),
+        (true, false) => json!({"message": {"tool_calls": [{"id": "call_2", "type": "function"}]},
+            "finish_reason": reason, "index": 0}),
+    }
+}
+
+fn output_messages(chat: &Chat) -> Json {
+    let part = if chat.tools {
+        json!({"type": "tool_call", "id": "call_2", "name": SECRET_TOOL, "arguments": {"city": "Lyon"}})
+    } else {
+        json!({"type": "text", "content": SECRET_ANSWER})
+    };
+    json!([{"role": "assistant", "parts": [part], "finish_reason": finish_reason(chat)}])
+}
+
+fn tools_definition() -> String {
+    json!([{"type": "function", "function": {"name": SECRET_TOOL, "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]).to_string()
+}
+
+fn strings(items: &[&'static str]) -> Value {
+    Value::Array(Array::String(items.iter().map(|s| (*s).into()).collect()))
+}
+
+/// Attributes every operation sets at span creation.
+fn common(vocabulary: &Vocabulary, operation: &'static str, model: &'static str) -> Vec<KeyValue> {
+    vec![
+        KeyValue::new(vocabulary.system_key, vocabulary.system_value),
+        KeyValue::new(semconv::GEN_AI_OPERATION_NAME, operation),
+        KeyValue::new(semconv::GEN_AI_REQUEST_MODEL, model),
+        KeyValue::new(semconv::SERVER_ADDRESS, "example.services.ai.azure.com"),
+        KeyValue::new(vocabulary.namespace_key, vocabulary.namespace_value),
+    ]
+}
+
+/// Emits one chat span under `parent`, as the client would.
+pub fn emit_chat(tracer: &SdkTracer, parent: &Context, chat: Chat) {
+    let v = chat.vocabulary;
+    let mut attributes = common(v, semconv::OPERATION_CHAT, "gpt-4o-mini");
+    attributes.extend([
+        KeyValue::new(semconv::GEN_AI_REQUEST_MAX_TOKENS, 100i64),
+        KeyValue::new(semconv::GEN_AI_REQUEST_TEMPERATURE, 0.2),
+        KeyValue::new(semconv::GEN_AI_REQUEST_TOP_P, 0.9),
+        KeyValue::new(semconv::GEN_AI_REQUEST_SEED, 42i64),
+        KeyValue::new(semconv::GEN_AI_REQUEST_STOP_SEQUENCES, strings(&["END"])),
+    ]);
+    let mut span = tracer
+        .span_builder(CHAT_NAME)
+        .with_kind(SpanKind::Client)
+        .with_start_time(t0())
+        .with_attributes(attributes)
+        .start_with_context(tracer, parent);
+
+    let mut at = t0();
+    let mut tick = || {
+        at += Duration::from_millis(1);
+        at
+    };
+    if chat.content && chat.tools {
+        span.set_attribute(KeyValue::new(
+            semconv::GEN_AI_TOOL_DEFINITIONS,
+            tools_definition(),
+        ));
+    }
+    if chat.content {
+        match v.content {
+            ContentForm::Events => {
+                for message in wire_messages(&chat) {
+                    let role = message["role"].as_str().unwrap_or("user").to_owned();
+                    span.add_event_with_timestamp(
+                        semconv::message_event_name(&role),
+                        tick(),
+                        vec![
+                            KeyValue::new(v.system_key, v.system_value),
+                            KeyValue::new(semconv::GEN_AI_EVENT_CONTENT, message.to_string()),
+                        ],
+                    );
+                }
+            }
+            ContentForm::Attributes => {
+                span.set_attribute(KeyValue::new(
+                    semconv::GEN_AI_INPUT_MESSAGES,
+                    part_messages(&chat).to_string(),
+                ));
+                span.set_attribute(KeyValue::new(
+                    semconv::GEN_AI_OUTPUT_MESSAGES,
+                    output_messages(&chat).to_string(),
+                ));
+            }
+        }
+    }
+    // The choice event: with content only in the events vocabulary.
+    let with_content = chat.content && v.content == ContentForm::Events;
+    span.add_event_with_timestamp(
+        semconv::EVENT_CHOICE,
+        tick(),
+        vec![
+            KeyValue::new(v.system_key, v.system_value),
+            KeyValue::new(
+                semconv::GEN_AI_EVENT_CONTENT,
+                choice_event(&chat, with_content).to_string(),
+            ),
+        ],
+    );
+    span.set_attributes([
+        KeyValue::new(semconv::GEN_AI_RESPONSE_ID, "chatcmpl-123"),
+        KeyValue::new(semconv::GEN_AI_RESPONSE_MODEL, "gpt-4o-mini-2024-07-18"),
+        KeyValue::new(
+            semconv::GEN_AI_RESPONSE_FINISH_REASONS,
+            strings(&[finish_reason(&chat)]),
+        ),
+        KeyValue::new(semconv::GEN_AI_USAGE_INPUT_TOKENS, 25i64),
+        KeyValue::new(semconv::GEN_AI_USAGE_OUTPUT_TOKENS, 7i64),
+    ]);
+    if chat.streaming {
+        span.set_attribute(KeyValue::new(
+            semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+            0.125,
+        ));
+    }
+    span.end_with_timestamp(t0() + Duration::from_millis(1500));
+}
+
+/// Emits an embeddings span under `parent`.
+pub fn emit_embeddings(tracer: &SdkTracer, parent: &Context, vocabulary: &Vocabulary) {
+    let mut attributes = common(
+        vocabulary,
+        semconv::OPERATION_EMBEDDINGS,
+        "text-embedding-3-small",
+    );
+    attributes.push(KeyValue::new(
+        semconv::GEN_AI_REQUEST_ENCODING_FORMATS,
+        strings(&["float"]),
+    ));
+    let mut span = tracer
+        .span_builder(EMBEDDINGS_NAME)
+        .with_kind(SpanKind::Client)
+        .with_start_time(t0())
+        .with_attributes(attributes)
+        .start_with_context(tracer, parent);
+    span.set_attributes([
+        KeyValue::new(semconv::GEN_AI_RESPONSE_MODEL, "text-embedding-3-small"),
+        KeyValue::new(semconv::GEN_AI_USAGE_INPUT_TOKENS, 8i64),
+    ]);
+    span.end_with_timestamp(t0() + Duration::from_millis(200));
+}
+
+/// Emits a chat span that failed with HTTP 429.
+pub fn emit_chat_error(tracer: &SdkTracer, parent: &Context, vocabulary: &Vocabulary) {
+    let mut span = tracer
+        .span_builder(CHAT_NAME)
+        .with_kind(SpanKind::Client)
+        .with_start_time(t0())
+        .with_attributes(common(vocabulary, semconv::OPERATION_CHAT, "gpt-4o-mini"))
+        .start_with_context(tracer, parent);
+    span.add_event_with_timestamp(
+        semconv::EVENT_EXCEPTION,
+        t0() + Duration::from_millis(3),
+        vec![
+            KeyValue::new(
+                semconv::EXCEPTION_TYPE,
+                "azure_ai_inference_otel::Error::Http",
+            ),
+            KeyValue::new(semconv::EXCEPTION_MESSAGE, "HTTP 429"),
+        ],
+    );
+    span.set_attribute(KeyValue::new(semconv::ERROR_TYPE, "429"));
+    span.set_status(Status::error("HTTP 429"));
+    span.end_with_timestamp(t0() + Duration::from_millis(4));
+}
+
+/// Runs `f` inside an application span `handle_request` (scope `my-app`),
+/// the way a user's own instrumentation wraps model calls.
+pub fn in_user_span(provider: &SdkTracerProvider, f: impl FnOnce(&Context)) {
+    let app = provider.tracer("my-app");
+    let span = app
+        .span_builder("handle_request")
+        .with_start_time(t0())
+        .with_attributes([KeyValue::new("user.id", "u-1")])
+        .start(&app);
+    let cx = Context::current_with_span(span);
+    f(&cx);
+    cx.span().end_with_timestamp(t0() + Duration::from_secs(2));
+}

@@ -1,0 +1,148 @@
+//! A loopback OTLP/HTTP (protobuf) receiver on Braintrust's path. It runs on
+//! its own thread and stops when dropped.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::trace::v1::Span;
+use prost::Message;
+
+/// One request as received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub authorization: Option<String>,
+    pub parent: Option<String>,
+    pub content_type: Option<String>,
+    pub bytes: usize,
+    pub request: ExportTraceServiceRequest,
+}
+
+#[derive(Default)]
+struct Recorded {
+    requests: Vec<Received>,
+    undecodable: usize,
+}
+
+pub struct OtlpReceiver {
+    pub url: String,
+    recorded: Arc<Mutex<Recorded>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl OtlpReceiver {
+    pub fn start() -> OtlpReceiver {
+        let recorded = Arc::new(Mutex::new(Recorded::default()));
+        let app = Router::new()
+            .route("/otel/v1/traces", post(receive))
+            .fallback(receive)
+            .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
+            .with_state(Arc::clone(&recorded));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                addr_tx
+                    .send(listener.local_addr().expect("addr"))
+                    .expect("send addr");
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .expect("serve");
+            });
+        });
+        let addr = addr_rx.recv().expect("receiver started");
+        OtlpReceiver {
+            url: format!("http://{addr}"),
+            recorded,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn requests(&self) -> Vec<Received> {
+        let recorded = self.recorded.lock().unwrap_or_else(|e| e.into_inner());
+        assert_eq!(
+            recorded.undecodable, 0,
+            "a request body was not OTLP protobuf"
+        );
+        recorded.requests.clone()
+    }
+
+    /// Every span received, across requests.
+    pub fn spans(&self) -> Vec<Span> {
+        self.requests()
+            .into_iter()
+            .flat_map(|r| r.request.resource_spans)
+            .flat_map(|rs| rs.scope_spans)
+            .flat_map(|ss| ss.spans)
+            .collect()
+    }
+}
+
+impl Drop for OtlpReceiver {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+async fn receive(
+    State(recorded): State<Arc<Mutex<Recorded>>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let Ok(request) = ExportTraceServiceRequest::decode(body.as_ref()) else {
+        recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .undecodable += 1;
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    recorded
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .requests
+        .push(Received {
+            path: uri.path().to_owned(),
+            authorization: text(header::AUTHORIZATION.as_str()),
+            parent: text("x-bt-parent"),
+            content_type: text(header::CONTENT_TYPE.as_str()),
+            bytes: body.len(),
+            request,
+        });
+    (
+        [(header::CONTENT_TYPE, "application/x-protobuf")],
+        ExportTraceServiceResponse::default().encode_to_vec(),
+    )
+        .into_response()
+}
