@@ -123,5 +123,58 @@ fn stream_chunks(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, spans, stream_chunks);
+/// Export mapping: a recorded chat span (content on, one tool call) to a
+/// Braintrust row, and the row to its JSON bytes, as the native exporter does.
+fn export_mapping(c: &mut Criterion) {
+    use azure_ai_inference_otel::exporters::braintrust::span_to_row;
+    use azure_ai_inference_otel::telemetry::ToolCallRecord;
+    use opentelemetry_sdk::trace::InMemorySpanExporter;
+
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let options = TelemetryOptions::new()
+        .with_tracer_provider(&provider)
+        .with_content_recording(true);
+    let inst = Instrumentation::new(&options, "example.services.ai.azure.com", 443);
+    let stop = vec!["END".to_owned()];
+    let mut span = inst.start(Operation::Chat, &request(&stop));
+    let messages = [
+        serde_json::json!({"role": "system", "content": "You are terse."}),
+        serde_json::json!({"role": "user", "content": "What's the weather in Paris?"}),
+    ];
+    span.record_input_messages(
+        messages
+            .iter()
+            .map(|m| (m["role"].as_str().unwrap_or("user"), m)),
+    );
+    span.record_response(&ResponseRecord {
+        choices: vec![ChoiceRecord {
+            index: 0,
+            finish_reason: Some("tool_calls"),
+            content: None,
+            tool_calls: vec![ToolCallRecord {
+                id: "call_1",
+                kind: "function",
+                name: "get_weather",
+                arguments: "{\"city\":\"Paris\"}",
+            }],
+        }],
+        ..response()
+    });
+    span.end();
+    let _ = provider.force_flush();
+    let data = exporter.get_finished_spans().unwrap_or_default().remove(0);
+
+    c.bench_function(
+        "braintrust span_to_row (chat, content recorded, tool call)",
+        |b| b.iter(|| black_box(span_to_row(black_box(&data)))),
+    );
+    c.bench_function("braintrust span_to_row + serialize to JSON", |b| {
+        b.iter(|| black_box(serde_json::to_vec(&span_to_row(black_box(&data))).unwrap_or_default()))
+    });
+}
+
+criterion_group!(benches, spans, stream_chunks, export_mapping);
 criterion_main!(benches);

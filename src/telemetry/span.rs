@@ -207,7 +207,7 @@ pub struct OperationSpan {
 impl OperationSpan {
     /// Whether prompts and completions are recorded on this span.
     pub fn records_content(&self) -> bool {
-        self.instrumentation.inner.record_content
+        self.instrumentation.inner.record_content && self.span.is_recording()
     }
 
     /// The parent context with this span in it: inject it into the outgoing
@@ -304,15 +304,25 @@ impl OperationSpan {
     }
 
     fn record_response_as(&mut self, response: &ResponseRecord<'_>, unfinished_event: &str) {
+        // Metrics need the model and usage whether or not the span records.
+        if let Some(model) = response.model {
+            self.response_model = Some(StringValue::from(Arc::<str>::from(model)));
+        }
+        if response.usage.is_some() {
+            self.usage = response.usage;
+        }
+        // A span that is not recording (no SDK installed, or sampled out)
+        // would drop everything below: skip building it.
+        if !self.span.is_recording() {
+            return;
+        }
         if let Some(id) = response.id {
             self.span
                 .set_attribute(KeyValue::new(sc::GEN_AI_RESPONSE_ID, id.to_owned()));
         }
-        if let Some(model) = response.model {
-            let model = StringValue::from(Arc::<str>::from(model));
+        if let Some(model) = &self.response_model {
             self.span
                 .set_attribute(KeyValue::new(sc::GEN_AI_RESPONSE_MODEL, model.clone()));
-            self.response_model = Some(model);
         }
         if let Some(usage) = response.usage {
             if let Some(input) = usage.input_tokens {
@@ -327,7 +337,6 @@ impl OperationSpan {
                     saturating_i64(output),
                 ));
             }
-            self.usage = Some(usage);
         }
         if response.choices.is_empty() {
             return;
