@@ -1,1 +1,37 @@
 //! An in-process endpoint speaking the Azure AI model inference wire format.
+//!
+//! [`MockInferenceServer`] is a real HTTP server on `127.0.0.1` (loopback
+//! only, random port) that answers the routes of the Azure AI model inference
+//! REST API (`2024-05-01-preview`): `POST …/chat/completions` (JSON or
+//! server-sent events), `POST …/embeddings`, `POST …/images/embeddings` and
+//! `GET …/info`. It has two uses:
+//!
+//! * **Tests**: script exactly what it answers with [`Reply`]s (including
+//!   errors, invalid bodies, delays, truncated or malformed streams and cut
+//!   connections), then read back every [`RecordedRequest`].
+//! * **Demo mode**: with nothing scripted it gives sensible canned answers,
+//!   so the `azinfer` CLI and the quickstart run without a real endpoint.
+//!
+//! ```
+//! use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
+//!
+//! // From synchronous code (or a CLI): the server gets its own thread.
+//! let server = MockInferenceServer::start_background()?;
+//! server.enqueue(Reply::chat_stream(["Hel", "lo"]));
+//! let base_url = server.endpoint(); // http://127.0.0.1:PORT
+//! # let _ = base_url;
+//! // ... point a client at `base_url`, then inspect `server.requests()` ...
+//! drop(server); // stops it; the port is closed
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod demo;
+mod reply;
+mod server;
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+pub use reply::Reply;
+pub use server::{MockInferenceServer, RecordedRequest};
