@@ -1,0 +1,65 @@
+//! Clients pointed at a loopback `MockInferenceServer`, with telemetry going
+//! to an in-memory `Harness`.
+#![allow(dead_code)]
+
+use std::sync::Once;
+use std::time::Duration;
+
+use azure_ai_inference_otel::client::{
+    ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient, ImageEmbeddingsClient,
+};
+use azure_ai_inference_otel::testing::MockInferenceServer;
+
+use super::telemetry::Harness;
+
+/// The API key every test client sends.
+pub const KEY: &str = "test-key-0123456789";
+
+/// The W3C propagator, installed once per test binary, so `traceparent` is injected.
+pub fn install_propagator() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        opentelemetry::global::set_text_map_propagator(
+            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+        );
+    });
+}
+
+pub fn options(harness: &Harness, record_content: bool) -> ClientOptions {
+    ClientOptions::new()
+        .with_read_timeout(Duration::from_secs(10))
+        .with_telemetry(harness.options(record_content))
+}
+
+pub fn chat(server: &MockInferenceServer, options: ClientOptions) -> ChatCompletionsClient {
+    install_propagator();
+    ChatCompletionsClient::new(
+        server.endpoint(),
+        Credential::api_key(KEY).unwrap(),
+        Some(options),
+    )
+    .unwrap()
+}
+
+pub fn embeddings(server: &MockInferenceServer, options: ClientOptions) -> EmbeddingsClient {
+    install_propagator();
+    EmbeddingsClient::new(
+        server.endpoint(),
+        Credential::api_key(KEY).unwrap(),
+        Some(options),
+    )
+    .unwrap()
+}
+
+pub fn image_embeddings(
+    server: &MockInferenceServer,
+    options: ClientOptions,
+) -> ImageEmbeddingsClient {
+    install_propagator();
+    ImageEmbeddingsClient::new(
+        server.endpoint(),
+        Credential::api_key(KEY).unwrap(),
+        Some(options),
+    )
+    .unwrap()
+}
