@@ -1,1 +1,3 @@
 //! Span exporters: Braintrust (native REST and OTLP) and OTLP to any collector.
+
+pub mod otlp;
