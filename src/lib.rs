@@ -5,6 +5,7 @@ pub mod client;
 pub mod error;
 pub mod exporters;
 pub mod models;
+pub mod setup;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;

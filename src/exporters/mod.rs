@@ -4,5 +4,11 @@
 //!   ([`braintrust::BraintrustExporter`]) or OTLP
 //!   ([`braintrust::BraintrustOtlpExporter`]), with one mapping
 //!   ([`braintrust::mapping`]) behind both.
+//! - [`otlp`]: OTLP to any collector, configured by the standard
+//!   `OTEL_EXPORTER_OTLP_*` variables or in code.
+//!
+//! None of them needs the application's async runtime: they are safe under
+//! the SDK's batch processor, whose export thread has no tokio reactor.
 
 pub mod braintrust;
+pub mod otlp;

@@ -1,0 +1,588 @@
+//! OTLP to any collector: span and metric exporters configured from the
+//! standard OpenTelemetry environment variables, with overrides from code.
+//!
+//! [`OtlpConfig`] resolves where and how to send, then builds an
+//! [`opentelemetry_otlp::SpanExporter`] or [`opentelemetry_otlp::MetricExporter`].
+//! [`span_exporter`] and [`metric_exporter`] are the environment-only shortcuts.
+//!
+//! ```no_run
+//! use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
+//!
+//! // Everything from the environment (`OTEL_EXPORTER_OTLP_*`) ...
+//! let spans = azure_ai_inference_otel::exporters::otlp::span_exporter()?;
+//! // ... or a code override that beats it.
+//! let config = OtlpConfig::new()
+//!     .with_endpoint("http://collector.internal:4318")
+//!     .with_header("x-tenant", "blue");
+//! let metrics = config.build_metric_exporter()?; // posts to .../v1/metrics
+//! # Ok::<(), azure_ai_inference_otel::exporters::otlp::OtlpBuildError>(())
+//! ```
+//!
+//! # Precedence
+//!
+//! For each signal (traces, metrics) endpoint, protocol and timeout are taken
+//! from the first source that has them; an empty variable counts as unset.
+//! Headers are merged instead (see below the table).
+//!
+//! | setting | 1. code | 2. signal-specific variable | 3. generic variable | 4. default |
+//! |---|---|---|---|---|
+//! | endpoint | [`OtlpConfig::with_traces_endpoint`] / [`with_metrics_endpoint`](OtlpConfig::with_metrics_endpoint) used as is, else [`OtlpConfig::with_endpoint`] + `/v1/traces` or `/v1/metrics` | [`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`] / [`OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`], used as is | [`OTEL_EXPORTER_OTLP_ENDPOINT`] + `/v1/traces` or `/v1/metrics` | `http://localhost:4318` + the path |
+//! | protocol | [`OtlpConfig::with_protocol`] | [`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`] / [`OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`] | [`OTEL_EXPORTER_OTLP_PROTOCOL`] | `http/protobuf` |
+//! | headers (merged) | [`OtlpConfig::with_header`] | [`OTEL_EXPORTER_OTLP_TRACES_HEADERS`] / [`OTEL_EXPORTER_OTLP_METRICS_HEADERS`] | [`OTEL_EXPORTER_OTLP_HEADERS`], only when the signal variable is unset | none |
+//! | timeout | [`OtlpConfig::with_timeout`] | `OTEL_EXPORTER_OTLP_{TRACES,METRICS}_TIMEOUT` | [`OTEL_EXPORTER_OTLP_TIMEOUT`] | 10 s |
+//!
+//! With `grpc` the paths are not appended (gRPC routes by service name) and
+//! the default endpoint is `http://localhost:4317`.
+//!
+//! The path is appended to the generic endpoint here, and the result handed
+//! to `opentelemetry-otlp` as an explicit endpoint, which it uses verbatim:
+//! nothing is appended twice.
+//!
+//! **Headers are merged by name.** Headers from code and from the variable
+//! are all sent. When the same header name is set in both, the variable's
+//! value is what goes on the wire: `opentelemetry-otlp` 0.33 applies the
+//! variable after the builder's headers, and the only way around it (a
+//! custom `opentelemetry_http::HttpClient`) needs a dependency this crate
+//! does not take. Building the exporter logs a warning when this happens. Header
+//! values, from code as from the variables, are percent-decoded by
+//! `opentelemetry-otlp` (`a%20b` is sent as `a b`).
+//!
+//! Compression (`OTEL_EXPORTER_OTLP_COMPRESSION`), metrics temporality
+//! (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`) and gRPC `INSECURE`
+//! are read by `opentelemetry-otlp` itself, unchanged.
+//!
+//! # Runtime
+//!
+//! Over `http/protobuf` the exporters use a blocking HTTP client with its own
+//! thread: they work from a plain `main`, from any Tokio runtime flavour and
+//! from the SDK's batch processor thread, and never need a Tokio reactor.
+//! Over `grpc` (feature `grpc`) the exporter is driven by the Tokio runtime
+//! it was built in: build it inside a runtime (else [`OtlpBuildError::GrpcNeedsRuntime`]),
+//! and on a `current_thread` runtime shut its provider down from
+//! `spawn_blocking` (as [`TelemetryGuard::shutdown_async`](crate::setup::TelemetryGuard::shutdown_async) does).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+
+/// Base URL of the collector for every signal, e.g. `http://collector:4318`.
+/// Over HTTP, `/v1/traces` or `/v1/metrics` is appended; over gRPC it is used as is.
+pub const OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+/// Full URL for spans, used as is (no path appended). Beats [`OTEL_EXPORTER_OTLP_ENDPOINT`].
+pub const OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+/// Full URL for metrics, used as is (no path appended). Beats [`OTEL_EXPORTER_OTLP_ENDPOINT`].
+pub const OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";
+/// Headers for every signal, `name=value` pairs separated by commas, values
+/// percent-encoded (`authorization=Bearer%20abc,x-tenant=blue`).
+pub const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+/// Headers for spans only; when set, [`OTEL_EXPORTER_OTLP_HEADERS`] is ignored for spans.
+pub const OTEL_EXPORTER_OTLP_TRACES_HEADERS: &str = "OTEL_EXPORTER_OTLP_TRACES_HEADERS";
+/// Headers for metrics only; when set, [`OTEL_EXPORTER_OTLP_HEADERS`] is ignored for metrics.
+pub const OTEL_EXPORTER_OTLP_METRICS_HEADERS: &str = "OTEL_EXPORTER_OTLP_METRICS_HEADERS";
+/// `http/protobuf` (the default) or `grpc` (needs this crate's `grpc` feature).
+/// `http/json` is not supported.
+pub const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
+/// Protocol for spans only; beats [`OTEL_EXPORTER_OTLP_PROTOCOL`].
+pub const OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
+/// Protocol for metrics only; beats [`OTEL_EXPORTER_OTLP_PROTOCOL`].
+pub const OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL";
+/// Export timeout in milliseconds (default 10 000), read by `opentelemetry-otlp`;
+/// [`OtlpConfig::with_timeout`] beats it.
+pub const OTEL_EXPORTER_OTLP_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
+
+/// Default collector endpoint over HTTP (the OTLP/HTTP port).
+pub const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318";
+/// Default collector endpoint over gRPC (the OTLP/gRPC port).
+pub const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
+/// Path appended to a base endpoint for spans over HTTP.
+pub const TRACES_PATH: &str = "/v1/traces";
+/// Path appended to a base endpoint for metrics over HTTP.
+pub const METRICS_PATH: &str = "/v1/metrics";
+
+/// An OTLP exporter could not be built. Nothing has been sent; the message
+/// names the setting at fault and where it came from.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OtlpBuildError {
+    /// The protocol is neither `http/protobuf` nor `grpc`.
+    #[error(
+        "unsupported OTLP protocol `{value}` ({origin}); use `http/protobuf`, or `grpc` with the `grpc` feature of azure-ai-inference-otel"
+    )]
+    UnsupportedProtocol {
+        /// What was asked for.
+        value: String,
+        /// Where it came from.
+        origin: ConfigSource,
+    },
+
+    /// `grpc` was asked for but this build has no gRPC transport.
+    #[error(
+        "OTLP over gRPC was requested ({origin}) but azure-ai-inference-otel was built without its `grpc` feature; enable the feature or use `http/protobuf`"
+    )]
+    GrpcFeatureDisabled {
+        /// Where `grpc` was asked for.
+        origin: ConfigSource,
+    },
+
+    /// The gRPC exporter has to be built inside a Tokio runtime, which drives it.
+    #[error(
+        "the OTLP gRPC exporter must be built inside a Tokio runtime; build the pipeline from async code or use `http/protobuf`"
+    )]
+    GrpcNeedsRuntime,
+
+    /// The endpoint is not an `http` or `https` URL.
+    #[error("invalid OTLP endpoint `{value}` ({origin}): {reason}")]
+    InvalidEndpoint {
+        /// The endpoint, as resolved (including any appended path).
+        value: String,
+        /// Where it came from.
+        origin: ConfigSource,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A header set in code has an invalid name or value. The value is never
+    /// shown: headers usually carry credentials.
+    #[error("invalid OTLP header `{name}` set in code: {reason}")]
+    InvalidHeader {
+        /// The header name as given.
+        name: String,
+        /// Whether the name or the value is invalid.
+        reason: &'static str,
+    },
+
+    /// `opentelemetry-otlp` refused the configuration or could not create its client.
+    #[error("could not build the OTLP exporter: {0}")]
+    Exporter(#[from] opentelemetry_otlp::ExporterBuildError),
+}
+
+/// Where a resolved setting came from, for error messages and diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigSource {
+    /// Set on [`OtlpConfig`].
+    Code,
+    /// Read from this environment variable.
+    Variable(&'static str),
+    /// Nothing was set; the default applies.
+    Default,
+}
+
+impl fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigSource::Code => f.write_str("set in code"),
+            ConfigSource::Variable(name) => write!(f, "from {name}"),
+            ConfigSource::Default => f.write_str("the default"),
+        }
+    }
+}
+
+/// The OTLP transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OtlpProtocol {
+    /// Protobuf over HTTP/1.1 with a blocking client (`http/protobuf`): the default.
+    #[default]
+    HttpProtobuf,
+    /// gRPC with tonic (`grpc`): needs this crate's `grpc` feature and a Tokio runtime.
+    Grpc,
+}
+
+impl OtlpProtocol {
+    /// The value used in `OTEL_EXPORTER_OTLP_PROTOCOL`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OtlpProtocol::HttpProtobuf => "http/protobuf",
+            OtlpProtocol::Grpc => "grpc",
+        }
+    }
+}
+
+impl fmt::Display for OtlpProtocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for OtlpProtocol {
+    type Err = OtlpBuildError;
+
+    /// Parses `http/protobuf` or `grpc` (any case, surrounding spaces ignored).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_protocol(s, ConfigSource::Code)
+    }
+}
+
+fn parse_protocol(value: &str, origin: ConfigSource) -> Result<OtlpProtocol, OtlpBuildError> {
+    let v = value.trim();
+    if v.eq_ignore_ascii_case(OtlpProtocol::HttpProtobuf.as_str()) {
+        Ok(OtlpProtocol::HttpProtobuf)
+    } else if v.eq_ignore_ascii_case(OtlpProtocol::Grpc.as_str()) {
+        Ok(OtlpProtocol::Grpc)
+    } else {
+        Err(OtlpBuildError::UnsupportedProtocol {
+            value: value.to_owned(),
+            origin,
+        })
+    }
+}
+
+/// Which signal an exporter carries: it picks the signal-specific variables
+/// and the path appended to a base endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OtlpSignal {
+    /// Spans.
+    Traces,
+    /// Metrics.
+    Metrics,
+}
+
+impl OtlpSignal {
+    fn endpoint_var(self) -> &'static str {
+        match self {
+            OtlpSignal::Traces => OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+            OtlpSignal::Metrics => OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+        }
+    }
+
+    fn protocol_var(self) -> &'static str {
+        match self {
+            OtlpSignal::Traces => OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+            OtlpSignal::Metrics => OTEL_EXPORTER_OTLP_METRICS_PROTOCOL,
+        }
+    }
+
+    fn headers_var(self) -> &'static str {
+        match self {
+            OtlpSignal::Traces => OTEL_EXPORTER_OTLP_TRACES_HEADERS,
+            OtlpSignal::Metrics => OTEL_EXPORTER_OTLP_METRICS_HEADERS,
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            OtlpSignal::Traces => TRACES_PATH,
+            OtlpSignal::Metrics => METRICS_PATH,
+        }
+    }
+}
+
+/// Where and how one signal will be sent, as resolved by [`OtlpConfig::resolve`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OtlpTarget {
+    /// The full URL (HTTP) or channel address (gRPC) the exporter uses.
+    pub endpoint: String,
+    /// Where the endpoint came from.
+    pub endpoint_source: ConfigSource,
+    /// The transport.
+    pub protocol: OtlpProtocol,
+    /// Where the protocol came from.
+    pub protocol_source: ConfigSource,
+}
+
+/// Code-side OTLP settings. Anything left unset comes from the standard
+/// variables, then from the defaults (see the [module docs](self) for the
+/// full precedence).
+///
+/// `Debug` shows header names only: header values usually carry credentials.
+#[derive(Clone, Default)]
+pub struct OtlpConfig {
+    endpoint: Option<String>,
+    traces_endpoint: Option<String>,
+    metrics_endpoint: Option<String>,
+    headers: Vec<(String, String)>,
+    protocol: Option<OtlpProtocol>,
+    timeout: Option<Duration>,
+}
+
+impl fmt::Debug for OtlpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("OtlpConfig")
+            .field("endpoint", &self.endpoint)
+            .field("traces_endpoint", &self.traces_endpoint)
+            .field("metrics_endpoint", &self.metrics_endpoint)
+            .field("headers", &header_names)
+            .field("protocol", &self.protocol)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl OtlpConfig {
+    /// No code overrides: everything from the variables and defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The collector's base URL for both signals, like
+    /// [`OTEL_EXPORTER_OTLP_ENDPOINT`] and beating it: over HTTP `/v1/traces`
+    /// and `/v1/metrics` are appended.
+    pub fn with_endpoint(mut self, base: impl Into<String>) -> Self {
+        self.endpoint = Some(base.into());
+        self
+    }
+
+    /// The full URL for spans, used as is; beats every other endpoint setting.
+    pub fn with_traces_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.traces_endpoint = Some(url.into());
+        self
+    }
+
+    /// The full URL for metrics, used as is; beats every other endpoint setting.
+    pub fn with_metrics_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.metrics_endpoint = Some(url.into());
+        self
+    }
+
+    /// Adds a header sent with every export (both signals). Setting the same
+    /// name twice keeps the last value. See the module docs for how it
+    /// combines with [`OTEL_EXPORTER_OTLP_HEADERS`].
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let name = name.into();
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Adds several headers, as [`with_header`](Self::with_header) does.
+    pub fn with_headers<I, K, V>(self, headers: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        headers
+            .into_iter()
+            .fold(self, |config, (k, v)| config.with_header(k, v))
+    }
+
+    /// The transport, beating [`OTEL_EXPORTER_OTLP_PROTOCOL`] and the signal-specific variables.
+    pub fn with_protocol(mut self, protocol: OtlpProtocol) -> Self {
+        self.protocol = Some(protocol);
+        self
+    }
+
+    /// How long one export may take, beating [`OTEL_EXPORTER_OTLP_TIMEOUT`].
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Resolves endpoint and protocol for `signal` from this configuration
+    /// and the process environment, without building anything: what
+    /// [`build_span_exporter`](Self::build_span_exporter) and
+    /// [`build_metric_exporter`](Self::build_metric_exporter) will use.
+    pub fn resolve(&self, signal: OtlpSignal) -> Result<OtlpTarget, OtlpBuildError> {
+        self.resolve_with(signal, &env_var)
+    }
+
+    /// [`resolve`](Self::resolve) over any variable lookup, so the precedence
+    /// can be tested without touching the process environment.
+    fn resolve_with(
+        &self,
+        signal: OtlpSignal,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<OtlpTarget, OtlpBuildError> {
+        let (protocol, protocol_source) = match self.protocol {
+            Some(p) => (p, ConfigSource::Code),
+            None => [signal.protocol_var(), OTEL_EXPORTER_OTLP_PROTOCOL]
+                .into_iter()
+                .find_map(|var| env(var).map(|value| (var, value)))
+                .map(|(var, value)| {
+                    let source = ConfigSource::Variable(var);
+                    parse_protocol(&value, source).map(|p| (p, source))
+                })
+                .transpose()?
+                .unwrap_or((OtlpProtocol::HttpProtobuf, ConfigSource::Default)),
+        };
+        if protocol == OtlpProtocol::Grpc && !cfg!(feature = "grpc") {
+            return Err(OtlpBuildError::GrpcFeatureDisabled {
+                origin: protocol_source,
+            });
+        }
+
+        let grpc = protocol == OtlpProtocol::Grpc;
+        let with_path = |base: &str| {
+            if grpc {
+                base.to_owned()
+            } else {
+                append_path(base, signal.path())
+            }
+        };
+        let code_signal = match signal {
+            OtlpSignal::Traces => self.traces_endpoint.as_deref(),
+            OtlpSignal::Metrics => self.metrics_endpoint.as_deref(),
+        };
+        let non_empty = |s: &&str| !s.trim().is_empty();
+        let (endpoint, endpoint_source) = if let Some(url) = code_signal.filter(non_empty) {
+            (url.trim().to_owned(), ConfigSource::Code)
+        } else if let Some(base) = self.endpoint.as_deref().filter(non_empty) {
+            (with_path(base.trim()), ConfigSource::Code)
+        } else if let Some(url) = env(signal.endpoint_var()) {
+            (
+                url.trim().to_owned(),
+                ConfigSource::Variable(signal.endpoint_var()),
+            )
+        } else if let Some(base) = env(OTEL_EXPORTER_OTLP_ENDPOINT) {
+            (
+                with_path(base.trim()),
+                ConfigSource::Variable(OTEL_EXPORTER_OTLP_ENDPOINT),
+            )
+        } else if grpc {
+            (DEFAULT_GRPC_ENDPOINT.to_owned(), ConfigSource::Default)
+        } else {
+            (with_path(DEFAULT_HTTP_ENDPOINT), ConfigSource::Default)
+        };
+        if !grpc {
+            validate_http_endpoint(&endpoint, endpoint_source)?;
+        }
+        Ok(OtlpTarget {
+            endpoint,
+            endpoint_source,
+            protocol,
+            protocol_source,
+        })
+    }
+
+    /// Builds the span exporter (see the module docs for what is read from where).
+    pub fn build_span_exporter(&self) -> Result<opentelemetry_otlp::SpanExporter, OtlpBuildError> {
+        let target = self.resolve(OtlpSignal::Traces)?;
+        self.check_headers(OtlpSignal::Traces)?;
+        match target.protocol {
+            OtlpProtocol::HttpProtobuf => {
+                let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                    .with_http()
+                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                    .with_endpoint(target.endpoint)
+                    .with_headers(self.header_map());
+                if let Some(timeout) = self.timeout {
+                    builder = builder.with_timeout(timeout);
+                }
+                Ok(builder.build()?)
+            }
+            OtlpProtocol::Grpc => grpc::span_exporter(self, target.endpoint),
+        }
+    }
+
+    /// Builds the metric exporter (see the module docs for what is read from
+    /// where). Temporality follows
+    /// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`, cumulative by default.
+    pub fn build_metric_exporter(
+        &self,
+    ) -> Result<opentelemetry_otlp::MetricExporter, OtlpBuildError> {
+        let target = self.resolve(OtlpSignal::Metrics)?;
+        self.check_headers(OtlpSignal::Metrics)?;
+        match target.protocol {
+            OtlpProtocol::HttpProtobuf => {
+                let mut builder = opentelemetry_otlp::MetricExporter::builder()
+                    .with_http()
+                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                    .with_endpoint(target.endpoint)
+                    .with_headers(self.header_map());
+                if let Some(timeout) = self.timeout {
+                    builder = builder.with_timeout(timeout);
+                }
+                Ok(builder.build()?)
+            }
+            OtlpProtocol::Grpc => grpc::metric_exporter(self, target.endpoint),
+        }
+    }
+
+    fn header_map(&self) -> HashMap<String, String> {
+        self.headers.iter().cloned().collect()
+    }
+
+    /// Rejects invalid code headers (`opentelemetry-otlp` would drop them
+    /// silently) and warns about names the variables will override.
+    fn check_headers(&self, signal: OtlpSignal) -> Result<(), OtlpBuildError> {
+        for (name, value) in &self.headers {
+            http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                OtlpBuildError::InvalidHeader {
+                    name: name.clone(),
+                    reason: "not a valid HTTP header name",
+                }
+            })?;
+            http::HeaderValue::from_str(value).map_err(|_| OtlpBuildError::InvalidHeader {
+                name: name.clone(),
+                reason: "the value has characters not allowed in an HTTP header",
+            })?;
+        }
+        let Some((var, list)) = [signal.headers_var(), OTEL_EXPORTER_OTLP_HEADERS]
+            .into_iter()
+            .find_map(|var| std::env::var(var).ok().map(|v| (var, v)))
+        else {
+            return Ok(());
+        };
+        for clash in env_header_names(&list).filter(|env_name| {
+            self.headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(env_name))
+        }) {
+            tracing::warn!(
+                header = clash,
+                variable = var,
+                "OTLP header set both in code and in {var}; opentelemetry-otlp sends the variable's value"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The span exporter from the environment alone: `OtlpConfig::new().build_span_exporter()`.
+pub fn span_exporter() -> Result<opentelemetry_otlp::SpanExporter, OtlpBuildError> {
+    OtlpConfig::new().build_span_exporter()
+}
+
+/// The metric exporter from the environment alone: `OtlpConfig::new().build_metric_exporter()`.
+pub fn metric_exporter() -> Result<opentelemetry_otlp::MetricExporter, OtlpBuildError> {
+    OtlpConfig::new().build_metric_exporter()
+}
+
+/// A variable's value, with empty (or blank) treated as unset as the spec asks.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Joins a base URL and a signal path without doubling the slash.
+fn append_path(base: &str, path: &str) -> String {
+    match base.strip_suffix('/') {
+        Some(stripped) => format!("{stripped}{path}"),
+        None => format!("{base}{path}"),
+    }
+}
+
+/// The names in a `name=value,name=value` header list.
+fn env_header_names(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, _)| name.trim())
+        .filter(|name| !name.is_empty())
+}
+
+fn validate_http_endpoint(endpoint: &str, origin: ConfigSource) -> Result<(), OtlpBuildError> {
+    let invalid = |reason: String| OtlpBuildError::InvalidEndpoint {
+        value: endpoint.to_owned(),
+        origin,
+        reason,
+    };
+    let url = url::Url::parse(endpoint).map_err(|e| invalid(e.to_string()))?;
+    match url.scheme() {
+        "http" | "https" if url.host().is_some() => Ok(()),
+        "http" | "https" => Err(invalid("the URL has no host".into())),
+        other => Err(invalid(format!(
+            "the scheme must be http or https, not `{other}`"
+        ))),
+    }
+}
+
+mod grpc;
+
+#[cfg(test)]
+mod tests;

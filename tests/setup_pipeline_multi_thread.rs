@@ -1,0 +1,123 @@
+//! The whole pipeline, installed globally, on a multi-thread runtime:
+//! `tracing` spans from a spawned task, a telemetry-core span nested inside
+//! one, metrics through the global meter provider, `shutdown_async`.
+//!
+//! One test in this file: it sets the global providers and subscriber.
+
+#[path = "support/otlp_collector.rs"]
+mod otlp_collector;
+
+use std::collections::HashMap;
+
+use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
+use azure_ai_inference_otel::setup::{ExporterKind, TRACING_SCOPE_NAME, TelemetryPipeline};
+use azure_ai_inference_otel::telemetry::{
+    Instrumentation, Operation, RequestAttributes, TelemetryOptions, semconv,
+};
+use otlp_collector::{OtlpCollector, attr, hex};
+use tracing::Instrument;
+use tracing_subscriber::prelude::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_and_metrics_arrive_after_shutdown_async() {
+    let collector = OtlpCollector::start();
+    let (guard, layer) = TelemetryPipeline::builder()
+        .with_service_name("setup-multi-thread")
+        .with_exporter(ExporterKind::Otlp)
+        .with_otlp_config(
+            OtlpConfig::new()
+                .with_endpoint(collector.endpoint())
+                .with_header("x-test", "from-code"),
+        )
+        .install_with_tracing()
+        .expect("pipeline installs");
+    tracing_subscriber::registry().with(layer).init();
+
+    // Created after install: its instruments come from the global meter provider.
+    let instrumentation = Instrumentation::new(&TelemetryOptions::new(), "h", 443);
+
+    let traceparent = tokio::spawn(
+        async move {
+            let span = instrumentation.start(Operation::Chat, &RequestAttributes::default());
+            // The global propagator is W3C trace context.
+            let mut carrier = HashMap::new();
+            opentelemetry::global::get_text_map_propagator(|p| {
+                p.inject_context(&span.context(), &mut carrier)
+            });
+            span.end();
+            carrier.remove("traceparent")
+        }
+        .instrument(tracing::info_span!("outer", request = 1)),
+    )
+    .await
+    .expect("task");
+    tokio::spawn(async { tracing::info_span!("sibling").in_scope(|| {}) })
+        .await
+        .expect("task");
+
+    guard.shutdown_async().await.expect("clean shutdown");
+
+    let paths = collector.paths();
+    assert!(paths.iter().any(|p| p == "/v1/traces"), "{paths:?}");
+    assert!(paths.iter().any(|p| p == "/v1/metrics"), "{paths:?}");
+    assert!(
+        paths
+            .iter()
+            .all(|p| p == "/v1/traces" || p == "/v1/metrics"),
+        "{paths:?}"
+    );
+    for request in collector.requests() {
+        assert_eq!(request.header("x-test").as_deref(), Some("from-code"));
+    }
+
+    let outer = collector.span("outer");
+    let chat = collector.span(Operation::Chat.name());
+    collector.span("sibling");
+    assert_eq!(outer.scope, TRACING_SCOPE_NAME);
+    assert_eq!(chat.scope, env!("CARGO_PKG_NAME"));
+    assert_eq!(chat.span.trace_id, outer.span.trace_id);
+    assert_eq!(
+        hex(&chat.span.parent_span_id),
+        hex(&outer.span.span_id),
+        "the core span's parent is the tracing span"
+    );
+    assert!(outer.span.parent_span_id.is_empty());
+    let traceparent = traceparent.expect("traceparent injected");
+    assert!(
+        traceparent.contains(&hex(&chat.span.span_id)),
+        "{traceparent}"
+    );
+
+    for s in collector.spans() {
+        assert_eq!(
+            attr(&s.resource, "service.name").as_deref(),
+            Some("setup-multi-thread")
+        );
+        let code_or_thread: Vec<_> = s
+            .span
+            .attributes
+            .iter()
+            .map(|kv| kv.key.as_str())
+            .filter(|k| k.starts_with("code.") || k.starts_with("thread."))
+            .collect();
+        assert!(
+            code_or_thread.is_empty(),
+            "{}: {code_or_thread:?}",
+            s.span.name
+        );
+    }
+
+    let metrics = collector.metrics();
+    assert!(
+        metrics
+            .iter()
+            .any(|(_, name)| name == semconv::METRIC_OPERATION_DURATION),
+        "{metrics:?}"
+    );
+    for (resource, _) in &metrics {
+        assert_eq!(
+            attr(resource, "service.name").as_deref(),
+            Some("setup-multi-thread")
+        );
+    }
+}
