@@ -86,6 +86,9 @@
 //! [`TelemetryGuard::shutdown_async`] from async code; dropping the guard
 //! does the same. See [`TelemetryGuard`] for why and for the gRPC caveat.
 
+use crate::exporters::braintrust::{
+    BraintrustBuildError, BraintrustConfig, BraintrustExporter, BraintrustOtlpExporter,
+};
 use std::time::Duration;
 
 use opentelemetry::{Key, KeyValue};
@@ -147,13 +150,15 @@ pub enum SetupError {
     /// The OTLP exporters could not be built.
     #[error(transparent)]
     Otlp(#[from] OtlpBuildError),
-    /// This kind of exporter is not part of this build yet.
-    #[error(
-        "the `{kind}` exporter is not available in this build yet; use `otlp` or a custom exporter (PipelineBuilder::with_span_exporter) meanwhile"
-    )]
-    ExporterUnavailable {
-        /// The kind asked for.
+    /// A Braintrust exporter could not be built (e.g. `BRAINTRUST_API_KEY`
+    /// is missing or `BRAINTRUST_PARENT` is malformed).
+    #[error("the `{kind}` exporter: {source}")]
+    Braintrust {
+        /// `braintrust` or `braintrust-otlp`.
         kind: ExporterKind,
+        /// What is wrong.
+        #[source]
+        source: BraintrustBuildError,
     },
 }
 
@@ -177,6 +182,7 @@ pub struct PipelineBuilder {
     kinds: Vec<ExporterKind>,
     custom: Vec<Box<dyn ErasedSpanExporter>>,
     otlp: OtlpConfig,
+    braintrust: BraintrustConfig,
     global: Option<bool>,
     metric_interval: Option<Duration>,
 }
@@ -252,6 +258,14 @@ impl PipelineBuilder {
         self
     }
 
+    /// Configuration of the `braintrust` and `braintrust-otlp` exporters;
+    /// what it leaves unset comes from `BRAINTRUST_API_KEY`,
+    /// `BRAINTRUST_API_URL` and `BRAINTRUST_PARENT`.
+    pub fn with_braintrust_config(mut self, config: BraintrustConfig) -> Self {
+        self.braintrust = config;
+        self
+    }
+
     /// Whether to set the global tracer and meter providers and the global
     /// propagator (default `true`). With `false`, hand the providers to
     /// clients through `TelemetryOptions::with_tracer_provider` /
@@ -285,7 +299,7 @@ impl PipelineBuilder {
                     )));
                 }
                 ExporterKind::Braintrust | ExporterKind::BraintrustOtlp => {
-                    span_exporters.push(braintrust_exporter(kind)?);
+                    span_exporters.push(braintrust_exporter(kind, &self.braintrust)?);
                 }
                 ExporterKind::None => {}
             }
@@ -431,11 +445,20 @@ impl<E: SpanExporter + 'static> ErasedSpanExporter for E {
     }
 }
 
-/// The Braintrust exporters (`crate::exporters::braintrust`, built from
-/// `BraintrustConfig::from_env()`) plug in here: return
-/// `Ok(Box::new(exporter))` for each kind.
-fn braintrust_exporter(kind: ExporterKind) -> Result<Box<dyn ErasedSpanExporter>, SetupError> {
-    Err(SetupError::ExporterUnavailable { kind })
+/// The Braintrust exporters, built from the builder's [`BraintrustConfig`]
+/// (environment for whatever it leaves unset).
+fn braintrust_exporter(
+    kind: ExporterKind,
+    config: &BraintrustConfig,
+) -> Result<Box<dyn ErasedSpanExporter>, SetupError> {
+    let config = config.clone();
+    let wrap = |source| SetupError::Braintrust { kind, source };
+    match kind {
+        ExporterKind::BraintrustOtlp => {
+            Ok(Box::new(BraintrustOtlpExporter::new(config).map_err(wrap)?))
+        }
+        _ => Ok(Box::new(BraintrustExporter::new(config).map_err(wrap)?)),
+    }
 }
 
 #[cfg(test)]
