@@ -1,4 +1,158 @@
-//! Azure AI model inference client with OpenTelemetry GenAI telemetry.
+//! Azure AI model inference for Rust services, with the GenAI telemetry the
+//! official SDKs leave out.
+//!
+//! A client for the Azure AI model inference REST API (Azure AI Foundry,
+//! serverless models, GitHub Models, Azure OpenAI deployments) in which every
+//! call makes an OpenTelemetry CLIENT span and GenAI metrics following the
+//! `az.ai.inference` conventions, plus exporters that send those spans to
+//! Braintrust (native REST or OTLP) or any OTLP collector, and one call that
+//! installs the whole pipeline next to a service's existing `tracing` set-up.
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use azure_ai_inference_otel::client::{ChatCompletionsClient, Credential};
+//! use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
+//! use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
+//! use tracing_subscriber::prelude::*;
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     // One call: tracer + meter providers, batch export, W3C propagation.
+//!     let (telemetry, otel_layer) = TelemetryPipeline::builder()
+//!         .with_service_name("checkout")
+//!         .with_exporter(ExporterKind::Otlp)
+//!         .install_with_tracing()?;
+//!     tracing_subscriber::registry().with(otel_layer).init();
+//!
+//!     let client = ChatCompletionsClient::new(
+//!         std::env::var("AZURE_AI_INFERENCE_ENDPOINT")?,
+//!         Credential::api_key(std::env::var("AZURE_AI_INFERENCE_KEY")?)?,
+//!         None,
+//!     )?;
+//!     let request = ChatCompletionsOptions::new(vec![ChatRequestMessage::user("Hello!")])
+//!         .with_model("gpt-4o-mini");
+//!     let answer = client.complete(request).await?; // span `chat gpt-4o-mini`
+//!     println!("{}", answer.content().unwrap_or_default());
+//!
+//!     telemetry.shutdown_async().await?; // delivers what is queued
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Layout
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`client`] | the clients ([`ChatCompletionsClient`](client::ChatCompletionsClient), [`EmbeddingsClient`](client::EmbeddingsClient), [`ImageEmbeddingsClient`](client::ImageEmbeddingsClient)), credentials, endpoint parsing, transport, SSE decoding |
+//! | [`models`] | serde types for every request and response of the API |
+//! | [`telemetry`] | the telemetry core, usable without our client: spans, stream accumulation, metrics, and the convention names ([`telemetry::semconv`], mirrored by `semconv/registry.toml`) |
+//! | [`exporters`] | [`exporters::braintrust`] (mapping, native REST exporter, OTLP exporter) and [`exporters::otlp`] |
+//! | [`setup`] | the one-call pipeline and its guard |
+//! | [`testing`] | an in-process endpoint speaking the real wire format (feature `testing`) |
+//! | [`error`] | the one error type; [`Error::error_type`] is the span's `error.type` |
+//!
+//! # Spans
+//!
+//! One CLIENT span per operation, named `chat {model}` or
+//! `embeddings {model}` (just the operation when no model is known: a
+//! model name is never invented), child of the caller's current context —
+//! which is the active `tracing` span when the tracing-opentelemetry layer
+//! is installed. The W3C `traceparent` is injected into the request.
+//!
+//! - At creation: `gen_ai.system` = `az.ai.inference`,
+//!   `gen_ai.operation.name`, `gen_ai.request.model`, `server.address`,
+//!   `server.port` (when not 443), `az.namespace`, and each request
+//!   parameter the caller set (`max_tokens`, `temperature`, `top_p`,
+//!   penalties, `seed`, `stop`, embeddings `encoding_format`,
+//!   `gen_ai.output.type`) with its JSON type.
+//! - From the response: `gen_ai.response.id`, `.model`, `.finish_reasons`
+//!   (a string array), `gen_ai.usage.input_tokens` / `.output_tokens`,
+//!   `gen_ai.response.time_to_first_chunk` for streams, and one
+//!   `gen_ai.choice` event per choice.
+//! - On failure: status Error, an `exception` event and `error.type`: the
+//!   HTTP status, `timeout`, `connection`, `invalid_response`,
+//!   `stream_truncated`, `cancelled` (the caller dropped the future or the
+//!   stream) or `_OTHER`.
+//! - The span ends exactly once on every path: the future and the
+//!   [`StreamingChatCompletions`](client::StreamingChatCompletions) own it.
+//!
+//! Content (prompts, completions, tool names and arguments) is recorded
+//! only when `AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED=true` or
+//! [`TelemetryOptions::with_content_recording`](telemetry::TelemetryOptions::with_content_recording)
+//! says so (the option wins); then each request message becomes a
+//! `gen_ai.{role}.message` event and `gen_ai.tool.definitions` an attribute.
+//! With it off nothing of the content reaches a span, event, metric or
+//! exporter on any path, errors included: error descriptions on spans carry
+//! the status and the service's error code, never its message.
+//!
+//! `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental` (or
+//! [`TelemetryOptions::with_semconv_mode`](telemetry::TelemetryOptions::with_semconv_mode))
+//! switches to the newer names: `gen_ai.provider.name` = `azure.ai.inference`,
+//! `azure.resource_provider.namespace`, and content as the
+//! `gen_ai.input.messages` / `gen_ai.output.messages` attributes.
+//!
+//! # Metrics
+//!
+//! Through the meter provider of the client's telemetry options (default:
+//! the global one), instruments created once per client:
+//!
+//! | instrument | unit | when |
+//! |---|---|---|
+//! | `gen_ai.client.operation.duration` | `s` | every operation; `error.type` on failures |
+//! | `gen_ai.client.token.usage` | `{token}` | when usage was reported, one point per `gen_ai.token.type` |
+//! | `gen_ai.client.operation.time_to_first_chunk` | `s` | streams only |
+//! | `gen_ai.client.operation.time_per_output_chunk` | `s` | streams only, one point per chunk after the first |
+//!
+//! Points carry the operation, provider, request and response models and
+//! the server address and port — never content. Bucket boundaries are the
+//! conventions' ([`telemetry::semconv::DURATION_BUCKETS`], [`telemetry::semconv::TOKEN_BUCKETS`]).
+//!
+//! # Braintrust mapping
+//!
+//! One pure function, [`exporters::braintrust::span_to_row`], serves both
+//! the native exporter and the OTLP one (which carries the row as
+//! `braintrust.*` attributes on the Braintrust-bound copy only). In short
+//! (the full table is in [`exporters::braintrust::mapping`]):
+//!
+//! | row field | from the span |
+//! |---|---|
+//! | `id` | `{trace id}-{span id}`: a retried batch replaces rows |
+//! | `span_id`, `root_span_id`, `span_parents` | span id, trace id, `[parent span id]` |
+//! | `created` | span start, RFC 3339 |
+//! | `span_attributes` | name and type: `llm` for chat / embeddings, `tool` for tools, `task` for the application's own spans |
+//! | `input`, `output` | messages and choices rebuilt from the events (or the newer attributes) |
+//! | `metadata` | `model`, `provider`, request parameters under their wire names, `tools`, `finish_reasons`, `response_id`, every other attribute |
+//! | `metrics` | `start`, `end`, `prompt_tokens`, `completion_tokens`, `tokens`, `time_to_first_token` |
+//! | `error` | `"{error.type}: {description}"` |
+//! | `context` | `span_origin`: this crate and the span's instrumentation scope |
+//!
+//! # Cargo features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `cli` | yes | the `azinfer` binary (clap) and `testing` |
+//! | `testing` | yes (through `cli`) | [`testing::MockInferenceServer`] (axum) |
+//! | `entra` | no | Entra ID tokens through `azure_core`'s `TokenCredential` ([`client::Credential`]) |
+//! | `grpc` | no | OTLP over gRPC (tonic) besides HTTP/protobuf |
+//!
+//! A library user who wants neither the binary nor the test endpoint sets
+//! `default-features = false`.
+//!
+//! # Environment variables
+//!
+//! Code always beats the environment; the environment beats defaults.
+//!
+//! | variable | read by | meaning |
+//! |---|---|---|
+//! | `AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED` | clients | `true` (any case) records prompts and completions |
+//! | `OTEL_SEMCONV_STABILITY_OPT_IN` | clients | contains `gen_ai_latest_experimental`: the newer names |
+//! | `AZURE_AI_INFERENCE_OTEL_EXPORTERS` | [`setup::PipelineBuilder::from_env`] | comma-separated `stdout`, `otlp`, `braintrust`, `braintrust-otlp`, `none` |
+//! | `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` | [`setup`] | the resource |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT`, `_TRACES_ENDPOINT`, `_METRICS_ENDPOINT`, `_HEADERS`, `_TRACES_HEADERS`, `_METRICS_HEADERS`, `_PROTOCOL`, `_TRACES_PROTOCOL`, `_METRICS_PROTOCOL`, `_TIMEOUT` | [`exporters::otlp`] | the standard OTLP settings |
+//! | `BRAINTRUST_API_KEY`, `BRAINTRUST_API_URL`, `BRAINTRUST_PARENT` | [`exporters::braintrust`] | key (required), API URL (default `https://api.braintrust.dev`), parent (default `project_name:default-otel-project`) |
+//! | `OTEL_BSP_*`, `OTEL_METRIC_EXPORT_INTERVAL` | the OpenTelemetry SDK | batch sizes and delays, metric interval |
+//! | `AZURE_AI_INFERENCE_ENDPOINT`, `AZURE_AI_INFERENCE_KEY`, `AZURE_AI_INFERENCE_MODEL` | `azinfer` and the examples | the endpoint to call; without it they start the built-in demo endpoint |
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod client;
@@ -11,3 +165,8 @@ pub mod telemetry;
 pub mod testing;
 
 pub use error::{Error, ErrorKind, Result};
+
+/// The README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
