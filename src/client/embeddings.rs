@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::models::{EmbeddingsOptions, EmbeddingsResult, ImageEmbeddingsOptions, ModelInfo};
-use crate::telemetry::{Operation, OperationSpan, RequestAttributes, ResponseRecord, UsageRecord};
+use crate::telemetry::{Operation, RequestAttributes, ResponseRecord, UsageRecord};
 
 use super::core::ClientCore;
 use super::credential::Credential;
@@ -38,17 +38,8 @@ impl EmbeddingsClient {
     }
 
     /// Embeds the texts of `options`.
-    pub async fn embed(&self, mut options: EmbeddingsOptions) -> Result<EmbeddingsResult> {
-        if options.model.is_none() {
-            options.model = self.core.default_model().map(str::to_owned);
-        }
-        let span = start(
-            &self.core,
-            options.model.as_deref(),
-            options.encoding_format.as_ref().map(|f| f.as_str()),
-        );
-        let body = serde_json::to_vec(&options).map_err(Error::Serialize);
-        send(&self.core, TEXT_ROUTE, body, span).await
+    pub async fn embed(&self, options: EmbeddingsOptions) -> Result<EmbeddingsResult> {
+        embed(&self.core, TEXT_ROUTE, options).await
     }
 
     /// `GET {endpoint}/info`: the model behind the endpoint.
@@ -70,17 +61,8 @@ impl ImageEmbeddingsClient {
     }
 
     /// Embeds the images (with optional texts) of `options`.
-    pub async fn embed(&self, mut options: ImageEmbeddingsOptions) -> Result<EmbeddingsResult> {
-        if options.model.is_none() {
-            options.model = self.core.default_model().map(str::to_owned);
-        }
-        let span = start(
-            &self.core,
-            options.model.as_deref(),
-            options.encoding_format.as_ref().map(|f| f.as_str()),
-        );
-        let body = serde_json::to_vec(&options).map_err(Error::Serialize);
-        send(&self.core, IMAGE_ROUTE, body, span).await
+    pub async fn embed(&self, options: ImageEmbeddingsOptions) -> Result<EmbeddingsResult> {
+        embed(&self.core, IMAGE_ROUTE, options).await
     }
 
     /// `GET {endpoint}/info`: the model behind the endpoint.
@@ -89,23 +71,57 @@ impl ImageEmbeddingsClient {
     }
 }
 
-fn start(core: &ClientCore, model: Option<&str>, encoding_format: Option<&str>) -> OperationSpan {
-    let request = RequestAttributes {
-        model,
-        encoding_format,
-        ..Default::default()
-    };
-    core.instrumentation()
-        .start(Operation::Embeddings, &request)
+/// What the two embeddings requests share, so one function sends both.
+trait EmbeddingsRequest: serde::Serialize {
+    fn model_mut(&mut self) -> &mut Option<String>;
+    fn model(&self) -> Option<&str>;
+    fn encoding_format(&self) -> Option<&str>;
 }
 
-async fn send(
+impl EmbeddingsRequest for EmbeddingsOptions {
+    fn model_mut(&mut self) -> &mut Option<String> {
+        &mut self.model
+    }
+    fn model(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+    fn encoding_format(&self) -> Option<&str> {
+        self.encoding_format.as_ref().map(|f| f.as_str())
+    }
+}
+
+impl EmbeddingsRequest for ImageEmbeddingsOptions {
+    fn model_mut(&mut self) -> &mut Option<String> {
+        &mut self.model
+    }
+    fn model(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+    fn encoding_format(&self) -> Option<&str> {
+        self.encoding_format.as_ref().map(|f| f.as_str())
+    }
+}
+
+/// Fills in the default model, then sends `options` to `route` inside an
+/// `embeddings {model}` span. Inputs are never recorded.
+async fn embed<O: EmbeddingsRequest>(
     core: &ClientCore,
     route: &str,
-    body: Result<Vec<u8>>,
-    mut span: OperationSpan,
+    mut options: O,
 ) -> Result<EmbeddingsResult> {
-    let result = match body {
+    let model = options.model_mut();
+    if model.is_none() {
+        *model = core.default_model().map(str::to_owned);
+    }
+    let request = RequestAttributes {
+        model: options.model(),
+        encoding_format: options.encoding_format(),
+        ..Default::default()
+    };
+    let mut span = core
+        .instrumentation()
+        .start(Operation::Embeddings, &request);
+    let result = match serde_json::to_vec(&options).map_err(Error::Serialize) {
         Ok(body) => core.post_for::<EmbeddingsResult>(route, body, &span).await,
         Err(error) => Err(error),
     };
