@@ -75,6 +75,8 @@ struct Recorded {
     schema_errors: Vec<String>,
     /// Insert requests that arrived (counted before any hold).
     arrived: usize,
+    /// Every request body received, on any route, as sent.
+    bodies: Vec<Bytes>,
     script: VecDeque<Reply>,
 }
 
@@ -214,6 +216,12 @@ impl StandIn {
         self.shared.lock().unauthorized
     }
 
+    /// Every request body received so far, on any route, byte for byte
+    /// (for "this text never left the process" checks).
+    pub fn raw_bodies(&self) -> Vec<Bytes> {
+        self.shared.lock().bodies.clone()
+    }
+
     /// Everything that should never happen: schema violations, unknown paths.
     pub fn assert_clean(&self) {
         let r = self.shared.lock();
@@ -271,6 +279,7 @@ async fn create_project(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    shared.update(|r| r.bodies.push(body.clone()));
     if !authorized(&shared, &headers) {
         return error(StatusCode::UNAUTHORIZED, "bad key");
     }
@@ -314,7 +323,10 @@ async fn insert(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    shared.update(|r| r.arrived += 1);
+    shared.update(|r| {
+        r.arrived += 1;
+        r.bodies.push(body.clone());
+    });
     if shared.held.load(Ordering::SeqCst) {
         let _ = shared.gate.acquire().await;
     }
@@ -370,7 +382,14 @@ async fn insert(
     axum::Json(json!({ "row_ids": row_ids })).into_response()
 }
 
-async fn unexpected(State(shared): State<Arc<Shared>>, uri: axum::http::Uri) -> Response {
-    shared.update(|r| r.unexpected_paths.push(uri.to_string()));
+async fn unexpected(
+    State(shared): State<Arc<Shared>>,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
+    shared.update(|r| {
+        r.unexpected_paths.push(uri.to_string());
+        r.bodies.push(body);
+    });
     error(StatusCode::NOT_FOUND, "no such route")
 }

@@ -38,9 +38,12 @@
 //! Content recorded as events (today's names) and as structured
 //! `parts` attributes (the newer names) are normalized to one shape:
 //! a `null` `content` is omitted, tool-call `arguments` are compact JSON text,
-//! one text part becomes a string `content`, several parts (or non-text parts)
-//! a content array (`{"type":"text","text"}` for text, others as they came),
-//! a `tool_call_response` part becomes `tool_call_id` + `content`. Rows from the
+//! one text part (or a content array of one text item) becomes a string
+//! `content`, several parts (or non-text parts) a content array in chat format
+//! (`{"type":"text","text"}` for text, `{"type":"image_url","image_url":{"url"}}`
+//! for an image `uri` part, `{"type":"input_audio","input_audio":{"data"}}` for
+//! an audio `blob` part, others as they came), a `tool_call_response` part
+//! becomes `tool_call_id` + `content`. Rows from the
 //! two vocabularies then differ only in the metadata keys that are themselves
 //! the vocabulary: [`Vocabulary::system_key`](semconv::Vocabulary::system_key)
 //! and [`Vocabulary::namespace_key`](semconv::Vocabulary::namespace_key).

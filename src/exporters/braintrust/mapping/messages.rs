@@ -59,8 +59,22 @@ fn normalize_chat_message(mut message: Json, role: &str) -> Json {
 }
 
 fn normalize_message_fields(map: &mut Map<String, Json>) {
-    if map.get("content").is_some_and(Json::is_null) {
-        map.remove("content");
+    match map.get_mut("content") {
+        Some(Json::Null) => {
+            map.remove("content");
+        }
+        // One text item says what a string says, and the structured form
+        // cannot tell them apart: use the string, as for structured parts.
+        Some(Json::Array(items)) => {
+            if let [item] = items.as_slice()
+                && item.get("type").and_then(Json::as_str) == Some("text")
+                && let Some(text) = item.get("text").filter(|t| t.is_string())
+            {
+                let text = text.clone();
+                map.insert("content".to_owned(), text);
+            }
+        }
+        _ => {}
     }
     match map.get_mut("tool_calls") {
         Some(Json::Array(calls)) if calls.is_empty() => {
@@ -166,7 +180,7 @@ fn convert_parts(parts: &[Json]) -> ConvertedParts {
             }
             _ => {
                 only_text = false;
-                content_parts.push(part.clone());
+                content_parts.push(chat_content_item(part));
             }
         }
     }
@@ -189,6 +203,25 @@ fn convert_parts(parts: &[Json]) -> ConvertedParts {
         )),
     };
     out
+}
+
+/// A non-text structured part as a chat-format content item, undoing what
+/// recording does: an image `uri` part becomes `image_url`, an audio `blob`
+/// part `input_audio`. Other parts stay as they came.
+fn chat_content_item(part: &Json) -> Json {
+    let kind = part.get("type").and_then(Json::as_str);
+    let modality = part.get("modality").and_then(Json::as_str);
+    let (item_type, key, value) = match (kind, modality) {
+        (Some("uri"), Some("image")) => ("image_url", "url", field(part, "uri")),
+        (Some("blob"), Some("audio")) => ("input_audio", "data", field(part, "content")),
+        _ => return part.clone(),
+    };
+    let mut inner = Map::new();
+    inner.insert(key.to_owned(), value);
+    let mut item = Map::new();
+    item.insert("type".to_owned(), item_type.into());
+    item.insert(item_type.to_owned(), Json::Object(inner));
+    Json::Object(item)
 }
 
 fn field(value: &Json, key: &str) -> Json {
@@ -342,6 +375,45 @@ mod tests {
     }
 
     #[test]
+    fn one_text_item_and_media_parts_normalize_alike_in_both_forms() {
+        let chat = |attributes: Vec<KeyValue>, events| {
+            let mut attributes = attributes;
+            attributes.push(KeyValue::new(
+                semconv::GEN_AI_OPERATION_NAME,
+                semconv::OPERATION_CHAT,
+            ));
+            span_to_row(&span(attributes, events)).input
+        };
+        let from_events = chat(
+            vec![],
+            vec![event(
+                semconv::EVENT_USER_MESSAGE,
+                r#"{"role":"user","content":[{"type":"text","text":"hi"}]}"#,
+            )],
+        );
+        assert_eq!(from_events, Some(json!([{"role":"user","content":"hi"}])));
+
+        let parts = json!([{"role":"user","parts":[
+            {"type":"text","content":"hear"},
+            {"type":"blob","modality":"audio","content":"UklGRg=="}
+        ]}]);
+        let from_parts = chat(
+            vec![KeyValue::new(
+                semconv::GEN_AI_INPUT_MESSAGES,
+                parts.to_string(),
+            )],
+            vec![],
+        );
+        assert_eq!(
+            from_parts,
+            Some(json!([{"role":"user","content":[
+                {"type":"text","text":"hear"},
+                {"type":"input_audio","input_audio":{"data":"UklGRg=="}}
+            ]}]))
+        );
+    }
+
+    #[test]
     fn structured_parts_convert_to_chat_format() {
         let parts = json!([
             {"role":"system","parts":[{"type":"text","content":"be brief"}]},
@@ -359,7 +431,7 @@ mod tests {
             row.input,
             Some(json!([
                 {"role":"system","content":"be brief"},
-                {"role":"user","content":[{"type":"text","text":"look"},{"type":"uri","modality":"image","uri":"https://x/y.png"}]},
+                {"role":"user","content":[{"type":"text","text":"look"},{"type":"image_url","image_url":{"url":"https://x/y.png"}}]},
                 {"role":"tool","tool_call_id":"c1","content":"{\"temp\":21}"}
             ]))
         );
