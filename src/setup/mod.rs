@@ -539,14 +539,25 @@ mod tests {
     }
 
     #[test]
-    fn braintrust_kinds_are_a_clear_error_until_wired() {
+    fn braintrust_build_errors_name_the_exporter_and_the_problem() {
+        // An API URL set in code wins over the environment, so this fails the
+        // same way whatever BRAINTRUST_* variables are set.
+        let config = BraintrustConfig::new()
+            .with_api_key("k")
+            .with_api_url("not a url");
         for kind in [ExporterKind::Braintrust, ExporterKind::BraintrustOtlp] {
             let err = TelemetryPipeline::builder()
                 .with_global(false)
                 .with_exporter(kind)
+                .with_braintrust_config(config.clone())
                 .install()
-                .expect_err("not wired yet");
-            assert!(err.to_string().contains(kind.name()), "{err}");
+                .expect_err("an invalid API URL is refused");
+            let text = err.to_string();
+            assert!(
+                text.contains(kind.name()) && text.contains("not a url"),
+                "{text}"
+            );
+            assert!(matches!(err, SetupError::Braintrust { .. }));
         }
     }
 
