@@ -10,7 +10,7 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
 
-use super::{TRACING_SCOPE_NAME, TracingLayer};
+use super::{HTTP_INTERNAL_TARGETS, TRACING_SCOPE_NAME, TracingLayer};
 
 /// Owns the tracer and meter providers of an installed pipeline.
 ///
@@ -91,16 +91,25 @@ impl TelemetryGuard {
     /// [`install_with_tracing`](super::PipelineBuilder::install_with_tracing)
     /// returns is built the same way): spans go to this guard's tracer
     /// provider under the scope [`TRACING_SCOPE_NAME`], without the `code.*`
-    /// and `thread.*` attributes `tracing-opentelemetry` adds by default.
+    /// and `thread.*` attributes `tracing-opentelemetry` adds by default, and
+    /// without the spans of [`HTTP_INTERNAL_TARGETS`](super::HTTP_INTERNAL_TARGETS).
     pub fn tracing_layer<S>(&self) -> TracingLayer<S>
     where
         S: Subscriber + for<'span> LookupSpan<'span>,
     {
+        use tracing_subscriber::Layer as _;
+        use tracing_subscriber::filter::{LevelFilter, Targets};
+
         let scope = InstrumentationScope::builder(TRACING_SCOPE_NAME).build();
+        let internals = HTTP_INTERNAL_TARGETS.iter().fold(
+            Targets::new().with_default(LevelFilter::TRACE),
+            |t, target| t.with_target(*target, LevelFilter::OFF),
+        );
         tracing_opentelemetry::layer()
             .with_tracer(self.tracer_provider.tracer_with_scope(scope))
             .with_location(false)
             .with_threads(false)
+            .with_filter(internals)
     }
 
     /// Exports everything queued so far without shutting down, blocking

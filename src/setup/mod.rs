@@ -129,10 +129,29 @@ pub const DEFAULT_SERVICE_NAME: &str = env!("CARGO_PKG_NAME");
 /// layer (the crate's own spans use [`instrumentation_scope`](crate::telemetry::instrumentation_scope)).
 pub const TRACING_SCOPE_NAME: &str = "tracing-opentelemetry";
 
+/// Targets of the HTTP and TLS libraries under our clients and exporters.
+/// Their `tracing` spans (h2 opens several per request at debug and trace
+/// level) would otherwise become exported spans, and Braintrust `task`
+/// rows, in every trace: the layer drops them. The application's own spans
+/// pass at every level.
+pub const HTTP_INTERNAL_TARGETS: &[&str] = &[
+    "h2",
+    "hyper",
+    "hyper_util",
+    "reqwest",
+    "rustls",
+    "tonic",
+    "tower",
+];
+
 /// The `tracing` layer returned by [`PipelineBuilder::install_with_tracing`]
-/// and [`TelemetryGuard::tracing_layer`].
-pub type TracingLayer<S> =
-    tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::SdkTracer>;
+/// and [`TelemetryGuard::tracing_layer`]: tracing-opentelemetry's layer,
+/// filtered to drop [`HTTP_INTERNAL_TARGETS`].
+pub type TracingLayer<S> = tracing_subscriber::filter::Filtered<
+    tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::SdkTracer>,
+    tracing_subscriber::filter::Targets,
+    S,
+>;
 
 /// The pipeline could not be installed; nothing was installed.
 #[derive(Debug, thiserror::Error)]
