@@ -43,6 +43,7 @@ use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use azure_ai_inference_otel::testing::Reply;
 use futures::StreamExt as _;
 use tracing::Instrument as _;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::prelude::*;
 
 use common::Target;
@@ -62,7 +63,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         pipeline = pipeline.with_exporter(ExporterKind::Braintrust);
     }
     let (guard, otel_layer) = pipeline.install_with_tracing()?;
-    tracing_subscriber::registry().with(otel_layer).init();
+    // INFO and above: the application's spans, not the debug and trace
+    // spans of the HTTP/2 library underneath the client.
+    tracing_subscriber::registry()
+        .with(otel_layer.with_filter(LevelFilter::INFO))
+        .init();
 
     // Built after the pipeline, so their metrics go to it.
     let telemetry = TelemetryOptions::new().with_content_recording(true);
@@ -74,18 +79,26 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .await?;
 
     // Shutting down delivers every span (to memory, and to Braintrust).
-    if let Err(e) = guard.shutdown_async().await {
+    let delivered = guard.shutdown_async().await;
+    if let Err(e) = &delivered {
         eprintln!("warning: {e}");
     }
     let spans = collector.spans();
     println!("\nSpans ({}):\n{}", spans.len(), render_tree(&spans));
 
-    let rows: Vec<_> = spans.iter().map(span_to_row).collect();
+    let mut rows: Vec<_> = spans.iter().map(span_to_row).collect();
+    rows.sort_by(|a, b| a.metrics.start.total_cmp(&b.metrics.start));
     if to_braintrust {
-        println!(
-            "Braintrust: the braintrust exporter sent these {} rows:",
-            rows.len()
-        );
+        match delivered {
+            Ok(()) => println!(
+                "Braintrust: the braintrust exporter sent these {} rows:",
+                rows.len()
+            ),
+            Err(_) => println!(
+                "Braintrust: the braintrust exporter could not deliver these {} rows (see the warning above):",
+                rows.len()
+            ),
+        }
     } else {
         let path = rows_path();
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);

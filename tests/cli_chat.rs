@@ -248,3 +248,30 @@ fn an_incomplete_answer_is_noted_on_stderr() {
         "{out:#?}"
     );
 }
+
+#[test]
+fn a_request_body_asking_for_a_stream_is_streamed() {
+    let server = server();
+    server.enqueue(Reply::chat_stream(["streamed ", "body"]));
+
+    let out = run(against(&server)
+        .args(["chat", "--request", "-", "--exporter", "none"])
+        .write_stdin(r#"{"messages": [{"role": "user", "content": "hi"}], "stream": true}"#))
+    .success();
+
+    assert_eq!(out.stdout, "streamed body\n");
+    assert_eq!(
+        server.requests()[0].header("accept"),
+        Some("text/event-stream")
+    );
+}
+
+#[test]
+fn the_default_api_version_is_sent() {
+    let server = server();
+    run(against(&server).args(["info", "--exporter", "none"])).success();
+    assert_eq!(
+        server.requests()[0].query_param("api-version").as_deref(),
+        Some(azure_ai_inference_otel::client::DEFAULT_API_VERSION)
+    );
+}

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use azure_ai_inference_otel::client::DEFAULT_API_VERSION;
 use azure_ai_inference_otel::setup::{ExporterKind, UnknownExporterKind};
 use clap::{ArgAction, Args, Parser, Subcommand};
 
@@ -65,6 +66,9 @@ BRAINTRUST_PARENT)
 Default: AZURE_AI_INFERENCE_OTEL_EXPORTERS, else otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, \
 else stdout. Telemetry is delivered before azinfer exits, whether the call succeeded or not.";
 
+/// The help heading of the options every subcommand takes.
+const GLOBAL: &str = "Global options";
+
 /// `azinfer`'s arguments.
 #[derive(Parser)]
 #[command(
@@ -91,35 +95,37 @@ pub struct Cli {
 #[derive(Args)]
 pub struct Global {
     /// The endpoint, e.g. https://<resource>.services.ai.azure.com/models; unset: the built-in demo endpoint
-    #[arg(long, global = true, env = AZURE_AI_INFERENCE_ENDPOINT, value_name = "URL")]
+    #[arg(long, global = true, help_heading = GLOBAL, env = AZURE_AI_INFERENCE_ENDPOINT, value_name = "URL")]
     pub endpoint: Option<String>,
 
     /// The API key (or a GitHub token for GitHub Models); prefer the environment variable, which other users cannot see
     #[arg(
         long,
         global = true,
+        help_heading = GLOBAL,
         env = AZURE_AI_INFERENCE_KEY,
         hide_env_values = true,
         value_name = "KEY"
     )]
     pub key: Option<String>,
 
-    /// The API version sent as `api-version` [default: 2024-05-01-preview]
-    #[arg(long, global = true, value_name = "VERSION")]
-    pub api_version: Option<String>,
+    /// The API version sent as `api-version`
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "VERSION", default_value = DEFAULT_API_VERSION)]
+    pub api_version: String,
 
     /// The model to ask for when the request names none (endpoints serving several models need one)
-    #[arg(long, global = true, env = AZURE_AI_INFERENCE_MODEL, value_name = "MODEL")]
+    #[arg(long, global = true, help_heading = GLOBAL, env = AZURE_AI_INFERENCE_MODEL, value_name = "MODEL")]
     pub model: Option<String>,
 
     /// Record prompts and completions on the spans (off by default; also on when AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED=true)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub record_content: bool,
 
-    /// Where telemetry goes: stdout, otlp, braintrust, braintrust-otlp, none (comma-separated)
+    /// Where telemetry goes: stdout (a span tree on stderr), otlp, braintrust, braintrust-otlp, none (comma-separated)
     #[arg(
         long,
         global = true,
+        help_heading = GLOBAL,
         value_name = "LIST",
         value_parser = parse_exporters,
         action = ArgAction::Append,
@@ -184,7 +190,7 @@ pub struct ChatArgs {
     #[arg(long, value_name = "T")]
     pub temperature: Option<f64>,
 
-    /// Stream the answer: print the text as it arrives
+    /// Stream the answer: print the text as it arrives (also when the --request body has "stream": true)
     #[arg(long)]
     pub stream: bool,
 

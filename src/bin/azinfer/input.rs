@@ -38,11 +38,16 @@ pub enum Prepared {
 /// Builds the request of `command`, reading `--request` from `stdin` when it is `-`.
 pub fn prepare(command: &Command, stdin: &mut dyn Read) -> Result<Prepared, Failure> {
     Ok(match command {
-        Command::Chat(args) => Prepared::Chat {
-            request: Box::new(chat_request(args, stdin)?),
-            stream: args.stream,
-            json: args.json,
-        },
+        Command::Chat(args) => {
+            let request = chat_request(args, stdin)?;
+            // A body that asks for a stream gets one, as the REST API would give.
+            let stream = args.stream || request.stream == Some(true);
+            Prepared::Chat {
+                request: Box::new(request),
+                stream,
+                json: args.json,
+            }
+        }
         Command::Embed(args) => Prepared::Embed {
             request: embed_request(args, stdin)?,
             json: args.json,
