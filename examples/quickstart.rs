@@ -115,13 +115,17 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
     for row in &rows {
         let json = serde_json::to_value(row)?;
-        let count = |key: &str| json[key].as_array().map_or(0, Vec::len);
+        let count = |key: &str, what: &str| {
+            json[key]
+                .as_array()
+                .map_or("-".to_owned(), |items| format!("{} {what}", items.len()))
+        };
         println!(
-            "  {:<5} {:<24} input: {} message(s)  output: {} choice(s)  tokens: {}{}",
+            "  {:<5} {:<12} input: {:<12} output: {:<10} tokens: {}{}",
             json["span_attributes"]["type"].as_str().unwrap_or_default(),
             row.span_attributes.name,
-            count("input"),
-            count("output"),
+            count("input", "messages"),
+            count("output", "choices"),
             row.metrics.tokens.map_or("-".to_owned(), |t| t.to_string()),
             row.error
                 .as_deref()
