@@ -1,0 +1,152 @@
+//! What the examples share: which endpoint they call, and with what key.
+//!
+//! - `AZURE_AI_INFERENCE_ENDPOINT` set: that endpoint, with the key in
+//!   `AZURE_AI_INFERENCE_KEY` (required) and the model in
+//!   `AZURE_AI_INFERENCE_MODEL` (optional; endpoints serving several models
+//!   need one).
+//! - Unset: the crate's built-in demo endpoint on 127.0.0.1
+//!   (`MockInferenceServer`), which speaks the real wire format with canned
+//!   answers. The examples then need no network at all.
+#![allow(dead_code)] // each example uses part of this
+
+use std::error::Error;
+
+use azure_ai_inference_otel::client::{
+    ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient,
+};
+use azure_ai_inference_otel::models::{
+    ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions,
+};
+use azure_ai_inference_otel::telemetry::TelemetryOptions;
+use azure_ai_inference_otel::testing::MockInferenceServer;
+use tracing::Instrument as _;
+
+/// The endpoint URL; unset: the built-in demo endpoint.
+pub const AZURE_AI_INFERENCE_ENDPOINT: &str = "AZURE_AI_INFERENCE_ENDPOINT";
+/// The API key (or GitHub token) for that endpoint.
+pub const AZURE_AI_INFERENCE_KEY: &str = "AZURE_AI_INFERENCE_KEY";
+/// The model to ask for (optional).
+pub const AZURE_AI_INFERENCE_MODEL: &str = "AZURE_AI_INFERENCE_MODEL";
+
+/// The endpoint an example calls.
+#[derive(Debug)]
+pub struct Target {
+    /// The endpoint URL.
+    pub endpoint: String,
+    /// The key to send.
+    pub credential: Credential,
+    /// The model to ask for, if any.
+    pub model: Option<String>,
+    /// The built-in endpoint, when no real one is configured (kept alive
+    /// while the example runs; it stops when dropped).
+    pub demo: Option<MockInferenceServer>,
+}
+
+impl Target {
+    /// The configured endpoint, else the built-in demo endpoint (said on stderr).
+    pub fn from_env() -> Result<Target, Box<dyn Error>> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let model = var(AZURE_AI_INFERENCE_MODEL);
+        match var(AZURE_AI_INFERENCE_ENDPOINT) {
+            Some(endpoint) => {
+                let key = var(AZURE_AI_INFERENCE_KEY).ok_or_else(|| {
+                    format!("{AZURE_AI_INFERENCE_ENDPOINT} is set, so {AZURE_AI_INFERENCE_KEY} must hold its key")
+                })?;
+                Ok(Target {
+                    endpoint,
+                    credential: Credential::api_key(key)?,
+                    model,
+                    demo: None,
+                })
+            }
+            None => {
+                let server = MockInferenceServer::start_background()?;
+                eprintln!(
+                    "using the built-in demo endpoint; set {AZURE_AI_INFERENCE_ENDPOINT} for a real one"
+                );
+                Ok(Target {
+                    endpoint: server.endpoint(),
+                    credential: Credential::api_key("demo-key")?,
+                    model,
+                    demo: Some(server),
+                })
+            }
+        }
+    }
+
+    /// Whether this is the built-in demo endpoint.
+    pub fn is_demo(&self) -> bool {
+        self.demo.is_some()
+    }
+
+    /// Client options with the model, if one is configured.
+    pub fn options(&self) -> ClientOptions {
+        let options = ClientOptions::new();
+        match &self.model {
+            Some(model) => options.with_model(model.clone()),
+            None => options,
+        }
+    }
+
+    /// A chat client for this endpoint.
+    pub fn chat_client(
+        &self,
+        telemetry: TelemetryOptions,
+    ) -> azure_ai_inference_otel::Result<ChatCompletionsClient> {
+        ChatCompletionsClient::new(
+            &self.endpoint,
+            self.credential.clone(),
+            Some(self.options().with_telemetry(telemetry)),
+        )
+    }
+
+    /// An embeddings client for this endpoint.
+    pub fn embeddings_client(
+        &self,
+        telemetry: TelemetryOptions,
+    ) -> azure_ai_inference_otel::Result<EmbeddingsClient> {
+        EmbeddingsClient::new(
+            &self.endpoint,
+            self.credential.clone(),
+            Some(self.options().with_telemetry(telemetry)),
+        )
+    }
+}
+
+/// A small piece of application work for the exporter examples: a
+/// `handle_ticket` span (the application's own, through `tracing`) holding an
+/// embedding of a support ticket and a chat completion answering it. Build
+/// the pipeline, with its `tracing` layer, first.
+pub async fn handle_ticket(
+    target: &Target,
+    telemetry: TelemetryOptions,
+) -> Result<(), Box<dyn Error>> {
+    let ticket = "My order #1234 arrived damaged. Can I get a replacement?";
+    async {
+        let embeddings = target.embeddings_client(telemetry.clone())?;
+        let chat = target.chat_client(telemetry)?;
+        // Find similar tickets (the vector would go to a search index).
+        let vector = embeddings.embed(EmbeddingsOptions::new([ticket])).await?;
+        println!(
+            "ticket embedded: {} dimensions",
+            vector
+                .data
+                .first()
+                .and_then(|item| item.embedding.to_f32().ok())
+                .map_or(0, |v| v.len())
+        );
+        let reply = chat
+            .complete(
+                ChatCompletionsOptions::new(vec![
+                    ChatRequestMessage::system("You are a support agent. Reply in two sentences."),
+                    ChatRequestMessage::user(ticket),
+                ])
+                .with_max_tokens(120),
+            )
+            .await?;
+        println!("reply: {}", reply.content().unwrap_or_default());
+        Ok::<_, Box<dyn Error>>(())
+    }
+    .instrument(tracing::info_span!("handle_ticket", ticket_id = 1234))
+    .await
+}

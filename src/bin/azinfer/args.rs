@@ -1,0 +1,304 @@
+//! The command line: global options and the four subcommands.
+
+use std::path::PathBuf;
+
+use azure_ai_inference_otel::client::DEFAULT_API_VERSION;
+use azure_ai_inference_otel::setup::{ExporterKind, UnknownExporterKind};
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+/// The endpoint URL when `--endpoint` is not given.
+pub const AZURE_AI_INFERENCE_ENDPOINT: &str = "AZURE_AI_INFERENCE_ENDPOINT";
+/// The API key (or GitHub token) when `--key` is not given.
+pub const AZURE_AI_INFERENCE_KEY: &str = "AZURE_AI_INFERENCE_KEY";
+/// The model when `--model` is not given.
+pub const AZURE_AI_INFERENCE_MODEL: &str = "AZURE_AI_INFERENCE_MODEL";
+
+const ABOUT: &str = "Call an Azure AI model inference endpoint (Azure AI Foundry, GitHub Models, \
+Azure OpenAI) and see its OpenTelemetry GenAI spans.";
+
+const LONG_ABOUT: &str =
+    "Call an Azure AI model inference endpoint (Azure AI Foundry, GitHub Models, \
+Azure OpenAI) and see its OpenTelemetry GenAI spans.
+
+The answer goes to stdout; everything else (notes, errors, the span tree of the `stdout` \
+exporter) goes to stderr, so the answer can be piped.
+
+With no endpoint configured, azinfer starts a built-in demo endpoint on 127.0.0.1 that speaks \
+the real wire format (JSON and server-sent events) with canned answers, and says so on stderr.";
+
+const AFTER_HELP: &str = "\
+Environment:
+  AZURE_AI_INFERENCE_ENDPOINT   the endpoint (--endpoint); unset: the built-in demo endpoint
+  AZURE_AI_INFERENCE_KEY        the API key or GitHub token (--key)
+  AZURE_AI_INFERENCE_MODEL      the model (--model)
+  AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED=true
+                                record prompts and completions (--record-content)
+  AZURE_AI_INFERENCE_OTEL_EXPORTERS
+                                the exporters when --exporter is not given
+  OTEL_EXPORTER_OTLP_*, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
+                                the otlp exporter and the resource
+  BRAINTRUST_API_KEY, BRAINTRUST_API_URL, BRAINTRUST_PARENT
+                                the braintrust and braintrust-otlp exporters
+
+Exit status:
+  0  success
+  1  the call failed (endpoint unreachable, HTTP error, invalid answer)
+  2  usage error (arguments, --request content, image files, configuration)
+
+Examples:
+  azinfer chat What is the capital of France?
+  azinfer chat --stream --exporter stdout Tell me a story
+  azinfer chat --request request.json
+  echo '{\"input\": [\"hello\", \"world\"]}' | azinfer embed --request -
+  azinfer image-embed cat.png dog.jpg
+  azinfer info";
+
+const EXPORTER_HELP: &str = "Where telemetry goes: a comma-separated list (the option can also \
+be repeated) of:
+  stdout           the spans as a tree on stderr, after the answer (stdout keeps only the \
+answer, so it can be piped; no metrics)
+  otlp             traces and metrics over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (default \
+http://localhost:4318), configured by the standard OTEL_EXPORTER_OTLP_* variables
+  braintrust       Braintrust log rows over its REST API (BRAINTRUST_API_KEY, BRAINTRUST_API_URL, \
+BRAINTRUST_PARENT)
+  braintrust-otlp  Braintrust over its OTLP endpoint (same variables)
+  none             nowhere
+Default: AZURE_AI_INFERENCE_OTEL_EXPORTERS, else otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, \
+else stdout. Telemetry is delivered before azinfer exits, whether the call succeeded or not.";
+
+/// The help heading of the options every subcommand takes.
+const GLOBAL: &str = "Global options";
+
+/// `azinfer`'s arguments.
+#[derive(Parser)]
+#[command(
+    name = "azinfer",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = AFTER_HELP,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    /// Options every subcommand takes.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options accepted before or after the subcommand.
+///
+/// No `Debug`: it holds the API key.
+#[derive(Args)]
+pub struct Global {
+    /// The endpoint, e.g. https://<resource>.services.ai.azure.com/models; unset: the built-in demo endpoint
+    #[arg(long, global = true, help_heading = GLOBAL, env = AZURE_AI_INFERENCE_ENDPOINT, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// The API key (or a GitHub token for GitHub Models); prefer the environment variable, which other users cannot see
+    #[arg(
+        long,
+        global = true,
+        help_heading = GLOBAL,
+        env = AZURE_AI_INFERENCE_KEY,
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub key: Option<String>,
+
+    /// The API version sent as `api-version`
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "VERSION", default_value = DEFAULT_API_VERSION)]
+    pub api_version: String,
+
+    /// The model to ask for when the request names none (endpoints serving several models need one)
+    #[arg(long, global = true, help_heading = GLOBAL, env = AZURE_AI_INFERENCE_MODEL, value_name = "MODEL")]
+    pub model: Option<String>,
+
+    /// Record prompts and completions on the spans (off by default; also on when AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED=true)
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub record_content: bool,
+
+    /// Where telemetry goes: stdout (a span tree on stderr), otlp, braintrust, braintrust-otlp, none (comma-separated)
+    #[arg(
+        long,
+        global = true,
+        help_heading = GLOBAL,
+        value_name = "LIST",
+        value_parser = parse_exporters,
+        action = ArgAction::Append,
+        long_help = EXPORTER_HELP
+    )]
+    pub exporter: Vec<Exporters>,
+}
+
+/// One `--exporter` value: a list of kinds.
+#[derive(Debug, Clone)]
+pub struct Exporters(pub Vec<ExporterKind>);
+
+fn parse_exporters(list: &str) -> Result<Exporters, UnknownExporterKind> {
+    ExporterKind::parse_list(list).map(Exporters)
+}
+
+/// The subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Ask for a chat completion and print the answer
+    Chat(ChatArgs),
+    /// Embed texts and print one summary line per vector
+    Embed(EmbedArgs),
+    /// Embed images and print one summary line per vector
+    ImageEmbed(ImageEmbedArgs),
+    /// Print what the endpoint says about its model (GET /info)
+    Info(InfoArgs),
+}
+
+impl Command {
+    /// The subcommand's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Chat(_) => "chat",
+            Command::Embed(_) => "embed",
+            Command::ImageEmbed(_) => "image-embed",
+            Command::Info(_) => "info",
+        }
+    }
+}
+
+/// `azinfer chat`.
+#[derive(Args)]
+pub struct ChatArgs {
+    /// The prompt; the words are joined with spaces (put `--` before words that start with `-`)
+    #[arg(value_name = "PROMPT", required_unless_present = "request")]
+    pub prompt: Vec<String>,
+
+    /// Send this JSON request body instead, exactly as the REST API takes it ({"messages": [...], ...}); `-` reads stdin
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["prompt", "system"])]
+    pub request: Option<PathBuf>,
+
+    /// A system message sent before the prompt
+    #[arg(long, value_name = "TEXT")]
+    pub system: Option<String>,
+
+    /// The most tokens to generate (overrides the request's)
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
+
+    /// The sampling temperature (overrides the request's)
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f64>,
+
+    /// Stream the answer: print the text as it arrives (also when the --request body has "stream": true)
+    #[arg(long)]
+    pub stream: bool,
+
+    /// Print the whole response as JSON (with --stream: one JSON line per update)
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `azinfer embed`.
+#[derive(Args)]
+pub struct EmbedArgs {
+    /// The texts; each argument is one input (quote a sentence to keep it together)
+    #[arg(value_name = "TEXT", required_unless_present = "request")]
+    pub texts: Vec<String>,
+
+    /// Send this JSON request body instead ({"input": [...], ...}); `-` reads stdin
+    #[arg(long, value_name = "FILE", conflicts_with = "texts")]
+    pub request: Option<PathBuf>,
+
+    /// The number of dimensions to ask for (overrides the request's)
+    #[arg(long, value_name = "N")]
+    pub dimensions: Option<u32>,
+
+    /// Print the whole response as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `azinfer image-embed`.
+#[derive(Args)]
+pub struct ImageEmbedArgs {
+    /// Image files (png, jpg, jpeg, gif, webp, bmp, tif, tiff); each is one input
+    #[arg(value_name = "IMAGE", required_unless_present = "request")]
+    pub images: Vec<PathBuf>,
+
+    /// Send this JSON request body instead ({"input": [{"image": "data:..."}], ...}); `-` reads stdin
+    #[arg(long, value_name = "FILE", conflicts_with = "images")]
+    pub request: Option<PathBuf>,
+
+    /// The number of dimensions to ask for (overrides the request's)
+    #[arg(long, value_name = "N")]
+    pub dimensions: Option<u32>,
+
+    /// Print the whole response as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `azinfer info`.
+#[derive(Args)]
+pub struct InfoArgs {
+    /// Print the response as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_go_before_or_after_the_subcommand() {
+        for args in [
+            [
+                "azinfer",
+                "--model",
+                "m",
+                "--exporter",
+                "none,stdout",
+                "info",
+            ],
+            [
+                "azinfer",
+                "info",
+                "--model",
+                "m",
+                "--exporter",
+                "none,stdout",
+            ],
+        ] {
+            let cli = Cli::try_parse_from(args).expect("parses");
+            assert_eq!(cli.global.model.as_deref(), Some("m"));
+            assert_eq!(
+                cli.global.exporter[0].0,
+                [ExporterKind::None, ExporterKind::Stdout]
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_exporters_are_usage_errors() {
+        let Err(e) = Cli::try_parse_from(["azinfer", "info", "--exporter", "jaeger"]) else {
+            panic!("jaeger is not an exporter");
+        };
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("jaeger"), "{e}");
+    }
+
+    #[test]
+    fn prompt_and_request_exclude_each_other() {
+        assert!(Cli::try_parse_from(["azinfer", "chat"]).is_err());
+        assert!(Cli::try_parse_from(["azinfer", "chat", "hi", "--request", "r.json"]).is_err());
+        assert!(Cli::try_parse_from(["azinfer", "chat", "--request", "-"]).is_ok());
+    }
+}

@@ -1,0 +1,187 @@
+//! Where the calls go, and the calls themselves.
+
+use std::io::{self, Write};
+
+use azure_ai_inference_otel::client::{
+    ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient, Endpoint,
+    ImageEmbeddingsClient,
+};
+use azure_ai_inference_otel::models::{ChatCompletions, CompletionsFinishReason};
+use azure_ai_inference_otel::telemetry::TelemetryOptions;
+use azure_ai_inference_otel::testing::MockInferenceServer;
+use futures::StreamExt as _;
+
+use crate::args::{AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, Global};
+use crate::failure::Failure;
+use crate::input::Prepared;
+use crate::output::{self, StreamPrinter};
+
+/// The key sent to the built-in demo endpoint (which checks none); a key
+/// given for a real endpoint is never sent there.
+const DEMO_KEY: &str = "azinfer-demo-key";
+
+/// The endpoint, credential and client options of this run.
+pub struct Target {
+    endpoint: String,
+    credential: Credential,
+    options: ClientOptions,
+    /// The built-in endpoint, when no endpoint was configured; it stops when
+    /// dropped.
+    _demo: Option<MockInferenceServer>,
+}
+
+impl Target {
+    /// The configured endpoint and key, or the built-in demo endpoint (said
+    /// on `stderr`) when no endpoint is configured.
+    pub fn resolve(global: &Global, stderr: &mut dyn Write) -> Result<Target, Failure> {
+        let configured = global
+            .endpoint
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty());
+        let (endpoint, key, demo) = match configured {
+            Some(url) => {
+                Endpoint::parse(url)?;
+                let key = global
+                    .key
+                    .as_deref()
+                    .filter(|k| !k.is_empty())
+                    .ok_or_else(|| {
+                        Failure::usage(format!(
+                            "no API key for the endpoint: pass --key or set {AZURE_AI_INFERENCE_KEY}"
+                        ))
+                    })?;
+                (url.to_owned(), key, None)
+            }
+            None => {
+                let server = MockInferenceServer::start_background().map_err(|e| {
+                    Failure::call(format!("could not start the built-in demo endpoint: {e}"))
+                })?;
+                let _ = writeln!(
+                    stderr,
+                    "azinfer: using the built-in demo endpoint; set {AZURE_AI_INFERENCE_ENDPOINT} for a real one"
+                );
+                (server.endpoint(), DEMO_KEY, Some(server))
+            }
+        };
+        let credential = Credential::api_key(key)?;
+
+        let mut options =
+            ClientOptions::new().with_user_agent(concat!("azinfer/", env!("CARGO_PKG_VERSION")));
+        options = options.with_api_version(global.api_version.clone());
+        if let Some(model) = global.model.as_deref().filter(|m| !m.is_empty()) {
+            options = options.with_model(model);
+        }
+        if global.record_content {
+            options = options.with_telemetry(TelemetryOptions::new().with_content_recording(true));
+        }
+        Ok(Target {
+            endpoint,
+            credential,
+            options,
+            _demo: demo,
+        })
+    }
+
+    fn parts(&self) -> (&str, Credential, Option<ClientOptions>) {
+        (
+            &self.endpoint,
+            self.credential.clone(),
+            Some(self.options.clone()),
+        )
+    }
+}
+
+/// Makes the call and prints the answer on `out`.
+pub async fn execute(
+    prepared: Prepared,
+    target: &Target,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let (endpoint, credential, options) = target.parts();
+    match prepared {
+        Prepared::Chat {
+            request,
+            stream: false,
+            json,
+        } => {
+            let client = ChatCompletionsClient::new(endpoint, credential, options)?;
+            let answer = client.complete(*request).await?;
+            if json {
+                output::json(out, &answer)?;
+            } else {
+                output::chat(out, &answer)?;
+                note_cut_short(first_finish_reason(&answer));
+            }
+        }
+        Prepared::Chat {
+            request,
+            stream: true,
+            json,
+        } => {
+            let client = ChatCompletionsClient::new(endpoint, credential, options)?;
+            let mut stream = client.complete_streaming(*request).await?;
+            let mut printer = StreamPrinter::default();
+            while let Some(update) = stream.next().await {
+                match update {
+                    Ok(update) if json => output::json_line(out, &update)?,
+                    Ok(update) => printer.update(out, &update)?,
+                    Err(error) => {
+                        printer.finish(out)?;
+                        return Err(error.into());
+                    }
+                }
+            }
+            printer.finish(out)?;
+            note_cut_short(printer.finish_reason());
+        }
+        Prepared::Embed { request, json } => {
+            let client = EmbeddingsClient::new(endpoint, credential, options)?;
+            let result = client.embed(request).await?;
+            if json {
+                output::json(out, &result)?;
+            } else {
+                output::embeddings(out, &result)?;
+            }
+        }
+        Prepared::ImageEmbed { request, json } => {
+            let client = ImageEmbeddingsClient::new(endpoint, credential, options)?;
+            let result = client.embed(request).await?;
+            if json {
+                output::json(out, &result)?;
+            } else {
+                output::embeddings(out, &result)?;
+            }
+        }
+        Prepared::Info { json } => {
+            let client = ChatCompletionsClient::new(endpoint, credential, options)?;
+            let info = client.get_model_info().await?;
+            if json {
+                output::json(out, &info)?;
+            } else {
+                output::model_info(out, &info)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn first_finish_reason(answer: &ChatCompletions) -> Option<&CompletionsFinishReason> {
+    answer.choices.first()?.finish_reason.as_ref()
+}
+
+/// Says on `stderr` when the answer stopped before the model was done, which
+/// the text alone does not show.
+fn note_cut_short(reason: Option<&CompletionsFinishReason>) {
+    let why = match reason {
+        Some(CompletionsFinishReason::Length) => "the token limit was reached",
+        Some(CompletionsFinishReason::ContentFilter) => "the content filter stopped it",
+        _ => return,
+    };
+    let _ = writeln!(
+        io::stderr(),
+        "azinfer: note: the answer is incomplete: {why} (finish_reason: {})",
+        reason.map(|r| r.as_str()).unwrap_or_default()
+    );
+}
