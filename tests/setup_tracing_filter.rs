@@ -30,6 +30,9 @@ fn http_internals_are_dropped_application_spans_kept() {
         .collect();
     assert!(names.contains(&"app_work".to_owned()), "{names:?}");
     assert!(names.contains(&"query".to_owned()), "{names:?}");
-    assert!(!names.iter().any(|n| n == "send_request" || n == "connect"), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n == "send_request" || n == "connect"),
+        "{names:?}"
+    );
     guard.shutdown().expect("shutdown");
 }
