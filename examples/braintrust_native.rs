@@ -32,7 +32,6 @@ use azure_ai_inference_otel::exporters::braintrust::{
 use azure_ai_inference_otel::setup::TelemetryPipeline;
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use opentelemetry_sdk::trace::InMemorySpanExporter;
-use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::prelude::*;
 
 #[tokio::main]
@@ -48,9 +47,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             let (guard, otel_layer) = pipeline
                 .with_span_exporter(exporter)
                 .install_with_tracing()?;
-            tracing_subscriber::registry()
-                .with(otel_layer.with_filter(LevelFilter::INFO))
-                .init();
+            tracing_subscriber::registry().with(otel_layer).init();
 
             common::handle_ticket(&target, telemetry).await?;
 
@@ -73,9 +70,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             let (guard, otel_layer) = pipeline
                 .with_span_exporter(spans.clone())
                 .install_with_tracing()?;
-            tracing_subscriber::registry()
-                .with(otel_layer.with_filter(LevelFilter::INFO))
-                .init();
+            tracing_subscriber::registry().with(otel_layer).init();
 
             common::handle_ticket(&target, telemetry).await?;
 

@@ -35,7 +35,6 @@ use azure_ai_inference_otel::models::{
 use azure_ai_inference_otel::setup::{ExporterKind, OTEL_SERVICE_NAME, TelemetryPipeline};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use tracing::Instrument as _;
-use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::prelude::*;
 
 #[tokio::main]
@@ -57,9 +56,7 @@ async fn main() -> Result<ExitCode, Box<dyn Error>> {
         pipeline = pipeline.with_service_name("otlp-collector-example");
     }
     let (guard, otel_layer) = pipeline.install_with_tracing()?;
-    tracing_subscriber::registry()
-        .with(otel_layer.with_filter(LevelFilter::INFO))
-        .init();
+    tracing_subscriber::registry().with(otel_layer).init();
 
     let chat = target.chat_client(TelemetryOptions::new())?;
     let embeddings = target.embeddings_client(TelemetryOptions::new())?;

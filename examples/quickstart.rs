@@ -43,7 +43,6 @@ use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use azure_ai_inference_otel::testing::Reply;
 use futures::StreamExt as _;
 use tracing::Instrument as _;
-use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::prelude::*;
 
 use common::Target;
@@ -63,11 +62,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         pipeline = pipeline.with_exporter(ExporterKind::Braintrust);
     }
     let (guard, otel_layer) = pipeline.install_with_tracing()?;
-    // INFO and above: the application's spans, not the debug and trace
-    // spans of the HTTP/2 library underneath the client.
-    tracing_subscriber::registry()
-        .with(otel_layer.with_filter(LevelFilter::INFO))
-        .init();
+    tracing_subscriber::registry().with(otel_layer).init();
 
     // Built after the pipeline, so their metrics go to it.
     let telemetry = TelemetryOptions::new().with_content_recording(true);

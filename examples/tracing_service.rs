@@ -38,9 +38,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .with_service_name("tracing-service")
         .install_with_tracing()?;
     tracing_subscriber::registry()
-        // INFO and above, like the log: not the trace spans of the HTTP/2
-        // library underneath the client.
-        .with(otel_layer.with_filter(LevelFilter::INFO))
+        .with(otel_layer)
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)

@@ -7,8 +7,6 @@ use azure_ai_inference_otel::setup::{
     ExporterKind, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, PipelineBuilder, TelemetryGuard,
     TelemetryPipeline,
 };
-use tracing_subscriber::Layer as _;
-use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
@@ -58,12 +56,7 @@ impl Telemetry {
         let (guard, layer) = builder
             .install_with_tracing()
             .map_err(|e| Failure::usage(e.to_string()))?;
-        // INFO and above: azinfer's own span, not the debug and trace spans
-        // of the HTTP libraries. `try_init` only fails when a subscriber is
-        // already set, which azinfer never does.
-        let _ = tracing_subscriber::registry()
-            .with(layer.with_filter(LevelFilter::INFO))
-            .try_init();
+        let _ = tracing_subscriber::registry().with(layer).try_init();
         Ok(Telemetry { guard, tree })
     }
 
