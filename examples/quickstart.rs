@@ -65,7 +65,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
     tracing_subscriber::registry().with(otel_layer).init();
 
     // Built after the pipeline, so their metrics go to it.
+    // Content recording is off by default; the demo turns it on so the
+    // Braintrust rows below show the messages.
     let telemetry = TelemetryOptions::new().with_content_recording(true);
+    eprintln!(
+        "content recording: on for this demo (off by default; see AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED)"
+    );
     let chat = target.chat_client(telemetry.clone())?;
     let embeddings = target.embeddings_client(telemetry.clone())?;
 
