@@ -25,6 +25,10 @@
 //! all delivered, instead of `opentelemetry-stdout`'s dump on stdout, which
 //! would interleave with the answer and break pipes.
 
+// The doc comments on the argument types are clap's `--help` text, read in a
+// terminal: placeholders like `<resource>` are meant literally, not as HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 // The binary's root is this file, so its modules are named by path.
 #[path = "azinfer/args.rs"]
 mod args;
