@@ -22,6 +22,8 @@ pub struct Received {
     pub authorization: Option<String>,
     pub parent: Option<String>,
     pub content_type: Option<String>,
+    /// Every header, in order, values decoded lossily.
+    pub headers: Vec<(String, String)>,
     pub bytes: usize,
     pub request: ExportTraceServiceRequest,
 }
@@ -137,6 +139,15 @@ async fn receive(
             authorization: text(header::AUTHORIZATION.as_str()),
             parent: text("x-bt-parent"),
             content_type: text(header::CONTENT_TYPE.as_str()),
+            headers: headers
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        name.as_str().to_owned(),
+                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
             bytes: body.len(),
             request,
         });

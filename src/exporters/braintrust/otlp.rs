@@ -2,12 +2,15 @@
 //! Braintrust, with the row of [`mapping`](super::mapping) riding along as
 //! span attributes.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
+use http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::{Array, KeyValue, Value};
+use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
@@ -52,16 +55,19 @@ pub const OTLP_SPLIT_BYTES: usize = 4 * 1024 * 1024;
 ///
 /// # Runtime and environment
 ///
-/// The wrapped `opentelemetry_otlp` exporter uses the blocking `reqwest`
-/// client, which needs no runtime; when `export` runs inside an async
-/// runtime (`SimpleSpanProcessor` on a Tokio thread), where that client would
-/// panic, the request is made from a short-lived plain thread instead. The
-/// `BatchSpanProcessor` (its own thread) is the efficient choice. The endpoint, protocol and
-/// timeout set here beat the `OTEL_EXPORTER_OTLP_*` variables, but
-/// `opentelemetry_otlp` merges `OTEL_EXPORTER_OTLP_HEADERS` /
-/// `OTEL_EXPORTER_OTLP_TRACES_HEADERS` over the headers set in code, so those
-/// variables must not carry an `authorization` meant for another collector
-/// when this exporter is in use.
+/// The wrapped `opentelemetry_otlp` exporter sends through a blocking
+/// `reqwest` client, which needs no runtime; when `export` runs inside an
+/// async runtime (`SimpleSpanProcessor` on a Tokio thread), where that client
+/// would panic, the request is made from a short-lived plain thread instead.
+/// The `BatchSpanProcessor` (its own thread) is the efficient choice.
+///
+/// The endpoint, protocol and timeout set here beat the `OTEL_EXPORTER_OTLP_*`
+/// variables, and so do the headers: every request carries exactly
+/// `Authorization`, `x-bt-parent`, `Content-Type`, `User-Agent` and, when the
+/// body is compressed, `Content-Encoding`. Headers from
+/// `OTEL_EXPORTER_OTLP_HEADERS` / `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, meant
+/// for a collector and possibly holding its credential, never reach
+/// Braintrust.
 pub struct BraintrustOtlpExporter {
     inner: opentelemetry_otlp::SpanExporter,
     parent: Parent,
@@ -79,13 +85,11 @@ impl BraintrustOtlpExporter {
         let config = config.resolve()?;
         let endpoint = format!("{}{OTLP_TRACES_PATH}", config.api_url);
         let parent_value: Arc<str> = config.parent.to_string().into();
-        let headers = HashMap::from([
-            (
-                "authorization".to_owned(),
-                escape_header(&format!("Bearer {}", config.api_key.expose())),
-            ),
-            ("x-bt-parent".to_owned(), escape_header(&parent_value)),
-        ]);
+        let client = BraintrustHttpClient::new(
+            &format!("Bearer {}", config.api_key.expose()),
+            &parent_value,
+            config.request_timeout,
+        )?;
         let retry = opentelemetry_otlp::RetryPolicy::recommended()
             .with_max_retries(config.retry.max_attempts().saturating_sub(1) as usize)
             .with_initial_delay(config.retry.initial_backoff())
@@ -95,7 +99,7 @@ impl BraintrustOtlpExporter {
             .with_protocol(Protocol::HttpBinary)
             .with_endpoint(endpoint.clone())
             .with_timeout(config.request_timeout)
-            .with_headers(headers)
+            .with_http_client(client)
             .with_retry_policy(retry)
             .with_max_request_body_size(MAX_OTLP_REQUEST_BYTES)
             .build()
@@ -114,10 +118,105 @@ impl BraintrustOtlpExporter {
     }
 }
 
-/// `opentelemetry_otlp` percent-decodes header values set in code; escape
-/// `%` so a key or project name containing one arrives unchanged.
-fn escape_header(value: &str) -> String {
-    value.replace('%', "%25")
+/// The HTTP client of the wrapped exporter, which decides the headers itself.
+///
+/// `opentelemetry_otlp` (0.33) inserts the headers of
+/// `OTEL_EXPORTER_OTLP_TRACES_HEADERS` (or, when unset,
+/// `OTEL_EXPORTER_OTLP_HEADERS`) after those given to `with_headers`, and has
+/// no switch to turn that off: a service whose collector credential is in
+/// those variables would send it to Braintrust in place of the Braintrust
+/// key. Removing the variables' names from each request would still let them
+/// replace `Content-Type` or `User-Agent`, so each request's headers are
+/// rebuilt from an allow-list instead: ours, plus `Content-Encoding` when it
+/// names a compression `opentelemetry_otlp` applies
+/// (`OTEL_EXPORTER_OTLP_COMPRESSION` can turn one on), since it must match
+/// the body.
+struct BraintrustHttpClient {
+    client: reqwest::blocking::Client,
+    /// Every header a request carries, but `Content-Encoding`.
+    headers: HeaderMap,
+}
+
+/// What `opentelemetry_otlp` sends for [`Protocol::HttpBinary`], which is set
+/// in code and so beats `OTEL_EXPORTER_OTLP_PROTOCOL`.
+const PROTOBUF: &str = "application/x-protobuf";
+
+impl BraintrustHttpClient {
+    fn new(
+        authorization: &str,
+        parent: &str,
+        timeout: Duration,
+    ) -> Result<Self, BraintrustBuildError> {
+        let mut authorization = HeaderValue::from_str(authorization).map_err(|_| {
+            BraintrustBuildError::InvalidApiKey {
+                reason: "contains characters that cannot go in an HTTP header",
+            }
+        })?;
+        authorization.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, authorization);
+        // A parent that cannot be a header value (a project name outside
+        // visible ASCII) still travels as the span attribute, which
+        // Braintrust prefers anyway.
+        if let Ok(parent) = HeaderValue::from_str(parent) {
+            headers.insert(HeaderName::from_static("x-bt-parent"), parent);
+        }
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROTOBUF));
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!(
+                env!("CARGO_PKG_NAME"),
+                "/",
+                env!("CARGO_PKG_VERSION")
+            )),
+        );
+        // Building the blocking client inside an async runtime panics; build
+        // it on a plain thread, as `opentelemetry_otlp` does for its own.
+        let client = std::thread::spawn(move || {
+            reqwest::blocking::Client::builder()
+                .timeout(timeout)
+                .build()
+        })
+        .join()
+        .map_err(|_| {
+            BraintrustBuildError::Worker(std::io::Error::other(
+                "the thread building the blocking HTTP client panicked",
+            ))
+        })?
+        .map_err(BraintrustBuildError::HttpClient)?;
+        Ok(BraintrustHttpClient { client, headers })
+    }
+
+    /// Replaces whatever headers `request` has with ours.
+    fn set_headers<B>(&self, request: &mut Request<B>) {
+        let given = std::mem::replace(request.headers_mut(), self.headers.clone());
+        if let Some(encoding) = given
+            .get(CONTENT_ENCODING)
+            .filter(|value| matches!(value.as_bytes(), b"gzip" | b"zstd"))
+        {
+            request
+                .headers_mut()
+                .insert(CONTENT_ENCODING, encoding.clone());
+        }
+    }
+}
+
+impl fmt::Debug for BraintrustHttpClient {
+    // Not derived: the headers hold the key.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BraintrustHttpClient")
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl HttpClient for BraintrustHttpClient {
+    async fn send_bytes(&self, mut request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+        self.set_headers(&mut request);
+        // `opentelemetry_http`'s client for `reqwest::blocking::Client`
+        // (response size limit included).
+        self.client.send_bytes(request).await
+    }
 }
 
 /// Adds the Braintrust attributes to Braintrust's copy of a span.
@@ -197,7 +296,8 @@ fn estimated_size(span: &SpanData) -> usize {
 }
 
 impl fmt::Debug for BraintrustOtlpExporter {
-    // Not derived: the wrapped exporter's `Debug` prints its headers, key included.
+    // Not derived: the wrapped exporter's `Debug` prints the headers of the
+    // `OTEL_EXPORTER_OTLP_*HEADERS` variables, credentials included.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BraintrustOtlpExporter")
             .field("endpoint", &self.endpoint)
@@ -339,7 +439,38 @@ mod tests {
     }
 
     #[test]
-    fn percent_signs_survive_the_header_decoding() {
-        assert_eq!(escape_header("Bearer a%41b"), "Bearer a%2541b");
+    fn requests_carry_exactly_our_headers() {
+        let client =
+            BraintrustHttpClient::new("Bearer a%41b", "project_name:p%20q", Duration::from_secs(1))
+                .expect("builds");
+        let mut request = Request::post("http://127.0.0.1/otel/v1/traces")
+            .header(AUTHORIZATION, "Bearer collector-secret")
+            .header(CONTENT_TYPE, "text/plain")
+            .header(CONTENT_ENCODING, "gzip")
+            .header(USER_AGENT, "env")
+            .header("x-collector", "1")
+            .body(())
+            .expect("request");
+        client.set_headers(&mut request);
+        let get = |name| request.headers().get(name).map(|v| v.to_str().unwrap());
+        assert_eq!(request.headers().len(), 5, "{:?}", request.headers());
+        // Percent signs arrive as given: nothing decodes them on this path.
+        assert_eq!(get("authorization"), Some("Bearer a%41b"));
+        assert!(request.headers()[AUTHORIZATION].is_sensitive());
+        assert_eq!(get("x-bt-parent"), Some("project_name:p%20q"));
+        assert_eq!(get("content-type"), Some(PROTOBUF));
+        assert_eq!(get("content-encoding"), Some("gzip"));
+        assert!(
+            get("user-agent")
+                .unwrap()
+                .starts_with("azure-ai-inference-otel/")
+        );
+
+        let mut request = Request::post("http://127.0.0.1/")
+            .header(CONTENT_ENCODING, "collector-secret")
+            .body(())
+            .expect("request");
+        client.set_headers(&mut request);
+        assert!(request.headers().get(CONTENT_ENCODING).is_none());
     }
 }
