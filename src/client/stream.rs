@@ -112,11 +112,10 @@ impl Stream for StreamingChatCompletions {
             None => {
                 // The body ended without `[DONE]`: complete only if every
                 // choice had finished, as some services omit the marker.
-                let unfinished = match &this.state {
-                    Some(state) if state.accumulator.all_finished() => 0,
-                    Some(state) => state.accumulator.unfinished(),
-                    None => 0,
-                };
+                let unfinished = this
+                    .state
+                    .as_ref()
+                    .map_or(0, |state| state.accumulator.unfinished());
                 if unfinished == 0 {
                     this.finish(StreamOutcome::Completed);
                     Poll::Ready(None)

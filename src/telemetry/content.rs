@@ -95,7 +95,7 @@ fn arguments_value(arguments: &str) -> Value {
 
 /// Newer conventions (`gen_ai.output.messages`): the choices as structured
 /// messages with `parts`.
-pub(crate) fn output_messages(choices: &[ChoiceRecord<'_>], unfinished: &str) -> String {
+pub(crate) fn output_messages(choices: &[&ChoiceRecord<'_>], unfinished: &str) -> String {
     let messages: Vec<Value> = choices
         .iter()
         .map(|c| {
@@ -268,7 +268,7 @@ mod tests {
             ])
         );
         let out = output_messages(
-            &[ChoiceRecord {
+            &[&ChoiceRecord {
                 index: 0,
                 finish_reason: None,
                 content: Some("hello"),

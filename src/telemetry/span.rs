@@ -359,8 +359,7 @@ impl OperationSpan {
             self.add_content_event(sc::EVENT_CHOICE, body);
         }
         if record && form == ContentForm::Attributes {
-            let owned: Vec<_> = choices.into_iter().cloned().collect();
-            let body = content::output_messages(&owned, unfinished_event);
+            let body = content::output_messages(&choices, unfinished_event);
             self.span
                 .set_attribute(KeyValue::new(sc::GEN_AI_OUTPUT_MESSAGES, body));
         }
@@ -404,8 +403,7 @@ impl OperationSpan {
     /// `cancelled` in choice events when the caller dropped the stream) and
     /// the span ends as success, failure or cancellation.
     pub fn finish_stream(mut self, accumulator: &StreamAccumulator, outcome: StreamOutcome<'_>) {
-        let response = accumulator.response();
-        let mut response = response;
+        let mut response = accumulator.response();
         if response.choices.is_empty() && !matches!(outcome, StreamOutcome::Completed) {
             // The caller was waiting for a choice that never came.
             response.choices.push(crate::telemetry::ChoiceRecord {

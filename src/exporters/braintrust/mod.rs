@@ -34,6 +34,8 @@ mod config;
 mod exporter;
 pub mod mapping;
 mod otlp;
+#[cfg(test)]
+mod test_spans;
 mod transport;
 
 pub use config::{

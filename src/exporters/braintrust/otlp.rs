@@ -361,34 +361,8 @@ impl SpanExporter for BraintrustOtlpExporter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry::InstrumentationScope;
-    use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
-    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
-    use std::time::SystemTime;
-
-    fn span(i: u64, padding: usize) -> SpanData {
-        SpanData {
-            span_context: SpanContext::new(
-                TraceId::from(7u128),
-                SpanId::from(i + 1),
-                TraceFlags::SAMPLED,
-                false,
-                TraceState::default(),
-            ),
-            parent_span_id: SpanId::INVALID,
-            parent_span_is_remote: false,
-            span_kind: SpanKind::Internal,
-            name: "work".into(),
-            start_time: SystemTime::UNIX_EPOCH,
-            end_time: SystemTime::UNIX_EPOCH,
-            attributes: vec![KeyValue::new("padding", "x".repeat(padding))],
-            dropped_attributes_count: 0,
-            events: SpanEvents::default(),
-            links: SpanLinks::default(),
-            status: Default::default(),
-            instrumentation_scope: InstrumentationScope::builder("test").build(),
-        }
-    }
+    use crate::exporters::braintrust::test_spans::padded_span as span;
+    use opentelemetry::trace::SpanId;
 
     #[test]
     fn small_batches_stay_whole_and_big_ones_split_in_order() {

@@ -397,33 +397,10 @@ pub(crate) fn encode_batches(rows: &[BraintrustRow], max_rows: usize, max_bytes:
 mod tests {
     use super::*;
     use crate::exporters::braintrust::mapping::span_to_row;
-    use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
-    use opentelemetry::{InstrumentationScope, KeyValue};
-    use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+    use crate::exporters::braintrust::test_spans::padded_span;
 
     fn row(i: u64, padding: usize) -> BraintrustRow {
-        let span = SpanData {
-            span_context: SpanContext::new(
-                TraceId::from(1u128),
-                SpanId::from(i + 1),
-                TraceFlags::SAMPLED,
-                false,
-                TraceState::default(),
-            ),
-            parent_span_id: SpanId::INVALID,
-            parent_span_is_remote: false,
-            span_kind: SpanKind::Internal,
-            name: "work".into(),
-            start_time: SystemTime::UNIX_EPOCH,
-            end_time: SystemTime::UNIX_EPOCH,
-            attributes: vec![KeyValue::new("padding", "x".repeat(padding))],
-            dropped_attributes_count: 0,
-            events: SpanEvents::default(),
-            links: SpanLinks::default(),
-            status: Default::default(),
-            instrumentation_scope: InstrumentationScope::builder("test").build(),
-        };
-        span_to_row(&span)
+        span_to_row(&padded_span(i, padding))
     }
 
     fn decode(batch: &EncodedBatch) -> Vec<serde_json::Value> {
