@@ -5,28 +5,13 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
-/// Where the schema lives: `shared/spec` next to the checkout (the main
-/// checkout sits one level below `shared`, worktrees two).
-const CANDIDATES: &[&str] = &[
-    concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/spec/braintrust-insert-schema.json"
-    ),
-    concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/spec/braintrust-insert-schema.json"
-    ),
-];
+/// The schema as published, copied into the repository (see
+/// `tests/data/README.md` for its source).
+const SCHEMA: &str = include_str!("../data/braintrust-insert-schema.json");
 
 /// The schema file as published (OpenAPI flavour).
 pub fn load_openapi() -> Value {
-    for path in CANDIDATES {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            return serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{path} is not JSON: {e}"));
-        }
-    }
-    panic!("braintrust-insert-schema.json not found; looked at {CANDIDATES:?}");
+    serde_json::from_str(SCHEMA).expect("tests/data/braintrust-insert-schema.json is JSON")
 }
 
 /// Rewrites OpenAPI 3.0's `nullable: true` into JSON Schema, recursively:
