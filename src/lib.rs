@@ -159,6 +159,7 @@ pub mod client;
 pub mod error;
 pub mod exporters;
 pub mod models;
+pub mod net;
 pub mod setup;
 pub mod telemetry;
 #[cfg(feature = "testing")]

@@ -14,7 +14,7 @@ pub const DEFAULT_API_VERSION: &str = "2024-05-01-preview";
 
 /// The `User-Agent` every request carries; [`ClientOptions::with_user_agent`]
 /// appends to it.
-pub const DEFAULT_USER_AGENT: &str = concat!("azure-ai-inference-otel/", env!("CARGO_PKG_VERSION"));
+pub const DEFAULT_USER_AGENT: &str = crate::net::USER_AGENT;
 
 /// Default [`ClientOptions::with_connect_timeout`]: 10 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -7,7 +7,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::io;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use serde::de::DeserializeOwned;
@@ -16,6 +16,7 @@ use super::credential::{Authorizer, Credential};
 use super::endpoint::Endpoint;
 use super::options::ClientOptions;
 use crate::error::{Error, HttpError, Result, TimeoutPhase};
+use crate::net::retry_after;
 
 /// Largest error body read to build an [`HttpError`].
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -314,30 +315,6 @@ async fn read_bounded(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u
         }
     }
     Ok(body)
-}
-
-/// `retry-after-ms` / `x-ms-retry-after-ms` (milliseconds, Azure OpenAI) or
-/// `Retry-After` (seconds or an HTTP date).
-fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
-        if let Some(ms) = text(name).and_then(|v| v.parse::<f64>().ok())
-            && let Ok(d) = Duration::try_from_secs_f64(ms / 1000.0)
-        {
-            return Some(d);
-        }
-    }
-    let value = text("retry-after")?;
-    if let Ok(secs) = value.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs).ok();
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// The first request id header present, when it looks like an id.

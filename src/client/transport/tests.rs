@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -354,42 +355,6 @@ async fn bring_your_own_client_and_construction_errors() {
     assert!(d.contains("api-key") && !d.contains("test-key-123"), "{d}");
     assert_eq!(t.endpoint().port(), server.addr.port());
     assert_eq!(t.api_version(), "2024-05-01-preview");
-}
-
-#[test]
-fn retry_after_forms() {
-    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-    let h = |pairs: &[(&'static str, &'static str)]| {
-        let mut m = HeaderMap::new();
-        for (k, v) in pairs {
-            m.insert(*k, HeaderValue::from_static(v));
-        }
-        retry_after(&m, now)
-    };
-    assert_eq!(h(&[("retry-after", "30")]), Some(Duration::from_secs(30)));
-    assert_eq!(
-        h(&[("retry-after", "1.5")]),
-        Some(Duration::from_millis(1500))
-    );
-    assert_eq!(
-        h(&[("retry-after-ms", "250"), ("retry-after", "30")]),
-        Some(Duration::from_millis(250))
-    );
-    assert_eq!(
-        h(&[("x-ms-retry-after-ms", "100")]),
-        Some(Duration::from_millis(100))
-    );
-    let later = httpdate::fmt_http_date(now + Duration::from_secs(120));
-    let mut m = HeaderMap::new();
-    m.insert("retry-after", HeaderValue::from_str(&later).unwrap());
-    assert_eq!(retry_after(&m, now), Some(Duration::from_secs(120)));
-    let earlier = httpdate::fmt_http_date(now - Duration::from_secs(120));
-    m.insert("retry-after", HeaderValue::from_str(&earlier).unwrap());
-    assert_eq!(retry_after(&m, now), Some(Duration::ZERO));
-    assert_eq!(h(&[("retry-after", "soon")]), None);
-    assert_eq!(h(&[("retry-after", "-1")]), None);
-    assert_eq!(h(&[("retry-after", "1e300")]), None);
-    assert_eq!(h(&[]), None);
 }
 
 #[test]

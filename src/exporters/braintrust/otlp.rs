@@ -162,14 +162,7 @@ impl BraintrustHttpClient {
             headers.insert(HeaderName::from_static("x-bt-parent"), parent);
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROTOBUF));
-        headers.insert(
-            USER_AGENT,
-            HeaderValue::from_static(concat!(
-                env!("CARGO_PKG_NAME"),
-                "/",
-                env!("CARGO_PKG_VERSION")
-            )),
-        );
+        headers.insert(USER_AGENT, HeaderValue::from_static(crate::net::USER_AGENT));
         // Building the blocking client inside an async runtime panics; build
         // it on a plain thread, as `opentelemetry_otlp` does for its own.
         let client = std::thread::spawn(move || {

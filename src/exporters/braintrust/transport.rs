@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde::Deserialize;
 
 use super::config::{MAX_BATCH_BYTES, MAX_BATCH_ROWS, Parent, ResolvedConfig, RetryPolicy};
@@ -58,11 +58,7 @@ impl Transport {
         authorization.set_sensitive(true);
         let client = reqwest::Client::builder()
             .timeout(config.request_timeout)
-            .user_agent(concat!(
-                env!("CARGO_PKG_NAME"),
-                "/",
-                env!("CARGO_PKG_VERSION")
-            ))
+            .user_agent(crate::net::USER_AGENT)
             .build()
             .map_err(super::BraintrustBuildError::HttpClient)?;
         let insert_url = match &config.parent {
@@ -198,7 +194,8 @@ impl Transport {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => {
                     let status = response.status();
-                    let retry_after = parse_retry_after(response.headers(), SystemTime::now());
+                    let retry_after =
+                        crate::net::retry_after(response.headers(), SystemTime::now());
                     let failure = Failure::Status {
                         status: status.as_u16(),
                         attempts: attempt,
@@ -321,16 +318,6 @@ fn classify(error: &reqwest::Error) -> &'static str {
     }
 }
 
-/// `Retry-After` as seconds or as an HTTP date (a date in the past is zero).
-pub(crate) fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let text = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = httpdate::parse_http_date(text).ok()?;
-    Some(at.duration_since(now).unwrap_or_default())
-}
-
 /// One insert request body.
 #[derive(Debug)]
 pub(crate) struct EncodedBatch {
@@ -439,28 +426,6 @@ mod tests {
         }
         assert_eq!(encoded.batches.iter().map(|b| b.rows).sum::<usize>(), 4);
         assert!(encoded.batches.len() >= 2);
-    }
-
-    #[test]
-    fn retry_after_in_seconds_or_as_a_date() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let mut headers = HeaderMap::new();
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(
-            parse_retry_after(&headers, now),
-            Some(Duration::from_secs(7))
-        );
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(120));
-        headers.insert(RETRY_AFTER, HeaderValue::from_str(&later).expect("header"));
-        assert_eq!(
-            parse_retry_after(&headers, now),
-            Some(Duration::from_secs(120))
-        );
-        let past = httpdate::fmt_http_date(now - Duration::from_secs(120));
-        headers.insert(RETRY_AFTER, HeaderValue::from_str(&past).expect("header"));
-        assert_eq!(parse_retry_after(&headers, now), Some(Duration::ZERO));
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
-        assert_eq!(parse_retry_after(&headers, now), None);
     }
 
     #[test]
