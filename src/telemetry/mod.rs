@@ -8,12 +8,12 @@
 //!
 //! ```
 //! use azure_ai_inference_otel::telemetry::{
-//!     ChoiceRecord, Instrumentation, Operation, RequestAttributes, ResponseRecord,
+//!     ChoiceRecord, Instrumentation, Operation, RequestAttributes, RequestParam, ResponseRecord,
 //!     TelemetryOptions, UsageRecord,
 //! };
 //!
 //! let instrumentation = Instrumentation::new(&TelemetryOptions::new(), "example.services.ai.azure.com", 443);
-//! let request = RequestAttributes { model: Some("gpt-4o-mini"), temperature: Some(0.2), ..Default::default() };
+//! let request = RequestAttributes::with_model(Some("gpt-4o-mini")).with(RequestParam::Temperature, 0.2);
 //! let mut span = instrumentation.start(Operation::Chat, &request);
 //! // ... send the request with `span.context()` injected, then:
 //! span.record_response(&ResponseRecord {
@@ -31,16 +31,23 @@
 
 mod accumulate;
 mod content;
+mod message;
 mod metrics;
 mod options;
+mod params;
 mod record;
 pub mod semconv;
 mod span;
 
 pub use accumulate::StreamAccumulator;
+pub use message::{ContentKind, Message, Part, Role, ToolCallPart};
+pub use params::{
+    AttributeType, ParamSpec, ParamValue, REQUEST_PARAMS, RequestParam, RequestParams,
+};
 pub use options::{TelemetryOptions, instrumentation_scope};
 pub use record::{
-    ChoiceRecord, Operation, RequestAttributes, ResponseRecord, ToolCallRecord, UsageRecord,
+    ChoiceRecord, ErrorClass, Operation, RequestAttributes, ResponseRecord, ToolCallRecord,
+    UsageRecord,
 };
 pub use semconv::SemconvMode;
 pub use span::{Instrumentation, OperationSpan, StreamOutcome};
