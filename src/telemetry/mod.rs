@@ -39,7 +39,7 @@ mod record;
 pub mod semconv;
 mod span;
 
-pub use accumulate::StreamAccumulator;
+pub use accumulate::{StreamAccumulator, ToolCallDelta};
 pub use message::{ContentKind, Message, Part, Role, ToolCallPart};
 pub use params::{
     AttributeType, ParamSpec, ParamValue, REQUEST_PARAMS, RequestParam, RequestParams,

@@ -163,7 +163,7 @@ fn choice(index: i64, finish_reason: Json, message: Json) -> Map<String, Json> {
 #[cfg(test)]
 mod tests {
     use super::super::span_to_row;
-    use super::super::tests::{event, span};
+    use crate::exporters::braintrust::test_spans::{chat_span as span, content_event as event};
     use crate::telemetry::semconv;
     use opentelemetry::KeyValue;
     use serde_json::json;
