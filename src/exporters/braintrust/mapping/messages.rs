@@ -111,10 +111,11 @@ fn choice_from_event(body: &Json, position: usize) -> (i64, Map<String, Json>) {
         .get("index")
         .and_then(Json::as_i64)
         .unwrap_or(position as i64);
-    let message = body
-        .get("message")
-        .filter(|m| m.is_object())
-        .map_or_else(|| Json::Object(Map::new()), |m| normalize_chat_message(m.clone(), "assistant"));
+    let message = match body.get("message") {
+        Some(message @ Json::Object(_)) => message.clone(),
+        _ => Json::Object(Map::new()),
+    };
+    let message = normalize_chat_message(message, "assistant");
     (index, choice(index, field(body, "finish_reason"), message))
 }
 
