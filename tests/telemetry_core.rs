@@ -4,11 +4,13 @@
 #[path = "support/telemetry.rs"]
 mod telemetry_support;
 
+use std::borrow::Cow;
+
 use azure_ai_inference_otel::error::{Error, HttpError};
 use azure_ai_inference_otel::telemetry::semconv::{self as sc, SemconvMode};
 use azure_ai_inference_otel::telemetry::{
-    ChoiceRecord, Instrumentation, Operation, RequestAttributes, RequestParam, ResponseRecord,
-    StreamAccumulator, StreamOutcome, ToolCallDelta, ToolCallRecord, UsageRecord,
+    ChoiceRecord, ErrorClass, Instrumentation, Operation, RequestAttributes, RequestParam,
+    ResponseRecord, StreamAccumulator, StreamOutcome, ToolCallDelta, ToolCallRecord, UsageRecord,
 };
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer, TracerProvider};
 use opentelemetry::{Array, Value};
@@ -279,6 +281,47 @@ fn failure_records_error_type_status_and_exception_without_service_text() {
         Value::from("azure_ai_inference_otel::Error::Http")
     );
     assert!(!dump(&spans).contains("secret"));
+}
+
+/// Another client's error type, described through the `ErrorClass` view.
+struct QuotaExceeded;
+
+impl ErrorClass for QuotaExceeded {
+    fn error_type(&self) -> Cow<'static, str> {
+        "429".into()
+    }
+    fn description(&self) -> Cow<'static, str> {
+        "quota exceeded".into()
+    }
+    fn http_status(&self) -> Option<u16> {
+        Some(429)
+    }
+}
+
+#[test]
+fn any_client_error_fills_the_error_class_view() {
+    let h = Harness::new();
+    let inst = Instrumentation::new(&h.options(false), "h", 443);
+    inst.start(Operation::Chat, &RequestAttributes::with_model(Some("m")))
+        .fail(&QuotaExceeded);
+    let spans = h.spans();
+    let s = &spans[0];
+    assert_eq!(attrs(s)["error.type"], Value::from("429"));
+    assert_eq!(s.status, Status::error("quota exceeded"));
+    let exception = s.events.iter().find(|e| e.name == "exception").unwrap();
+    // `exception.type` defaults to `error.type`.
+    assert_eq!(
+        kv_map(&exception.attributes)["exception.type"],
+        Value::from("429")
+    );
+    // This crate's error gives the same view as its own methods.
+    let err = Error::StreamTruncated { unfinished: 1 };
+    let view: &dyn ErrorClass = &err;
+    assert_eq!(view.error_type(), err.error_type());
+    assert_eq!(view.description(), err.telemetry_description());
+    assert_eq!(view.http_status(), None);
+    let http: &dyn ErrorClass = &Error::Http(HttpError::from_body(503, b""));
+    assert_eq!(http.http_status(), Some(503));
 }
 
 #[test]

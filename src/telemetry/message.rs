@@ -205,7 +205,11 @@ impl Message {
     /// name says it). `None` when `wire` is not an object.
     pub fn from_wire(wire: &Json, default_role: &str) -> Option<Self> {
         let map = wire.as_object()?;
-        let role = Role::parse(map.get("role").and_then(Json::as_str).unwrap_or(default_role));
+        let role = Role::parse(
+            map.get("role")
+                .and_then(Json::as_str)
+                .unwrap_or(default_role),
+        );
         let mut parts = Vec::new();
         if let Some(reasoning) = text(wire, "reasoning_content") {
             parts.push(Part::Reasoning(reasoning));
@@ -299,7 +303,9 @@ impl Message {
                     }
                     match response {
                         Json::Null => {}
-                        Json::String(t) => items.push(serde_json::json!({"type": "text", "text": t})),
+                        Json::String(t) => {
+                            items.push(serde_json::json!({"type": "text", "text": t}))
+                        }
                         other => items
                             .push(serde_json::json!({"type": "text", "text": other.to_string()})),
                     }
@@ -399,7 +405,9 @@ fn part_from_semconv(part: &Json) -> Part {
     match (kind, modality) {
         (Some("text"), _) => text(part, "content").map_or_else(other, Part::Text),
         (Some("reasoning"), _) => text(part, "content").map_or_else(other, Part::Reasoning),
-        (Some("uri"), Some("image")) => text(part, "uri").map_or_else(other, |url| Part::Image { url }),
+        (Some("uri"), Some("image")) => {
+            text(part, "uri").map_or_else(other, |url| Part::Image { url })
+        }
         (Some("blob"), Some("audio")) => match text(part, "content") {
             Some(data) => Part::Audio {
                 data,
@@ -477,8 +485,12 @@ mod tests {
             ContentKind::ToolCall => json!({"role": "assistant", "tool_calls": [
                 {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{\"a\":1}"}}
             ]}),
-            ContentKind::ToolResult => json!({"role": "tool", "tool_call_id": "c1", "content": "42"}),
-            ContentKind::Reasoning => json!({"role": "assistant", "content": "4", "reasoning_content": "2+2"}),
+            ContentKind::ToolResult => {
+                json!({"role": "tool", "tool_call_id": "c1", "content": "42"})
+            }
+            ContentKind::Reasoning => {
+                json!({"role": "assistant", "content": "4", "reasoning_content": "2+2"})
+            }
             ContentKind::Other => json!({"role": "user", "content": [
                 {"type": "file", "file": {"file_id": "f-1"}},
                 {"type": "text", "text": "read it"}
@@ -508,9 +520,20 @@ mod tests {
         let one_of_each = [
             Part::Text(String::new()),
             Part::Image { url: String::new() },
-            Part::Audio { data: String::new(), format: None },
-            Part::ToolCall(ToolCallPart { id: None, kind: String::new(), name: None, arguments: None }),
-            Part::ToolResult { id: None, response: Json::Null },
+            Part::Audio {
+                data: String::new(),
+                format: None,
+            },
+            Part::ToolCall(ToolCallPart {
+                id: None,
+                kind: String::new(),
+                name: None,
+                arguments: None,
+            }),
+            Part::ToolResult {
+                id: None,
+                response: Json::Null,
+            },
             Part::Reasoning(String::new()),
             Part::Other(Json::Null),
         ];

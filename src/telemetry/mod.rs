@@ -41,10 +41,10 @@ mod span;
 
 pub use accumulate::{StreamAccumulator, ToolCallDelta};
 pub use message::{ContentKind, Message, Part, Role, ToolCallPart};
+pub use options::{TelemetryOptions, instrumentation_scope};
 pub use params::{
     AttributeType, ParamSpec, ParamValue, REQUEST_PARAMS, RequestParam, RequestParams,
 };
-pub use options::{TelemetryOptions, instrumentation_scope};
 pub use record::{
     ChoiceRecord, ErrorClass, Operation, RequestAttributes, ResponseRecord, ToolCallRecord,
     UsageRecord,

@@ -59,6 +59,7 @@ impl RequestParam {
 
 /// How a parameter's value becomes a span attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AttributeType {
     /// An int attribute (from an int value).
     Int,
@@ -110,9 +111,27 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
     use AttributeType::*;
     use RequestParam as P;
     &[
-        row(P::MaxTokens, "max_tokens", sc::GEN_AI_REQUEST_MAX_TOKENS, Int, Some("max_tokens")),
-        row(P::Temperature, "temperature", sc::GEN_AI_REQUEST_TEMPERATURE, Double, Some("temperature")),
-        row(P::TopP, "top_p", sc::GEN_AI_REQUEST_TOP_P, Double, Some("top_p")),
+        row(
+            P::MaxTokens,
+            "max_tokens",
+            sc::GEN_AI_REQUEST_MAX_TOKENS,
+            Int,
+            Some("max_tokens"),
+        ),
+        row(
+            P::Temperature,
+            "temperature",
+            sc::GEN_AI_REQUEST_TEMPERATURE,
+            Double,
+            Some("temperature"),
+        ),
+        row(
+            P::TopP,
+            "top_p",
+            sc::GEN_AI_REQUEST_TOP_P,
+            Double,
+            Some("top_p"),
+        ),
         row(
             P::FrequencyPenalty,
             "frequency_penalty",
@@ -128,7 +147,13 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             Some("presence_penalty"),
         ),
         row(P::Seed, "seed", sc::GEN_AI_REQUEST_SEED, Int, Some("seed")),
-        row(P::Stop, "stop", sc::GEN_AI_REQUEST_STOP_SEQUENCES, StringArray, Some("stop")),
+        row(
+            P::Stop,
+            "stop",
+            sc::GEN_AI_REQUEST_STOP_SEQUENCES,
+            StringArray,
+            Some("stop"),
+        ),
         row(
             P::EncodingFormat,
             "encoding_format",
@@ -136,7 +161,13 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             StringArray,
             None,
         ),
-        row(P::ResponseFormat, "response_format", sc::GEN_AI_OUTPUT_TYPE, OutputType, None),
+        row(
+            P::ResponseFormat,
+            "response_format",
+            sc::GEN_AI_OUTPUT_TYPE,
+            OutputType,
+            None,
+        ),
     ]
 };
 
@@ -280,12 +311,21 @@ mod tests {
     #[test]
     fn values_follow_the_attribute_type() {
         let spec = RequestParam::MaxTokens.spec();
-        assert_eq!(spec.attribute_value(ParamValue::Int(5)), Some(Value::I64(5)));
+        assert_eq!(
+            spec.attribute_value(ParamValue::Int(5)),
+            Some(Value::I64(5))
+        );
         assert_eq!(spec.attribute_value(ParamValue::Double(0.5)), None);
         let spec = RequestParam::Temperature.spec();
-        assert_eq!(spec.attribute_value(ParamValue::Int(1)), Some(Value::F64(1.0)));
+        assert_eq!(
+            spec.attribute_value(ParamValue::Int(1)),
+            Some(Value::F64(1.0))
+        );
         let spec = RequestParam::ResponseFormat.spec();
-        assert_eq!(spec.attribute_value("json_schema".into()), Some(Value::from("json")));
+        assert_eq!(
+            spec.attribute_value("json_schema".into()),
+            Some(Value::from("json"))
+        );
         assert_eq!(spec.attribute_value("yaml".into()), None);
         assert_eq!(
             ParamSpec::for_attribute(sc::GEN_AI_REQUEST_SEED).map(|p| p.param),

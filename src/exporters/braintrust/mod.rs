@@ -49,5 +49,6 @@ pub use mapping::{
     RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION, span_to_row,
 };
 pub use otlp::{
-    BraintrustOtlpExporter, braintrust_attributes, MAX_OTLP_REQUEST_BYTES, OTLP_SPLIT_BYTES, OTLP_TRACES_PATH,
+    BraintrustOtlpExporter, MAX_OTLP_REQUEST_BYTES, OTLP_SPLIT_BYTES, OTLP_TRACES_PATH,
+    braintrust_attributes,
 };

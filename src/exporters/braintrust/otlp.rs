@@ -1,5 +1,5 @@
 //! OTLP to Braintrust: the standard OTLP/HTTP exporter, pointed at
-//! Braintrust, with the row of [`mapping`](super::mapping) riding along as
+//! Braintrust, with the row of [`span_to_row`] riding along as
 //! span attributes.
 
 use std::fmt;
@@ -387,8 +387,8 @@ mod tests {
     use super::*;
     use crate::exporters::braintrust::test_spans::padded_span as span;
     use crate::exporters::braintrust::test_spans::{chat_span, content_event};
-    use serde_json::{Value as Json, json};
     use opentelemetry::trace::SpanId;
+    use serde_json::{Value as Json, json};
 
     #[test]
     fn small_batches_stay_whole_and_big_ones_split_in_order() {

@@ -133,7 +133,10 @@ fn merge_structured_choice(
             m.to_wire()
         }
         None => {
-            let role = message.get("role").and_then(Json::as_str).unwrap_or("assistant");
+            let role = message
+                .get("role")
+                .and_then(Json::as_str)
+                .unwrap_or("assistant");
             Message::new(Role::parse(role), Vec::new()).to_wire()
         }
     };

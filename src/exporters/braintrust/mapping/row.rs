@@ -134,4 +134,3 @@ pub struct InstrumentationInfo {
     /// The span's instrumentation scope name.
     pub name: String,
 }
-
