@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::message::{Message, Part, Role, ToolCallPart};
+use super::message::{Message, MessagePart, Role, ToolCallPart};
 use super::record::{ChoiceRecord, ToolCallRecord};
 
 /// `gen_ai.choice` content: `{"message":{...},"finish_reason":..,"index":N}`.
@@ -111,10 +111,10 @@ pub(crate) fn output_messages(choices: &[&ChoiceRecord<'_>], unfinished: &str) -
 fn choice_message(choice: &ChoiceRecord<'_>) -> Message {
     let mut parts = Vec::with_capacity(1 + choice.tool_calls.len());
     if let Some(text) = choice.content {
-        parts.push(Part::Text(text.to_owned()));
+        parts.push(MessagePart::Text(text.to_owned()));
     }
     parts.extend(choice.tool_calls.iter().map(|call| {
-        Part::ToolCall(ToolCallPart {
+        MessagePart::ToolCall(ToolCallPart {
             id: Some(call.id.to_owned()),
             kind: call.kind.to_owned(),
             name: Some(call.name.to_owned()),

@@ -9,13 +9,13 @@
 //!
 //! | kind | wire | parts |
 //! |---|---|---|
-//! | [`Part::Text`] | `content: "..."`, or a `{"type":"text","text"}` content item | `{"type":"text","content"}` |
-//! | [`Part::Image`] | `{"type":"image_url","image_url":{"url"}}` content item | `{"type":"uri","modality":"image","uri"}` |
-//! | [`Part::Audio`] | `{"type":"input_audio","input_audio":{"data","format"?}}` content item | `{"type":"blob","modality":"audio","content","mime_type"?: "audio/{format}"}` |
-//! | [`Part::ToolCall`] | a `tool_calls` entry `{"id","type","function":{"name","arguments"}}` | `{"type":"tool_call","id","name","arguments"}` (arguments parsed when JSON) |
-//! | [`Part::ToolResult`] | `role: "tool"`, `tool_call_id`, `content` | `{"type":"tool_call_response","id","response"}` |
-//! | [`Part::Reasoning`] | `reasoning_content` | `{"type":"reasoning","content"}` |
-//! | [`Part::Other`] | any other content item, kept as it came | the same value, kept as it came |
+//! | [`MessagePart::Text`] | `content: "..."`, or a `{"type":"text","text"}` content item | `{"type":"text","content"}` |
+//! | [`MessagePart::Image`] | `{"type":"image_url","image_url":{"url"}}` content item | `{"type":"uri","modality":"image","uri"}` |
+//! | [`MessagePart::Audio`] | `{"type":"input_audio","input_audio":{"data","format"?}}` content item | `{"type":"blob","modality":"audio","content","mime_type"?: "audio/{format}"}` |
+//! | [`MessagePart::ToolCall`] | a `tool_calls` entry `{"id","type","function":{"name","arguments"}}` | `{"type":"tool_call","id","name","arguments"}` (arguments parsed when JSON) |
+//! | [`MessagePart::ToolResult`] | `role: "tool"`, `tool_call_id`, `content` | `{"type":"tool_call_response","id","response"}` |
+//! | [`MessagePart::Reasoning`] | `reasoning_content` | `{"type":"reasoning","content"}` |
+//! | [`MessagePart::Other`] | any other content item, kept as it came | the same value, kept as it came |
 //!
 //! Limits: an image's `detail` and fields the table does not name are not
 //! carried into parts; a wire `content` of one text item becomes a string
@@ -83,7 +83,7 @@ pub struct ToolCallPart {
 
 /// One piece of a message, in order.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Part {
+pub enum MessagePart {
     /// Text.
     Text(String),
     /// An image by URL (a data URL included).
@@ -113,22 +113,22 @@ pub enum Part {
     Other(Json),
 }
 
-/// The kinds of [`Part`], for tests that must cover each one.
+/// The kinds of [`MessagePart`], for tests that must cover each one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContentKind {
-    /// [`Part::Text`].
+    /// [`MessagePart::Text`].
     Text,
-    /// [`Part::Image`].
+    /// [`MessagePart::Image`].
     Image,
-    /// [`Part::Audio`].
+    /// [`MessagePart::Audio`].
     Audio,
-    /// [`Part::ToolCall`].
+    /// [`MessagePart::ToolCall`].
     ToolCall,
-    /// [`Part::ToolResult`].
+    /// [`MessagePart::ToolResult`].
     ToolResult,
-    /// [`Part::Reasoning`].
+    /// [`MessagePart::Reasoning`].
     Reasoning,
-    /// [`Part::Other`].
+    /// [`MessagePart::Other`].
     Other,
 }
 
@@ -145,17 +145,17 @@ impl ContentKind {
     ];
 }
 
-impl Part {
+impl MessagePart {
     /// This part's kind.
     pub fn kind(&self) -> ContentKind {
         match self {
-            Part::Text(_) => ContentKind::Text,
-            Part::Image { .. } => ContentKind::Image,
-            Part::Audio { .. } => ContentKind::Audio,
-            Part::ToolCall(_) => ContentKind::ToolCall,
-            Part::ToolResult { .. } => ContentKind::ToolResult,
-            Part::Reasoning(_) => ContentKind::Reasoning,
-            Part::Other(_) => ContentKind::Other,
+            MessagePart::Text(_) => ContentKind::Text,
+            MessagePart::Image { .. } => ContentKind::Image,
+            MessagePart::Audio { .. } => ContentKind::Audio,
+            MessagePart::ToolCall(_) => ContentKind::ToolCall,
+            MessagePart::ToolResult { .. } => ContentKind::ToolResult,
+            MessagePart::Reasoning(_) => ContentKind::Reasoning,
+            MessagePart::Other(_) => ContentKind::Other,
         }
     }
 }
@@ -168,7 +168,7 @@ pub struct Message {
     /// The participant `name`, when given.
     pub name: Option<String>,
     /// The content, tool calls, tool result and reasoning, in order.
-    pub parts: Vec<Part>,
+    pub parts: Vec<MessagePart>,
 }
 
 fn text(value: &Json, key: &str) -> Option<String> {
@@ -193,7 +193,7 @@ fn arguments_text(arguments: &Json) -> Json {
 
 impl Message {
     /// A message of `role` with these parts.
-    pub fn new(role: Role, parts: Vec<Part>) -> Self {
+    pub fn new(role: Role, parts: Vec<MessagePart>) -> Self {
         Message {
             role,
             name: None,
@@ -212,7 +212,7 @@ impl Message {
         );
         let mut parts = Vec::new();
         if let Some(reasoning) = text(wire, "reasoning_content") {
-            parts.push(Part::Reasoning(reasoning));
+            parts.push(MessagePart::Reasoning(reasoning));
         }
         if role == Role::Tool {
             let response = match map.get("content") {
@@ -225,13 +225,13 @@ impl Message {
                 Some(content) => content.clone(),
                 None => Json::Null,
             };
-            parts.push(Part::ToolResult {
+            parts.push(MessagePart::ToolResult {
                 id: text(wire, "tool_call_id"),
                 response,
             });
         } else {
             match map.get("content") {
-                Some(Json::String(t)) => parts.push(Part::Text(t.clone())),
+                Some(Json::String(t)) => parts.push(MessagePart::Text(t.clone())),
                 Some(Json::Array(items)) => parts.extend(items.iter().map(part_from_wire_item)),
                 _ => {}
             }
@@ -243,7 +243,7 @@ impl Message {
             .flatten()
         {
             let function = call.get("function");
-            parts.push(Part::ToolCall(ToolCallPart {
+            parts.push(MessagePart::ToolCall(ToolCallPart {
                 id: text(call, "id"),
                 kind: text(call, "type").unwrap_or_else(|| "function".to_owned()),
                 name: function.and_then(|f| text(f, "name")),
@@ -284,11 +284,11 @@ impl Message {
         let mut reasoning = String::new();
         for part in &self.parts {
             match part {
-                Part::Text(t) => items.push(serde_json::json!({"type": "text", "text": t})),
-                Part::Image { url } => {
+                MessagePart::Text(t) => items.push(serde_json::json!({"type": "text", "text": t})),
+                MessagePart::Image { url } => {
                     items.push(serde_json::json!({"type": "image_url", "image_url": {"url": url}}));
                 }
-                Part::Audio { data, format } => {
+                MessagePart::Audio { data, format } => {
                     let mut audio = Map::new();
                     audio.insert("data".to_owned(), data.as_str().into());
                     if let Some(format) = format {
@@ -296,8 +296,8 @@ impl Message {
                     }
                     items.push(serde_json::json!({"type": "input_audio", "input_audio": audio}));
                 }
-                Part::ToolCall(call) => tool_calls.push(tool_call_to_wire(call)),
-                Part::ToolResult { id, response } => {
+                MessagePart::ToolCall(call) => tool_calls.push(tool_call_to_wire(call)),
+                MessagePart::ToolResult { id, response } => {
                     if let Some(id) = id {
                         tool_call_id = Some(id.as_str());
                     }
@@ -310,8 +310,8 @@ impl Message {
                             .push(serde_json::json!({"type": "text", "text": other.to_string()})),
                     }
                 }
-                Part::Reasoning(t) => reasoning.push_str(t),
-                Part::Other(item) => items.push(item.clone()),
+                MessagePart::Reasoning(t) => reasoning.push_str(t),
+                MessagePart::Other(item) => items.push(item.clone()),
             }
         }
         let only_text = items
@@ -374,55 +374,55 @@ fn tool_call_to_wire(call: &ToolCallPart) -> Json {
     Json::Object(out)
 }
 
-fn part_from_wire_item(item: &Json) -> Part {
+fn part_from_wire_item(item: &Json) -> MessagePart {
     match item.get("type").and_then(Json::as_str) {
         Some("text") => match item.get("text").and_then(Json::as_str) {
-            Some(t) => Part::Text(t.to_owned()),
-            None => Part::Other(item.clone()),
+            Some(t) => MessagePart::Text(t.to_owned()),
+            None => MessagePart::Other(item.clone()),
         },
         Some("image_url") => match item.get("image_url").and_then(|u| text(u, "url")) {
-            Some(url) => Part::Image { url },
-            None => Part::Other(item.clone()),
+            Some(url) => MessagePart::Image { url },
+            None => MessagePart::Other(item.clone()),
         },
         Some("input_audio") => {
             let audio = item.get("input_audio");
             match audio.and_then(|a| text(a, "data")) {
-                Some(data) => Part::Audio {
+                Some(data) => MessagePart::Audio {
                     data,
                     format: audio.and_then(|a| text(a, "format")),
                 },
-                None => Part::Other(item.clone()),
+                None => MessagePart::Other(item.clone()),
             }
         }
-        _ => Part::Other(item.clone()),
+        _ => MessagePart::Other(item.clone()),
     }
 }
 
-fn part_from_semconv(part: &Json) -> Part {
+fn part_from_semconv(part: &Json) -> MessagePart {
     let kind = part.get("type").and_then(Json::as_str);
     let modality = part.get("modality").and_then(Json::as_str);
-    let other = || Part::Other(part.clone());
+    let other = || MessagePart::Other(part.clone());
     match (kind, modality) {
-        (Some("text"), _) => text(part, "content").map_or_else(other, Part::Text),
-        (Some("reasoning"), _) => text(part, "content").map_or_else(other, Part::Reasoning),
+        (Some("text"), _) => text(part, "content").map_or_else(other, MessagePart::Text),
+        (Some("reasoning"), _) => text(part, "content").map_or_else(other, MessagePart::Reasoning),
         (Some("uri"), Some("image")) => {
-            text(part, "uri").map_or_else(other, |url| Part::Image { url })
+            text(part, "uri").map_or_else(other, |url| MessagePart::Image { url })
         }
         (Some("blob"), Some("audio")) => match text(part, "content") {
-            Some(data) => Part::Audio {
+            Some(data) => MessagePart::Audio {
                 data,
                 format: text(part, "mime_type")
                     .map(|m| m.strip_prefix("audio/").map_or(m.clone(), str::to_owned)),
             },
             None => other(),
         },
-        (Some("tool_call"), _) => Part::ToolCall(ToolCallPart {
+        (Some("tool_call"), _) => MessagePart::ToolCall(ToolCallPart {
             id: text(part, "id"),
             kind: "function".to_owned(),
             name: text(part, "name"),
             arguments: part.get("arguments").map(parse_arguments),
         }),
-        (Some("tool_call_response"), _) => Part::ToolResult {
+        (Some("tool_call_response"), _) => MessagePart::ToolResult {
             id: text(part, "id"),
             response: part.get("response").cloned().unwrap_or(Json::Null),
         },
@@ -430,12 +430,12 @@ fn part_from_semconv(part: &Json) -> Part {
     }
 }
 
-fn part_to_semconv(part: &Part) -> Json {
+fn part_to_semconv(part: &MessagePart) -> Json {
     use serde_json::json;
     match part {
-        Part::Text(t) => json!({"type": "text", "content": t}),
-        Part::Image { url } => json!({"type": "uri", "modality": "image", "uri": url}),
-        Part::Audio { data, format } => {
+        MessagePart::Text(t) => json!({"type": "text", "content": t}),
+        MessagePart::Image { url } => json!({"type": "uri", "modality": "image", "uri": url}),
+        MessagePart::Audio { data, format } => {
             let mut out = Map::new();
             out.insert("type".to_owned(), "blob".into());
             out.insert("modality".to_owned(), "audio".into());
@@ -445,13 +445,13 @@ fn part_to_semconv(part: &Part) -> Json {
             out.insert("content".to_owned(), data.as_str().into());
             Json::Object(out)
         }
-        Part::ToolCall(call) => json!({
+        MessagePart::ToolCall(call) => json!({
             "type": "tool_call",
             "id": call.id,
             "name": call.name.as_deref().unwrap_or_default(),
             "arguments": call.arguments.clone().unwrap_or(Json::Null),
         }),
-        Part::ToolResult { id, response } => {
+        MessagePart::ToolResult { id, response } => {
             let mut out = Map::new();
             out.insert("type".to_owned(), "tool_call_response".into());
             if let Some(id) = id {
@@ -460,8 +460,8 @@ fn part_to_semconv(part: &Part) -> Json {
             out.insert("response".to_owned(), response.clone());
             Json::Object(out)
         }
-        Part::Reasoning(t) => json!({"type": "reasoning", "content": t}),
-        Part::Other(value) => value.clone(),
+        MessagePart::Reasoning(t) => json!({"type": "reasoning", "content": t}),
+        MessagePart::Other(value) => value.clone(),
     }
 }
 
@@ -516,28 +516,28 @@ mod tests {
 
     #[test]
     fn the_list_of_kinds_is_complete() {
-        // `Part::kind` is exhaustive; each variant built once must be in ALL.
+        // `MessagePart::kind` is exhaustive; each variant built once must be in ALL.
         let one_of_each = [
-            Part::Text(String::new()),
-            Part::Image { url: String::new() },
-            Part::Audio {
+            MessagePart::Text(String::new()),
+            MessagePart::Image { url: String::new() },
+            MessagePart::Audio {
                 data: String::new(),
                 format: None,
             },
-            Part::ToolCall(ToolCallPart {
+            MessagePart::ToolCall(ToolCallPart {
                 id: None,
                 kind: String::new(),
                 name: None,
                 arguments: None,
             }),
-            Part::ToolResult {
+            MessagePart::ToolResult {
                 id: None,
                 response: Json::Null,
             },
-            Part::Reasoning(String::new()),
-            Part::Other(Json::Null),
+            MessagePart::Reasoning(String::new()),
+            MessagePart::Other(Json::Null),
         ];
-        let kinds: Vec<_> = one_of_each.iter().map(Part::kind).collect();
+        let kinds: Vec<_> = one_of_each.iter().map(MessagePart::kind).collect();
         assert_eq!(kinds, ContentKind::ALL);
     }
 

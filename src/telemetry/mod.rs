@@ -40,7 +40,7 @@ pub mod semconv;
 mod span;
 
 pub use accumulate::{StreamAccumulator, ToolCallDelta};
-pub use message::{ContentKind, Message, Part, Role, ToolCallPart};
+pub use message::{ContentKind, Message, MessagePart, Role, ToolCallPart};
 pub use options::{TelemetryOptions, instrumentation_scope};
 pub use params::{
     AttributeType, ParamSpec, ParamValue, REQUEST_PARAMS, RequestParam, RequestParams,
