@@ -1,7 +1,10 @@
 //! JSON bodies of events and content attributes.
 //!
-//! Built from borrowed structs with `serde` (no intermediate `Value` tree),
-//! since a choice event is written on every call, recording or not.
+//! The `gen_ai.choice` event is built from borrowed structs with `serde` (no
+//! intermediate `Value` tree), since it is written on every call, recording
+//! or not. The content attributes (`gen_ai.input.messages`,
+//! `gen_ai.output.messages`, content recording only) go through the one
+//! [message model](super::Message), which the Braintrust mapping reads back.
 
 use serde::Serialize;
 use serde_json::Value;

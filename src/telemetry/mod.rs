@@ -2,9 +2,15 @@
 //!
 //! This module does not depend on the crate's HTTP client: any client can
 //! produce the same `az.ai.inference` spans by describing its request with
-//! [`RequestAttributes`], starting an [`OperationSpan`] from an
-//! [`Instrumentation`], and reporting the response with a [`ResponseRecord`]
-//! (or, for streams, a [`StreamAccumulator`]).
+//! [`RequestAttributes`] (the model and [`RequestParams`], keyed by the one
+//! parameter table [`REQUEST_PARAMS`]), starting an [`OperationSpan`] from an
+//! [`Instrumentation`], reporting the response with a [`ResponseRecord`]
+//! (or, for streams, a [`StreamAccumulator`]) and a failure through the
+//! [`ErrorClass`] view of its own error type.
+//!
+//! Recorded messages go through one typed model, [`Message`], with both
+//! encodings the crate needs (the chat wire shape and the semconv parts
+//! shape); the Braintrust mapping reads recorded content back through it.
 //!
 //! ```
 //! use azure_ai_inference_otel::telemetry::{
