@@ -51,9 +51,10 @@ impl RequestParam {
         RequestParam::ResponseFormat,
     ];
 
-    /// This parameter's row.
-    pub fn spec(self) -> &'static ParamSpec {
-        &REQUEST_PARAMS[self as usize]
+    /// This parameter's row (`None` only for a variant left out of the
+    /// table, which the compile-time check below and the tests rule out).
+    pub fn spec(self) -> Option<&'static ParamSpec> {
+        REQUEST_PARAMS.get(self as usize)
     }
 }
 
@@ -171,6 +172,17 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
     ]
 };
 
+// The table, `ALL` and the discriminants agree, or the crate does not build.
+const _: () = {
+    assert!(REQUEST_PARAMS.len() == RequestParam::ALL.len());
+    let mut i = 0;
+    while i < REQUEST_PARAMS.len() {
+        assert!(REQUEST_PARAMS[i].param as usize == i);
+        assert!(RequestParam::ALL[i] as usize == i);
+        i += 1;
+    }
+};
+
 impl ParamSpec {
     /// The attribute key in `vocabulary`.
     pub fn key_in(&self, vocabulary: &Vocabulary) -> Option<&'static str> {
@@ -263,21 +275,23 @@ impl<'a> RequestParams<'a> {
     /// over [`RequestParam`], so a new row cannot be forgotten.
     pub fn from_fn(mut value_of: impl FnMut(RequestParam) -> Option<ParamValue<'a>>) -> Self {
         let mut params = RequestParams::default();
-        for param in RequestParam::ALL {
-            params.values[param as usize] = value_of(param);
+        for (slot, param) in params.values.iter_mut().zip(RequestParam::ALL) {
+            *slot = value_of(param);
         }
         params
     }
 
     /// Sets one parameter.
     pub fn with(mut self, param: RequestParam, value: impl Into<ParamValue<'a>>) -> Self {
-        self.values[param as usize] = Some(value.into());
+        if let Some(slot) = self.values.get_mut(param as usize) {
+            *slot = Some(value.into());
+        }
         self
     }
 
     /// One parameter's value, when set.
     pub fn get(&self, param: RequestParam) -> Option<ParamValue<'a>> {
-        self.values[param as usize]
+        self.values.get(param as usize).copied().flatten()
     }
 
     /// The set parameters with their rows, in table order.
@@ -310,18 +324,18 @@ mod tests {
 
     #[test]
     fn values_follow_the_attribute_type() {
-        let spec = RequestParam::MaxTokens.spec();
+        let spec = RequestParam::MaxTokens.spec().unwrap();
         assert_eq!(
             spec.attribute_value(ParamValue::Int(5)),
             Some(Value::I64(5))
         );
         assert_eq!(spec.attribute_value(ParamValue::Double(0.5)), None);
-        let spec = RequestParam::Temperature.spec();
+        let spec = RequestParam::Temperature.spec().unwrap();
         assert_eq!(
             spec.attribute_value(ParamValue::Int(1)),
             Some(Value::F64(1.0))
         );
-        let spec = RequestParam::ResponseFormat.spec();
+        let spec = RequestParam::ResponseFormat.spec().unwrap();
         assert_eq!(
             spec.attribute_value("json_schema".into()),
             Some(Value::from("json"))
