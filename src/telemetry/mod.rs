@@ -50,6 +50,7 @@ pub use message::{ContentKind, Message, MessagePart, Role, ToolCallPart};
 pub use options::{TelemetryOptions, instrumentation_scope};
 pub use params::{
     AttributeType, ParamSpec, ParamValue, REQUEST_PARAMS, RequestParam, RequestParams,
+    TOKEN_COUNTS, TokenCount, TokenCountSpec,
 };
 pub use record::{
     ChoiceRecord, ErrorClass, Operation, RequestAttributes, ResponseRecord, ToolCallRecord,

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::params::{ParamValue, RequestParam, RequestParams};
+use super::params::{ParamValue, RequestParam, RequestParams, TokenCount};
 use super::semconv;
 
 /// The kind of operation, which fixes `gen_ai.operation.name` and the span name.
@@ -62,6 +62,16 @@ pub struct UsageRecord {
     pub input_tokens: Option<u64>,
     /// `usage.completion_tokens` (chat only).
     pub output_tokens: Option<u64>,
+}
+
+impl UsageRecord {
+    /// One count of [`TOKEN_COUNTS`](super::TOKEN_COUNTS), when reported.
+    pub fn get(&self, count: TokenCount) -> Option<u64> {
+        match count {
+            TokenCount::Input => self.input_tokens,
+            TokenCount::Output => self.output_tokens,
+        }
+    }
 }
 
 /// One tool call of a choice.

@@ -12,6 +12,7 @@ use super::accumulate::StreamAccumulator;
 use super::content;
 use super::metrics::{Instruments, Measurement};
 use super::options::{TelemetryOptions, instrumentation_scope};
+use super::params::TOKEN_COUNTS;
 use super::record::{ErrorClass, Operation, RequestAttributes, ResponseRecord};
 use super::semconv::{self as sc, ContentForm, Vocabulary};
 
@@ -288,17 +289,11 @@ impl OperationSpan {
                 .set_attribute(KeyValue::new(sc::GEN_AI_RESPONSE_MODEL, model.clone()));
         }
         if let Some(usage) = response.usage {
-            if let Some(input) = usage.input_tokens {
-                self.span.set_attribute(KeyValue::new(
-                    sc::GEN_AI_USAGE_INPUT_TOKENS,
-                    saturating_i64(input),
-                ));
-            }
-            if let Some(output) = usage.output_tokens {
-                self.span.set_attribute(KeyValue::new(
-                    sc::GEN_AI_USAGE_OUTPUT_TOKENS,
-                    saturating_i64(output),
-                ));
+            for spec in TOKEN_COUNTS {
+                if let Some(n) = usage.get(spec.count) {
+                    self.span
+                        .set_attribute(KeyValue::new(spec.key, saturating_i64(n)));
+                }
             }
         }
         if response.choices.is_empty() {

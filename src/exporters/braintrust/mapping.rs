@@ -10,7 +10,7 @@ use opentelemetry::trace::{SpanId, Status};
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::{Map, Value as Json};
 
-use crate::telemetry::{ParamSpec, semconv};
+use crate::telemetry::{ParamSpec, TOKEN_COUNTS, TokenCount, TokenCountSpec, semconv};
 
 mod messages;
 mod row;
@@ -70,8 +70,7 @@ fn metadata_key(attribute: &str) -> Option<&'static str> {
 /// | `metadata.tools` | [`GEN_AI_TOOL_DEFINITIONS`](semconv::GEN_AI_TOOL_DEFINITIONS), parsed |
 /// | `metadata.{attribute key}` | every other span attribute under its own key; arrays stay arrays, numbers stay numbers |
 /// | `metrics.start`, `metrics.end` | span start and end, unix seconds (fractional) |
-/// | `metrics.prompt_tokens` | [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS) |
-/// | `metrics.completion_tokens` | [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS) |
+/// | `metrics.{braintrust_metric}` | each token count of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS): `prompt_tokens` from [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS), `completion_tokens` from [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS) |
 /// | `metrics.tokens` | prompt + completion tokens; prompt tokens alone for embeddings |
 /// | `metrics.time_to_first_token` | [`GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK`](semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK) (seconds, streaming) |
 /// | `error` | when the status is Error: `"{error.type}: {description}"` (either part alone when the other is missing) |
@@ -147,10 +146,12 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
         metadata.insert("tools".to_owned(), parse_or_text(tools));
     }
 
+    let prompt_tokens = attrs.tokens(TokenCount::Input);
+    let completion_tokens = attrs.tokens(TokenCount::Output);
     let tokens = if attrs.operation == Some(semconv::OPERATION_EMBEDDINGS) {
-        attrs.prompt_tokens
+        prompt_tokens
     } else {
-        match (attrs.prompt_tokens, attrs.completion_tokens) {
+        match (prompt_tokens, completion_tokens) {
             (Some(p), Some(c)) => Some(p.saturating_add(c)),
             (p, c) => p.or(c),
         }
@@ -181,8 +182,8 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
         metrics: RowMetrics {
             start: unix_seconds(span.start_time),
             end: unix_seconds(span.end_time),
-            prompt_tokens: attrs.prompt_tokens,
-            completion_tokens: attrs.completion_tokens,
+            prompt_tokens,
+            completion_tokens,
             tokens,
             time_to_first_token: attrs.time_to_first_token,
         },
@@ -211,12 +212,16 @@ struct Attributes<'a> {
     tools: Option<&'a str>,
     input_messages: Option<&'a str>,
     output_messages: Option<&'a str>,
-    prompt_tokens: Option<i64>,
-    completion_tokens: Option<i64>,
+    /// One slot per row of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS).
+    token_counts: [Option<i64>; TOKEN_COUNTS.len()],
     time_to_first_token: Option<f64>,
 }
 
 impl<'a> Attributes<'a> {
+    fn tokens(&self, count: TokenCount) -> Option<i64> {
+        self.token_counts.get(count as usize).copied().flatten()
+    }
+
     /// Picks `kv` out when the row has a place for it (model, usage, content,
     /// ...), else files it in `metadata` under its Braintrust or own key.
     fn pick_or_file(&mut self, kv: &'a KeyValue, metadata: &mut Map<String, Json>) {
@@ -248,18 +253,6 @@ impl<'a> Attributes<'a> {
                 self.output_messages = text;
                 return;
             }
-            semconv::GEN_AI_USAGE_INPUT_TOKENS => {
-                if let Some(n) = as_count(&kv.value) {
-                    self.prompt_tokens = Some(n);
-                    return;
-                }
-            }
-            semconv::GEN_AI_USAGE_OUTPUT_TOKENS => {
-                if let Some(n) = as_count(&kv.value) {
-                    self.completion_tokens = Some(n);
-                    return;
-                }
-            }
             semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK => {
                 if let Some(s) = as_seconds(&kv.value) {
                     self.time_to_first_token = Some(s);
@@ -267,6 +260,13 @@ impl<'a> Attributes<'a> {
                 }
             }
             _ => {
+                if let Some(spec) = TokenCountSpec::for_attribute(key)
+                    && let Some(n) = as_count(&kv.value)
+                    && let Some(slot) = self.token_counts.get_mut(spec.count as usize)
+                {
+                    *slot = Some(n);
+                    return;
+                }
                 if let Some(wire) = metadata_key(key) {
                     metadata.insert(wire.to_owned(), value_to_json(&kv.value));
                     return;
@@ -379,6 +379,22 @@ mod tests {
         ));
         assert_eq!(row.metrics.prompt_tokens, None);
         assert_eq!(row.metadata[semconv::GEN_AI_USAGE_INPUT_TOKENS], "many");
+    }
+
+    /// Every row of the token-count table reaches the row's `metrics` under
+    /// its Braintrust name: a new row fails here until `RowMetrics` has it.
+    #[test]
+    fn every_token_count_becomes_its_metric() {
+        let attributes = TOKEN_COUNTS
+            .iter()
+            .map(|spec| KeyValue::new(spec.key, 3i64))
+            .collect();
+        let row = span_to_row(&span(attributes, vec![]));
+        let metrics = serde_json::to_value(&row.metrics).expect("metrics");
+        for spec in TOKEN_COUNTS {
+            assert_eq!(metrics[spec.braintrust_metric], json!(3), "{spec:?}");
+            assert!(!row.metadata.contains_key(spec.key), "{spec:?}");
+        }
     }
 
     #[test]
