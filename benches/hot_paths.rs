@@ -34,10 +34,7 @@ fn response() -> ResponseRecord<'static> {
     ResponseRecord {
         id: Some("chatcmpl-123"),
         model: Some("gpt-4o-mini-2024-07-18"),
-        usage: Some(UsageRecord {
-            input_tokens: Some(42),
-            output_tokens: Some(17),
-        }),
+        usage: Some(UsageRecord::new(Some(42), Some(17))),
         choices: vec![ChoiceRecord {
             index: 0,
             finish_reason: Some("stop"),

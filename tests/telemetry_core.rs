@@ -33,10 +33,7 @@ fn response<'a>() -> ResponseRecord<'a> {
     ResponseRecord {
         id: Some("chatcmpl-1"),
         model: Some("gpt-4o-2024-08-06"),
-        usage: Some(UsageRecord {
-            input_tokens: Some(11),
-            output_tokens: Some(7),
-        }),
+        usage: Some(UsageRecord::new(Some(11), Some(7))),
         choices: vec![
             ChoiceRecord {
                 index: 1,
@@ -471,10 +468,7 @@ fn metrics_for_success_failure_and_streams() {
     span.record_response(&ResponseRecord {
         id: None,
         model: Some("m-2024"),
-        usage: Some(UsageRecord {
-            input_tokens: Some(10),
-            output_tokens: Some(5),
-        }),
+        usage: Some(UsageRecord::new(Some(10), Some(5))),
         choices: vec![],
     });
     span.end();

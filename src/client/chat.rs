@@ -164,10 +164,7 @@ fn response_record(r: &ChatCompletions) -> ResponseRecord<'_> {
     ResponseRecord {
         id: Some(r.id.as_str()).filter(|id| !id.is_empty()),
         model: r.model.as_deref(),
-        usage: r.usage.as_ref().map(|u| UsageRecord {
-            input_tokens: Some(u.prompt_tokens),
-            output_tokens: Some(u.completion_tokens),
-        }),
+        usage: r.usage.as_ref().map(UsageRecord::from),
         choices: r
             .choices
             .iter()

@@ -60,10 +60,7 @@ impl State {
         let acc = &mut self.accumulator;
         acc.observe_ids(Some(update.id.as_str()), update.model.as_deref());
         if let Some(usage) = &update.usage {
-            acc.observe_usage(UsageRecord {
-                input_tokens: Some(usage.prompt_tokens),
-                output_tokens: Some(usage.completion_tokens),
-            });
+            acc.observe_usage(UsageRecord::from(usage));
         }
         for choice in &update.choices {
             let delta = choice.delta.as_ref();

@@ -236,10 +236,7 @@ mod tests {
         assert!(!acc.all_finished());
         assert_eq!(acc.unfinished(), 1);
         acc.observe_delta(1, None, Some("tool_calls"));
-        acc.observe_usage(UsageRecord {
-            input_tokens: Some(3),
-            output_tokens: Some(4),
-        });
+        acc.observe_usage(UsageRecord::new(Some(3), Some(4)));
         assert!(acc.all_finished());
         let r = acc.response();
         assert_eq!(r.id, Some("chatcmpl-1"));

@@ -25,7 +25,7 @@
 //! span.record_response(&ResponseRecord {
 //!     id: Some("chatcmpl-1"),
 //!     model: Some("gpt-4o-mini"),
-//!     usage: Some(UsageRecord { input_tokens: Some(12), output_tokens: Some(3) }),
+//!     usage: Some(UsageRecord::new(Some(12), Some(3))),
 //!     choices: vec![ChoiceRecord { index: 0, finish_reason: Some("stop"), content: Some("Hi!"), tool_calls: vec![] }],
 //! });
 //! span.end();

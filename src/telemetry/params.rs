@@ -312,6 +312,10 @@ pub enum TokenCount {
     Input,
     /// `usage.completion_tokens`.
     Output,
+    /// `usage.prompt_tokens_details.cached_tokens`.
+    CacheReadInput,
+    /// `usage.completion_tokens_details.reasoning_tokens`.
+    ReasoningOutput,
 }
 
 /// One row of [`TOKEN_COUNTS`].
@@ -347,6 +351,23 @@ pub const TOKEN_COUNTS: &[TokenCountSpec] = &[
         key: sc::GEN_AI_USAGE_OUTPUT_TOKENS,
         token_type: Some(sc::TOKEN_TYPE_OUTPUT),
         braintrust_metric: "completion_tokens",
+    },
+    // Details are parts of the counts above: no histogram point of their own
+    // (`gen_ai.token.type` has only `input` and `output`). The 2025-04-01 API
+    // reports no cache-write count, so there is no cache-creation row.
+    TokenCountSpec {
+        count: TokenCount::CacheReadInput,
+        wire_name: "usage.prompt_tokens_details.cached_tokens",
+        key: sc::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+        token_type: None,
+        braintrust_metric: "prompt_cached_tokens",
+    },
+    TokenCountSpec {
+        count: TokenCount::ReasoningOutput,
+        wire_name: "usage.completion_tokens_details.reasoning_tokens",
+        key: sc::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+        token_type: None,
+        braintrust_metric: "completion_reasoning_tokens",
     },
 ];
 
@@ -421,6 +442,15 @@ mod tests {
         assert_eq!(
             TokenCountSpec::for_attribute(sc::GEN_AI_USAGE_OUTPUT_TOKENS).map(|t| t.count),
             Some(TokenCount::Output)
+        );
+        // Only input and output are histogram points; details are parts of them.
+        let typed: Vec<_> = TOKEN_COUNTS.iter().filter_map(|t| t.token_type).collect();
+        assert_eq!(typed, [sc::TOKEN_TYPE_INPUT, sc::TOKEN_TYPE_OUTPUT]);
+        let metric = |count: TokenCount| TOKEN_COUNTS[count as usize].braintrust_metric;
+        assert_eq!(metric(TokenCount::CacheReadInput), "prompt_cached_tokens");
+        assert_eq!(
+            metric(TokenCount::ReasoningOutput),
+            "completion_reasoning_tokens"
         );
     }
 

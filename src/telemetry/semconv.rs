@@ -68,6 +68,10 @@ names! { GEN_AI_ATTRIBUTES:
     GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens";
     /// `usage.completion_tokens`.
     GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens";
+    /// `usage.prompt_tokens_details.cached_tokens`, when reported.
+    GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens";
+    /// `usage.completion_tokens_details.reasoning_tokens`, when reported.
+    GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens";
     /// Streaming: seconds from request start to the first chunk.
     GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk";
     /// Content recording only: the request's `tools` as JSON.

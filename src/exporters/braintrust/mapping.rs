@@ -70,7 +70,7 @@ fn metadata_key(attribute: &str) -> Option<&'static str> {
 /// | `metadata.tools` | [`GEN_AI_TOOL_DEFINITIONS`](semconv::GEN_AI_TOOL_DEFINITIONS), parsed |
 /// | `metadata.{attribute key}` | every other span attribute under its own key; arrays stay arrays, numbers stay numbers |
 /// | `metrics.start`, `metrics.end` | span start and end, unix seconds (fractional) |
-/// | `metrics.{braintrust_metric}` | each token count of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS): `prompt_tokens` from [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS), `completion_tokens` from [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS) |
+/// | `metrics.{braintrust_metric}` | each token count of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS): `prompt_tokens` from [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS), `completion_tokens` from [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS), `prompt_cached_tokens` from [`GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS`](semconv::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS), `completion_reasoning_tokens` from [`GEN_AI_USAGE_REASONING_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS); each only when reported |
 /// | `metrics.tokens` | prompt + completion tokens; prompt tokens alone for embeddings |
 /// | `metrics.time_to_first_token` | [`GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK`](semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK) (seconds, streaming) |
 /// | `error` | when the status is Error: `"{error.type}: {description}"` (either part alone when the other is missing) |
@@ -185,6 +185,8 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
             prompt_tokens,
             completion_tokens,
             tokens,
+            prompt_cached_tokens: attrs.tokens(TokenCount::CacheReadInput),
+            completion_reasoning_tokens: attrs.tokens(TokenCount::ReasoningOutput),
             time_to_first_token: attrs.time_to_first_token,
         },
         error,
