@@ -39,6 +39,7 @@ fn response() -> ResponseRecord<'static> {
             index: 0,
             finish_reason: Some("stop"),
             content: Some("Hello there"),
+            reasoning: None,
             tool_calls: vec![],
         }],
     }
@@ -148,6 +149,7 @@ fn export_mapping(c: &mut Criterion) {
             index: 0,
             finish_reason: Some("tool_calls"),
             content: None,
+            reasoning: None,
             tool_calls: vec![ToolCallRecord {
                 id: "call_1",
                 kind: "function",

@@ -39,12 +39,14 @@ fn response<'a>() -> ResponseRecord<'a> {
                 index: 1,
                 finish_reason: Some("length"),
                 content: Some("secret two"),
+                reasoning: None,
                 tool_calls: vec![],
             },
             ChoiceRecord {
                 index: 0,
                 finish_reason: Some("tool_calls"),
                 content: None,
+                reasoning: None,
                 tool_calls: vec![ToolCallRecord {
                     id: "call_1",
                     kind: "function",

@@ -172,6 +172,7 @@ fn response_record(r: &ChatCompletions) -> ResponseRecord<'_> {
                 index: c.index,
                 finish_reason: c.finish_reason.as_ref().map(|f| f.as_str()),
                 content: c.message.content.as_deref(),
+                reasoning: c.message.reasoning_content.as_deref(),
                 tool_calls: c
                     .message
                     .tool_calls

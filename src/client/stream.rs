@@ -67,6 +67,9 @@ impl State {
             let content = delta.and_then(|d| d.content.as_deref());
             let finish = choice.finish_reason.as_ref().map(|f| f.as_str());
             acc.observe_delta(choice.index, content, finish);
+            if let Some(reasoning) = delta.and_then(|d| d.reasoning_content.as_deref()) {
+                acc.observe_reasoning(choice.index, reasoning);
+            }
             for call in delta
                 .and_then(|d| d.tool_calls.as_deref())
                 .unwrap_or_default()

@@ -25,6 +25,9 @@ struct ChoiceEvent<'a> {
 struct ChoiceMessage<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     content: Option<Option<&'a str>>,
+    /// The wire name: reasoning models answer with `reasoning_content`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_content: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_calls: Option<Vec<ToolCallJson<'a>>>,
 }
@@ -61,7 +64,9 @@ fn tool_calls_json<'a>(
         .collect()
 }
 
-/// The `gen_ai.choice` event body. With `with_content` off only the finish
+/// The `gen_ai.choice` event body. With `with_content` on the message
+/// carries `content`, `reasoning_content` (when the model reasoned) and
+/// full tool calls; off, only the finish
 /// reason, the index and tool calls reduced to `{id, type}` are written;
 /// `finish_reason` is the choice's own, else `unfinished`.
 pub(crate) fn choice_event(
@@ -74,11 +79,13 @@ pub(crate) fn choice_event(
     let message = if with_content {
         Some(ChoiceMessage {
             content: Some(choice.content),
+            reasoning_content: choice.reasoning,
             tool_calls,
         })
     } else {
         tool_calls.map(|calls| ChoiceMessage {
             content: None,
+            reasoning_content: None,
             tool_calls: Some(calls),
         })
     };
@@ -112,7 +119,12 @@ pub(crate) fn output_messages(choices: &[&ChoiceRecord<'_>], unfinished: &str) -
 
 /// A recorded choice as an assistant [`Message`].
 fn choice_message(choice: &ChoiceRecord<'_>) -> Message {
-    let mut parts = Vec::with_capacity(1 + choice.tool_calls.len());
+    let mut parts = Vec::with_capacity(2 + choice.tool_calls.len());
+    // Reasoning comes first, as the model produced it (and as
+    // `Message::from_wire` orders it).
+    if let Some(reasoning) = choice.reasoning {
+        parts.push(MessagePart::Reasoning(reasoning.to_owned()));
+    }
     if let Some(text) = choice.content {
         parts.push(MessagePart::Text(text.to_owned()));
     }
@@ -161,6 +173,7 @@ mod tests {
             index: 0,
             finish_reason: Some("tool_calls"),
             content: None,
+            reasoning: None,
             tool_calls: vec![call()],
         };
         let v: Value = serde_json::from_str(&choice_event(&choice, true, "error")).unwrap();
@@ -176,6 +189,7 @@ mod tests {
             index: 1,
             finish_reason: None,
             content: Some("secret text"),
+            reasoning: None,
             tool_calls: vec![call()],
         };
         let body = choice_event(&choice, false, "cancelled");
@@ -191,11 +205,38 @@ mod tests {
             index: 0,
             finish_reason: Some("stop"),
             content: Some("x"),
+            reasoning: None,
             tool_calls: vec![],
         };
         assert_eq!(
             choice_event(&plain, false, "error"),
             r#"{"finish_reason":"stop","index":0}"#
+        );
+    }
+
+    #[test]
+    fn reasoning_is_content() {
+        let choice = ChoiceRecord {
+            index: 0,
+            finish_reason: Some("stop"),
+            content: Some("4"),
+            reasoning: Some("2+2 is 4"),
+            tool_calls: vec![],
+        };
+        let with: Value = serde_json::from_str(&choice_event(&choice, true, "error")).unwrap();
+        assert_eq!(
+            with,
+            json!({"message":{"content":"4","reasoning_content":"2+2 is 4"},"finish_reason":"stop","index":0})
+        );
+        let without = choice_event(&choice, false, "error");
+        assert!(!without.contains("2+2"), "{without}");
+        let out: Value = serde_json::from_str(&output_messages(&[&choice], "error")).unwrap();
+        assert_eq!(
+            out,
+            json!([{"role":"assistant","parts":[
+                {"type":"reasoning","content":"2+2 is 4"},
+                {"type":"text","content":"4"}
+            ],"finish_reason":"stop"}])
         );
     }
 
@@ -222,6 +263,7 @@ mod tests {
                 index: 0,
                 finish_reason: None,
                 content: Some("hello"),
+                reasoning: None,
                 tool_calls: vec![],
             }],
             "error",

@@ -26,7 +26,7 @@
 //!     id: Some("chatcmpl-1"),
 //!     model: Some("gpt-4o-mini"),
 //!     usage: Some(UsageRecord::new(Some(12), Some(3))),
-//!     choices: vec![ChoiceRecord { index: 0, finish_reason: Some("stop"), content: Some("Hi!"), tool_calls: vec![] }],
+//!     choices: vec![ChoiceRecord { index: 0, finish_reason: Some("stop"), content: Some("Hi!"), reasoning: None, tool_calls: vec![] }],
 //! });
 //! span.end();
 //! ```

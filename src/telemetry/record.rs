@@ -117,6 +117,9 @@ pub struct ChoiceRecord<'a> {
     pub finish_reason: Option<&'a str>,
     /// The text (content: recorded only when recording is on).
     pub content: Option<&'a str>,
+    /// `reasoning_content`, the reasoning text of reasoning models (content:
+    /// recorded only when recording is on).
+    pub reasoning: Option<&'a str>,
     /// The tool calls.
     pub tool_calls: Vec<ToolCallRecord<'a>>,
 }

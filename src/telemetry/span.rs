@@ -347,6 +347,7 @@ impl OperationSpan {
                 index: 0,
                 finish_reason: None,
                 content: None,
+                reasoning: None,
                 tool_calls: Vec::new(),
             });
         }

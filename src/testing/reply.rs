@@ -15,6 +15,8 @@ use tokio::sync::watch;
 use super::server::RecordedRequest;
 use super::wire;
 
+mod details;
+
 /// One scripted answer of a [`MockInferenceServer`](super::MockInferenceServer).
 ///
 /// Build one with a constructor, then adjust it with the `with_*` methods:
@@ -30,6 +32,11 @@ use super::wire;
 /// | [`chat_stream`](Reply::chat_stream), [`chat_stream_tool_call`](Reply::chat_stream_tool_call) | a realistic streamed chat completion |
 /// | [`embeddings`](Reply::embeddings) | a realistic embeddings result |
 /// | [`model_info`](Reply::model_info) | a `GET /info` answer |
+///
+/// Reasoning models and token details: [`with_reasoning`](Reply::with_reasoning)
+/// (`reasoning_content` in the message or in stream deltas) and
+/// [`with_token_details`](Reply::with_token_details) (cached and reasoning
+/// token counts in `usage`).
 ///
 /// The realistic helpers adapt to the request they answer, as the service
 /// would: `model` is the request's `model` when it names one (else
