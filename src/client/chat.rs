@@ -153,6 +153,14 @@ fn request_attributes(o: &ChatCompletionsOptions) -> RequestAttributes<'_> {
             })
         }),
         RequestParam::EncodingFormat => None,
+        RequestParam::Stream => o.stream.map(ParamValue::Bool),
+        // `n` is not in the REST API's request schema: it travels as an
+        // extra parameter, for the models that take it.
+        RequestParam::ChoiceCount => o
+            .extra
+            .get("n")
+            .and_then(serde_json::Value::as_i64)
+            .map(ParamValue::Int),
     });
     RequestAttributes {
         model: o.model.as_deref(),

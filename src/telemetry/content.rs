@@ -142,6 +142,40 @@ fn choice_message(choice: &ChoiceRecord<'_>) -> Message {
     Message::new(Role::Assistant, parts)
 }
 
+/// Newer conventions (`gen_ai.tool.definitions`): the wire `tools` array
+/// (`{"type","function":{"name","description","parameters"}}`) in the
+/// conventions' shape `{"type","name","description","parameters"}`. A tool
+/// without a `function` object keeps its `type` and its other fields as they
+/// came, plus `name` when it has one (the schema's generic definition).
+pub(crate) fn tool_definitions(tools: &Value) -> String {
+    let Some(tools) = tools.as_array() else {
+        return tools.to_string();
+    };
+    let converted: Vec<Value> = tools.iter().map(tool_definition).collect();
+    Value::Array(converted).to_string()
+}
+
+fn tool_definition(tool: &Value) -> Value {
+    let Some(map) = tool.as_object() else {
+        return tool.clone();
+    };
+    let kind = map
+        .get("type")
+        .cloned()
+        .unwrap_or_else(|| "function".into());
+    let Some(function) = map.get("function").and_then(Value::as_object) else {
+        return tool.clone();
+    };
+    let mut out = serde_json::Map::new();
+    out.insert("type".to_owned(), kind);
+    for key in ["name", "description", "parameters"] {
+        if let Some(value) = function.get(key).filter(|v| !v.is_null()) {
+            out.insert(key.to_owned(), value.clone());
+        }
+    }
+    Value::Object(out)
+}
+
 /// Newer conventions (`gen_ai.input.messages`): wire-format request messages
 /// (`{"role","content",...}`) as structured messages with `parts`; a value
 /// that is not a message object is kept as it came.
@@ -237,6 +271,26 @@ mod tests {
                 {"type":"reasoning","content":"2+2 is 4"},
                 {"type":"text","content":"4"}
             ],"finish_reason":"stop"}])
+        );
+    }
+
+    #[test]
+    fn tool_definitions_take_the_conventions_shape() {
+        let wire = json!([
+            {"type": "function", "function": {"name": "get_weather", "description": "Weather",
+             "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}},
+            {"type": "function", "function": {"name": "now"}},
+            {"type": "code_interpreter"}
+        ]);
+        let v: Value = serde_json::from_str(&tool_definitions(&wire)).unwrap();
+        assert_eq!(
+            v,
+            json!([
+                {"type": "function", "name": "get_weather", "description": "Weather",
+                 "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}},
+                {"type": "function", "name": "now"},
+                {"type": "code_interpreter"}
+            ])
         );
     }
 

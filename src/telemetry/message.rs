@@ -10,7 +10,7 @@
 //! | kind | wire | parts |
 //! |---|---|---|
 //! | [`MessagePart::Text`] | `content: "..."`, or a `{"type":"text","text"}` content item | `{"type":"text","content"}` |
-//! | [`MessagePart::Image`] | `{"type":"image_url","image_url":{"url"}}` content item | `{"type":"uri","modality":"image","uri"}` |
+//! | [`MessagePart::Image`] | `{"type":"image_url","image_url":{"url"}}` content item | `{"type":"uri","modality":"image","uri"}`; a base64 data URL (`data:{mime};base64,{data}`) is `{"type":"blob","modality":"image","mime_type","content"}`, as the conventions ask |
 //! | [`MessagePart::Audio`] | `{"type":"input_audio","input_audio":{"data","format"?}}` content item | `{"type":"blob","modality":"audio","content","mime_type"?: "audio/{format}"}` |
 //! | [`MessagePart::ToolCall`] | a `tool_calls` entry `{"id","type","function":{"name","arguments"}}` | `{"type":"tool_call","id","name","arguments"}` (arguments parsed when JSON) |
 //! | [`MessagePart::ToolResult`] | `role: "tool"`, `tool_call_id`, `content` | `{"type":"tool_call_response","id","response"}` |
@@ -408,6 +408,12 @@ fn part_from_semconv(part: &Json) -> MessagePart {
         (Some("uri"), Some("image")) => {
             text(part, "uri").map_or_else(other, |url| MessagePart::Image { url })
         }
+        (Some("blob"), Some("image")) => match (text(part, "mime_type"), text(part, "content")) {
+            (Some(mime), Some(data)) => MessagePart::Image {
+                url: format!("data:{mime};base64,{data}"),
+            },
+            _ => other(),
+        },
         (Some("blob"), Some("audio")) => match text(part, "content") {
             Some(data) => MessagePart::Audio {
                 data,
@@ -430,11 +436,25 @@ fn part_from_semconv(part: &Json) -> MessagePart {
     }
 }
 
+/// `(mime type, base64 data)` of a `data:{mime};base64,{data}` URL.
+fn base64_data_url(url: &str) -> Option<(&str, &str)> {
+    let (header, data) = url.strip_prefix("data:")?.split_once(',')?;
+    let mime = header.strip_suffix(";base64")?;
+    (!mime.is_empty() && !mime.contains(';')).then_some((mime, data))
+}
+
 fn part_to_semconv(part: &MessagePart) -> Json {
     use serde_json::json;
     match part {
         MessagePart::Text(t) => json!({"type": "text", "content": t}),
-        MessagePart::Image { url } => json!({"type": "uri", "modality": "image", "uri": url}),
+        MessagePart::Image { url } => match base64_data_url(url) {
+            // The conventions: a URI "should not be a base64 data URL, which
+            // should use the `blob` part instead".
+            Some((mime, data)) => {
+                json!({"type": "blob", "modality": "image", "mime_type": mime, "content": data})
+            }
+            None => json!({"type": "uri", "modality": "image", "uri": url}),
+        },
         MessagePart::Audio { data, format } => {
             let mut out = Map::new();
             out.insert("type".to_owned(), "blob".into());
@@ -560,6 +580,27 @@ mod tests {
             call.to_parts()["parts"][0],
             json!({"type": "tool_call", "id": "c1", "name": "f", "arguments": {"a": 1}})
         );
+    }
+
+    #[test]
+    fn data_url_images_are_blobs() {
+        let wire = json!({"role": "user", "content": [
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+            {"type": "image_url", "image_url": {"url": "https://x/y.png"}}
+        ]});
+        let message = Message::from_wire(&wire, "user").unwrap();
+        let parts = message.to_parts();
+        assert_eq!(
+            parts["parts"],
+            json!([
+                {"type": "blob", "modality": "image", "mime_type": "image/png", "content": "iVBORw0KGgo="},
+                {"type": "uri", "modality": "image", "uri": "https://x/y.png"}
+            ])
+        );
+        assert_eq!(Message::from_parts(&parts).unwrap().to_wire(), wire);
+        // Not base64, or no media type: stays a URI.
+        assert_eq!(base64_data_url("data:,hello"), None);
+        assert_eq!(base64_data_url("data:text/plain,hello"), None);
     }
 
     #[test]

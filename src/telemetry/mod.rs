@@ -47,7 +47,7 @@ mod span;
 
 pub use accumulate::{StreamAccumulator, ToolCallDelta};
 pub use message::{ContentKind, Message, MessagePart, Role, ToolCallPart};
-pub use options::{TelemetryOptions, instrumentation_scope};
+pub use options::{TelemetryOptions, instrumentation_scope, instrumentation_scope_for};
 pub use params::{
     AttributeType, ParamSpec, ParamValue, REQUEST_PARAMS, RequestParam, RequestParams,
     TOKEN_COUNTS, TokenCount, TokenCountSpec,

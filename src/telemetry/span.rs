@@ -11,7 +11,7 @@ use opentelemetry::{Array, Context, InstrumentationScope, KeyValue, StringValue,
 use super::accumulate::StreamAccumulator;
 use super::content;
 use super::metrics::{Instruments, Measurement};
-use super::options::{TelemetryOptions, instrumentation_scope};
+use super::options::{TelemetryOptions, instrumentation_scope_for};
 use super::params::TOKEN_COUNTS;
 use super::record::{ErrorClass, Operation, RequestAttributes, ResponseRecord};
 use super::semconv::{self as sc, ContentForm, Vocabulary};
@@ -34,9 +34,13 @@ struct Inner {
     instruments: Instruments,
 }
 
-fn scope() -> InstrumentationScope {
-    static SCOPE: OnceLock<InstrumentationScope> = OnceLock::new();
-    SCOPE.get_or_init(instrumentation_scope).clone()
+/// The global tracer's scope in `mode` (built once per mode).
+fn scope(mode: sc::SemconvMode) -> InstrumentationScope {
+    static SCOPES: [OnceLock<InstrumentationScope>; 2] = [OnceLock::new(), OnceLock::new()];
+    match SCOPES.get(mode as usize) {
+        Some(cell) => cell.get_or_init(|| instrumentation_scope_for(mode)).clone(),
+        None => instrumentation_scope_for(mode),
+    }
 }
 
 impl Instrumentation {
@@ -114,7 +118,9 @@ impl Instrumentation {
             .with_attributes(attrs);
         let span = match &inner.tracer {
             Some(tracer) => tracer.build_with_context(builder, parent),
-            None => global::tracer_with_scope(scope()).build_with_context(builder, parent),
+            None => {
+                global::tracer_with_scope(scope(vocab.mode)).build_with_context(builder, parent)
+            }
         };
         OperationSpan {
             span,
@@ -240,10 +246,17 @@ impl OperationSpan {
     }
 
     /// Records the request's `tools` array as compact JSON (content
-    /// recording only; nothing is serialized otherwise).
+    /// recording only; nothing is serialized otherwise): the wire shape with
+    /// today's names, the conventions' `{"type","name","description","parameters"}`
+    /// with the newer ones.
     pub fn record_tool_definitions<T: serde::Serialize + ?Sized>(&mut self, tools: &T) {
         if self.records_content() {
-            let body = serde_json::to_string(tools).unwrap_or_default();
+            let body = match self.instrumentation.inner.vocabulary.content {
+                ContentForm::Events => serde_json::to_string(tools).unwrap_or_default(),
+                ContentForm::Attributes => serde_json::to_value(tools)
+                    .map(|tools| content::tool_definitions(&tools))
+                    .unwrap_or_default(),
+            };
             self.span
                 .set_attribute(KeyValue::new(sc::GEN_AI_TOOL_DEFINITIONS, body));
         }
