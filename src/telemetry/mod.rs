@@ -57,4 +57,4 @@ pub use record::{
     UsageRecord,
 };
 pub use semconv::SemconvMode;
-pub use span::{Instrumentation, OperationSpan, StreamOutcome};
+pub use span::{Instrumentation, MAX_MESSAGE_EVENTS, OperationSpan, StreamOutcome};

@@ -140,6 +140,12 @@ impl Instrumentation {
     }
 }
 
+/// The most request-message events one span records (today's names,
+/// content recording on). The SDK keeps the first 128 events of a span and
+/// drops later ones; capping the message events leaves 28 for what comes
+/// after them (choice events, per-attempt events, the `exception` event).
+pub const MAX_MESSAGE_EVENTS: usize = 100;
+
 /// How a streamed response ended, for [`OperationSpan::finish_stream`].
 #[derive(Clone, Copy)]
 pub enum StreamOutcome<'a> {
@@ -157,6 +163,13 @@ pub enum StreamOutcome<'a> {
 /// [`finish_stream`](Self::finish_stream); each consumes it, so it ends
 /// exactly once. Dropped without either (the caller dropped the future or the
 /// stream), it ends with `error.type` = `cancelled`.
+///
+/// Limits: with today's names and content recording on, at most
+/// [`MAX_MESSAGE_EVENTS`] request messages become events (the first and the
+/// latest ones; how many were left out is the
+/// `az.ai.inference.message_events.omitted` attribute), so the choice events
+/// and the `exception` event fit under the SDK's default limit of 128 events
+/// per span, whatever provider the caller uses.
 #[derive(Debug)]
 pub struct OperationSpan {
     span: BoxedSpan,
@@ -228,9 +241,23 @@ impl OperationSpan {
         }
         match self.instrumentation.inner.vocabulary.content {
             ContentForm::Events => {
-                for (role, message) in messages {
+                // Only pointers are collected: the count decides what is left out.
+                let messages: Vec<(&str, &M)> = messages.into_iter().collect();
+                // Keep the first message (usually the instructions) and the
+                // latest ones; leave out the oldest turns in between.
+                let omitted = messages.len().saturating_sub(MAX_MESSAGE_EVENTS);
+                for (i, (role, message)) in messages.into_iter().enumerate() {
+                    if i != 0 && i <= omitted {
+                        continue;
+                    }
                     let body = serde_json::to_string(message).unwrap_or_default();
                     self.add_content_event(sc::message_event_name(role), body);
+                }
+                if omitted > 0 {
+                    self.span.set_attribute(KeyValue::new(
+                        sc::AZ_AI_INFERENCE_MESSAGE_EVENTS_OMITTED,
+                        i64::try_from(omitted).unwrap_or(i64::MAX),
+                    ));
                 }
             }
             ContentForm::Attributes => {
