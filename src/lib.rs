@@ -165,7 +165,7 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{ConfigField, Error, ErrorKind, Result};
 
 /// The README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -9,7 +9,7 @@ mod telemetry;
 
 use std::time::Duration;
 
-use azure_ai_inference_otel::Error;
+use azure_ai_inference_otel::{ConfigField, Error};
 use azure_ai_inference_otel::client::{
     ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient,
 };
@@ -186,7 +186,7 @@ async fn bad_configuration_is_a_clear_error() {
         matches!(
             err,
             Error::InvalidConfig {
-                field: "endpoint",
+                field: ConfigField::Endpoint,
                 ..
             }
         ),

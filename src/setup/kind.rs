@@ -54,11 +54,6 @@ impl ExporterKind {
         }
     }
 
-    /// Whether this kind also exports metrics (Braintrust takes spans only).
-    pub const fn exports_metrics(self) -> bool {
-        matches!(self, ExporterKind::Stdout | ExporterKind::Otlp)
-    }
-
     /// Parses a comma-separated list such as `"stdout, otlp"`. Blank entries
     /// are skipped and repeated kinds kept once (in first-seen order), so a
     /// kind never exports twice. The first unknown name is an error.
