@@ -183,7 +183,9 @@ impl ApiKey {
     }
 
     fn apply(&self, headers: &mut HeaderMap) -> Result<()> {
-        headers.extend(self.header_values()?);
+        for (name, value) in self.header_values()? {
+            headers.insert(name, value);
+        }
         Ok(())
     }
 }
