@@ -9,7 +9,6 @@ mod telemetry;
 
 use std::time::Duration;
 
-use azure_ai_inference_otel::{ConfigField, Error};
 use azure_ai_inference_otel::client::{
     ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient,
 };
@@ -18,6 +17,7 @@ use azure_ai_inference_otel::models::{
     ImageEmbeddingsOptions,
 };
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
+use azure_ai_inference_otel::{ConfigField, Error};
 use opentelemetry::Value;
 use opentelemetry::trace::Status;
 use opentelemetry_sdk::trace::SpanData;

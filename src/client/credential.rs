@@ -306,11 +306,10 @@ mod entra {
                     scope: self.scope.to_string(),
                     source: Box::new(e),
                 })?;
-            let header =
-                super::sensitive(
-                    &format!("Bearer {}", token.token.secret()),
-                    ConfigField::Credential,
-                )?;
+            let header = super::sensitive(
+                &format!("Bearer {}", token.token.secret()),
+                ConfigField::Credential,
+            )?;
             // Refresh five minutes early, or halfway through a short-lived token.
             let lifetime = token.expires_on - now;
             let margin = if lifetime < REFRESH_MARGIN * 2 {
@@ -375,7 +374,10 @@ mod tests {
             .authorizer(&endpoint("https://x.models.ai.azure.com"))
             .unwrap();
         let d = format!("{a:?}");
-        assert!(!d.contains("super-secret") && d.contains(Secret::PLACEHOLDER), "{d}");
+        assert!(
+            !d.contains("super-secret") && d.contains(Secret::PLACEHOLDER),
+            "{d}"
+        );
         assert_eq!(a.kind(), "api-key");
     }
 

@@ -212,7 +212,10 @@ pub(crate) fn map_reqwest_error(e: reqwest::Error) -> Error {
         };
     }
     if e.is_builder() {
-        return Error::invalid_config(ConfigField::HttpClient, format!("could not build the request: {e}"));
+        return Error::invalid_config(
+            ConfigField::HttpClient,
+            format!("could not build the request: {e}"),
+        );
     }
     Error::Connection {
         detail: connection_detail(&e),

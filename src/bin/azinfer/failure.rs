@@ -87,7 +87,10 @@ mod tests {
 
     #[test]
     fn configuration_errors_name_the_option() {
-        let f = Failure::from(Error::invalid_config(ConfigField::ApiKey, "the API key is empty"));
+        let f = Failure::from(Error::invalid_config(
+            ConfigField::ApiKey,
+            "the API key is empty",
+        ));
         assert_eq!(f.line(), "azinfer: error: --key: the API key is empty");
         assert_eq!(f.exit_code(), ExitCode::from(2));
     }
