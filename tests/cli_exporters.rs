@@ -5,11 +5,9 @@
 //! fails. The child process exits only after delivering, so the receivers
 //! are read as soon as it has.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/otlp_collector.rs"]
-mod otlp_collector;
 mod support;
+use support::cli;
+use support::otlp_collector;
 
 use azure_ai_inference_otel::exporters::braintrust::OTLP_TRACES_PATH;
 use azure_ai_inference_otel::telemetry::semconv;

@@ -2,8 +2,8 @@
 //! the endpoint and never printed: not in answers, errors, span trees,
 //! help, or recorded content.
 
-#[path = "support/cli.rs"]
-mod cli;
+mod support;
+use support::cli;
 
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use cli::{azinfer, closed_port, run};

@@ -2,10 +2,9 @@
 //! reaches the caller, and the span carries `error.type`, status Error and
 //! one `exception` event, ended once.
 
-#[path = "support/client.rs"]
-mod client_support;
-#[path = "support/telemetry.rs"]
-mod telemetry;
+mod support;
+use support::client as client_support;
+use support::telemetry;
 
 use std::time::Duration;
 

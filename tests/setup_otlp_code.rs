@@ -3,8 +3,8 @@
 //! headers from code, clear build errors, and export failures reported by
 //! `shutdown()`.
 
-#[path = "support/otlp_collector.rs"]
-mod otlp_collector;
+mod support;
+use support::otlp_collector;
 
 use std::time::Duration;
 

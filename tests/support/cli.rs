@@ -3,7 +3,6 @@
 //! process is removed, so a developer's settings never reach it. The child
 //! exits only after its telemetry is delivered, so once `run` returns every
 //! loopback receiver already holds what it was sent: no waiting.
-#![allow(dead_code)]
 
 use std::net::TcpListener;
 use std::time::Duration;
