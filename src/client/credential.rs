@@ -452,7 +452,7 @@ mod tests {
                     .lock()
                     .unwrap()
                     .extend(scopes.iter().map(|s| s.to_string()));
-                let result = if self.fail {
+                if self.fail {
                     Err(azure_core::Error::with_message(
                         azure_core::error::ErrorKind::Credential,
                         "no credential available",
@@ -462,8 +462,7 @@ mod tests {
                         format!("token-{n}"),
                         OffsetDateTime::now_utc() + self.lifetime,
                     ))
-                };
-                result
+                }
             }
         }
 
