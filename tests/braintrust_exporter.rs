@@ -204,9 +204,7 @@ fn giving_up_after_the_last_attempt_counts_the_rows_as_dropped() {
 #[test]
 fn a_network_failure_is_retried_then_given_up() {
     // A port nothing listens on: connection refused on every attempt.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", closed.local_addr().expect("addr"));
-    drop(closed);
+    let url = format!("http://127.0.0.1:{}", support::loopback::closed_port());
     let exporter = exporter(
         BraintrustConfig::new()
             .with_api_key(API_KEY)

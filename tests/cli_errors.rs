@@ -7,7 +7,8 @@ mod support;
 use support::cli;
 
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
-use cli::{KEY, against, azinfer, closed_port, run};
+use cli::{KEY, against, azinfer, run};
+use support::loopback::closed_port;
 
 fn server() -> MockInferenceServer {
     MockInferenceServer::start_background().expect("mock server")

@@ -6,7 +6,8 @@ mod support;
 use support::cli;
 
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
-use cli::{azinfer, closed_port, run};
+use cli::{azinfer, run};
+use support::loopback::closed_port;
 
 const SECRET: &str = "sk-very-secret-8d1f0b2a6c";
 

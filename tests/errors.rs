@@ -133,11 +133,7 @@ async fn read_timeout_for_every_operation() {
 #[tokio::test]
 async fn connection_refused_for_every_operation() {
     // A port that was just free: bind, note it, release it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::loopback::closed_port();
     let endpoint = format!("http://127.0.0.1:{port}");
     let h = Harness::new();
     let options = client_support::options(&h, false);

@@ -79,6 +79,13 @@ impl LoopbackServer {
     }
 }
 
+/// A loopback port nothing listens on (bound, then released): connecting to
+/// it is refused.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener.local_addr().expect("local addr").port()
+}
+
 impl Drop for LoopbackServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {

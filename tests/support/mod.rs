@@ -4,7 +4,7 @@
 //!
 //! | room | what |
 //! |---|---|
-//! | [`loopback`] | the one loopback-server skeleton (own thread and runtime, stops on drop) |
+//! | [`loopback`] | the one loopback-server skeleton (own thread and runtime, stops on drop), and a port nothing listens on |
 //! | [`telemetry`] | the one in-memory span and metric harness ([`telemetry::Harness`]) |
 //! | [`client`] | clients pointed at a `MockInferenceServer`, telemetry into a `Harness` |
 //! | [`cli`] | runs `azinfer` in a clean environment |
