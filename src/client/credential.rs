@@ -2,8 +2,9 @@
 //!
 //! A [`Credential`] is what the user hands to a client; the transport turns
 //! it into an [`Authorizer`] for one endpoint, which adds the auth headers to
-//! each request. API-key header values are built once and marked sensitive;
-//! Entra tokens are cached until shortly before they expire.
+//! each request. An API key is held as a [`Secret`] (checked once, when it is
+//! made); its header values are built for each request and marked
+//! sensitive. Entra tokens are cached until shortly before they expire.
 
 use std::fmt;
 
