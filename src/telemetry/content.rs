@@ -176,6 +176,37 @@ fn tool_definition(tool: &Value) -> Value {
     Value::Object(out)
 }
 
+/// The inverse of [`tool_definitions`], for readers that want the wire
+/// shape whichever vocabulary recorded the definitions (the Braintrust
+/// row's `metadata.tools`): a `{"type","name",...}` definition becomes
+/// `{"type","function":{"name","description","parameters"}}`; a wire-shaped
+/// one, or anything else, is kept as it came.
+pub(crate) fn tool_definitions_to_wire(tools: Value) -> Value {
+    let Value::Array(items) = tools else {
+        return tools;
+    };
+    Value::Array(
+        items
+            .into_iter()
+            .map(|tool| match tool {
+                Value::Object(mut map)
+                    if !map.contains_key("function") && map.contains_key("name") =>
+                {
+                    let mut function = serde_json::Map::new();
+                    for key in ["name", "description", "parameters"] {
+                        if let Some(value) = map.remove(key) {
+                            function.insert(key.to_owned(), value);
+                        }
+                    }
+                    map.insert("function".to_owned(), Value::Object(function));
+                    Value::Object(map)
+                }
+                other => other,
+            })
+            .collect(),
+    )
+}
+
 /// Newer conventions (`gen_ai.input.messages`): wire-format request messages
 /// (`{"role","content",...}`) as structured messages with `parts`; a value
 /// that is not a message object is kept as it came.
@@ -292,6 +323,9 @@ mod tests {
                 {"type": "code_interpreter"}
             ])
         );
+        assert_eq!(tool_definitions_to_wire(v), wire);
+        let already_wire = json!([{"type": "function", "function": {"name": "f"}}]);
+        assert_eq!(tool_definitions_to_wire(already_wire.clone()), already_wire);
     }
 
     #[test]

@@ -46,6 +46,7 @@ pub mod semconv;
 mod span;
 
 pub use accumulate::{StreamAccumulator, ToolCallDelta};
+pub(crate) use content::tool_definitions_to_wire;
 pub use message::{ContentKind, Message, MessagePart, Role, ToolCallPart};
 pub use options::{TelemetryOptions, instrumentation_scope, instrumentation_scope_for};
 pub use params::{
