@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use azure_ai_inference_otel::client::{ChatCompletionsClient, ClientOptions};
 use azure_ai_inference_otel::models::{
-    AudioContentFormat, ChatCompletionsOptions, ChatCompletionsToolCall,
+    AudioContentFormat, AudioUrl, ChatCompletionsOptions, ChatCompletionsToolCall,
     ChatCompletionsToolDefinition, ChatRequestMessage, ContentItem, FunctionDefinition,
 };
 use azure_ai_inference_otel::telemetry::semconv::{self as sc, SemconvMode};
@@ -83,7 +83,8 @@ fn weather_tool() -> ChatCompletionsToolDefinition {
 }
 
 /// A conversation with every content kind of the request side: text, an
-/// image by URL, an image as a data URL, audio, a tool call, a tool result.
+/// image by URL, an image as a data URL, audio inline and by URL, a tool
+/// call, a tool result.
 fn conversation() -> ChatCompletionsOptions {
     ChatCompletionsOptions::new(vec![
         ChatRequestMessage::system("You are terse."),
@@ -92,6 +93,11 @@ fn conversation() -> ChatCompletionsOptions {
             ContentItem::image_url("https://example.com/city.png"),
             ContentItem::image_url("data:image/png;base64,iVBORw0KGgo="),
             ContentItem::input_audio("UklGRiQAAABXQVZF", AudioContentFormat::Wav),
+            ContentItem::AudioUrl {
+                audio_url: AudioUrl {
+                    url: "https://example.com/question.mp3".into(),
+                },
+            },
         ]),
         ChatRequestMessage::assistant_tool_calls(vec![ChatCompletionsToolCall::function(
             "call_1",
@@ -217,6 +223,7 @@ async fn content_attributes_validate_against_the_release_schemas() {
             "text",
             "tool_call",
             "tool_call_response",
+            "uri/audio",
             "uri/image"
         ])
     );

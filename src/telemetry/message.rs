@@ -11,6 +11,7 @@
 //! |---|---|---|
 //! | [`MessagePart::Text`] | `content: "..."`, or a `{"type":"text","text"}` content item | `{"type":"text","content"}` |
 //! | [`MessagePart::Image`] | `{"type":"image_url","image_url":{"url"}}` content item | `{"type":"uri","modality":"image","uri"}`; a base64 data URL (`data:{mime};base64,{data}`) is `{"type":"blob","modality":"image","mime_type","content"}`, as the conventions ask |
+//! | [`MessagePart::AudioUrl`] | `{"type":"audio_url","audio_url":{"url"}}` content item | `{"type":"uri","modality":"audio","uri"}` |
 //! | [`MessagePart::Audio`] | `{"type":"input_audio","input_audio":{"data","format"?}}` content item | `{"type":"blob","modality":"audio","content","mime_type"?: "audio/{format}"}` |
 //! | [`MessagePart::ToolCall`] | a `tool_calls` entry `{"id","type","function":{"name","arguments"}}` | `{"type":"tool_call","id","name","arguments"}` (arguments parsed when JSON) |
 //! | [`MessagePart::ToolResult`] | `role: "tool"`, `tool_call_id`, `content` | `{"type":"tool_call_response","id","response"}` |
@@ -91,6 +92,11 @@ pub enum MessagePart {
         /// The URL.
         url: String,
     },
+    /// Audio by URL (`audio_url` content items).
+    AudioUrl {
+        /// The URL.
+        url: String,
+    },
     /// Base64 audio.
     Audio {
         /// The base64 data.
@@ -120,6 +126,8 @@ pub enum ContentKind {
     Text,
     /// [`MessagePart::Image`].
     Image,
+    /// [`MessagePart::AudioUrl`].
+    AudioUrl,
     /// [`MessagePart::Audio`].
     Audio,
     /// [`MessagePart::ToolCall`].
@@ -134,9 +142,10 @@ pub enum ContentKind {
 
 impl ContentKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ContentKind; 7] = [
+    pub const ALL: [ContentKind; 8] = [
         ContentKind::Text,
         ContentKind::Image,
+        ContentKind::AudioUrl,
         ContentKind::Audio,
         ContentKind::ToolCall,
         ContentKind::ToolResult,
@@ -151,6 +160,7 @@ impl MessagePart {
         match self {
             MessagePart::Text(_) => ContentKind::Text,
             MessagePart::Image { .. } => ContentKind::Image,
+            MessagePart::AudioUrl { .. } => ContentKind::AudioUrl,
             MessagePart::Audio { .. } => ContentKind::Audio,
             MessagePart::ToolCall(_) => ContentKind::ToolCall,
             MessagePart::ToolResult { .. } => ContentKind::ToolResult,
@@ -288,6 +298,9 @@ impl Message {
                 MessagePart::Image { url } => {
                     items.push(serde_json::json!({"type": "image_url", "image_url": {"url": url}}));
                 }
+                MessagePart::AudioUrl { url } => {
+                    items.push(serde_json::json!({"type": "audio_url", "audio_url": {"url": url}}));
+                }
                 MessagePart::Audio { data, format } => {
                     let mut audio = Map::new();
                     audio.insert("data".to_owned(), data.as_str().into());
@@ -384,6 +397,10 @@ fn part_from_wire_item(item: &Json) -> MessagePart {
             Some(url) => MessagePart::Image { url },
             None => MessagePart::Other(item.clone()),
         },
+        Some("audio_url") => match item.get("audio_url").and_then(|u| text(u, "url")) {
+            Some(url) => MessagePart::AudioUrl { url },
+            None => MessagePart::Other(item.clone()),
+        },
         Some("input_audio") => {
             let audio = item.get("input_audio");
             match audio.and_then(|a| text(a, "data")) {
@@ -407,6 +424,9 @@ fn part_from_semconv(part: &Json) -> MessagePart {
         (Some("reasoning"), _) => text(part, "content").map_or_else(other, MessagePart::Reasoning),
         (Some("uri"), Some("image")) => {
             text(part, "uri").map_or_else(other, |url| MessagePart::Image { url })
+        }
+        (Some("uri"), Some("audio")) => {
+            text(part, "uri").map_or_else(other, |url| MessagePart::AudioUrl { url })
         }
         (Some("blob"), Some("image")) => match (text(part, "mime_type"), text(part, "content")) {
             (Some(mime), Some(data)) => MessagePart::Image {
@@ -455,6 +475,7 @@ fn part_to_semconv(part: &MessagePart) -> Json {
             }
             None => json!({"type": "uri", "modality": "image", "uri": url}),
         },
+        MessagePart::AudioUrl { url } => json!({"type": "uri", "modality": "audio", "uri": url}),
         MessagePart::Audio { data, format } => {
             let mut out = Map::new();
             out.insert("type".to_owned(), "blob".into());
@@ -499,6 +520,9 @@ mod tests {
                 {"type": "text", "text": "look"},
                 {"type": "image_url", "image_url": {"url": "https://x/y.png"}}
             ]}),
+            ContentKind::AudioUrl => json!({"role": "user", "content": [
+                {"type": "audio_url", "audio_url": {"url": "https://x/a.mp3"}}
+            ]}),
             ContentKind::Audio => json!({"role": "user", "content": [
                 {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}}
             ]}),
@@ -540,6 +564,7 @@ mod tests {
         let one_of_each = [
             MessagePart::Text(String::new()),
             MessagePart::Image { url: String::new() },
+            MessagePart::AudioUrl { url: String::new() },
             MessagePart::Audio {
                 data: String::new(),
                 format: None,
