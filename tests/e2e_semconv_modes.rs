@@ -385,7 +385,12 @@ fn comparable(span: &SpanData, vocab: &Vocabulary) -> Value {
                     .attributes
                     .iter()
                     .any(|kv| kv.key.as_str() == sc::GEN_AI_REQUEST_STREAM);
-                assert_eq!(value, streamed.then(|| json!(true)), "{}: {key}", span.name);
+                assert_eq!(
+                    value,
+                    streamed.then_some(json!(true)),
+                    "{}: {key}",
+                    span.name
+                );
             }
             _ => {}
         }

@@ -10,7 +10,7 @@ use super::record::{ChoiceRecord, ResponseRecord, ToolCallRecord, UsageRecord};
 /// whichever chunk carries them; `id` and `model` from the first chunk that
 /// has them.
 ///
-/// Text (content, tool names and arguments) is kept only when the
+/// Text (content, reasoning, tool names and arguments) is kept only when the
 /// accumulator was made with `keep_content`; otherwise it holds ids, finish
 /// reasons and counts only, so an unrecorded stream costs no memory for its text.
 #[derive(Debug, Default)]

@@ -32,8 +32,12 @@
 //! ```
 //!
 //! What is recorded is fixed by `semconv/registry.toml` (names in
-//! [`semconv`]); content (prompts, completions, tool names and arguments) is
-//! recorded only when [`TelemetryOptions::content_recording`] is on.
+//! [`semconv`]); content (prompts, completions, reasoning, tool names and
+//! arguments) is recorded only when [`TelemetryOptions::content_recording`]
+//! is on. Token details (cached and reasoning tokens) are rows of
+//! [`TOKEN_COUNTS`], recorded only when the service reports them. The newer
+//! names follow semantic-conventions v1.41.0, and the instrumentation
+//! scope's schema URL follows the vocabulary ([`instrumentation_scope_for`]).
 
 mod accumulate;
 mod content;
