@@ -114,6 +114,8 @@ impl Outcome {
 /// The engine as the processor and the Braintrust exporter see it.
 pub(crate) trait Delivery: Send + Sync {
     fn enqueue(&self, span: SpanData);
+    /// Stops taking spans and sends what is queued at once, without waiting.
+    fn close(&self);
     fn flush(&self, timeout: Duration) -> Result<(), String>;
     fn shutdown(&self, timeout: Duration) -> ShutdownOutcome;
     fn set_resource(&self, resource: &Resource);
@@ -159,6 +161,7 @@ struct State {
     /// A flush wants everything before this sent now.
     flush_to: u64,
     closed: bool,
+    shut_down: bool,
     aborted: bool,
     finished: bool,
     /// Causes already warned about (one warning each).
@@ -374,16 +377,17 @@ impl<S: Sink> Delivery for Engine<S> {
         Ok(())
     }
 
-    fn shutdown(&self, timeout: Duration) -> ShutdownOutcome {
+    fn close(&self) {
         self.ensure_started();
-        {
-            let mut st = self.shared.lock();
-            if st.closed {
-                return ShutdownOutcome::AlreadyShutDown;
-            }
-            st.closed = true;
-        }
+        self.shared.lock().closed = true;
         self.shared.wake.notify_one();
+    }
+
+    fn shutdown(&self, timeout: Duration) -> ShutdownOutcome {
+        if std::mem::replace(&mut self.shared.lock().shut_down, true) {
+            return ShutdownOutcome::AlreadyShutDown;
+        }
+        self.close();
         let finished = self.shared.wait(timeout, |st| st.finished);
         if finished {
             let handle = self

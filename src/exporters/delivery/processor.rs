@@ -1,6 +1,7 @@
 //! [`DeliveryProcessor`]: the span processor in front of every exporter path.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::Context;
@@ -20,7 +21,7 @@ use super::{DeliveryConfig, DeliveryStats};
 /// SDK exporter, requests go one at a time and every export error is
 /// retried (the processor cannot tell a 4xx from an outage behind it).
 pub struct DeliveryProcessor {
-    engine: Box<dyn Delivery>,
+    engine: Arc<dyn Delivery>,
     name: &'static str,
 }
 
@@ -36,7 +37,7 @@ impl DeliveryProcessor {
 
     pub(crate) fn with_sink<S: Sink>(sink: S, config: DeliveryConfig, name: &'static str) -> Self {
         DeliveryProcessor {
-            engine: Box::new(Engine::new(sink, config, name)),
+            engine: Arc::new(Engine::new(sink, config, name)),
             name,
         }
     }
@@ -50,6 +51,12 @@ impl DeliveryProcessor {
     /// The label given when it was built.
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// A handle on the same engine, for the pipeline's guard (which shuts
+    /// the paths down itself, with its own deadline).
+    pub(crate) fn handle(&self) -> Arc<dyn Delivery> {
+        Arc::clone(&self.engine)
     }
 }
 
@@ -84,7 +91,8 @@ impl SpanProcessor for DeliveryProcessor {
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
         match self.engine.shutdown(timeout) {
             ShutdownOutcome::Done => Ok(()),
-            ShutdownOutcome::AlreadyShutDown => Err(OTelSdkError::AlreadyShutdown),
+            // Shut down by the pipeline's guard first; its result is the guard's.
+            ShutdownOutcome::AlreadyShutDown => Ok(()),
             ShutdownOutcome::Lost(summary) => Err(OTelSdkError::InternalFailure(summary)),
         }
     }
