@@ -62,7 +62,17 @@ impl BraintrustExporter {
     /// [`DeliveryConfig::default`] with the config's retry policy and flush
     /// timeout.
     pub fn new(config: BraintrustConfig) -> Result<Self, BraintrustBuildError> {
-        let delivery = config.delivery_config(DeliveryConfig::default());
+        Self::with_delivery_config(config, DeliveryConfig::default())
+    }
+
+    /// [`new`](Self::new) with other delivery settings (memory budget,
+    /// batch size, requests in flight); the config's retry policy and flush
+    /// timeout, when set, still win.
+    pub fn with_delivery_config(
+        config: BraintrustConfig,
+        delivery: DeliveryConfig,
+    ) -> Result<Self, BraintrustBuildError> {
+        let delivery = config.delivery_config(delivery);
         let config = config.resolve()?;
         let sink = BraintrustSink::new(&config)?;
         Ok(BraintrustExporter {

@@ -254,7 +254,7 @@ mod tests {
         assert_eq!(headers["authorization"], "Bearer a%41b");
         assert!(headers[AUTHORIZATION].is_sensitive());
         assert_eq!(headers["x-bt-parent"], "project_name:p%20q");
-        let no_parent = headers("Bearer k", "project_name:caf\u{e9}").expect("valid");
+        let no_parent = super::headers("Bearer k", "project_name:two\nlines").expect("valid");
         assert!(no_parent.get("x-bt-parent").is_none());
     }
 }

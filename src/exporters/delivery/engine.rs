@@ -323,7 +323,8 @@ impl<S: Sink> Delivery for Engine<S> {
         let over_count = config
             .max_queue_spans
             .is_some_and(|max| st.queue.len() >= max);
-        if over_count || st.bytes.saturating_add(size) > config.memory_budget {
+        let over_budget = st.bytes > 0 && st.bytes.saturating_add(size) > config.memory_budget;
+        if over_count || over_budget {
             self.shared.stats.add(Counter::DroppedBudget, 1);
             let line = format!(
                 "{}: the delivery queue is full ({} bytes of {} allowed{}); spans are dropped and counted until it drains",

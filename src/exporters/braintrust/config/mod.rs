@@ -225,8 +225,6 @@ pub(crate) struct ResolvedConfig {
 mod tests {
     use super::*;
 
-    const UUID: &str = "0b5c3a5e-8a6f-4f57-9f1e-3b0c9a9d2f10";
-
     fn env_of(
         vars: &'static [(&'static str, &'static str)],
     ) -> impl Fn(&'static str) -> Result<Option<String>, BraintrustBuildError> {
