@@ -627,6 +627,7 @@ async fn send_with_retries<S: Sink>(
                     return shared.settle(Counter::GaveUp, n, Some(&reason));
                 }
                 shared.stats.add(Counter::Retried, n);
+                shared.stats.set_last_failure(&reason);
                 tokio::time::sleep(delay).await;
             }
         }
