@@ -37,6 +37,13 @@ impl DeliveryPath {
         self.engine.stats()
     }
 
+    /// One line naming what each of `paths` lost and why, or `None` when
+    /// nothing was lost; usable after the guard is gone (keep a clone of
+    /// [`TelemetryGuard::delivery_stats`]).
+    pub fn summary(paths: &[DeliveryPath]) -> Option<String> {
+        summary(paths)
+    }
+
     pub(super) fn flush_timeout(&self) -> Duration {
         self.engine.config().flush_timeout()
     }
