@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod braintrust_stand_in;
+pub mod faulty_backend;
 pub mod genai_spans;
 pub mod otlp_receiver;
 pub mod schema;
