@@ -10,8 +10,8 @@
 //!   pipeline goes through ([`delivery::DeliveryProcessor`]), with its
 //!   memory budget and statistics.
 //!
-//! None of them needs the application's async runtime: they are safe under
-//! the SDK's batch processor, whose export thread has no tokio reactor.
+//! None of them needs the application's async runtime: the delivery worker
+//! brings its own.
 
 pub mod braintrust;
 pub mod delivery;

@@ -40,26 +40,37 @@
 //!
 //! **Headers are merged by name.** Headers from code and from the variable
 //! are all sent. When the same header name is set in both, the variable's
-//! value is what goes on the wire: `opentelemetry-otlp` 0.33 applies the
-//! variable after the builder's headers, and the only way around it (a
-//! custom `opentelemetry_http::HttpClient`) needs a dependency this crate
-//! does not take. Building the exporter logs a warning when this happens. Header
-//! values, from code as from the variables, are percent-decoded by
-//! `opentelemetry-otlp` (`a%20b` is sent as `a b`).
+//! value is what goes on the wire (as `opentelemetry-otlp` 0.33 does for
+//! the metric exporter, which applies the variable after the builder's
+//! headers); building the exporter logs a warning when this happens. Header
+//! values from the variables are percent-decoded (`a%20b` is sent as `a b`).
 //!
-//! Compression (`OTEL_EXPORTER_OTLP_COMPRESSION`), metrics temporality
-//! (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`) and gRPC `INSECURE`
-//! are read by `opentelemetry-otlp` itself, unchanged.
+//! # Spans and metrics travel differently
+//!
+//! The pipeline sends spans with [`OtlpConfig::build_span_processor`]: a
+//! [`DeliveryProcessor`] whose worker posts OTLP/HTTP protobuf itself, so
+//! that its queue bound, retries and `Retry-After` handling apply and its
+//! counters are exact (see [`delivery`](crate::exporters::delivery)). Over
+//! HTTP it does not compress (`OTEL_EXPORTER_OTLP_COMPRESSION` is not
+//! applied to spans). [`OtlpConfig::build_span_exporter`] still builds
+//! `opentelemetry-otlp`'s exporter, for providers built by hand.
+//! Metrics use `opentelemetry-otlp`'s exporter behind the SDK's periodic
+//! reader; compression, temporality
+//! (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`) and gRPC
+//! `INSECURE` are read by `opentelemetry-otlp` itself, unchanged.
 //!
 //! # Runtime
 //!
-//! Over `http/protobuf` the exporters use a blocking HTTP client with its own
-//! thread: they work from a plain `main`, from any Tokio runtime flavour and
-//! from the SDK's batch processor thread, and never need a Tokio reactor.
-//! Over `grpc` (feature `grpc`) the exporter is driven by the Tokio runtime
-//! it was built in: build it inside a runtime (else [`OtlpBuildError::GrpcNeedsRuntime`]),
-//! and on a `current_thread` runtime shut its provider down from
-//! `spawn_blocking` (as [`TelemetryGuard::shutdown_async`](crate::setup::TelemetryGuard::shutdown_async) does).
+//! Over `http/protobuf` nothing needs the application's runtime: spans go
+//! from the delivery worker's own runtime, metrics through a blocking HTTP
+//! client with its own thread; they work from a plain `main`, from any
+//! Tokio runtime flavour. Over `grpc` (feature `grpc`) the exporters are
+//! driven by the Tokio runtime they were built in: build them inside a
+//! runtime (else [`OtlpBuildError::GrpcNeedsRuntime`]), and on a
+//! `current_thread` runtime shut the pipeline down from `spawn_blocking`
+//! (as [`TelemetryGuard::shutdown_async`](crate::setup::TelemetryGuard::shutdown_async) does).
+//! The gRPC span exporter's own retries are turned off: the delivery
+//! processor in front retries, within its budget.
 
 use std::collections::HashMap;
 use std::fmt;

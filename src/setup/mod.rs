@@ -1,5 +1,5 @@
 //! One call installs a whole telemetry pipeline: resource, span exporters
-//! behind batch processors, a meter provider with periodic readers, the W3C
+//! behind delivery processors, a meter provider with periodic readers, the W3C
 //! trace-context propagator, the global providers, and optionally a
 //! `tracing` layer.
 //!

@@ -694,3 +694,74 @@ impl QuietTracing {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exporters::braintrust::test_spans::padded_span;
+    use crate::exporters::delivery::RetryPolicy;
+
+    /// Answers the first attempt of span 0 with `Retry-After: 400 ms`,
+    /// everything else at once; records the order of deliveries.
+    #[derive(Default)]
+    struct Scripted {
+        delivered: Mutex<Vec<u64>>,
+        tried_first: AtomicBool,
+    }
+
+    impl Sink for Arc<Scripted> {
+        type Request = u64;
+
+        fn encode(&self, spans: Vec<SpanData>) -> Encoded<u64> {
+            let id = u64::from_be_bytes(spans[0].span_context.span_id().to_bytes());
+            Encoded::one(id, spans.len())
+        }
+
+        async fn send(&self, id: &u64) -> Outcome {
+            if *id == 1 && !self.tried_first.swap(true, Ordering::SeqCst) {
+                return Outcome::Retry {
+                    reason: "HTTP 429".to_owned(),
+                    retry_after: Some(Duration::from_millis(400)),
+                };
+            }
+            self.delivered.lock().unwrap_or_else(PoisonError::into_inner).push(*id);
+            Outcome::Delivered
+        }
+    }
+
+    #[test]
+    fn a_batch_waiting_out_retry_after_does_not_hold_back_the_others() {
+        let sink = Arc::new(Scripted::default());
+        let config = DeliveryConfig::new()
+            .with_max_batch_spans(1)
+            .with_max_in_flight(1)
+            .with_retry_policy(RetryPolicy::default());
+        let engine = Engine::new(Arc::clone(&sink), config, "test");
+        for i in 0..4 {
+            engine.enqueue(padded_span(i, 0));
+        }
+        assert!(engine.flush(Duration::from_secs(10)).is_ok());
+        let order = sink.delivered.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        // Span ids are `i + 1`: the first waited, the three others went first.
+        assert_eq!(order.len(), 4);
+        assert_eq!(order.last(), Some(&1), "{order:?}");
+        let s = engine.stats().snapshot();
+        assert_eq!((s.accepted, s.sent, s.retried, s.lost()), (4, 4, 1, 0));
+        assert!(matches!(
+            engine.shutdown(Duration::from_secs(1)),
+            ShutdownOutcome::Done
+        ));
+        assert!(matches!(
+            engine.shutdown(Duration::from_secs(1)),
+            ShutdownOutcome::AlreadyShutDown
+        ));
+    }
+
+    #[test]
+    fn span_sizes_grow_with_their_text() {
+        let small = span_bytes(&padded_span(0, 0));
+        let big = span_bytes(&padded_span(0, 10_000));
+        assert!(small >= std::mem::size_of::<SpanData>());
+        assert!(big >= small + 10_000, "{small} {big}");
+    }
+}
