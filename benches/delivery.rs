@@ -26,7 +26,7 @@ use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage
 use azure_ai_inference_otel::setup::{ExporterKind, TelemetryGuard, TelemetryPipeline};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use azure_ai_inference_otel::testing::MockInferenceServer;
-use faulty_backend::{FaultyBackend, Faults};
+use faulty_backend::{Faults, FaultyBackend};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
 
@@ -177,7 +177,9 @@ fn main() {
     );
     for kind in KINDS {
         let (rate, received, peak) = sustained(kind);
-        let peak = peak.map_or("n/a".to_owned(), |b| format!("{:.1} MiB", b as f64 / 1048576.0));
+        let peak = peak.map_or("n/a".to_owned(), |b| {
+            format!("{:.1} MiB", b as f64 / 1048576.0)
+        });
         println!(
             "| {kind} | {rate:.0} | {received} | {} | {peak} |",
             SUSTAINED_SPANS - received.min(SUSTAINED_SPANS)

@@ -300,7 +300,9 @@ fn past_the_memory_budget_spans_are_refused_at_once_and_counted() {
     assert_eq!(counts(&stats), (0, 0, 0, 3));
 
     stand_in.release();
-    let err = exporter.force_flush().expect_err("the flush reports the drops");
+    let err = exporter
+        .force_flush()
+        .expect_err("the flush reports the drops");
     assert!(err.to_string().contains("3 memory budget full"), "{err}");
     assert_eq!(stand_in.rows().len(), 1);
     assert_eq!(counts(&stats), (1, 0, 0, 3));
@@ -359,7 +361,8 @@ fn shutdown_past_its_deadline_counts_what_is_left() {
         .shutdown_with_timeout(Duration::from_millis(300))
         .expect_err("held past the deadline");
     assert!(
-        err.to_string().contains("4 unsent at the shutdown deadline"),
+        err.to_string()
+            .contains("4 unsent at the shutdown deadline"),
         "{err}"
     );
     assert_eq!(stats.snapshot().unsent, 4);

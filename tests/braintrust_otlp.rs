@@ -33,8 +33,8 @@ fn config(receiver: &OtlpReceiver) -> BraintrustConfig {
 /// the pipeline installs it) and to memory (what every other exporter would see).
 fn pipeline(receiver: &OtlpReceiver) -> (SdkTracerProvider, InMemorySpanExporter) {
     let memory = InMemorySpanExporter::default();
-    let processor = BraintrustOtlpExporter::processor(config(receiver), DeliveryConfig::new())
-        .expect("builds");
+    let processor =
+        BraintrustOtlpExporter::processor(config(receiver), DeliveryConfig::new()).expect("builds");
     let provider = SdkTracerProvider::builder()
         .with_span_processor(processor)
         .with_simple_exporter(memory.clone())

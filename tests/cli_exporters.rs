@@ -256,7 +256,8 @@ fn an_unreachable_collector_is_a_warning_not_a_failure() {
     assert_eq!(out.stdout, "The answer.\n");
     // One delivery summary line: what was lost, and why.
     assert!(
-        out.stderr.starts_with("azinfer: warning: telemetry delivery: otlp: ")
+        out.stderr
+            .starts_with("azinfer: warning: telemetry delivery: otlp: ")
             && out.stderr.contains("unsent at the shutdown deadline")
             && out.stderr.contains("connection failed"),
         "{out:#?}"

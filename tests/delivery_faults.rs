@@ -12,10 +12,12 @@ use std::time::Duration;
 use azure_ai_inference_otel::exporters::braintrust::{BraintrustConfig, Parent};
 use azure_ai_inference_otel::exporters::delivery::{DeliveryConfig, RetryPolicy};
 use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
-use azure_ai_inference_otel::setup::{ExporterKind, ShutdownError, TelemetryGuard, TelemetryPipeline};
+use azure_ai_inference_otel::setup::{
+    ExporterKind, ShutdownError, TelemetryGuard, TelemetryPipeline,
+};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
-use support::faulty_backend::{FaultyBackend, Faults};
+use support::faulty_backend::{Faults, FaultyBackend};
 
 /// The pipeline's defaults but quicker backoff, so tests stay short (the
 /// time budget, what these tests are about, is the default 60 s).
@@ -27,7 +29,11 @@ fn delivery() -> DeliveryConfig {
     )
 }
 
-fn install(kind: ExporterKind, backend: &FaultyBackend, delivery: DeliveryConfig) -> TelemetryGuard {
+fn install(
+    kind: ExporterKind,
+    backend: &FaultyBackend,
+    delivery: DeliveryConfig,
+) -> TelemetryGuard {
     TelemetryPipeline::builder()
         .with_global(false)
         .with_exporter(kind)

@@ -48,7 +48,7 @@
 //! # Spans and metrics travel differently
 //!
 //! The pipeline sends spans with [`OtlpConfig::build_span_processor`]: a
-//! [`DeliveryProcessor`] whose worker posts OTLP/HTTP protobuf itself, so
+//! [`DeliveryProcessor`](crate::exporters::delivery::DeliveryProcessor) whose worker posts OTLP/HTTP protobuf itself, so
 //! that its queue bound, retries and `Retry-After` handling apply and its
 //! counters are exact (see [`delivery`](crate::exporters::delivery)). Over
 //! HTTP it does not compress (`OTEL_EXPORTER_OTLP_COMPRESSION` is not
@@ -78,8 +78,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
-
-use crate::exporters::delivery::{DeliveryConfig, DeliveryProcessor, OtlpHttpSink, parse_header_list};
 
 /// Label of the OTLP span path's logs, errors and statistics.
 pub(crate) const SPAN_PATH_NAME: &str = "otlp";
@@ -491,88 +489,6 @@ impl OtlpConfig {
         }
     }
 
-    /// The span path the pipeline installs: a [`DeliveryProcessor`] whose
-    /// worker posts OTLP/HTTP protobuf itself (retries, `Retry-After` and
-    /// every status in one place, see [`delivery`](crate::exporters::delivery)),
-    /// or, over gRPC, the `opentelemetry-otlp` tonic exporter behind the same
-    /// processor with its own retries turned off, so the two never stack.
-    ///
-    /// Over HTTP the endpoint, headers and timeout follow the precedence of
-    /// the [module docs](self) (the timeout bounds one attempt); compression
-    /// is not applied.
-    pub fn build_span_processor(
-        &self,
-        delivery: DeliveryConfig,
-    ) -> Result<DeliveryProcessor, OtlpBuildError> {
-        let target = self.resolve(OtlpSignal::Traces)?;
-        self.check_headers(OtlpSignal::Traces)?;
-        match target.protocol {
-            OtlpProtocol::HttpProtobuf => {
-                let headers = self.wire_headers(OtlpSignal::Traces, &env_var);
-                let timeout = self.timeout_for(OtlpSignal::Traces, &env_var);
-                let sink = OtlpHttpSink::new(
-                    target.endpoint,
-                    headers,
-                    timeout,
-                    4 * 1024 * 1024,
-                    usize::MAX,
-                    None,
-                )
-                .map_err(|e| OtlpBuildError::HttpClient(e.to_string()))?;
-                Ok(DeliveryProcessor::with_sink(sink, delivery, SPAN_PATH_NAME))
-            }
-            OtlpProtocol::Grpc => Ok(DeliveryProcessor::for_exporter(
-                grpc::span_exporter(self, target.endpoint)?,
-                delivery,
-                SPAN_PATH_NAME,
-            )),
-        }
-    }
-
-    /// Headers on the wire: code's, then the variable's (which win by name,
-    /// as with `opentelemetry-otlp`).
-    fn wire_headers(
-        &self,
-        signal: OtlpSignal,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> http::HeaderMap {
-        let from_env = env(signal.headers_var())
-            .or_else(|| env(OTEL_EXPORTER_OTLP_HEADERS))
-            .map(|list| parse_header_list(&list))
-            .unwrap_or_default();
-        let mut headers = http::HeaderMap::new();
-        // Code headers were validated by `check_headers`; invalid ones from
-        // the variable are skipped, as `opentelemetry-otlp` does.
-        for (name, value) in self.headers.iter().chain(from_env.iter()) {
-            if let (Ok(name), Ok(mut value)) = (
-                http::HeaderName::from_bytes(name.as_bytes()),
-                http::HeaderValue::from_str(value),
-            ) {
-                value.set_sensitive(true);
-                headers.insert(name, value);
-            }
-        }
-        headers
-    }
-
-    /// Code, then `OTEL_EXPORTER_OTLP_{TRACES,METRICS}_TIMEOUT`, then
-    /// [`OTEL_EXPORTER_OTLP_TIMEOUT`] (milliseconds), then 10 s.
-    fn timeout_for(&self, signal: OtlpSignal, env: &dyn Fn(&str) -> Option<String>) -> Duration {
-        let var = match signal {
-            OtlpSignal::Traces => "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
-            OtlpSignal::Metrics => "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
-        };
-        self.timeout
-            .or_else(|| {
-                [var, OTEL_EXPORTER_OTLP_TIMEOUT]
-                    .into_iter()
-                    .find_map(|name| env(name)?.trim().parse::<u64>().ok())
-                    .map(Duration::from_millis)
-            })
-            .filter(|t| !t.is_zero())
-            .unwrap_or(Duration::from_secs(10))
-    }
-
     /// Builds the metric exporter (see the module docs for what is read from
     /// where). Temporality follows
     /// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`, cumulative by default.
@@ -685,6 +601,7 @@ fn validate_http_endpoint(endpoint: &str, origin: ConfigSource) -> Result<(), Ot
 }
 
 mod grpc;
+mod spans;
 
 #[cfg(test)]
 mod tests;

@@ -257,7 +257,9 @@ impl TelemetryGuard {
         }
         // The paths are shut down: the provider's own shutdown is quick, and
         // its result adds nothing to the counters above.
-        let _ = self.tracer_provider.shutdown_with_timeout(Duration::from_millis(100));
+        let _ = self
+            .tracer_provider
+            .shutdown_with_timeout(Duration::from_millis(100));
         let left = deadline
             .saturating_duration_since(Instant::now())
             .max(Duration::from_secs(1));
@@ -367,7 +369,10 @@ mod tests {
         );
         let e = ShutdownError::check(vec!["otlp: 3 not delivered".into()], None)
             .expect_err("spans lost");
-        assert!(e.to_string().contains("spans: otlp: 3 not delivered"), "{e}");
+        assert!(
+            e.to_string().contains("spans: otlp: 3 not delivered"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -119,7 +119,11 @@ impl FaultyBackend {
 
     /// Ids accepted so far, each once (and whether any came twice).
     pub fn ids(&self) -> (HashSet<String>, usize) {
-        let recorded = self.shared.recorded.lock().unwrap_or_else(|e| e.into_inner());
+        let recorded = self
+            .shared
+            .recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let set: HashSet<String> = recorded.ids.iter().cloned().collect();
         let duplicates = recorded.ids.len() - set.len();
         (set, duplicates)
@@ -127,7 +131,11 @@ impl FaultyBackend {
 
     /// How many answers had each status.
     pub fn status_count(&self, status: u16) -> usize {
-        let recorded = self.shared.recorded.lock().unwrap_or_else(|e| e.into_inner());
+        let recorded = self
+            .shared
+            .recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         recorded.statuses.iter().filter(|s| **s == status).count()
     }
 }
@@ -156,8 +164,7 @@ async fn handle(State(shared): State<Arc<Shared>>, uri: Uri, body: Bytes) -> Res
         return axum::Json(json!({})).into_response();
     }
     if path == "/v1/project" {
-        return axum::Json(json!({ "id": "00000000-0000-4000-8000-000000000001" }))
-            .into_response();
+        return axum::Json(json!({ "id": "00000000-0000-4000-8000-000000000001" })).into_response();
     }
     let fault = {
         let mut rng = shared.rng.lock().unwrap_or_else(|e| e.into_inner());
@@ -170,7 +177,9 @@ async fn handle(State(shared): State<Arc<Shared>>, uri: Uri, body: Bytes) -> Res
             .unwrap_or_else(|e| e.into_inner())
             .statuses
             .push(status);
-        let mut response = StatusCode::from_u16(status).expect("status").into_response();
+        let mut response = StatusCode::from_u16(status)
+            .expect("status")
+            .into_response();
         if status == 429 {
             response.headers_mut().insert(
                 header::RETRY_AFTER,

@@ -6,8 +6,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use azure_ai_inference_otel::setup::{
-    DeliveryPath, ExporterKind, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, PipelineBuilder, TelemetryGuard,
-    TelemetryPipeline,
+    DeliveryPath, ExporterKind, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, PipelineBuilder,
+    TelemetryGuard, TelemetryPipeline,
 };
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;

@@ -40,7 +40,7 @@ mod exporter;
 pub mod mapping;
 mod otlp;
 #[cfg(test)]
-mod test_spans;
+pub(crate) mod test_spans;
 mod transport;
 
 pub use config::{

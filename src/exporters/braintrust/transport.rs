@@ -14,7 +14,6 @@ use super::config::{MAX_BATCH_BYTES, MAX_BATCH_ROWS, Parent, ResolvedConfig};
 use super::mapping::{BraintrustRow, span_to_row};
 use crate::exporters::delivery::{Encoded, Outcome, Sink};
 
-
 /// Talks to Braintrust's REST API.
 pub(crate) struct BraintrustSink {
     client: reqwest::Client,
@@ -218,7 +217,11 @@ const SUFFIX: &[u8] = b"]}";
 
 /// Packs rows into `{"events":[...]}` bodies of at most `max_rows` rows and
 /// `max_bytes` bytes, in order. Each row is serialized once.
-pub(crate) fn encode_batches(rows: &[BraintrustRow], max_rows: usize, max_bytes: usize) -> PackedRows {
+pub(crate) fn encode_batches(
+    rows: &[BraintrustRow],
+    max_rows: usize,
+    max_bytes: usize,
+) -> PackedRows {
     let mut out = PackedRows::default();
     let mut body: Vec<u8> = Vec::new();
     let mut in_body = 0usize;

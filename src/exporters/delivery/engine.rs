@@ -1,9 +1,8 @@
-//! The queue and the worker behind every exporter path: a byte-bounded
-//! queue that `on_end` appends to without waiting, and one thread with its
-//! own Tokio runtime that sends batches, a few at a time, and retries them.
+//! The queue behind every exporter path: bounded by bytes, appended to by
+//! `on_end` without waiting, drained by one worker thread
+//! ([`worker`]) with its own Tokio runtime.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -11,105 +10,15 @@ use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanData;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 
 use super::DeliveryConfig;
+use super::sink::{Sink, span_bytes};
 use super::stats::{Counter, DeliveryStats};
 
-/// `target` of the delivery log lines.
-const LOG_TARGET: &str = env!("CARGO_PKG_NAME");
+mod worker;
 
-/// One backend: how a batch of spans becomes requests, and how one request
-/// is sent once. Retries, concurrency and accounting are the engine's.
-pub(crate) trait Sink: Send + Sync + 'static {
-    /// An encoded request, kept for retries.
-    type Request: Send + Sync + 'static;
-
-    /// Requests in flight at most, when the sink needs fewer than the
-    /// configuration allows (an SDK exporter expects one call at a time).
-    fn max_in_flight(&self) -> Option<usize> {
-        None
-    }
-
-    /// The pipeline's resource, given before the worker starts.
-    fn set_resource(&mut self, _resource: &Resource) {}
-
-    /// Turns spans into requests, each with the number of spans it carries.
-    fn encode(&self, spans: Vec<SpanData>) -> Encoded<Self::Request>;
-
-    /// One attempt at sending one request.
-    fn send(&self, request: &Self::Request) -> impl Future<Output = Outcome> + Send;
-
-    /// Called once on the worker thread when it stops.
-    fn shutdown(&self) {}
-}
-
-/// A batch as requests.
-pub(crate) struct Encoded<R> {
-    /// Requests and the spans each carries.
-    pub(crate) requests: Vec<(R, usize)>,
-    /// Spans that could not be encoded (too large on their own), and why.
-    pub(crate) rejected: usize,
-    pub(crate) reason: Option<String>,
-}
-
-impl<R> Encoded<R> {
-    /// Every span in one request.
-    pub(crate) fn one(request: R, spans: usize) -> Self {
-        Encoded {
-            requests: vec![(request, spans)],
-            rejected: 0,
-            reason: None,
-        }
-    }
-}
-
-/// How one attempt ended. Reasons are content-free and key-free.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// The backend took the spans.
-    Delivered,
-    /// Worth trying again (connection failure, timeout, 408, 429, 5xx).
-    Retry {
-        reason: String,
-        retry_after: Option<Duration>,
-    },
-    /// Final (other 4xx): the spans are rejected.
-    Reject { reason: String },
-}
-
-impl Outcome {
-    /// The usual reading of an HTTP status.
-    pub(crate) fn from_status(status: u16, retry_after: Option<Duration>, hint: &str) -> Self {
-        match status {
-            200..=299 => Outcome::Delivered,
-            408 | 429 | 500..=599 => Outcome::Retry {
-                reason: format!("HTTP {status}"),
-                retry_after,
-            },
-            _ => Outcome::Reject {
-                reason: format!("HTTP {status} (not retried){hint}"),
-            },
-        }
-    }
-
-    /// A transport error, classified without its URL.
-    pub(crate) fn from_reqwest(error: &reqwest::Error) -> Self {
-        let kind = if error.is_timeout() {
-            "timeout"
-        } else if error.is_connect() {
-            "connection failed"
-        } else if error.is_body() || error.is_decode() {
-            "response body could not be read"
-        } else {
-            "network error"
-        };
-        Outcome::Retry {
-            reason: kind.to_owned(),
-            retry_after: None,
-        }
-    }
-}
+use worker::run_worker;
 
 /// The engine as the processor and the Braintrust exporter see it.
 pub(crate) trait Delivery: Send + Sync {
@@ -302,9 +211,9 @@ impl<S: Sink> Engine<S> {
             Err(error) => {
                 let mut st = self.shared.lock();
                 st.finished = true;
-                self.shared.stats.set_last_failure(&format!(
-                    "could not start the delivery thread: {error}"
-                ));
+                self.shared
+                    .stats
+                    .set_last_failure(&format!("could not start the delivery thread: {error}"));
             }
         }
     }
@@ -331,7 +240,11 @@ impl<S: Sink> Delivery for Engine<S> {
                 self.name,
                 st.bytes,
                 config.memory_budget,
-                if over_count { ", or the OTEL_BSP_MAX_QUEUE_SIZE span limit" } else { "" },
+                if over_count {
+                    ", or the OTEL_BSP_MAX_QUEUE_SIZE span limit"
+                } else {
+                    ""
+                },
             );
             let first = st.warn_once(Counter::DroppedBudget, line);
             drop(st);
@@ -448,258 +361,12 @@ impl<S: Sink> Drop for Engine<S> {
     }
 }
 
-/// The worker thread: its own current-thread runtime, telemetry suppressed.
-fn run_worker<S: Sink>(shared: Arc<Shared>, sink: S) {
-    // Nothing this thread does may be traced: it would feed spans back.
-    let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
-    let mut quiet = QuietTracing::enter();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
-    let sink = Arc::new(sink);
-    match runtime {
-        Ok(runtime) => {
-            runtime.block_on(dispatch(&shared, &sink, &mut quiet));
-            // Dropping the runtime drops requests still retrying (abort).
-            drop(runtime);
-        }
-        Err(error) => {
-            shared
-                .stats
-                .set_last_failure(&format!("could not start the delivery runtime: {error}"));
-        }
-    }
-    sink.shutdown();
-    let warnings = std::mem::take(&mut shared.lock().warnings);
-    log_warnings(&mut quiet, warnings);
-    shared.lock().finished = true;
-    shared.settled.notify_all();
-}
-
-/// Takes batches off the queue and spawns their delivery until shutdown.
-async fn dispatch<S: Sink>(shared: &Arc<Shared>, sink: &Arc<S>, quiet: &mut QuietTracing) {
-    let config = &shared.config;
-    let in_flight = sink
-        .max_in_flight()
-        .map_or(config.max_in_flight, |max| max.min(config.max_in_flight))
-        .max(1);
-    let permits = Arc::new(Semaphore::new(in_flight));
-    let mut tick = Instant::now() + config.schedule_delay;
-    loop {
-        let (batch, warnings) = {
-            let mut st = shared.lock();
-            if st.aborted {
-                return;
-            }
-            let warnings = std::mem::take(&mut st.warnings);
-            let front = st.next_seq - st.queue.len() as u64;
-            let now = Instant::now();
-            let due = !st.queue.is_empty()
-                && (st.queue.len() >= config.max_batch_spans
-                    || st.closed
-                    || st.flush_to > front
-                    || now >= tick);
-            let batch = if due {
-                let n = st.queue.len().min(config.max_batch_spans);
-                let batch: Vec<(SpanData, usize)> = st.queue.drain(..n).collect();
-                *st.in_flight.entry(front).or_insert(0) += 1;
-                if st.queue.len() < config.max_batch_spans {
-                    tick = now + config.schedule_delay;
-                }
-                Some((front, batch))
-            } else if st.closed && st.queue.is_empty() && st.in_flight.is_empty() {
-                drop(st);
-                log_warnings(quiet, warnings);
-                return;
-            } else {
-                if now >= tick {
-                    tick = now + config.schedule_delay;
-                }
-                None
-            };
-            (batch, warnings)
-        };
-        log_warnings(quiet, warnings);
-        match batch {
-            Some((first_seq, batch)) => {
-                tokio::spawn(deliver(
-                    Arc::clone(shared),
-                    Arc::clone(sink),
-                    Arc::clone(&permits),
-                    first_seq,
-                    batch,
-                ));
-            }
-            None => {
-                tokio::select! {
-                    () = shared.wake.notified() => {}
-                    () = tokio::time::sleep_until(tick.into()) => {}
-                }
-            }
-        }
-    }
-}
-
-fn log_warnings(quiet: &mut QuietTracing, warnings: Vec<String>) {
-    if warnings.is_empty() {
-        return;
-    }
-    quiet.with_global(|| {
-        for line in warnings {
-            tracing::warn!(name: "Delivery.SpansDropped", target: LOG_TARGET, "{line}");
-        }
-    });
-}
-
-/// Delivers one batch: encodes it, sends its requests with retries, then
-/// frees its memory.
-async fn deliver<S: Sink>(
-    shared: Arc<Shared>,
-    sink: Arc<S>,
-    permits: Arc<Semaphore>,
-    first_seq: u64,
-    batch: Vec<(SpanData, usize)>,
-) {
-    let bytes = batch.iter().map(|(_, size)| size).sum();
-    let spans = batch.into_iter().map(|(span, _)| span).collect();
-    let encoded = sink.encode(spans);
-    if encoded.rejected > 0 {
-        let reason = encoded.reason.as_deref().unwrap_or("could not be encoded");
-        shared.settle(Counter::Rejected, encoded.rejected, Some(reason));
-    }
-    let sends = encoded
-        .requests
-        .into_iter()
-        .map(|(request, n)| send_with_retries(&shared, &*sink, &permits, request, n));
-    futures::future::join_all(sends).await;
-    shared.release(first_seq, bytes);
-}
-
-/// One request until it is delivered, rejected or out of retry budget. The
-/// permit is held only while a request is on the wire, so a request
-/// waiting out a `Retry-After` never holds back the others.
-async fn send_with_retries<S: Sink>(
-    shared: &Shared,
-    sink: &S,
-    permits: &Semaphore,
-    request: S::Request,
-    n: usize,
-) {
-    let retry = shared.config.retry;
-    let started = Instant::now();
-    let mut attempt: u32 = 0;
-    loop {
-        attempt += 1;
-        let outcome = {
-            let Ok(_permit) = permits.acquire().await else {
-                return;
-            };
-            tokio::time::timeout(shared.config.attempt_timeout, sink.send(&request))
-                .await
-                .unwrap_or_else(|_| Outcome::Retry {
-                    reason: "timeout".to_owned(),
-                    retry_after: None,
-                })
-        };
-        match outcome {
-            Outcome::Delivered => return shared.settle(Counter::Sent, n, None),
-            Outcome::Reject { reason } => {
-                return shared.settle(Counter::Rejected, n, Some(&reason));
-            }
-            Outcome::Retry {
-                reason,
-                retry_after,
-            } => {
-                let delay = retry.delay(attempt, retry_after);
-                let plural = if attempt == 1 { "" } else { "s" };
-                if attempt >= retry.max_attempts() {
-                    let reason = format!("{reason} after {attempt} attempt{plural}");
-                    return shared.settle(Counter::GaveUp, n, Some(&reason));
-                }
-                if started.elapsed().saturating_add(delay) > retry.max_elapsed() {
-                    let mut reason = format!("{reason} after {attempt} attempt{plural}");
-                    if let Some(after) = retry_after.filter(|after| *after >= delay) {
-                        reason.push_str(&format!(
-                            "; Retry-After asked for {} s, more than the retry budget",
-                            after.as_secs()
-                        ));
-                    }
-                    return shared.settle(Counter::GaveUp, n, Some(&reason));
-                }
-                shared.stats.add(Counter::Retried, n);
-                shared.stats.set_last_failure(&reason);
-                tokio::time::sleep(delay).await;
-            }
-        }
-    }
-}
-
-/// Estimated memory held by a queued span: the struct, its attribute,
-/// event and link vectors, and the text they own. The memory budget is
-/// counted in these bytes.
-pub(crate) fn span_bytes(span: &SpanData) -> usize {
-    use opentelemetry::{Array, KeyValue, Value};
-    fn value_len(value: &Value) -> usize {
-        match value {
-            Value::String(s) => s.as_str().len(),
-            Value::Array(Array::String(items)) => items
-                .iter()
-                .map(|s| s.as_str().len() + std::mem::size_of::<opentelemetry::StringValue>())
-                .sum(),
-            Value::Array(Array::Bool(items)) => items.len(),
-            Value::Array(Array::I64(items)) => items.len() * 8,
-            Value::Array(Array::F64(items)) => items.len() * 8,
-            _ => 0,
-        }
-    }
-    fn attributes_len(attributes: &[KeyValue]) -> usize {
-        attributes
-            .iter()
-            .map(|kv| std::mem::size_of::<KeyValue>() + kv.key.as_str().len() + value_len(&kv.value))
-            .sum()
-    }
-    let events: usize = span
-        .events
-        .iter()
-        .map(|e| std::mem::size_of::<opentelemetry::trace::Event>() + e.name.len() + attributes_len(&e.attributes))
-        .sum();
-    let links: usize = span
-        .links
-        .iter()
-        .map(|l| std::mem::size_of::<opentelemetry::trace::Link>() + attributes_len(&l.attributes))
-        .sum();
-    std::mem::size_of::<SpanData>() + span.name.len() + attributes_len(&span.attributes) + events + links
-}
-
-/// Keeps `tracing` silent on the worker thread (the HTTP stack's own
-/// events and spans must not reach the application's subscriber, which may
-/// export them), except for the delivery warnings, which go to the
-/// process-wide subscriber.
-struct QuietTracing(Option<tracing::subscriber::DefaultGuard>);
-
-impl QuietTracing {
-    fn enter() -> Self {
-        QuietTracing(Some(tracing::subscriber::set_default(
-            tracing::subscriber::NoSubscriber::default(),
-        )))
-    }
-
-    fn with_global(&mut self, f: impl FnOnce()) {
-        // Dropping the guard restores the thread's previous default: none on
-        // this thread, i.e. the global subscriber.
-        self.0 = None;
-        f();
-        self.0 = Some(tracing::subscriber::set_default(
-            tracing::subscriber::NoSubscriber::default(),
-        ));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::exporters::braintrust::test_spans::padded_span;
     use crate::exporters::delivery::RetryPolicy;
+    use crate::exporters::delivery::sink::{Encoded, Outcome};
 
     /// Answers the first attempt of span 0 with `Retry-After: 400 ms`,
     /// everything else at once; records the order of deliveries.
@@ -724,7 +391,10 @@ mod tests {
                     retry_after: Some(Duration::from_millis(400)),
                 };
             }
-            self.delivered.lock().unwrap_or_else(PoisonError::into_inner).push(*id);
+            self.delivered
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(*id);
             Outcome::Delivered
         }
     }
@@ -741,7 +411,11 @@ mod tests {
             engine.enqueue(padded_span(i, 0));
         }
         assert!(engine.flush(Duration::from_secs(10)).is_ok());
-        let order = sink.delivered.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let order = sink
+            .delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         // Span ids are `i + 1`: the first waited, the three others went first.
         assert_eq!(order.len(), 4);
         assert_eq!(order.last(), Some(&1), "{order:?}");

@@ -53,14 +53,16 @@ mod engine;
 mod otlp_http;
 mod processor;
 mod retry;
+mod sink;
 mod stats;
 
 use std::time::Duration;
 
-pub(crate) use engine::{Delivery, Encoded, Engine, Outcome, ShutdownOutcome, Sink};
+pub(crate) use engine::{Delivery, Engine, ShutdownOutcome};
 pub(crate) use otlp_http::{OtlpHttpSink, parse_header_list};
 pub use processor::DeliveryProcessor;
 pub use retry::RetryPolicy;
+pub(crate) use sink::{Encoded, Outcome, Sink};
 pub use stats::{DeliverySnapshot, DeliveryStats};
 
 /// The memory budget of each exporter path's queue, in MiB (whole number).
@@ -119,7 +121,9 @@ impl DeliveryConfig {
                 }),
             max_queue_spans: positive("OTEL_BSP_MAX_QUEUE_SIZE").map(|n| n as usize),
             max_batch_spans: positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE").map_or(512, |n| n as usize),
-            schedule_delay: Duration::from_millis(number("OTEL_BSP_SCHEDULE_DELAY").unwrap_or(1000)),
+            schedule_delay: Duration::from_millis(
+                number("OTEL_BSP_SCHEDULE_DELAY").unwrap_or(1000),
+            ),
             attempt_timeout: Duration::from_millis(
                 positive("OTEL_BSP_EXPORT_TIMEOUT").unwrap_or(30_000),
             ),

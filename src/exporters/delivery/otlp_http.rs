@@ -19,7 +19,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanData;
 use prost::Message as _;
 
-use super::engine::{Encoded, Outcome, Sink, span_bytes};
+use super::sink::{Encoded, Outcome, Sink, span_bytes};
 
 /// Changes applied to each span before encoding (Braintrust's attributes).
 pub(crate) type Annotate = Box<dyn Fn(&mut SpanData) + Send + Sync>;
@@ -98,7 +98,7 @@ impl Sink for OtlpHttpSink {
 
     fn encode(&self, mut spans: Vec<SpanData>) -> Encoded<Bytes> {
         if let Some(annotate) = &self.annotate {
-            spans.iter_mut().for_each(|span| annotate(span));
+            spans.iter_mut().for_each(annotate);
         }
         let mut out = Encoded {
             requests: Vec::new(),

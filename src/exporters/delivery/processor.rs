@@ -9,7 +9,8 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 
-use super::engine::{Delivery, Encoded, Engine, Outcome, ShutdownOutcome, Sink};
+use super::engine::{Delivery, Engine, ShutdownOutcome};
+use super::sink::{Encoded, Outcome, Sink};
 use super::{DeliveryConfig, DeliveryStats};
 
 /// A [`SpanProcessor`] that queues finished spans by bytes and delivers

@@ -63,7 +63,11 @@ pub struct DeliverySnapshot {
 impl DeliverySnapshot {
     /// Spans lost, whatever the cause.
     pub fn lost(&self) -> u64 {
-        self.dropped_budget + self.dropped_after_shutdown + self.gave_up + self.rejected + self.unsent
+        self.dropped_budget
+            + self.dropped_after_shutdown
+            + self.gave_up
+            + self.rejected
+            + self.unsent
     }
 
     /// Accepted spans not settled yet (queued, in flight or waiting to retry).
@@ -110,7 +114,9 @@ impl fmt::Display for DeliverySnapshot {
 
 impl fmt::Debug for DeliveryStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("DeliveryStats").field(&self.snapshot()).finish()
+        f.debug_tuple("DeliveryStats")
+            .field(&self.snapshot())
+            .finish()
     }
 }
 
@@ -211,6 +217,9 @@ mod tests {
                 && text.contains("HTTP 503"),
             "{text}"
         );
-        assert_eq!(DeliverySnapshot::default().to_string(), "0 accepted, 0 sent, 0 retried");
+        assert_eq!(
+            DeliverySnapshot::default().to_string(),
+            "0 accepted, 0 sent, 0 retried"
+        );
     }
 }

@@ -69,7 +69,10 @@ mod tests {
         let key = ApiKey::new("sk-very-secret");
         let text = format!("{key:?} {key:#?}");
         assert!(!text.contains("very-secret"), "{text}");
-        assert_eq!(format!("{key:?}"), format!("ApiKey({})", Secret::PLACEHOLDER));
+        assert_eq!(
+            format!("{key:?}"),
+            format!("ApiKey({})", Secret::PLACEHOLDER)
+        );
         assert!(key.validate().is_ok());
         assert!(ApiKey::new(" ").validate().is_err());
         let err = ApiKey::new("sk-with space").validate().expect_err("space");

@@ -16,7 +16,10 @@ pub(super) fn read_env(name: &'static str) -> Result<Option<String>, BraintrustB
 
 /// An absolute http(s) base URL without credentials, query or fragment;
 /// returned without its trailing slash.
-pub(super) fn validate_url(url: &str, origin: &'static str) -> Result<String, BraintrustBuildError> {
+pub(super) fn validate_url(
+    url: &str,
+    origin: &'static str,
+) -> Result<String, BraintrustBuildError> {
     let invalid = |reason: String| BraintrustBuildError::InvalidApiUrl {
         url: redact_url(url.trim()),
         origin,
@@ -77,7 +80,10 @@ mod tests {
         ] {
             let err = validate_url(url, "code").expect_err("refused").to_string();
             assert!(!err.contains("hunter2"), "{err}");
-            assert!(err.contains(host) && err.contains(Secret::PLACEHOLDER), "{err}");
+            assert!(
+                err.contains(host) && err.contains(Secret::PLACEHOLDER),
+                "{err}"
+            );
         }
         let err = validate_url("https://u:p@x.example", "code")
             .expect_err("refused")
@@ -87,10 +93,14 @@ mod tests {
 
     #[test]
     fn urls_without_secrets_are_shown_and_normalised() {
-        let err = validate_url("not a url", "code").expect_err("bad").to_string();
+        let err = validate_url("not a url", "code")
+            .expect_err("bad")
+            .to_string();
         assert!(err.contains("`not a url`"), "{err}");
         assert_eq!(
-            validate_url(" http://h.example/base/ ", "code").ok().as_deref(),
+            validate_url(" http://h.example/base/ ", "code")
+                .ok()
+                .as_deref(),
             Some("http://h.example/base")
         );
     }

@@ -9,11 +9,11 @@ mod env;
 mod errors;
 mod parent;
 
+use crate::exporters::delivery::DeliveryConfig;
+pub use crate::exporters::delivery::RetryPolicy;
 pub use api_key::ApiKey;
 pub use errors::BraintrustBuildError;
 pub use parent::{Parent, ParseParentError};
-pub use crate::exporters::delivery::RetryPolicy;
-use crate::exporters::delivery::DeliveryConfig;
 
 use env::{read_env, validate_url};
 
@@ -162,7 +162,9 @@ impl BraintrustConfig {
     ) -> Result<ResolvedConfig, BraintrustBuildError> {
         let api_key = match &self.api_key {
             Some(key) => key.clone(),
-            None => ApiKey::new(env(BRAINTRUST_API_KEY)?.ok_or(BraintrustBuildError::MissingApiKey)?),
+            None => {
+                ApiKey::new(env(BRAINTRUST_API_KEY)?.ok_or(BraintrustBuildError::MissingApiKey)?)
+            }
         };
         api_key.validate()?;
 
@@ -313,5 +315,4 @@ mod tests {
         assert!(!text.contains("very-secret"), "{text}");
         assert!(text.contains("redacted"), "{text}");
     }
-
 }

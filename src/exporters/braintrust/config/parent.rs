@@ -139,5 +139,4 @@ mod tests {
         let err = "project_name:  ".parse::<Parent>().unwrap_err().to_string();
         assert!(err.contains("empty"), "{err}");
     }
-
 }
