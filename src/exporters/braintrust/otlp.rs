@@ -1,6 +1,6 @@
 //! OTLP to Braintrust: OTLP/HTTP (protobuf) to Braintrust's endpoint, sent
-//! by the delivery engine, with the row of [`mapping`](super::mapping)
-//! riding along as span attributes.
+//! by the delivery engine, with the row of [`span_to_row`] riding along as
+//! span attributes.
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use super::config::{BraintrustBuildError, BraintrustConfig, Parent, ResolvedConfig};
-use super::mapping::{braintrust_attributes, span_to_row};
+use super::mapping::{BraintrustRow, span_to_row};
 use crate::exporters::delivery::{
     Delivery, DeliveryConfig, DeliveryProcessor, DeliveryStats, Engine, OtlpHttpSink,
     ShutdownOutcome,
@@ -145,6 +145,37 @@ fn headers(authorization: &str, parent: &str) -> Result<HeaderMap, BraintrustBui
     Ok(headers)
 }
 
+/// The Braintrust span attributes carrying `row` (each a JSON string):
+/// [`BRAINTRUST_SPAN_ATTRIBUTES`](semconv::BRAINTRUST_SPAN_ATTRIBUTES),
+/// [`BRAINTRUST_INPUT_JSON`](semconv::BRAINTRUST_INPUT_JSON) and
+/// [`BRAINTRUST_OUTPUT_JSON`](semconv::BRAINTRUST_OUTPUT_JSON) (only when the
+/// row has an input / output), [`BRAINTRUST_METADATA`](semconv::BRAINTRUST_METADATA)
+/// and [`BRAINTRUST_METRICS`](semconv::BRAINTRUST_METRICS).
+pub fn braintrust_attributes(row: &BraintrustRow) -> Vec<KeyValue> {
+    fn push<T: serde::Serialize + ?Sized>(out: &mut Vec<KeyValue>, key: &'static str, value: &T) {
+        // These values are plain JSON trees: serialization cannot fail, and if
+        // it ever did, leaving one attribute out beats failing the export.
+        if let Ok(text) = serde_json::to_string(value) {
+            out.push(KeyValue::new(key, text));
+        }
+    }
+    let mut out = Vec::with_capacity(5);
+    push(
+        &mut out,
+        semconv::BRAINTRUST_SPAN_ATTRIBUTES,
+        &row.span_attributes,
+    );
+    if let Some(input) = &row.input {
+        push(&mut out, semconv::BRAINTRUST_INPUT_JSON, input);
+    }
+    if let Some(output) = &row.output {
+        push(&mut out, semconv::BRAINTRUST_OUTPUT_JSON, output);
+    }
+    push(&mut out, semconv::BRAINTRUST_METADATA, &row.metadata);
+    push(&mut out, semconv::BRAINTRUST_METRICS, &row.metrics);
+    out
+}
+
 /// Adds the Braintrust attributes to Braintrust's copy of a span.
 fn annotate(span: &mut SpanData, parent: &Arc<str>) {
     let row = span_to_row(span);
@@ -219,6 +250,8 @@ impl SpanExporter for BraintrustOtlpExporter {
 mod tests {
     use super::*;
     use crate::exporters::braintrust::test_spans::padded_span as span;
+    use crate::exporters::braintrust::test_spans::{chat_span, content_event};
+    use serde_json::{Value as Json, json};
 
     #[test]
     fn annotation_adds_the_parent_and_keeps_what_the_application_set() {
@@ -256,5 +289,40 @@ mod tests {
         assert_eq!(headers["x-bt-parent"], "project_name:p%20q");
         let no_parent = super::headers("Bearer k", "project_name:two\nlines").expect("valid");
         assert!(no_parent.get("x-bt-parent").is_none());
+    }
+
+    #[test]
+    fn braintrust_attributes_are_the_row_as_json_strings() {
+        let row = span_to_row(&chat_span(
+            vec![KeyValue::new(
+                semconv::GEN_AI_OPERATION_NAME,
+                semconv::OPERATION_CHAT,
+            )],
+            vec![content_event(
+                semconv::EVENT_CHOICE,
+                r#"{"finish_reason":"stop","index":0}"#,
+            )],
+        ));
+        let attrs = braintrust_attributes(&row);
+        let get = |key: &str| {
+            attrs
+                .iter()
+                .find(|kv| kv.key.as_str() == key)
+                .map(|kv| serde_json::from_str::<Json>(&kv.value.as_str()).expect("JSON"))
+        };
+        assert_eq!(
+            get(semconv::BRAINTRUST_SPAN_ATTRIBUTES),
+            Some(json!({"name":"chat gpt-4o","type":"llm"}))
+        );
+        assert_eq!(get(semconv::BRAINTRUST_OUTPUT_JSON), row.output);
+        assert_eq!(get(semconv::BRAINTRUST_INPUT_JSON), None);
+        assert_eq!(
+            get(semconv::BRAINTRUST_METADATA),
+            Some(Json::Object(row.metadata.clone()))
+        );
+        assert_eq!(
+            get(semconv::BRAINTRUST_METRICS),
+            Some(serde_json::to_value(&row.metrics).expect("metrics"))
+        );
     }
 }
