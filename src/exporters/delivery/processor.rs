@@ -21,6 +21,9 @@ use super::{DeliveryConfig, DeliveryStats};
 /// any [`SpanExporter`] with [`DeliveryProcessor::for_exporter`]. With an
 /// SDK exporter, requests go one at a time and every export error is
 /// retried (the processor cannot tell a 4xx from an outage behind it).
+///
+/// Dropped without a shutdown (a provider dropped without one), it still
+/// delivers what it holds, waiting up to its flush timeout.
 pub struct DeliveryProcessor {
     engine: Arc<dyn Delivery>,
     name: &'static str,
