@@ -280,6 +280,7 @@ fn ids_as_parents_need_no_resolution() {
 
 #[test]
 fn past_the_memory_budget_spans_are_refused_at_once_and_counted() {
+    captured_logs::install();
     let stand_in = StandIn::start();
     stand_in.hold();
     // A budget of one byte admits one span at a time (never none).
@@ -307,6 +308,18 @@ fn past_the_memory_budget_spans_are_refused_at_once_and_counted() {
     assert_eq!(stand_in.rows().len(), 1);
     assert_eq!(counts(&stats), (1, 0, 0, 3));
     assert!(stats.snapshot().peak_bytes > 0);
+
+    // Three drops, one warning (logged by the worker, which shutdown joins).
+    let _ = exporter.shutdown();
+    let warnings: Vec<_> = captured_logs::all()
+        .into_iter()
+        .filter(|l| {
+            l.field("message")
+                .is_some_and(|m| m.contains("delivery queue is full") && m.contains("of 1 allowed"))
+        })
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert_eq!(warnings[0].level, "WARN");
 }
 
 #[test]

@@ -237,6 +237,16 @@ impl TelemetryGuard {
         }
     }
 
+    /// [`shutdown_async`](Self::shutdown_async) with `deadline` for delivery
+    /// instead of the configured one.
+    pub async fn shutdown_async_with_timeout(
+        mut self,
+        deadline: Duration,
+    ) -> Result<(), ShutdownError> {
+        self.shutdown_timeout = deadline;
+        self.shutdown_async().await
+    }
+
     fn shutdown_now(&mut self) -> Result<(), ShutdownError> {
         if std::mem::replace(&mut self.done, true) {
             return Ok(());
