@@ -122,7 +122,8 @@ pub use kind::{ExporterKind, UnknownExporterKind};
 /// Comma-separated [`ExporterKind`] names read by [`PipelineBuilder::from_env`],
 /// e.g. `stdout,otlp`. Unset or blank: `otlp` when
 /// [`OTEL_EXPORTER_OTLP_ENDPOINT`] or [`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`]
-/// is set (someone configured a collector), else `stdout`.
+/// is set (someone configured a collector), else `stdout` (`none` in a build
+/// without the `stdout` feature).
 pub const AZURE_AI_INFERENCE_OTEL_EXPORTERS: &str = "AZURE_AI_INFERENCE_OTEL_EXPORTERS";
 /// The standard variable for `service.name`; beaten by
 /// [`PipelineBuilder::with_service_name`], and it beats `service.name` in
@@ -178,6 +179,17 @@ pub enum SetupError {
     /// The OTLP exporters could not be built.
     #[error(transparent)]
     Otlp(#[from] OtlpBuildError),
+    /// The kind needs a crate feature this build does not enable (`stdout`
+    /// without the `stdout` feature).
+    #[error(
+        "the `{kind}` exporter needs the crate feature `{feature}`, which this build does not enable"
+    )]
+    FeatureDisabled {
+        /// The kind asked for.
+        kind: ExporterKind,
+        /// The feature it needs.
+        feature: &'static str,
+    },
     /// A Braintrust exporter could not be built (e.g. `BRAINTRUST_API_KEY`
     /// is missing or `BRAINTRUST_PARENT` is malformed).
     #[error("the `{kind}` exporter: {source}")]
@@ -350,6 +362,14 @@ impl PipelineBuilder {
         let mut metric_exporters = Vec::new();
         for &kind in &self.kinds {
             match kind {
+                #[cfg(not(feature = "stdout"))]
+                ExporterKind::Stdout => {
+                    return Err(SetupError::FeatureDisabled {
+                        kind,
+                        feature: "stdout",
+                    });
+                }
+                #[cfg(feature = "stdout")]
                 ExporterKind::Stdout => {
                     processors.push(DeliveryProcessor::for_exporter(
                         opentelemetry_stdout::SpanExporter::default(),
@@ -407,6 +427,7 @@ impl PipelineBuilder {
             .fold(
                 SdkMeterProvider::builder().with_resource(resource),
                 |builder, sink| match sink {
+                    #[cfg(feature = "stdout")]
                     MetricSink::Stdout(e) => builder.with_reader(periodic(e, interval)),
                     MetricSink::Otlp(e) => builder.with_reader(periodic(*e, interval)),
                 },
@@ -501,7 +522,7 @@ fn kinds_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ExporterKi
         {
             Ok(vec![ExporterKind::Otlp])
         }
-        None => Ok(vec![ExporterKind::Stdout]),
+        None => Ok(vec![ExporterKind::LOCAL_DEFAULT]),
     }
 }
 
@@ -520,6 +541,7 @@ where
 /// A metric exporter waiting for its reader (`PushMetricExporter` is not
 /// object-safe, so the known ones are listed).
 enum MetricSink {
+    #[cfg(feature = "stdout")]
     Stdout(opentelemetry_stdout::MetricExporter),
     Otlp(Box<opentelemetry_otlp::MetricExporter>),
 }
