@@ -21,7 +21,7 @@ pub type BraintrustStats = DeliveryStats;
 pub(crate) const NAME: &str = "braintrust";
 
 /// An `opentelemetry_sdk` [`SpanExporter`] that sends each span as a
-/// Braintrust log row (see [`mapping`](super::mapping)) with Braintrust's REST
+/// Braintrust log row (see [`span_to_row`](super::span_to_row)) with Braintrust's REST
 /// API.
 ///
 /// The pipeline ([`ExporterKind::Braintrust`](crate::setup::ExporterKind::Braintrust))

@@ -20,7 +20,7 @@ impl OtlpConfig {
     /// processor with its own retries turned off, so the two never stack.
     ///
     /// Over HTTP the endpoint, headers and timeout follow the precedence of
-    /// the [module docs](self) (the timeout bounds one attempt); compression
+    /// the [module docs](crate::exporters::otlp) (the timeout bounds one attempt); compression
     /// is not applied.
     pub fn build_span_processor(
         &self,
