@@ -170,6 +170,19 @@ fn export_mapping(c: &mut Criterion) {
     c.bench_function("braintrust span_to_row + serialize to JSON", |b| {
         b.iter(|| black_box(serde_json::to_vec(&span_to_row(black_box(&data))).unwrap_or_default()))
     });
+    // What the native exporter's worker does per span: map, then serialize
+    // into a buffer reused across rows (`encode_batches`).
+    let mut buffer = Vec::with_capacity(8 * 1024);
+    c.bench_function(
+        "braintrust span_to_row + serialize into a reused buffer (exporter path)",
+        |b| {
+            b.iter(|| {
+                buffer.clear();
+                let _ = serde_json::to_writer(&mut buffer, &span_to_row(black_box(&data)));
+                black_box(buffer.len())
+            })
+        },
+    );
 }
 
 criterion_group!(benches, spans, stream_chunks, export_mapping);
