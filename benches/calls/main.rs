@@ -64,14 +64,19 @@ impl Config {
 enum Scenario {
     Call(Answer),
     /// Build a client for an `http://` (false) or `https://` (true) endpoint.
-    Build { https: bool },
+    Build {
+        https: bool,
+    },
 }
 
 const SCENARIOS: [(&str, Scenario); 6] = [
     ("chat", Scenario::Call(Answer::Chat)),
     ("stream100", Scenario::Call(Answer::Stream(100))),
     ("stream10k", Scenario::Call(Answer::Stream(10_000))),
-    ("event10mb", Scenario::Call(Answer::BigEvent(10 * 1024 * 1024))),
+    (
+        "event10mb",
+        Scenario::Call(Answer::BigEvent(10 * 1024 * 1024)),
+    ),
     ("build-http", Scenario::Build { https: false }),
     ("build-https", Scenario::Build { https: true }),
 ];
@@ -408,7 +413,11 @@ fn main() {
         let runner = Runner::new(config, &server);
         for (name, scenario) in SCENARIOS {
             eprintln!("  running {} / {name}", config.name());
-            results.push((config, name, measure(&rt, &runner, &server, scenario, budget)));
+            results.push((
+                config,
+                name,
+                measure(&rt, &runner, &server, scenario, budget),
+            ));
         }
     }
 

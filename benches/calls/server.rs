@@ -141,12 +141,8 @@ impl Server {
     pub fn start(answers: &[Answer]) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local address");
-        let responses: Arc<Vec<(String, Vec<u8>)>> = Arc::new(
-            answers
-                .iter()
-                .map(|a| (a.model(), a.response()))
-                .collect(),
-        );
+        let responses: Arc<Vec<(String, Vec<u8>)>> =
+            Arc::new(answers.iter().map(|a| (a.model(), a.response())).collect());
         let cpu_us = Arc::new(AtomicU64::new(0));
         let total = cpu_us.clone();
         thread::Builder::new()

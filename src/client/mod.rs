@@ -42,6 +42,6 @@ pub use stream::StreamingChatCompletions;
 pub use credential::Credential;
 pub use endpoint::{COGNITIVE_SERVICES_SCOPE, Endpoint, MACHINE_LEARNING_SCOPE};
 pub use options::{
-    ClientOptions, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT,
-    DEFAULT_USER_AGENT, ExtraParameters,
+    ClientOptions, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EVENT_BYTES,
+    DEFAULT_READ_TIMEOUT, DEFAULT_USER_AGENT, ExtraParameters,
 };
