@@ -14,6 +14,9 @@
 //!   auth headers, turns non-success statuses into [`Error::Http`] and
 //!   transport failures into [`Error::Timeout`] / [`Error::Connection`].
 //!   It records no telemetry: the operations wrap its calls in spans.
+//! - `tls.rs`: builds that `reqwest` client, with one lazily loaded
+//!   certificate verifier per process instead of the system roots read at
+//!   every build.
 //! - `sse.rs`: incremental server-sent-events decoding into JSON chunks,
 //!   telling a stream that ended with `data: [DONE]` from one that was cut.
 //! - One file per operation on top of these: `chat.rs`
@@ -33,6 +36,7 @@ mod endpoint;
 mod options;
 pub(crate) mod sse;
 mod stream;
+mod tls;
 pub(crate) mod transport;
 
 pub use chat::ChatCompletionsClient;
