@@ -47,6 +47,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::ops::Range;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
@@ -225,20 +226,27 @@ impl EventTooLarge {
 ///
 /// Linear in the bytes fed, whatever the chunking: the unread input is one
 /// `BytesMut` consumed from the front (`advance`, no copy), and the search
-/// for the next line end resumes where the previous one stopped. Memory is
-/// the current event's data plus the unread input, and [`next_event`]
-/// fails once those reach `max_event_bytes`.
+/// for the next line end resumes where the previous one stopped. An event
+/// with one `data` line (what the service sends) is handed out as a slice
+/// of the input, not copied; only events of several lines are joined into a
+/// second buffer. Memory is the current event plus the unread input, and
+/// [`next_event`] fails once those exceed `max_event_bytes`.
 ///
 /// [`feed`]: Decoder::feed
 /// [`next_event`]: Decoder::next_event
 struct Decoder {
-    /// Input not yet consumed; starts at a line start.
+    /// Input from the start of the current event's only data line (or the
+    /// first line not yet read); `buf[..pos]` is read.
     buf: BytesMut,
-    /// `buf[..scanned]` holds no line end.
+    /// The start of the first line not yet interpreted.
+    pos: usize,
+    /// `buf[pos..pos + scanned]` holds no line end.
     scanned: usize,
-    /// The `data` lines of the current event, each followed by `\n`.
-    data: Vec<u8>,
-    /// `data` was handed out by the last `next_event`; clear it first.
+    /// The value of the event's only `data` line so far, within `buf`.
+    single: Option<Range<usize>>,
+    /// The `data` lines of an event that has several, joined with `\n`.
+    joined: Vec<u8>,
+    /// The last `next_event` handed an event out; forget it first.
     dispatched: bool,
     /// The last line ended with `\r`: a `\n` right after belongs to it.
     skip_lf: bool,
@@ -251,8 +259,10 @@ impl Decoder {
     fn new(max_event_bytes: usize) -> Decoder {
         Decoder {
             buf: BytesMut::new(),
+            pos: 0,
             scanned: 0,
-            data: Vec::new(),
+            single: None,
+            joined: Vec::new(),
             dispatched: false,
             skip_lf: false,
             bom_checked: false,
@@ -269,13 +279,15 @@ impl Decoder {
     /// being read has grown past the limit.
     fn next_event(&mut self) -> std::result::Result<Option<&[u8]>, EventTooLarge> {
         if self.dispatched {
-            self.data.clear();
+            self.single = None;
+            self.joined.clear();
             self.dispatched = false;
         }
+        self.compact();
         loop {
-            if self.skip_lf && !self.buf.is_empty() {
-                if self.buf[0] == b'\n' {
-                    self.buf.advance(1);
+            if self.skip_lf && self.pos < self.buf.len() {
+                if self.buf[self.pos] == b'\n' {
+                    self.pos += 1;
                 }
                 self.skip_lf = false;
             }
@@ -284,70 +296,113 @@ impl Decoder {
                 if self.buf[..n] != BOM[..n] {
                     self.bom_checked = true;
                 } else if n == BOM.len() {
-                    self.buf.advance(BOM.len());
+                    self.pos = BOM.len();
                     self.bom_checked = true;
                 } else {
                     // Maybe the start of a byte order mark: wait for more.
                     return Ok(None);
                 }
             }
-            let Some(found) = memchr::memchr2(b'\n', b'\r', &self.buf[self.scanned..]) else {
-                self.scanned = self.buf.len();
-                if self.data.len() + self.buf.len() > self.max_event_bytes {
+            let from = self.pos + self.scanned;
+            let Some(found) = memchr::memchr2(b'\n', b'\r', &self.buf[from..]) else {
+                self.scanned = self.buf.len() - self.pos;
+                if self.held() > self.max_event_bytes {
                     return Err(self.too_large());
                 }
+                self.compact();
                 return Ok(None);
             };
-            let end = self.scanned + found;
+            let end = from + found;
+            let start = self.pos;
             self.scanned = 0;
             self.skip_lf = self.buf[end] == b'\r';
-            let dispatch = self.line(end)?;
-            self.buf.advance(end + 1);
-            if dispatch {
+            self.pos = end + 1;
+            if self.line(start, end)? {
                 self.dispatched = true;
-                return Ok(Some(&self.data));
+                return Ok(Some(match &self.single {
+                    Some(range) => &self.buf[range.clone()],
+                    None => &self.joined,
+                }));
             }
         }
     }
 
-    /// Interprets `buf[..end]`, one line without its ending. Returns whether
-    /// it dispatched an event (then `data` holds it, trailing `\n` removed).
-    fn line(&mut self, end: usize) -> std::result::Result<bool, EventTooLarge> {
-        let line = &self.buf[..end];
+    /// Where the input still needed starts: the pending single data line,
+    /// else the first line not yet read.
+    fn keep_from(&self) -> usize {
+        self.single.as_ref().map_or(self.pos, |r| r.start)
+    }
+
+    /// The bytes held for the current event: what [`compact`](Self::compact)
+    /// keeps (including the lines read after a pending data line, such as
+    /// comments) and the joined data.
+    fn held(&self) -> usize {
+        self.buf.len() - self.keep_from() + self.joined.len()
+    }
+
+    /// Drops the input already read, keeping a pending single data line.
+    fn compact(&mut self) {
+        let keep = self.keep_from();
+        if keep > 0 {
+            self.buf.advance(keep);
+            self.pos -= keep;
+            if let Some(r) = &mut self.single {
+                *r = r.start - keep..r.end - keep;
+            }
+        }
+    }
+
+    fn event_len(&self) -> usize {
+        self.single.as_ref().map_or(0, Range::len) + self.joined.len()
+    }
+
+    /// Interprets `buf[start..end]`, one line without its ending. Returns
+    /// whether it dispatched an event.
+    fn line(&mut self, start: usize, end: usize) -> std::result::Result<bool, EventTooLarge> {
+        let line = &self.buf[start..end];
         if line.is_empty() {
             // A blank line ends the event; one without data is not dispatched.
-            if self.data.pop().is_some() {
+            if self.single.is_some() {
                 return Ok(true);
             }
-            return Ok(false);
+            return Ok(self.joined.pop().is_some());
         }
         if line[0] == b':' {
             return Ok(false);
         }
         let (field, value) = match memchr::memchr(b':', line) {
             Some(colon) => {
-                let value = &line[colon + 1..];
-                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
+                let space = usize::from(line.get(colon + 1) == Some(&b' '));
+                (&line[..colon], start + colon + 1 + space..end)
             }
-            None => (line, &[][..]),
+            None => (line, end..end),
         };
         // `event`, `id` and `retry` change nothing this client reports, and
         // unknown fields are ignored, as the specification says.
-        if field == b"data" {
-            if self.data.len() + value.len() + 1 > self.max_event_bytes {
-                return Err(self.too_large());
-            }
-            self.data.extend_from_slice(value);
-            self.data.push(b'\n');
+        if field != b"data" {
+            return Ok(false);
         }
+        if self.event_len() + value.len() + 1 > self.max_event_bytes {
+            return Err(self.too_large());
+        }
+        if self.single.is_none() && self.joined.is_empty() {
+            self.single = Some(value);
+            return Ok(false);
+        }
+        if let Some(first) = self.single.take() {
+            self.joined.extend_from_slice(&self.buf[first]);
+            self.joined.push(b'\n');
+        }
+        self.joined.extend_from_slice(&self.buf[value]);
+        self.joined.push(b'\n');
         Ok(false)
     }
 
     fn too_large(&self) -> EventTooLarge {
-        let start = if self.data.is_empty() {
-            &self.buf[..]
-        } else {
-            &self.data[..]
+        let start = match &self.single {
+            Some(range) => &self.buf[range.clone()],
+            None if self.joined.is_empty() => &self.buf[self.pos..],
+            None => &self.joined[..],
         };
         EventTooLarge {
             limit: self.max_event_bytes,

@@ -31,9 +31,8 @@ use crate::error::{Error, Result};
 /// The HTTP client a client uses when the caller gave none: connect and
 /// read timeouts from `options`, no redirects, TLS from [`tls_config`].
 pub(super) fn http_client(options: &ClientOptions) -> Result<reqwest::Client> {
-    let tls = tls_config().map_err(|e| {
-        Error::invalid_config("http_client", format!("could not set up TLS: {e}"))
-    })?;
+    let tls = tls_config()
+        .map_err(|e| Error::invalid_config("http_client", format!("could not set up TLS: {e}")))?;
     reqwest::Client::builder()
         .connect_timeout(options.connect_timeout())
         // Idle time between reads; never `.timeout()`, a whole-call

@@ -363,6 +363,25 @@ fn an_event_past_the_limit_fails_with_the_limit_and_how_to_raise_it() {
     }
 }
 
+#[test]
+fn lines_held_after_a_data_line_count_toward_the_limit() {
+    let mut body = b"data: {\"n\":1}\n".to_vec();
+    for _ in 0..100 {
+        body.extend_from_slice(b": keep-alive\n");
+    }
+    let parts: Vec<&[u8]> = body.chunks(50).collect();
+    match &decode(&parts, 500)[..] {
+        [Err(Error::InvalidResponse { reason, .. })] => assert!(reason.contains("500"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    body.extend_from_slice(b"\n");
+    let parts: Vec<&[u8]> = body.chunks(50).collect();
+    assert_eq!(
+        summary(&decode(&parts, LIMIT)),
+        vec![format!("{:?}", ev(1, ""))]
+    );
+}
+
 #[tokio::test]
 async fn an_endless_line_fails_at_the_limit_without_waiting_for_the_body_to_end() {
     let line = Bytes::from(vec![b'a'; 1000]);
@@ -429,7 +448,7 @@ fn decoder_consumes_the_input_as_it_goes() {
         assert!(d.next_event().unwrap().is_some());
         assert!(d.next_event().unwrap().is_none());
         // Nothing is kept once the events are out.
-        assert!(d.buf.is_empty() && d.scanned == 0, "{i}");
+        assert!(d.buf.is_empty() && d.pos == 0 && d.scanned == 0, "{i}");
     }
     // An unfinished line is scanned once: `scanned` resumes where it stopped.
     d.feed(b"data: {\"n\":");
@@ -437,4 +456,9 @@ fn decoder_consumes_the_input_as_it_goes() {
     assert_eq!(d.scanned, 11);
     d.feed(b"5}\n\n");
     assert_eq!(d.next_event().unwrap(), Some(&b"{\"n\":5}"[..]));
+    // A one-line event is not copied; a two-line one is joined.
+    assert!(d.joined.is_empty());
+    d.feed(b"data: a\ndata: b\n\n");
+    assert_eq!(d.next_event().unwrap(), Some(&b"a\nb"[..]));
+    assert!(d.single.is_none());
 }
