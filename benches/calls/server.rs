@@ -135,6 +135,7 @@ fn big_event_body(bytes: usize) -> Vec<u8> {
 pub struct Server {
     pub addr: SocketAddr,
     cpu_us: Arc<AtomicU64>,
+    connections: Arc<AtomicU64>,
 }
 
 impl Server {
@@ -145,10 +146,13 @@ impl Server {
             Arc::new(answers.iter().map(|a| (a.model(), a.response())).collect());
         let cpu_us = Arc::new(AtomicU64::new(0));
         let total = cpu_us.clone();
+        let connections = Arc::new(AtomicU64::new(0));
+        let accepted = connections.clone();
         thread::Builder::new()
             .name("bench-accept".into())
             .spawn(move || {
                 for conn in listener.incoming().flatten() {
+                    accepted.fetch_add(1, Ordering::Relaxed);
                     let responses = responses.clone();
                     let total = total.clone();
                     let _ = thread::Builder::new()
@@ -157,7 +161,17 @@ impl Server {
                 }
             })
             .expect("spawn the accept thread");
-        Server { addr, cpu_us }
+        Server {
+            addr,
+            cpu_us,
+            connections,
+        }
+    }
+
+    /// Connections accepted so far (a client that reuses its connections
+    /// opens one).
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
     }
 
     /// CPU time the connection threads used so far, in microseconds.
