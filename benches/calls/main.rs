@@ -36,8 +36,8 @@ use azure_ai_inference_otel::models::{
 };
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use futures::StreamExt;
-use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
 use opentelemetry::trace::noop::NoopTextMapPropagator;
+use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use server::{Answer, Server};
@@ -437,7 +437,10 @@ fn main() {
     for round in 1..=rounds {
         for (name, scenario) in SCENARIOS {
             for runner in &runners {
-                eprintln!("  round {round}/{rounds}: {} / {name}", runner.config.name());
+                eprintln!(
+                    "  round {round}/{rounds}: {} / {name}",
+                    runner.config.name()
+                );
                 runner.enter();
                 let f = measure(&rt, runner, &server, scenario, budget / rounds);
                 match results

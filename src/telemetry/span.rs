@@ -43,6 +43,7 @@ impl Instrumentation {
     /// Resolves `options` for a client talking to `server_address:server_port`.
     /// `server.port` is recorded only when it is not 443.
     pub fn new(options: &TelemetryOptions, server_address: &str, server_port: u16) -> Self {
+        let vocabulary = options.semconv_mode().vocabulary();
         Instrumentation {
             inner: Arc::new(Inner {
                 tracer: options.tracer().cloned(),
@@ -50,7 +51,11 @@ impl Instrumentation {
                 vocabulary: options.semconv_mode().vocabulary(),
                 server_address: StringValue::from(Arc::<str>::from(server_address)),
                 server_port: (server_port != 443).then_some(i64::from(server_port)),
-                instruments: Instruments::new(&options.meter()),
+                instruments: Instruments::new(
+                    &options.meter(),
+                    KeyValue::new(vocabulary.system_key, vocabulary.system_value),
+                    server_attributes(server_address, server_port),
+                ),
             }),
         }
     }
@@ -132,6 +137,18 @@ impl Instrumentation {
             ended: false,
         }
     }
+}
+
+/// `server.address`, and `server.port` when it is not 443.
+fn server_attributes(address: &str, port: u16) -> Vec<KeyValue> {
+    let mut attrs = vec![KeyValue::new(
+        sc::SERVER_ADDRESS,
+        StringValue::from(Arc::<str>::from(address)),
+    )];
+    if port != 443 {
+        attrs.push(KeyValue::new(sc::SERVER_PORT, i64::from(port)));
+    }
+    attrs
 }
 
 /// How a streamed response ended, for [`OperationSpan::finish_stream`].
@@ -398,29 +415,10 @@ impl OperationSpan {
     }
 
     fn record_metrics(&mut self, error_type: Option<Cow<'static, str>>, ttfc: Option<f64>) {
-        let inner = &*self.instrumentation.inner;
-        let vocab = inner.vocabulary;
-        let mut attrs = Vec::with_capacity(8);
-        attrs.push(KeyValue::new(
-            sc::GEN_AI_OPERATION_NAME,
-            self.operation_name(),
-        ));
-        attrs.push(KeyValue::new(vocab.system_key, vocab.system_value));
-        if let Some(model) = &self.request_model {
-            attrs.push(KeyValue::new(sc::GEN_AI_REQUEST_MODEL, model.clone()));
-        }
-        if let Some(model) = &self.response_model {
-            attrs.push(KeyValue::new(sc::GEN_AI_RESPONSE_MODEL, model.clone()));
-        }
-        attrs.push(KeyValue::new(
-            sc::SERVER_ADDRESS,
-            inner.server_address.clone(),
-        ));
-        if let Some(port) = inner.server_port {
-            attrs.push(KeyValue::new(sc::SERVER_PORT, port));
-        }
-        inner.instruments.record(Measurement {
-            attributes: &mut attrs,
+        self.instrumentation.inner.instruments.record(Measurement {
+            operation: self.operation_name(),
+            request_model: self.request_model.as_ref(),
+            response_model: self.response_model.as_ref(),
             duration: self.started.elapsed().as_secs_f64(),
             error_type,
             usage: self.usage,
