@@ -25,29 +25,16 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-use super::options::ClientOptions;
-use crate::error::{Error, Result};
-
-/// The HTTP client a client uses when the caller gave none: connect and
-/// read timeouts from `options`, no redirects, TLS from [`tls_config`].
-pub(super) fn http_client(options: &ClientOptions) -> Result<reqwest::Client> {
-    let tls = tls_config()
-        .map_err(|e| Error::invalid_config("http_client", format!("could not set up TLS: {e}")))?;
-    reqwest::Client::builder()
-        .connect_timeout(options.connect_timeout())
-        // Idle time between reads; never `.timeout()`, a whole-call
-        // deadline that would cut long streams.
-        .read_timeout(options.read_timeout())
-        // A redirect would carry the `api-key` header to another host.
-        .redirect(reqwest::redirect::Policy::none())
-        .tls_backend_preconfigured(tls)
-        .build()
-        .map_err(|e| {
-            Error::invalid_config(
-                "http_client",
-                format!("could not build the HTTP client: {e}"),
-            )
-        })
+/// A `reqwest` client builder whose TLS is the process-wide lazily loaded
+/// verifier ([`tls_config`]); the caller sets timeouts and redirects.
+pub(super) fn client_builder() -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder();
+    match tls_config() {
+        Ok(tls) => builder.tls_backend_preconfigured(tls),
+        // Only a crypto provider without TLS 1.2 or 1.3 support fails here:
+        // let reqwest set TLS up (and report the problem) itself.
+        Err(_) => builder,
+    }
 }
 
 /// A rustls configuration around the process-wide [`LazyPlatformVerifier`].
@@ -159,9 +146,8 @@ mod tests {
 
     #[test]
     fn clients_share_one_verifier_and_offer_h2() {
-        let options = ClientOptions::new();
-        http_client(&options).unwrap();
-        http_client(&options).unwrap();
+        client_builder().build().unwrap();
+        client_builder().build().unwrap();
         let a = shared_verifier();
         let b = shared_verifier();
         assert!(Arc::ptr_eq(&a, &b));

@@ -53,7 +53,20 @@ impl Transport {
         let auth = credential.authorizer(&endpoint)?;
         let http = match options.http_client() {
             Some(client) => client.clone(),
-            None => super::tls::http_client(options)?,
+            None => super::tls::client_builder()
+                .connect_timeout(options.connect_timeout())
+                // Idle time between reads; never `.timeout()`, a whole-call
+                // deadline that would cut long streams.
+                .read_timeout(options.read_timeout())
+                // A redirect would carry the `api-key` header to another host.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| {
+                    Error::invalid_config(
+                        "http_client",
+                        format!("could not build the HTTP client: {e}"),
+                    )
+                })?,
         };
         let mut common = HeaderMap::with_capacity(2);
         common.insert(USER_AGENT, options.user_agent_header()?);
