@@ -90,7 +90,7 @@ async fn nothing_is_read_after_done() {
         futures::stream::iter(vec![
             Ok(Bytes::from_static(b"data: {\"n\":1}\n\ndata: [DONE]\n\n")),
             Err(Error::invalid_config(
-                "test",
+                crate::ConfigField::HttpClient,
                 "the body was read past [DONE]",
             )),
         ]),
