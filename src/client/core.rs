@@ -69,7 +69,7 @@ impl ClientCore {
         span: &OperationSpan,
         stream: bool,
     ) -> Result<reqwest::Response> {
-        let headers = trace_headers(&span.context());
+        let headers = super::propagation::span_headers(span);
         self.transport
             .post_json(route, body, &headers, stream)
             .await

@@ -34,6 +34,7 @@ mod credential;
 mod embeddings;
 mod endpoint;
 mod options;
+mod propagation;
 pub(crate) mod sse;
 mod stream;
 mod tls;

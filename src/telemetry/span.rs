@@ -198,6 +198,11 @@ impl OperationSpan {
             .with_remote_span_context(self.span.span_context().clone())
     }
 
+    /// The span's own context (ids, flags, trace state), for propagation.
+    pub(crate) fn span_context(&self) -> &opentelemetry::trace::SpanContext {
+        self.span.span_context()
+    }
+
     /// Event timestamps strictly increase even when the clock does not move.
     fn next_timestamp(&mut self) -> SystemTime {
         let now = SystemTime::now();
