@@ -363,6 +363,9 @@ fn measure(
     f
 }
 
+/// A table row: label, the figure from a cell, whether it is a time.
+type Row = (&'static str, Box<dyn Fn(&Figures) -> f64>, bool);
+
 fn fmt_us(us: f64) -> String {
     if us >= 10_000.0 {
         format!("{:.1} ms", us / 1000.0)
@@ -474,7 +477,7 @@ fn main() {
         };
         let per_call = matches!(scenario, Scenario::Call(Answer::Chat | Answer::BigEvent(_)))
             || matches!(scenario, Scenario::Build { .. });
-        let rows: Vec<(&str, Box<dyn Fn(&Figures) -> f64>, bool)> = vec![
+        let rows: Vec<Row> = vec![
             (
                 if per_call {
                     "CPU/call, calling thread"
