@@ -7,7 +7,8 @@
 //! instructions (4 ms) per client, paid even for `http://` endpoints and by
 //! every `azinfer` run at start. Here all clients share one verifier that
 //! loads the roots on the first TLS handshake of the process, not before;
-//! building a client is then about 0.3M instructions.
+//! building a client is then about 40k instructions (`.ci/bench --callgrind
+//! crate:build-http`), the first TLS handshake of the process pays the rest.
 //!
 //! Certificate checks are those `reqwest` would make: the platform verifier
 //! (system roots and WebPKI on Linux, the OS verifier on macOS and Windows),
