@@ -34,14 +34,12 @@ fn response() -> ResponseRecord<'static> {
     ResponseRecord {
         id: Some("chatcmpl-123"),
         model: Some("gpt-4o-mini-2024-07-18"),
-        usage: Some(UsageRecord {
-            input_tokens: Some(42),
-            output_tokens: Some(17),
-        }),
+        usage: Some(UsageRecord::new(Some(42), Some(17))),
         choices: vec![ChoiceRecord {
             index: 0,
             finish_reason: Some("stop"),
             content: Some("Hello there"),
+            reasoning: None,
             tool_calls: vec![],
         }],
     }
@@ -151,6 +149,7 @@ fn export_mapping(c: &mut Criterion) {
             index: 0,
             finish_reason: Some("tool_calls"),
             content: None,
+            reasoning: None,
             tool_calls: vec![ToolCallRecord {
                 id: "call_1",
                 kind: "function",

@@ -110,6 +110,15 @@ mod kind;
 pub use guard::{ShutdownError, TelemetryGuard};
 pub use kind::{ExporterKind, UnknownExporterKind};
 
+/// The standard variable that sets the SDK's per-span event limit.
+const SPAN_EVENT_COUNT_LIMIT_ENV: &str = "OTEL_SPAN_EVENT_COUNT_LIMIT";
+
+/// The pipeline's per-span event limit (the SDK's default is 128): the
+/// client's message events are capped at
+/// [`MAX_MESSAGE_EVENTS`](crate::telemetry::MAX_MESSAGE_EVENTS), so this
+/// leaves room for many choices and retry attempts besides.
+pub const PIPELINE_MAX_EVENTS_PER_SPAN: u32 = 256;
+
 /// Comma-separated [`ExporterKind`] names read by [`PipelineBuilder::from_env`],
 /// e.g. `stdout,otlp`. Unset or blank: `otlp` when
 /// [`OTEL_EXPORTER_OTLP_ENDPOINT`] or [`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`]
@@ -345,12 +354,19 @@ impl PipelineBuilder {
         }
         span_exporters.extend(self.custom);
 
+        let mut tracer_builder = SdkTracerProvider::builder().with_resource(resource.clone());
+        // Long conversations recorded with content: room for every message
+        // event the client records (at most `MAX_MESSAGE_EVENTS`) plus the
+        // choice, attempt and exception events, unless the operator chose a
+        // limit with `OTEL_SPAN_EVENT_COUNT_LIMIT` (which the SDK reads).
+        if std::env::var_os(SPAN_EVENT_COUNT_LIMIT_ENV).is_none() {
+            tracer_builder = tracer_builder.with_max_events_per_span(PIPELINE_MAX_EVENTS_PER_SPAN);
+        }
         let tracer_provider = span_exporters
             .into_iter()
-            .fold(
-                SdkTracerProvider::builder().with_resource(resource.clone()),
-                |builder, exporter| builder.with_span_processor(exporter.into_batch_processor()),
-            )
+            .fold(tracer_builder, |builder, exporter| {
+                builder.with_span_processor(exporter.into_batch_processor())
+            })
             .build();
         let interval = self.metric_interval;
         let meter_provider = metric_exporters

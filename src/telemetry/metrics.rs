@@ -272,6 +272,9 @@ mod tests {
             usage: Some(UsageRecord {
                 input_tokens: Some(10),
                 output_tokens: Some(3),
+                // Part of the counts above: not histogram points.
+                cache_read_input_tokens: Some(4),
+                reasoning_output_tokens: Some(1),
             }),
             time_to_first_chunk: None,
             chunk_gaps: gaps,
