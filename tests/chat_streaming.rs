@@ -142,7 +142,11 @@ async fn truncated_stream_fails_with_stream_truncated() {
     assert_eq!(results.len(), 3, "two updates, then the error");
     assert!(matches!(
         results[2],
-        Err(Error::StreamTruncated { unfinished: 1 })
+        Err(Error::StreamTruncated {
+            events: Some(2),
+            unfinished: 1,
+            ..
+        })
     ));
 
     let spans = h.spans();

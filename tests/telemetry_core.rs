@@ -330,7 +330,12 @@ fn failed_stream_with_no_chunk_still_reports_the_awaited_choice() {
     let acc = StreamAccumulator::new(true);
     span.finish_stream(
         &acc,
-        StreamOutcome::Failed(&Error::StreamTruncated { unfinished: 1 }),
+        StreamOutcome::Failed(&Error::StreamTruncated {
+            events: Some(0),
+            unfinished: 1,
+            request_id: None,
+            source: None,
+        }),
     );
     let spans = h.spans();
     let a = attrs(&spans[0]);

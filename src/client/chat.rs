@@ -12,7 +12,6 @@ use crate::telemetry::{
 use super::core::ClientCore;
 use super::credential::Credential;
 use super::options::ClientOptions;
-use super::sse::SseStream;
 use super::stream::StreamingChatCompletions;
 
 const ROUTE: &str = "chat/completions";
@@ -66,7 +65,7 @@ impl ChatCompletionsClient {
         let result = async {
             let body = serde_json::to_vec(&options).map_err(Error::Serialize)?;
             self.core
-                .post_for::<ChatCompletions>(ROUTE, body, &span)
+                .post_for::<ChatCompletions>(ROUTE, body, &mut span)
                 .await
         }
         .await;
@@ -91,17 +90,14 @@ impl ChatCompletionsClient {
         mut options: ChatCompletionsOptions,
     ) -> Result<StreamingChatCompletions> {
         options.stream = Some(true);
-        let span = self.start(&mut options);
+        let mut span = self.start(&mut options);
         let result = async {
             let body = serde_json::to_vec(&options).map_err(Error::Serialize)?;
-            self.core.post(ROUTE, body, &span, true).await
+            self.core.post(ROUTE, body, &mut span, true).await
         }
         .await;
         match result {
-            Ok(response) => Ok(StreamingChatCompletions::new(
-                SseStream::from_response(response),
-                span,
-            )),
+            Ok(response) => Ok(StreamingChatCompletions::from_response(response, span)),
             Err(error) => {
                 span.fail(&error);
                 Err(error)

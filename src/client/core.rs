@@ -3,13 +3,14 @@
 
 use std::fmt;
 
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::credential::Credential;
 use super::endpoint::Endpoint;
 use super::options::ClientOptions;
 use super::transport::{Transport, read_json, trace_headers};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::models::ModelInfo;
 use crate::telemetry::{Instrumentation, OperationSpan};
 
@@ -53,17 +54,19 @@ impl ClientCore {
     }
 
     /// POSTs `body` to `route` with the span's context injected
-    /// (`traceparent`), and returns the raw response.
+    /// (`traceparent`), retrying transient failures, and returns the raw
+    /// response. The one span covers every attempt.
     pub(crate) async fn post(
         &self,
         route: &str,
         body: Vec<u8>,
-        span: &OperationSpan,
+        span: &mut OperationSpan,
         stream: bool,
     ) -> Result<reqwest::Response> {
         let headers = trace_headers(&span.context());
+        let mut on_retry = |_: &Error| {};
         self.transport
-            .post_json(route, body, &headers, stream)
+            .post_json(route, Bytes::from(body), &headers, stream, &mut on_retry)
             .await
     }
 
@@ -72,16 +75,23 @@ impl ClientCore {
         &self,
         route: &str,
         body: Vec<u8>,
-        span: &OperationSpan,
+        span: &mut OperationSpan,
     ) -> Result<T> {
-        read_json(self.post(route, body, span, false).await?).await
+        let response = self.post(route, body, span, false).await?;
+        read_json(response).await
     }
 
     /// `GET /info`. Not a GenAI operation, so it makes no span; the current
-    /// context is still propagated.
+    /// context is still propagated. Retried like every request.
     pub(crate) async fn model_info(&self) -> Result<ModelInfo> {
         let headers = trace_headers(&opentelemetry::Context::current());
-        read_json(self.transport.get(INFO_ROUTE, &headers).await?).await
+        let mut on_retry = |_: &Error| {};
+        read_json(
+            self.transport
+                .get(INFO_ROUTE, &headers, &mut on_retry)
+                .await?,
+        )
+        .await
     }
 }
 

@@ -122,7 +122,10 @@ async fn embed<O: EmbeddingsRequest>(
         .instrumentation()
         .start(Operation::Embeddings, &request);
     let result = match serde_json::to_vec(&options).map_err(Error::Serialize) {
-        Ok(body) => core.post_for::<EmbeddingsResult>(route, body, &span).await,
+        Ok(body) => {
+            core.post_for::<EmbeddingsResult>(route, body, &mut span)
+                .await
+        }
         Err(error) => Err(error),
     };
     match result {

@@ -12,6 +12,8 @@
 //!   `Done`) from a body that just stopped (`None` without `Done`);
 //! - comments, `event:` / `id:` / `retry:` fields and events with empty data
 //!   are skipped;
+//! - data that is a JSON object with a top-level `error` is
+//!   [`Error::Service`], and ends the stream;
 //! - data that is not JSON for `T` is [`Error::InvalidResponse`] (with a
 //!   snippet of the data, which may quote model output: it belongs in the
 //!   returned error only, never in telemetry);
@@ -32,7 +34,7 @@ use eventsource_stream::{EventStream, EventStreamError};
 use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
-use super::transport::{map_reqwest_error, short_type_name};
+use super::transport::{in_band_error, map_reqwest_error, short_type_name};
 use crate::error::{Error, Result};
 
 /// The body as chunks, transport errors already mapped.
@@ -112,6 +114,11 @@ impl<T: DeserializeOwned> Stream for SseStream<T> {
             if data == "[DONE]" {
                 this.finished = true;
                 return Poll::Ready(Some(Ok(SseItem::Done)));
+            }
+            // `{"error": {...}}` mid-stream is the service failing the call.
+            if let Some(error) = in_band_error(data.as_bytes()) {
+                this.finished = true;
+                return Poll::Ready(Some(Err(error)));
             }
             return Poll::Ready(Some(match serde_json::from_str::<T>(data) {
                 Ok(value) => Ok(SseItem::Event(value)),
@@ -352,9 +359,9 @@ mod tests {
         ]))
         .await;
         match &items[..] {
-            [Err(Error::InvalidResponse { reason, snippet })] => {
-                assert!(reason.contains("error event"), "{reason}");
-                assert!(snippet.contains("server_error"), "{snippet}");
+            [Err(Error::Service(e))] => {
+                assert_eq!(e.code.as_deref(), Some("server_error"));
+                assert_eq!(e.message, "boom");
             }
             other => panic!("{other:?}"),
         }

@@ -7,6 +7,7 @@ use std::task::{Context, Poll, ready};
 use futures::Stream;
 
 use super::sse::{SseItem, SseStream};
+use super::transport::{request_id, truncated};
 use crate::error::{Error, Result};
 use crate::models::StreamingChatCompletionsUpdate;
 use crate::telemetry::{OperationSpan, StreamAccumulator, StreamOutcome, UsageRecord};
@@ -15,13 +16,25 @@ use crate::telemetry::{OperationSpan, StreamAccumulator, StreamOutcome, UsageRec
 /// as the service sends them, decoded incrementally from server-sent events.
 ///
 /// It owns the call's span and a [`StreamAccumulator`], and ends the span
-/// exactly once: after `data: [DONE]` (or a body that ended with every
-/// choice finished), at the first error (`invalid_response`, `connection`,
-/// `timeout`, or `stream_truncated` when the body ended early), or, when
-/// dropped before any of those, as `cancelled`. Dropping it also stops
-/// reading the response.
+/// exactly once:
+///
+/// - as a success after `data: [DONE]`, or when the body ends, or the
+///   stream is dropped, once every choice has a finish reason (the usage
+///   chunk and `[DONE]` may then never be read);
+/// - as a failure at the first error: `invalid_response`, an error event
+///   from the service ([`Error::Service`], `error.type` its code),
+///   `timeout` (no data for the read timeout), or `stream_truncated` when
+///   the body was cut or ended early (its message says after how many
+///   events);
+/// - as `cancelled` when dropped before any of those.
+///
+/// Dropping it also stops reading the response. Errors carry the response's
+/// request id.
 pub struct StreamingChatCompletions {
     events: SseStream<StreamingChatCompletionsUpdate>,
+    /// Events yielded so far.
+    received: usize,
+    request_id: Option<String>,
     /// `None` once the span has ended.
     state: Option<State>,
 }
@@ -32,15 +45,36 @@ struct State {
 }
 
 impl StreamingChatCompletions {
+    /// Decodes the body of an accepted streaming request.
+    pub(crate) fn from_response(response: reqwest::Response, span: OperationSpan) -> Self {
+        let request_id = request_id(response.headers());
+        Self::new(SseStream::from_response(response), request_id, span)
+    }
+
     pub(crate) fn new(
         events: SseStream<StreamingChatCompletionsUpdate>,
+        request_id: Option<String>,
         span: OperationSpan,
     ) -> Self {
         let accumulator = StreamAccumulator::new(span.records_content());
         StreamingChatCompletions {
             events,
+            received: 0,
+            request_id,
             state: Some(State { span, accumulator }),
         }
+    }
+
+    /// The response's request id (`x-ms-request-id`, `apim-request-id` or
+    /// `x-request-id`), to quote to support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// An error met while reading the body: the response had arrived, so a
+    /// failure to read on is a cut stream, never `connection`.
+    fn body_failure(&self, error: Error) -> Error {
+        truncated(error, Some(self.received)).with_request_id(self.request_id.as_deref())
     }
 
     fn finish(&mut self, outcome: StreamOutcome<'_>) {
@@ -96,6 +130,7 @@ impl Stream for StreamingChatCompletions {
         }
         match ready!(Pin::new(&mut this.events).poll_next(cx)) {
             Some(Ok(SseItem::Event(update))) => {
+                this.received += 1;
                 if let Some(state) = this.state.as_mut() {
                     state.observe(&update);
                 }
@@ -106,6 +141,7 @@ impl Stream for StreamingChatCompletions {
                 Poll::Ready(None)
             }
             Some(Err(error)) => {
+                let error = this.body_failure(error);
                 this.finish(StreamOutcome::Failed(&error));
                 Poll::Ready(Some(Err(error)))
             }
@@ -120,7 +156,12 @@ impl Stream for StreamingChatCompletions {
                     this.finish(StreamOutcome::Completed);
                     Poll::Ready(None)
                 } else {
-                    let error = Error::StreamTruncated { unfinished };
+                    let error = Error::StreamTruncated {
+                        events: Some(this.received),
+                        unfinished,
+                        request_id: this.request_id.clone(),
+                        source: None,
+                    };
                     this.finish(StreamOutcome::Failed(&error));
                     Poll::Ready(Some(Err(error)))
                 }
@@ -130,14 +171,26 @@ impl Stream for StreamingChatCompletions {
 }
 
 impl Drop for StreamingChatCompletions {
+    /// A caller that stops reading once every choice has finished got the
+    /// whole answer: that is a success, not a cancellation.
     fn drop(&mut self) {
-        self.finish(StreamOutcome::Cancelled);
+        let finished = self
+            .state
+            .as_ref()
+            .is_some_and(|state| state.accumulator.all_finished());
+        self.finish(if finished {
+            StreamOutcome::Completed
+        } else {
+            StreamOutcome::Cancelled
+        });
     }
 }
 
 impl fmt::Debug for StreamingChatCompletions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StreamingChatCompletions")
+            .field("received", &self.received)
+            .field("request_id", &self.request_id)
             .field("finished", &self.state.is_none())
             .finish_non_exhaustive()
     }
