@@ -28,6 +28,7 @@
 mod demo;
 mod reply;
 mod server;
+mod traffic;
 mod wire;
 
 #[cfg(test)]
