@@ -32,7 +32,10 @@ fn assert_service_failure(span: &SpanData, code: &str) {
     assert_eq!(attrs(span)["error.type"], Value::from(code.to_owned()));
     match &span.status {
         Status::Error { description } => {
-            assert!(description.contains(code) || code == "_OTHER", "{description}");
+            assert!(
+                description.contains(code) || code == "_OTHER",
+                "{description}"
+            );
             assert!(!description.contains("private"), "{description}");
         }
         other => panic!("{other:?}"),

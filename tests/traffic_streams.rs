@@ -78,8 +78,7 @@ async fn a_stalled_stream_is_a_read_timeout() {
     let server = MockInferenceServer::start().await.unwrap();
     server.enqueue(Reply::chat_stream(["a", "b"]).with_event_delay(Duration::from_secs(30)));
     let h = Harness::new();
-    let options =
-        client_support::options(&h, false).with_read_timeout(Duration::from_millis(200));
+    let options = client_support::options(&h, false).with_read_timeout(Duration::from_millis(200));
     let client = client_support::chat(&server, options);
     let mut stream = client.complete_streaming(request()).await.unwrap();
     let error = stream.next().await.unwrap().unwrap_err();
@@ -105,7 +104,10 @@ async fn no_response_at_all_is_a_connection_error() {
     let client = client_support::chat(&server, client_support::options(&h, false));
     let error = client.complete_streaming(request()).await.unwrap_err();
     assert!(matches!(error, Error::Connection { .. }), "{error:?}");
-    assert_eq!(attrs(&h.spans()[0])["error.type"], Value::from("connection"));
+    assert_eq!(
+        attrs(&h.spans()[0])["error.type"],
+        Value::from("connection")
+    );
 }
 
 #[tokio::test]

@@ -57,7 +57,10 @@ mod tests {
     use super::*;
     use crate::testing::MockInferenceServer;
 
-    async fn fetch(server: &MockInferenceServer, route: &str) -> (u16, String, Vec<(String, String)>) {
+    async fn fetch(
+        server: &MockInferenceServer,
+        route: &str,
+    ) -> (u16, String, Vec<(String, String)>) {
         let resp = reqwest::Client::new()
             .post(format!("{}/{route}", server.endpoint()))
             .body("{}")
@@ -79,7 +82,8 @@ mod tests {
         server.enqueue(Reply::in_band_error("content_filter", "filtered").with_request_id("r-1"));
         server.enqueue(Reply::chat_stream(["a", "b"]).with_error_event(1, "server_error", "boom"));
         server.enqueue(
-            Reply::error(429, "RateLimitReached", "wait").with_retry_after(Duration::from_millis(1500)),
+            Reply::error(429, "RateLimitReached", "wait")
+                .with_retry_after(Duration::from_millis(1500)),
         );
 
         let (status, body, headers) = fetch(&server, "chat/completions").await;
