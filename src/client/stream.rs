@@ -6,6 +6,8 @@ use std::task::{Context, Poll, ready};
 
 use futures::Stream;
 
+use super::core::record_retry;
+use super::resend::{Resend, Resent};
 use super::sse::{SseItem, SseStream};
 use super::transport::{request_id, truncated};
 use crate::error::{Error, Result};
@@ -28,10 +30,16 @@ use crate::telemetry::{OperationSpan, StreamAccumulator, StreamOutcome, UsageRec
 ///   events);
 /// - as `cancelled` when dropped before any of those.
 ///
+/// A body that fails before its first event (cut, stalled, ended empty) is
+/// sent again under the client's [`RetryPolicy`](super::RetryPolicy), in
+/// the same span; once an event reached the caller, nothing is retried.
+///
 /// Dropping it also stops reading the response. Errors carry the response's
 /// request id.
 pub struct StreamingChatCompletions {
-    events: SseStream<StreamingChatCompletionsUpdate>,
+    body: Body,
+    /// Sends the request again while no event was yielded.
+    resend: Option<Resend>,
     /// Events yielded so far.
     received: usize,
     request_id: Option<String>,
@@ -44,11 +52,23 @@ struct State {
     accumulator: StreamAccumulator,
 }
 
+enum Body {
+    Events(SseStream<StreamingChatCompletionsUpdate>),
+    /// Waiting out the backoff, then for the next attempt's response.
+    Resending(Resent),
+}
+
 impl StreamingChatCompletions {
     /// Decodes the body of an accepted streaming request.
-    pub(crate) fn from_response(response: reqwest::Response, span: OperationSpan) -> Self {
+    pub(crate) fn from_response(
+        response: reqwest::Response,
+        span: OperationSpan,
+        resend: Resend,
+    ) -> Self {
         let request_id = request_id(response.headers());
-        Self::new(SseStream::from_response(response), request_id, span)
+        let mut stream = Self::new(SseStream::from_response(response), request_id, span);
+        stream.resend = Some(resend);
+        stream
     }
 
     pub(crate) fn new(
@@ -58,7 +78,8 @@ impl StreamingChatCompletions {
     ) -> Self {
         let accumulator = StreamAccumulator::new(span.records_content());
         StreamingChatCompletions {
-            events,
+            body: Body::Events(events),
+            resend: None,
             received: 0,
             request_id,
             state: Some(State { span, accumulator }),
@@ -125,47 +146,66 @@ impl Stream for StreamingChatCompletions {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        if this.state.is_none() {
-            return Poll::Ready(None);
-        }
-        match ready!(Pin::new(&mut this.events).poll_next(cx)) {
-            Some(Ok(SseItem::Event(update))) => {
-                this.received += 1;
+        loop {
+            if this.state.is_none() {
+                return Poll::Ready(None);
+            }
+            let error = match &mut this.body {
+                Body::Resending(attempt) => match ready!(attempt.as_mut().poll(cx)) {
+                    Ok(response) => {
+                        this.request_id = request_id(response.headers());
+                        this.body = Body::Events(SseStream::from_response(response));
+                        continue;
+                    }
+                    // No response this time: `connection`, a status, ...
+                    Err(error) => error,
+                },
+                Body::Events(events) => match ready!(Pin::new(events).poll_next(cx)) {
+                    Some(Ok(SseItem::Event(update))) => {
+                        this.received += 1;
+                        if let Some(state) = this.state.as_mut() {
+                            state.observe(&update);
+                        }
+                        return Poll::Ready(Some(Ok(update)));
+                    }
+                    Some(Ok(SseItem::Done)) => {
+                        this.finish(StreamOutcome::Completed);
+                        return Poll::Ready(None);
+                    }
+                    Some(Err(error)) => this.body_failure(error),
+                    None => {
+                        // The body ended without `[DONE]`: complete only if
+                        // every choice had finished, as some services omit
+                        // the marker.
+                        let unfinished = this
+                            .state
+                            .as_ref()
+                            .map_or(0, |state| state.accumulator.unfinished());
+                        if unfinished == 0 {
+                            this.finish(StreamOutcome::Completed);
+                            return Poll::Ready(None);
+                        }
+                        Error::StreamTruncated {
+                            events: Some(this.received),
+                            unfinished,
+                            request_id: this.request_id.clone(),
+                            source: None,
+                        }
+                    }
+                },
+            };
+            // Nothing reached the caller yet: the request may go again.
+            if this.received == 0
+                && let Some(attempt) = this.resend.as_mut().and_then(|r| r.after(&error))
+            {
                 if let Some(state) = this.state.as_mut() {
-                    state.observe(&update);
+                    record_retry(&mut state.span, &error);
                 }
-                Poll::Ready(Some(Ok(update)))
+                this.body = Body::Resending(attempt);
+                continue;
             }
-            Some(Ok(SseItem::Done)) => {
-                this.finish(StreamOutcome::Completed);
-                Poll::Ready(None)
-            }
-            Some(Err(error)) => {
-                let error = this.body_failure(error);
-                this.finish(StreamOutcome::Failed(&error));
-                Poll::Ready(Some(Err(error)))
-            }
-            None => {
-                // The body ended without `[DONE]`: complete only if every
-                // choice had finished, as some services omit the marker.
-                let unfinished = this
-                    .state
-                    .as_ref()
-                    .map_or(0, |state| state.accumulator.unfinished());
-                if unfinished == 0 {
-                    this.finish(StreamOutcome::Completed);
-                    Poll::Ready(None)
-                } else {
-                    let error = Error::StreamTruncated {
-                        events: Some(this.received),
-                        unfinished,
-                        request_id: this.request_id.clone(),
-                        source: None,
-                    };
-                    this.finish(StreamOutcome::Failed(&error));
-                    Poll::Ready(Some(Err(error)))
-                }
-            }
+            this.finish(StreamOutcome::Failed(&error));
+            return Poll::Ready(Some(Err(error)));
         }
     }
 }

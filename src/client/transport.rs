@@ -117,6 +117,19 @@ impl Transport {
         &self.api_version
     }
 
+    /// The retry policy.
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// The same transport, trying each request once.
+    pub(crate) fn without_retries(&self) -> Transport {
+        Transport {
+            retry: RetryPolicy::none(),
+            ..self.clone()
+        }
+    }
+
     /// POSTs a JSON body to `route`, retrying transient failures (see
     /// [`RetryPolicy`]) and calling `on_retry` before each retry. With
     /// `stream`, asks for `text/event-stream` and fails with
