@@ -467,7 +467,9 @@ impl fmt::Display for HttpError {
         }
         write!(f, "; {}", self.hint())?;
         if let Some(after) = self.retry_after {
-            write!(f, " (retry after {} s)", after.as_secs())?;
+            // Whole milliseconds: `retry-after-ms` hints are often below 1 s.
+            let after = Duration::from_millis(after.as_millis().try_into().unwrap_or(u64::MAX));
+            write!(f, " (retry after {})", humantime::format_duration(after))?;
         }
         if let Some(id) = &self.request_id {
             write!(f, " [request id {id}]")?;
