@@ -347,6 +347,14 @@ pub(crate) fn map_reqwest_error(e: reqwest::Error) -> Error {
     if e.is_builder() {
         return Error::invalid_config("http_client", format!("could not build the request: {e}"));
     }
+    if e.is_redirect() {
+        // A redirect loop, or too many hops: sending again would not help.
+        let why = sources(&e)
+            .last()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        return Error::invalid_response(format!("the redirects were not followed: {why}"), b"");
+    }
     Error::Connection {
         detail: connection_detail(&e),
         source: Some(Box::new(e)),

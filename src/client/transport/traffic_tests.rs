@@ -234,6 +234,18 @@ async fn same_origin_redirects_are_followed_with_the_key() {
     assert_eq!(seen[1].headers["api-key"], "test-key-123");
 }
 
+#[tokio::test]
+async fn a_redirect_loop_is_not_retried() {
+    let server = Server::start(307, &[("location", "/models/again")], "").await;
+    let t = transport(&server.url(), ClientOptions::new().with_retry(fast(3)));
+    let mut log = Vec::new();
+    let e = post(&t, &mut log).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidResponse { .. }), "{e:?}");
+    assert!(e.to_string().contains("redirects"), "{e}");
+    assert!(log.is_empty());
+    assert_eq!(server.seen().len(), 6, "the first request and 5 redirects");
+}
+
 /// A 307 to `localhost` on another port: another origin than `127.0.0.1`.
 async fn redirect_to_other_host() -> (Server, Server) {
     let other = Server::start(200, &[JSON], "{}").await;
