@@ -31,10 +31,12 @@ pub enum Error {
     Http(#[from] HttpError),
 
     /// A connect, request or read deadline passed.
-    #[error("timed out {phase}; raise the limit with ClientOptions::{} if the model is slow", phase.option())]
+    #[error("timed out {phase}; raise the limit with ClientOptions::{} if the model is slow{}", phase.option(), request_id_suffix(.request_id.as_deref()))]
     Timeout {
         /// Which deadline passed.
         phase: TimeoutPhase,
+        /// The response's request id, when the answer had started.
+        request_id: Option<String>,
         /// The underlying transport error, when there is one.
         #[source]
         source: Option<BoxError>,
@@ -191,7 +193,9 @@ impl Error {
         match self {
             Error::Http(e) => e.request_id.as_deref(),
             Error::Service(e) => e.request_id.as_deref(),
-            Error::StreamTruncated { request_id, .. } => request_id.as_deref(),
+            Error::StreamTruncated { request_id, .. } | Error::Timeout { request_id, .. } => {
+                request_id.as_deref()
+            }
             _ => None,
         }
     }
@@ -203,7 +207,9 @@ impl Error {
         let slot = match &mut self {
             Error::Http(e) => &mut e.request_id,
             Error::Service(e) => &mut e.request_id,
-            Error::StreamTruncated { request_id, .. } => request_id,
+            Error::StreamTruncated { request_id, .. } | Error::Timeout { request_id, .. } => {
+                request_id
+            }
             _ => return self,
         };
         if slot.is_none() {
@@ -331,6 +337,10 @@ fn short_code(code: &str) -> Option<&str> {
     ok.then_some(code)
 }
 
+fn request_id_suffix(request_id: Option<&str>) -> String {
+    request_id.map_or_else(String::new, |id| format!(" [request id {id}]"))
+}
+
 fn truncated_message(events: Option<usize>, unfinished: usize, request_id: Option<&str>) -> String {
     let mut s = match events {
         Some(n) => format!("the stream was cut after {n} event(s)"),
@@ -340,9 +350,7 @@ fn truncated_message(events: Option<usize>, unfinished: usize, request_id: Optio
         s.push_str(&format!(", with {unfinished} unfinished choice(s)"));
     }
     s.push_str("; the connection was probably cut, retry the call");
-    if let Some(id) = request_id {
-        s.push_str(&format!(" [request id {id}]"));
-    }
+    s.push_str(&request_id_suffix(request_id));
     s
 }
 

@@ -76,7 +76,11 @@ async fn a_stream_cut_after_some_events_says_how_many() {
 #[tokio::test]
 async fn a_stalled_stream_is_a_read_timeout() {
     let server = MockInferenceServer::start().await.unwrap();
-    server.enqueue(Reply::chat_stream(["a", "b"]).with_event_delay(Duration::from_secs(30)));
+    server.enqueue(
+        Reply::chat_stream(["a", "b"])
+            .with_event_delay(Duration::from_secs(30))
+            .with_request_id("slow-1"),
+    );
     let h = Harness::new();
     let options = client_support::options(&h, false).with_read_timeout(Duration::from_millis(200));
     let client = client_support::chat(&server, options);
@@ -92,6 +96,7 @@ async fn a_stalled_stream_is_a_read_timeout() {
         ),
         "{error:?}"
     );
+    assert!(error.to_string().contains("[request id slow-1]"), "{error}");
     drop(stream);
     assert_eq!(attrs(&h.spans()[0])["error.type"], Value::from("timeout"));
 }

@@ -341,6 +341,7 @@ pub(crate) fn map_reqwest_error(e: reqwest::Error) -> Error {
         };
         return Error::Timeout {
             phase,
+            request_id: None,
             source: Some(Box::new(e)),
         };
     }
