@@ -76,6 +76,7 @@ fn events_match() {
 fn error_types_match() {
     let mut code = set(&[sc::ERROR_TYPES]);
     code.insert("{status}".into());
+    code.insert("{service_code}".into());
     assert_eq!(names(&registry(), "error_type", "value"), code);
 }
 
