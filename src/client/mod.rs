@@ -17,6 +17,8 @@
 //!   [`Error::Timeout`] / [`Error::Connection`]. It records no telemetry:
 //!   the operations wrap its calls in spans and hear about each retry.
 //! - `redirect.rs`: credentials never follow a redirect to another origin.
+//! - `resend.rs`: a stream whose body fails before its first event is sent
+//!   again, within the same retry budget.
 //! - `sse.rs`: incremental server-sent-events decoding into JSON chunks,
 //!   telling a stream that ended with `data: [DONE]` from one that was cut.
 //! - One file per operation on top of these: `chat.rs`
