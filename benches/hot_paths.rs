@@ -5,8 +5,8 @@
 use std::hint::black_box;
 
 use azure_ai_inference_otel::telemetry::{
-    ChoiceRecord, Instrumentation, Operation, RequestAttributes, ResponseRecord, StreamAccumulator,
-    StreamOutcome, TelemetryOptions, UsageRecord,
+    ChoiceRecord, Instrumentation, Operation, RequestAttributes, RequestParam, ResponseRecord,
+    StreamAccumulator, StreamOutcome, TelemetryOptions, UsageRecord,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
@@ -23,14 +23,11 @@ impl SpanExporter for Discard {
 }
 
 fn request<'a>(stop: &'a [String]) -> RequestAttributes<'a> {
-    RequestAttributes {
-        model: Some("gpt-4o-mini"),
-        max_tokens: Some(256),
-        temperature: Some(0.2),
-        top_p: Some(0.95),
-        stop_sequences: Some(stop),
-        ..Default::default()
-    }
+    RequestAttributes::with_model(Some("gpt-4o-mini"))
+        .with(RequestParam::MaxTokens, 256i64)
+        .with(RequestParam::Temperature, 0.2)
+        .with(RequestParam::TopP, 0.95)
+        .with(RequestParam::Stop, stop)
 }
 
 fn response() -> ResponseRecord<'static> {

@@ -285,6 +285,26 @@ impl Error {
     }
 }
 
+/// What the telemetry core records of a failure: the same `error.type`,
+/// content-free description and `exception.type` as the methods above.
+impl crate::telemetry::ErrorClass for Error {
+    fn error_type(&self) -> Cow<'static, str> {
+        Error::error_type(self)
+    }
+
+    fn exception_type(&self) -> Cow<'static, str> {
+        Error::exception_type(self).into()
+    }
+
+    fn description(&self) -> Cow<'static, str> {
+        self.telemetry_description()
+    }
+
+    fn http_status(&self) -> Option<u16> {
+        self.status()
+    }
+}
+
 impl ErrorKind {
     /// The `error.type` value for this kind.
     pub fn error_type(self) -> Cow<'static, str> {

@@ -46,8 +46,8 @@
 //! |---|---|
 //! | [`client`] | the clients ([`ChatCompletionsClient`](client::ChatCompletionsClient), [`EmbeddingsClient`](client::EmbeddingsClient), [`ImageEmbeddingsClient`](client::ImageEmbeddingsClient)), credentials, endpoint parsing, transport, SSE decoding |
 //! | [`models`] | serde types for every request and response of the API |
-//! | [`telemetry`] | the telemetry core, usable without our client: spans, stream accumulation, metrics, and the convention names ([`telemetry::semconv`], mirrored by `semconv/registry.toml`) |
-//! | [`exporters`] | [`exporters::braintrust`] (mapping, native REST exporter, OTLP exporter) and [`exporters::otlp`] |
+//! | [`telemetry`] | the telemetry core, usable without our client: the one request-parameter table ([`telemetry::REQUEST_PARAMS`]) and token-count table ([`telemetry::TOKEN_COUNTS`]), the one message model ([`telemetry::Message`], wire and semconv-parts encodings), spans, the [`telemetry::ErrorClass`] view of a failure, stream accumulation, metrics, and the convention names ([`telemetry::semconv`], mirrored by `semconv/registry.toml`) |
+//! | [`exporters`] | [`exporters::braintrust`] (the row mapping `mapping/` — row types, values, messages — over the telemetry tables; native REST exporter; OTLP exporter with its `braintrust.*` attributes) and [`exporters::otlp`] |
 //! | [`setup`] | the one-call pipeline and its guard |
 //! | [`testing`] | an in-process endpoint speaking the real wire format (feature `testing`) |
 //! | [`error`] | the one error type; [`Error::error_type`] is the span's `error.type` |
@@ -113,7 +113,7 @@
 //! One pure function, [`exporters::braintrust::span_to_row`], serves both
 //! the native exporter and the OTLP one (which carries the row as
 //! `braintrust.*` attributes on the Braintrust-bound copy only). In short
-//! (the full table is in [`exporters::braintrust::mapping`]):
+//! (the full table is on [`exporters::braintrust::span_to_row`]):
 //!
 //! | row field | from the span |
 //! |---|---|

@@ -4,7 +4,13 @@
 mod support;
 
 use azure_ai_inference_otel::exporters::braintrust::span_to_row;
-use azure_ai_inference_otel::telemetry::semconv::{self, VOCABULARY_DEFAULT, VOCABULARY_LATEST};
+use azure_ai_inference_otel::telemetry::semconv::{
+    self, SemconvMode, VOCABULARY_DEFAULT, VOCABULARY_LATEST,
+};
+use azure_ai_inference_otel::telemetry::{
+    AttributeType, Instrumentation, Operation, ParamSpec, ParamValue, REQUEST_PARAMS,
+    RequestAttributes, TelemetryOptions,
+};
 use opentelemetry::Context;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SpanData;
@@ -464,5 +470,64 @@ fn schema_validation_can_fail() {
         let (parent, key) = path.rsplit_once('/').expect("a JSON pointer");
         row.pointer_mut(parent).expect("parent exists")[key] = bad;
         assert!(!schema.errors(&row).is_empty(), "{path} should be rejected");
+    }
+}
+
+/// A value of the row's type, as a client would fill it.
+fn sample(spec: &ParamSpec) -> ParamValue<'static> {
+    static STOP: [String; 1] = [String::new()];
+    match spec.attribute_type {
+        AttributeType::Int => ParamValue::Int(7),
+        AttributeType::Double => ParamValue::Double(0.5),
+        AttributeType::StringArray => ParamValue::Texts(&STOP),
+        AttributeType::OutputType => ParamValue::Text("json_object"),
+        // The enum is non-exhaustive: a new type needs a sample here.
+        other => panic!("no sample value for {other:?}"),
+    }
+}
+
+/// Every row of the parameter table, in both vocabularies, reaches the span
+/// under its attribute key and the Braintrust row under its metadata key:
+/// adding a row needs no other change for this to hold.
+#[test]
+fn every_request_parameter_reaches_the_span_and_the_row() {
+    for mode in [SemconvMode::Default, SemconvMode::LatestExperimental] {
+        let (provider, exporter) = in_memory();
+        let options = TelemetryOptions::new()
+            .with_tracer_provider(&provider)
+            .with_semconv_mode(mode);
+        let instrumentation = Instrumentation::new(&options, "h", 443);
+        for spec in REQUEST_PARAMS {
+            let request =
+                RequestAttributes::with_model(Some(spec.wire_name)).with(spec.param, sample(spec));
+            instrumentation.start(Operation::Chat, &request).end();
+        }
+        let spans = finished(&provider, &exporter);
+        for spec in REQUEST_PARAMS {
+            let span = named(&spans, &format!("chat {}", spec.wire_name));
+            let key = spec.key_in(mode.vocabulary());
+            let attribute = span
+                .attributes
+                .iter()
+                .find(|kv| Some(kv.key.as_str()) == key);
+            assert_eq!(
+                attribute.map(|kv| kv.value.clone()),
+                key.and_then(|_| spec.attribute_value(sample(spec))),
+                "{mode:?} {}",
+                spec.wire_name
+            );
+            let row = row(span);
+            if let Some(key) = key {
+                let metadata_key = spec.braintrust_key.unwrap_or(key);
+                assert!(
+                    row["metadata"].get(metadata_key).is_some(),
+                    "{mode:?} {}: no metadata.{metadata_key} in {row:#}",
+                    spec.wire_name
+                );
+                if spec.braintrust_key.is_some() {
+                    assert!(row["metadata"].get(key).is_none(), "{key} repeated");
+                }
+            }
+        }
     }
 }

@@ -4,11 +4,13 @@
 #[path = "support/telemetry.rs"]
 mod telemetry_support;
 
+use std::borrow::Cow;
+
 use azure_ai_inference_otel::error::{Error, HttpError};
 use azure_ai_inference_otel::telemetry::semconv::{self as sc, SemconvMode};
 use azure_ai_inference_otel::telemetry::{
-    ChoiceRecord, Instrumentation, Operation, RequestAttributes, ResponseRecord, StreamAccumulator,
-    StreamOutcome, ToolCallRecord, UsageRecord,
+    ChoiceRecord, ErrorClass, Instrumentation, Operation, RequestAttributes, RequestParam,
+    ResponseRecord, StreamAccumulator, StreamOutcome, ToolCallDelta, ToolCallRecord, UsageRecord,
 };
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer, TracerProvider};
 use opentelemetry::{Array, Value};
@@ -16,18 +18,15 @@ use serde_json::json;
 use telemetry_support::{Harness, attrs, dump, kv_map, string_array};
 
 fn chat_request<'a>(stop: &'a [String]) -> RequestAttributes<'a> {
-    RequestAttributes {
-        model: Some("gpt-4o"),
-        max_tokens: Some(100),
-        temperature: Some(0.5),
-        top_p: Some(0.9),
-        frequency_penalty: Some(0.1),
-        presence_penalty: Some(0.2),
-        seed: Some(42),
-        stop_sequences: Some(stop),
-        response_format: Some("json_schema"),
-        ..Default::default()
-    }
+    RequestAttributes::with_model(Some("gpt-4o"))
+        .with(RequestParam::MaxTokens, 100i64)
+        .with(RequestParam::Temperature, 0.5)
+        .with(RequestParam::TopP, 0.9)
+        .with(RequestParam::FrequencyPenalty, 0.1)
+        .with(RequestParam::PresencePenalty, 0.2)
+        .with(RequestParam::Seed, 42i64)
+        .with(RequestParam::Stop, stop)
+        .with(RequestParam::ResponseFormat, "json_schema")
 }
 
 fn response<'a>() -> ResponseRecord<'a> {
@@ -284,6 +283,52 @@ fn failure_records_error_type_status_and_exception_without_service_text() {
     assert!(!dump(&spans).contains("secret"));
 }
 
+/// Another client's error type, described through the `ErrorClass` view.
+struct QuotaExceeded;
+
+impl ErrorClass for QuotaExceeded {
+    fn error_type(&self) -> Cow<'static, str> {
+        "429".into()
+    }
+    fn description(&self) -> Cow<'static, str> {
+        "quota exceeded".into()
+    }
+    fn http_status(&self) -> Option<u16> {
+        Some(429)
+    }
+}
+
+#[test]
+fn any_client_error_fills_the_error_class_view() {
+    let h = Harness::new();
+    let inst = Instrumentation::new(&h.options(false), "h", 443);
+    inst.start(Operation::Chat, &RequestAttributes::with_model(Some("m")))
+        .fail(&QuotaExceeded);
+    let spans = h.spans();
+    let s = &spans[0];
+    assert_eq!(attrs(s)["error.type"], Value::from("429"));
+    assert_eq!(s.status, Status::error("quota exceeded"));
+    let exception = s.events.iter().find(|e| e.name == "exception").unwrap();
+    // `exception.type` defaults to `error.type`.
+    assert_eq!(
+        kv_map(&exception.attributes)["exception.type"],
+        Value::from("429")
+    );
+    // This crate's error gives the same view as its own methods.
+    let err = Error::StreamTruncated {
+        events: Some(0),
+        unfinished: 1,
+        request_id: None,
+        source: None,
+    };
+    let view: &dyn ErrorClass = &err;
+    assert_eq!(view.error_type(), err.error_type());
+    assert_eq!(view.description(), err.telemetry_description());
+    assert_eq!(view.http_status(), None);
+    let http: &dyn ErrorClass = &Error::Http(HttpError::from_body(503, b""));
+    assert_eq!(http.http_status(), Some(503));
+}
+
 #[test]
 fn cancelled_stream_reports_partial_state_without_content() {
     let h = Harness::new();
@@ -295,11 +340,13 @@ fn cancelled_stream_reports_partial_state_without_content() {
     acc.observe_delta(0, Some("secret partial"), None);
     acc.observe_tool_call(
         0,
-        Some(0),
-        Some("call_7"),
-        Some("function"),
-        Some("secret_fn"),
-        Some("{"),
+        ToolCallDelta {
+            call_index: Some(0),
+            id: Some("call_7"),
+            kind: Some("function"),
+            name: Some("secret_fn"),
+            arguments: Some("{"),
+        },
     );
     span.record_chunk();
     span.finish_stream(&acc, StreamOutcome::Cancelled);
@@ -544,11 +591,8 @@ fn latest_vocabulary_metrics_use_provider_name() {
 fn embeddings_encoding_format_is_a_string_array() {
     let h = Harness::new();
     let inst = Instrumentation::new(&h.options(false), "h", 443);
-    let request = RequestAttributes {
-        model: Some("e"),
-        encoding_format: Some("base64"),
-        ..Default::default()
-    };
+    let request =
+        RequestAttributes::with_model(Some("e")).with(RequestParam::EncodingFormat, "base64");
     inst.start(Operation::Embeddings, &request).end();
     let spans = h.spans();
     let a = attrs(&spans[0]);

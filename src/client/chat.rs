@@ -5,8 +5,8 @@ use crate::models::{
     ChatCompletions, ChatCompletionsOptions, ChatCompletionsResponseFormat, ModelInfo,
 };
 use crate::telemetry::{
-    ChoiceRecord, Operation, OperationSpan, RequestAttributes, ResponseRecord, ToolCallRecord,
-    UsageRecord,
+    ChoiceRecord, Operation, OperationSpan, ParamValue, RequestAttributes, RequestParam,
+    RequestParams, ResponseRecord, ToolCallRecord, UsageRecord,
 };
 
 use super::core::ClientCore;
@@ -65,7 +65,7 @@ impl ChatCompletionsClient {
         let result = async {
             let body = serde_json::to_vec(&options).map_err(Error::Serialize)?;
             self.core
-                .post_for::<ChatCompletions>(ROUTE, body, &mut span)
+                .post_and_decode::<ChatCompletions>(ROUTE, body, &mut span)
                 .await
         }
         .await;
@@ -132,22 +132,29 @@ impl ChatCompletionsClient {
     }
 }
 
+/// The request as the telemetry core sees it. The `match` is exhaustive: a
+/// new row of the parameter table does not compile until it is filled here.
 fn request_attributes(o: &ChatCompletionsOptions) -> RequestAttributes<'_> {
+    let params = RequestParams::from_fn(|param| match param {
+        RequestParam::MaxTokens => o.max_tokens.map(ParamValue::from),
+        RequestParam::Temperature => o.temperature.map(ParamValue::from),
+        RequestParam::TopP => o.top_p.map(ParamValue::from),
+        RequestParam::FrequencyPenalty => o.frequency_penalty.map(ParamValue::from),
+        RequestParam::PresencePenalty => o.presence_penalty.map(ParamValue::from),
+        RequestParam::Seed => o.seed.map(ParamValue::from),
+        RequestParam::Stop => o.stop.as_deref().map(ParamValue::from),
+        RequestParam::ResponseFormat => o.response_format.as_ref().map(|f| {
+            ParamValue::Text(match f {
+                ChatCompletionsResponseFormat::Text => "text",
+                ChatCompletionsResponseFormat::JsonObject => "json_object",
+                ChatCompletionsResponseFormat::JsonSchema { .. } => "json_schema",
+            })
+        }),
+        RequestParam::EncodingFormat => None,
+    });
     RequestAttributes {
         model: o.model.as_deref(),
-        max_tokens: o.max_tokens.map(i64::from),
-        temperature: o.temperature,
-        top_p: o.top_p,
-        frequency_penalty: o.frequency_penalty,
-        presence_penalty: o.presence_penalty,
-        seed: o.seed,
-        stop_sequences: o.stop.as_deref(),
-        encoding_format: None,
-        response_format: o.response_format.as_ref().map(|f| match f {
-            ChatCompletionsResponseFormat::Text => "text",
-            ChatCompletionsResponseFormat::JsonObject => "json_object",
-            ChatCompletionsResponseFormat::JsonSchema { .. } => "json_schema",
-        }),
+        params,
     }
 }
 

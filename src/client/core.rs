@@ -95,8 +95,9 @@ impl ClientCore {
         Ok((response, resend))
     }
 
-    /// POSTs and decodes a JSON answer.
-    pub(crate) async fn post_for<T: DeserializeOwned>(
+    /// POSTs `body` (as [`post`](Self::post), not streamed) and decodes the
+    /// JSON answer as `T`.
+    pub(crate) async fn post_and_decode<T: DeserializeOwned>(
         &self,
         route: &str,
         body: Vec<u8>,

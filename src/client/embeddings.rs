@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::models::{EmbeddingsOptions, EmbeddingsResult, ImageEmbeddingsOptions, ModelInfo};
-use crate::telemetry::{Operation, RequestAttributes, ResponseRecord, UsageRecord};
+use crate::telemetry::{Operation, RequestAttributes, RequestParam, ResponseRecord, UsageRecord};
 
 use super::core::ClientCore;
 use super::credential::Credential;
@@ -113,17 +113,16 @@ async fn embed<O: EmbeddingsRequest>(
     if model.is_none() {
         *model = core.default_model().map(str::to_owned);
     }
-    let request = RequestAttributes {
-        model: options.model(),
-        encoding_format: options.encoding_format(),
-        ..Default::default()
-    };
+    let mut request = RequestAttributes::with_model(options.model());
+    if let Some(format) = options.encoding_format() {
+        request = request.with(RequestParam::EncodingFormat, format);
+    }
     let mut span = core
         .instrumentation()
         .start(Operation::Embeddings, &request);
     let result = match serde_json::to_vec(&options).map_err(Error::Serialize) {
         Ok(body) => {
-            core.post_for::<EmbeddingsResult>(route, body, &mut span)
+            core.post_and_decode::<EmbeddingsResult>(route, body, &mut span)
                 .await
         }
         Err(error) => Err(error),

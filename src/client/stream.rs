@@ -12,7 +12,9 @@ use super::sse::{SseItem, SseStream};
 use super::transport::{request_id, truncated};
 use crate::error::{Error, Result};
 use crate::models::StreamingChatCompletionsUpdate;
-use crate::telemetry::{OperationSpan, StreamAccumulator, StreamOutcome, UsageRecord};
+use crate::telemetry::{
+    OperationSpan, StreamAccumulator, StreamOutcome, ToolCallDelta, UsageRecord,
+};
 
 /// A streamed chat completion: yields [`StreamingChatCompletionsUpdate`]s
 /// as the service sends them, decoded incrementally from server-sent events.
@@ -130,11 +132,13 @@ impl State {
                 let function = call.function.as_ref();
                 acc.observe_tool_call(
                     choice.index,
-                    call.index,
-                    call.id.as_deref(),
-                    call.r#type.as_deref(),
-                    function.and_then(|f| f.name.as_deref()),
-                    function.and_then(|f| f.arguments.as_deref()),
+                    ToolCallDelta {
+                        call_index: call.index,
+                        id: call.id.as_deref(),
+                        kind: call.r#type.as_deref(),
+                        name: function.and_then(|f| f.name.as_deref()),
+                        arguments: function.and_then(|f| f.arguments.as_deref()),
+                    },
                 );
             }
         }

@@ -3,7 +3,7 @@
 //! - [`braintrust`]: spans as Braintrust log rows, over Braintrust's REST API
 //!   ([`braintrust::BraintrustExporter`]) or OTLP
 //!   ([`braintrust::BraintrustOtlpExporter`]), with one mapping
-//!   ([`braintrust::mapping`]) behind both.
+//!   ([`braintrust::span_to_row`]) behind both.
 //! - [`otlp`]: OTLP to any collector, configured by the standard
 //!   `OTEL_EXPORTER_OTLP_*` variables or in code.
 //!

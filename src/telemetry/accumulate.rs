@@ -22,6 +22,22 @@ pub struct StreamAccumulator {
     choices: Vec<ChoiceState>,
 }
 
+/// One streamed tool-call delta (`choices[].delta.tool_calls[]`), borrowed
+/// from the chunk: every field is optional on the wire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ToolCallDelta<'a> {
+    /// The call's `index` within the choice.
+    pub call_index: Option<u32>,
+    /// The call's `id` (usually on its first delta only).
+    pub id: Option<&'a str>,
+    /// The call's `type`.
+    pub kind: Option<&'a str>,
+    /// The function name (usually on its first delta only).
+    pub name: Option<&'a str>,
+    /// A piece of the arguments text.
+    pub arguments: Option<&'a str>,
+}
+
 #[derive(Debug)]
 struct ChoiceState {
     index: u32,
@@ -101,15 +117,14 @@ impl StreamAccumulator {
     }
 
     /// Records a tool-call delta of a choice.
-    pub fn observe_tool_call(
-        &mut self,
-        choice_index: u32,
-        call_index: Option<u32>,
-        id: Option<&str>,
-        kind: Option<&str>,
-        name: Option<&str>,
-        arguments: Option<&str>,
-    ) {
+    pub fn observe_tool_call(&mut self, choice_index: u32, delta: ToolCallDelta<'_>) {
+        let ToolCallDelta {
+            call_index,
+            id,
+            kind,
+            name,
+            arguments,
+        } = delta;
         let keep = self.keep_content;
         let choice = self.choice(choice_index);
         let existing = match (call_index, id) {
@@ -202,13 +217,22 @@ mod tests {
         acc.observe_delta(0, Some("lo"), Some("stop"));
         acc.observe_tool_call(
             1,
-            Some(0),
-            Some("call_1"),
-            Some("function"),
-            Some("f"),
-            Some("{\"a\""),
+            ToolCallDelta {
+                call_index: Some(0),
+                id: Some("call_1"),
+                kind: Some("function"),
+                name: Some("f"),
+                arguments: Some("{\"a\""),
+            },
         );
-        acc.observe_tool_call(1, Some(0), None, None, None, Some(":1}"));
+        acc.observe_tool_call(
+            1,
+            ToolCallDelta {
+                call_index: Some(0),
+                arguments: Some(":1}"),
+                ..Default::default()
+            },
+        );
         assert!(!acc.all_finished());
         assert_eq!(acc.unfinished(), 1);
         acc.observe_delta(1, None, Some("tool_calls"));
@@ -233,11 +257,12 @@ mod tests {
         acc.observe_delta(0, Some("secret"), None);
         acc.observe_tool_call(
             0,
-            None,
-            Some("call_9"),
-            None,
-            Some("secret_fn"),
-            Some("{secret}"),
+            ToolCallDelta {
+                id: Some("call_9"),
+                name: Some("secret_fn"),
+                arguments: Some("{secret}"),
+                ..Default::default()
+            },
         );
         let r = acc.response();
         assert_eq!(r.choices[0].content, None);

@@ -1,11 +1,15 @@
 //! JSON bodies of events and content attributes.
 //!
-//! Built from borrowed structs with `serde` (no intermediate `Value` tree),
-//! since a choice event is written on every call, recording or not.
+//! The `gen_ai.choice` event is built from borrowed structs with `serde` (no
+//! intermediate `Value` tree), since it is written on every call, recording
+//! or not. The content attributes (`gen_ai.input.messages`,
+//! `gen_ai.output.messages`, content recording only) go through the one
+//! [message model](super::Message), which the Braintrust mapping reads back.
 
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
+use super::message::{Message, MessagePart, Role, ToolCallPart};
 use super::record::{ChoiceRecord, ToolCallRecord};
 
 /// `gen_ai.choice` content: `{"message":{...},"finish_reason":..,"index":N}`.
@@ -87,114 +91,60 @@ pub(crate) fn choice_event(
     serde_json::to_string(&event).unwrap_or_default()
 }
 
-/// Newer conventions: a tool call's arguments as JSON when they parse, else
-/// the raw text.
-fn arguments_value(arguments: &str) -> Value {
-    serde_json::from_str(arguments).unwrap_or_else(|_| Value::String(arguments.to_owned()))
-}
-
 /// Newer conventions (`gen_ai.output.messages`): the choices as structured
-/// messages with `parts`.
+/// messages with `parts`, through the one [message model](super::message).
 pub(crate) fn output_messages(choices: &[&ChoiceRecord<'_>], unfinished: &str) -> String {
     let messages: Vec<Value> = choices
         .iter()
         .map(|c| {
-            let mut parts = Vec::with_capacity(1 + c.tool_calls.len());
-            if let Some(text) = c.content {
-                parts.push(json!({"type": "text", "content": text}));
+            let mut message = choice_message(c).to_parts();
+            if let Value::Object(map) = &mut message {
+                map.insert(
+                    "finish_reason".to_owned(),
+                    c.finish_reason.unwrap_or(unfinished).into(),
+                );
             }
-            for call in &c.tool_calls {
-                parts.push(json!({
-                    "type": "tool_call",
-                    "id": call.id,
-                    "name": call.name,
-                    "arguments": arguments_value(call.arguments),
-                }));
-            }
-            json!({
-                "role": "assistant",
-                "parts": parts,
-                "finish_reason": c.finish_reason.unwrap_or(unfinished),
-            })
+            message
         })
         .collect();
     Value::Array(messages).to_string()
 }
 
+/// A recorded choice as an assistant [`Message`].
+fn choice_message(choice: &ChoiceRecord<'_>) -> Message {
+    let mut parts = Vec::with_capacity(1 + choice.tool_calls.len());
+    if let Some(text) = choice.content {
+        parts.push(MessagePart::Text(text.to_owned()));
+    }
+    parts.extend(choice.tool_calls.iter().map(|call| {
+        MessagePart::ToolCall(ToolCallPart {
+            id: Some(call.id.to_owned()),
+            kind: call.kind.to_owned(),
+            name: Some(call.name.to_owned()),
+            arguments: Some(
+                serde_json::from_str(call.arguments)
+                    .unwrap_or_else(|_| Value::String(call.arguments.to_owned())),
+            ),
+        })
+    }));
+    Message::new(Role::Assistant, parts)
+}
+
 /// Newer conventions (`gen_ai.input.messages`): wire-format request messages
-/// (`{"role","content",...}`) as structured messages with `parts`.
+/// (`{"role","content",...}`) as structured messages with `parts`; a value
+/// that is not a message object is kept as it came.
 pub(crate) fn input_messages<'a>(messages: impl IntoIterator<Item = &'a Value>) -> String {
-    let converted: Vec<Value> = messages.into_iter().map(input_message).collect();
+    let converted: Vec<Value> = messages
+        .into_iter()
+        .map(|m| Message::from_wire(m, "user").map_or_else(|| m.clone(), |m| m.to_parts()))
+        .collect();
     Value::Array(converted).to_string()
-}
-
-fn input_message(message: &Value) -> Value {
-    let role = message
-        .get("role")
-        .and_then(Value::as_str)
-        .unwrap_or("user");
-    let mut parts = Vec::new();
-    if role == "tool" {
-        let mut part = Map::new();
-        part.insert("type".into(), "tool_call_response".into());
-        if let Some(id) = message.get("tool_call_id") {
-            part.insert("id".into(), id.clone());
-        }
-        part.insert(
-            "response".into(),
-            message.get("content").cloned().unwrap_or(Value::Null),
-        );
-        parts.push(Value::Object(part));
-    } else {
-        match message.get("content") {
-            Some(Value::String(text)) => parts.push(json!({"type": "text", "content": text})),
-            Some(Value::Array(items)) => parts.extend(items.iter().map(content_item_part)),
-            _ => {}
-        }
-        if let Some(Value::Array(calls)) = message.get("tool_calls") {
-            for call in calls {
-                let function = call.get("function");
-                let text = |v: Option<&Value>, key: &str| {
-                    v.and_then(|f| f.get(key))
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
-                };
-                parts.push(json!({
-                    "type": "tool_call",
-                    "id": call.get("id").cloned().unwrap_or(Value::Null),
-                    "name": text(function, "name"),
-                    "arguments": arguments_value(&text(function, "arguments")),
-                }));
-            }
-        }
-    }
-    json!({"role": role, "parts": parts})
-}
-
-fn content_item_part(item: &Value) -> Value {
-    match item.get("type").and_then(Value::as_str) {
-        Some("text") => {
-            json!({"type": "text", "content": item.get("text").cloned().unwrap_or(Value::Null)})
-        }
-        Some("image_url") => {
-            let url = item
-                .get("image_url")
-                .and_then(|u| u.get("url"))
-                .cloned()
-                .unwrap_or(Value::Null);
-            json!({"type": "uri", "modality": "image", "uri": url})
-        }
-        Some("input_audio") => {
-            json!({"type": "blob", "modality": "audio", "content": item.get("input_audio").and_then(|a| a.get("data")).cloned().unwrap_or(Value::Null)})
-        }
-        _ => item.clone(),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn call<'a>() -> ToolCallRecord<'a> {
         ToolCallRecord {

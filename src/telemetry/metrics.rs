@@ -73,11 +73,8 @@ impl Instruments {
             self.time_per_output_chunk.record(*gap, attrs);
         }
         if let Some(usage) = m.usage {
-            for (kind, value) in [
-                (semconv::TOKEN_TYPE_INPUT, usage.input_tokens),
-                (semconv::TOKEN_TYPE_OUTPUT, usage.output_tokens),
-            ] {
-                if let Some(value) = value {
+            for spec in super::params::TOKEN_COUNTS {
+                if let (Some(kind), Some(value)) = (spec.token_type, usage.get(spec.count)) {
                     attrs.push(KeyValue::new(semconv::GEN_AI_TOKEN_TYPE, kind));
                     self.tokens.record(value, attrs);
                     attrs.pop();

@@ -2,18 +2,24 @@
 //!
 //! This module does not depend on the crate's HTTP client: any client can
 //! produce the same `az.ai.inference` spans by describing its request with
-//! [`RequestAttributes`], starting an [`OperationSpan`] from an
-//! [`Instrumentation`], and reporting the response with a [`ResponseRecord`]
-//! (or, for streams, a [`StreamAccumulator`]).
+//! [`RequestAttributes`] (the model and [`RequestParams`], keyed by the one
+//! parameter table [`REQUEST_PARAMS`]), starting an [`OperationSpan`] from an
+//! [`Instrumentation`], reporting the response with a [`ResponseRecord`]
+//! (or, for streams, a [`StreamAccumulator`]) and a failure through the
+//! [`ErrorClass`] view of its own error type.
+//!
+//! Recorded messages go through one typed model, [`Message`], with both
+//! encodings the crate needs (the chat wire shape and the semconv parts
+//! shape); the Braintrust mapping reads recorded content back through it.
 //!
 //! ```
 //! use azure_ai_inference_otel::telemetry::{
-//!     ChoiceRecord, Instrumentation, Operation, RequestAttributes, ResponseRecord,
+//!     ChoiceRecord, Instrumentation, Operation, RequestAttributes, RequestParam, ResponseRecord,
 //!     TelemetryOptions, UsageRecord,
 //! };
 //!
 //! let instrumentation = Instrumentation::new(&TelemetryOptions::new(), "example.services.ai.azure.com", 443);
-//! let request = RequestAttributes { model: Some("gpt-4o-mini"), temperature: Some(0.2), ..Default::default() };
+//! let request = RequestAttributes::with_model(Some("gpt-4o-mini")).with(RequestParam::Temperature, 0.2);
 //! let mut span = instrumentation.start(Operation::Chat, &request);
 //! // ... send the request with `span.context()` injected, then:
 //! span.record_response(&ResponseRecord {
@@ -31,16 +37,24 @@
 
 mod accumulate;
 mod content;
+mod message;
 mod metrics;
 mod options;
+mod params;
 mod record;
 pub mod semconv;
 mod span;
 
-pub use accumulate::StreamAccumulator;
+pub use accumulate::{StreamAccumulator, ToolCallDelta};
+pub use message::{ContentKind, Message, MessagePart, Role, ToolCallPart};
 pub use options::{TelemetryOptions, instrumentation_scope};
+pub use params::{
+    AttributeType, ParamSpec, ParamValue, REQUEST_PARAMS, RequestParam, RequestParams,
+    TOKEN_COUNTS, TokenCount, TokenCountSpec,
+};
 pub use record::{
-    ChoiceRecord, Operation, RequestAttributes, ResponseRecord, ToolCallRecord, UsageRecord,
+    ChoiceRecord, ErrorClass, Operation, RequestAttributes, ResponseRecord, ToolCallRecord,
+    UsageRecord,
 };
 pub use semconv::SemconvMode;
 pub use span::{Instrumentation, OperationSpan, StreamOutcome};

@@ -1,6 +1,9 @@
 //! What the telemetry core needs to know about a request and its response,
 //! as plain borrowed views: any HTTP client can fill them in.
 
+use std::borrow::Cow;
+
+use super::params::{ParamValue, RequestParam, RequestParams, TokenCount};
 use super::semconv;
 
 /// The kind of operation, which fixes `gen_ai.operation.name` and the span name.
@@ -23,32 +26,17 @@ impl Operation {
     }
 }
 
-/// Request parameters recorded as span attributes, each only when set.
+/// What a span records about a request: the model and the parameters of
+/// [`REQUEST_PARAMS`](super::REQUEST_PARAMS), each only when set.
 ///
 /// Numbers keep their JSON type: integers become int attributes, floats
-/// double attributes.
+/// double attributes (per the row's [`AttributeType`](super::AttributeType)).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequestAttributes<'a> {
     /// The request's model, else the client's default; `None` when neither is known.
     pub model: Option<&'a str>,
-    /// `max_tokens`.
-    pub max_tokens: Option<i64>,
-    /// `temperature`.
-    pub temperature: Option<f64>,
-    /// `top_p`.
-    pub top_p: Option<f64>,
-    /// `frequency_penalty`.
-    pub frequency_penalty: Option<f64>,
-    /// `presence_penalty`.
-    pub presence_penalty: Option<f64>,
-    /// `seed`.
-    pub seed: Option<i64>,
-    /// `stop`.
-    pub stop_sequences: Option<&'a [String]>,
-    /// Embeddings `encoding_format`.
-    pub encoding_format: Option<&'a str>,
-    /// `response_format.type` as sent (`text`, `json_object`, `json_schema`).
-    pub response_format: Option<&'a str>,
+    /// The request parameters that were set.
+    pub params: RequestParams<'a>,
 }
 
 impl<'a> RequestAttributes<'a> {
@@ -60,14 +48,10 @@ impl<'a> RequestAttributes<'a> {
         }
     }
 
-    /// `gen_ai.output.type` for the response format: `text` stays `text`,
-    /// `json_object` and `json_schema` become `json`.
-    pub(crate) fn output_type(&self) -> Option<&'static str> {
-        match self.response_format? {
-            "text" => Some(semconv::OUTPUT_TYPE_TEXT),
-            "json_object" | "json_schema" => Some(semconv::OUTPUT_TYPE_JSON),
-            _ => None,
-        }
+    /// Sets one parameter.
+    pub fn with(mut self, param: RequestParam, value: impl Into<ParamValue<'a>>) -> Self {
+        self.params = self.params.with(param, value);
+        self
     }
 }
 
@@ -78,6 +62,16 @@ pub struct UsageRecord {
     pub input_tokens: Option<u64>,
     /// `usage.completion_tokens` (chat only).
     pub output_tokens: Option<u64>,
+}
+
+impl UsageRecord {
+    /// One count of [`TOKEN_COUNTS`](super::TOKEN_COUNTS), when reported.
+    pub fn get(&self, count: TokenCount) -> Option<u64> {
+        match count {
+            TokenCount::Input => self.input_tokens,
+            TokenCount::Output => self.output_tokens,
+        }
+    }
 }
 
 /// One tool call of a choice.
@@ -117,4 +111,30 @@ pub struct ResponseRecord<'a> {
     pub usage: Option<UsageRecord>,
     /// The choices, in any order (they are sorted by index when recorded).
     pub choices: Vec<ChoiceRecord<'a>>,
+}
+
+/// How a failed operation is recorded: a small, content-free view that any
+/// client's error type can provide (this crate's [`Error`](crate::Error)
+/// implements it). [`OperationSpan::fail`](super::OperationSpan::fail) takes
+/// `&dyn ErrorClass`, so `span.fail(&error)` works for any implementor.
+pub trait ErrorClass {
+    /// `error.type`: a low-cardinality value (an HTTP status such as `429`,
+    /// `timeout`, `connection`, ..., see [`semconv::ERROR_TYPES`]).
+    fn error_type(&self) -> Cow<'static, str>;
+
+    /// `exception.type` of the exception event; `error.type` unless overridden.
+    fn exception_type(&self) -> Cow<'static, str> {
+        self.error_type()
+    }
+
+    /// The span status description and `exception.message`. Must not contain
+    /// message content (prompts, completions, what the service echoed).
+    fn description(&self) -> Cow<'static, str>;
+
+    /// The HTTP status, when the failure is an HTTP answer. Not a span
+    /// attribute itself (`error.type` carries it); there for per-attempt
+    /// records and for callers that classify failures.
+    fn http_status(&self) -> Option<u16> {
+        None
+    }
 }

@@ -233,6 +233,9 @@ pub struct Vocabulary {
     pub namespace_value: &'static str,
     /// How recorded content travels.
     pub content: ContentForm,
+    /// The mode this row belongs to: request parameters pick their key by it
+    /// (see [`ParamSpec::key_in`](crate::telemetry::ParamSpec::key_in)).
+    pub mode: SemconvMode,
 }
 
 /// Today's `az.ai.inference` names (the default).
@@ -242,6 +245,7 @@ pub const VOCABULARY_DEFAULT: Vocabulary = Vocabulary {
     namespace_key: AZ_NAMESPACE,
     namespace_value: NAMESPACE_VALUE,
     content: ContentForm::Events,
+    mode: SemconvMode::Default,
 };
 
 /// The newer names (`OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`).
@@ -251,6 +255,7 @@ pub const VOCABULARY_LATEST: Vocabulary = Vocabulary {
     namespace_key: AZURE_RESOURCE_PROVIDER_NAMESPACE,
     namespace_value: NAMESPACE_VALUE,
     content: ContentForm::Attributes,
+    mode: SemconvMode::LatestExperimental,
 };
 
 /// Which convention version a client emits.

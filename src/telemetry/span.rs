@@ -12,7 +12,8 @@ use super::accumulate::StreamAccumulator;
 use super::content;
 use super::metrics::{Instruments, Measurement};
 use super::options::{TelemetryOptions, instrumentation_scope};
-use super::record::{Operation, RequestAttributes, ResponseRecord};
+use super::params::TOKEN_COUNTS;
+use super::record::{ErrorClass, Operation, RequestAttributes, ResponseRecord};
 use super::semconv::{self as sc, ContentForm, Vocabulary};
 
 /// A client's resolved telemetry: tracer, instruments, content switch,
@@ -102,47 +103,10 @@ impl Instrumentation {
             attrs.push(KeyValue::new(sc::SERVER_PORT, port));
         }
         attrs.push(KeyValue::new(vocab.namespace_key, vocab.namespace_value));
-        let ints = [
-            (sc::GEN_AI_REQUEST_MAX_TOKENS, request.max_tokens),
-            (sc::GEN_AI_REQUEST_SEED, request.seed),
-        ];
-        attrs.extend(
-            ints.into_iter()
-                .filter_map(|(k, v)| Some(KeyValue::new(k, v?))),
-        );
-        let doubles = [
-            (sc::GEN_AI_REQUEST_TEMPERATURE, request.temperature),
-            (sc::GEN_AI_REQUEST_TOP_P, request.top_p),
-            (
-                sc::GEN_AI_REQUEST_FREQUENCY_PENALTY,
-                request.frequency_penalty,
-            ),
-            (
-                sc::GEN_AI_REQUEST_PRESENCE_PENALTY,
-                request.presence_penalty,
-            ),
-        ];
-        attrs.extend(
-            doubles
-                .into_iter()
-                .filter_map(|(k, v)| Some(KeyValue::new(k, v?))),
-        );
-        if let Some(stop) = request.stop_sequences {
-            let values = stop.iter().map(|s| StringValue::from(s.clone())).collect();
-            attrs.push(KeyValue::new(
-                sc::GEN_AI_REQUEST_STOP_SEQUENCES,
-                Value::Array(Array::String(values)),
-            ));
-        }
-        if let Some(format) = request.encoding_format {
-            let values = vec![StringValue::from(format.to_owned())];
-            attrs.push(KeyValue::new(
-                sc::GEN_AI_REQUEST_ENCODING_FORMATS,
-                Value::Array(Array::String(values)),
-            ));
-        }
-        if let Some(output_type) = request.output_type() {
-            attrs.push(KeyValue::new(sc::GEN_AI_OUTPUT_TYPE, output_type));
+        for (spec, value) in request.params.iter() {
+            if let (Some(key), Some(value)) = (spec.key_in(vocab), spec.attribute_value(value)) {
+                attrs.push(KeyValue::new(key, value));
+            }
         }
 
         let builder = SpanBuilder::from_name(name)
@@ -171,12 +135,12 @@ impl Instrumentation {
 }
 
 /// How a streamed response ended, for [`OperationSpan::finish_stream`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub enum StreamOutcome<'a> {
     /// `data: [DONE]`, or the body ended with every choice finished.
     Completed,
     /// The stream failed (including truncation) with this error.
-    Failed(&'a crate::Error),
+    Failed(&'a dyn ErrorClass),
     /// The caller dropped the stream before it completed.
     Cancelled,
 }
@@ -325,17 +289,11 @@ impl OperationSpan {
                 .set_attribute(KeyValue::new(sc::GEN_AI_RESPONSE_MODEL, model.clone()));
         }
         if let Some(usage) = response.usage {
-            if let Some(input) = usage.input_tokens {
-                self.span.set_attribute(KeyValue::new(
-                    sc::GEN_AI_USAGE_INPUT_TOKENS,
-                    saturating_i64(input),
-                ));
-            }
-            if let Some(output) = usage.output_tokens {
-                self.span.set_attribute(KeyValue::new(
-                    sc::GEN_AI_USAGE_OUTPUT_TOKENS,
-                    saturating_i64(output),
-                ));
+            for spec in TOKEN_COUNTS {
+                if let Some(n) = usage.get(spec.count) {
+                    self.span
+                        .set_attribute(KeyValue::new(spec.key, saturating_i64(n)));
+                }
             }
         }
         if response.choices.is_empty() {
@@ -370,32 +328,11 @@ impl OperationSpan {
         self.finish(None);
     }
 
-    /// Ends the span as a failure of this crate's [`Error`](crate::Error):
-    /// status Error, `error.type`, an `exception` event. No message content
-    /// is recorded (see [`Error::telemetry_description`](crate::Error::telemetry_description)).
-    pub fn fail(mut self, error: &crate::Error) {
-        self.finish(Some(Failure {
-            error_type: error.error_type(),
-            exception_type: error.exception_type().into(),
-            description: error.telemetry_description(),
-        }));
-    }
-
-    /// Ends the span as a failure described by hand, for clients with their
-    /// own error types. `error_type` should be one of the documented values
-    /// (an HTTP status, `timeout`, `connection`, ...); `description` must not
-    /// contain message content.
-    pub fn fail_with(
-        mut self,
-        error_type: impl Into<Cow<'static, str>>,
-        description: impl Into<Cow<'static, str>>,
-    ) {
-        let error_type = error_type.into();
-        self.finish(Some(Failure {
-            exception_type: error_type.clone(),
-            error_type,
-            description: description.into(),
-        }));
+    /// Ends the span as a failure: status Error, `error.type`, an
+    /// `exception` event, all from the content-free [`ErrorClass`] view
+    /// (this crate's [`Error`](crate::Error) is one).
+    pub fn fail(mut self, error: &dyn ErrorClass) {
+        self.finish(Some(error));
     }
 
     /// Ends the span of a streamed response from what `accumulator`
@@ -424,12 +361,12 @@ impl OperationSpan {
             }
             StreamOutcome::Cancelled => {
                 self.record_response_as(&response, sc::ERROR_CANCELLED);
-                self.finish(Some(Failure::cancelled()));
+                self.finish(Some(&Cancellation));
             }
         }
     }
 
-    fn finish(&mut self, failure: Option<Failure>) {
+    fn finish(&mut self, failure: Option<&dyn ErrorClass>) {
         if self.ended {
             return;
         }
@@ -439,20 +376,21 @@ impl OperationSpan {
             self.span
                 .set_attribute(KeyValue::new(sc::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc));
         }
-        let error_type = failure.as_ref().map(|f| f.error_type.clone());
-        if let Some(failure) = failure {
+        let error_type = failure.map(|f| f.error_type());
+        if let (Some(failure), Some(error_type)) = (failure, &error_type) {
+            let description = failure.description();
             self.span
-                .set_attribute(KeyValue::new(sc::ERROR_TYPE, failure.error_type));
+                .set_attribute(KeyValue::new(sc::ERROR_TYPE, error_type.clone()));
             let timestamp = self.next_timestamp();
             self.span.add_event_with_timestamp(
                 sc::EVENT_EXCEPTION,
                 timestamp,
                 vec![
-                    KeyValue::new(sc::EXCEPTION_TYPE, failure.exception_type),
-                    KeyValue::new(sc::EXCEPTION_MESSAGE, failure.description.clone()),
+                    KeyValue::new(sc::EXCEPTION_TYPE, failure.exception_type()),
+                    KeyValue::new(sc::EXCEPTION_MESSAGE, description.clone()),
                 ],
             );
-            self.span.set_status(Status::error(failure.description));
+            self.span.set_status(Status::error(description));
         }
         self.record_metrics(error_type, ttfc);
         let end = SystemTime::now().max(self.last_event);
@@ -499,23 +437,30 @@ impl OperationSpan {
 impl Drop for OperationSpan {
     fn drop(&mut self) {
         if !self.ended {
-            self.finish(Some(Failure::cancelled()));
+            self.finish(Some(&Cancellation));
         }
     }
 }
 
-struct Failure {
-    error_type: Cow<'static, str>,
-    exception_type: Cow<'static, str>,
-    description: Cow<'static, str>,
+/// The failure of an operation the caller dropped before it completed.
+struct Cancellation;
+
+impl ErrorClass for Cancellation {
+    fn error_type(&self) -> Cow<'static, str> {
+        sc::ERROR_CANCELLED.into()
+    }
+
+    fn description(&self) -> Cow<'static, str> {
+        "cancelled: the caller dropped the call before it completed".into()
+    }
 }
 
-impl Failure {
-    fn cancelled() -> Self {
-        Failure {
-            error_type: sc::ERROR_CANCELLED.into(),
-            exception_type: sc::ERROR_CANCELLED.into(),
-            description: "cancelled: the caller dropped the call before it completed".into(),
+impl std::fmt::Debug for StreamOutcome<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StreamOutcome::Completed => f.write_str("Completed"),
+            StreamOutcome::Failed(error) => write!(f, "Failed({})", error.error_type()),
+            StreamOutcome::Cancelled => f.write_str("Cancelled"),
         }
     }
 }

@@ -1,219 +1,105 @@
-//! One finished span → one Braintrust log row (`InsertProjectLogsEvent`).
+//! One finished span → one Braintrust log row: wiring over the telemetry
+//! core's tables (request parameters, the message model). The mapping itself
+//! is documented as a table on [`span_to_row`].
 //!
-//! Pure functions over [`SpanData`]: no I/O, no clock, no global state, so the
-//! native exporter and the OTLP exporter produce the same row from the same
-//! span. Attribute names come from [`semconv`]; the tables below name the
-//! constants rather than spelling the conventions again.
-//!
-//! # The mapping
-//!
-//! | row field | from the span |
-//! |---|---|
-//! | `id` | `"{trace id}-{span id}"` (32 + 1 + 16 lowercase hex): deterministic, so a retried batch replaces its rows instead of duplicating them |
-//! | `span_id` | span id, 16 lowercase hex |
-//! | `root_span_id` | trace id, 32 lowercase hex |
-//! | `span_parents` | `[parent span id]` when the span has a parent (local or remote); absent on a root span |
-//! | `created` | span start, RFC 3339 UTC with microseconds |
-//! | `span_attributes` | `{"name": span name, "type": T}`: T = `llm` when [`GEN_AI_OPERATION_NAME`](semconv::GEN_AI_OPERATION_NAME) is `chat`, `text_completion` or `embeddings`; `tool` for `execute_tool`; `task` otherwise (the application's own spans) |
-//! | `input` | recorded request messages in chat format `{"role","content"?,"tool_calls"?,"tool_call_id"?}`: from [`GEN_AI_INPUT_MESSAGES`](semconv::GEN_AI_INPUT_MESSAGES) (structured `parts`) when present, else from the message events ([`message_event_name`](semconv::message_event_name)) and their [`GEN_AI_EVENT_CONTENT`](semconv::GEN_AI_EVENT_CONTENT); absent when content was not recorded |
-//! | `output` | `[{"index","finish_reason","message":{"role":"assistant","content"?,"tool_calls"?}}]` from the [`EVENT_CHOICE`](semconv::EVENT_CHOICE) events, with content from [`GEN_AI_OUTPUT_MESSAGES`](semconv::GEN_AI_OUTPUT_MESSAGES) when present; content-free when content was not recorded |
-//! | `metadata.model` | [`GEN_AI_RESPONSE_MODEL`](semconv::GEN_AI_RESPONSE_MODEL), else [`GEN_AI_REQUEST_MODEL`](semconv::GEN_AI_REQUEST_MODEL) (the request model also stays under its own key when it differs) |
-//! | `metadata.provider` | `azure` when the provider attribute ([`GEN_AI_SYSTEM`](semconv::GEN_AI_SYSTEM) or [`GEN_AI_PROVIDER_NAME`](semconv::GEN_AI_PROVIDER_NAME)) names Azure AI Inference, else its value |
-//! | `metadata.{wire name}` | request parameters and response fields, per [`METADATA_KEYS`] |
-//! | `metadata.tools` | [`GEN_AI_TOOL_DEFINITIONS`](semconv::GEN_AI_TOOL_DEFINITIONS), parsed |
-//! | `metadata.{attribute key}` | every other span attribute under its own key; arrays stay arrays, numbers stay numbers |
-//! | `metrics.start`, `metrics.end` | span start and end, unix seconds (fractional) |
-//! | `metrics.prompt_tokens` | [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS) |
-//! | `metrics.completion_tokens` | [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS) |
-//! | `metrics.tokens` | prompt + completion tokens; prompt tokens alone for embeddings |
-//! | `metrics.time_to_first_token` | [`GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK`](semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK) (seconds, streaming) |
-//! | `error` | when the status is Error: `"{error.type}: {description}"` (either part alone when the other is missing) |
-//! | `context.span_origin` | `{"name": this crate, "version": its version, "instrumentation": {"name": the span's instrumentation scope}}` |
-//!
-//! Attributes that became `model`, a wire-name key, `tools`, a metric,
-//! `input` or `output` are not repeated under their own keys.
-//!
-//! # Both convention vocabularies give the same row
-//!
-//! Content recorded as events (today's names) and as structured
-//! `parts` attributes (the newer names) are normalized to one shape:
-//! a `null` `content` is omitted, tool-call `arguments` are compact JSON text,
-//! one text part (or a content array of one text item) becomes a string
-//! `content`, several parts (or non-text parts) a content array in chat format
-//! (`{"type":"text","text"}` for text, `{"type":"image_url","image_url":{"url"}}`
-//! for an image `uri` part, `{"type":"input_audio","input_audio":{"data"}}` for
-//! an audio `blob` part, others as they came), a `tool_call_response` part
-//! becomes `tool_call_id` + `content`. Rows from the
-//! two vocabularies then differ only in the metadata keys that are themselves
-//! the vocabulary: [`Vocabulary::system_key`](semconv::Vocabulary::system_key)
-//! and [`Vocabulary::namespace_key`](semconv::Vocabulary::namespace_key).
-//!
-//! # Cost
-//!
-//! One pass over the attributes; event JSON is parsed only for GenAI spans
-//! (those with an operation name), and the application's own spans never
-//! touch their events.
+//! Rooms: [`row`] (the row types), [`messages`] (recorded content → `input`
+//! and `output`), [`values`] (attribute values, times, texts).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
+use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanId, Status};
-use opentelemetry::{Array, KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
-use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
-use crate::telemetry::semconv;
+use crate::telemetry::{ParamSpec, TOKEN_COUNTS, TokenCount, TokenCountSpec, semconv};
 
 mod messages;
+mod row;
+mod values;
 
 use messages::{build_input, build_output};
+pub use row::{
+    BraintrustRow, InstrumentationInfo, LLM_OPERATIONS, PROVIDER_AZURE, RowContext, RowMetrics,
+    RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION,
+};
+use values::{
+    as_count, as_seconds, as_str, error_text, parse_or_text, rfc3339, unix_seconds, value_to_json,
+};
 
-/// Span attributes stored in `metadata` under Braintrust's (OpenAI wire) names.
-pub const METADATA_KEYS: &[(&str, &str)] = &[
-    (semconv::GEN_AI_REQUEST_TEMPERATURE, "temperature"),
-    (semconv::GEN_AI_REQUEST_TOP_P, "top_p"),
-    (semconv::GEN_AI_REQUEST_MAX_TOKENS, "max_tokens"),
-    (
-        semconv::GEN_AI_REQUEST_FREQUENCY_PENALTY,
-        "frequency_penalty",
-    ),
-    (semconv::GEN_AI_REQUEST_PRESENCE_PENALTY, "presence_penalty"),
-    (semconv::GEN_AI_REQUEST_SEED, "seed"),
-    (semconv::GEN_AI_REQUEST_STOP_SEQUENCES, "stop"),
+/// Response attributes stored in `metadata` under Braintrust's (OpenAI wire)
+/// names; request parameters take theirs from the parameter table.
+const RESPONSE_METADATA_KEYS: &[(&str, &str)] = &[
     (semconv::GEN_AI_RESPONSE_ID, "response_id"),
     (semconv::GEN_AI_RESPONSE_FINISH_REASONS, "finish_reasons"),
 ];
 
-/// Operation names whose spans are Braintrust `llm` spans.
-pub const LLM_OPERATIONS: &[&str] = &[
-    semconv::OPERATION_CHAT,
-    "text_completion",
-    semconv::OPERATION_EMBEDDINGS,
-];
+/// The `metadata` key of a span attribute that Braintrust knows under
+/// another name, from either vocabulary; `None`: it keeps its own key.
+fn metadata_key(attribute: &str) -> Option<&'static str> {
+    ParamSpec::for_attribute(attribute)
+        .and_then(|p| p.braintrust_key)
+        .or_else(|| {
+            RESPONSE_METADATA_KEYS
+                .iter()
+                .find(|(k, _)| *k == attribute)
+                .map(|(_, wire)| *wire)
+        })
+}
 
-/// Operation name of a tool execution span (a Braintrust `tool` span).
-pub const TOOL_OPERATION: &str = "execute_tool";
-
-/// `metadata.provider` of spans from Azure AI Inference, whichever vocabulary.
-pub const PROVIDER_AZURE: &str = "azure";
-
-/// One Braintrust log row (`InsertProjectLogsEvent`), built by [`span_to_row`].
+/// Maps one finished span to one Braintrust log row (`InsertProjectLogsEvent`).
 ///
-/// Serializes to the JSON Braintrust's insert API takes; optional fields that
-/// are `None` (or an empty `span_parents`) are not sent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct BraintrustRow {
-    /// `"{trace id}-{span id}"`, stable across retries.
-    pub id: String,
-    /// The span id, 16 lowercase hex digits.
-    pub span_id: String,
-    /// The trace id, 32 lowercase hex digits.
-    pub root_span_id: String,
-    /// The parent span id, when the span has one.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub span_parents: Vec<String>,
-    /// Span start, RFC 3339 UTC.
-    pub created: String,
-    /// Display name and type.
-    pub span_attributes: RowSpanAttributes,
-    /// Request messages in chat format, when content was recorded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub input: Option<Json>,
-    /// Choices, when the span has any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub output: Option<Json>,
-    /// Model, provider, parameters and every other attribute.
-    pub metadata: Map<String, Json>,
-    /// Timing and token counts.
-    pub metrics: RowMetrics,
-    /// `"{error.type}: {description}"` when the span status is Error.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// Where the row comes from.
-    pub context: RowContext,
-}
-
-/// `span_attributes` of a row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RowSpanAttributes {
-    /// The span name.
-    pub name: String,
-    /// The Braintrust span type.
-    #[serde(rename = "type")]
-    pub span_type: SpanType,
-}
-
-/// The Braintrust span types this mapping produces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SpanType {
-    /// A model call (chat, text completion, embeddings).
-    Llm,
-    /// A tool execution.
-    Tool,
-    /// Anything else, typically the application's own spans.
-    Task,
-}
-
-impl SpanType {
-    /// The type of a span with this [`GEN_AI_OPERATION_NAME`](semconv::GEN_AI_OPERATION_NAME) value.
-    pub fn from_operation(operation: Option<&str>) -> Self {
-        match operation {
-            Some(op) if LLM_OPERATIONS.contains(&op) => SpanType::Llm,
-            Some(TOOL_OPERATION) => SpanType::Tool,
-            _ => SpanType::Task,
-        }
-    }
-}
-
-/// `metrics` of a row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RowMetrics {
-    /// Span start, unix seconds.
-    pub start: f64,
-    /// Span end, unix seconds.
-    pub end: f64,
-    /// Input tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub prompt_tokens: Option<i64>,
-    /// Output tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub completion_tokens: Option<i64>,
-    /// Prompt + completion tokens (prompt tokens alone for embeddings).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tokens: Option<i64>,
-    /// Streaming: seconds from request start to the first chunk.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub time_to_first_token: Option<f64>,
-}
-
-/// `context` of a row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RowContext {
-    /// The software that produced the row.
-    pub span_origin: SpanOrigin,
-}
-
-/// `context.span_origin` of a row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SpanOrigin {
-    /// This crate's name.
-    pub name: &'static str,
-    /// This crate's version.
-    pub version: &'static str,
-    /// The instrumentation that produced the span.
-    pub instrumentation: Instrumentation,
-}
-
-/// `context.span_origin.instrumentation` of a row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Instrumentation {
-    /// The span's instrumentation scope name.
-    pub name: String,
-}
-
-/// Maps one finished span to one Braintrust row (see the [module docs](self)).
+/// Pure functions over [`SpanData`]: no I/O, no clock, no global state, so the
+/// native exporter and the OTLP exporter produce the same row from the same
+/// span. Attribute names come from [`semconv`]; the tables below name the
+/// constants rather than spelling the conventions again.
+///
+/// # The mapping
+///
+/// | row field | from the span |
+/// |---|---|
+/// | `id` | `"{trace id}-{span id}"` (32 + 1 + 16 lowercase hex): deterministic, so a retried batch replaces its rows instead of duplicating them |
+/// | `span_id` | span id, 16 lowercase hex |
+/// | `root_span_id` | trace id, 32 lowercase hex |
+/// | `span_parents` | `[parent span id]` when the span has a parent (local or remote); absent on a root span |
+/// | `created` | span start, RFC 3339 UTC with microseconds |
+/// | `span_attributes` | `{"name": span name, "type": T}`: T = `llm` when [`GEN_AI_OPERATION_NAME`](semconv::GEN_AI_OPERATION_NAME) is `chat`, `text_completion` or `embeddings`; `tool` for `execute_tool`; `task` otherwise (the application's own spans) |
+/// | `input` | recorded request messages in chat format `{"role","content"?,"tool_calls"?,"tool_call_id"?}`: from [`GEN_AI_INPUT_MESSAGES`](semconv::GEN_AI_INPUT_MESSAGES) (structured `parts`) when present, else from the message events ([`message_event_name`](semconv::message_event_name)) and their [`GEN_AI_EVENT_CONTENT`](semconv::GEN_AI_EVENT_CONTENT); absent when content was not recorded |
+/// | `output` | `[{"index","finish_reason","message":{"role":"assistant","content"?,"tool_calls"?}}]` from the [`EVENT_CHOICE`](semconv::EVENT_CHOICE) events, with content from [`GEN_AI_OUTPUT_MESSAGES`](semconv::GEN_AI_OUTPUT_MESSAGES) when present; content-free when content was not recorded |
+/// | `metadata.model` | [`GEN_AI_RESPONSE_MODEL`](semconv::GEN_AI_RESPONSE_MODEL), else [`GEN_AI_REQUEST_MODEL`](semconv::GEN_AI_REQUEST_MODEL) (the request model also stays under its own key when it differs) |
+/// | `metadata.provider` | `azure` when the provider attribute ([`GEN_AI_SYSTEM`](semconv::GEN_AI_SYSTEM) or [`GEN_AI_PROVIDER_NAME`](semconv::GEN_AI_PROVIDER_NAME)) names Azure AI Inference, else its value |
+/// | `metadata.{wire name}` | request parameters under their `braintrust_key` in [`REQUEST_PARAMS`](crate::telemetry::REQUEST_PARAMS); [`GEN_AI_RESPONSE_ID`](semconv::GEN_AI_RESPONSE_ID) as `response_id`, [`GEN_AI_RESPONSE_FINISH_REASONS`](semconv::GEN_AI_RESPONSE_FINISH_REASONS) as `finish_reasons` |
+/// | `metadata.tools` | [`GEN_AI_TOOL_DEFINITIONS`](semconv::GEN_AI_TOOL_DEFINITIONS), parsed |
+/// | `metadata.{attribute key}` | every other span attribute under its own key; arrays stay arrays, numbers stay numbers |
+/// | `metrics.start`, `metrics.end` | span start and end, unix seconds (fractional) |
+/// | `metrics.{braintrust_metric}` | each token count of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS): `prompt_tokens` from [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS), `completion_tokens` from [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS) |
+/// | `metrics.tokens` | prompt + completion tokens; prompt tokens alone for embeddings |
+/// | `metrics.time_to_first_token` | [`GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK`](semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK) (seconds, streaming) |
+/// | `error` | when the status is Error: `"{error.type}: {description}"` (either part alone when the other is missing) |
+/// | `context.span_origin` | `{"name": this crate, "version": its version, "instrumentation": {"name": the span's instrumentation scope}}` |
+///
+/// Attributes that became `model`, a wire-name key, `tools`, a metric,
+/// `input` or `output` are not repeated under their own keys.
+///
+/// # Both convention vocabularies give the same row
+///
+/// Content recorded as events (today's names) and as structured
+/// `parts` attributes (the newer names) are read into the one
+/// [message model](crate::telemetry::Message) and written back in chat format:
+/// a `null` `content` is omitted, tool-call `arguments` are compact JSON text,
+/// one text part (or a content array of one text item) becomes a string
+/// `content`, several parts (or non-text parts) a content array in chat format
+/// (`{"type":"text","text"}` for text, `{"type":"image_url","image_url":{"url"}}`
+/// for an image `uri` part, `{"type":"input_audio","input_audio":{"data"}}` for
+/// an audio `blob` part, others as they came), a `tool_call_response` part
+/// becomes `tool_call_id` + `content`. Rows from the
+/// two vocabularies then differ only in the metadata keys that are themselves
+/// the vocabulary: [`Vocabulary::system_key`](semconv::Vocabulary::system_key)
+/// and [`Vocabulary::namespace_key`](semconv::Vocabulary::namespace_key).
+///
+/// # Cost
+///
+/// One pass over the attributes; event JSON is parsed only for GenAI spans
+/// (those with an operation name), and the application's own spans never
+/// touch their events.
 pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     let trace_id = span.span_context.trace_id().to_string();
     let span_id = span.span_context.span_id().to_string();
@@ -225,7 +111,7 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     let mut attrs = Attributes::default();
     let mut metadata = Map::new();
     for kv in &span.attributes {
-        attrs.take(kv, &mut metadata);
+        attrs.pick_or_file(kv, &mut metadata);
     }
 
     let span_type = SpanType::from_operation(attrs.operation);
@@ -260,10 +146,12 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
         metadata.insert("tools".to_owned(), parse_or_text(tools));
     }
 
+    let prompt_tokens = attrs.tokens(TokenCount::Input);
+    let completion_tokens = attrs.tokens(TokenCount::Output);
     let tokens = if attrs.operation == Some(semconv::OPERATION_EMBEDDINGS) {
-        attrs.prompt_tokens
+        prompt_tokens
     } else {
-        match (attrs.prompt_tokens, attrs.completion_tokens) {
+        match (prompt_tokens, completion_tokens) {
             (Some(p), Some(c)) => Some(p.saturating_add(c)),
             (p, c) => p.or(c),
         }
@@ -294,8 +182,8 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
         metrics: RowMetrics {
             start: unix_seconds(span.start_time),
             end: unix_seconds(span.end_time),
-            prompt_tokens: attrs.prompt_tokens,
-            completion_tokens: attrs.completion_tokens,
+            prompt_tokens,
+            completion_tokens,
             tokens,
             time_to_first_token: attrs.time_to_first_token,
         },
@@ -304,43 +192,12 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
             span_origin: SpanOrigin {
                 name: env!("CARGO_PKG_NAME"),
                 version: env!("CARGO_PKG_VERSION"),
-                instrumentation: Instrumentation {
+                instrumentation: InstrumentationInfo {
                     name: span.instrumentation_scope.name().to_owned(),
                 },
             },
         },
     }
-}
-
-/// The Braintrust span attributes carrying `row` (each a JSON string):
-/// [`BRAINTRUST_SPAN_ATTRIBUTES`](semconv::BRAINTRUST_SPAN_ATTRIBUTES),
-/// [`BRAINTRUST_INPUT_JSON`](semconv::BRAINTRUST_INPUT_JSON) and
-/// [`BRAINTRUST_OUTPUT_JSON`](semconv::BRAINTRUST_OUTPUT_JSON) (only when the
-/// row has an input / output), [`BRAINTRUST_METADATA`](semconv::BRAINTRUST_METADATA)
-/// and [`BRAINTRUST_METRICS`](semconv::BRAINTRUST_METRICS).
-pub fn braintrust_attributes(row: &BraintrustRow) -> Vec<KeyValue> {
-    fn push<T: Serialize + ?Sized>(out: &mut Vec<KeyValue>, key: &'static str, value: &T) {
-        // These values are plain JSON trees: serialization cannot fail, and if
-        // it ever did, leaving one attribute out beats failing the export.
-        if let Ok(text) = serde_json::to_string(value) {
-            out.push(KeyValue::new(key, text));
-        }
-    }
-    let mut out = Vec::with_capacity(5);
-    push(
-        &mut out,
-        semconv::BRAINTRUST_SPAN_ATTRIBUTES,
-        &row.span_attributes,
-    );
-    if let Some(input) = &row.input {
-        push(&mut out, semconv::BRAINTRUST_INPUT_JSON, input);
-    }
-    if let Some(output) = &row.output {
-        push(&mut out, semconv::BRAINTRUST_OUTPUT_JSON, output);
-    }
-    push(&mut out, semconv::BRAINTRUST_METADATA, &row.metadata);
-    push(&mut out, semconv::BRAINTRUST_METRICS, &row.metrics);
-    out
 }
 
 /// What one pass over the span attributes picked out; everything else went
@@ -355,13 +212,19 @@ struct Attributes<'a> {
     tools: Option<&'a str>,
     input_messages: Option<&'a str>,
     output_messages: Option<&'a str>,
-    prompt_tokens: Option<i64>,
-    completion_tokens: Option<i64>,
+    /// One slot per row of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS).
+    token_counts: [Option<i64>; TOKEN_COUNTS.len()],
     time_to_first_token: Option<f64>,
 }
 
 impl<'a> Attributes<'a> {
-    fn take(&mut self, kv: &'a KeyValue, metadata: &mut Map<String, Json>) {
+    fn tokens(&self, count: TokenCount) -> Option<i64> {
+        self.token_counts.get(count as usize).copied().flatten()
+    }
+
+    /// Picks `kv` out when the row has a place for it (model, usage, content,
+    /// ...), else files it in `metadata` under its Braintrust or own key.
+    fn pick_or_file(&mut self, kv: &'a KeyValue, metadata: &mut Map<String, Json>) {
         let key = kv.key.as_str();
         let text = as_str(&kv.value);
         // Each arm either consumes the attribute (returns) or falls through
@@ -390,18 +253,6 @@ impl<'a> Attributes<'a> {
                 self.output_messages = text;
                 return;
             }
-            semconv::GEN_AI_USAGE_INPUT_TOKENS => {
-                if let Some(n) = as_count(&kv.value) {
-                    self.prompt_tokens = Some(n);
-                    return;
-                }
-            }
-            semconv::GEN_AI_USAGE_OUTPUT_TOKENS => {
-                if let Some(n) = as_count(&kv.value) {
-                    self.completion_tokens = Some(n);
-                    return;
-                }
-            }
             semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK => {
                 if let Some(s) = as_seconds(&kv.value) {
                     self.time_to_first_token = Some(s);
@@ -409,8 +260,15 @@ impl<'a> Attributes<'a> {
                 }
             }
             _ => {
-                if let Some((_, wire)) = METADATA_KEYS.iter().find(|(k, _)| *k == key) {
-                    metadata.insert((*wire).to_owned(), value_to_json(&kv.value));
+                if let Some(spec) = TokenCountSpec::for_attribute(key)
+                    && let Some(n) = as_count(&kv.value)
+                    && let Some(slot) = self.token_counts.get_mut(spec.count as usize)
+                {
+                    *slot = Some(n);
+                    return;
+                }
+                if let Some(wire) = metadata_key(key) {
+                    metadata.insert(wire.to_owned(), value_to_json(&kv.value));
                     return;
                 }
             }
@@ -419,123 +277,12 @@ impl<'a> Attributes<'a> {
     }
 }
 
-fn as_str(value: &Value) -> Option<&str> {
-    match value {
-        Value::String(s) => Some(s.as_str()),
-        _ => None,
-    }
-}
-
-/// A token count: an int, or a whole, non-negative double.
-fn as_count(value: &Value) -> Option<i64> {
-    match value {
-        Value::I64(n) => Some(*n),
-        Value::F64(f) if f.fract() == 0.0 && *f >= 0.0 && *f <= i64::MAX as f64 => Some(*f as i64),
-        _ => None,
-    }
-}
-
-fn as_seconds(value: &Value) -> Option<f64> {
-    match value {
-        Value::F64(f) if f.is_finite() => Some(*f),
-        Value::I64(n) => Some(*n as f64),
-        _ => None,
-    }
-}
-
-/// An attribute value as JSON: numbers stay numbers, arrays stay arrays.
-/// Non-finite doubles (which JSON cannot carry) become `null`.
-pub fn value_to_json(value: &Value) -> Json {
-    fn float(f: f64) -> Json {
-        serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number)
-    }
-    match value {
-        Value::Bool(b) => Json::Bool(*b),
-        Value::I64(n) => Json::from(*n),
-        Value::F64(f) => float(*f),
-        Value::String(s) => Json::from(s.as_str()),
-        Value::Array(Array::Bool(v)) => v.iter().map(|b| Json::Bool(*b)).collect(),
-        Value::Array(Array::I64(v)) => v.iter().map(|n| Json::from(*n)).collect(),
-        Value::Array(Array::F64(v)) => v.iter().map(|f| float(*f)).collect(),
-        Value::Array(Array::String(v)) => v.iter().map(|s| Json::from(s.as_str())).collect(),
-        // Future value kinds: keep their text rather than lose them.
-        other => Json::String(other.to_string()),
-    }
-}
-
-fn parse_or_text(text: &str) -> Json {
-    serde_json::from_str(text).unwrap_or_else(|_| Json::String(text.to_owned()))
-}
-
-fn error_text(error_type: Option<&str>, description: &str) -> String {
-    match (error_type, description.is_empty()) {
-        (Some(t), false) => format!("{t}: {description}"),
-        (Some(t), true) => t.to_owned(),
-        (None, false) => description.to_owned(),
-        (None, true) => "error".to_owned(),
-    }
-}
-
-/// Seconds since the unix epoch (0 for times before it).
-fn unix_seconds(t: SystemTime) -> f64 {
-    t.duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs_f64()
-}
-
-/// RFC 3339 with microseconds. `humantime` panics before the epoch and fails
-/// from year 10000, so clamp first: the exporter must never panic.
-fn rfc3339(t: SystemTime) -> String {
-    const LATEST: Duration = Duration::from_secs(253_402_300_799); // 9999-12-31T23:59:59Z
-    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default().min(LATEST);
-    humantime::format_rfc3339_micros(UNIX_EPOCH + since).to_string()
-}
-
 #[cfg(test)]
-pub(super) mod tests {
+mod tests {
     use super::*;
-    use opentelemetry::InstrumentationScope;
-    use opentelemetry::trace::{Event, SpanContext, SpanKind, TraceFlags, TraceId, TraceState};
-    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+    use crate::exporters::braintrust::test_spans::{chat_span as span, content_event as event};
+    use opentelemetry::{Array, Value};
     use serde_json::json;
-
-    pub(crate) fn span(attributes: Vec<KeyValue>, events: Vec<Event>) -> SpanData {
-        let mut span_events = SpanEvents::default();
-        span_events.events = events;
-        SpanData {
-            span_context: SpanContext::new(
-                TraceId::from(0x0af7651916cd43dd8448eb211c80319cu128),
-                SpanId::from(0xb7ad6b7169203331u64),
-                TraceFlags::SAMPLED,
-                false,
-                TraceState::default(),
-            ),
-            parent_span_id: SpanId::from(0x00f067aa0ba902b7u64),
-            parent_span_is_remote: false,
-            span_kind: SpanKind::Client,
-            name: "chat gpt-4o".into(),
-            start_time: UNIX_EPOCH + Duration::from_millis(1_700_000_000_250),
-            end_time: UNIX_EPOCH + Duration::from_millis(1_700_000_001_750),
-            attributes,
-            dropped_attributes_count: 0,
-            events: span_events,
-            links: SpanLinks::default(),
-            status: Status::Unset,
-            instrumentation_scope: InstrumentationScope::builder("scope-under-test").build(),
-        }
-    }
-
-    pub(crate) fn event(name: &'static str, content: &str) -> Event {
-        Event::new(
-            name,
-            UNIX_EPOCH,
-            vec![KeyValue::new(
-                semconv::GEN_AI_EVENT_CONTENT,
-                content.to_owned(),
-            )],
-            0,
-        )
-    }
 
     #[test]
     fn ids_times_and_origin() {
@@ -561,16 +308,6 @@ pub(super) mod tests {
         s.parent_span_id = SpanId::INVALID;
         let value = serde_json::to_value(span_to_row(&s)).expect("serializes");
         assert!(value.get("span_parents").is_none(), "{value}");
-    }
-
-    #[test]
-    fn times_outside_humantime_range_do_not_panic() {
-        assert_eq!(
-            rfc3339(UNIX_EPOCH - Duration::from_secs(5)),
-            "1970-01-01T00:00:00.000000Z"
-        );
-        let far = UNIX_EPOCH + Duration::from_secs(400_000_000_000);
-        assert!(rfc3339(far).starts_with("9999-12-31T23:59:59"));
     }
 
     #[test]
@@ -644,6 +381,22 @@ pub(super) mod tests {
         assert_eq!(row.metadata[semconv::GEN_AI_USAGE_INPUT_TOKENS], "many");
     }
 
+    /// Every row of the token-count table reaches the row's `metrics` under
+    /// its Braintrust name: a new row fails here until `RowMetrics` has it.
+    #[test]
+    fn every_token_count_becomes_its_metric() {
+        let attributes = TOKEN_COUNTS
+            .iter()
+            .map(|spec| KeyValue::new(spec.key, 3i64))
+            .collect();
+        let row = span_to_row(&span(attributes, vec![]));
+        let metrics = serde_json::to_value(&row.metrics).expect("metrics");
+        for spec in TOKEN_COUNTS {
+            assert_eq!(metrics[spec.braintrust_metric], json!(3), "{spec:?}");
+            assert!(!row.metadata.contains_key(spec.key), "{spec:?}");
+        }
+    }
+
     #[test]
     fn error_text_combines_type_and_description() {
         let mut s = span(vec![KeyValue::new(semconv::ERROR_TYPE, "429")], vec![]);
@@ -667,40 +420,5 @@ pub(super) mod tests {
             )],
         ));
         assert_eq!((row.input, row.output), (None, None));
-    }
-
-    #[test]
-    fn braintrust_attributes_are_the_row_as_json_strings() {
-        let row = span_to_row(&span(
-            vec![KeyValue::new(
-                semconv::GEN_AI_OPERATION_NAME,
-                semconv::OPERATION_CHAT,
-            )],
-            vec![event(
-                semconv::EVENT_CHOICE,
-                r#"{"finish_reason":"stop","index":0}"#,
-            )],
-        ));
-        let attrs = braintrust_attributes(&row);
-        let get = |key: &str| {
-            attrs
-                .iter()
-                .find(|kv| kv.key.as_str() == key)
-                .map(|kv| serde_json::from_str::<Json>(&kv.value.as_str()).expect("JSON"))
-        };
-        assert_eq!(
-            get(semconv::BRAINTRUST_SPAN_ATTRIBUTES),
-            Some(json!({"name":"chat gpt-4o","type":"llm"}))
-        );
-        assert_eq!(get(semconv::BRAINTRUST_OUTPUT_JSON), row.output);
-        assert_eq!(get(semconv::BRAINTRUST_INPUT_JSON), None);
-        assert_eq!(
-            get(semconv::BRAINTRUST_METADATA),
-            Some(Json::Object(row.metadata.clone()))
-        );
-        assert_eq!(
-            get(semconv::BRAINTRUST_METRICS),
-            Some(serde_json::to_value(&row.metrics).expect("metrics"))
-        );
     }
 }

@@ -1,7 +1,7 @@
 //! Braintrust: finished spans as Braintrust log rows.
 //!
-//! Two ways out, one mapping ([`mapping`], a pure function documented there
-//! as a table):
+//! Two ways out, one mapping ([`span_to_row`], a pure function documented
+//! there as a table):
 //!
 //! - [`BraintrustExporter`]: rows over Braintrust's REST API
 //!   (`POST {api_url}/v1/project_logs/{id}/insert`), batched, retried,
@@ -32,7 +32,7 @@
 
 mod config;
 mod exporter;
-pub mod mapping;
+mod mapping;
 mod otlp;
 #[cfg(test)]
 mod test_spans;
@@ -44,7 +44,11 @@ pub use config::{
     ParseParentError, RetryPolicy,
 };
 pub use exporter::{BraintrustExporter, BraintrustStats};
-pub use mapping::{BraintrustRow, braintrust_attributes, span_to_row};
+pub use mapping::{
+    BraintrustRow, InstrumentationInfo, LLM_OPERATIONS, PROVIDER_AZURE, RowContext, RowMetrics,
+    RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION, span_to_row,
+};
 pub use otlp::{
     BraintrustOtlpExporter, MAX_OTLP_REQUEST_BYTES, OTLP_SPLIT_BYTES, OTLP_TRACES_PATH,
+    braintrust_attributes,
 };

@@ -1,5 +1,5 @@
 //! OTLP to Braintrust: the standard OTLP/HTTP exporter, pointed at
-//! Braintrust, with the row of [`mapping`](super::mapping) riding along as
+//! Braintrust, with the row of [`span_to_row`] riding along as
 //! span attributes.
 
 use std::fmt;
@@ -17,7 +17,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use super::config::{BraintrustBuildError, BraintrustConfig, Parent};
-use super::mapping::{braintrust_attributes, span_to_row};
+use super::mapping::{BraintrustRow, span_to_row};
 use crate::telemetry::semconv;
 
 /// Path of Braintrust's OTLP traces endpoint, after the API URL.
@@ -212,6 +212,37 @@ impl HttpClient for BraintrustHttpClient {
     }
 }
 
+/// The Braintrust span attributes carrying `row` (each a JSON string):
+/// [`BRAINTRUST_SPAN_ATTRIBUTES`](semconv::BRAINTRUST_SPAN_ATTRIBUTES),
+/// [`BRAINTRUST_INPUT_JSON`](semconv::BRAINTRUST_INPUT_JSON) and
+/// [`BRAINTRUST_OUTPUT_JSON`](semconv::BRAINTRUST_OUTPUT_JSON) (only when the
+/// row has an input / output), [`BRAINTRUST_METADATA`](semconv::BRAINTRUST_METADATA)
+/// and [`BRAINTRUST_METRICS`](semconv::BRAINTRUST_METRICS).
+pub fn braintrust_attributes(row: &BraintrustRow) -> Vec<KeyValue> {
+    fn push<T: serde::Serialize + ?Sized>(out: &mut Vec<KeyValue>, key: &'static str, value: &T) {
+        // These values are plain JSON trees: serialization cannot fail, and if
+        // it ever did, leaving one attribute out beats failing the export.
+        if let Ok(text) = serde_json::to_string(value) {
+            out.push(KeyValue::new(key, text));
+        }
+    }
+    let mut out = Vec::with_capacity(5);
+    push(
+        &mut out,
+        semconv::BRAINTRUST_SPAN_ATTRIBUTES,
+        &row.span_attributes,
+    );
+    if let Some(input) = &row.input {
+        push(&mut out, semconv::BRAINTRUST_INPUT_JSON, input);
+    }
+    if let Some(output) = &row.output {
+        push(&mut out, semconv::BRAINTRUST_OUTPUT_JSON, output);
+    }
+    push(&mut out, semconv::BRAINTRUST_METADATA, &row.metadata);
+    push(&mut out, semconv::BRAINTRUST_METRICS, &row.metrics);
+    out
+}
+
 /// Adds the Braintrust attributes to Braintrust's copy of a span.
 fn annotate(span: &mut SpanData, parent: &Arc<str>) {
     let row = span_to_row(span);
@@ -355,7 +386,9 @@ impl SpanExporter for BraintrustOtlpExporter {
 mod tests {
     use super::*;
     use crate::exporters::braintrust::test_spans::padded_span as span;
+    use crate::exporters::braintrust::test_spans::{chat_span, content_event};
     use opentelemetry::trace::SpanId;
+    use serde_json::{Value as Json, json};
 
     #[test]
     fn small_batches_stay_whole_and_big_ones_split_in_order() {
@@ -439,5 +472,40 @@ mod tests {
             .expect("request");
         client.set_headers(&mut request);
         assert!(request.headers().get(CONTENT_ENCODING).is_none());
+    }
+
+    #[test]
+    fn braintrust_attributes_are_the_row_as_json_strings() {
+        let row = span_to_row(&chat_span(
+            vec![KeyValue::new(
+                semconv::GEN_AI_OPERATION_NAME,
+                semconv::OPERATION_CHAT,
+            )],
+            vec![content_event(
+                semconv::EVENT_CHOICE,
+                r#"{"finish_reason":"stop","index":0}"#,
+            )],
+        ));
+        let attrs = braintrust_attributes(&row);
+        let get = |key: &str| {
+            attrs
+                .iter()
+                .find(|kv| kv.key.as_str() == key)
+                .map(|kv| serde_json::from_str::<Json>(&kv.value.as_str()).expect("JSON"))
+        };
+        assert_eq!(
+            get(semconv::BRAINTRUST_SPAN_ATTRIBUTES),
+            Some(json!({"name":"chat gpt-4o","type":"llm"}))
+        );
+        assert_eq!(get(semconv::BRAINTRUST_OUTPUT_JSON), row.output);
+        assert_eq!(get(semconv::BRAINTRUST_INPUT_JSON), None);
+        assert_eq!(
+            get(semconv::BRAINTRUST_METADATA),
+            Some(Json::Object(row.metadata.clone()))
+        );
+        assert_eq!(
+            get(semconv::BRAINTRUST_METRICS),
+            Some(serde_json::to_value(&row.metrics).expect("metrics"))
+        );
     }
 }

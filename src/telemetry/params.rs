@@ -1,0 +1,437 @@
+//! The one table of request parameters: wire name, span attribute key per
+//! vocabulary, attribute type and Braintrust metadata key.
+//!
+//! Span attributes ([`OperationSpan`](super::OperationSpan) start) and the
+//! Braintrust row's `metadata` keys are both read from [`REQUEST_PARAMS`];
+//! a client fills [`RequestParams`] (a fixed array indexed by
+//! [`RequestParam`], no allocation). Adding a parameter is one
+//! [`RequestParam`] variant, one row, and the arm the compiler then asks for
+//! in each client's exhaustive fill.
+
+use opentelemetry::{Array, StringValue, Value};
+
+use super::semconv::{self as sc, SemconvMode, Vocabulary};
+
+/// A request parameter the telemetry records. The discriminant is the
+/// parameter's row in [`REQUEST_PARAMS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestParam {
+    /// `max_tokens`.
+    MaxTokens,
+    /// `temperature`.
+    Temperature,
+    /// `top_p`.
+    TopP,
+    /// `frequency_penalty`.
+    FrequencyPenalty,
+    /// `presence_penalty`.
+    PresencePenalty,
+    /// `seed`.
+    Seed,
+    /// `stop`.
+    Stop,
+    /// Embeddings `encoding_format`.
+    EncodingFormat,
+    /// `response_format.type` as sent (`text`, `json_object`, `json_schema`).
+    ResponseFormat,
+}
+
+impl RequestParam {
+    /// Every parameter, in table order.
+    pub const ALL: [RequestParam; 9] = [
+        RequestParam::MaxTokens,
+        RequestParam::Temperature,
+        RequestParam::TopP,
+        RequestParam::FrequencyPenalty,
+        RequestParam::PresencePenalty,
+        RequestParam::Seed,
+        RequestParam::Stop,
+        RequestParam::EncodingFormat,
+        RequestParam::ResponseFormat,
+    ];
+
+    /// This parameter's row (`None` only for a variant left out of the
+    /// table, which the compile-time check below and the tests rule out).
+    pub fn spec(self) -> Option<&'static ParamSpec> {
+        REQUEST_PARAMS.get(self as usize)
+    }
+}
+
+/// How a parameter's value becomes a span attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AttributeType {
+    /// An int attribute (from an int value).
+    Int,
+    /// A double attribute (from a double or an int value).
+    Double,
+    /// A string-array attribute (from one string or a list).
+    StringArray,
+    /// `gen_ai.output.type`: `text` stays `text`, `json_object` and
+    /// `json_schema` become `json`, anything else is not recorded.
+    OutputType,
+}
+
+/// One row of [`REQUEST_PARAMS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamSpec {
+    /// The parameter.
+    pub param: RequestParam,
+    /// Its name in the request body.
+    pub wire_name: &'static str,
+    /// Its span attribute under today's names; `None`: not recorded there.
+    pub key: Option<&'static str>,
+    /// Its span attribute under `gen_ai_latest_experimental`; `None`: not recorded there.
+    pub latest_key: Option<&'static str>,
+    /// How the value becomes the attribute.
+    pub attribute_type: AttributeType,
+    /// Its key in a Braintrust row's `metadata`; `None`: the attribute key.
+    pub braintrust_key: Option<&'static str>,
+}
+
+const fn row(
+    param: RequestParam,
+    wire_name: &'static str,
+    key: &'static str,
+    attribute_type: AttributeType,
+    braintrust_key: Option<&'static str>,
+) -> ParamSpec {
+    ParamSpec {
+        param,
+        wire_name,
+        key: Some(key),
+        latest_key: Some(key),
+        attribute_type,
+        braintrust_key,
+    }
+}
+
+/// The request parameters, one row each, in [`RequestParam`] order.
+pub const REQUEST_PARAMS: &[ParamSpec] = {
+    use AttributeType::*;
+    use RequestParam as P;
+    &[
+        row(
+            P::MaxTokens,
+            "max_tokens",
+            sc::GEN_AI_REQUEST_MAX_TOKENS,
+            Int,
+            Some("max_tokens"),
+        ),
+        row(
+            P::Temperature,
+            "temperature",
+            sc::GEN_AI_REQUEST_TEMPERATURE,
+            Double,
+            Some("temperature"),
+        ),
+        row(
+            P::TopP,
+            "top_p",
+            sc::GEN_AI_REQUEST_TOP_P,
+            Double,
+            Some("top_p"),
+        ),
+        row(
+            P::FrequencyPenalty,
+            "frequency_penalty",
+            sc::GEN_AI_REQUEST_FREQUENCY_PENALTY,
+            Double,
+            Some("frequency_penalty"),
+        ),
+        row(
+            P::PresencePenalty,
+            "presence_penalty",
+            sc::GEN_AI_REQUEST_PRESENCE_PENALTY,
+            Double,
+            Some("presence_penalty"),
+        ),
+        row(P::Seed, "seed", sc::GEN_AI_REQUEST_SEED, Int, Some("seed")),
+        row(
+            P::Stop,
+            "stop",
+            sc::GEN_AI_REQUEST_STOP_SEQUENCES,
+            StringArray,
+            Some("stop"),
+        ),
+        row(
+            P::EncodingFormat,
+            "encoding_format",
+            sc::GEN_AI_REQUEST_ENCODING_FORMATS,
+            StringArray,
+            None,
+        ),
+        row(
+            P::ResponseFormat,
+            "response_format",
+            sc::GEN_AI_OUTPUT_TYPE,
+            OutputType,
+            None,
+        ),
+    ]
+};
+
+// The table, `ALL` and the discriminants agree, or the crate does not build.
+const _: () = {
+    assert!(REQUEST_PARAMS.len() == RequestParam::ALL.len());
+    let mut i = 0;
+    while i < REQUEST_PARAMS.len() {
+        assert!(REQUEST_PARAMS[i].param as usize == i);
+        assert!(RequestParam::ALL[i] as usize == i);
+        i += 1;
+    }
+};
+
+impl ParamSpec {
+    /// The attribute key in `vocabulary`.
+    pub fn key_in(&self, vocabulary: &Vocabulary) -> Option<&'static str> {
+        match vocabulary.mode {
+            SemconvMode::Default => self.key,
+            SemconvMode::LatestExperimental => self.latest_key,
+        }
+    }
+
+    /// The row whose attribute key (in either vocabulary) is `key`.
+    pub fn for_attribute(key: &str) -> Option<&'static ParamSpec> {
+        REQUEST_PARAMS
+            .iter()
+            .find(|p| p.key == Some(key) || p.latest_key == Some(key))
+    }
+
+    /// The attribute value for `value`, or `None` when the value does not
+    /// fit the row's type (it is then not recorded).
+    pub fn attribute_value(&self, value: ParamValue<'_>) -> Option<Value> {
+        use AttributeType as T;
+        use ParamValue as V;
+        Some(match (self.attribute_type, value) {
+            (T::Int, V::Int(n)) => Value::I64(n),
+            (T::Double, V::Double(f)) => Value::F64(f),
+            (T::Double, V::Int(n)) => Value::F64(n as f64),
+            (T::StringArray, V::Text(s)) => {
+                Value::Array(Array::String(vec![StringValue::from(s.to_owned())]))
+            }
+            (T::StringArray, V::Texts(list)) => Value::Array(Array::String(
+                list.iter().map(|s| StringValue::from(s.clone())).collect(),
+            )),
+            (T::OutputType, V::Text(format)) => Value::from(match format {
+                "text" => sc::OUTPUT_TYPE_TEXT,
+                "json_object" | "json_schema" => sc::OUTPUT_TYPE_JSON,
+                _ => return None,
+            }),
+            _ => return None,
+        })
+    }
+}
+
+/// A parameter's value as the request carries it, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ParamValue<'a> {
+    /// An integer.
+    Int(i64),
+    /// A number.
+    Double(f64),
+    /// One string.
+    Text(&'a str),
+    /// A list of strings.
+    Texts(&'a [String]),
+}
+
+impl From<i64> for ParamValue<'_> {
+    fn from(v: i64) -> Self {
+        ParamValue::Int(v)
+    }
+}
+impl From<u32> for ParamValue<'_> {
+    fn from(v: u32) -> Self {
+        ParamValue::Int(i64::from(v))
+    }
+}
+impl From<f64> for ParamValue<'_> {
+    fn from(v: f64) -> Self {
+        ParamValue::Double(v)
+    }
+}
+impl<'a> From<&'a str> for ParamValue<'a> {
+    fn from(v: &'a str) -> Self {
+        ParamValue::Text(v)
+    }
+}
+impl<'a> From<&'a [String]> for ParamValue<'a> {
+    fn from(v: &'a [String]) -> Self {
+        ParamValue::Texts(v)
+    }
+}
+
+/// The parameters a request set, one slot per [`RequestParam`]: a fixed
+/// array on the stack, so filling it never allocates.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RequestParams<'a> {
+    values: [Option<ParamValue<'a>>; RequestParam::ALL.len()],
+}
+
+impl<'a> RequestParams<'a> {
+    /// Fills every slot from `value_of`: clients pass an exhaustive `match`
+    /// over [`RequestParam`], so a new row cannot be forgotten.
+    pub fn from_fn(mut value_of: impl FnMut(RequestParam) -> Option<ParamValue<'a>>) -> Self {
+        let mut params = RequestParams::default();
+        for (slot, param) in params.values.iter_mut().zip(RequestParam::ALL) {
+            *slot = value_of(param);
+        }
+        params
+    }
+
+    /// Sets one parameter.
+    pub fn with(mut self, param: RequestParam, value: impl Into<ParamValue<'a>>) -> Self {
+        if let Some(slot) = self.values.get_mut(param as usize) {
+            *slot = Some(value.into());
+        }
+        self
+    }
+
+    /// One parameter's value, when set.
+    pub fn get(&self, param: RequestParam) -> Option<ParamValue<'a>> {
+        self.values.get(param as usize).copied().flatten()
+    }
+
+    /// The set parameters with their rows, in table order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static ParamSpec, ParamValue<'a>)> + '_ {
+        REQUEST_PARAMS
+            .iter()
+            .zip(self.values.iter())
+            .filter_map(|(spec, value)| Some((spec, (*value)?)))
+    }
+}
+
+/// A token count the service reports in `usage`. The discriminant is the
+/// count's row in [`TOKEN_COUNTS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenCount {
+    /// `usage.prompt_tokens`.
+    Input,
+    /// `usage.completion_tokens`.
+    Output,
+}
+
+/// One row of [`TOKEN_COUNTS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenCountSpec {
+    /// The count.
+    pub count: TokenCount,
+    /// Its path in the response body.
+    pub wire_name: &'static str,
+    /// Its span attribute (an int), the same in both vocabularies.
+    pub key: &'static str,
+    /// Its `gen_ai.token.type` on the token-usage histogram; `None`: not a
+    /// histogram point (counts that are part of another, such as cached tokens).
+    pub token_type: Option<&'static str>,
+    /// Its key in a Braintrust row's `metrics`.
+    pub braintrust_metric: &'static str,
+}
+
+/// The token counts, one row each, in [`TokenCount`] order. The span
+/// attributes, the token-usage histogram and the Braintrust row's token
+/// metrics are read from it.
+pub const TOKEN_COUNTS: &[TokenCountSpec] = &[
+    TokenCountSpec {
+        count: TokenCount::Input,
+        wire_name: "usage.prompt_tokens",
+        key: sc::GEN_AI_USAGE_INPUT_TOKENS,
+        token_type: Some(sc::TOKEN_TYPE_INPUT),
+        braintrust_metric: "prompt_tokens",
+    },
+    TokenCountSpec {
+        count: TokenCount::Output,
+        wire_name: "usage.completion_tokens",
+        key: sc::GEN_AI_USAGE_OUTPUT_TOKENS,
+        token_type: Some(sc::TOKEN_TYPE_OUTPUT),
+        braintrust_metric: "completion_tokens",
+    },
+];
+
+// The table and the discriminants agree, or the crate does not build.
+const _: () = {
+    let mut i = 0;
+    while i < TOKEN_COUNTS.len() {
+        assert!(TOKEN_COUNTS[i].count as usize == i);
+        i += 1;
+    }
+};
+
+impl TokenCountSpec {
+    /// The row whose attribute key is `key`.
+    pub fn for_attribute(key: &str) -> Option<&'static TokenCountSpec> {
+        TOKEN_COUNTS.iter().find(|t| t.key == key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_in_enum_order_and_unique() {
+        assert_eq!(REQUEST_PARAMS.len(), RequestParam::ALL.len());
+        for (i, param) in RequestParam::ALL.into_iter().enumerate() {
+            assert_eq!(param as usize, i, "{param:?} is out of place in ALL");
+            assert_eq!(REQUEST_PARAMS[i].param, param, "row {i}");
+        }
+        for (i, a) in REQUEST_PARAMS.iter().enumerate() {
+            for b in &REQUEST_PARAMS[i + 1..] {
+                assert_ne!(a.wire_name, b.wire_name);
+                assert!(a.key.is_none() || a.key != b.key, "{:?}", a.key);
+            }
+        }
+    }
+
+    #[test]
+    fn values_follow_the_attribute_type() {
+        let spec = RequestParam::MaxTokens.spec().unwrap();
+        assert_eq!(
+            spec.attribute_value(ParamValue::Int(5)),
+            Some(Value::I64(5))
+        );
+        assert_eq!(spec.attribute_value(ParamValue::Double(0.5)), None);
+        let spec = RequestParam::Temperature.spec().unwrap();
+        assert_eq!(
+            spec.attribute_value(ParamValue::Int(1)),
+            Some(Value::F64(1.0))
+        );
+        let spec = RequestParam::ResponseFormat.spec().unwrap();
+        assert_eq!(
+            spec.attribute_value("json_schema".into()),
+            Some(Value::from("json"))
+        );
+        assert_eq!(spec.attribute_value("yaml".into()), None);
+        assert_eq!(
+            ParamSpec::for_attribute(sc::GEN_AI_REQUEST_SEED).map(|p| p.param),
+            Some(RequestParam::Seed)
+        );
+    }
+
+    #[test]
+    fn token_counts_are_unique() {
+        for (i, a) in TOKEN_COUNTS.iter().enumerate() {
+            for b in &TOKEN_COUNTS[i + 1..] {
+                assert_ne!(a.key, b.key);
+                assert_ne!(a.braintrust_metric, b.braintrust_metric);
+            }
+        }
+        assert_eq!(
+            TokenCountSpec::for_attribute(sc::GEN_AI_USAGE_OUTPUT_TOKENS).map(|t| t.count),
+            Some(TokenCount::Output)
+        );
+    }
+
+    #[test]
+    fn params_fill_and_iterate_in_table_order() {
+        let stop = ["END".to_owned()];
+        let params = RequestParams::default()
+            .with(RequestParam::Stop, &stop[..])
+            .with(RequestParam::MaxTokens, 3u32);
+        let set: Vec<_> = params.iter().map(|(spec, _)| spec.wire_name).collect();
+        assert_eq!(set, ["max_tokens", "stop"]);
+        assert_eq!(params.get(RequestParam::Seed), None);
+    }
+}
