@@ -135,6 +135,11 @@ fn vocabularies_match() {
             sc::ContentForm::Attributes => "attributes",
         };
         assert_eq!(row["content"].as_str(), Some(content), "{key}");
+        assert_eq!(
+            row["request_id_key"].as_str(),
+            Some(vocab.request_id_key),
+            "{key}"
+        );
     }
     assert_eq!(r["schema_url"].as_str(), Some(sc::SCHEMA_URL));
 }

@@ -12,10 +12,33 @@ use azure_ai_inference_otel::client::{ClientOptions, RetryPolicy};
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions,
 };
+use azure_ai_inference_otel::telemetry::SemconvMode;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use futures::StreamExt;
+use opentelemetry::Value;
 use opentelemetry::trace::Status;
-use telemetry::{Harness, attrs};
+use opentelemetry_sdk::trace::SpanData;
+use telemetry::{Harness, attrs, kv_map};
+
+/// The `az.ai.inference.retry` events: (error.type, status, resend number).
+fn retry_events(span: &SpanData) -> Vec<(String, Option<i64>, i64)> {
+    span.events
+        .iter()
+        .filter(|e| e.name == "az.ai.inference.retry")
+        .map(|e| {
+            let a = kv_map(&e.attributes);
+            let status = a.get("http.response.status_code").map(|v| match v {
+                Value::I64(i) => *i,
+                other => panic!("{other:?}"),
+            });
+            let n = match &a["http.request.resend_count"] {
+                Value::I64(i) => *i,
+                other => panic!("{other:?}"),
+            };
+            (a["error.type"].as_str().into_owned(), status, n)
+        })
+        .collect()
+}
 
 fn request() -> ChatCompletionsOptions {
     ChatCompletionsOptions::new(vec![ChatRequestMessage::user("Hi")]).with_model("gpt-4o")
@@ -63,7 +86,16 @@ async fn a_throttled_call_succeeds_on_a_later_attempt_in_one_span() {
     let spans = h.spans();
     assert_eq!(spans.len(), 1);
     assert_eq!(spans[0].status, Status::Unset);
-    assert!(!attrs(&spans[0]).contains_key("error.type"));
+    let a = attrs(&spans[0]);
+    assert!(!a.contains_key("error.type"));
+    assert_eq!(a["http.request.resend_count"], Value::I64(2));
+    assert_eq!(
+        retry_events(&spans[0]),
+        [
+            ("503".to_owned(), Some(503), 1),
+            ("429".to_owned(), Some(429), 2)
+        ]
+    );
     let durations = h.f64_points("gen_ai.client.operation.duration");
     assert_eq!(durations.len(), 1);
     assert_eq!(durations[0].count(), 1, "one measurement for the operation");
@@ -82,7 +114,25 @@ async fn retries_run_out_and_the_caller_gets_the_last_failure() {
     assert_eq!(server.requests().len(), 3);
     let spans = h.spans();
     assert_eq!(spans.len(), 1);
-    assert_eq!(attrs(&spans[0])["error.type"], "500".into());
+    let a = attrs(&spans[0]);
+    assert_eq!(a["error.type"], "500".into());
+    assert_eq!(a["http.request.resend_count"], Value::I64(2));
+    // The last failure is the span's own: two retry events, one exception.
+    assert_eq!(retry_events(&spans[0]).len(), 2);
+    let exceptions = spans[0].events.iter().filter(|e| e.name == "exception");
+    assert_eq!(exceptions.count(), 1);
+}
+
+#[tokio::test]
+async fn a_call_sent_once_has_no_resend_count() {
+    let server = MockInferenceServer::start().await.unwrap();
+    server.enqueue(Reply::chat_completion("once"));
+    let h = Harness::new();
+    let client = client_support::chat(&server, options(&h, 3));
+    client.complete(request()).await.unwrap();
+    let spans = h.spans();
+    assert!(!attrs(&spans[0]).contains_key("http.request.resend_count"));
+    assert!(retry_events(&spans[0]).is_empty());
 }
 
 #[tokio::test]
@@ -162,6 +212,11 @@ async fn a_stream_cut_before_its_first_event_is_sent_again() {
     let spans = h.spans();
     assert_eq!(spans.len(), 1);
     assert_eq!(spans[0].status, Status::Unset);
+    assert_eq!(attrs(&spans[0])["http.request.resend_count"], Value::I64(1));
+    assert_eq!(
+        retry_events(&spans[0]),
+        [("stream_truncated".to_owned(), None, 1)]
+    );
 }
 
 #[tokio::test]
@@ -181,6 +236,10 @@ async fn a_stream_stalled_before_its_first_event_is_sent_again() {
     assert!(updates.iter().all(Result::is_ok), "{updates:?}");
     assert_eq!(updates[0].as_ref().unwrap().content(), Some("b"));
     assert_eq!(server.requests().len(), 2);
+    assert_eq!(
+        retry_events(&h.spans()[0]),
+        [("timeout".to_owned(), None, 1)]
+    );
 }
 
 #[tokio::test]
@@ -208,6 +267,51 @@ async fn status_retries_and_stream_resends_share_one_budget() {
             );
         }
         assert_eq!(server.requests().len(), max_retries as usize + 1);
-        assert_eq!(h.spans().len(), 1);
+        let spans = h.spans();
+        assert_eq!(spans.len(), 1);
+        let expected: &[_] = if succeeds {
+            &[
+                ("503".to_owned(), Some(503), 1),
+                ("stream_truncated".to_owned(), None, 2),
+            ]
+        } else {
+            &[("503".to_owned(), Some(503), 1)]
+        };
+        assert_eq!(retry_events(&spans[0]), expected);
+    }
+}
+
+#[tokio::test]
+async fn the_request_id_is_recorded_on_success_and_failure_in_both_vocabularies() {
+    for (mode, key) in [
+        (SemconvMode::Default, "az.service_request_id"),
+        (SemconvMode::LatestExperimental, "azure.service.request.id"),
+    ] {
+        let server = MockInferenceServer::start().await.unwrap();
+        server.enqueue(Reply::chat_completion("ok").with_header("apim-request-id", "apim-1"));
+        server.enqueue(Reply::error(400, "BadRequest", "no").with_request_id("ms-2"));
+        server.enqueue(
+            Reply::in_band_error("content_filter", "no").with_header("x-request-id", "x-3"),
+        );
+        server.enqueue(Reply::chat_stream(["a"]).with_request_id("ms-4"));
+        let h = Harness::new();
+        let telemetry = h.options(false).with_semconv_mode(mode);
+        let options = client_support::options(&h, false).with_telemetry(telemetry);
+        let client = client_support::chat(&server, options);
+        client.complete(request()).await.unwrap();
+        client.complete(request()).await.unwrap_err();
+        client.complete(request()).await.unwrap_err();
+        let _: Vec<_> = client
+            .complete_streaming(request())
+            .await
+            .unwrap()
+            .collect()
+            .await;
+        let ids: Vec<_> = h
+            .spans()
+            .iter()
+            .map(|s| attrs(s)[key].as_str().into_owned())
+            .collect();
+        assert_eq!(ids, ["apim-1", "ms-2", "x-3", "ms-4"], "{mode:?}");
     }
 }

@@ -10,7 +10,7 @@ use super::credential::Credential;
 use super::endpoint::Endpoint;
 use super::options::ClientOptions;
 use super::resend::Resend;
-use super::transport::{Transport, read_json, trace_headers};
+use super::transport::{Transport, read_json, request_id, trace_headers};
 use crate::error::{Error, Result};
 use crate::models::ModelInfo;
 use crate::telemetry::{Instrumentation, OperationSpan};
@@ -65,10 +65,13 @@ impl ClientCore {
         stream: bool,
     ) -> Result<reqwest::Response> {
         let headers = trace_headers(&span.context());
-        let mut on_retry = |e: &Error| record_retry(span, e);
-        self.transport
+        let mut on_retry = |e: &Error| span.record_retry(e);
+        let result = self
+            .transport
             .post_json(route, Bytes::from(body), &headers, stream, &mut on_retry)
-            .await
+            .await;
+        record_request_id(span, &result);
+        result
     }
 
     /// POSTs a streaming request like [`post`](Self::post), and returns
@@ -85,12 +88,14 @@ impl ClientCore {
         let mut retries = 0;
         let mut on_retry = |e: &Error| {
             retries += 1;
-            record_retry(span, e);
+            span.record_retry(e);
         };
-        let response = self
+        let result = self
             .transport
             .post_json(route, body.clone(), &headers, true, &mut on_retry)
-            .await?;
+            .await;
+        record_request_id(span, &result);
+        let response = result?;
         let resend = Resend::new(&self.transport, route, body, headers, retries);
         Ok((response, resend))
     }
@@ -121,9 +126,16 @@ impl ClientCore {
     }
 }
 
-/// Records on `span` the failure of an attempt that is about to be retried.
-pub(crate) fn record_retry(span: &mut OperationSpan, error: &Error) {
-    let _ = (span, error);
+/// Records the service's request id of the last attempt's answer, success
+/// or failure, on `span`.
+pub(crate) fn record_request_id(span: &mut OperationSpan, result: &Result<reqwest::Response>) {
+    let id = match result {
+        Ok(response) => request_id(response.headers()),
+        Err(error) => error.request_id().map(str::to_owned),
+    };
+    if let Some(id) = id {
+        span.record_request_id(&id);
+    }
 }
 
 impl fmt::Debug for ClientCore {

@@ -6,7 +6,6 @@ use std::task::{Context, Poll, ready};
 
 use futures::Stream;
 
-use super::core::record_retry;
 use super::resend::{Resend, Resent};
 use super::sse::{SseItem, SseStream};
 use super::transport::{request_id, truncated};
@@ -158,11 +157,19 @@ impl Stream for StreamingChatCompletions {
                 Body::Resending(attempt) => match ready!(attempt.as_mut().poll(cx)) {
                     Ok(response) => {
                         this.request_id = request_id(response.headers());
+                        if let (Some(state), Some(id)) = (this.state.as_mut(), &this.request_id) {
+                            state.span.record_request_id(id);
+                        }
                         this.body = Body::Events(SseStream::from_response(response));
                         continue;
                     }
                     // No response this time: `connection`, a status, ...
-                    Err(error) => error,
+                    Err(error) => {
+                        if let (Some(state), Some(id)) = (this.state.as_mut(), error.request_id()) {
+                            state.span.record_request_id(id);
+                        }
+                        error
+                    }
                 },
                 Body::Events(events) => match ready!(Pin::new(events).poll_next(cx)) {
                     Some(Ok(SseItem::Event(update))) => {
@@ -203,7 +210,7 @@ impl Stream for StreamingChatCompletions {
                 && let Some(attempt) = this.resend.as_mut().and_then(|r| r.after(&error))
             {
                 if let Some(state) = this.state.as_mut() {
-                    record_retry(&mut state.span, &error);
+                    state.span.record_retry(&error);
                 }
                 this.body = Body::Resending(attempt);
                 continue;

@@ -233,6 +233,8 @@ pub struct Vocabulary {
     pub namespace_value: &'static str,
     /// How recorded content travels.
     pub content: ContentForm,
+    /// Key of the service's request id attribute.
+    pub request_id_key: &'static str,
     /// The mode this row belongs to: request parameters pick their key by it
     /// (see [`ParamSpec::key_in`](crate::telemetry::ParamSpec::key_in)).
     pub mode: SemconvMode,
@@ -245,6 +247,7 @@ pub const VOCABULARY_DEFAULT: Vocabulary = Vocabulary {
     namespace_key: AZ_NAMESPACE,
     namespace_value: NAMESPACE_VALUE,
     content: ContentForm::Events,
+    request_id_key: AZ_SERVICE_REQUEST_ID,
     mode: SemconvMode::Default,
 };
 
@@ -255,6 +258,7 @@ pub const VOCABULARY_LATEST: Vocabulary = Vocabulary {
     namespace_key: AZURE_RESOURCE_PROVIDER_NAMESPACE,
     namespace_value: NAMESPACE_VALUE,
     content: ContentForm::Attributes,
+    request_id_key: AZURE_SERVICE_REQUEST_ID,
     mode: SemconvMode::LatestExperimental,
 };
 
