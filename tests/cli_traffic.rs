@@ -1,8 +1,8 @@
 //! `azinfer` on a stalled, throttled or clear-text endpoint: the timeouts
 //! and retries are the caller's to set, by flag or environment variable.
 
-#[path = "support/cli.rs"]
-mod cli;
+mod support;
+use support::cli;
 
 use std::time::Duration;
 

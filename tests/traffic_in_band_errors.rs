@@ -2,10 +2,9 @@
 //! for the caller and the span, whose `error.type` is the service's code (when
 //! it is a short identifier) and whose telemetry never quotes the message.
 
-#[path = "support/client.rs"]
-mod client_support;
-#[path = "support/telemetry.rs"]
-mod telemetry;
+mod support;
+use support::client as client_support;
+use support::telemetry;
 
 use azure_ai_inference_otel::Error;
 use azure_ai_inference_otel::models::{

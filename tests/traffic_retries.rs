@@ -1,10 +1,9 @@
 //! Retries through the public clients: transient failures are absorbed, the
 //! rest reach the caller, and one span covers every attempt.
 
-#[path = "support/client.rs"]
-mod client_support;
-#[path = "support/telemetry.rs"]
-mod telemetry;
+mod support;
+use support::client as client_support;
+use support::telemetry;
 
 use std::time::{Duration, Instant};
 

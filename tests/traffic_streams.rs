@@ -3,10 +3,9 @@
 //! answered (`connection`), or dropped by a caller who had every finish
 //! reason (a success).
 
-#[path = "support/client.rs"]
-mod client_support;
-#[path = "support/telemetry.rs"]
-mod telemetry;
+mod support;
+use support::client as client_support;
+use support::telemetry;
 
 use std::time::Duration;
 

@@ -9,7 +9,7 @@
 use url::Url;
 
 use super::endpoint::Endpoint;
-use crate::error::{Error, Result};
+use crate::error::{ConfigField, Error, Result};
 
 /// Most redirects followed within the origin before giving up.
 const MAX_REDIRECTS: usize = 5;
@@ -71,7 +71,7 @@ pub(crate) fn check_origin(endpoint: &Endpoint, final_url: &Url) -> Result<()> {
         return Ok(());
     }
     Err(Error::invalid_config(
-        "http_client",
+        ConfigField::HttpClient,
         format!(
             "the HTTP client followed a redirect from {} to {}, another origin, and sent the credentials there; the answer was discarded. Build the client with client::same_origin_redirects() or reqwest::redirect::Policy::none(), and revoke the key if that host is not yours",
             origin_text(endpoint.as_url()),

@@ -22,7 +22,7 @@ use super::endpoint::Endpoint;
 use super::options::ClientOptions;
 use super::redirect::{check_origin, origin_text, same_origin_redirects};
 use super::retry::RetryPolicy;
-use crate::error::{Error, HttpError, Result, ServiceError, TimeoutPhase};
+use crate::error::{ConfigField, Error, HttpError, Result, ServiceError, TimeoutPhase};
 use crate::net::retry_after;
 
 /// Largest error body read to build an [`HttpError`].
@@ -68,7 +68,7 @@ impl Transport {
             && !options.insecure_http_key()
         {
             return Err(Error::invalid_config(
-                "endpoint",
+                ConfigField::Endpoint,
                 format!(
                     "an API key is only sent over https (or to a loopback address), got {endpoint}; use an https endpoint, or ClientOptions::with_insecure_http_key(true) to send the key in clear text anyway"
                 ),
@@ -87,7 +87,7 @@ impl Transport {
                 .build()
                 .map_err(|e| {
                     Error::invalid_config(
-                        "http_client",
+                        ConfigField::HttpClient,
                         format!("could not build the HTTP client: {e}"),
                     )
                 })?,
@@ -346,7 +346,10 @@ pub(crate) fn map_reqwest_error(e: reqwest::Error) -> Error {
         };
     }
     if e.is_builder() {
-        return Error::invalid_config("http_client", format!("could not build the request: {e}"));
+        return Error::invalid_config(
+            ConfigField::HttpClient,
+            format!("could not build the request: {e}"),
+        );
     }
     if e.is_redirect() {
         // A redirect loop, or too many hops: sending again would not help.

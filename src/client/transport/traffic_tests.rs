@@ -289,7 +289,7 @@ async fn an_answer_from_another_host_is_refused() {
     let e = post(&t, &mut Vec::new()).await.unwrap_err();
     match &e {
         Error::InvalidConfig { field, reason } => {
-            assert_eq!(*field, "http_client");
+            assert_eq!(*field, ConfigField::HttpClient);
             assert!(
                 reason.contains(&format!("localhost:{}", other.addr.port()))
                     && reason.contains("same_origin_redirects"),
@@ -313,7 +313,7 @@ fn api_keys_are_not_sent_in_clear_text_to_other_hosts() {
     let e = new("http://models.example.com", ClientOptions::new()).unwrap_err();
     match &e {
         Error::InvalidConfig { field, reason } => {
-            assert_eq!(*field, "endpoint");
+            assert_eq!(*field, ConfigField::Endpoint);
             assert!(reason.contains("with_insecure_http_key"), "{reason}");
         }
         other => panic!("{other:?}"),
