@@ -38,7 +38,6 @@ mod demo;
 mod reply;
 mod request;
 mod server;
-mod traffic;
 mod wire;
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::reply::Reply;
+use super::Reply;
 
 impl Reply {
     /// A `200 application/json` answer whose body is the error object
