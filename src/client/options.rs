@@ -418,4 +418,21 @@ mod tests {
             "{d}"
         );
     }
+
+    #[test]
+    fn retries_are_on_and_clear_text_keys_off_by_default() {
+        let o = ClientOptions::new();
+        assert_eq!(o.retry(), &RetryPolicy::default());
+        assert!(!o.insecure_http_key());
+        let o = o
+            .with_retry(RetryPolicy::none())
+            .with_insecure_http_key(true);
+        assert_eq!(o.retry().max_retries(), 0);
+        assert!(o.insecure_http_key());
+        let d = format!("{o:?}");
+        assert!(
+            d.contains("max_retries: 0") && d.contains("insecure_http_key: true"),
+            "{d}"
+        );
+    }
 }
