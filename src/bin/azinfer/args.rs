@@ -132,7 +132,7 @@ pub struct Global {
     #[arg(long, global = true, help_heading = GLOBAL, env = AZURE_AI_INFERENCE_CONNECT_TIMEOUT, value_name = "DURATION", value_parser = parse_timeout)]
     pub connect_timeout: Option<Duration>,
 
-    /// The longest wait for the answer to start, and then between two pieces of it, e.g. 30s [default: 120s]
+    /// The longest wait for the answer to start, and then between two pieces of it, e.g. 30s; each attempt waits this long (see --max-retries) [default: 120s]
     #[arg(long, global = true, help_heading = GLOBAL, env = AZURE_AI_INFERENCE_READ_TIMEOUT, value_name = "DURATION", value_parser = parse_timeout)]
     pub read_timeout: Option<Duration>,
 
