@@ -140,6 +140,7 @@ fn vocabularies_match() {
             Some(vocab.request_id_key),
             "{key}"
         );
+        assert_eq!(row["schema_url"].as_str(), Some(vocab.schema_url), "{key}");
     }
     assert_eq!(r["schema_url"].as_str(), Some(sc::SCHEMA_URL));
 }

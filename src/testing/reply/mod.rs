@@ -3,7 +3,8 @@
 //! Rooms: this file builds replies; [`adapt`] fits a realistic helper's body
 //! to the request it answers (model, token counts, embedding encoding);
 //! [`encode`] turns a reply into the HTTP response (JSON, raw bytes, SSE
-//! frames, delays and cut connections).
+//! frames, delays and cut connections); [`details`] adds the 2025-04-01
+//! API's token details and reasoning content.
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use serde_json::{Value, json};
 use super::wire;
 
 mod adapt;
+mod details;
 mod encode;
 mod traffic;
 
@@ -41,6 +43,11 @@ pub(crate) use encode::cut_response;
 /// (`x-ms-request-id`), [`with_retry_after`](Reply::with_retry_after)
 /// (`retry-after-ms`); a stream cut after N events is
 /// [`with_disconnect_after`](Reply::with_disconnect_after).
+///
+/// Reasoning models and token details: [`with_reasoning`](Reply::with_reasoning)
+/// (`reasoning_content` in the message or in stream deltas) and
+/// [`with_token_details`](Reply::with_token_details) (cached and reasoning
+/// token counts in `usage`).
 ///
 /// The realistic helpers adapt to the request they answer, as the service
 /// would: `model` is the request's `model` when it names one (else
