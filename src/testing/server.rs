@@ -18,8 +18,13 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use std::path::Path;
+
 use super::answers::{Answers, Script};
+use super::cassette::{self, CassetteError};
 use super::demo::Demo;
+use super::record::{RecordOptions, Recorder};
+use super::replay::{ReplayMismatch, ReplayOptions, Replayer};
 use super::reply::{Reply, cut_response};
 use super::request::RecordedRequest;
 
@@ -42,6 +47,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Debug)]
 struct Shared {
     script: Script,
+    mode: Mode,
     requests: Mutex<Vec<RecordedRequest>>,
     /// How many requests were recorded (for [`MockInferenceServer::wait_for_requests`]).
     recorded: watch::Sender<usize>,
@@ -52,10 +58,20 @@ struct Shared {
     listener: Mutex<Option<TcpListener>>,
 }
 
+/// What a server does besides answering from its script.
+#[derive(Debug, Default)]
+struct Mode {
+    /// Recording: requests no queued reply takes go upstream.
+    recorder: Option<Arc<Recorder>>,
+    /// Replaying: the script's fallback, kept for its mismatches.
+    replayer: Option<Arc<Replayer>>,
+}
+
 impl Shared {
-    fn new(script: Script) -> Arc<Self> {
+    fn new(script: Script, mode: Mode) -> Arc<Self> {
         Arc::new(Self {
             script,
+            mode,
             requests: Mutex::new(Vec::new()),
             recorded: watch::Sender::new(0),
             stop: watch::Sender::new(false),
@@ -172,11 +188,11 @@ impl MockInferenceServer {
     /// server runs in a `tokio::spawn`ed task). Fails when called outside a
     /// tokio runtime; use [`start_background`](Self::start_background) there.
     pub async fn start() -> io::Result<Self> {
-        Self::start_with(Script::new(Box::new(Demo))).await
+        Self::start_with(Script::new(Box::new(Demo)), Mode::default()).await
     }
 
     /// [`start`](Self::start) answering from `script`.
-    async fn start_with(script: Script) -> io::Result<Self> {
+    async fn start_with(script: Script, mode: Mode) -> io::Result<Self> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             io::Error::other(
                 "MockInferenceServer::start must run inside a tokio runtime; use MockInferenceServer::start_background from synchronous code",
@@ -184,7 +200,7 @@ impl MockInferenceServer {
         })?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
-        let shared = Shared::new(script);
+        let shared = Shared::new(script, mode);
         *lock(&shared.listener) = Some(listener);
         runtime.spawn(serve(Arc::clone(&shared), addr));
         Ok(Self {
@@ -200,15 +216,15 @@ impl MockInferenceServer {
     /// thread and waits up to about two seconds for it to end (it normally
     /// ends at once), then leaves it to finish on its own.
     pub fn start_background() -> io::Result<Self> {
-        Self::start_background_with(Script::new(Box::new(Demo)))
+        Self::start_background_with(Script::new(Box::new(Demo)), Mode::default())
     }
 
     /// [`start_background`](Self::start_background) answering from `script`.
-    fn start_background_with(script: Script) -> io::Result<Self> {
+    fn start_background_with(script: Script, mode: Mode) -> io::Result<Self> {
         let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
-        let shared = Shared::new(script);
+        let shared = Shared::new(script, mode);
         let (ready_tx, ready_rx) = mpsc::channel::<io::Result<()>>();
         let (finished_tx, finished_rx) = mpsc::channel::<()>();
         let thread_shared = Arc::clone(&shared);
@@ -305,8 +321,122 @@ impl MockInferenceServer {
     }
 }
 
-impl Drop for MockInferenceServer {
-    fn drop(&mut self) {
+/// Recording and replaying cassettes (see [`super::cassette`] for the file).
+impl MockInferenceServer {
+    /// A recording server on the current tokio runtime: every request no
+    /// queued reply takes is forwarded to `upstream` (the real endpoint's
+    /// base URL, e.g. `https://<resource>.services.ai.azure.com/models`;
+    /// the request's path and query are appended to it) with its headers,
+    /// and the answer is streamed back to the caller as it arrives. Each
+    /// request/answer pair is kept and written, scrubbed (see
+    /// [`RecordOptions`]), to `cassette` by [`finish`](Self::finish) or,
+    /// failing that, when the server is dropped (errors are then lost).
+    ///
+    /// Point the client at [`endpoint`](Self::endpoint) with the real key:
+    /// it is forwarded upstream and never written. An upstream that cannot
+    /// be reached is answered with a 502 (`RecorderUpstreamError`) and not
+    /// recorded; an answer cut short is recorded with `cut: true`.
+    pub async fn record(
+        upstream: &str,
+        cassette: impl AsRef<Path>,
+        options: RecordOptions,
+    ) -> Result<Self, CassetteError> {
+        let recorder = Recorder::new(upstream, cassette.as_ref().to_owned(), &options)?;
+        let mode = Mode {
+            recorder: Some(Arc::new(recorder)),
+            replayer: None,
+        };
+        Self::start_with(Script::new(Box::new(Demo)), mode)
+            .await
+            .map_err(|e| CassetteError::Setup(format!("cannot start the recording server: {e}")))
+    }
+
+    /// [`record`](Self::record) on a thread of its own, for synchronous code
+    /// and the `azinfer` CLI.
+    pub fn record_background(
+        upstream: &str,
+        cassette: impl AsRef<Path>,
+        options: RecordOptions,
+    ) -> Result<Self, CassetteError> {
+        let recorder = Recorder::new(upstream, cassette.as_ref().to_owned(), &options)?;
+        let mode = Mode {
+            recorder: Some(Arc::new(recorder)),
+            replayer: None,
+        };
+        Self::start_background_with(Script::new(Box::new(Demo)), mode)
+            .map_err(|e| CassetteError::Setup(format!("cannot start the recording server: {e}")))
+    }
+
+    /// A server answering from the cassette at `path` with the default
+    /// [`ReplayOptions`], on the current tokio runtime. The cassette is read
+    /// and checked first: broken JSON or a malformed interaction is an
+    /// error naming the file, the interaction and the field.
+    pub async fn replay(cassette: impl AsRef<Path>) -> Result<Self, CassetteError> {
+        Self::replay_with(cassette, ReplayOptions::default()).await
+    }
+
+    /// [`replay`](Self::replay) with `options` (fields to ignore, pacing).
+    ///
+    /// A request no recorded one matches is answered
+    /// [`NO_MATCH_STATUS`](super::NO_MATCH_STATUS) with the service's error
+    /// shape, `code` [`NO_MATCH_CODE`](super::NO_MATCH_CODE) and a message
+    /// naming the closest recorded request and how it differs; it is also
+    /// kept in [`replay_mismatches`](Self::replay_mismatches). Queued
+    /// replies still come first.
+    pub async fn replay_with(
+        cassette: impl AsRef<Path>,
+        options: ReplayOptions,
+    ) -> Result<Self, CassetteError> {
+        let (script, mode) = Self::replay_parts(cassette.as_ref(), options)?;
+        Self::start_with(script, mode)
+            .await
+            .map_err(|e| CassetteError::Setup(format!("cannot start the replay server: {e}")))
+    }
+
+    /// [`replay_with`](Self::replay_with) on a thread of its own.
+    pub fn replay_background(
+        cassette: impl AsRef<Path>,
+        options: ReplayOptions,
+    ) -> Result<Self, CassetteError> {
+        let (script, mode) = Self::replay_parts(cassette.as_ref(), options)?;
+        Self::start_background_with(script, mode)
+            .map_err(|e| CassetteError::Setup(format!("cannot start the replay server: {e}")))
+    }
+
+    fn replay_parts(path: &Path, options: ReplayOptions) -> Result<(Script, Mode), CassetteError> {
+        let interactions = cassette::load(path)?;
+        let replayer = Arc::new(Replayer::new(interactions, options));
+        let script = Script::new(Box::new(Arc::clone(&replayer)));
+        let mode = Mode {
+            recorder: None,
+            replayer: Some(replayer),
+        };
+        Ok((script, mode))
+    }
+
+    /// The requests a replaying server found no recorded answer for, oldest
+    /// first (always empty for other servers).
+    pub fn replay_mismatches(&self) -> Vec<ReplayMismatch> {
+        self.shared
+            .mode
+            .replayer
+            .as_ref()
+            .map(|r| r.mismatches())
+            .unwrap_or_default()
+    }
+
+    /// Stops the server and, when it records, writes the cassette. Returns
+    /// how many interactions were written (0 for servers that do not
+    /// record). Answers still streaming are cut and recorded as cut.
+    pub fn finish(mut self) -> Result<usize, CassetteError> {
+        self.stop_and_join();
+        match &self.shared.mode.recorder {
+            Some(recorder) => recorder.write(),
+            None => Ok(0),
+        }
+    }
+
+    fn stop_and_join(&mut self) {
         self.shared.stop();
         if let Some(thread) = self.thread.take() {
             // The thread ends within SHUTDOWN_GRACE plus the runtime's
@@ -319,6 +449,16 @@ impl Drop for MockInferenceServer {
             if finished.recv_timeout(THREAD_JOIN_TIMEOUT).is_ok() {
                 let _ = thread.handle.join();
             }
+        }
+    }
+}
+
+impl Drop for MockInferenceServer {
+    fn drop(&mut self) {
+        self.stop_and_join();
+        if let Some(recorder) = &self.shared.mode.recorder {
+            // `finish` reports errors; here there is no one to tell.
+            let _ = recorder.write();
         }
     }
 }
@@ -378,7 +518,12 @@ async fn handle_request(State(shared): State<Arc<Shared>>, request: Request) -> 
             "BadRequest",
             format!("could not read the request body (limit {MAX_REQUEST_BODY} bytes): {e}"),
         ),
-        None => shared.script.answer(&recorded),
+        None => match &shared.mode.recorder {
+            Some(recorder) if shared.script.pending() == 0 => {
+                return recorder.forward(&recorded).await;
+            }
+            _ => shared.script.answer(&recorded),
+        },
     };
     reply
         .into_response(&recorded, shared.stop.subscribe())
