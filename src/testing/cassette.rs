@@ -11,12 +11,12 @@
 //!         "method": "POST",
 //!         "path": "/chat/completions",
 //!         "query": "api-version=2024-05-01-preview",
-//!         "headers": [["content-type", "application/json"], ["api-key", "[scrubbed]"]],
+//!         "headers": ["content-type: application/json", "api-key: [scrubbed]"],
 //!         "body": { "text": "{\"messages\":[...]}" }
 //!       },
 //!       "response": {
 //!         "status": 200,
-//!         "headers": [["content-type", "text/event-stream"]],
+//!         "headers": ["content-type: text/event-stream"],
 //!         "latency_ms": 212,
 //!         "events": [ { "gap_ms": 0, "data": "{\"id\":...}" }, { "gap_ms": 31, "data": "[DONE]" } ]
 //!       }
@@ -109,6 +109,37 @@ impl StoredBody {
     }
 }
 
+/// Headers as `"name: value"` lines: readable, in order, duplicates kept.
+mod header_lines {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(
+        headers: &[(String, String)],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(headers.iter().map(|(n, v)| format!("{n}: {v}")))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<(String, String)>, D::Error> {
+        let lines = Vec::<String>::deserialize(deserializer)?;
+        lines
+            .into_iter()
+            .map(|line| match line.split_once(':') {
+                Some((name, value)) if !name.trim().is_empty() => Ok((
+                    name.trim().to_ascii_lowercase(),
+                    value.trim_start().to_owned(),
+                )),
+                _ => Err(D::Error::custom(format!(
+                    "header {line:?} is not of the form \"name: value\""
+                ))),
+            })
+            .collect()
+    }
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -125,7 +156,7 @@ pub(crate) struct StoredRequest {
     pub(crate) path: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub(crate) query: String,
-    #[serde(default)]
+    #[serde(default, with = "header_lines")]
     pub(crate) headers: Vec<(String, String)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) body: Option<StoredBody>,
@@ -150,7 +181,7 @@ pub(crate) struct StoredEvent {
 #[serde(deny_unknown_fields)]
 pub(crate) struct StoredResponse {
     pub(crate) status: u16,
-    #[serde(default)]
+    #[serde(default, with = "header_lines")]
     pub(crate) headers: Vec<(String, String)>,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub(crate) latency_ms: u64,

@@ -143,7 +143,9 @@ impl Scrubber {
             let json = serde_json::to_string(secret).unwrap_or_default();
             let json = json.trim_matches('"').to_owned();
             let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-            for form in [secret.clone(), json, encoded] {
+            // JSON writers that escape `/` (serde_json does not).
+            let json_slashes = json.replace('/', "\\/");
+            for form in [secret.clone(), json, json_slashes, encoded] {
                 if !forms.iter().any(|(f, _)| f == form.as_bytes()) {
                     forms.push((form.into_bytes(), SCRUBBED.as_bytes()));
                 }
