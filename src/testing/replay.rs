@@ -11,7 +11,7 @@ use super::cassette::{AnswerBody, Interaction, Request};
 use super::record::NOT_PASSED_BACK;
 use super::reply::Reply;
 use super::request::RecordedRequest;
-use super::scrub::is_scrubbed_value;
+use super::scrub::{SCRUBBED, is_scrubbed_value};
 
 /// The status of the answer to a request no recorded one matches.
 pub const NO_MATCH_STATUS: u16 = 404;
@@ -312,7 +312,11 @@ fn query_matches(recorded: &Key, wanted: &Key) -> bool {
         .iter()
         .filter(|(n, _)| !recorded.scrubbed.contains(n))
         .collect();
-    live.len() == recorded.query.len() && live.iter().zip(&recorded.query).all(|(a, b)| *a == b)
+    live.len() == recorded.query.len()
+        && live
+            .iter()
+            .zip(&recorded.query)
+            .all(|(a, b)| a.0 == b.0 && glob(&b.1, &a.1))
 }
 
 fn body_differences(a: &KeyBody, b: &KeyBody) -> usize {
@@ -336,8 +340,37 @@ fn json_differences(a: &Value, b: &Value) -> usize {
             let common: usize = x.iter().zip(y).map(|(v, w)| json_differences(v, w)).sum();
             common + x.len().abs_diff(y.len())
         }
+        (Value::String(recorded), Value::String(live)) => usize::from(!glob(recorded, live)),
         _ => usize::from(a != b),
     }
+}
+
+/// Whether `live` fits `recorded`, where each scrub placeholder in
+/// `recorded` stands for any non-empty text (the secret it replaced).
+fn glob(recorded: &str, live: &str) -> bool {
+    if !recorded.contains(SCRUBBED) {
+        return recorded == live;
+    }
+    let parts: Vec<&str> = recorded.split(SCRUBBED).collect();
+    let (first, rest) = parts.split_first().unwrap_or((&"", &[]));
+    let Some(mut remaining) = live.strip_prefix(first) else {
+        return false;
+    };
+    for (i, part) in rest.iter().enumerate() {
+        let last = i + 1 == rest.len();
+        if last {
+            return remaining.len() > part.len() && remaining.ends_with(part);
+        }
+        // At least one character for the secret, then the next literal.
+        let Some(skip) = remaining.char_indices().nth(1).map(|(i, _)| i) else {
+            return false;
+        };
+        match remaining[skip..].find(part) {
+            Some(at) => remaining = &remaining[skip + at + part.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 fn distance(recorded: &Key, wanted: &Key) -> usize {
@@ -409,6 +442,7 @@ fn first_difference(a: &Value, b: &Value, at: &str) -> Option<String> {
             }
             None
         }
+        (Value::String(x), Value::String(y)) if glob(x, y) => None,
         _ if a == b => None,
         _ => Some(format!(
             "{}: recorded {}, got {}",
@@ -520,6 +554,17 @@ mod tests {
         }
         assert_eq!(*lock(&replayer.played), vec![1, 2]);
         assert!(replayer.mismatches().is_empty());
+    }
+
+    #[test]
+    fn placeholders_stand_for_any_secret() {
+        assert!(glob("key [scrubbed] ok", "key abc ok"));
+        assert!(glob("[scrubbed]", "x"));
+        assert!(!glob("[scrubbed]", ""));
+        assert!(glob("a [scrubbed] b [scrubbed]", "a 1 b 2"));
+        assert!(!glob("a [scrubbed] b [scrubbed]", "a 1 c 2"));
+        assert!(!glob("key [scrubbed] ok", "key abc no"));
+        assert!(glob("plain", "plain"));
     }
 
     #[test]
