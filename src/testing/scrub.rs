@@ -86,19 +86,19 @@ impl Scrubber {
         query: impl IntoIterator<Item = String>,
         secrets: impl IntoIterator<Item = String>,
     ) -> Self {
-        let mut scrubber = Scrubber::default();
-        scrubber.headers = ALWAYS_SCRUBBED_HEADERS
-            .iter()
-            .map(|h| (*h).to_owned())
-            .chain(headers.into_iter().map(|h| h.to_ascii_lowercase()))
-            .collect();
-        scrubber.query = ALWAYS_SCRUBBED_QUERY
-            .iter()
-            .map(|q| (*q).to_owned())
-            .chain(query)
-            .collect();
-        scrubber.secrets = secrets.into_iter().filter(|s| !s.is_empty()).collect();
-        scrubber
+        Scrubber {
+            headers: ALWAYS_SCRUBBED_HEADERS
+                .iter()
+                .map(|h| (*h).to_owned())
+                .chain(headers.into_iter().map(|h| h.to_ascii_lowercase()))
+                .collect(),
+            query: ALWAYS_SCRUBBED_QUERY
+                .iter()
+                .map(|q| (*q).to_owned())
+                .chain(query)
+                .collect(),
+            secrets: secrets.into_iter().filter(|s| !s.is_empty()).collect(),
+        }
     }
 
     fn learn(&mut self, value: &str) {
