@@ -148,9 +148,11 @@ async fn a_stream_replays_its_events_with_their_gaps() {
         .iter()
         .map(|e| e["gap_ms"].as_u64().unwrap())
         .collect();
+    // Azure waited 40 ms before each of the six events; on a busy machine
+    // two may arrive in one read, but the whole stream cannot come sooner.
     assert!(
-        gaps.iter().all(|g| *g >= 30),
-        "each event came after its delay: {gaps:?}"
+        gaps.iter().sum::<u64>() >= 200,
+        "the gaps add up to the stream's length: {gaps:?}"
     );
     assert!(
         response["headers"]
@@ -448,4 +450,44 @@ fn background_servers_record_and_replay_from_synchronous_code() {
     let replay = MockInferenceServer::replay_background(&path, ReplayOptions::new()).unwrap();
     let url = format!("{}/info?api-version=2024-05-01-preview", replay.endpoint());
     assert_eq!(client.get(&url).send().unwrap().text().unwrap(), recorded);
+}
+
+#[tokio::test]
+async fn a_stream_cut_short_is_recorded_and_replayed_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = cassette_in(&dir);
+    let azure = MockInferenceServer::start().await.unwrap();
+    azure.enqueue(Reply::chat_stream(["Hel", "lo", " there"]).with_disconnect_after(2));
+    let recorder = MockInferenceServer::record(&azure.endpoint(), &path, RecordOptions::new())
+        .await
+        .unwrap();
+    let h = Harness::new();
+    let run = |server: &MockInferenceServer| {
+        let client = client_support::chat(server, client_support::options(&h, false));
+        async move {
+            let mut stream = client.complete_streaming(request("Hi")).await.unwrap();
+            let mut seen = Vec::new();
+            while let Some(update) = stream.next().await {
+                match update {
+                    Ok(update) => seen.push(update.content().unwrap_or("").to_owned()),
+                    Err(e) => {
+                        seen.push(format!("error: {}", e.error_type()));
+                        break;
+                    }
+                }
+            }
+            seen
+        }
+    };
+    let recorded = run(&recorder).await;
+    assert_eq!(recorded.len(), 3, "two updates, then the cut: {recorded:?}");
+    assert!(recorded[2].starts_with("error: "), "{recorded:?}");
+    recorder.finish().unwrap();
+    let response = &read_json(&path)["interactions"][0]["response"];
+    assert_eq!(response["cut"], true, "{response:#}");
+    assert_eq!(response["events"].as_array().unwrap().len(), 2);
+
+    drop(azure);
+    let replay = MockInferenceServer::replay(&path).await.unwrap();
+    assert_eq!(run(&replay).await, recorded);
 }
