@@ -67,10 +67,10 @@ fn metadata_key(attribute: &str) -> Option<&'static str> {
 /// | `metadata.model` | [`GEN_AI_RESPONSE_MODEL`](semconv::GEN_AI_RESPONSE_MODEL), else [`GEN_AI_REQUEST_MODEL`](semconv::GEN_AI_REQUEST_MODEL) (the request model also stays under its own key when it differs) |
 /// | `metadata.provider` | `azure` when the provider attribute ([`GEN_AI_SYSTEM`](semconv::GEN_AI_SYSTEM) or [`GEN_AI_PROVIDER_NAME`](semconv::GEN_AI_PROVIDER_NAME)) names Azure AI Inference, else its value |
 /// | `metadata.{wire name}` | request parameters under their `braintrust_key` in [`REQUEST_PARAMS`](crate::telemetry::REQUEST_PARAMS); [`GEN_AI_RESPONSE_ID`](semconv::GEN_AI_RESPONSE_ID) as `response_id`, [`GEN_AI_RESPONSE_FINISH_REASONS`](semconv::GEN_AI_RESPONSE_FINISH_REASONS) as `finish_reasons` |
-/// | `metadata.tools` | [`GEN_AI_TOOL_DEFINITIONS`](semconv::GEN_AI_TOOL_DEFINITIONS), parsed |
+/// | `metadata.tools` | [`GEN_AI_TOOL_DEFINITIONS`](semconv::GEN_AI_TOOL_DEFINITIONS), parsed, in the wire shape `{"type","function":{...}}` (the newer names record `{"type","name",...}`) |
 /// | `metadata.{attribute key}` | every other span attribute under its own key; arrays stay arrays, numbers stay numbers |
 /// | `metrics.start`, `metrics.end` | span start and end, unix seconds (fractional) |
-/// | `metrics.{braintrust_metric}` | each token count of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS): `prompt_tokens` from [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS), `completion_tokens` from [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS) |
+/// | `metrics.{braintrust_metric}` | each token count of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS): `prompt_tokens` from [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS), `completion_tokens` from [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS), `prompt_cached_tokens` from [`GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS`](semconv::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS), `completion_reasoning_tokens` from [`GEN_AI_USAGE_REASONING_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS); each only when reported |
 /// | `metrics.tokens` | prompt + completion tokens; prompt tokens alone for embeddings |
 /// | `metrics.time_to_first_token` | [`GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK`](semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK) (seconds, streaming) |
 /// | `error` | when the status is Error: `"{error.type}: {description}"` (either part alone when the other is missing) |
@@ -143,7 +143,11 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
         metadata.insert("provider".to_owned(), provider.into());
     }
     if let Some(tools) = attrs.tools {
-        metadata.insert("tools".to_owned(), parse_or_text(tools));
+        // The wire shape whichever vocabulary recorded them.
+        metadata.insert(
+            "tools".to_owned(),
+            crate::telemetry::tool_definitions_to_wire(parse_or_text(tools)),
+        );
     }
 
     let prompt_tokens = attrs.tokens(TokenCount::Input);
@@ -185,6 +189,8 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
             prompt_tokens,
             completion_tokens,
             tokens,
+            prompt_cached_tokens: attrs.tokens(TokenCount::CacheReadInput),
+            completion_reasoning_tokens: attrs.tokens(TokenCount::ReasoningOutput),
             time_to_first_token: attrs.time_to_first_token,
         },
         error,

@@ -1,31 +1,21 @@
-//! The native exporter's I/O: project resolution, batching into insert
-//! requests, retries. Runs only on the exporter's worker thread.
+//! The native exporter's I/O: project resolution and insert requests, as a
+//! delivery [`Sink`]: the engine batches, retries and counts.
 
 use std::fmt;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use opentelemetry_sdk::trace::SpanData;
 use serde::Deserialize;
+use tokio::sync::OnceCell;
 
-use super::config::{MAX_BATCH_BYTES, MAX_BATCH_ROWS, Parent, ResolvedConfig, RetryPolicy};
-use super::mapping::BraintrustRow;
-
-/// What happened to the rows of one export.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct Delivery {
-    /// Rows Braintrust accepted.
-    pub(crate) sent: usize,
-    /// Rows given up.
-    pub(crate) dropped: usize,
-    /// Insert requests (of at most 100 rows) given up.
-    pub(crate) failed_batches: usize,
-    /// Why rows were dropped (content-free, key-free), when some were.
-    pub(crate) reason: Option<String>,
-}
+use super::config::{MAX_BATCH_BYTES, MAX_BATCH_ROWS, Parent, ResolvedConfig};
+use super::mapping::{BraintrustRow, span_to_row};
+use crate::exporters::delivery::{Encoded, Outcome, Sink};
 
 /// Talks to Braintrust's REST API.
-pub(crate) struct Transport {
+pub(crate) struct BraintrustSink {
     client: reqwest::Client,
     api_url: String,
     /// `Bearer {key}`, marked sensitive so `Debug` never shows it.
@@ -33,21 +23,20 @@ pub(crate) struct Transport {
     parent: Parent,
     /// `{api_url}/v1/project_logs/{id}/insert` or `.../experiment/{id}/insert`,
     /// once known (a project name is resolved on first use, then cached).
-    insert_url: Option<String>,
-    retry: RetryPolicy,
+    insert_url: OnceCell<String>,
 }
 
-impl fmt::Debug for Transport {
+impl fmt::Debug for BraintrustSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Transport")
+        f.debug_struct("BraintrustSink")
             .field("api_url", &self.api_url)
             .field("parent", &self.parent)
-            .field("insert_url", &self.insert_url)
+            .field("insert_url", &self.insert_url.get())
             .finish_non_exhaustive()
     }
 }
 
-impl Transport {
+impl BraintrustSink {
     pub(crate) fn new(config: &ResolvedConfig) -> Result<Self, super::BraintrustBuildError> {
         let mut authorization =
             HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose())).map_err(
@@ -62,32 +51,130 @@ impl Transport {
             .build()
             .map_err(super::BraintrustBuildError::HttpClient)?;
         let insert_url = match &config.parent {
-            Parent::ProjectId(id) => {
-                Some(format!("{}/v1/project_logs/{id}/insert", config.api_url))
-            }
-            Parent::ExperimentId(id) => {
-                Some(format!("{}/v1/experiment/{id}/insert", config.api_url))
-            }
-            Parent::ProjectName(_) => None,
+            Parent::ProjectId(id) => OnceCell::new_with(Some(format!(
+                "{}/v1/project_logs/{id}/insert",
+                config.api_url
+            ))),
+            Parent::ExperimentId(id) => OnceCell::new_with(Some(format!(
+                "{}/v1/experiment/{id}/insert",
+                config.api_url
+            ))),
+            Parent::ProjectName(_) => OnceCell::new(),
         };
-        Ok(Transport {
+        Ok(BraintrustSink {
             client,
             api_url: config.api_url.clone(),
             authorization,
             parent: config.parent.clone(),
             insert_url,
-            retry: config.retry,
         })
     }
 
-    /// Sends `rows` in requests of at most [`MAX_BATCH_ROWS`] rows and
-    /// [`MAX_BATCH_BYTES`] bytes. When a request is given up after retrying
-    /// (an outage), the rest of the export is dropped without trying, so one
-    /// export never waits for more than one retry budget.
-    pub(crate) async fn deliver(&mut self, rows: &[BraintrustRow]) -> Delivery {
-        let encoded = encode_batches(rows, MAX_BATCH_ROWS, MAX_BATCH_BYTES);
-        let mut delivery = Delivery {
-            dropped: encoded.oversized,
+    /// The insert URL, resolving a project name once (concurrent callers
+    /// wait for the same resolution; a failed one is tried again later).
+    async fn insert_url(&self) -> Result<&str, Outcome> {
+        self.insert_url
+            .get_or_try_init(|| self.resolve_project())
+            .await
+            .map(String::as_str)
+            .map_err(|outcome| match outcome {
+                Outcome::Retry {
+                    reason,
+                    retry_after,
+                } => Outcome::Retry {
+                    reason: format!("could not resolve {}: {reason}", self.parent),
+                    retry_after,
+                },
+                Outcome::Reject { reason } => Outcome::Reject {
+                    reason: format!("could not resolve {}: {reason}", self.parent),
+                },
+                Outcome::Delivered => Outcome::Delivered,
+            })
+    }
+
+    async fn resolve_project(&self) -> Result<String, Outcome> {
+        let Parent::ProjectName(name) = &self.parent else {
+            // Ids were turned into URLs in `new`.
+            return Err(Outcome::Reject {
+                reason: "no insert URL for this parent".to_owned(),
+            });
+        };
+        #[derive(Deserialize)]
+        struct Project {
+            id: String,
+        }
+        let invalid = |what: &str| Outcome::Reject {
+            reason: what.to_owned(),
+        };
+        let body = serde_json::to_vec(&serde_json::json!({ "name": name }))
+            .map_err(|_| invalid("could not encode the project name"))?;
+        let bytes = self
+            .post(&format!("{}/v1/project", self.api_url), body.into())
+            .await?;
+        let project: Project = serde_json::from_slice(&bytes)
+            .map_err(|_| invalid("the project answer has no `id`"))?;
+        let id_ok = !project.id.is_empty()
+            && project
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !id_ok {
+            return Err(invalid("the project id is not a URL-safe identifier"));
+        }
+        Ok(format!(
+            "{}/v1/project_logs/{}/insert",
+            self.api_url, project.id
+        ))
+    }
+
+    /// One JSON POST, one attempt; the answer's body on success, else how
+    /// it failed (the engine decides about retrying).
+    async fn post(&self, url: &str, body: Bytes) -> Result<Bytes, Outcome> {
+        let response = self
+            .client
+            .post(url)
+            .header(AUTHORIZATION, self.authorization.clone())
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| Outcome::from_reqwest(&e))?;
+        let status = response.status().as_u16();
+        let retry_after = crate::net::retry_after(response.headers(), SystemTime::now());
+        // Read the (small) answer either way so the connection can be reused.
+        let bytes = response.bytes().await;
+        let hint = match status {
+            401 | 403 => "; check the API key and its access to the parent",
+            404 => "; check the API URL and the parent id",
+            413 => "; the batch is too large",
+            _ => "",
+        };
+        match Outcome::from_status(status, retry_after, hint) {
+            Outcome::Delivered => bytes.map_err(|e| Outcome::from_reqwest(&e)),
+            failed => Err(failed),
+        }
+    }
+}
+
+impl Sink for BraintrustSink {
+    type Request = EncodedBatch;
+
+    /// Maps the spans to rows (on the worker thread, off the application's)
+    /// and packs them into insert requests.
+    fn encode(&self, spans: Vec<SpanData>) -> Encoded<EncodedBatch> {
+        let rows: Vec<BraintrustRow> = spans.iter().map(span_to_row).collect();
+        drop(spans);
+        let encoded = encode_batches(&rows, MAX_BATCH_ROWS, MAX_BATCH_BYTES);
+        Encoded {
+            requests: encoded
+                .batches
+                .into_iter()
+                .map(|batch| {
+                    let rows = batch.rows;
+                    (batch, rows)
+                })
+                .collect(),
+            rejected: encoded.oversized,
             reason: (encoded.oversized > 0).then(|| {
                 format!(
                     "{} row(s) larger than {} MiB on their own",
@@ -95,226 +182,18 @@ impl Transport {
                     MAX_BATCH_BYTES / (1024 * 1024)
                 )
             }),
-            ..Delivery::default()
-        };
-        if encoded.batches.is_empty() {
-            return delivery;
         }
+    }
 
+    async fn send(&self, batch: &EncodedBatch) -> Outcome {
         let url = match self.insert_url().await {
             Ok(url) => url,
-            Err(failure) => {
-                for batch in &encoded.batches {
-                    delivery.dropped += batch.rows;
-                    delivery.failed_batches += 1;
-                }
-                delivery.reason = Some(format!("could not resolve {}: {failure}", self.parent));
-                return delivery;
-            }
+            Err(failed) => return failed,
         };
-
-        let mut batches = encoded.batches.into_iter();
-        while let Some(batch) = batches.next() {
-            match self.post(&url, batch.body).await {
-                Ok(response) => {
-                    // Read the (small) answer so the connection can be reused.
-                    let _ = response.bytes().await;
-                    delivery.sent += batch.rows;
-                }
-                Err(failure) => {
-                    delivery.dropped += batch.rows;
-                    delivery.failed_batches += 1;
-                    if failure.is_outage() {
-                        for rest in batches.by_ref() {
-                            delivery.dropped += rest.rows;
-                            delivery.failed_batches += 1;
-                        }
-                    }
-                    delivery.reason = Some(failure.to_string());
-                }
-            }
+        match self.post(url, batch.body.clone()).await {
+            Ok(_) => Outcome::Delivered,
+            Err(failed) => failed,
         }
-        delivery
-    }
-
-    async fn insert_url(&mut self) -> Result<String, Failure> {
-        if let Some(url) = &self.insert_url {
-            return Ok(url.clone());
-        }
-        let Parent::ProjectName(name) = &self.parent else {
-            // Ids were turned into URLs in `new`.
-            return Err(Failure::InvalidResponse("no insert URL for this parent"));
-        };
-        #[derive(Deserialize)]
-        struct Project {
-            id: String,
-        }
-        let body = serde_json::to_vec(&serde_json::json!({ "name": name }))
-            .map_err(|_| Failure::InvalidResponse("could not encode the project name"))?;
-        let response = self
-            .post(&format!("{}/v1/project", self.api_url), body.into())
-            .await?;
-        let bytes = response.bytes().await.map_err(|e| Failure::Network {
-            kind: classify(&e),
-            attempts: 1,
-        })?;
-        let project: Project = serde_json::from_slice(&bytes)
-            .map_err(|_| Failure::InvalidResponse("the project answer has no `id`"))?;
-        let id_ok = !project.id.is_empty()
-            && project
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        if !id_ok {
-            return Err(Failure::InvalidResponse(
-                "the project id is not a URL-safe identifier",
-            ));
-        }
-        let url = format!("{}/v1/project_logs/{}/insert", self.api_url, project.id);
-        self.insert_url = Some(url.clone());
-        Ok(url)
-    }
-
-    /// One JSON POST with retries: 429, 5xx and network failures are retried
-    /// per the policy, other answers are final.
-    async fn post(&self, url: &str, body: Bytes) -> Result<reqwest::Response, Failure> {
-        let started = Instant::now();
-        let mut attempt: u32 = 0;
-        loop {
-            attempt += 1;
-            let result = self
-                .client
-                .post(url)
-                .header(AUTHORIZATION, self.authorization.clone())
-                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                .body(body.clone())
-                .send()
-                .await;
-            let (failure, retry_after) = match result {
-                Ok(response) if response.status().is_success() => return Ok(response),
-                Ok(response) => {
-                    let status = response.status();
-                    let retry_after =
-                        crate::net::retry_after(response.headers(), SystemTime::now());
-                    let failure = Failure::Status {
-                        status: status.as_u16(),
-                        attempts: attempt,
-                        retry_after: None,
-                    };
-                    if !(status.as_u16() == 429 || status.is_server_error()) {
-                        return Err(failure);
-                    }
-                    (failure, retry_after)
-                }
-                Err(error) => (
-                    Failure::Network {
-                        kind: classify(&error),
-                        attempts: attempt,
-                    },
-                    None,
-                ),
-            };
-            if attempt >= self.retry.max_attempts() {
-                return Err(failure);
-            }
-            let delay = self.retry.delay(attempt, retry_after);
-            if started.elapsed().saturating_add(delay) > self.retry.max_elapsed() {
-                return Err(failure.with_retry_after(retry_after));
-            }
-            tokio::time::sleep(delay).await;
-        }
-    }
-}
-
-/// Why a request was given up. `Display` is content-free and key-free.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Failure {
-    /// The last answer was a non-success status.
-    Status {
-        status: u16,
-        attempts: u32,
-        /// Set when the server's `Retry-After` did not fit in the retry budget.
-        retry_after: Option<Duration>,
-    },
-    /// No answer.
-    Network { kind: &'static str, attempts: u32 },
-    /// An answer we cannot use.
-    InvalidResponse(&'static str),
-}
-
-impl Failure {
-    /// The service is unreachable or overloaded: the next request of the same
-    /// export would most likely fail too.
-    fn is_outage(&self) -> bool {
-        match self {
-            Failure::Status { status, .. } => *status == 429 || *status >= 500,
-            Failure::Network { .. } => true,
-            Failure::InvalidResponse(_) => false,
-        }
-    }
-
-    fn with_retry_after(self, after: Option<Duration>) -> Self {
-        match self {
-            Failure::Status {
-                status, attempts, ..
-            } => Failure::Status {
-                status,
-                attempts,
-                retry_after: after,
-            },
-            other => other,
-        }
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let plural = |n: &u32| if *n == 1 { "" } else { "s" };
-        match self {
-            Failure::Status {
-                status,
-                attempts,
-                retry_after,
-            } => {
-                let retryable = *status == 429 || *status >= 500;
-                write!(f, "HTTP {status}")?;
-                if !retryable {
-                    write!(f, " (not retried)")?;
-                } else {
-                    write!(f, " after {attempts} attempt{}", plural(attempts))?;
-                }
-                if let Some(after) = retry_after {
-                    write!(
-                        f,
-                        "; Retry-After asked for {} s, more than the retry budget",
-                        after.as_secs()
-                    )?;
-                }
-                match status {
-                    401 | 403 => write!(f, "; check the API key and its access to the parent"),
-                    404 => write!(f, "; check the API URL and the parent id"),
-                    413 => write!(f, "; the batch is too large"),
-                    _ => Ok(()),
-                }
-            }
-            Failure::Network { kind, attempts } => {
-                write!(f, "{kind} after {attempts} attempt{}", plural(attempts))
-            }
-            Failure::InvalidResponse(what) => f.write_str(what),
-        }
-    }
-}
-
-/// A coarse, URL-free and key-free description of a transport error.
-fn classify(error: &reqwest::Error) -> &'static str {
-    if error.is_timeout() {
-        "timeout"
-    } else if error.is_connect() {
-        "connection failed"
-    } else if error.is_body() || error.is_decode() {
-        "response body could not be read"
-    } else {
-        "network error"
     }
 }
 
@@ -327,7 +206,7 @@ pub(crate) struct EncodedBatch {
 
 /// Rows packed into request bodies.
 #[derive(Debug, Default)]
-pub(crate) struct Encoded {
+pub(crate) struct PackedRows {
     pub(crate) batches: Vec<EncodedBatch>,
     /// Rows that alone exceed the byte limit (dropped).
     pub(crate) oversized: usize,
@@ -338,12 +217,16 @@ const SUFFIX: &[u8] = b"]}";
 
 /// Packs rows into `{"events":[...]}` bodies of at most `max_rows` rows and
 /// `max_bytes` bytes, in order. Each row is serialized once.
-pub(crate) fn encode_batches(rows: &[BraintrustRow], max_rows: usize, max_bytes: usize) -> Encoded {
-    let mut out = Encoded::default();
+pub(crate) fn encode_batches(
+    rows: &[BraintrustRow],
+    max_rows: usize,
+    max_bytes: usize,
+) -> PackedRows {
+    let mut out = PackedRows::default();
     let mut body: Vec<u8> = Vec::new();
     let mut in_body = 0usize;
     let mut row_json: Vec<u8> = Vec::new();
-    let flush = |body: &mut Vec<u8>, in_body: &mut usize, out: &mut Encoded| {
+    let flush = |body: &mut Vec<u8>, in_body: &mut usize, out: &mut PackedRows| {
         if *in_body > 0 {
             body.extend_from_slice(SUFFIX);
             out.batches.push(EncodedBatch {
@@ -426,28 +309,5 @@ mod tests {
         }
         assert_eq!(encoded.batches.iter().map(|b| b.rows).sum::<usize>(), 4);
         assert!(encoded.batches.len() >= 2);
-    }
-
-    #[test]
-    fn failures_read_well_and_classify_outages() {
-        let f = Failure::Status {
-            status: 400,
-            attempts: 1,
-            retry_after: None,
-        };
-        assert_eq!(f.to_string(), "HTTP 400 (not retried)");
-        assert!(!f.is_outage());
-        let f = Failure::Status {
-            status: 503,
-            attempts: 5,
-            retry_after: None,
-        };
-        assert_eq!(f.to_string(), "HTTP 503 after 5 attempts");
-        assert!(f.is_outage());
-        let f = Failure::Network {
-            kind: "timeout",
-            attempts: 1,
-        };
-        assert_eq!(f.to_string(), "timeout after 1 attempt");
     }
 }

@@ -105,6 +105,14 @@ pub struct RowMetrics {
     /// Prompt + completion tokens (prompt tokens alone for embeddings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens: Option<i64>,
+    /// Prompt tokens read from the provider's cache (part of `prompt_tokens`),
+    /// only when the service reported them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_cached_tokens: Option<i64>,
+    /// Tokens spent on reasoning (part of `completion_tokens`), only when the
+    /// service reported them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completion_reasoning_tokens: Option<i64>,
     /// Streaming: seconds from request start to the first chunk.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_to_first_token: Option<f64>,
