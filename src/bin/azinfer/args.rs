@@ -58,6 +58,8 @@ Exit status:
 
 Examples:
   azinfer chat What is the capital of France?
+  azinfer --record chat.json chat --stream Hello     (with AZURE_AI_INFERENCE_ENDPOINT and _KEY set)
+  azinfer --replay chat.json chat --stream Hello     (no endpoint or key needed)
   azinfer chat --stream --exporter stdout Tell me a story
   azinfer chat --request request.json
   echo '{\"input\": [\"hello\", \"world\"]}' | azinfer embed --request -
@@ -147,6 +149,18 @@ pub struct Global {
     /// Record prompts and completions on the spans (off by default; also on when AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED=true)
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub record_content: bool,
+
+    /// Record the traffic with the endpoint to a cassette FILE (JSON; the key, cookies and authorization headers scrubbed), for replaying in tests
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE", conflicts_with = "replay")]
+    pub record: Option<PathBuf>,
+
+    /// Answer from a cassette FILE written by --record instead of calling an endpoint (no endpoint or key needed)
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+
+    /// With --replay: play stream events at their recorded pace
+    #[arg(long, global = true, help_heading = GLOBAL, requires = "replay")]
+    pub realtime: bool,
 
     /// Where telemetry goes: stdout (a span tree on stderr), otlp, braintrust, braintrust-otlp, none (comma-separated)
     #[arg(

@@ -80,8 +80,17 @@ pub struct Reply {
 #[derive(Debug, Clone)]
 enum ReplyBody {
     Json(Value),
-    Raw { content_type: String, bytes: Bytes },
+    Raw {
+        content_type: String,
+        bytes: Bytes,
+    },
     Sse(SseScript),
+    /// A recorded answer: each chunk after its wait, then a cut if the
+    /// recording was cut.
+    Recorded {
+        chunks: Vec<(Duration, Bytes)>,
+        cut: bool,
+    },
     Disconnect,
 }
 
@@ -173,6 +182,20 @@ impl Reply {
                 disconnect_after: None,
             }),
         )
+    }
+
+    /// A recorded answer played back byte for byte: `status`, `headers` (all
+    /// of them, in order, none added), then each chunk after its wait; when
+    /// `cut`, the connection is cut after the last chunk.
+    pub(crate) fn recorded(
+        status: u16,
+        headers: Vec<(String, String)>,
+        chunks: Vec<(Duration, Bytes)>,
+        cut: bool,
+    ) -> Self {
+        let mut reply = Self::new(status, ReplyBody::Recorded { chunks, cut });
+        reply.headers = headers;
+        reply
     }
 
     /// No answer at all: the server closes the connection without a complete
@@ -454,7 +477,7 @@ impl Reply {
                     f(v);
                 }
             }),
-            ReplyBody::Raw { .. } | ReplyBody::Disconnect => {}
+            ReplyBody::Raw { .. } | ReplyBody::Recorded { .. } | ReplyBody::Disconnect => {}
         }
     }
 }
