@@ -188,19 +188,26 @@ impl WireToolCall<'_> {
 fn arguments_text(raw: &RawValue) -> Option<Json> {
     let raw = raw.get();
     if raw.starts_with('"') {
-        let text: Cow<str> = match serde_json::from_str::<&str>(raw) {
-            Ok(borrowed) => Cow::Borrowed(borrowed),
-            Err(_) => Cow::Owned(serde_json::from_str::<String>(raw).ok()?),
+        // Borrowing fails (with a formatted error) on escapes: ask first.
+        let text: Cow<str> = if raw.contains('\\') {
+            Cow::Owned(serde_json::from_str::<String>(raw).ok()?)
+        } else {
+            Cow::Borrowed(serde_json::from_str::<&str>(raw).ok()?)
         };
         Some(match serde_json::from_str::<Json>(&text) {
             Ok(Json::String(inner)) => Json::String(inner),
-            Ok(other) => Json::String(other.to_string()),
+            Ok(other) => Json::String(compact(&other)?),
             Err(_) => Json::String(text.into_owned()),
         })
     } else {
         let value: Json = serde_json::from_str(raw).ok()?;
-        Some(Json::String(value.to_string()))
+        Some(Json::String(compact(&value)?))
     }
+}
+
+/// `value.to_string()` without the `fmt` machinery (same bytes).
+fn compact(value: &Json) -> Option<String> {
+    serde_json::to_string(value).ok()
 }
 
 #[cfg(test)]
