@@ -268,6 +268,8 @@ pub enum ConfigField {
     ReadTimeout,
     /// The `User-Agent` header.
     UserAgent,
+    /// The largest server-sent event a stream accepts.
+    MaxEventBytes,
     /// The HTTP client (or a request it could not build).
     HttpClient,
 }
@@ -286,6 +288,7 @@ impl ConfigField {
             ConfigField::ConnectTimeout => "connect_timeout",
             ConfigField::ReadTimeout => "read_timeout",
             ConfigField::UserAgent => "user_agent",
+            ConfigField::MaxEventBytes => "max_event_bytes",
             ConfigField::HttpClient => "http_client",
         }
     }

@@ -99,7 +99,7 @@ impl ChatCompletionsClient {
         .await;
         match result {
             Ok(response) => Ok(StreamingChatCompletions::new(
-                SseStream::from_response(response),
+                SseStream::from_response(response, self.core.max_event_bytes()),
                 span,
             )),
             Err(error) => {

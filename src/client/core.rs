@@ -23,6 +23,8 @@ pub(crate) struct ClientCore {
     transport: Transport,
     instrumentation: Instrumentation,
     default_model: Option<String>,
+    /// The largest server-sent event a stream accepts.
+    max_event_bytes: usize,
 }
 
 impl ClientCore {
@@ -36,11 +38,13 @@ impl ClientCore {
         let instrumentation =
             Instrumentation::new(options.telemetry(), endpoint.host(), endpoint.port());
         let default_model = options.model().map(str::to_owned);
+        let max_event_bytes = options.max_event_bytes();
         let transport = Transport::new(endpoint, credential, &options)?;
         Ok(ClientCore {
             transport,
             instrumentation,
             default_model,
+            max_event_bytes,
         })
     }
 
@@ -52,6 +56,10 @@ impl ClientCore {
         self.default_model.as_deref()
     }
 
+    pub(crate) fn max_event_bytes(&self) -> usize {
+        self.max_event_bytes
+    }
+
     /// POSTs `body` to `route` with the span's context injected
     /// (`traceparent`), and returns the raw response.
     pub(crate) async fn post(
@@ -61,7 +69,7 @@ impl ClientCore {
         span: &OperationSpan,
         stream: bool,
     ) -> Result<reqwest::Response> {
-        let headers = trace_headers(&span.context());
+        let headers = super::propagation::span_headers(span);
         self.transport
             .post_json(route, body, &headers, stream)
             .await

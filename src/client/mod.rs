@@ -14,6 +14,9 @@
 //!   auth headers, turns non-success statuses into [`Error::Http`] and
 //!   transport failures into [`Error::Timeout`] / [`Error::Connection`].
 //!   It records no telemetry: the operations wrap its calls in spans.
+//! - `tls.rs`: builds that `reqwest` client, with one lazily loaded
+//!   certificate verifier per process instead of the system roots read at
+//!   every build.
 //! - `sse.rs`: incremental server-sent-events decoding into JSON chunks,
 //!   telling a stream that ended with `data: [DONE]` from one that was cut.
 //! - One file per operation on top of these: `chat.rs`
@@ -31,8 +34,10 @@ mod credential;
 mod embeddings;
 mod endpoint;
 mod options;
+mod propagation;
 pub(crate) mod sse;
 mod stream;
+mod tls;
 pub(crate) mod transport;
 
 pub use chat::ChatCompletionsClient;
@@ -42,6 +47,6 @@ pub use stream::StreamingChatCompletions;
 pub use credential::Credential;
 pub use endpoint::{COGNITIVE_SERVICES_SCOPE, Endpoint, MACHINE_LEARNING_SCOPE};
 pub use options::{
-    ClientOptions, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT,
-    DEFAULT_USER_AGENT, ExtraParameters,
+    ClientOptions, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EVENT_BYTES,
+    DEFAULT_READ_TIMEOUT, DEFAULT_USER_AGENT, ExtraParameters,
 };

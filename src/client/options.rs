@@ -22,6 +22,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default [`ClientOptions::with_read_timeout`]: 120 s.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Default [`ClientOptions::with_max_event_bytes`]: 16 MiB.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
+
 /// What the service does with request parameters the model does not know,
 /// sent as the `extra-parameters` header.
 ///
@@ -98,6 +101,7 @@ pub struct ClientOptions {
     read_timeout: Duration,
     user_agent: Option<String>,
     http_client: Option<reqwest::Client>,
+    max_event_bytes: usize,
     telemetry: TelemetryOptions,
 }
 
@@ -111,6 +115,7 @@ impl Default for ClientOptions {
             read_timeout: DEFAULT_READ_TIMEOUT,
             user_agent: None,
             http_client: None,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             telemetry: TelemetryOptions::default(),
         }
     }
@@ -176,6 +181,15 @@ impl ClientOptions {
         self
     }
 
+    /// The largest server-sent event a stream accepts, in bytes (default
+    /// [`DEFAULT_MAX_EVENT_BYTES`], 16 MiB): the event's data plus the line
+    /// being read. A larger one fails the stream with
+    /// [`Error::InvalidResponse`] rather than being buffered without bound.
+    pub fn with_max_event_bytes(mut self, bytes: usize) -> Self {
+        self.max_event_bytes = bytes;
+        self
+    }
+
     /// Telemetry settings: content recording, tracer and meter providers,
     /// convention names (see [`TelemetryOptions`]).
     pub fn with_telemetry(mut self, telemetry: TelemetryOptions) -> Self {
@@ -221,6 +235,11 @@ impl ClientOptions {
         }
     }
 
+    /// The largest server-sent event a stream accepts, in bytes.
+    pub fn max_event_bytes(&self) -> usize {
+        self.max_event_bytes
+    }
+
     /// The HTTP client given with [`with_http_client`](Self::with_http_client).
     pub fn http_client(&self) -> Option<&reqwest::Client> {
         self.http_client.as_ref()
@@ -255,6 +274,12 @@ impl ClientOptions {
                 return Err(Error::invalid_config(field, "must be greater than zero"));
             }
         }
+        if self.max_event_bytes == 0 {
+            return Err(Error::invalid_config(
+                ConfigField::MaxEventBytes,
+                "must be greater than zero",
+            ));
+        }
         self.user_agent_header()?;
         Ok(())
     }
@@ -278,6 +303,7 @@ impl fmt::Debug for ClientOptions {
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("user_agent", &self.user_agent())
+            .field("max_event_bytes", &self.max_event_bytes)
             // A caller's client may carry default headers; show only that there is one.
             .field(
                 "http_client",
@@ -301,6 +327,7 @@ mod tests {
         assert_eq!(o.connect_timeout(), Duration::from_secs(10));
         assert_eq!(o.read_timeout(), Duration::from_secs(120));
         assert_eq!(o.user_agent(), DEFAULT_USER_AGENT);
+        assert_eq!(o.max_event_bytes(), 16 * 1024 * 1024);
         assert!(DEFAULT_USER_AGENT.starts_with("azure-ai-inference-otel/"));
         o.validate().unwrap();
     }
@@ -365,6 +392,10 @@ mod tests {
         assert_eq!(
             field(ClientOptions::new().with_connect_timeout(Duration::ZERO)),
             "connect_timeout"
+        );
+        assert_eq!(
+            field(ClientOptions::new().with_max_event_bytes(0)),
+            "max_event_bytes"
         );
     }
 

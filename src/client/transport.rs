@@ -53,7 +53,7 @@ impl Transport {
         let auth = credential.authorizer(&endpoint)?;
         let http = match options.http_client() {
             Some(client) => client.clone(),
-            None => reqwest::Client::builder()
+            None => super::tls::client_builder()
                 .connect_timeout(options.connect_timeout())
                 // Idle time between reads; never `.timeout()`, a whole-call
                 // deadline that would cut long streams.

@@ -47,6 +47,7 @@ impl Instrumentation {
     /// Resolves `options` for a client talking to `server_address:server_port`.
     /// `server.port` is recorded only when it is not 443.
     pub fn new(options: &TelemetryOptions, server_address: &str, server_port: u16) -> Self {
+        let vocabulary = options.semconv_mode().vocabulary();
         Instrumentation {
             inner: Arc::new(Inner {
                 tracer: options.tracer().cloned(),
@@ -54,7 +55,11 @@ impl Instrumentation {
                 vocabulary: options.semconv_mode().vocabulary(),
                 server_address: StringValue::from(Arc::<str>::from(server_address)),
                 server_port: (server_port != 443).then_some(i64::from(server_port)),
-                instruments: Instruments::new(&options.meter()),
+                instruments: Instruments::new(
+                    &options.meter(),
+                    KeyValue::new(vocabulary.system_key, vocabulary.system_value),
+                    server_attributes(server_address, server_port),
+                ),
             }),
         }
     }
@@ -140,6 +145,18 @@ impl Instrumentation {
     }
 }
 
+/// `server.address`, and `server.port` when it is not 443.
+fn server_attributes(address: &str, port: u16) -> Vec<KeyValue> {
+    let mut attrs = vec![KeyValue::new(
+        sc::SERVER_ADDRESS,
+        StringValue::from(Arc::<str>::from(address)),
+    )];
+    if port != 443 {
+        attrs.push(KeyValue::new(sc::SERVER_PORT, i64::from(port)));
+    }
+    attrs
+}
+
 /// The most request-message events one span records (today's names,
 /// content recording on). The SDK keeps the first 128 events of a span and
 /// drops later ones; capping the message events leaves 28 for what comes
@@ -198,6 +215,11 @@ impl OperationSpan {
     pub fn context(&self) -> Context {
         self.parent
             .with_remote_span_context(self.span.span_context().clone())
+    }
+
+    /// The span's own context (ids, flags, trace state), for propagation.
+    pub(crate) fn span_context(&self) -> &opentelemetry::trace::SpanContext {
+        self.span.span_context()
     }
 
     /// Event timestamps strictly increase even when the clock does not move.
@@ -439,29 +461,10 @@ impl OperationSpan {
     }
 
     fn record_metrics(&mut self, error_type: Option<Cow<'static, str>>, ttfc: Option<f64>) {
-        let inner = &*self.instrumentation.inner;
-        let vocab = inner.vocabulary;
-        let mut attrs = Vec::with_capacity(8);
-        attrs.push(KeyValue::new(
-            sc::GEN_AI_OPERATION_NAME,
-            self.operation_name(),
-        ));
-        attrs.push(KeyValue::new(vocab.system_key, vocab.system_value));
-        if let Some(model) = &self.request_model {
-            attrs.push(KeyValue::new(sc::GEN_AI_REQUEST_MODEL, model.clone()));
-        }
-        if let Some(model) = &self.response_model {
-            attrs.push(KeyValue::new(sc::GEN_AI_RESPONSE_MODEL, model.clone()));
-        }
-        attrs.push(KeyValue::new(
-            sc::SERVER_ADDRESS,
-            inner.server_address.clone(),
-        ));
-        if let Some(port) = inner.server_port {
-            attrs.push(KeyValue::new(sc::SERVER_PORT, port));
-        }
-        inner.instruments.record(Measurement {
-            attributes: &mut attrs,
+        self.instrumentation.inner.instruments.record(Measurement {
+            operation: self.operation_name(),
+            request_model: self.request_model.as_ref(),
+            response_model: self.response_model.as_ref(),
             duration: self.started.elapsed().as_secs_f64(),
             error_type,
             usage: self.usage,

@@ -157,7 +157,7 @@ async fn streaming_post_asks_for_an_event_stream() {
         .unwrap();
     let items: Vec<_> = futures::TryStreamExt::try_collect(crate::client::sse::SseStream::<
         serde_json::Value,
-    >::from_response(resp))
+    >::from_response(resp, 16 << 20))
     .await
     .unwrap();
     use crate::client::sse::SseItem;
