@@ -181,7 +181,10 @@ fn export_mapping(c: &mut Criterion) {
             }
             black_box((row, buffer.len()));
         }
-        eprintln!("mapped and serialized {n} spans, last row {} bytes", buffer.len());
+        eprintln!(
+            "mapped and serialized {n} spans, last row {} bytes",
+            buffer.len()
+        );
         std::process::exit(0);
     }
 

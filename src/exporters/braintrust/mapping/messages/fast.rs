@@ -16,8 +16,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json};
 
@@ -122,7 +122,9 @@ pub(super) fn choice_event(text: &str, position: usize) -> Option<(i64, Map<Stri
             Json::Object(out)
         }
     };
-    let finish_reason = body.finish_reason.map_or(Json::Null, |r| r.into_owned().into());
+    let finish_reason = body
+        .finish_reason
+        .map_or(Json::Null, |r| r.into_owned().into());
     Some((index, super::choice(index, finish_reason, message)))
 }
 
@@ -149,7 +151,10 @@ impl WireMessage<'_> {
             out.insert("content".to_owned(), content.into_owned().into());
         }
         if let Some(reasoning) = self.reasoning_content.filter(|r| !r.is_empty()) {
-            out.insert("reasoning_content".to_owned(), reasoning.into_owned().into());
+            out.insert(
+                "reasoning_content".to_owned(),
+                reasoning.into_owned().into(),
+            );
         }
         Some(Json::Object(out))
     }
