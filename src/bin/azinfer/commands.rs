@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use azure_ai_inference_otel::client::{
     ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient, Endpoint,
-    ImageEmbeddingsClient,
+    ImageEmbeddingsClient, RetryPolicy,
 };
 use azure_ai_inference_otel::models::{ChatCompletions, CompletionsFinishReason};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
@@ -72,6 +72,16 @@ impl Target {
         if let Some(model) = global.model.as_deref().filter(|m| !m.is_empty()) {
             options = options.with_model(model);
         }
+        if let Some(timeout) = global.connect_timeout {
+            options = options.with_connect_timeout(timeout);
+        }
+        if let Some(timeout) = global.read_timeout {
+            options = options.with_read_timeout(timeout);
+        }
+        if let Some(retries) = global.max_retries {
+            options = options.with_retry(RetryPolicy::default().with_max_retries(retries));
+        }
+        options = options.with_insecure_http_key(global.insecure_http_key);
         if global.record_content {
             options = options.with_telemetry(TelemetryOptions::new().with_content_recording(true));
         }
