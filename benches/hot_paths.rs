@@ -163,6 +163,31 @@ fn export_mapping(c: &mut Criterion) {
     let _ = provider.force_flush();
     let data = exporter.get_finished_spans().unwrap_or_default().remove(0);
 
+    // Instruction counts under callgrind (stable where timings are noisy):
+    // `HOT_PATHS_MAP_SPANS=N valgrind --tool=callgrind target/release/deps/hot_paths-* braintrust`
+    // maps and serializes N spans (`HOT_PATHS_MAP_ONLY=1`: maps only), then exits before criterion's timed loops;
+    // run it for two N and divide the difference by the difference in N.
+    if let Some(n) = std::env::var("HOT_PATHS_MAP_SPANS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        let map_only = std::env::var_os("HOT_PATHS_MAP_ONLY").is_some();
+        let mut buffer = Vec::with_capacity(8 * 1024);
+        for _ in 0..n {
+            buffer.clear();
+            let row = span_to_row(black_box(&data));
+            if !map_only {
+                let _ = serde_json::to_writer(&mut buffer, &row);
+            }
+            black_box((row, buffer.len()));
+        }
+        eprintln!(
+            "mapped and serialized {n} spans, last row {} bytes",
+            buffer.len()
+        );
+        std::process::exit(0);
+    }
+
     c.bench_function(
         "braintrust span_to_row (chat, content recorded, tool call)",
         |b| b.iter(|| black_box(span_to_row(black_box(&data)))),

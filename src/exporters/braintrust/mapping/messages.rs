@@ -8,6 +8,8 @@ use serde_json::{Map, Value as Json};
 use super::as_str;
 use crate::telemetry::{Message, Role, semconv};
 
+mod fast;
+
 // ---------------------------------------------------------------- input
 
 /// The request messages, from the structured attribute when present, else
@@ -30,6 +32,9 @@ pub(super) fn build_input(span: &SpanData, structured: Option<&str>) -> Option<J
                 .strip_prefix(semconv::EVENT_MESSAGE_PREFIX)?
                 .strip_suffix(semconv::EVENT_MESSAGE_SUFFIX)?;
             let content = event_content(&event.attributes)?;
+            if let Some(message) = fast::wire_message(content, role) {
+                return Some(message);
+            }
             Some(match serde_json::from_str::<Json>(content) {
                 Ok(message) => normalize_chat_message(message, role),
                 Err(_) => Json::String(content.to_owned()),
@@ -77,7 +82,11 @@ pub(super) fn build_output(span: &SpanData, structured: Option<&str>) -> Option<
         .filter(|event| event.name == semconv::EVENT_CHOICE)
         .enumerate()
         .map(|(position, event)| {
-            let body = event_content(&event.attributes)
+            let text = event_content(&event.attributes);
+            if let Some(choice) = text.and_then(|text| fast::choice_event(text, position)) {
+                return choice;
+            }
+            let body = text
                 .and_then(|text| serde_json::from_str::<Json>(text).ok())
                 .unwrap_or(Json::Null);
             choice_from_event(body, position)
@@ -162,7 +171,7 @@ fn merge_structured_choice(
     }
 }
 
-fn choice(index: i64, finish_reason: Json, message: Json) -> Map<String, Json> {
+pub(super) fn choice(index: i64, finish_reason: Json, message: Json) -> Map<String, Json> {
     let mut c = Map::new();
     c.insert("index".to_owned(), index.into());
     c.insert("finish_reason".to_owned(), finish_reason);

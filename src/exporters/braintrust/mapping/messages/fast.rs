@@ -1,0 +1,298 @@
+//! Fast path for the common recorded shapes: a chat message whose `content`
+//! is text (or absent) with function tool calls, and a choice event around
+//! one. They are read straight into borrowed structs and written in chat
+//! format, skipping the `serde_json::Value` tree and the
+//! [message model](crate::telemetry::Message) round trip, which together were
+//! about half of `span_to_row` (callgrind: 21k of 60k instructions per chat
+//! span for the round trip, most of the parse in building `Value` maps).
+//!
+//! Same output as the general path by construction: any field or shape the
+//! structs below do not accept exactly (an unknown key, a content array, a
+//! `tool` role, a duplicate key, a number where text is expected) makes them
+//! fail, and the caller takes the general path. `mapping` tests pin both.
+
+use std::borrow::Cow;
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value as Json};
+
+/// `T` read from a JSON object only: serde's derived structs also accept an
+/// array (fields by position), which the general path treats as "not a
+/// message".
+struct Obj<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(ObjectVisitor(PhantomData))
+            .map(Obj)
+    }
+}
+
+/// A chat message the general path would rebuild without change of meaning.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireMessage<'a> {
+    #[serde(borrow, default)]
+    role: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    /// Text only: a content array (items to normalize) takes the general path.
+    #[serde(borrow, default)]
+    content: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    reasoning_content: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    tool_calls: Option<Vec<Obj<WireToolCall<'a>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireToolCall<'a> {
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    function: Option<Obj<WireFunction<'a>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireFunction<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    /// `null` arguments are a value here (they become `"null"`), unlike a
+    /// missing key (`"{}"`), so `Option`'s null-is-none does not apply.
+    #[serde(borrow, default, deserialize_with = "present")]
+    arguments: Option<&'a RawValue>,
+}
+
+fn present<'de, D>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    <&RawValue>::deserialize(deserializer).map(Some)
+}
+
+/// A choice event body; keys other than these are ignored, as on the
+/// general path.
+#[derive(Deserialize)]
+struct ChoiceBody<'a> {
+    #[serde(default)]
+    index: Option<i64>,
+    #[serde(borrow, default)]
+    finish_reason: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    message: Option<Obj<WireMessage<'a>>>,
+}
+
+/// `text` (a recorded wire message) in chat format, or `None` when it needs
+/// the general path.
+pub(super) fn wire_message(text: &str, default_role: &str) -> Option<Json> {
+    let Obj(message): Obj<WireMessage> = serde_json::from_str(text).ok()?;
+    message.into_chat(default_role)
+}
+
+/// `(index, choice)` of a choice event body, or `None` when it needs the
+/// general path.
+pub(super) fn choice_event(text: &str, position: usize) -> Option<(i64, Map<String, Json>)> {
+    let Obj(body): Obj<ChoiceBody> = serde_json::from_str(text).ok()?;
+    let index = body.index.unwrap_or(position as i64);
+    let message = match body.message {
+        Some(Obj(message)) => message.into_chat("assistant")?,
+        None => {
+            let mut out = Map::new();
+            out.insert("role".to_owned(), Json::from("assistant"));
+            Json::Object(out)
+        }
+    };
+    let finish_reason = body
+        .finish_reason
+        .map_or(Json::Null, |r| r.into_owned().into());
+    Some((index, super::choice(index, finish_reason, message)))
+}
+
+impl WireMessage<'_> {
+    fn into_chat(self, default_role: &str) -> Option<Json> {
+        let role = self.role.unwrap_or(Cow::Borrowed(default_role));
+        // A tool message's content is a tool result: the general path.
+        if role == "tool" {
+            return None;
+        }
+        let mut out = Map::new();
+        if let Some(calls) = self.tool_calls.filter(|c| !c.is_empty()) {
+            let calls = calls
+                .into_iter()
+                .map(|Obj(call)| call.into_chat())
+                .collect::<Option<Vec<Json>>>()?;
+            out.insert("tool_calls".to_owned(), Json::Array(calls));
+        }
+        out.insert("role".to_owned(), role.into_owned().into());
+        if let Some(name) = self.name {
+            out.insert("name".to_owned(), name.into_owned().into());
+        }
+        if let Some(content) = self.content {
+            out.insert("content".to_owned(), content.into_owned().into());
+        }
+        if let Some(reasoning) = self.reasoning_content.filter(|r| !r.is_empty()) {
+            out.insert(
+                "reasoning_content".to_owned(),
+                reasoning.into_owned().into(),
+            );
+        }
+        Some(Json::Object(out))
+    }
+}
+
+impl WireToolCall<'_> {
+    fn into_chat(self) -> Option<Json> {
+        let mut out = Map::new();
+        if let Some(id) = self.id {
+            out.insert("id".to_owned(), id.into_owned().into());
+        }
+        let kind = self.kind.map_or(Cow::Borrowed("function"), |k| k);
+        out.insert("type".to_owned(), kind.into_owned().into());
+        if let Some(Obj(function)) = self.function
+            && (function.name.is_some() || function.arguments.is_some())
+        {
+            let mut f = Map::new();
+            f.insert(
+                "name".to_owned(),
+                function.name.map_or(Json::Null, |n| n.into_owned().into()),
+            );
+            let arguments = match function.arguments {
+                Some(raw) => arguments_text(raw)?,
+                None => Json::from("{}"),
+            };
+            f.insert("arguments".to_owned(), arguments);
+            out.insert("function".to_owned(), Json::Object(f));
+        }
+        Some(Json::Object(out))
+    }
+}
+
+/// Tool-call arguments as the general path writes them: text that is JSON
+/// becomes its compact form (a JSON string its content), other text stays;
+/// a non-text value becomes its compact JSON text.
+fn arguments_text(raw: &RawValue) -> Option<Json> {
+    let raw = raw.get();
+    if raw.starts_with('"') {
+        // Borrowing fails (with a formatted error) on escapes: ask first.
+        let text: Cow<str> = if raw.contains('\\') {
+            Cow::Owned(serde_json::from_str::<String>(raw).ok()?)
+        } else {
+            Cow::Borrowed(serde_json::from_str::<&str>(raw).ok()?)
+        };
+        Some(match serde_json::from_str::<Json>(&text) {
+            Ok(Json::String(inner)) => Json::String(inner),
+            Ok(other) => Json::String(compact(&other)?),
+            Err(_) => Json::String(text.into_owned()),
+        })
+    } else {
+        let value: Json = serde_json::from_str(raw).ok()?;
+        Some(Json::String(compact(&value)?))
+    }
+}
+
+/// `value.to_string()` without the `fmt` machinery (same bytes).
+fn compact(value: &Json) -> Option<String> {
+    serde_json::to_string(value).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::normalize_chat_message;
+    use super::*;
+
+    /// The fast path either declines or writes what the general path writes.
+    fn same_as_general(text: &str, role: &str) -> bool {
+        let general = match serde_json::from_str::<Json>(text) {
+            Ok(message) => normalize_chat_message(message, role),
+            Err(_) => Json::String(text.to_owned()),
+        };
+        wire_message(text, role).is_none_or(|fast| fast == general)
+    }
+
+    #[test]
+    fn fast_messages_match_the_general_path() {
+        let cases = [
+            r#"{"role":"user","content":"hi"}"#,
+            r#"{"content":"hi"}"#,
+            r#"{"role":"user","content":"tab\t\u00e9"}"#,
+            r#"{"role":"user","content":null,"name":"ann"}"#,
+            r#"{"role":"assistant","content":"","reasoning_content":""}"#,
+            r#"{"role":"assistant","reasoning_content":"think"}"#,
+            r#"{"role":"assistant","tool_calls":[]}"#,
+            r#"{"role":"assistant","tool_calls":null}"#,
+            r#"{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{ \"b\" : 1, \"a\": [1.0] }"}}]}"#,
+            r#"{"role":"assistant","tool_calls":[{"function":{"arguments":null}}]}"#,
+            r#"{"role":"assistant","tool_calls":[{"function":{"name":"f"}}]}"#,
+            r#"{"role":"assistant","tool_calls":[{"id":null,"function":null}]}"#,
+            r#"{"role":"assistant","tool_calls":[{"function":{"arguments":"not json"}}]}"#,
+            r#"{"role":"assistant","tool_calls":[{"function":{"arguments":"\"quoted\""}}]}"#,
+            r#"{"role":"assistant","tool_calls":[{"function":{"arguments":{"z":1,"a":2}}}]}"#,
+            r#"{"role":"tool","tool_call_id":"c1","content":"21"}"#,
+            r#"{"role":"user","content":[{"type":"text","text":"hi"}]}"#,
+            r#"{"role":5,"content":"hi"}"#,
+            r#"{"role":"user","role":"system","content":"hi"}"#,
+            r#"{"role":"user","extra":1}"#,
+            r#"[1]"#,
+            r#"["user","ann","hi"]"#,
+            r#"{"role":"assistant","tool_calls":[["c1","function"]]}"#,
+            r#"{"role":"assistant","tool_calls":[{"function":["f","{}"]}]}"#,
+            r#"{"role":"assistant","tool_calls":[1]}"#,
+            "not json",
+        ];
+        for case in cases {
+            for role in ["user", "system"] {
+                assert!(same_as_general(case, role), "{case} as {role}");
+            }
+        }
+        assert!(wire_message(cases[0], "user").is_some());
+        assert!(wire_message(cases[8], "user").is_some());
+        assert!(wire_message(cases[15], "user").is_none());
+    }
+
+    #[test]
+    fn fast_choices_match_the_general_path() {
+        let cases = [
+            r#"{"index":0,"finish_reason":"stop","message":{"content":"hi"}}"#,
+            r#"{"index":2,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]}}"#,
+            r#"{"finish_reason":null,"message":null}"#,
+            r#"{"finish_reason":"stop"}"#,
+            r#"{"index":1.5,"finish_reason":"stop"}"#,
+            r#"{"finish_reason":["odd"]}"#,
+            r#"{"message":"text","other":1}"#,
+            r#"{"message":{"role":"tool","content":"x"}}"#,
+            r#"[0,"stop",null]"#,
+            r#"{"message":["user","hi"]}"#,
+        ];
+        for case in cases {
+            let general = super::super::choice_from_event(
+                serde_json::from_str(case).unwrap_or(Json::Null),
+                3,
+            );
+            if let Some(fast) = choice_event(case, 3) {
+                assert_eq!(fast, general, "{case}");
+            }
+        }
+        assert!(choice_event(cases[0], 0).is_some());
+        assert!(choice_event(cases[1], 0).is_some());
+    }
+}
