@@ -294,6 +294,8 @@ pub struct BraintrustConfig {
     retry: RetryPolicy,
     request_timeout: Duration,
     flush_timeout: Duration,
+    /// Span filter and attachments (their builder methods are in `options`).
+    rows: super::options::RowOptions,
 }
 
 impl Default for BraintrustConfig {
@@ -306,6 +308,7 @@ impl Default for BraintrustConfig {
             retry: RetryPolicy::default(),
             request_timeout: Duration::from_secs(30),
             flush_timeout: Duration::from_secs(30),
+            rows: super::options::RowOptions::default(),
         }
     }
 }
@@ -326,6 +329,7 @@ impl BraintrustConfig {
             api_key: Some(resolved.api_key),
             api_url: Some(resolved.api_url),
             parent: Some(resolved.parent),
+            rows: super::options::RowOptions::from_resolved(&resolved.rows),
             ..Self::default()
         })
     }
@@ -374,6 +378,10 @@ impl BraintrustConfig {
     pub fn with_flush_timeout(mut self, timeout: Duration) -> Self {
         self.flush_timeout = timeout;
         self
+    }
+
+    pub(super) fn rows_mut(&mut self) -> &mut super::options::RowOptions {
+        &mut self.rows
     }
 
     /// Fills in what code left unset from the environment, then the
@@ -435,10 +443,12 @@ impl BraintrustConfig {
             });
         }
 
+        let rows = self.rows.resolve(env)?;
         Ok(ResolvedConfig {
             api_key,
             api_url,
             parent,
+            rows,
             queue_capacity: self.queue_capacity,
             retry: self.retry,
             request_timeout: self.request_timeout,
@@ -454,6 +464,7 @@ pub(crate) struct ResolvedConfig {
     /// Without a trailing slash.
     pub(crate) api_url: String,
     pub(crate) parent: Parent,
+    pub(crate) rows: super::options::ResolvedRowOptions,
     pub(crate) queue_capacity: usize,
     pub(crate) retry: RetryPolicy,
     pub(crate) request_timeout: Duration,

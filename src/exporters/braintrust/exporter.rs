@@ -12,6 +12,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use super::config::{BraintrustBuildError, BraintrustConfig, Parent};
+use super::filter::SpanFilter;
 use super::mapping::{BraintrustRow, span_to_row};
 use super::transport::{Delivery, Transport};
 
@@ -63,6 +64,7 @@ pub struct BraintrustExporter {
     flush_timeout: Duration,
     api_url: String,
     parent: Parent,
+    filter: SpanFilter,
 }
 
 struct QueueState {
@@ -216,6 +218,7 @@ impl BraintrustExporter {
             flush_timeout: config.flush_timeout,
             api_url: config.api_url,
             parent: config.parent,
+            filter: config.rows.filter,
         })
     }
 
@@ -228,9 +231,10 @@ impl BraintrustExporter {
     /// Maps and queues a batch; the receiver resolves when it is handled.
     fn submit(
         &self,
-        batch: Vec<SpanData>,
+        mut batch: Vec<SpanData>,
     ) -> Result<oneshot::Receiver<OTelSdkResult>, OTelSdkError> {
         let (done, receiver) = oneshot::channel();
+        self.filter.apply(&mut batch);
         if batch.is_empty() {
             let _ = done.send(Ok(()));
             return Ok(receiver);

@@ -32,7 +32,9 @@
 
 mod config;
 mod exporter;
+pub mod filter;
 mod mapping;
+mod options;
 mod otlp;
 #[cfg(test)]
 mod test_spans;
@@ -47,6 +49,10 @@ pub use exporter::{BraintrustExporter, BraintrustStats};
 pub use mapping::{
     BraintrustRow, InstrumentationInfo, LLM_OPERATIONS, PROVIDER_AZURE, RowContext, RowMetrics,
     RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION, span_to_row,
+};
+pub use options::{
+    BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS, BRAINTRUST_FILTER_AI_SPANS,
+    BRAINTRUST_OTEL_FILTER_AI_SPANS, SpanFilterFn,
 };
 pub use otlp::{
     BraintrustOtlpExporter, MAX_OTLP_REQUEST_BYTES, OTLP_SPLIT_BYTES, OTLP_TRACES_PATH,

@@ -17,6 +17,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use super::config::{BraintrustBuildError, BraintrustConfig, Parent};
+use super::filter::SpanFilter;
 use super::mapping::{BraintrustRow, span_to_row};
 use crate::telemetry::semconv;
 
@@ -74,6 +75,7 @@ pub struct BraintrustOtlpExporter {
     /// `parent` as the attribute value, shared by every span.
     parent_value: Arc<str>,
     endpoint: String,
+    filter: SpanFilter,
 }
 
 impl BraintrustOtlpExporter {
@@ -109,6 +111,7 @@ impl BraintrustOtlpExporter {
             parent: config.parent,
             parent_value,
             endpoint,
+            filter: config.rows.filter,
         })
     }
 
@@ -335,8 +338,11 @@ impl SpanExporter for BraintrustOtlpExporter {
         &self,
         mut batch: Vec<SpanData>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
-        // This `Vec` is ours alone (see the type docs): annotating it in
-        // place changes nothing for the other exporters.
+        // This `Vec` is ours alone (see the type docs): filtering and
+        // annotating it in place changes nothing for the other exporters.
+        // Filtered first, so the annotation's `braintrust.*` attributes do
+        // not make every span look like an AI span.
+        self.filter.apply(&mut batch);
         for span in &mut batch {
             annotate(span, &self.parent_value);
         }
