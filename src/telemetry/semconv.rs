@@ -102,6 +102,10 @@ names! { BRAINTRUST_ATTRIBUTES:
     BRAINTRUST_APP_URL = "braintrust.app_url";
 }
 
+/// Attribute-key prefixes that mark a span as AI instrumentation for
+/// Braintrust's AI-span filter (its `filter-ai-spans` feature).
+pub const AI_ATTRIBUTE_PREFIXES: &[&str] = &["gen_ai.", "braintrust.", "llm.", "ai.", "traceloop."];
+
 /// Stable names this crate takes from `opentelemetry-semantic-conventions`.
 pub const STABLE_ATTRIBUTES: &[&str] = &[
     ERROR_TYPE,

@@ -16,8 +16,7 @@ use opentelemetry_sdk::trace::SpanData;
 use super::options::SpanFilterFn;
 use crate::telemetry::semconv;
 
-/// Attribute-key prefixes that mark a span as AI instrumentation.
-pub const AI_ATTRIBUTE_PREFIXES: &[&str] = &["gen_ai.", "braintrust.", "llm.", "ai.", "traceloop."];
+pub use crate::telemetry::semconv::AI_ATTRIBUTE_PREFIXES;
 
 /// `braintrust.` attributes that route a span rather than describe it: on
 /// their own they do not make a span an AI span.
