@@ -39,6 +39,7 @@ mod otlp;
 #[cfg(test)]
 mod test_spans;
 mod transport;
+pub mod truncate;
 
 pub use config::{
     ApiKey, BRAINTRUST_API_KEY, BRAINTRUST_API_URL, BRAINTRUST_PARENT, BraintrustBuildError,

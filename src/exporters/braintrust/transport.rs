@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::config::{MAX_BATCH_BYTES, MAX_BATCH_ROWS, Parent, ResolvedConfig, RetryPolicy};
 use super::mapping::BraintrustRow;
+use super::truncate;
 
 /// What happened to the rows of one export.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -329,8 +330,10 @@ pub(crate) struct EncodedBatch {
 #[derive(Debug, Default)]
 pub(crate) struct Encoded {
     pub(crate) batches: Vec<EncodedBatch>,
-    /// Rows that alone exceed the byte limit (dropped).
+    /// Rows that alone exceed the byte limit even truncated (dropped).
     pub(crate) oversized: usize,
+    /// Rows truncated to fit (sent).
+    pub(crate) truncated: usize,
 }
 
 const PREFIX: &[u8] = br#"{"events":["#;
@@ -360,8 +363,17 @@ pub(crate) fn encode_batches(rows: &[BraintrustRow], max_rows: usize, max_bytes:
             continue;
         }
         if PREFIX.len() + row_json.len() + SUFFIX.len() > max_bytes {
-            out.oversized += 1;
-            continue;
+            // Too large alone: truncate its texts rather than lose the row.
+            let mut fitted = row.clone();
+            let limit = max_bytes - PREFIX.len() - SUFFIX.len();
+            row_json.clear();
+            if truncate::fit(&mut fitted, limit) != truncate::Fit::Truncated
+                || serde_json::to_writer(&mut row_json, &fitted).is_err()
+            {
+                out.oversized += 1;
+                continue;
+            }
+            out.truncated += 1;
         }
         // +1 for the comma.
         let grown = body.len() + 1 + row_json.len() + SUFFIX.len();
@@ -412,19 +424,19 @@ mod tests {
     }
 
     #[test]
-    fn batches_hold_at_most_max_bytes_and_oversized_rows_are_dropped() {
+    fn batches_hold_at_most_max_bytes_and_oversized_rows_are_truncated() {
         let rows: Vec<_> = [300, 300, 300, 5000, 300]
             .iter()
             .enumerate()
             .map(|(i, n)| row(i as u64, *n))
             .collect();
         let encoded = encode_batches(&rows, 100, 1500);
-        assert_eq!(encoded.oversized, 1);
+        assert_eq!((encoded.oversized, encoded.truncated), (0, 1));
         for batch in &encoded.batches {
             assert!(batch.body.len() <= 1500, "{} bytes", batch.body.len());
             assert_eq!(decode(batch).len(), batch.rows);
         }
-        assert_eq!(encoded.batches.iter().map(|b| b.rows).sum::<usize>(), 4);
+        assert_eq!(encoded.batches.iter().map(|b| b.rows).sum::<usize>(), 5);
         assert!(encoded.batches.len() >= 2);
     }
 
