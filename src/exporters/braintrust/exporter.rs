@@ -11,6 +11,7 @@ use futures::channel::oneshot;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
+use super::attachments::{Uploader, UploaderConfig, convert_row};
 use super::config::{BraintrustBuildError, BraintrustConfig, Parent};
 use super::filter::SpanFilter;
 use super::mapping::{BraintrustRow, span_to_row};
@@ -65,6 +66,8 @@ pub struct BraintrustExporter {
     api_url: String,
     parent: Parent,
     filter: SpanFilter,
+    /// `None` when attachment conversion is off.
+    attachments: Option<Uploader>,
 }
 
 struct QueueState {
@@ -183,6 +186,7 @@ impl BraintrustExporter {
     pub fn new(config: BraintrustConfig) -> Result<Self, BraintrustBuildError> {
         let config = config.resolve()?;
         let transport = Transport::new(&config)?;
+        let attachments = start_uploader(&config)?;
         let (sender, receiver) = std::sync::mpsc::sync_channel(config.queue_capacity);
         let progress = Arc::new(Progress::default());
         let stats = BraintrustStats::default();
@@ -219,6 +223,7 @@ impl BraintrustExporter {
             api_url: config.api_url,
             parent: config.parent,
             filter: config.rows.filter,
+            attachments,
         })
     }
 
@@ -239,7 +244,12 @@ impl BraintrustExporter {
             let _ = done.send(Ok(()));
             return Ok(receiver);
         }
-        let rows: Vec<BraintrustRow> = batch.iter().map(span_to_row).collect();
+        let mut rows: Vec<BraintrustRow> = batch.iter().map(span_to_row).collect();
+        if let Some(uploader) = &self.attachments {
+            for row in &mut rows {
+                convert_row(row, uploader);
+            }
+        }
         drop(batch);
         let count = rows.len();
 
@@ -312,13 +322,19 @@ impl SpanExporter for BraintrustExporter {
     }
 
     /// Waits (up to the configured flush timeout) until every batch queued
-    /// before the call has been delivered or given up.
+    /// before the call has been delivered or given up, then, within the same
+    /// timeout, for the attachment uploads those rows refer to.
     fn force_flush(&self) -> OTelSdkResult {
+        let started = Instant::now();
         let target = self.last_queued();
-        if self
+        let rows = self
             .progress
-            .wait_until(self.flush_timeout, |s| s.processed >= target || s.finished)
-        {
+            .wait_until(self.flush_timeout, |s| s.processed >= target || s.finished);
+        let uploads = self
+            .attachments
+            .as_ref()
+            .is_none_or(|u| u.flush(deadline(started, self.flush_timeout)));
+        if rows && uploads {
             Ok(())
         } else {
             Err(OTelSdkError::Timeout(self.flush_timeout))
@@ -340,7 +356,14 @@ impl SpanExporter for BraintrustExporter {
         }
         // Closing the channel: the worker handles what is queued, then exits.
         drop(sender);
-        if !self.progress.wait_until(timeout, |s| s.finished) {
+        let started = Instant::now();
+        let rows = self.progress.wait_until(timeout, |s| s.finished);
+        // Rows first, then the uploads they refer to, within one deadline.
+        let uploads = self
+            .attachments
+            .as_ref()
+            .is_none_or(|u| u.shutdown(deadline(started, timeout)));
+        if !(rows && uploads) {
             return Err(OTelSdkError::Timeout(timeout));
         }
         let handle = self
@@ -357,6 +380,30 @@ impl SpanExporter for BraintrustExporter {
         }
         Ok(())
     }
+}
+
+/// The attachment uploader, when conversion is on.
+pub(super) fn start_uploader(
+    config: &super::config::ResolvedConfig,
+) -> Result<Option<Uploader>, BraintrustBuildError> {
+    if !config.rows.attachments {
+        return Ok(None);
+    }
+    Uploader::start(UploaderConfig::new(
+        config.api_url.clone(),
+        config.api_key.clone(),
+        config.retry,
+        config.request_timeout,
+    ))
+    .map(Some)
+    .map_err(BraintrustBuildError::Worker)
+}
+
+/// `started + timeout`, or far away when that does not fit an `Instant`.
+pub(super) fn deadline(started: Instant, timeout: Duration) -> Instant {
+    started
+        .checked_add(timeout)
+        .unwrap_or_else(|| started + Duration::from_secs(3600))
 }
 
 /// The worker thread: one job at a time, in order, until the channel closes.

@@ -30,6 +30,7 @@
 //! # }
 //! ```
 
+pub mod attachments;
 mod config;
 mod exporter;
 pub mod filter;

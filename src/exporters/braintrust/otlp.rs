@@ -16,6 +16,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
+use super::attachments::{Uploader, convert_row};
 use super::config::{BraintrustBuildError, BraintrustConfig, Parent};
 use super::filter::SpanFilter;
 use super::mapping::{BraintrustRow, span_to_row};
@@ -76,6 +77,8 @@ pub struct BraintrustOtlpExporter {
     parent_value: Arc<str>,
     endpoint: String,
     filter: SpanFilter,
+    /// `None` when attachment conversion is off.
+    attachments: Option<Uploader>,
 }
 
 impl BraintrustOtlpExporter {
@@ -85,6 +88,7 @@ impl BraintrustOtlpExporter {
     /// export timeout. The queue and flush settings do not apply.
     pub fn new(config: BraintrustConfig) -> Result<Self, BraintrustBuildError> {
         let config = config.resolve()?;
+        let attachments = super::exporter::start_uploader(&config)?;
         let endpoint = format!("{}{OTLP_TRACES_PATH}", config.api_url);
         let parent_value: Arc<str> = config.parent.to_string().into();
         let client = BraintrustHttpClient::new(
@@ -112,6 +116,7 @@ impl BraintrustOtlpExporter {
             parent_value,
             endpoint,
             filter: config.rows.filter,
+            attachments,
         })
     }
 
@@ -246,9 +251,13 @@ pub fn braintrust_attributes(row: &BraintrustRow) -> Vec<KeyValue> {
     out
 }
 
-/// Adds the Braintrust attributes to Braintrust's copy of a span.
-fn annotate(span: &mut SpanData, parent: &Arc<str>) {
-    let row = span_to_row(span);
+/// Adds the Braintrust attributes to Braintrust's copy of a span, with
+/// inline media turned into attachment references when `uploader` is on.
+fn annotate(span: &mut SpanData, parent: &Arc<str>, uploader: Option<&Uploader>) {
+    let mut row = span_to_row(span);
+    if let Some(uploader) = uploader {
+        convert_row(&mut row, uploader);
+    }
     let missing =
         |span: &SpanData, key: &str| !span.attributes.iter().any(|kv| kv.key.as_str() == key);
     if missing(span, semconv::BRAINTRUST_PARENT) {
@@ -344,7 +353,7 @@ impl SpanExporter for BraintrustOtlpExporter {
         // not make every span look like an AI span.
         self.filter.apply(&mut batch);
         for span in &mut batch {
-            annotate(span, &self.parent_value);
+            annotate(span, &self.parent_value, self.attachments.as_ref());
         }
         let parts = split_by_size(batch, OTLP_SPLIT_BYTES);
         async move {
@@ -375,12 +384,29 @@ impl SpanExporter for BraintrustOtlpExporter {
         }
     }
 
+    /// Flushes the spans, then waits (up to 30 s) for the attachment
+    /// uploads they refer to.
     fn force_flush(&self) -> OTelSdkResult {
-        self.inner.force_flush()
+        let started = std::time::Instant::now();
+        self.inner.force_flush()?;
+        let deadline = super::exporter::deadline(started, Duration::from_secs(30));
+        match &self.attachments {
+            Some(uploader) if !uploader.flush(deadline) => {
+                Err(OTelSdkError::Timeout(Duration::from_secs(30)))
+            }
+            _ => Ok(()),
+        }
     }
 
+    /// Shuts the span exporter down, then the uploader, within `timeout`.
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.inner.shutdown_with_timeout(timeout)
+        let started = std::time::Instant::now();
+        let spans = self.inner.shutdown_with_timeout(timeout);
+        let deadline = super::exporter::deadline(started, timeout);
+        match &self.attachments {
+            Some(uploader) if !uploader.shutdown(deadline) => Err(OTelSdkError::Timeout(timeout)),
+            _ => spans,
+        }
     }
 
     fn set_resource(&mut self, resource: &Resource) {
@@ -424,7 +450,7 @@ mod tests {
             semconv::BRAINTRUST_PARENT,
             "project_name:mine",
         ));
-        annotate(&mut s, &Arc::from("project_name:config"));
+        annotate(&mut s, &Arc::from("project_name:config"), None);
         let parents: Vec<_> = s
             .attributes
             .iter()
