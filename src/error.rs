@@ -72,7 +72,7 @@ pub enum Error {
     #[error("invalid configuration: {field}: {reason}")]
     InvalidConfig {
         /// The option or argument at fault.
-        field: &'static str,
+        field: ConfigField,
         /// What is wrong with it and what is expected.
         reason: String,
     },
@@ -211,7 +211,7 @@ impl Error {
     }
 
     /// Builds an [`Error::InvalidConfig`].
-    pub fn invalid_config(field: &'static str, reason: impl Into<String>) -> Self {
+    pub fn invalid_config(field: ConfigField, reason: impl Into<String>) -> Self {
         Error::InvalidConfig {
             field,
             reason: reason.into(),
@@ -236,6 +236,64 @@ impl crate::telemetry::ErrorClass for Error {
 
     fn http_status(&self) -> Option<u16> {
         self.status()
+    }
+}
+
+/// Which client option an [`Error::InvalidConfig`] is about.
+///
+/// `Display` prints the option's name as spelled in
+/// [`ClientOptions`](crate::client::ClientOptions) and the constructors
+/// (`api_key`, `endpoint`, …), so a front end can map it to its own flag
+/// without matching strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConfigField {
+    /// The endpoint URL.
+    Endpoint,
+    /// The API key.
+    ApiKey,
+    /// An Entra ID token credential (the token it returned).
+    Credential,
+    /// The Entra ID scope.
+    Scope,
+    /// The `api-version` query parameter.
+    ApiVersion,
+    /// The default model.
+    Model,
+    /// The policy for unknown request parameters.
+    ExtraParameters,
+    /// The connect timeout.
+    ConnectTimeout,
+    /// The read timeout.
+    ReadTimeout,
+    /// The `User-Agent` header.
+    UserAgent,
+    /// The HTTP client (or a request it could not build).
+    HttpClient,
+}
+
+impl ConfigField {
+    /// The option's name, e.g. `"api_key"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConfigField::Endpoint => "endpoint",
+            ConfigField::ApiKey => "api_key",
+            ConfigField::Credential => "credential",
+            ConfigField::Scope => "scope",
+            ConfigField::ApiVersion => "api_version",
+            ConfigField::Model => "model",
+            ConfigField::ExtraParameters => "extra_parameters",
+            ConfigField::ConnectTimeout => "connect_timeout",
+            ConfigField::ReadTimeout => "read_timeout",
+            ConfigField::UserAgent => "user_agent",
+            ConfigField::HttpClient => "http_client",
+        }
+    }
+}
+
+impl fmt::Display for ConfigField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -450,7 +508,7 @@ mod tests {
             "stream_truncated"
         );
         assert_eq!(
-            Error::invalid_config("endpoint", "x").error_type(),
+            Error::invalid_config(ConfigField::Endpoint, "x").error_type(),
             "_OTHER"
         );
         assert_eq!(ErrorKind::Http(418).error_type(), "418");

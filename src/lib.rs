@@ -49,7 +49,7 @@
 //! | [`telemetry`] | the telemetry core, usable without our client: the one request-parameter table ([`telemetry::REQUEST_PARAMS`]) and token-count table ([`telemetry::TOKEN_COUNTS`]), the one message model ([`telemetry::Message`], wire and semconv-parts encodings), spans, the [`telemetry::ErrorClass`] view of a failure, stream accumulation, metrics, and the convention names ([`telemetry::semconv`], mirrored by `semconv/registry.toml`) |
 //! | [`exporters`] | [`exporters::braintrust`] (the row mapping `mapping/` — row types, values, messages — over the telemetry tables; native REST exporter; OTLP exporter with its `braintrust.*` attributes) and [`exporters::otlp`] |
 //! | [`setup`] | the one-call pipeline and its guard |
-//! | [`testing`] | an in-process endpoint speaking the real wire format (feature `testing`) |
+//! | [`testing`] | an in-process endpoint speaking the real wire format (feature `testing`): `reply/` (the [`Reply`](testing::Reply) builder, fitting it to the request, HTTP/SSE encoding), `answers` (queued replies, then a fallback source), `demo`, `server` — each room depends only on the ones before it |
 //! | [`error`] | the one error type; [`Error::error_type`] is the span's `error.type` |
 //!
 //! # Spans
@@ -131,13 +131,19 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `cli` | yes | the `azinfer` binary (clap) and `testing` |
+//! | `cli` | yes | the `azinfer` binary (clap), `testing` and `stdout` |
+//! | `stdout` | yes | [`ExporterKind::Stdout`](setup::ExporterKind::Stdout) (`opentelemetry-stdout`) and tracing-subscriber's `fmt` layer |
 //! | `testing` | yes (through `cli`) | [`testing::MockInferenceServer`] (axum) |
 //! | `entra` | no | Entra ID tokens through `azure_core`'s `TokenCredential` ([`client::Credential`]) |
 //! | `grpc` | no | OTLP over gRPC (tonic) besides HTTP/protobuf |
 //!
 //! A library user who wants neither the binary nor the test endpoint sets
-//! `default-features = false`.
+//! `default-features = false`: then no clap, no axum, no
+//! `opentelemetry-stdout` and no `fmt` layer are built (`.ci/run` checks the
+//! dependency tree). `tracing-subscriber`'s registry and filter stay: the
+//! pipeline's `tracing` layer needs them. Without `stdout`, asking for the
+//! `stdout` exporter (in `AZURE_AI_INFERENCE_OTEL_EXPORTERS` or in code) is
+//! an error naming the feature, and the unset-variable default is `none`.
 //!
 //! # Environment variables
 //!
@@ -165,7 +171,7 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{ConfigField, Error, ErrorKind, Result};
 
 /// The README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]

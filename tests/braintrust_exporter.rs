@@ -16,27 +16,24 @@ use opentelemetry::KeyValue;
 use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
 use opentelemetry_sdk::error::OTelSdkError;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, InMemorySpanExporter, SdkTracerProvider, SpanData,
-    SpanExporter as _,
+    BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter as _,
 };
 use serde_json::Value;
 use support::braintrust_stand_in::{
     API_KEY, PROJECT_NAME, Reply, StandIn, fast_retries, project_id_for,
 };
 use support::genai_spans::{
-    CHAT_NAME, Chat, crate_tracer, emit_chat, emit_embeddings, finished, in_user_span,
+    CHAT_NAME, Chat, crate_tracer, emit_chat, emit_embeddings, in_user_span,
 };
+use support::telemetry::Harness;
 
 const EXPERIMENT: &str = "3f1d2c4b-5a69-4788-9abc-def012345678";
 
 /// `n` finished application spans (random ids), each with `padding` bytes
 /// of attribute.
 fn task_spans(n: usize, padding: usize) -> Vec<SpanData> {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let tracer = provider.tracer("load");
+    let harness = Harness::new();
+    let tracer = harness.tracer_provider.tracer("load");
     for i in 0..n {
         let mut span = tracer.start(format!("work {i}"));
         span.set_attribute(KeyValue::new("i", i as i64));
@@ -45,7 +42,7 @@ fn task_spans(n: usize, padding: usize) -> Vec<SpanData> {
         }
         span.end();
     }
-    finished(&provider, &exporter)
+    harness.spans()
 }
 
 fn exporter(config: BraintrustConfig) -> BraintrustExporter {
@@ -207,9 +204,7 @@ fn giving_up_after_the_last_attempt_counts_the_rows_as_dropped() {
 #[test]
 fn a_network_failure_is_retried_then_given_up() {
     // A port nothing listens on: connection refused on every attempt.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", closed.local_addr().expect("addr"));
-    drop(closed);
+    let url = format!("http://127.0.0.1:{}", support::loopback::closed_port());
     let exporter = exporter(
         BraintrustConfig::new()
             .with_api_key(API_KEY)

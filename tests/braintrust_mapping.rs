@@ -17,9 +17,10 @@ use opentelemetry_sdk::trace::SpanData;
 use serde_json::{Value, json};
 use support::genai_spans::{
     CHAT_NAME, Chat, EMBEDDINGS_NAME, SECRET_ANSWER, SECRET_PROMPT, SECRET_TOOL, crate_tracer,
-    emit_chat, emit_chat_error, emit_embeddings, finished, in_memory, in_user_span, named,
+    emit_chat, emit_chat_error, emit_embeddings, in_user_span, named,
 };
 use support::schema::row_schema;
+use support::telemetry::Harness;
 
 const CRATE: &str = env!("CARGO_PKG_NAME");
 
@@ -32,9 +33,10 @@ fn row(span: &SpanData) -> Value {
 
 /// Spans from one chat call (root, no user span).
 fn chat_spans(chat: Chat) -> Vec<SpanData> {
-    let (provider, exporter) = in_memory();
-    emit_chat(&crate_tracer(&provider), &Context::new(), chat);
-    finished(&provider, &exporter)
+    let harness = Harness::with_seq_ids();
+    let provider = &harness.tracer_provider;
+    emit_chat(&crate_tracer(provider), &Context::new(), chat);
+    harness.spans()
 }
 
 /// The row without its timestamps, and with its ids replaced by what they
@@ -226,13 +228,14 @@ fn tool_calls_without_content_keep_only_ids_and_types() {
 
 #[test]
 fn embeddings_count_prompt_tokens_only() {
-    let (provider, exporter) = in_memory();
+    let harness = Harness::with_seq_ids();
+    let provider = &harness.tracer_provider;
     emit_embeddings(
-        &crate_tracer(&provider),
+        &crate_tracer(provider),
         &Context::new(),
         &VOCABULARY_DEFAULT,
     );
-    let spans = finished(&provider, &exporter);
+    let spans = harness.spans();
     let row = row(named(&spans, EMBEDDINGS_NAME));
     assert_eq!(row["span_attributes"]["type"], "llm");
     assert_eq!(row["metrics"]["prompt_tokens"], 8);
@@ -249,13 +252,14 @@ fn embeddings_count_prompt_tokens_only() {
 
 #[test]
 fn an_error_span_carries_the_error() {
-    let (provider, exporter) = in_memory();
+    let harness = Harness::with_seq_ids();
+    let provider = &harness.tracer_provider;
     emit_chat_error(
-        &crate_tracer(&provider),
+        &crate_tracer(provider),
         &Context::new(),
         &VOCABULARY_DEFAULT,
     );
-    let spans = finished(&provider, &exporter);
+    let spans = harness.spans();
     let row = row(named(&spans, CHAT_NAME));
     assert_eq!(row["error"], "429: HTTP 429");
     assert!(row["metadata"].get(semconv::ERROR_TYPE).is_none());
@@ -265,11 +269,12 @@ fn an_error_span_carries_the_error() {
 
 #[test]
 fn the_user_span_is_a_task_row_and_the_parent_of_the_chat_row() {
-    let (provider, exporter) = in_memory();
-    in_user_span(&provider, |cx| {
-        emit_chat(&crate_tracer(&provider), cx, Chat::new(&VOCABULARY_DEFAULT));
+    let harness = Harness::with_seq_ids();
+    let provider = &harness.tracer_provider;
+    in_user_span(provider, |cx| {
+        emit_chat(&crate_tracer(provider), cx, Chat::new(&VOCABULARY_DEFAULT));
     });
-    let spans = finished(&provider, &exporter);
+    let spans = harness.spans();
     let user = row(named(&spans, "handle_request"));
     let chat = row(named(&spans, CHAT_NAME));
 
@@ -306,19 +311,20 @@ fn spans_from_tracing_become_task_rows() {
     use tracing_opentelemetry::OpenTelemetrySpanExt as _;
     use tracing_subscriber::layer::SubscriberExt as _;
 
-    let (provider, exporter) = in_memory();
+    let harness = Harness::with_seq_ids();
+    let provider = &harness.tracer_provider;
     let subscriber = tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("my-app")));
     tracing::subscriber::with_default(subscriber, || {
         let span = tracing::info_span!("handle_request", customer = "acme", attempt = 2);
         let _entered = span.enter();
         emit_chat(
-            &crate_tracer(&provider),
+            &crate_tracer(provider),
             &span.context(),
             Chat::new(&VOCABULARY_DEFAULT),
         );
     });
-    let spans = finished(&provider, &exporter);
+    let spans = harness.spans();
     let user = row(named(&spans, "handle_request"));
     let chat = row(named(&spans, CHAT_NAME));
     assert_eq!(user["span_attributes"]["type"], "task");
@@ -454,9 +460,9 @@ fn sample(spec: &ParamSpec) -> ParamValue<'static> {
 #[test]
 fn every_request_parameter_reaches_the_span_and_the_row() {
     for mode in [SemconvMode::Default, SemconvMode::LatestExperimental] {
-        let (provider, exporter) = in_memory();
+        let harness = Harness::with_seq_ids();
         let options = TelemetryOptions::new()
-            .with_tracer_provider(&provider)
+            .with_tracer_provider(&harness.tracer_provider)
             .with_semconv_mode(mode);
         let instrumentation = Instrumentation::new(&options, "h", 443);
         for spec in REQUEST_PARAMS {
@@ -464,7 +470,7 @@ fn every_request_parameter_reaches_the_span_and_the_row() {
                 RequestAttributes::with_model(Some(spec.wire_name)).with(spec.param, sample(spec));
             instrumentation.start(Operation::Chat, &request).end();
         }
-        let spans = finished(&provider, &exporter);
+        let spans = harness.spans();
         for spec in REQUEST_PARAMS {
             let span = named(&spans, &format!("chat {}", spec.wire_name));
             let key = spec.key_in(mode.vocabulary());

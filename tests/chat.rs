@@ -1,10 +1,9 @@
 //! Chat completions against a loopback server speaking the real wire format:
 //! the span's exact attributes and events, and what goes on the wire.
 
-#[path = "support/client.rs"]
-mod client_support;
-#[path = "support/telemetry.rs"]
-mod telemetry;
+mod support;
+use support::client as client_support;
+use support::telemetry;
 
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatCompletionsResponseFormat, ChatCompletionsToolDefinition,

@@ -1,10 +1,9 @@
 //! Streamed chat: the span ends exactly once whether the stream is read to
 //! its end, fails, is cut short, or is dropped half-way.
 
-#[path = "support/client.rs"]
-mod client_support;
-#[path = "support/telemetry.rs"]
-mod telemetry;
+mod support;
+use support::client as client_support;
+use support::telemetry;
 
 use azure_ai_inference_otel::Error;
 use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};

@@ -2,8 +2,8 @@
 //! `--request` from a file and from stdin, `--stream`, tool calls, `--json`,
 //! and global options before or after the subcommand.
 
-#[path = "support/cli.rs"]
-mod cli;
+mod support;
+use support::cli;
 
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use cli::{KEY, against, run};

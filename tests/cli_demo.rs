@@ -2,8 +2,8 @@
 //! endpoint, says so on stderr, and exits 0; a configured endpoint (flag or
 //! variable) is used instead, without the notice.
 
-#[path = "support/cli.rs"]
-mod cli;
+mod support;
+use support::cli;
 
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use cli::{DEMO_NOTICE, KEY, azinfer, run};

@@ -2,8 +2,8 @@
 //! texts and image files as arguments, `--request` from a file and stdin,
 //! the summary lines and `--json`.
 
-#[path = "support/cli.rs"]
-mod cli;
+mod support;
+use support::cli;
 
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use cli::{against, run};

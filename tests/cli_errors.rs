@@ -3,11 +3,12 @@
 //! errors (arguments, `--request` content, files, configuration), and no
 //! call made when the input is wrong.
 
-#[path = "support/cli.rs"]
-mod cli;
+mod support;
+use support::cli;
 
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
-use cli::{KEY, against, azinfer, closed_port, run};
+use cli::{KEY, against, azinfer, run};
+use support::loopback::closed_port;
 
 fn server() -> MockInferenceServer {
     MockInferenceServer::start_background().expect("mock server")

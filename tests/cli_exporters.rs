@@ -5,19 +5,18 @@
 //! fails. The child process exits only after delivering, so the receivers
 //! are read as soon as it has.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/otlp_collector.rs"]
-mod otlp_collector;
 mod support;
+use support::cli;
+use support::otlp_collector;
 
 use azure_ai_inference_otel::exporters::braintrust::OTLP_TRACES_PATH;
 use azure_ai_inference_otel::telemetry::semconv;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
-use cli::{against, closed_port, run};
+use cli::{against, run};
 use otlp_collector::{OtlpCollector, attr, hex};
 use serde_json::Value;
 use support::braintrust_stand_in::{API_KEY, PROJECT_NAME, StandIn};
+use support::loopback::closed_port;
 use support::otlp_receiver::OtlpReceiver;
 
 fn server() -> MockInferenceServer {

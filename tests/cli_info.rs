@@ -1,7 +1,7 @@
 //! `azinfer info` against a loopback endpoint: the model's fields, or JSON.
 
-#[path = "support/cli.rs"]
-mod cli;
+mod support;
+use support::cli;
 
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use cli::{KEY, against, run};

@@ -2,10 +2,9 @@
 //! `AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED=true`. Checked on the
 //! spans an OTLP collector receives.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/otlp_collector.rs"]
-mod otlp_collector;
+mod support;
+use support::cli;
+use support::otlp_collector;
 
 use azure_ai_inference_otel::telemetry::semconv::CONTENT_RECORDING_ENV;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};

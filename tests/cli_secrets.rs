@@ -2,11 +2,12 @@
 //! the endpoint and never printed: not in answers, errors, span trees,
 //! help, or recorded content.
 
-#[path = "support/cli.rs"]
-mod cli;
+mod support;
+use support::cli;
 
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
-use cli::{azinfer, closed_port, run};
+use cli::{azinfer, run};
+use support::loopback::closed_port;
 
 const SECRET: &str = "sk-very-secret-8d1f0b2a6c";
 

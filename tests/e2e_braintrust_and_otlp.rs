@@ -9,11 +9,9 @@
 //! a thread-local subscriber), so the tests run in parallel; the globals path
 //! users take is `e2e_braintrust_and_otlp_global.rs`.
 
-#[path = "support/e2e.rs"]
-mod e2e;
-#[path = "support/otlp_collector.rs"]
-mod otlp_collector;
 mod support;
+use support::e2e;
+use support::otlp_collector;
 
 use std::collections::BTreeSet;
 

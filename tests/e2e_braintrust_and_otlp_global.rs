@@ -6,11 +6,8 @@
 //!
 //! One test in this file: it sets the global providers and subscriber.
 
-#[path = "support/e2e.rs"]
-mod e2e;
-#[path = "support/otlp_collector.rs"]
-mod otlp_collector;
 mod support;
+use support::e2e;
 
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use azure_ai_inference_otel::testing::MockInferenceServer;

@@ -6,11 +6,8 @@
 //! error paths, in both convention modes. The positive control: with
 //! recording on, the same marker does arrive in both.
 
-#[path = "support/e2e.rs"]
-mod e2e;
-#[path = "support/otlp_collector.rs"]
-mod otlp_collector;
 mod support;
+use support::e2e;
 
 use std::time::Duration;
 

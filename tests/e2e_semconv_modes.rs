@@ -7,10 +7,9 @@
 //! Both modes run against the same server with clones of the same scripted
 //! replies, so response ids, models, token counts and `server.port` agree.
 
-#[path = "support/client.rs"]
-mod client_support;
-#[path = "support/telemetry.rs"]
-mod telemetry;
+mod support;
+use support::client as client_support;
+use support::telemetry;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -1,9 +1,8 @@
 //! Text and image embeddings: spans, wire format, both encodings.
 
-#[path = "support/client.rs"]
-mod client_support;
-#[path = "support/telemetry.rs"]
-mod telemetry;
+mod support;
+use support::client as client_support;
+use support::telemetry;
 
 use azure_ai_inference_otel::models::{
     EmbeddingEncodingFormat, EmbeddingsOptions, ImageEmbeddingInput, ImageEmbeddingsOptions,

@@ -2,14 +2,12 @@
 //! reaches the caller, and the span carries `error.type`, status Error and
 //! one `exception` event, ended once.
 
-#[path = "support/client.rs"]
-mod client_support;
-#[path = "support/telemetry.rs"]
-mod telemetry;
+mod support;
+use support::client as client_support;
+use support::telemetry;
 
 use std::time::Duration;
 
-use azure_ai_inference_otel::Error;
 use azure_ai_inference_otel::client::{
     ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient,
 };
@@ -18,6 +16,7 @@ use azure_ai_inference_otel::models::{
     ImageEmbeddingsOptions,
 };
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
+use azure_ai_inference_otel::{ConfigField, Error};
 use opentelemetry::Value;
 use opentelemetry::trace::Status;
 use opentelemetry_sdk::trace::SpanData;
@@ -134,11 +133,7 @@ async fn read_timeout_for_every_operation() {
 #[tokio::test]
 async fn connection_refused_for_every_operation() {
     // A port that was just free: bind, note it, release it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::loopback::closed_port();
     let endpoint = format!("http://127.0.0.1:{port}");
     let h = Harness::new();
     let options = client_support::options(&h, false);
@@ -186,7 +181,7 @@ async fn bad_configuration_is_a_clear_error() {
         matches!(
             err,
             Error::InvalidConfig {
-                field: "endpoint",
+                field: ConfigField::Endpoint,
                 ..
             }
         ),

@@ -2,10 +2,9 @@
 //! tracing-opentelemetry layer installed) and under an explicit
 //! OpenTelemetry context.
 
-#[path = "support/client.rs"]
-mod client_support;
-#[path = "support/telemetry.rs"]
-mod telemetry;
+mod support;
+use support::client as client_support;
+use support::telemetry;
 
 use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
 use azure_ai_inference_otel::testing::MockInferenceServer;

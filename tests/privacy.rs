@@ -2,10 +2,9 @@
 //! embedding input or image data reaches any exported attribute or event,
 //! on any path: success, errors, truncation, cancellation.
 
-#[path = "support/client.rs"]
-mod client_support;
-#[path = "support/telemetry.rs"]
-mod telemetry;
+mod support;
+use support::client as client_support;
+use support::telemetry;
 
 use std::time::Duration;
 

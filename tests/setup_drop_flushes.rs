@@ -1,8 +1,8 @@
 //! Dropping the guard (no explicit shutdown) still delivers every span, even
 //! though the `tracing` layer keeps a clone of the tracer provider alive.
 
-#[path = "support/otlp_collector.rs"]
-mod otlp_collector;
+mod support;
+use support::otlp_collector;
 
 use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
 use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};

@@ -3,8 +3,8 @@
 //! headers from code, clear build errors, and export failures reported by
 //! `shutdown()`.
 
-#[path = "support/otlp_collector.rs"]
-mod otlp_collector;
+mod support;
+use support::otlp_collector;
 
 use std::time::Duration;
 
@@ -99,9 +99,7 @@ fn build_errors_are_typed_and_say_what_to_fix() {
 #[test]
 fn export_failures_are_reported_by_shutdown() {
     // A port with nothing listening.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let endpoint = format!("http://{}", closed.local_addr().expect("addr"));
-    drop(closed);
+    let endpoint = format!("http://127.0.0.1:{}", support::loopback::closed_port());
 
     let guard = TelemetryPipeline::builder()
         .with_global(false)

@@ -6,8 +6,8 @@
 //!
 //! One test in this file: it sets process environment variables.
 
-#[path = "support/otlp_collector.rs"]
-mod otlp_collector;
+mod support;
+use support::otlp_collector;
 
 use azure_ai_inference_otel::exporters::otlp::{
     OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OtlpConfig,

@@ -4,8 +4,8 @@
 //! test has its own providers and a thread-local subscriber, so they can run
 //! in parallel.
 
-#[path = "support/otlp_collector.rs"]
-mod otlp_collector;
+mod support;
+use support::otlp_collector;
 
 use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
 use azure_ai_inference_otel::setup::{ExporterKind, TelemetryGuard, TelemetryPipeline};

@@ -4,8 +4,8 @@
 //!
 //! One test in this file: it sets the global providers and subscriber.
 
-#[path = "support/otlp_collector.rs"]
-mod otlp_collector;
+mod support;
+use support::otlp_collector;
 
 use std::collections::HashMap;
 

@@ -3,8 +3,8 @@
 //!
 //! One test in this file: it sets the global providers and subscriber.
 
-#[path = "support/otlp_collector.rs"]
-mod otlp_collector;
+mod support;
+use support::otlp_collector;
 
 use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
 use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};

@@ -1,8 +1,8 @@
 //! The telemetry core on its own, without the HTTP client: what a span
 //! records on each path, in both convention vocabularies, and the metrics.
 
-#[path = "support/telemetry.rs"]
-mod telemetry_support;
+mod support;
+use support::telemetry as telemetry_support;
 
 use std::borrow::Cow;
 

@@ -2,8 +2,9 @@
 //!
 //! A [`Credential`] is what the user hands to a client; the transport turns
 //! it into an [`Authorizer`] for one endpoint, which adds the auth headers to
-//! each request. API-key header values are built once and marked sensitive;
-//! Entra tokens are cached until shortly before they expire.
+//! each request. An API key is held as a [`Secret`] (checked once, when it is
+//! made); its header values are built for each request and marked
+//! sensitive. Entra tokens are cached until shortly before they expire.
 
 use std::fmt;
 
@@ -12,7 +13,8 @@ use http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use std::sync::Arc;
 
 use super::endpoint::Endpoint;
-use crate::error::{Error, Result};
+use crate::error::{ConfigField, Error, Result};
+use crate::net::Secret;
 
 /// The `api-key` header.
 pub(crate) const API_KEY: HeaderName = HeaderName::from_static("api-key");
@@ -25,7 +27,7 @@ pub(crate) const API_KEY: HeaderName = HeaderName::from_static("api-key");
 /// use azure_ai_inference_otel::client::Credential;
 ///
 /// let credential = Credential::api_key("0123456789abcdef")?;
-/// assert_eq!(format!("{credential:?}"), "Credential::ApiKey(ApiKey(****))");
+/// assert_eq!(format!("{credential:?}"), "Credential::ApiKey(Secret(<redacted>))");
 /// assert!(Credential::api_key("").is_err());
 /// # Ok::<(), azure_ai_inference_otel::Error>(())
 /// ```
@@ -85,7 +87,7 @@ impl Credential {
         let scope = scope.into();
         if scope.trim().is_empty() || scope.trim() != scope {
             return Err(Error::invalid_config(
-                "scope",
+                ConfigField::Scope,
                 format!(
                     "expected a scope like https://cognitiveservices.azure.com/.default, got {scope:?}"
                 ),
@@ -108,7 +110,7 @@ impl Credential {
             Inner::Token { credential, scope } => {
                 if !endpoint.is_https() && !endpoint.is_loopback() {
                     return Err(Error::invalid_config(
-                        "endpoint",
+                        ConfigField::Endpoint,
                         format!(
                             "Entra ID tokens are only sent over https, got {endpoint}; use an https endpoint"
                         ),
@@ -140,18 +142,16 @@ impl fmt::Debug for Credential {
     }
 }
 
-/// An API key, held only as the two sensitive header values it is sent as.
+/// An API key, checked once when it is made.
 ///
-/// `Debug` prints `ApiKey(****)`; there is no `Display`.
+/// The key is a [`Secret`]: `Debug` prints its placeholder and there is no
+/// `Display`. The header values are built per request and marked sensitive.
 #[derive(Clone)]
-pub(crate) struct ApiKey {
-    api_key: HeaderValue,
-    bearer: HeaderValue,
-}
+pub(crate) struct ApiKey(Secret);
 
 impl ApiKey {
     fn new(key: String) -> Result<ApiKey> {
-        let invalid = |reason: &str| Error::invalid_config("api_key", reason.to_owned());
+        let invalid = |reason: &str| Error::invalid_config(ConfigField::ApiKey, reason.to_owned());
         if key.is_empty() {
             return Err(invalid("the API key is empty"));
         }
@@ -165,27 +165,41 @@ impl ApiKey {
                 "the API key has leading or trailing whitespace; remove it",
             ));
         }
-        Ok(ApiKey {
-            api_key: sensitive(&key, "api_key")?,
-            bearer: sensitive(&format!("Bearer {key}"), "api_key")?,
-        })
+        let key = ApiKey(Secret::new(key));
+        key.header_values()?;
+        Ok(key)
     }
 
-    fn apply(&self, headers: &mut HeaderMap) {
-        headers.insert(API_KEY, self.api_key.clone());
-        headers.insert(AUTHORIZATION, self.bearer.clone());
+    /// `api-key: KEY` and `Authorization: Bearer KEY`, both sensitive. Cannot
+    /// fail for a key that [`ApiKey::new`] accepted.
+    fn header_values(&self) -> Result<[(HeaderName, HeaderValue); 2]> {
+        let key = self.0.expose();
+        Ok([
+            (API_KEY, sensitive(key, ConfigField::ApiKey)?),
+            (
+                AUTHORIZATION,
+                sensitive(&format!("Bearer {key}"), ConfigField::ApiKey)?,
+            ),
+        ])
+    }
+
+    fn apply(&self, headers: &mut HeaderMap) -> Result<()> {
+        for (name, value) in self.header_values()? {
+            headers.insert(name, value);
+        }
+        Ok(())
     }
 }
 
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey(****)")
+        fmt::Debug::fmt(&self.0, f)
     }
 }
 
 /// A header value marked sensitive (so HTTP/2 never indexes it and `Debug`
 /// hides it). The error never quotes the value.
-fn sensitive(value: &str, field: &'static str) -> Result<HeaderValue> {
+fn sensitive(value: &str, field: ConfigField) -> Result<HeaderValue> {
     let mut v = HeaderValue::from_str(value).map_err(|_| {
         Error::invalid_config(
             field,
@@ -209,10 +223,7 @@ impl Authorizer {
     /// (token, fetched or taken from the cache).
     pub(crate) async fn apply(&self, headers: &mut HeaderMap) -> Result<()> {
         match self {
-            Authorizer::ApiKey(key) => {
-                key.apply(headers);
-                Ok(())
-            }
+            Authorizer::ApiKey(key) => key.apply(headers),
             #[cfg(feature = "entra")]
             Authorizer::Token(cache) => {
                 headers.insert(AUTHORIZATION, cache.header().await?);
@@ -251,7 +262,7 @@ mod entra {
     use http::HeaderValue;
     use tokio::sync::Mutex;
 
-    use crate::error::{Error, Result};
+    use crate::error::{ConfigField, Error, Result};
 
     /// How long before expiry a cached token is replaced.
     const REFRESH_MARGIN: Duration = Duration::minutes(5);
@@ -296,8 +307,10 @@ mod entra {
                     scope: self.scope.to_string(),
                     source: Box::new(e),
                 })?;
-            let header =
-                super::sensitive(&format!("Bearer {}", token.token.secret()), "credential")?;
+            let header = super::sensitive(
+                &format!("Bearer {}", token.token.secret()),
+                ConfigField::Credential,
+            )?;
             // Refresh five minutes early, or halfway through a short-lived token.
             let lifetime = token.expires_on - now;
             let margin = if lifetime < REFRESH_MARGIN * 2 {
@@ -357,12 +370,15 @@ mod tests {
         let c = Credential::api_key("super-secret-key").unwrap();
         let d = format!("{c:?} {c:#?}");
         assert!(!d.contains("super-secret"), "{d}");
-        assert_eq!(format!("{c:?}"), "Credential::ApiKey(ApiKey(****))");
+        assert_eq!(format!("{c:?}"), "Credential::ApiKey(Secret(<redacted>))");
         let a = c
             .authorizer(&endpoint("https://x.models.ai.azure.com"))
             .unwrap();
         let d = format!("{a:?}");
-        assert!(!d.contains("super-secret") && d.contains("****"), "{d}");
+        assert!(
+            !d.contains("super-secret") && d.contains(Secret::PLACEHOLDER),
+            "{d}"
+        );
         assert_eq!(a.kind(), "api-key");
     }
 
@@ -382,7 +398,7 @@ mod tests {
                 matches!(
                     e,
                     Error::InvalidConfig {
-                        field: "api_key",
+                        field: ConfigField::ApiKey,
                         ..
                     }
                 ),
@@ -396,8 +412,6 @@ mod tests {
 
     #[cfg(feature = "entra")]
     mod entra_tests {
-        use std::future::Future;
-        use std::pin::Pin;
         use std::sync::Arc;
         use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -427,26 +441,19 @@ mod tests {
             }
         }
 
-        // `#[async_trait]` spelled out, as async-trait is not a dependency.
+        #[async_trait::async_trait]
         impl TokenCredential for Fake {
-            fn get_token<'life0, 'life1, 'life2, 'life3, 'async_trait>(
-                &'life0 self,
-                scopes: &'life1 [&'life2 str],
-                _options: Option<TokenRequestOptions<'life3>>,
-            ) -> Pin<Box<dyn Future<Output = azure_core::Result<AccessToken>> + Send + 'async_trait>>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                'life3: 'async_trait,
-                Self: 'async_trait,
-            {
+            async fn get_token(
+                &self,
+                scopes: &[&str],
+                _options: Option<TokenRequestOptions<'_>>,
+            ) -> azure_core::Result<AccessToken> {
                 let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
                 self.scopes
                     .lock()
                     .unwrap()
                     .extend(scopes.iter().map(|s| s.to_string()));
-                let result = if self.fail {
+                if self.fail {
                     Err(azure_core::Error::with_message(
                         azure_core::error::ErrorKind::Credential,
                         "no credential available",
@@ -456,8 +463,7 @@ mod tests {
                         format!("token-{n}"),
                         OffsetDateTime::now_utc() + self.lifetime,
                     ))
-                };
-                Box::pin(async move { result })
+                }
             }
         }
 
@@ -526,7 +532,7 @@ mod tests {
                 matches!(
                     e,
                     Error::InvalidConfig {
-                        field: "endpoint",
+                        field: ConfigField::Endpoint,
                         ..
                     }
                 ),

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigField, Error, Result};
 
 /// Entra ID scope for Azure AI Services and Azure OpenAI resources.
 pub const COGNITIVE_SERVICES_SCOPE: &str = "https://cognitiveservices.azure.com/.default";
@@ -60,7 +60,7 @@ impl Endpoint {
         let trimmed = input.trim();
         let bad = |what: &str| {
             Error::invalid_config(
-                "endpoint",
+                ConfigField::Endpoint,
                 format!("expected an https URL like {EXAMPLE}, got {trimmed:?} ({what})"),
             )
         };
@@ -77,7 +77,7 @@ impl Endpoint {
         if !url.username().is_empty() || url.password().is_some() {
             // Do not echo the input: it holds a credential.
             return Err(Error::invalid_config(
-                "endpoint",
+                ConfigField::Endpoint,
                 "the URL must not contain a user name or password; pass the key with Credential::api_key",
             ));
         }
@@ -122,11 +122,6 @@ impl Endpoint {
         self.url
             .port_or_known_default()
             .unwrap_or(if self.url.scheme() == "http" { 80 } else { 443 })
-    }
-
-    /// Whether this is an Azure OpenAI resource (`*.openai.azure.com`).
-    pub fn is_azure_openai(&self) -> bool {
-        self.host().ends_with(".openai.azure.com")
     }
 
     /// Whether the scheme is `https`.
@@ -212,7 +207,7 @@ mod tests {
                     matches!(
                         e,
                         Error::InvalidConfig {
-                            field: "endpoint",
+                            field: ConfigField::Endpoint,
                             ..
                         }
                     ),
@@ -280,17 +275,16 @@ mod tests {
     fn host_port_and_kind() {
         let e = ok("https://Res.OpenAI.Azure.com/openai/deployments/d");
         assert_eq!((e.host(), e.port()), ("res.openai.azure.com", 443));
-        assert!(e.is_azure_openai() && e.is_https() && !e.is_loopback());
+        assert!(e.is_https() && !e.is_loopback());
 
         let e = ok("http://localhost:5000");
         assert_eq!((e.host(), e.port()), ("localhost", 5000));
-        assert!(!e.is_azure_openai() && e.is_loopback());
+        assert!(e.is_loopback());
 
         let e = ok("http://example.com");
         assert_eq!(e.port(), 80);
         assert!(ok("http://[::1]:9/").is_loopback());
         assert_eq!(ok("http://[::1]:9/").host(), "[::1]");
-        assert!(!ok("https://models.inference.ai.azure.com").is_azure_openai());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigField, Error, Result};
 
 /// The Azure AI model inference API version sent when none is set.
 pub const DEFAULT_API_VERSION: &str = "2024-05-01-preview";
@@ -69,7 +69,7 @@ impl FromStr for ExtraParameters {
             "drop" => Ok(ExtraParameters::Drop),
             "pass-through" | "pass_through" | "passthrough" => Ok(ExtraParameters::PassThrough),
             _ => Err(Error::invalid_config(
-                "extra_parameters",
+                ConfigField::ExtraParameters,
                 format!("expected error, drop or pass-through, got {s:?}"),
             )),
         }
@@ -235,7 +235,7 @@ impl ClientOptions {
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
         {
             return Err(Error::invalid_config(
-                "api_version",
+                ConfigField::ApiVersion,
                 format!("expected a version like {DEFAULT_API_VERSION}, got {v:?}"),
             ));
         }
@@ -243,13 +243,13 @@ impl ClientOptions {
             && model.trim().is_empty()
         {
             return Err(Error::invalid_config(
-                "model",
+                ConfigField::Model,
                 "the default model is empty; leave it unset instead",
             ));
         }
         for (field, value) in [
-            ("connect_timeout", self.connect_timeout),
-            ("read_timeout", self.read_timeout),
+            (ConfigField::ConnectTimeout, self.connect_timeout),
+            (ConfigField::ReadTimeout, self.read_timeout),
         ] {
             if value.is_zero() {
                 return Err(Error::invalid_config(field, "must be greater than zero"));
@@ -262,7 +262,7 @@ impl ClientOptions {
     pub(crate) fn user_agent_header(&self) -> Result<HeaderValue> {
         HeaderValue::from_str(&self.user_agent()).map_err(|_| {
             Error::invalid_config(
-                "user_agent",
+                ConfigField::UserAgent,
                 "must be visible ASCII text without line breaks",
             )
         })
@@ -321,7 +321,7 @@ mod tests {
             matches!(
                 e,
                 Error::InvalidConfig {
-                    field: "user_agent",
+                    field: ConfigField::UserAgent,
                     ..
                 }
             ),
@@ -346,7 +346,7 @@ mod tests {
     #[test]
     fn validation_names_the_option() {
         let field = |o: ClientOptions| match o.validate() {
-            Err(Error::InvalidConfig { field, .. }) => field,
+            Err(Error::InvalidConfig { field, .. }) => field.as_str(),
             other => panic!("{other:?}"),
         };
         assert_eq!(

@@ -302,7 +302,7 @@ mod tests {
         let s = SseStream::<Chunk>::new(futures::stream::iter(vec![
             Ok(Bytes::from_static(b"data: {\"n\":1}\n\ndata: [DONE]\n\n")),
             Err(Error::invalid_config(
-                "test",
+                crate::ConfigField::HttpClient,
                 "the body was read past [DONE]",
             )),
         ]));

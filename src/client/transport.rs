@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use super::credential::{Authorizer, Credential};
 use super::endpoint::Endpoint;
 use super::options::ClientOptions;
-use crate::error::{Error, HttpError, Result, TimeoutPhase};
+use crate::error::{ConfigField, Error, HttpError, Result, TimeoutPhase};
 use crate::net::retry_after;
 
 /// Largest error body read to build an [`HttpError`].
@@ -63,7 +63,7 @@ impl Transport {
                 .build()
                 .map_err(|e| {
                     Error::invalid_config(
-                        "http_client",
+                        ConfigField::HttpClient,
                         format!("could not build the HTTP client: {e}"),
                     )
                 })?,
@@ -212,7 +212,10 @@ pub(crate) fn map_reqwest_error(e: reqwest::Error) -> Error {
         };
     }
     if e.is_builder() {
-        return Error::invalid_config("http_client", format!("could not build the request: {e}"));
+        return Error::invalid_config(
+            ConfigField::HttpClient,
+            format!("could not build the request: {e}"),
+        );
     }
     Error::Connection {
         detail: connection_detail(&e),

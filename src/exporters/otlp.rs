@@ -41,9 +41,11 @@
 //! **Headers are merged by name.** Headers from code and from the variable
 //! are all sent. When the same header name is set in both, the variable's
 //! value is what goes on the wire: `opentelemetry-otlp` 0.33 applies the
-//! variable after the builder's headers, and the only way around it (a
-//! custom `opentelemetry_http::HttpClient`) needs a dependency this crate
-//! does not take. Building the exporter logs a warning when this happens. Header
+//! variable after the builder's headers, and the only way around it is a
+//! custom `opentelemetry_http::HttpClient` that rewrites every request's
+//! headers, which this exporter does not install (the crate has
+//! `opentelemetry-http` only for the Braintrust exporter's own client).
+//! Building the exporter logs a warning when this happens. Header
 //! values, from code as from the variables, are percent-decoded by
 //! `opentelemetry-otlp` (`a%20b` is sent as `a b`).
 //!

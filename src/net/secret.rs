@@ -19,7 +19,6 @@ impl Secret {
     }
 
     /// The value, for a request header.
-    #[allow(dead_code)] // until the client's and the exporters' key types wrap it
     pub(crate) fn expose(&self) -> &str {
         &self.0
     }

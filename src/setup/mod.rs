@@ -113,7 +113,8 @@ pub use kind::{ExporterKind, UnknownExporterKind};
 /// Comma-separated [`ExporterKind`] names read by [`PipelineBuilder::from_env`],
 /// e.g. `stdout,otlp`. Unset or blank: `otlp` when
 /// [`OTEL_EXPORTER_OTLP_ENDPOINT`] or [`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`]
-/// is set (someone configured a collector), else `stdout`.
+/// is set (someone configured a collector), else `stdout` (`none` in a build
+/// without the `stdout` feature).
 pub const AZURE_AI_INFERENCE_OTEL_EXPORTERS: &str = "AZURE_AI_INFERENCE_OTEL_EXPORTERS";
 /// The standard variable for `service.name`; beaten by
 /// [`PipelineBuilder::with_service_name`], and it beats `service.name` in
@@ -169,6 +170,17 @@ pub enum SetupError {
     /// The OTLP exporters could not be built.
     #[error(transparent)]
     Otlp(#[from] OtlpBuildError),
+    /// The kind needs a crate feature this build does not enable (`stdout`
+    /// without the `stdout` feature).
+    #[error(
+        "the `{kind}` exporter needs the crate feature `{feature}`, which this build does not enable"
+    )]
+    FeatureDisabled {
+        /// The kind asked for.
+        kind: ExporterKind,
+        /// The feature it needs.
+        feature: &'static str,
+    },
     /// A Braintrust exporter could not be built (e.g. `BRAINTRUST_API_KEY`
     /// is missing or `BRAINTRUST_PARENT` is malformed).
     #[error("the `{kind}` exporter: {source}")]
@@ -305,6 +317,14 @@ impl PipelineBuilder {
         let mut metric_exporters = Vec::new();
         for &kind in &self.kinds {
             match kind {
+                #[cfg(not(feature = "stdout"))]
+                ExporterKind::Stdout => {
+                    return Err(SetupError::FeatureDisabled {
+                        kind,
+                        feature: "stdout",
+                    });
+                }
+                #[cfg(feature = "stdout")]
                 ExporterKind::Stdout => {
                     span_exporters.push(Box::new(opentelemetry_stdout::SpanExporter::default()));
                     metric_exporters.push(MetricSink::Stdout(
@@ -338,6 +358,7 @@ impl PipelineBuilder {
             .fold(
                 SdkMeterProvider::builder().with_resource(resource),
                 |builder, sink| match sink {
+                    #[cfg(feature = "stdout")]
                     MetricSink::Stdout(e) => builder.with_reader(periodic(e, interval)),
                     MetricSink::Otlp(e) => builder.with_reader(periodic(*e, interval)),
                 },
@@ -427,7 +448,7 @@ fn kinds_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ExporterKi
         {
             Ok(vec![ExporterKind::Otlp])
         }
-        None => Ok(vec![ExporterKind::Stdout]),
+        None => Ok(vec![ExporterKind::LOCAL_DEFAULT]),
     }
 }
 
@@ -446,6 +467,7 @@ where
 /// A metric exporter waiting for its reader (`PushMetricExporter` is not
 /// object-safe, so the known ones are listed).
 enum MetricSink {
+    #[cfg(feature = "stdout")]
     Stdout(opentelemetry_stdout::MetricExporter),
     Otlp(Box<opentelemetry_otlp::MetricExporter>),
 }
@@ -497,7 +519,7 @@ mod tests {
     fn from_env_defaults_to_otlp_when_a_collector_is_configured() {
         assert_eq!(
             kinds_from_env(&env_of(&[])).ok(),
-            Some(vec![ExporterKind::Stdout])
+            Some(vec![ExporterKind::LOCAL_DEFAULT])
         );
         for var in [
             OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -512,7 +534,7 @@ mod tests {
         let env = [(OTEL_EXPORTER_OTLP_ENDPOINT, " ")];
         assert_eq!(
             kinds_from_env(&env_of(&env)).ok(),
-            Some(vec![ExporterKind::Stdout])
+            Some(vec![ExporterKind::LOCAL_DEFAULT])
         );
     }
 

@@ -2,8 +2,9 @@
 
 use serde_json::Value;
 
+use super::answers::Answers;
 use super::reply::Reply;
-use super::server::RecordedRequest;
+use super::request::RecordedRequest;
 use super::wire;
 
 /// How many words of the user's message the demo answer quotes back.
@@ -44,8 +45,18 @@ fn bad_request(message: impl Into<String>) -> Reply {
     Reply::error(400, "BadRequest", message)
 }
 
+/// The demo endpoint: what a server answers when nothing is queued.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Demo;
+
+impl Answers for Demo {
+    fn answer(&self, request: &RecordedRequest) -> Reply {
+        answer(request)
+    }
+}
+
 /// The demo endpoint's answer to `request`.
-pub(crate) fn answer(request: &RecordedRequest) -> Reply {
+fn answer(request: &RecordedRequest) -> Reply {
     let Some(route) = route_of(&request.path) else {
         return Reply::error(
             404,

@@ -24,9 +24,19 @@
 //! drop(server); // stops it; the port is closed
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! Rooms, each depending only on those before it: `wire` (the service's JSON
+//! shapes) and `request` ([`RecordedRequest`]); `reply` (the [`Reply`]
+//! builder, with `reply/adapt` fitting a helper's body to the request and
+//! `reply/encode` writing it as HTTP or SSE); `answers` (the seam: queued
+//! replies, then a fallback source of answers); `demo` (that fallback's demo
+//! endpoint); `server` (the loopback HTTP server that records requests and
+//! asks `answers`).
 
+mod answers;
 mod demo;
 mod reply;
+mod request;
 mod server;
 mod wire;
 
@@ -34,4 +44,5 @@ mod wire;
 mod tests;
 
 pub use reply::Reply;
-pub use server::{MockInferenceServer, RecordedRequest};
+pub use request::RecordedRequest;
+pub use server::MockInferenceServer;

@@ -1,6 +1,5 @@
 //! [`MockInferenceServer`]: the loopback HTTP server and what it records.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
@@ -15,14 +14,14 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::response::Response;
-use bytes::Bytes;
-use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use super::demo;
+use super::answers::{Answers, Script};
+use super::demo::Demo;
 use super::reply::{Reply, cut_response};
+use super::request::RecordedRequest;
 
 /// Largest request body the server reads.
 const MAX_REQUEST_BODY: usize = 64 * 1024 * 1024;
@@ -39,50 +38,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// One request as the server received it, recorded before it was answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordedRequest {
-    /// The HTTP method, e.g. `"POST"`.
-    pub method: String,
-    /// The path, without the query, e.g. `"/chat/completions"`.
-    pub path: String,
-    /// The raw query string without the `?` (empty when there is none), e.g.
-    /// `"api-version=2024-05-01-preview"`.
-    pub query: String,
-    /// Every header in the order received, names lowercased (values that
-    /// are not UTF-8 are converted lossily).
-    pub headers: Vec<(String, String)>,
-    /// The body bytes.
-    pub body: Bytes,
-}
-
-impl RecordedRequest {
-    /// The body parsed as JSON, or `None` when it is not JSON.
-    pub fn json(&self) -> Option<Value> {
-        serde_json::from_slice(&self.body).ok()
-    }
-
-    /// The first value of header `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The first value of query parameter `name`, percent-decoded, e.g.
-    /// `query_param("api-version")`.
-    pub fn query_param(&self, name: &str) -> Option<String> {
-        url::form_urlencoded::parse(self.query.as_bytes())
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.into_owned())
-    }
-}
-
 /// State shared by the handle and the server tasks.
 #[derive(Debug)]
 struct Shared {
-    replies: Mutex<VecDeque<Reply>>,
+    script: Script,
     requests: Mutex<Vec<RecordedRequest>>,
     /// How many requests were recorded (for [`MockInferenceServer::wait_for_requests`]).
     recorded: watch::Sender<usize>,
@@ -94,9 +53,9 @@ struct Shared {
 }
 
 impl Shared {
-    fn new() -> Arc<Self> {
+    fn new(script: Script) -> Arc<Self> {
         Arc::new(Self {
-            replies: Mutex::new(VecDeque::new()),
+            script,
             requests: Mutex::new(Vec::new()),
             recorded: watch::Sender::new(0),
             stop: watch::Sender::new(false),
@@ -213,6 +172,11 @@ impl MockInferenceServer {
     /// server runs in a `tokio::spawn`ed task). Fails when called outside a
     /// tokio runtime; use [`start_background`](Self::start_background) there.
     pub async fn start() -> io::Result<Self> {
+        Self::start_with(Script::new(Box::new(Demo))).await
+    }
+
+    /// [`start`](Self::start) answering from `script`.
+    async fn start_with(script: Script) -> io::Result<Self> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             io::Error::other(
                 "MockInferenceServer::start must run inside a tokio runtime; use MockInferenceServer::start_background from synchronous code",
@@ -220,7 +184,7 @@ impl MockInferenceServer {
         })?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
-        let shared = Shared::new();
+        let shared = Shared::new(script);
         *lock(&shared.listener) = Some(listener);
         runtime.spawn(serve(Arc::clone(&shared), addr));
         Ok(Self {
@@ -236,10 +200,15 @@ impl MockInferenceServer {
     /// thread and waits up to about two seconds for it to end (it normally
     /// ends at once), then leaves it to finish on its own.
     pub fn start_background() -> io::Result<Self> {
+        Self::start_background_with(Script::new(Box::new(Demo)))
+    }
+
+    /// [`start_background`](Self::start_background) answering from `script`.
+    fn start_background_with(script: Script) -> io::Result<Self> {
         let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
-        let shared = Shared::new();
+        let shared = Shared::new(script);
         let (ready_tx, ready_rx) = mpsc::channel::<io::Result<()>>();
         let (finished_tx, finished_rx) = mpsc::channel::<()>();
         let thread_shared = Arc::clone(&shared);
@@ -311,12 +280,12 @@ impl MockInferenceServer {
     /// the oldest queued reply; with none left the server answers in demo
     /// mode.
     pub fn enqueue(&self, reply: Reply) {
-        lock(&self.shared.replies).push_back(reply);
+        self.shared.script.enqueue(reply);
     }
 
     /// How many queued replies no request has taken yet.
     pub fn pending_replies(&self) -> usize {
-        lock(&self.shared.replies).len()
+        self.shared.script.pending()
     }
 
     /// Every request received so far, oldest first.
@@ -409,10 +378,7 @@ async fn handle_request(State(shared): State<Arc<Shared>>, request: Request) -> 
             "BadRequest",
             format!("could not read the request body (limit {MAX_REQUEST_BODY} bytes): {e}"),
         ),
-        None => {
-            let queued = lock(&shared.replies).pop_front();
-            queued.unwrap_or_else(|| demo::answer(&recorded))
-        }
+        None => shared.script.answer(&recorded),
     };
     reply
         .into_response(&recorded, shared.stop.subscribe())

@@ -16,6 +16,7 @@ use axum::routing::post;
 use azure_ai_inference_otel::exporters::braintrust::{BraintrustConfig, Parent, RetryPolicy};
 use serde_json::{Value, json};
 
+use super::loopback::LoopbackServer;
 use super::schema::{request_schema, row_schema};
 
 /// The key the stand-in accepts.
@@ -102,8 +103,7 @@ impl Shared {
 pub struct StandIn {
     pub url: String,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: LoopbackServer,
 }
 
 impl StandIn {
@@ -121,35 +121,12 @@ impl StandIn {
             .fallback(unexpected)
             .layer(DefaultBodyLimit::max(32 * 1024 * 1024))
             .with_state(Arc::clone(&shared));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                addr_tx
-                    .send(listener.local_addr().expect("addr"))
-                    .expect("send addr");
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .expect("serve");
-            });
-        });
-        let addr = addr_rx.recv().expect("stand-in started");
+        // Two workers: a held insert must not keep others from answering.
+        let server = LoopbackServer::start_multi_thread("braintrust-stand-in", app, 2);
         StandIn {
-            url: format!("http://{addr}"),
+            url: server.url(),
             shared,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -240,13 +217,9 @@ impl StandIn {
 
 impl Drop for StandIn {
     fn drop(&mut self) {
+        // Before the server stops (fields drop after this): a held insert
+        // would otherwise keep the graceful shutdown waiting.
         self.release();
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -3,9 +3,7 @@
 //! process is removed, so a developer's settings never reach it. The child
 //! exits only after its telemetry is delivered, so once `run` returns every
 //! loopback receiver already holds what it was sent: no waiting.
-#![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::time::Duration;
 
 use assert_cmd::Command;
@@ -87,10 +85,4 @@ pub fn run(cmd: &mut Command) -> Run {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
-}
-
-/// A loopback port nothing listens on (bound, then released).
-pub fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    listener.local_addr().expect("local addr").port()
 }

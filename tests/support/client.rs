@@ -1,6 +1,5 @@
 //! Clients pointed at a loopback `MockInferenceServer`, with telemetry going
 //! to an in-memory `Harness`.
-#![allow(dead_code)]
 
 use std::sync::Once;
 use std::time::Duration;

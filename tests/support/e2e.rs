@@ -2,18 +2,6 @@
 //! REST) and a loopback OTLP collector at once, the calls a request handler
 //! makes, and the check that every span arrived exactly once in both, with
 //! its parent link, and that the service saw the same trace.
-//!
-//! It uses the stand-in and the collector from the including crate, so
-//! include it beside them:
-//!
-//! ```ignore
-//! mod support; // braintrust_stand_in, schema
-//! #[path = "support/otlp_collector.rs"]
-//! mod otlp_collector;
-//! #[path = "support/e2e.rs"]
-//! mod e2e;
-//! ```
-#![allow(dead_code)]
 
 use std::sync::Once;
 use std::time::Duration;
@@ -31,8 +19,8 @@ use futures::StreamExt;
 use opentelemetry_proto::tonic::metrics::v1::{AggregationTemporality, metric};
 use serde_json::{Value, json};
 
-use crate::otlp_collector::{CollectedSpan, OtlpCollector, hex};
-use crate::support::braintrust_stand_in::{API_KEY, PROJECT_NAME, StandIn, project_id_for};
+use super::braintrust_stand_in::{API_KEY, PROJECT_NAME, StandIn, project_id_for};
+use super::otlp_collector::{CollectedSpan, OtlpCollector, hex};
 
 /// The application's own span around the calls.
 pub const HANDLER: &str = "handle_request";

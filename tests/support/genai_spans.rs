@@ -1,56 +1,16 @@
 //! Spans shaped like the ones the crate emits (TELEMETRY.md), built with the
-//! SDK and the names from `semconv`, plus an in-memory pipeline with
-//! deterministic ids.
+//! SDK and the names from `semconv`. Record them with
+//! [`Harness::with_seq_ids`](super::telemetry::Harness::with_seq_ids).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use azure_ai_inference_otel::telemetry::semconv::{self, ContentForm, Vocabulary};
 use opentelemetry::trace::{
-    Span as _, SpanId, SpanKind, Status, TraceContextExt as _, TraceId, Tracer as _,
-    TracerProvider as _,
+    Span as _, SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Array, Context, InstrumentationScope, KeyValue, Value};
-use opentelemetry_sdk::trace::{
-    IdGenerator, InMemorySpanExporter, SdkTracer, SdkTracerProvider, SpanData,
-};
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData};
 use serde_json::{Value as Json, json};
-
-/// Sequential ids, so rows are reproducible.
-#[derive(Debug, Default)]
-pub struct SeqIds(AtomicU64);
-
-impl IdGenerator for SeqIds {
-    fn new_trace_id(&self) -> TraceId {
-        TraceId::from(0xabc0_0000_0000_0000_0000_0000_0000_0000u128 + self.next() as u128)
-    }
-
-    fn new_span_id(&self) -> SpanId {
-        SpanId::from(0x5000_0000_0000_0000u64 + self.next())
-    }
-}
-
-impl SeqIds {
-    fn next(&self) -> u64 {
-        self.0.fetch_add(1, Ordering::Relaxed) + 1
-    }
-}
-
-/// A provider exporting to memory (simple processor), with [`SeqIds`].
-pub fn in_memory() -> (SdkTracerProvider, InMemorySpanExporter) {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_id_generator(SeqIds::default())
-        .with_simple_exporter(exporter.clone())
-        .build();
-    (provider, exporter)
-}
-
-/// Every finished span, after a flush.
-pub fn finished(provider: &SdkTracerProvider, exporter: &InMemorySpanExporter) -> Vec<SpanData> {
-    provider.force_flush().expect("flush");
-    exporter.get_finished_spans().expect("spans")
-}
 
 /// The span named `name`.
 pub fn named<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {

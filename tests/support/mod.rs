@@ -1,7 +1,28 @@
-//! Helpers shared by the integration tests (each test binary uses a subset).
+//! Helpers shared by the integration tests, mounted one way: `mod support;`
+//! in the test file, then `use support::<room>`. Each test binary uses a
+//! subset, hence the `dead_code` allowance.
+//!
+//! | room | what |
+//! |---|---|
+//! | [`loopback`] | the one loopback-server skeleton (own thread and runtime, stops on drop), and a port nothing listens on |
+//! | [`telemetry`] | the one in-memory span and metric harness ([`telemetry::Harness`]) |
+//! | [`client`] | clients pointed at a `MockInferenceServer`, telemetry into a `Harness` |
+//! | [`cli`] | runs `azinfer` in a clean environment |
+//! | [`otlp_collector`] | a loopback OTLP/HTTP collector (traces and metrics) |
+//! | [`otlp_receiver`] | a loopback OTLP receiver on Braintrust's path |
+//! | [`braintrust_stand_in`] | a loopback Braintrust REST API checking the schema |
+//! | [`schema`] | the Braintrust insert schema from `tests/data/` |
+//! | [`genai_spans`] | spans shaped like the crate's, for the mapping tests |
+//! | [`e2e`] | one pipeline into the stand-in and the collector at once |
 #![allow(dead_code)]
 
 pub mod braintrust_stand_in;
+pub mod cli;
+pub mod client;
+pub mod e2e;
 pub mod genai_spans;
+pub mod loopback;
+pub mod otlp_collector;
 pub mod otlp_receiver;
 pub mod schema;
+pub mod telemetry;

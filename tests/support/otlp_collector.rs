@@ -1,16 +1,12 @@
 //! A loopback OTLP/HTTP receiver for the `setup_*` tests.
 //!
-//! It runs on its own thread with its own Tokio runtime, so it keeps answering
-//! whatever the test does with its own thread or runtime (a blocking
-//! `shutdown()` on a `current_thread` runtime included). Every request is
+//! It is a [`LoopbackServer`], so it keeps answering whatever the test does
+//! with its own thread or runtime. Every request is
 //! recorded before it is answered, so once an exporter's export has
 //! returned (through `force_flush` or shutdown) its request is here: no
 //! waiting, no sleeping.
-#![allow(dead_code)]
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -22,6 +18,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
+
+use super::loopback::LoopbackServer;
 
 /// One request as received.
 #[derive(Debug, Clone)]
@@ -62,54 +60,24 @@ type Log = Arc<Mutex<Vec<Received>>>;
 /// The running receiver; stopped when dropped.
 #[derive(Debug)]
 pub struct OtlpCollector {
-    addr: SocketAddr,
+    server: LoopbackServer,
     log: Log,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl OtlpCollector {
     /// Binds `127.0.0.1:0` and starts serving on a new thread.
     pub fn start() -> Self {
         let log: Log = Arc::default();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let app = Router::new().fallback(record).with_state(log.clone());
-        let thread = std::thread::Builder::new()
-            .name("otlp-collector".into())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("collector runtime");
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                        .await
-                        .expect("bind loopback");
-                    ready_tx
-                        .send(listener.local_addr().expect("local addr"))
-                        .expect("report address");
-                    axum::serve(listener, app)
-                        .with_graceful_shutdown(async {
-                            let _ = stopped.await;
-                        })
-                        .await
-                        .expect("serve");
-                });
-            })
-            .expect("collector thread");
-        let addr = ready_rx.recv().expect("collector address");
         OtlpCollector {
-            addr,
+            server: LoopbackServer::start("otlp-collector", app),
             log,
-            stop: Some(stop),
-            thread: Some(thread),
         }
     }
 
     /// The base URL, `http://127.0.0.1:<port>` (no trailing slash).
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     /// Every request so far.
@@ -190,17 +158,6 @@ impl OtlpCollector {
             }
         }
         out
-    }
-}
-
-impl Drop for OtlpCollector {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -15,6 +15,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
+use super::loopback::LoopbackServer;
+
 /// One request as received.
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -37,8 +39,7 @@ struct Recorded {
 pub struct OtlpReceiver {
     pub url: String,
     recorded: Arc<Mutex<Recorded>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: LoopbackServer,
 }
 
 impl OtlpReceiver {
@@ -49,34 +50,11 @@ impl OtlpReceiver {
             .fallback(receive)
             .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(Arc::clone(&recorded));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                addr_tx
-                    .send(listener.local_addr().expect("addr"))
-                    .expect("send addr");
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .expect("serve");
-            });
-        });
-        let addr = addr_rx.recv().expect("receiver started");
+        let server = LoopbackServer::start("otlp-receiver", app);
         OtlpReceiver {
-            url: format!("http://{addr}"),
+            url: server.url(),
             recorded,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -97,17 +75,6 @@ impl OtlpReceiver {
             .flat_map(|rs| rs.scope_spans)
             .flat_map(|ss| ss.spans)
             .collect()
-    }
-}
-
-impl Drop for OtlpReceiver {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -1,16 +1,20 @@
-//! In-memory tracer and meter providers for tests: flush, then read what was
-//! recorded. Never sleep: `spans()` and `metrics()` force-flush first.
-#![allow(dead_code)]
+//! The one in-memory harness: tracer and meter providers wired to in-memory
+//! exporters. Flush, then read what was recorded; never sleep: `spans()`
+//! and `metrics()` force-flush first.
 
 use std::collections::BTreeMap;
 
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
+use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::metrics::data::{
     AggregatedMetrics, HistogramDataPoint, MetricData, ResourceMetrics,
 };
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use opentelemetry_sdk::trace::{
+    IdGenerator, InMemorySpanExporter, SdkTracerProvider, SpanData, TracerProviderBuilder,
+};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Providers wired to in-memory exporters.
 pub struct Harness {
@@ -21,11 +25,19 @@ pub struct Harness {
 }
 
 impl Harness {
+    /// Random span and trace ids, as in production.
     pub fn new() -> Self {
+        Self::build(SdkTracerProvider::builder())
+    }
+
+    /// Sequential ids ([`SeqIds`]), so exported rows are reproducible.
+    pub fn with_seq_ids() -> Self {
+        Self::build(SdkTracerProvider::builder().with_id_generator(SeqIds::default()))
+    }
+
+    fn build(tracer: TracerProviderBuilder) -> Self {
         let span_exporter = InMemorySpanExporter::default();
-        let tracer_provider = SdkTracerProvider::builder()
-            .with_simple_exporter(span_exporter.clone())
-            .build();
+        let tracer_provider = tracer.with_simple_exporter(span_exporter.clone()).build();
         let metric_exporter = InMemoryMetricExporter::default();
         let meter_provider = SdkMeterProvider::builder()
             .with_reader(PeriodicReader::builder(metric_exporter.clone()).build())
@@ -104,6 +116,26 @@ impl Harness {
             }
         }
         out
+    }
+}
+
+/// Sequential ids, so rows are reproducible.
+#[derive(Debug, Default)]
+pub struct SeqIds(AtomicU64);
+
+impl IdGenerator for SeqIds {
+    fn new_trace_id(&self) -> TraceId {
+        TraceId::from(0xabc0_0000_0000_0000_0000_0000_0000_0000u128 + self.next() as u128)
+    }
+
+    fn new_span_id(&self) -> SpanId {
+        SpanId::from(0x5000_0000_0000_0000u64 + self.next())
+    }
+}
+
+impl SeqIds {
+    fn next(&self) -> u64 {
+        self.0.fetch_add(1, Ordering::Relaxed) + 1
     }
 }
 

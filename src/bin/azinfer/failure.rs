@@ -3,7 +3,7 @@
 use std::io;
 use std::process::ExitCode;
 
-use azure_ai_inference_otel::Error;
+use azure_ai_inference_otel::{ConfigField, Error};
 
 /// A failure, reported as `azinfer: error: <message>` on one line.
 #[derive(Debug)]
@@ -58,11 +58,11 @@ impl From<Error> for Failure {
     /// everything else is a failed call.
     fn from(error: Error) -> Self {
         if let Error::InvalidConfig { field, reason } = &error {
-            let option = match *field {
-                "endpoint" => Some("--endpoint"),
-                "api_key" => Some("--key"),
-                "api_version" => Some("--api-version"),
-                "model" => Some("--model"),
+            let option = match field {
+                ConfigField::Endpoint => Some("--endpoint"),
+                ConfigField::ApiKey => Some("--key"),
+                ConfigField::ApiVersion => Some("--api-version"),
+                ConfigField::Model => Some("--model"),
                 _ => None,
             };
             return match option {
@@ -87,7 +87,10 @@ mod tests {
 
     #[test]
     fn configuration_errors_name_the_option() {
-        let f = Failure::from(Error::invalid_config("api_key", "the API key is empty"));
+        let f = Failure::from(Error::invalid_config(
+            ConfigField::ApiKey,
+            "the API key is empty",
+        ));
         assert_eq!(f.line(), "azinfer: error: --key: the API key is empty");
         assert_eq!(f.exit_code(), ExitCode::from(2));
     }

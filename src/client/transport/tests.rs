@@ -346,7 +346,7 @@ async fn bring_your_own_client_and_construction_errors() {
     assert!(matches!(
         e,
         Error::InvalidConfig {
-            field: "api_version",
+            field: ConfigField::ApiVersion,
             ..
         }
     ));

@@ -6,10 +6,7 @@ use super::*;
 async fn delayed_reply_lets_a_later_request_finish_first() {
     let server = MockInferenceServer::start().await.unwrap();
     // An hour: the ordering below cannot depend on how fast the machine is.
-    server.enqueue(Reply::delayed(
-        Duration::from_secs(3600),
-        Reply::chat_completion("slow"),
-    ));
+    server.enqueue(Reply::chat_completion("slow").with_delay(Duration::from_secs(3600)));
     server.enqueue(Reply::chat_completion("fast"));
 
     let endpoint = url(&server, "/chat/completions");

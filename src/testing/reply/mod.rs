@@ -1,19 +1,22 @@
-//! Scripted answers: [`Reply`].
+//! Scripted answers: the public [`Reply`] builder.
+//!
+//! Rooms: this file builds replies; [`adapt`] fits a realistic helper's body
+//! to the request it answers (model, token counts, embedding encoding);
+//! [`encode`] turns a reply into the HTTP response (JSON, raw bytes, SSE
+//! frames, delays and cut connections).
 
-use std::collections::VecDeque;
-use std::io;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::response::Response;
 use bytes::Bytes;
-use http::StatusCode;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue};
 use serde_json::{Value, json};
-use tokio::sync::watch;
 
-use super::server::RecordedRequest;
 use super::wire;
+
+mod adapt;
+mod encode;
+
+use adapt::Adapt;
+pub(crate) use encode::cut_response;
 
 /// One scripted answer of a [`MockInferenceServer`](super::MockInferenceServer).
 ///
@@ -56,7 +59,7 @@ pub struct Reply {
     headers: Vec<(String, String)>,
     body: ReplyBody,
     delay: Duration,
-    fill: Fill,
+    adapt: Adapt,
 }
 
 #[derive(Debug, Clone)]
@@ -85,31 +88,6 @@ enum SseItem {
     Raw(String),
 }
 
-/// What a realistic helper adapts to the request it answers.
-#[derive(Debug, Clone, Copy, Default)]
-struct Fill {
-    model: bool,
-    prompt_tokens: bool,
-    embedding_encoding: bool,
-}
-
-impl Fill {
-    const CHAT: Fill = Fill {
-        model: true,
-        prompt_tokens: true,
-        embedding_encoding: false,
-    };
-    const EMBEDDINGS: Fill = Fill {
-        model: true,
-        prompt_tokens: true,
-        embedding_encoding: true,
-    };
-
-    fn any(self) -> bool {
-        self.model || self.prompt_tokens || self.embedding_encoding
-    }
-}
-
 impl Reply {
     fn new(status: u16, body: ReplyBody) -> Self {
         Self {
@@ -117,7 +95,7 @@ impl Reply {
             headers: Vec::new(),
             body,
             delay: Duration::ZERO,
-            fill: Fill::default(),
+            adapt: Adapt::default(),
         }
     }
 
@@ -220,7 +198,7 @@ impl Reply {
         };
         let body =
             wire::chat_completion(wire::DEMO_MODEL, &[choice], wire::chat_usage(1, completion));
-        Self::json(200, body).filled(Fill::CHAT)
+        Self::json(200, body).adapting(Adapt::CHAT)
     }
 
     /// A `chat.completion` with one choice per `(text, finish_reason)`, with
@@ -247,7 +225,7 @@ impl Reply {
             .sum();
         let body =
             wire::chat_completion(wire::DEMO_MODEL, &choices, wire::chat_usage(1, completion));
-        Self::json(200, body).filled(Fill::CHAT)
+        Self::json(200, body).adapting(Adapt::CHAT)
     }
 
     /// A streamed chat completion of `pieces`, as the service sends it: one
@@ -264,7 +242,7 @@ impl Reply {
         let chunks = wire::ChunkBuilder::new(wire::DEMO_MODEL);
         let usage = wire::chat_usage(1, pieces.len() as u64);
         let events = chunks.text_events(&pieces, "stop", usage);
-        Self::sse_items(events.into_iter().map(SseItem::Json).collect()).filled(Fill::CHAT)
+        Self::sse_items(events.into_iter().map(SseItem::Json).collect()).adapting(Adapt::CHAT)
     }
 
     /// A streamed chat completion of one tool call: a chunk opening call `id`
@@ -286,7 +264,7 @@ impl Reply {
         let chunks = wire::ChunkBuilder::new(wire::DEMO_MODEL);
         let usage = wire::chat_usage(1, pieces.len() as u64 + 1);
         let events = chunks.tool_call_events(&id.into(), &name.into(), &pieces, usage);
-        Self::sse_items(events.into_iter().map(SseItem::Json).collect()).filled(Fill::CHAT)
+        Self::sse_items(events.into_iter().map(SseItem::Json).collect()).adapting(Adapt::CHAT)
     }
 
     /// An embeddings result with `n_inputs` deterministic unit vectors of
@@ -304,7 +282,7 @@ impl Reply {
             })
             .collect();
         let body = wire::embeddings_result(wire::DEMO_MODEL, data, n_inputs as u64);
-        Self::json(200, body).filled(Fill::EMBEDDINGS)
+        Self::json(200, body).adapting(Adapt::EMBEDDINGS)
     }
 
     /// A `GET /info` answer: `{"model_name","model_type","model_provider_name"}`
@@ -322,12 +300,6 @@ impl Reply {
                 &model_provider_name.into(),
             ),
         )
-    }
-
-    /// `reply`, answered only after `delay` (the request is recorded at once).
-    /// Same as `reply.with_delay(delay)`.
-    pub fn delayed(delay: Duration, reply: Reply) -> Self {
-        reply.with_delay(delay)
     }
 
     /// Waits `delay` before sending the status and headers (for client
@@ -362,7 +334,7 @@ impl Reply {
     /// echoing the request's. Only changes JSON objects that have a `model`.
     #[must_use]
     pub fn with_model(mut self, model: impl Into<String>) -> Self {
-        self.fill.model = false;
+        self.adapt.model = false;
         self.set_model(model.into());
         self
     }
@@ -373,7 +345,7 @@ impl Reply {
     /// changes JSON objects that have a non-null `usage`.
     #[must_use]
     pub fn with_usage(mut self, prompt: u64, completion: u64) -> Self {
-        self.fill.prompt_tokens = false;
+        self.adapt.prompt_tokens = false;
         self.for_each_json(|v| {
             if let Some(usage) = v.get_mut("usage").and_then(Value::as_object_mut) {
                 usage.insert("prompt_tokens".into(), json!(prompt));
@@ -445,8 +417,8 @@ impl Reply {
         self
     }
 
-    fn filled(mut self, fill: Fill) -> Self {
-        self.fill = fill;
+    fn adapting(mut self, adapt: Adapt) -> Self {
+        self.adapt = adapt;
         self
     }
 
@@ -470,194 +442,4 @@ impl Reply {
             ReplyBody::Raw { .. } | ReplyBody::Disconnect => {}
         }
     }
-
-    /// Adapts a helper's body to the request it answers.
-    fn adapt_to(&mut self, request: &RecordedRequest) {
-        if !self.fill.any() {
-            return;
-        }
-        let Some(req) = request.json() else { return };
-        let fill = self.fill;
-        if fill.model
-            && let Some(model) = req.get("model").and_then(Value::as_str)
-        {
-            self.set_model(model.to_owned());
-        }
-        if fill.prompt_tokens {
-            let prompt = match req.get("messages").and_then(Value::as_array) {
-                Some(messages) => Some(wire::chat_prompt_tokens(messages)),
-                None => wire::embeddings_prompt_tokens(&req),
-            };
-            if let Some(prompt) = prompt {
-                self.for_each_json(|v| {
-                    if let Some(usage) = v.get_mut("usage").and_then(Value::as_object_mut) {
-                        let completion = usage
-                            .get("completion_tokens")
-                            .and_then(Value::as_u64)
-                            .unwrap_or(0);
-                        usage.insert("prompt_tokens".into(), json!(prompt));
-                        usage.insert("total_tokens".into(), json!(prompt + completion));
-                    }
-                });
-            }
-        }
-        if fill.embedding_encoding
-            && req.get("encoding_format").and_then(Value::as_str) == Some("base64")
-        {
-            self.for_each_json(|v| {
-                let Some(data) = v.get_mut("data").and_then(Value::as_array_mut) else {
-                    return;
-                };
-                for item in data {
-                    let Some(embedding) = item.get_mut("embedding") else {
-                        continue;
-                    };
-                    if let Some(values) = embedding.as_array() {
-                        let floats: Vec<f64> = values.iter().filter_map(Value::as_f64).collect();
-                        *embedding = Value::String(wire::base64_f32(&floats));
-                    }
-                }
-            });
-        }
-    }
-
-    /// Turns the reply into a response for `request`. Waits (delay, per-event
-    /// delays) give up as soon as `stop` turns true.
-    pub(crate) async fn into_response(
-        mut self,
-        request: &RecordedRequest,
-        mut stop: watch::Receiver<bool>,
-    ) -> Response {
-        if !self.delay.is_zero() && !sleep_unless_stopped(self.delay, &mut stop).await {
-            return cut_response();
-        }
-        self.adapt_to(request);
-
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = match self.body {
-            ReplyBody::Json(value) => {
-                let bytes = serde_json::to_vec(&value).unwrap_or_default();
-                with_content_type(Response::new(Body::from(bytes)), "application/json")
-            }
-            ReplyBody::Raw {
-                content_type,
-                bytes,
-            } => with_content_type(Response::new(Body::from(bytes)), &content_type),
-            ReplyBody::Sse(sse) => {
-                let mut response =
-                    with_content_type(Response::new(sse_body(sse, stop)), "text/event-stream");
-                response
-                    .headers_mut()
-                    .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-                response
-            }
-            ReplyBody::Disconnect => cut_response(),
-        };
-        *response.status_mut() = status;
-
-        let headers = response.headers_mut();
-        for (name, value) in &self.headers {
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(value),
-            ) {
-                headers.insert(name, value);
-            }
-        }
-        response
-    }
-}
-
-fn with_content_type(mut response: Response, content_type: &str) -> Response {
-    if !content_type.is_empty()
-        && let Ok(value) = HeaderValue::from_str(content_type)
-    {
-        response.headers_mut().insert(CONTENT_TYPE, value);
-    }
-    response
-}
-
-/// Sleeps `delay`; `false` if the server stopped first.
-pub(crate) async fn sleep_unless_stopped(
-    delay: Duration,
-    stop: &mut watch::Receiver<bool>,
-) -> bool {
-    tokio::select! {
-        () = tokio::time::sleep(delay) => true,
-        _ = stop.wait_for(|stopped| *stopped) => false,
-    }
-}
-
-fn cut_error() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::ConnectionAborted,
-        "the mock server cut the connection",
-    )
-}
-
-/// A response whose body fails at once: hyper aborts the connection.
-pub(crate) fn cut_response() -> Response {
-    let stream = futures::stream::once(async { Err::<Bytes, io::Error>(cut_error()) });
-    Response::new(Body::from_stream(stream))
-}
-
-enum Frame {
-    Bytes(Bytes),
-    Cut,
-}
-
-fn encode_item(item: &SseItem) -> Bytes {
-    let mut out = String::new();
-    let mut data_lines = |payload: &str| {
-        for line in payload.split('\n') {
-            out.push_str("data: ");
-            out.push_str(line.strip_suffix('\r').unwrap_or(line));
-            out.push('\n');
-        }
-    };
-    match item {
-        SseItem::Data(payload) => data_lines(payload),
-        SseItem::Json(value) => data_lines(&value.to_string()),
-        SseItem::Raw(line) => {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out.push('\n');
-    Bytes::from(out)
-}
-
-fn sse_body(sse: SseScript, stop: watch::Receiver<bool>) -> Body {
-    let mut frames: VecDeque<Frame> = sse
-        .items
-        .iter()
-        .map(|item| Frame::Bytes(encode_item(item)))
-        .collect();
-    match sse.disconnect_after {
-        Some(n) => {
-            frames.truncate(n);
-            frames.push_back(Frame::Cut);
-        }
-        None if sse.done => frames.push_back(Frame::Bytes(Bytes::from_static(b"data: [DONE]\n\n"))),
-        None => {}
-    }
-    let delay = sse.event_delay;
-    let stream = futures::stream::unfold(Some((frames, stop)), move |state| async move {
-        let (mut frames, mut stop) = state?;
-        let frame = frames.pop_front()?;
-        if !delay.is_zero() && !sleep_unless_stopped(delay, &mut stop).await {
-            return Some((Err(cut_error()), None));
-        }
-        match frame {
-            Frame::Bytes(bytes) => Some((Ok(bytes), Some((frames, stop)))),
-            Frame::Cut => {
-                // hyper flushes what it buffered (status, headers, earlier
-                // events) whenever the body is pending: let it, so that the
-                // client gets them before the connection is cut.
-                tokio::task::yield_now().await;
-                Some((Err(cut_error()), None))
-            }
-        }
-    });
-    Body::from_stream(stream)
 }
