@@ -1,6 +1,6 @@
 //! One call installs a whole telemetry pipeline: resource, span exporters
 //! behind batch processors, a meter provider with periodic readers, the W3C
-//! trace-context propagator, the global providers, and optionally a
+//! trace-context and baggage propagator, the global providers, and optionally a
 //! `tracing` layer.
 //!
 //! # Quick start
@@ -65,8 +65,11 @@
 //!   [`with_metric_export_interval`](PipelineBuilder::with_metric_export_interval),
 //!   else `OTEL_METRIC_EXPORT_INTERVAL` ms, else 60 s.
 //! - Unless [`with_global(false)`](PipelineBuilder::with_global): both
-//!   providers as the global ones and [`TraceContextPropagator`] as the
-//!   global propagator. The crate's clients use the global providers unless
+//!   providers as the global ones and W3C trace context plus baggage
+//!   ([`TraceContextPropagator`], [`BaggagePropagator`]) as the global
+//!   propagator, so an incoming `baggage: braintrust.parent=...` travels on
+//!   with the trace (and, with a Braintrust exporter, routes its rows: see
+//!   [`BraintrustParentProcessor`]). The crate's clients use the global providers unless
 //!   their `TelemetryOptions` name others, so install the pipeline before
 //!   building clients (their metric instruments are created then).
 //!
@@ -88,13 +91,15 @@
 
 use crate::exporters::braintrust::{
     BraintrustBuildError, BraintrustConfig, BraintrustExporter, BraintrustOtlpExporter,
+    BraintrustParentProcessor,
 };
 use std::time::Duration;
 
+use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::{Key, KeyValue};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::resource::{EnvResourceDetector, ResourceDetector};
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanExporter};
 use tracing::Subscriber;
@@ -345,12 +350,20 @@ impl PipelineBuilder {
         }
         span_exporters.extend(self.custom);
 
+        let mut tracer_builder = SdkTracerProvider::builder().with_resource(resource.clone());
+        // Rows follow an incoming `braintrust.parent` baggage entry.
+        if self
+            .kinds
+            .iter()
+            .any(|k| matches!(k, ExporterKind::Braintrust | ExporterKind::BraintrustOtlp))
+        {
+            tracer_builder = tracer_builder.with_span_processor(BraintrustParentProcessor);
+        }
         let tracer_provider = span_exporters
             .into_iter()
-            .fold(
-                SdkTracerProvider::builder().with_resource(resource.clone()),
-                |builder, exporter| builder.with_span_processor(exporter.into_batch_processor()),
-            )
+            .fold(tracer_builder, |builder, exporter| {
+                builder.with_span_processor(exporter.into_batch_processor())
+            })
             .build();
         let interval = self.metric_interval;
         let meter_provider = metric_exporters
@@ -368,7 +381,10 @@ impl PipelineBuilder {
         if self.global.unwrap_or(true) {
             opentelemetry::global::set_tracer_provider(tracer_provider.clone());
             opentelemetry::global::set_meter_provider(meter_provider.clone());
-            opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+            opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
+                Box::new(TraceContextPropagator::new()),
+                Box::new(BaggagePropagator::new()),
+            ]));
         }
         Ok(TelemetryGuard::new(tracer_provider, meter_provider))
     }

@@ -176,6 +176,7 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
         metadata,
         metrics,
         error,
+        route: attrs.route,
         context: RowContext {
             span_origin: SpanOrigin {
                 name: env!("CARGO_PKG_NAME"),
@@ -226,6 +227,7 @@ struct Attributes<'a> {
     /// One slot per row of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS).
     token_counts: [Option<i64>; TOKEN_COUNTS.len()],
     time_to_first_token: Option<f64>,
+    route: Option<crate::exporters::braintrust::Parent>,
 }
 
 impl<'a> Attributes<'a> {
@@ -258,6 +260,13 @@ impl<'a> Attributes<'a> {
             }
             semconv::GEN_AI_OUTPUT_MESSAGES if text.is_some() => {
                 self.output_messages = text;
+                return;
+            }
+            // Routing, not data: it chooses where the row goes.
+            semconv::BRAINTRUST_PARENT => {
+                if let Some(parent) = text.and_then(|t| t.parse().ok()) {
+                    self.route = Some(parent);
+                }
                 return;
             }
             semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK => {

@@ -31,6 +31,7 @@
 //! ```
 
 pub mod attachments;
+mod baggage;
 mod config;
 mod exporter;
 pub mod filter;
@@ -42,6 +43,7 @@ mod test_spans;
 mod transport;
 pub mod truncate;
 
+pub use baggage::{BraintrustParentProcessor, baggage_parent};
 pub use config::{
     ApiKey, BRAINTRUST_API_KEY, BRAINTRUST_API_URL, BRAINTRUST_PARENT, BraintrustBuildError,
     BraintrustConfig, DEFAULT_API_URL, DEFAULT_PARENT, MAX_BATCH_BYTES, MAX_BATCH_ROWS, Parent,

@@ -1,6 +1,7 @@
 //! The native exporter's I/O: project resolution, batching into insert
 //! requests, retries. Runs only on the exporter's worker thread.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -32,9 +33,10 @@ pub(crate) struct Transport {
     /// `Bearer {key}`, marked sensitive so `Debug` never shows it.
     authorization: HeaderValue,
     parent: Parent,
-    /// `{api_url}/v1/project_logs/{id}/insert` or `.../experiment/{id}/insert`,
-    /// once known (a project name is resolved on first use, then cached).
-    insert_url: Option<String>,
+    /// `{api_url}/v1/project_logs/{id}/insert` or `.../experiment/{id}/insert`
+    /// of each parent, once known (a project name is resolved on first use,
+    /// then cached; at most [`MAX_ROUTES`] parents).
+    insert_urls: HashMap<Parent, String>,
     retry: RetryPolicy,
 }
 
@@ -43,7 +45,7 @@ impl fmt::Debug for Transport {
         f.debug_struct("Transport")
             .field("api_url", &self.api_url)
             .field("parent", &self.parent)
-            .field("insert_url", &self.insert_url)
+            .field("insert_urls", &self.insert_urls)
             .finish_non_exhaustive()
     }
 }
@@ -62,21 +64,16 @@ impl Transport {
             .user_agent(crate::net::USER_AGENT)
             .build()
             .map_err(super::BraintrustBuildError::HttpClient)?;
-        let insert_url = match &config.parent {
-            Parent::ProjectId(id) => {
-                Some(format!("{}/v1/project_logs/{id}/insert", config.api_url))
-            }
-            Parent::ExperimentId(id) => {
-                Some(format!("{}/v1/experiment/{id}/insert", config.api_url))
-            }
-            Parent::ProjectName(_) => None,
-        };
+        let mut insert_urls = HashMap::new();
+        if let Some(url) = insert_url_of_id(&config.api_url, &config.parent) {
+            insert_urls.insert(config.parent.clone(), url);
+        }
         Ok(Transport {
             client,
             api_url: config.api_url.clone(),
             authorization,
             parent: config.parent.clone(),
-            insert_url,
+            insert_urls,
             retry: config.retry,
         })
     }
@@ -85,7 +82,42 @@ impl Transport {
     /// [`MAX_BATCH_BYTES`] bytes. When a request is given up after retrying
     /// (an outage), the rest of the export is dropped without trying, so one
     /// export never waits for more than one retry budget.
+    ///
+    /// Rows that name their own parent (a `braintrust.parent` from baggage,
+    /// see [`BraintrustParentProcessor`](super::BraintrustParentProcessor))
+    /// go to that project or experiment, the others to the configured one.
     pub(crate) async fn deliver(&mut self, rows: &[BraintrustRow]) -> Delivery {
+        if rows.iter().all(|r| r.route.is_none()) {
+            let parent = self.parent.clone();
+            return self.deliver_to(&parent, rows.iter()).await;
+        }
+        // One group per parent, in order of first appearance.
+        let mut parents: Vec<Parent> = Vec::new();
+        for row in rows {
+            let parent = row.route.as_ref().unwrap_or(&self.parent);
+            if !parents.contains(parent) {
+                parents.push(parent.clone());
+            }
+        }
+        let mut total = Delivery::default();
+        for parent in &parents {
+            let group = rows
+                .iter()
+                .filter(|r| r.route.as_ref().unwrap_or(&self.parent) == parent);
+            let delivery = self.deliver_to(parent, group.collect::<Vec<_>>()).await;
+            total.sent += delivery.sent;
+            total.dropped += delivery.dropped;
+            total.failed_batches += delivery.failed_batches;
+            total.reason = delivery.reason.or(total.reason);
+        }
+        total
+    }
+
+    async fn deliver_to<'a>(
+        &mut self,
+        parent: &Parent,
+        rows: impl IntoIterator<Item = &'a BraintrustRow>,
+    ) -> Delivery {
         let encoded = encode_batches(rows, MAX_BATCH_ROWS, MAX_BATCH_BYTES);
         let mut delivery = Delivery {
             dropped: encoded.oversized,
@@ -102,14 +134,14 @@ impl Transport {
             return delivery;
         }
 
-        let url = match self.insert_url().await {
+        let url = match self.insert_url(parent).await {
             Ok(url) => url,
             Err(failure) => {
                 for batch in &encoded.batches {
                     delivery.dropped += batch.rows;
                     delivery.failed_batches += 1;
                 }
-                delivery.reason = Some(format!("could not resolve {}: {failure}", self.parent));
+                delivery.reason = Some(format!("could not resolve {parent}: {failure}"));
                 return delivery;
             }
         };
@@ -138,13 +170,22 @@ impl Transport {
         delivery
     }
 
-    async fn insert_url(&mut self) -> Result<String, Failure> {
-        if let Some(url) = &self.insert_url {
+    async fn insert_url(&mut self, parent: &Parent) -> Result<String, Failure> {
+        if let Some(url) = self.insert_urls.get(parent) {
             return Ok(url.clone());
         }
-        let Parent::ProjectName(name) = &self.parent else {
-            // Ids were turned into URLs in `new`.
-            return Err(Failure::InvalidResponse("no insert URL for this parent"));
+        if self.insert_urls.len() >= MAX_ROUTES {
+            return Err(Failure::InvalidResponse(
+                "too many distinct Braintrust parents in baggage",
+            ));
+        }
+        let name = match parent {
+            Parent::ProjectId(_) | Parent::ExperimentId(_) => {
+                let url = insert_url_of_id(&self.api_url, parent).unwrap_or_default();
+                self.insert_urls.insert(parent.clone(), url.clone());
+                return Ok(url);
+            }
+            Parent::ProjectName(name) => name.clone(),
         };
         #[derive(Deserialize)]
         struct Project {
@@ -172,7 +213,7 @@ impl Transport {
             ));
         }
         let url = format!("{}/v1/project_logs/{}/insert", self.api_url, project.id);
-        self.insert_url = Some(url.clone());
+        self.insert_urls.insert(parent.clone(), url.clone());
         Ok(url)
     }
 
@@ -224,6 +265,20 @@ impl Transport {
             }
             tokio::time::sleep(delay).await;
         }
+    }
+}
+
+/// Most parents (projects, experiments) one exporter sends to: baggage is
+/// untrusted input, so a flood of made-up parents cannot grow the cache (or
+/// the project lookups) without bound.
+const MAX_ROUTES: usize = 64;
+
+/// The insert URL of a parent given by id; `None` for a project name.
+fn insert_url_of_id(api_url: &str, parent: &Parent) -> Option<String> {
+    match parent {
+        Parent::ProjectId(id) => Some(format!("{api_url}/v1/project_logs/{id}/insert")),
+        Parent::ExperimentId(id) => Some(format!("{api_url}/v1/experiment/{id}/insert")),
+        Parent::ProjectName(_) => None,
     }
 }
 
@@ -341,7 +396,11 @@ const SUFFIX: &[u8] = b"]}";
 
 /// Packs rows into `{"events":[...]}` bodies of at most `max_rows` rows and
 /// `max_bytes` bytes, in order. Each row is serialized once.
-pub(crate) fn encode_batches(rows: &[BraintrustRow], max_rows: usize, max_bytes: usize) -> Encoded {
+pub(crate) fn encode_batches<'a>(
+    rows: impl IntoIterator<Item = &'a BraintrustRow>,
+    max_rows: usize,
+    max_bytes: usize,
+) -> Encoded {
     let mut out = Encoded::default();
     let mut body: Vec<u8> = Vec::new();
     let mut in_body = 0usize;

@@ -54,6 +54,11 @@ pub struct BraintrustRow {
     pub error: Option<String>,
     /// Where the row comes from.
     pub context: RowContext,
+    /// The project or experiment the span asked for (its
+    /// [`BRAINTRUST_PARENT`](semconv::BRAINTRUST_PARENT) attribute, from
+    /// baggage); `None`: the exporter's. Not part of the row's JSON.
+    #[serde(skip)]
+    pub route: Option<crate::exporters::braintrust::Parent>,
 }
 
 /// `span_attributes` of a row.

@@ -1,0 +1,200 @@
+//! Distributed parents: an incoming `traceparent` + `baggage:
+//! braintrust.parent=...` routes the rows of that trace to that project or
+//! experiment, on the native path (insert URL) and the OTLP path (the
+//! `braintrust.parent` attribute), and the baggage travels on when the
+//! context is injected into an outgoing request.
+
+mod support;
+
+use std::collections::HashMap;
+
+use azure_ai_inference_otel::exporters::braintrust::{
+    BraintrustExporter, BraintrustOtlpExporter, BraintrustParentProcessor, Parent,
+};
+use azure_ai_inference_otel::telemetry::semconv;
+use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator as _};
+use opentelemetry::trace::{Span as _, TraceContextExt as _, Tracer as _, TracerProvider as _};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_proto::tonic::common::v1::any_value;
+use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
+use support::braintrust_stand_in::{API_KEY, PROJECT_NAME, StandIn, fast_retries, project_id_for};
+use support::otlp_receiver::OtlpReceiver;
+
+const EXPERIMENT: &str = "3f1d2c4b-5a69-4788-9abc-def012345678";
+const TRACE: &str = "f53d4cd03acedba3ca85a4605ca4bdce";
+const REMOTE_SPAN: &str = "baeeec9367deae51";
+
+fn propagator() -> TextMapCompositePropagator {
+    TextMapCompositePropagator::new(vec![
+        Box::new(TraceContextPropagator::new()),
+        Box::new(BaggagePropagator::new()),
+    ])
+}
+
+/// The context of an incoming request with these headers.
+fn incoming(baggage: Option<&str>) -> Context {
+    let mut headers = HashMap::new();
+    headers.insert(
+        "traceparent".to_owned(),
+        format!("00-{TRACE}-{REMOTE_SPAN}-01"),
+    );
+    if let Some(baggage) = baggage {
+        headers.insert("baggage".to_owned(), baggage.to_owned());
+    }
+    propagator().extract(&headers)
+}
+
+/// A provider recording baggage parents and exporting to `exporter`.
+fn provider(exporter: impl SpanExporter + 'static) -> SdkTracerProvider {
+    SdkTracerProvider::builder()
+        .with_span_processor(BraintrustParentProcessor)
+        .with_simple_exporter(exporter)
+        .build()
+}
+
+/// A handler span under `cx` with a chat span under it.
+fn handle(provider: &SdkTracerProvider, cx: &Context, name: &str) {
+    let tracer = provider.tracer("my-app");
+    let root = tracer.start_with_context(name.to_owned(), cx);
+    let root_cx = cx.with_span(root);
+    let mut chat = tracer.start_with_context(format!("chat {name}"), &root_cx);
+    chat.set_attribute(KeyValue::new(
+        semconv::GEN_AI_OPERATION_NAME,
+        semconv::OPERATION_CHAT,
+    ));
+    chat.end();
+    root_cx.span().end();
+}
+
+#[test]
+fn native_rows_of_a_trace_go_to_its_baggage_parent() {
+    let stand_in = StandIn::start();
+    let provider = provider(BraintrustExporter::new(stand_in.config()).expect("builds"));
+    handle(
+        &provider,
+        &incoming(Some(&format!(
+            "other=1,braintrust.parent=experiment_id:{EXPERIMENT}"
+        ))),
+        "experiment",
+    );
+    handle(
+        &provider,
+        &incoming(Some("braintrust.parent=project_name:Caf%C3%A9%20a%2Cb")),
+        "named",
+    );
+    handle(&provider, &incoming(None), "plain");
+    handle(
+        &provider,
+        &incoming(Some("braintrust.parent=nonsense")),
+        "invalid",
+    );
+    provider.force_flush().expect("flush");
+
+    let by_row: HashMap<String, (String, String)> = stand_in
+        .inserts()
+        .iter()
+        .zip(stand_in.rows())
+        .map(|(insert, row)| {
+            (
+                row["span_attributes"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                (insert.object_type.clone(), insert.object_id.clone()),
+            )
+        })
+        .collect();
+    let configured = ("project_logs".to_owned(), project_id_for(PROJECT_NAME));
+    for (name, target) in [
+        (
+            "experiment",
+            ("experiment".to_owned(), EXPERIMENT.to_owned()),
+        ),
+        (
+            "named",
+            ("project_logs".to_owned(), project_id_for("Café a,b")),
+        ),
+        ("plain", configured.clone()),
+        ("invalid", configured.clone()),
+    ] {
+        for row in [name.to_owned(), format!("chat {name}")] {
+            assert_eq!(by_row.get(&row), Some(&target), "{row}: {by_row:#?}");
+        }
+    }
+    let mut names = stand_in.project_names();
+    names.sort();
+    assert_eq!(names, ["Café a,b", PROJECT_NAME]);
+
+    for row in stand_in.rows() {
+        assert_eq!(row["root_span_id"], TRACE, "the incoming trace is kept");
+        assert!(
+            row["metadata"].get(semconv::BRAINTRUST_PARENT).is_none(),
+            "{row}"
+        );
+        if row["span_attributes"]["type"] == "task" {
+            assert_eq!(row["span_parents"], serde_json::json!([REMOTE_SPAN]));
+        }
+    }
+    stand_in.assert_clean();
+}
+
+#[test]
+fn otlp_spans_carry_their_baggage_parent() {
+    let receiver = OtlpReceiver::start();
+    let config = azure_ai_inference_otel::exporters::braintrust::BraintrustConfig::new()
+        .with_api_key(API_KEY)
+        .with_api_url(&receiver.url)
+        .with_parent(Parent::ProjectName(PROJECT_NAME.to_owned()))
+        .with_retry_policy(fast_retries());
+    let provider = provider(BraintrustOtlpExporter::new(config).expect("builds"));
+    handle(
+        &provider,
+        &incoming(Some(&format!(
+            "braintrust.parent=experiment_id:{EXPERIMENT}"
+        ))),
+        "experiment",
+    );
+    handle(&provider, &incoming(None), "plain");
+    provider.force_flush().expect("flush");
+
+    let parents: HashMap<String, String> = receiver
+        .spans()
+        .into_iter()
+        .filter_map(|span| {
+            let parent = span.attributes.iter().find_map(|kv| {
+                match kv.value.as_ref()?.value.as_ref()? {
+                    any_value::Value::StringValue(s) if kv.key == semconv::BRAINTRUST_PARENT => {
+                        Some(s.clone())
+                    }
+                    _ => None,
+                }
+            })?;
+            Some((span.name, parent))
+        })
+        .collect();
+    let experiment = format!("experiment_id:{EXPERIMENT}");
+    let configured = format!("project_name:{PROJECT_NAME}");
+    assert_eq!(parents["experiment"], experiment);
+    assert_eq!(parents["chat experiment"], experiment);
+    assert_eq!(parents["plain"], configured);
+    assert_eq!(parents["chat plain"], configured);
+}
+
+#[test]
+fn the_baggage_travels_on_when_injected() {
+    let cx = incoming(Some(
+        "braintrust.parent=project_name:Caf%C3%A9%20a%2Cb,path=a%2Fb",
+    ));
+    let mut headers: HashMap<String, String> = HashMap::new();
+    propagator().inject_context(&cx, &mut headers);
+    let baggage = &headers["baggage"];
+    assert!(baggage.is_ascii() && !baggage.contains(' '), "{baggage}");
+    assert!(headers["traceparent"].contains(TRACE));
+    // And back: the parent survives the round trip byte for byte.
+    let again = propagator().extract(&headers);
+    assert_eq!(
+        azure_ai_inference_otel::exporters::braintrust::baggage_parent(&again),
+        Some(Parent::ProjectName("Café a,b".to_owned()))
+    );
+}
