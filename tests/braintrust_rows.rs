@@ -471,3 +471,42 @@ fn llm_metadata_is_the_allow_list_on_both_paths_and_user_spans_keep_theirs() {
         expected
     );
 }
+
+/// Every row of the token-count table (cache and reasoning details
+/// included, whichever rows the table has) reaches `metrics` under its
+/// Braintrust name on both paths, from the span attribute alone; and no
+/// token metric appears when the span reports none.
+#[test]
+fn every_token_count_reaches_both_paths_and_none_is_invented() {
+    use azure_ai_inference_otel::telemetry::TOKEN_COUNTS;
+    let reported: Vec<KeyValue> = TOKEN_COUNTS
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| KeyValue::new(spec.key, 10 + i as i64))
+        .collect();
+    for attributes in [reported, Vec::new()] {
+        let stand_in = StandIn::start();
+        let exporter = native(stand_in.config());
+        block_on(exporter.export(chat_under_root(attributes.clone(), &json!([])))).expect("export");
+        let native_metrics = row_named(&stand_in.rows(), "chat gpt-4o")["metrics"].clone();
+        stand_in.assert_clean();
+        let receiver = OtlpReceiver::start();
+        let exporter = otlp(otlp_config(&receiver));
+        block_on(exporter.export(chat_under_root(attributes.clone(), &json!([])))).expect("export");
+        let otlp_metrics = otlp_rows(&receiver)["chat gpt-4o"][semconv::BRAINTRUST_METRICS].clone();
+        for metrics in [&native_metrics, &otlp_metrics] {
+            for (i, spec) in TOKEN_COUNTS.iter().enumerate() {
+                let expected = if attributes.is_empty() {
+                    Value::Null
+                } else {
+                    json!(10 + i)
+                };
+                assert_eq!(
+                    metrics[spec.braintrust_metric], expected,
+                    "{spec:?}: {metrics}"
+                );
+            }
+            assert_eq!(metrics.get("tokens").is_some(), !attributes.is_empty());
+        }
+    }
+}

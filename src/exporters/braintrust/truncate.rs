@@ -6,7 +6,7 @@
 //!
 //! Runs after attachments were converted, so it only bites when the text
 //! itself is huge. Cost: one serialization per step, on oversized rows only
-//! (at most [`MAX_STEPS`] steps).
+//! (at most 16 steps).
 
 use serde_json::{Map, Value as Json};
 

@@ -1,6 +1,6 @@
 //! Braintrust attachments (its `attachments` feature): inline base64 media
 //! in a row's `input` and `output` become `braintrust_attachment` references,
-//! and the bytes are uploaded by a background [`Uploader`].
+//! and the bytes are uploaded by a background uploader (its own thread).
 //!
 //! # What is converted
 //!
