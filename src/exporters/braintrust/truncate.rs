@@ -181,10 +181,8 @@ fn largest_text(value: &Json) -> Option<(String, usize)> {
             return;
         }
         match value {
-            Json::String(s) => {
-                if best.as_ref().is_none_or(|(_, n)| s.len() > *n) {
-                    *best = Some((path.clone(), s.len()));
-                }
+            Json::String(s) if best.as_ref().is_none_or(|(_, n)| s.len() > *n) => {
+                *best = Some((path.clone(), s.len()));
             }
             Json::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
