@@ -198,3 +198,74 @@ fn the_baggage_travels_on_when_injected() {
         Some(Parent::ProjectName("Café a,b".to_owned()))
     );
 }
+
+/// Through the real client: a call made under an incoming context carries
+/// the baggage on to the model endpoint, and its span's row goes to the
+/// baggage parent.
+#[tokio::test]
+async fn a_client_call_passes_the_baggage_on_and_its_row_follows_it() {
+    use azure_ai_inference_otel::client::{ChatCompletionsClient, ClientOptions, Credential};
+    use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
+    use azure_ai_inference_otel::telemetry::TelemetryOptions;
+    use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
+    use opentelemetry::context::FutureExt as _;
+
+    opentelemetry::global::set_text_map_propagator(propagator());
+    let stand_in = StandIn::start();
+    let exporter = BraintrustExporter::new(stand_in.config()).expect("builds");
+    let provider = provider(exporter);
+    let server = MockInferenceServer::start().await.expect("server");
+    server.enqueue(Reply::chat_completion("Paris."));
+    let client = ChatCompletionsClient::new(
+        server.endpoint(),
+        Credential::api_key("test-key-0123456789").expect("key"),
+        Some(
+            ClientOptions::new()
+                .with_telemetry(TelemetryOptions::new().with_tracer_provider(&provider)),
+        ),
+    )
+    .expect("client");
+    let cx = incoming(Some(&format!(
+        "braintrust.parent=experiment_id:{EXPERIMENT},user=7"
+    )));
+    client
+        .complete(
+            ChatCompletionsOptions::new(vec![ChatRequestMessage::user("Capital of France?")])
+                .with_model("gpt-4o-mini"),
+        )
+        .with_context(cx)
+        .await
+        .expect("answer");
+    let provider_for_flush = provider.clone();
+    tokio::task::spawn_blocking(move || provider_for_flush.force_flush())
+        .await
+        .expect("joined")
+        .expect("flush");
+
+    let requests = server.requests();
+    let baggage = requests[0].header("baggage").expect("baggage header");
+    let mut members: Vec<&str> = baggage.split(',').map(str::trim).collect();
+    members.sort();
+    assert_eq!(
+        members,
+        [
+            format!("braintrust.parent=experiment_id:{EXPERIMENT}").as_str(),
+            "user=7"
+        ]
+    );
+    assert!(
+        requests[0]
+            .header("traceparent")
+            .is_some_and(|t| t.contains(TRACE))
+    );
+    let inserts = stand_in.inserts();
+    assert_eq!(inserts.len(), 1);
+    assert_eq!(
+        (
+            inserts[0].object_type.as_str(),
+            inserts[0].object_id.as_str()
+        ),
+        ("experiment", EXPERIMENT)
+    );
+    stand_in.assert_clean();
+}
