@@ -510,3 +510,18 @@ fn every_token_count_reaches_both_paths_and_none_is_invented() {
         }
     }
 }
+
+#[test]
+fn upload_requests_are_retried_on_5xx_only() {
+    let stand_in = StandIn::start();
+    stand_in.attachments.fail_attachment_requests([503, 502]);
+    let exporter = native(stand_in.config());
+    block_on(exporter.export(chat_under_root(vec![], &media_messages()))).expect("export");
+    exporter.force_flush().expect("flush");
+    // Two failed answers for the first attachment, then both went through.
+    assert_eq!(stand_in.attachments.requests().len(), 4);
+    assert_eq!(stand_in.attachments.stored().len(), 2);
+    let row = row_named(&stand_in.rows(), "chat gpt-4o");
+    assert_uploaded(&row["input"], &stand_in.attachments);
+    stand_in.assert_clean();
+}
