@@ -34,14 +34,12 @@ fn response() -> ResponseRecord<'static> {
     ResponseRecord {
         id: Some("chatcmpl-123"),
         model: Some("gpt-4o-mini-2024-07-18"),
-        usage: Some(UsageRecord {
-            input_tokens: Some(42),
-            output_tokens: Some(17),
-        }),
+        usage: Some(UsageRecord::new(Some(42), Some(17))),
         choices: vec![ChoiceRecord {
             index: 0,
             finish_reason: Some("stop"),
             content: Some("Hello there"),
+            reasoning: None,
             tool_calls: vec![],
         }],
     }
@@ -151,6 +149,7 @@ fn export_mapping(c: &mut Criterion) {
             index: 0,
             finish_reason: Some("tool_calls"),
             content: None,
+            reasoning: None,
             tool_calls: vec![ToolCallRecord {
                 id: "call_1",
                 kind: "function",
@@ -171,6 +170,19 @@ fn export_mapping(c: &mut Criterion) {
     c.bench_function("braintrust span_to_row + serialize to JSON", |b| {
         b.iter(|| black_box(serde_json::to_vec(&span_to_row(black_box(&data))).unwrap_or_default()))
     });
+    // What the native exporter's worker does per span: map, then serialize
+    // into a buffer reused across rows (`encode_batches`).
+    let mut buffer = Vec::with_capacity(8 * 1024);
+    c.bench_function(
+        "braintrust span_to_row + serialize into a reused buffer (exporter path)",
+        |b| {
+            b.iter(|| {
+                buffer.clear();
+                let _ = serde_json::to_writer(&mut buffer, &span_to_row(black_box(&data)));
+                black_box(buffer.len())
+            })
+        },
+    );
 }
 
 criterion_group!(benches, spans, stream_chunks, export_mapping);

@@ -27,9 +27,9 @@ mod common;
 use std::error::Error;
 
 use azure_ai_inference_otel::exporters::braintrust::{
-    BRAINTRUST_API_KEY, BraintrustConfig, BraintrustExporter, span_to_row,
+    BRAINTRUST_API_KEY, BraintrustConfig, span_to_row,
 };
-use azure_ai_inference_otel::setup::TelemetryPipeline;
+use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use opentelemetry_sdk::trace::InMemorySpanExporter;
 use tracing_subscriber::prelude::*;
@@ -42,23 +42,18 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     match BraintrustConfig::from_env() {
         Ok(config) => {
-            let exporter = BraintrustExporter::new(config)?;
-            let stats = exporter.stats();
             let (guard, otel_layer) = pipeline
-                .with_span_exporter(exporter)
+                .with_exporter(ExporterKind::Braintrust)
+                .with_braintrust_config(config)
                 .install_with_tracing()?;
+            let stats = guard.delivery_stats()[0].stats();
             tracing_subscriber::registry().with(otel_layer).init();
 
             common::handle_ticket(&target, telemetry).await?;
 
             // Shutting down delivers the queued rows and reports a failure.
             let delivered = guard.shutdown_async().await;
-            println!(
-                "Braintrust: {} rows sent, {} dropped, {} batches failed",
-                stats.rows_sent(),
-                stats.rows_dropped(),
-                stats.batches_failed()
-            );
+            println!("Braintrust: {}", stats.snapshot());
             delivered?;
         }
         Err(why) => {

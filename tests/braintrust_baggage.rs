@@ -11,13 +11,14 @@ use std::collections::HashMap;
 use azure_ai_inference_otel::exporters::braintrust::{
     BraintrustExporter, BraintrustOtlpExporter, BraintrustParentProcessor, Parent,
 };
+use azure_ai_inference_otel::exporters::delivery::{DeliveryConfig, DeliveryProcessor};
 use azure_ai_inference_otel::telemetry::semconv;
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator as _};
 use opentelemetry::trace::{Span as _, TraceContextExt as _, Tracer as _, TracerProvider as _};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use support::braintrust_stand_in::{API_KEY, PROJECT_NAME, StandIn, fast_retries, project_id_for};
 use support::otlp_receiver::OtlpReceiver;
 
@@ -45,12 +46,17 @@ fn incoming(baggage: Option<&str>) -> Context {
     propagator().extract(&headers)
 }
 
-/// A provider recording baggage parents and exporting to `exporter`.
-fn provider(exporter: impl SpanExporter + 'static) -> SdkTracerProvider {
+/// A provider recording baggage parents and delivering through `path`
+/// (what the pipeline installs).
+fn provider(path: DeliveryProcessor) -> SdkTracerProvider {
     SdkTracerProvider::builder()
         .with_span_processor(BraintrustParentProcessor)
-        .with_simple_exporter(exporter)
+        .with_span_processor(path)
         .build()
+}
+
+fn native_path(stand_in: &StandIn) -> DeliveryProcessor {
+    BraintrustExporter::processor(stand_in.config(), DeliveryConfig::new()).expect("builds")
 }
 
 /// A handler span under `cx` with a chat span under it.
@@ -70,7 +76,7 @@ fn handle(provider: &SdkTracerProvider, cx: &Context, name: &str) {
 #[test]
 fn native_rows_of_a_trace_go_to_its_baggage_parent() {
     let stand_in = StandIn::start();
-    let provider = provider(BraintrustExporter::new(stand_in.config()).expect("builds"));
+    let provider = provider(native_path(&stand_in));
     handle(
         &provider,
         &incoming(Some(&format!(
@@ -91,20 +97,22 @@ fn native_rows_of_a_trace_go_to_its_baggage_parent() {
     );
     provider.force_flush().expect("flush");
 
-    let by_row: HashMap<String, (String, String)> = stand_in
-        .inserts()
-        .iter()
-        .zip(stand_in.rows())
-        .map(|(insert, row)| {
-            (
+    // Rows are recorded in insert order: each accepted insert's rows in turn.
+    let rows = stand_in.rows();
+    let mut by_row: HashMap<String, (String, String)> = HashMap::new();
+    let mut next = 0;
+    for insert in stand_in.inserts().iter().filter(|i| i.status == 200) {
+        for row in &rows[next..next + insert.rows] {
+            by_row.insert(
                 row["span_attributes"]["name"]
                     .as_str()
                     .unwrap_or_default()
                     .to_owned(),
                 (insert.object_type.clone(), insert.object_id.clone()),
-            )
-        })
-        .collect();
+            );
+        }
+        next += insert.rows;
+    }
     let configured = ("project_logs".to_owned(), project_id_for(PROJECT_NAME));
     for (name, target) in [
         (
@@ -147,7 +155,8 @@ fn otlp_spans_carry_their_baggage_parent() {
         .with_api_url(&receiver.url)
         .with_parent(Parent::ProjectName(PROJECT_NAME.to_owned()))
         .with_retry_policy(fast_retries());
-    let provider = provider(BraintrustOtlpExporter::new(config).expect("builds"));
+    let provider =
+        provider(BraintrustOtlpExporter::processor(config, DeliveryConfig::new()).expect("builds"));
     handle(
         &provider,
         &incoming(Some(&format!(
@@ -212,8 +221,7 @@ async fn a_client_call_passes_the_baggage_on_and_its_row_follows_it() {
 
     opentelemetry::global::set_text_map_propagator(propagator());
     let stand_in = StandIn::start();
-    let exporter = BraintrustExporter::new(stand_in.config()).expect("builds");
-    let provider = provider(exporter);
+    let provider = provider(native_path(&stand_in));
     let server = MockInferenceServer::start().await.expect("server");
     server.enqueue(Reply::chat_completion("Paris."));
     let client = ChatCompletionsClient::new(

@@ -1,6 +1,7 @@
 //! The native exporter against a loopback Braintrust stand-in: paths, key,
 //! project resolution, batching, retries, drops, flush and shutdown, and
-//! runtimes. The stand-in validates every row it receives against
+//! runtimes. `export` only queues: results are read from `force_flush`,
+//! `shutdown` and the counters. The stand-in validates every row it receives against
 //! Braintrust's schema (`assert_clean`).
 
 mod support;
@@ -8,8 +9,9 @@ mod support;
 use std::time::Duration;
 
 use azure_ai_inference_otel::exporters::braintrust::{
-    BraintrustConfig, BraintrustExporter, MAX_BATCH_BYTES, Parent,
+    BraintrustConfig, BraintrustExporter, BraintrustStats, MAX_BATCH_BYTES, Parent,
 };
+use azure_ai_inference_otel::exporters::delivery::DeliveryConfig;
 use azure_ai_inference_otel::telemetry::semconv::VOCABULARY_DEFAULT;
 use futures::executor::block_on;
 use opentelemetry::KeyValue;
@@ -53,18 +55,31 @@ fn statuses(stand_in: &StandIn) -> Vec<u16> {
     stand_in.inserts().iter().map(|i| i.status).collect()
 }
 
+/// (sent, gave up, rejected, dropped for the budget)
+fn counts(stats: &BraintrustStats) -> (u64, u64, u64, u64) {
+    let s = stats.snapshot();
+    (s.sent, s.gave_up, s.rejected, s.dropped_budget)
+}
+
+/// Queues spans, then waits for them: the flush's result.
+fn send(exporter: &BraintrustExporter, spans: Vec<SpanData>) -> Result<(), OTelSdkError> {
+    block_on(exporter.export(spans))?;
+    exporter.force_flush()
+}
+
 #[test]
 fn rows_go_in_batches_of_at_most_100_and_the_project_is_resolved_once() {
     let stand_in = StandIn::start();
     let exporter = exporter(stand_in.config());
     let stats = exporter.stats();
 
-    block_on(exporter.export(task_spans(250, 0))).expect("export");
-    block_on(exporter.export(task_spans(3, 0))).expect("second export");
+    send(&exporter, task_spans(250, 0)).expect("export");
+    send(&exporter, task_spans(3, 0)).expect("second export");
 
     let inserts = stand_in.inserts();
-    let sizes: Vec<usize> = inserts.iter().map(|i| i.rows).collect();
-    assert_eq!(sizes, [100, 100, 50, 3]);
+    let mut sizes: Vec<usize> = inserts.iter().map(|i| i.rows).collect();
+    sizes.sort_unstable();
+    assert_eq!(sizes, [3, 50, 100, 100]);
     for insert in &inserts {
         assert_eq!(insert.object_type, "project_logs");
         assert_eq!(insert.object_id, project_id_for(PROJECT_NAME));
@@ -81,14 +96,7 @@ fn rows_go_in_batches_of_at_most_100_and_the_project_is_resolved_once() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 253, "row ids are unique");
-    assert_eq!(
-        (
-            stats.rows_sent(),
-            stats.rows_dropped(),
-            stats.batches_failed()
-        ),
-        (253, 0, 0)
-    );
+    assert_eq!(counts(&stats), (253, 0, 0, 0));
     stand_in.assert_clean();
 }
 
@@ -96,7 +104,7 @@ fn rows_go_in_batches_of_at_most_100_and_the_project_is_resolved_once() {
 fn large_rows_are_split_below_three_mib() {
     let stand_in = StandIn::start();
     let exporter = exporter(stand_in.config());
-    block_on(exporter.export(task_spans(8, 1024 * 1024))).expect("export");
+    send(&exporter, task_spans(8, 1024 * 1024)).expect("export");
     let inserts = stand_in.inserts();
     assert!(inserts.len() >= 3, "{} requests", inserts.len());
     for insert in &inserts {
@@ -112,10 +120,11 @@ fn a_503_is_retried_then_succeeds() {
     stand_in.script([Reply::status(503)]);
     let exporter = exporter(stand_in.config());
     let stats = exporter.stats();
-    block_on(exporter.export(task_spans(5, 0))).expect("export succeeds after a retry");
+    send(&exporter, task_spans(5, 0)).expect("export succeeds after a retry");
     assert_eq!(statuses(&stand_in), [503, 200]);
     assert_eq!(stand_in.rows().len(), 5);
-    assert_eq!((stats.rows_sent(), stats.rows_dropped()), (5, 0));
+    assert_eq!(counts(&stats), (5, 0, 0, 0));
+    assert_eq!(stats.snapshot().retried, 5);
     stand_in.assert_clean();
 }
 
@@ -125,18 +134,18 @@ fn retry_after_is_honoured() {
     let stand_in = StandIn::start();
     stand_in.script([Reply::status(429)]);
     let exporter = exporter(stand_in.config());
-    block_on(exporter.export(task_spans(1, 0))).expect("retried");
+    send(&exporter, task_spans(1, 0)).expect("retried");
     assert_eq!(statuses(&stand_in), [429, 200]);
 
     // ...with `Retry-After: 0` too...
     let stand_in = StandIn::start();
     stand_in.script([Reply::retry_after(429, "0")]);
     let exporter = self::exporter(stand_in.config());
-    block_on(exporter.export(task_spans(1, 0))).expect("retried");
+    send(&exporter, task_spans(1, 0)).expect("retried");
     assert_eq!(statuses(&stand_in), [429, 200]);
 
     // ...but a wait longer than the retry budget (5 s) is not cut short:
-    // the batch is given up after one attempt instead of retried early.
+    // the request is given up after one attempt instead of retried early.
     for after in [
         "3600".to_owned(),
         httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3600)),
@@ -145,60 +154,46 @@ fn retry_after_is_honoured() {
         stand_in.script([Reply::retry_after(503, &after)]);
         let exporter = self::exporter(stand_in.config());
         let stats = exporter.stats();
-        let err = block_on(exporter.export(task_spans(2, 0))).expect_err("given up");
+        let err = send(&exporter, task_spans(2, 0)).expect_err("given up");
         assert_eq!(statuses(&stand_in), [503], "Retry-After: {after}");
         assert!(err.to_string().contains("Retry-After"), "{err}");
-        assert_eq!((stats.rows_dropped(), stats.batches_failed()), (2, 1));
+        assert_eq!(counts(&stats), (0, 2, 0, 0));
     }
 }
 
 #[test]
-fn a_400_is_not_retried_and_its_rows_are_dropped() {
+fn a_400_is_not_retried_and_its_rows_are_rejected() {
     let stand_in = StandIn::start();
     stand_in.script([Reply::status(400)]);
     let exporter = exporter(stand_in.config());
     let stats = exporter.stats();
-    let err = block_on(exporter.export(task_spans(4, 0))).expect_err("dropped");
+    let err = send(&exporter, task_spans(4, 0)).expect_err("rejected");
     assert_eq!(statuses(&stand_in), [400]);
     assert!(err.to_string().contains("HTTP 400 (not retried)"), "{err}");
-    assert_eq!(
-        (
-            stats.rows_sent(),
-            stats.rows_dropped(),
-            stats.batches_failed()
-        ),
-        (0, 4, 1)
-    );
-    // The next export is unaffected.
-    block_on(exporter.export(task_spans(1, 0))).expect("next export");
-    assert_eq!(stats.rows_sent(), 1);
+    assert_eq!(counts(&stats), (0, 0, 4, 0));
+    // The next export is unaffected, and its flush reports no new loss.
+    send(&exporter, task_spans(1, 0)).expect("next export");
+    assert_eq!(stats.sent(), 1);
 }
 
 #[test]
-fn giving_up_after_the_last_attempt_counts_the_rows_as_dropped() {
+fn giving_up_after_the_last_attempt_counts_the_rows() {
     let stand_in = StandIn::start();
-    stand_in.script(std::iter::repeat_n(Reply::status(503), 4));
+    // Three requests (100 + 100 + 50 rows), four attempts each.
+    stand_in.script(std::iter::repeat_n(Reply::status(503), 12));
     let exporter = exporter(
         stand_in
             .config()
             .with_retry_policy(fast_retries().with_max_attempts(4)),
     );
     let stats = exporter.stats();
-    let err = block_on(exporter.export(task_spans(250, 0))).expect_err("given up");
+    let err = send(&exporter, task_spans(250, 0)).expect_err("given up");
     assert!(
         err.to_string().contains("HTTP 503 after 4 attempts"),
         "{err}"
     );
-    // The outage ends the export: the two other batches are not even tried.
-    assert_eq!(statuses(&stand_in), [503; 4]);
-    assert_eq!(
-        (
-            stats.rows_sent(),
-            stats.rows_dropped(),
-            stats.batches_failed()
-        ),
-        (0, 250, 3)
-    );
+    assert_eq!(statuses(&stand_in), [503; 12]);
+    assert_eq!(counts(&stats), (0, 250, 0, 0));
 }
 
 #[test]
@@ -213,9 +208,9 @@ fn a_network_failure_is_retried_then_given_up() {
             .with_retry_policy(fast_retries().with_max_attempts(3)),
     );
     let stats = exporter.stats();
-    let err = block_on(exporter.export(task_spans(2, 0))).expect_err("unreachable");
+    let err = send(&exporter, task_spans(2, 0)).expect_err("unreachable");
     assert!(err.to_string().contains("after 3 attempts"), "{err}");
-    assert_eq!(stats.rows_dropped(), 2);
+    assert_eq!(counts(&stats), (0, 2, 0, 0));
 }
 
 #[test]
@@ -224,12 +219,12 @@ fn a_wrong_key_is_not_retried_and_never_shown() {
     let key = "sk-wrong-but-secret-key";
     let exporter = exporter(stand_in.config().with_api_key(key));
     let stats = exporter.stats();
-    let err = block_on(exporter.export(task_spans(3, 0))).expect_err("unauthorized");
+    let err = send(&exporter, task_spans(3, 0)).expect_err("unauthorized");
     let text = format!("{err} {err:?} {exporter:?}");
     assert!(!text.contains(key) && !text.contains(API_KEY), "{text}");
     assert!(text.contains("401") && text.contains("API key"), "{text}");
     assert_eq!(stand_in.unauthorized(), 1, "401 is not retried");
-    assert_eq!(stats.rows_dropped(), 3);
+    assert_eq!(counts(&stats), (0, 0, 3, 0));
 }
 
 #[test]
@@ -267,7 +262,7 @@ fn ids_as_parents_need_no_resolution() {
         ),
     ] {
         let exporter = exporter(stand_in.config().with_parent(parent));
-        block_on(exporter.export(task_spans(1, 0))).expect("export");
+        send(&exporter, task_spans(1, 0)).expect("export");
         let last = stand_in.inserts().pop().expect("an insert");
         assert_eq!(
             (last.object_type.as_str(), last.object_id),
@@ -279,63 +274,75 @@ fn ids_as_parents_need_no_resolution() {
 }
 
 #[test]
-fn a_full_queue_drops_the_batch_at_once_and_counts_it() {
+fn past_the_memory_budget_spans_are_refused_at_once_and_counted() {
+    captured_logs::install();
     let stand_in = StandIn::start();
     stand_in.hold();
-    let exporter = exporter(stand_in.config().with_queue_capacity(1));
+    // A budget of one byte admits one span at a time (never none).
+    let exporter = BraintrustExporter::with_delivery_config(
+        stand_in.config(),
+        DeliveryConfig::new()
+            .with_memory_budget(1)
+            .with_schedule_delay(Duration::ZERO),
+    )
+    .expect("exporter builds");
     let stats = exporter.stats();
 
-    // Queued when `export` is called: the first batch is in flight (held by
-    // the stand-in), the second waits in the queue, the third does not fit.
-    let first = exporter.export(task_spans(2, 0));
+    block_on(exporter.export(task_spans(1, 0))).expect("queued");
     stand_in.wait_for_arrivals(1);
-    let second = exporter.export(task_spans(3, 0));
-    let third = exporter.export(task_spans(4, 0));
-    let err = block_on(third).expect_err("queue full");
+    // The first span is in flight (held by the stand-in): no room.
+    let err = block_on(exporter.export(task_spans(3, 0))).expect_err("over budget");
     assert!(err.to_string().contains("queue is full"), "{err}");
-    assert_eq!(stats.rows_dropped(), 4);
+    assert_eq!(counts(&stats), (0, 0, 0, 3));
 
     stand_in.release();
-    block_on(first).expect("first delivered");
-    block_on(second).expect("second delivered");
-    assert_eq!(stand_in.rows().len(), 5);
-    assert_eq!((stats.rows_sent(), stats.rows_dropped()), (5, 4));
+    let err = exporter
+        .force_flush()
+        .expect_err("the flush reports the drops");
+    assert!(err.to_string().contains("3 memory budget full"), "{err}");
+    assert_eq!(stand_in.rows().len(), 1);
+    assert_eq!(counts(&stats), (1, 0, 0, 3));
+    assert!(stats.snapshot().peak_bytes > 0);
+
+    // Three drops, one warning (logged by the worker, which shutdown joins).
+    let _ = exporter.shutdown();
+    let warnings: Vec<_> = captured_logs::all()
+        .into_iter()
+        .filter(|l| {
+            l.field("message")
+                .is_some_and(|m| m.contains("delivery queue is full") && m.contains("of 1 allowed"))
+        })
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert_eq!(warnings[0].level, "WARN");
 }
 
 #[test]
-fn force_flush_waits_for_queued_batches() {
+fn force_flush_waits_for_queued_spans() {
     let stand_in = StandIn::start();
     stand_in.hold();
     let exporter = exporter(stand_in.config());
-    let pending = [
-        exporter.export(task_spans(2, 0)),
-        exporter.export(task_spans(3, 0)),
-    ];
-    stand_in.wait_for_arrivals(1);
+    block_on(exporter.export(task_spans(2, 0))).expect("queued");
+    block_on(exporter.export(task_spans(3, 0))).expect("queued");
     let seen_after_flush = std::thread::scope(|scope| {
         let flusher = scope.spawn(|| {
             exporter.force_flush().expect("flush");
             stand_in.rows().len()
         });
+        stand_in.wait_for_arrivals(1);
         stand_in.release();
         flusher.join().expect("flusher")
     });
     assert_eq!(seen_after_flush, 5);
-    for export in pending {
-        block_on(export).expect("delivered");
-    }
 }
 
 #[test]
 fn shutdown_delivers_what_is_queued_and_refuses_later_exports() {
     let stand_in = StandIn::start();
-    stand_in.hold();
     let exporter = exporter(stand_in.config());
     let stats = exporter.stats();
-    let _first = exporter.export(task_spans(2, 0));
-    stand_in.wait_for_arrivals(1);
-    let _queued = exporter.export(task_spans(3, 0));
-    stand_in.release();
+    block_on(exporter.export(task_spans(2, 0))).expect("queued");
+    block_on(exporter.export(task_spans(3, 0))).expect("queued");
     exporter
         .shutdown_with_timeout(Duration::from_secs(10))
         .expect("shutdown");
@@ -347,7 +354,26 @@ fn shutdown_delivers_what_is_queued_and_refuses_later_exports() {
         exporter.shutdown(),
         Err(OTelSdkError::AlreadyShutdown)
     ));
-    assert_eq!((stats.rows_sent(), stats.rows_dropped()), (5, 1));
+    let s = stats.snapshot();
+    assert_eq!((s.sent, s.dropped_after_shutdown), (5, 1));
+}
+
+#[test]
+fn shutdown_past_its_deadline_counts_what_is_left() {
+    let stand_in = StandIn::start();
+    stand_in.hold();
+    let exporter = exporter(stand_in.config());
+    let stats = exporter.stats();
+    block_on(exporter.export(task_spans(4, 0))).expect("queued");
+    let err = exporter
+        .shutdown_with_timeout(Duration::from_millis(300))
+        .expect_err("held past the deadline");
+    assert!(
+        err.to_string()
+            .contains("4 unsent at the shutdown deadline"),
+        "{err}"
+    );
+    assert_eq!(stats.snapshot().unsent, 4);
 }
 
 #[test]
@@ -373,7 +399,7 @@ fn provider_shutdown_delivers_spans_still_in_the_batch_processor() {
     assert!(stand_in.rows().is_empty());
     provider.shutdown().expect("shutdown");
     assert_eq!(stand_in.rows().len(), 30);
-    assert_eq!(stats.rows_sent(), 30);
+    assert_eq!(stats.sent(), 30);
     stand_in.assert_clean();
 }
 
@@ -456,15 +482,6 @@ fn build_errors_are_clear() {
     )
     .expect_err("bad parent");
     assert!(err.to_string().contains("UUID"), "{err}");
-    let err = BraintrustExporter::new(
-        BraintrustConfig::new()
-            .with_api_key(API_KEY)
-            .with_api_url("http://127.0.0.1:9")
-            .with_parent(Parent::ProjectName("p".to_owned()))
-            .with_queue_capacity(0),
-    )
-    .expect_err("bad queue");
-    assert!(err.to_string().contains("queue_capacity"), "{err}");
 }
 
 /// Warnings the exporter logged, captured by a process-wide subscriber.
@@ -542,16 +559,25 @@ fn a_dropped_batch_is_logged_once_without_the_key() {
     stand_in.script([Reply::status(400)]);
     let exporter = exporter(stand_in.config());
     // 17 rows: a count no other test drops, to find this test's log line.
-    block_on(exporter.export(task_spans(17, 0))).expect_err("dropped");
+    send(&exporter, task_spans(17, 0)).expect_err("rejected");
+    // A second rejection is counted, not logged again.
+    stand_in.script([Reply::status(400)]);
+    send(&exporter, task_spans(17, 0)).expect_err("rejected");
+    // The line is logged by the worker; shutting down waits for it.
+    exporter.shutdown().expect_err("34 rows were rejected");
     let ours: Vec<_> = captured_logs::all()
         .into_iter()
-        .filter(|l| l.field("dropped") == Some("17"))
+        .filter(|l| l.field("message").is_some_and(|m| m.contains("17 spans")))
         .collect();
     assert_eq!(ours.len(), 1, "{ours:#?}");
     let line = &ours[0];
-    assert_eq!(line.name, "BraintrustExporter.RowsDropped");
+    assert_eq!(line.name, "Delivery.SpansDropped");
     assert_eq!(line.target, env!("CARGO_PKG_NAME"));
     assert_eq!(line.level, "WARN");
-    assert_eq!(line.field("reason"), Some("HTTP 400 (not retried)"));
+    assert!(
+        line.field("message")
+            .is_some_and(|m| m.contains("rejected by the backend: HTTP 400 (not retried)")),
+        "{line:?}"
+    );
     assert!(!format!("{line:?}").contains(API_KEY));
 }

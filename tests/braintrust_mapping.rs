@@ -448,6 +448,8 @@ fn sample(spec: &ParamSpec) -> ParamValue<'static> {
         AttributeType::Double => ParamValue::Double(0.5),
         AttributeType::StringArray => ParamValue::Texts(&STOP),
         AttributeType::OutputType => ParamValue::Text("json_object"),
+        AttributeType::TrueFlag => ParamValue::Bool(true),
+        AttributeType::ChoiceCount => ParamValue::Int(3),
         // The enum is non-exhaustive: a new type needs a sample here.
         other => panic!("no sample value for {other:?}"),
     }

@@ -9,6 +9,7 @@ use azure_ai_inference_otel::exporters::braintrust::{
     BraintrustConfig, BraintrustOtlpExporter, MAX_OTLP_REQUEST_BYTES, OTLP_TRACES_PATH, Parent,
     span_to_row,
 };
+use azure_ai_inference_otel::exporters::delivery::DeliveryConfig;
 use azure_ai_inference_otel::telemetry::semconv::{self, VOCABULARY_DEFAULT};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
@@ -28,12 +29,14 @@ fn config(receiver: &OtlpReceiver) -> BraintrustConfig {
         .with_retry_policy(fast_retries())
 }
 
-/// A provider sending to Braintrust over OTLP (batch processor, as the
-/// docs recommend) and to memory (what every other exporter would see).
+/// A provider sending to Braintrust over OTLP (its delivery processor, as
+/// the pipeline installs it) and to memory (what every other exporter would see).
 fn pipeline(receiver: &OtlpReceiver) -> (SdkTracerProvider, InMemorySpanExporter) {
     let memory = InMemorySpanExporter::default();
+    let processor =
+        BraintrustOtlpExporter::processor(config(receiver), DeliveryConfig::new()).expect("builds");
     let provider = SdkTracerProvider::builder()
-        .with_batch_exporter(BraintrustOtlpExporter::new(config(receiver)).expect("builds"))
+        .with_span_processor(processor)
         .with_simple_exporter(memory.clone())
         .build();
     (provider, memory)
@@ -207,16 +210,19 @@ fn debug_never_shows_the_key() {
     assert!(text.contains(OTLP_TRACES_PATH), "{text}");
 }
 
-/// The wrapped exporter's blocking HTTP client panics inside an async
-/// runtime; the simple processor calls `export` on the thread ending the
-/// span, so this must work from a Tokio thread too.
+/// The simple processor calls `export` on the thread ending the span: from
+/// a Tokio thread, the exporter (which only queues, and sends from its own
+/// runtime) must neither panic nor block; shutdown delivers.
 #[tokio::test(flavor = "current_thread")]
 async fn works_with_the_simple_processor_inside_a_runtime() {
     let receiver = OtlpReceiver::start();
+    let exporter = BraintrustOtlpExporter::new(config(&receiver)).expect("builds");
+    let stats = exporter.stats();
     let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(BraintrustOtlpExporter::new(config(&receiver)).expect("builds"))
+        .with_simple_exporter(exporter)
         .build();
     provider.tracer("app").in_span("inside tokio", |_| {});
-    assert_eq!(receiver.spans().len(), 1);
     provider.shutdown().expect("shutdown");
+    assert_eq!(receiver.spans().len(), 1);
+    assert_eq!(stats.sent(), 1);
 }

@@ -177,8 +177,12 @@ fn native_an_image_and_a_pdf_become_uploaded_references() {
     let stand_in = StandIn::start();
     let exporter = native(stand_in.config());
     block_on(exporter.export(chat_under_root(vec![], &media_messages()))).expect("export");
+    exporter.force_flush().expect("flush");
+    exporter.force_flush().expect("flush");
     // A second row with media: the org id is not asked for again.
     block_on(exporter.export(chat_under_root(vec![], &media_messages()))).expect("export");
+    exporter.force_flush().expect("flush");
+    exporter.force_flush().expect("flush");
     exporter.force_flush().expect("rows, then uploads");
     let rows = stand_in.rows();
     assert_eq!(rows.len(), 4);
@@ -195,6 +199,8 @@ fn otlp_an_image_and_a_pdf_become_uploaded_references() {
     let receiver = OtlpReceiver::start();
     let exporter = otlp(otlp_config(&receiver));
     block_on(exporter.export(chat_under_root(vec![], &media_messages()))).expect("export");
+    exporter.force_flush().expect("flush");
+    exporter.force_flush().expect("flush");
     exporter.force_flush().expect("spans, then uploads");
     let rows = otlp_rows(&receiver);
     assert_uploaded(
@@ -214,8 +220,12 @@ fn a_failed_upload_pipeline_leaves_later_rows_inline() {
     ]}]);
     block_on(exporter.export(chat_under_root(vec![], &image_only))).expect("export");
     exporter.force_flush().expect("flush");
+    exporter.force_flush().expect("flush");
+    exporter.force_flush().expect("flush");
     // The uploader is off now: the next row keeps its media inline, whole.
     block_on(exporter.export(chat_under_root(vec![], &media_messages()))).expect("export");
+    exporter.force_flush().expect("flush");
+    exporter.force_flush().expect("flush");
     exporter.force_flush().expect("flush");
 
     let rows: Vec<Value> = stand_in
@@ -242,6 +252,8 @@ fn attachments_can_be_turned_off() {
     let exporter = native(stand_in.config().with_auto_convert_attachments(false));
     block_on(exporter.export(chat_under_root(vec![], &media_messages()))).expect("export");
     exporter.force_flush().expect("flush");
+    exporter.force_flush().expect("flush");
+    exporter.force_flush().expect("flush");
     assert_eq!(
         row_named(&stand_in.rows(), "chat gpt-4o")["input"],
         media_messages()
@@ -251,6 +263,8 @@ fn attachments_can_be_turned_off() {
     let receiver = OtlpReceiver::start();
     let exporter = otlp(otlp_config(&receiver).with_auto_convert_attachments(false));
     block_on(exporter.export(chat_under_root(vec![], &media_messages()))).expect("export");
+    exporter.force_flush().expect("flush");
+    exporter.force_flush().expect("flush");
     let rows = otlp_rows(&receiver);
     assert_eq!(
         rows["chat gpt-4o"][semconv::BRAINTRUST_INPUT_JSON],
@@ -280,8 +294,9 @@ fn an_oversized_row_is_truncated_not_dropped() {
         }
     }
     block_on(exporter.export(spans)).expect("export");
+    exporter.force_flush().expect("flush");
     let rows = stand_in.rows();
-    assert_eq!((stats.rows_sent(), stats.rows_dropped()), (2, 0));
+    assert_eq!((stats.sent(), stats.lost()), (2, 0));
     let row = row_named(&rows, "chat gpt-4o");
     let content = row["input"][0]["content"].as_str().expect("text");
     assert!(content.starts_with("many words"));
@@ -343,6 +358,8 @@ fn the_ai_span_filter_keeps_ai_spans_and_the_root() {
         let stand_in = StandIn::start();
         let exporter = native(stand_in.config().with_filter_ai_spans(on));
         block_on(exporter.export(mixed_trace())).expect("export");
+        exporter.force_flush().expect("flush");
+        exporter.force_flush().expect("flush");
         let got = names(
             stand_in
                 .rows()
@@ -352,7 +369,7 @@ fn the_ai_span_filter_keeps_ai_spans_and_the_root() {
         );
         assert_eq!(&got, expected, "native, filter {on}");
         assert_eq!(
-            exporter.stats().rows_dropped(),
+            exporter.stats().lost(),
             0,
             "filtered spans are not lost spans"
         );
@@ -361,6 +378,8 @@ fn the_ai_span_filter_keeps_ai_spans_and_the_root() {
         let receiver = OtlpReceiver::start();
         let exporter = otlp(otlp_config(&receiver).with_filter_ai_spans(on));
         block_on(exporter.export(mixed_trace())).expect("export");
+        exporter.force_flush().expect("flush");
+        exporter.force_flush().expect("flush");
         let got = names(receiver.spans().into_iter().map(|s| s.name).collect());
         assert_eq!(&got, expected, "OTLP, filter {on}");
     }
@@ -377,6 +396,8 @@ fn the_ai_span_filter_keeps_ai_spans_and_the_root() {
             }),
     );
     block_on(exporter.export(mixed_trace())).expect("export");
+    exporter.force_flush().expect("flush");
+    exporter.force_flush().expect("flush");
     let got = names(
         stand_in
             .rows()
@@ -396,10 +417,14 @@ fn token_details_reach_both_paths_and_are_absent_when_not_reported() {
     let stand_in = StandIn::start();
     let exporter = native(stand_in.config());
     block_on(exporter.export(chat_under_root(with.clone(), &json!([])))).expect("export");
+    exporter.force_flush().expect("flush");
+    exporter.force_flush().expect("flush");
     let row = row_named(&stand_in.rows(), "chat gpt-4o");
     let receiver = OtlpReceiver::start();
     let exporter = otlp(otlp_config(&receiver));
     block_on(exporter.export(chat_under_root(with, &json!([])))).expect("export");
+    exporter.force_flush().expect("flush");
+    exporter.force_flush().expect("flush");
     let otlp_metrics = otlp_rows(&receiver)["chat gpt-4o"][semconv::BRAINTRUST_METRICS].clone();
     for metrics in [&row["metrics"], &otlp_metrics] {
         assert_eq!(metrics["prompt_tokens"], 100);
@@ -455,6 +480,7 @@ fn llm_metadata_is_the_allow_list_on_both_paths_and_user_spans_keep_theirs() {
         }
     }
     block_on(exporter.export(spans)).expect("export");
+    exporter.force_flush().expect("flush");
     let rows = stand_in.rows();
     assert_eq!(row_named(&rows, "chat gpt-4o")["metadata"], expected);
     assert_eq!(
@@ -466,6 +492,8 @@ fn llm_metadata_is_the_allow_list_on_both_paths_and_user_spans_keep_theirs() {
     let receiver = OtlpReceiver::start();
     let exporter = otlp(otlp_config(&receiver));
     block_on(exporter.export(chat_under_root(attributes, &json!([])))).expect("export");
+    exporter.force_flush().expect("flush");
+    exporter.force_flush().expect("flush");
     assert_eq!(
         otlp_rows(&receiver)["chat gpt-4o"][semconv::BRAINTRUST_METADATA],
         expected
@@ -488,11 +516,15 @@ fn every_token_count_reaches_both_paths_and_none_is_invented() {
         let stand_in = StandIn::start();
         let exporter = native(stand_in.config());
         block_on(exporter.export(chat_under_root(attributes.clone(), &json!([])))).expect("export");
+        exporter.force_flush().expect("flush");
+        exporter.force_flush().expect("flush");
         let native_metrics = row_named(&stand_in.rows(), "chat gpt-4o")["metrics"].clone();
         stand_in.assert_clean();
         let receiver = OtlpReceiver::start();
         let exporter = otlp(otlp_config(&receiver));
         block_on(exporter.export(chat_under_root(attributes.clone(), &json!([])))).expect("export");
+        exporter.force_flush().expect("flush");
+        exporter.force_flush().expect("flush");
         let otlp_metrics = otlp_rows(&receiver)["chat gpt-4o"][semconv::BRAINTRUST_METRICS].clone();
         for metrics in [&native_metrics, &otlp_metrics] {
             for (i, spec) in TOKEN_COUNTS.iter().enumerate() {
@@ -517,6 +549,8 @@ fn upload_requests_are_retried_on_5xx_only() {
     stand_in.attachments.fail_attachment_requests([503, 502]);
     let exporter = native(stand_in.config());
     block_on(exporter.export(chat_under_root(vec![], &media_messages()))).expect("export");
+    exporter.force_flush().expect("flush");
+    exporter.force_flush().expect("flush");
     exporter.force_flush().expect("flush");
     // Two failed answers for the first attachment, then both went through.
     assert_eq!(stand_in.attachments.requests().len(), 4);

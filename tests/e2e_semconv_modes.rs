@@ -2,7 +2,8 @@
 //! service: each mode's spans use its own names (and only those), the
 //! metrics have the same instruments and differ only in the provider key, and
 //! the Braintrust rows mapped from the two modes' spans are equal once ids,
-//! times and the two vocabulary-named metadata keys are set aside.
+//! times, the two vocabulary-named metadata keys and the parameters recorded
+//! only under the newer names (`stream`, `n`) are set aside.
 //!
 //! Both modes run against the same server with clones of the same scripted
 //! replies, so response ids, models, token counts and `server.port` agree.
@@ -24,6 +25,7 @@ use azure_ai_inference_otel::models::{
 use azure_ai_inference_otel::telemetry::semconv::{
     self as sc, SemconvMode, VOCABULARY_DEFAULT, VOCABULARY_LATEST, Vocabulary,
 };
+use azure_ai_inference_otel::telemetry::{REQUEST_PARAMS, RequestParam};
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use futures::StreamExt;
 use opentelemetry::KeyValue;
@@ -368,6 +370,34 @@ fn comparable(span: &SpanData, vocab: &Vocabulary) -> Value {
         // other rows carry them with the vocabulary's values.
         let expected = (!llm).then(|| json!(value));
         assert_eq!(metadata.remove(key), expected, "{} {key}", span.name);
+    }
+    // Parameters only the newer names record (`gen_ai.request.stream`, ...).
+    for spec in REQUEST_PARAMS.iter().filter(|p| p.key.is_none()) {
+        let Some(key) = spec.braintrust_key.or(spec.latest_key) else {
+            continue;
+        };
+        let value = metadata.remove(key);
+        if llm {
+            // Not among the parameters Braintrust's data policy allows.
+            assert_eq!(value, None, "{}: {key}", span.name);
+            continue;
+        }
+        match vocab.mode {
+            SemconvMode::Default => assert_eq!(value, None, "{}: {key}", span.name),
+            _ if spec.param == RequestParam::Stream => {
+                let streamed = span
+                    .attributes
+                    .iter()
+                    .any(|kv| kv.key.as_str() == sc::GEN_AI_REQUEST_STREAM);
+                assert_eq!(
+                    value,
+                    streamed.then_some(json!(true)),
+                    "{}: {key}",
+                    span.name
+                );
+            }
+            _ => {}
+        }
     }
     row
 }

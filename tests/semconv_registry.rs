@@ -134,6 +134,7 @@ fn vocabularies_match() {
             sc::ContentForm::Attributes => "attributes",
         };
         assert_eq!(row["content"].as_str(), Some(content), "{key}");
+        assert_eq!(row["schema_url"].as_str(), Some(vocab.schema_url), "{key}");
     }
     assert_eq!(r["schema_url"].as_str(), Some(sc::SCHEMA_URL));
 }

@@ -118,11 +118,17 @@ fn export_failures_are_reported_by_shutdown() {
         .u64_counter("lost")
         .build()
         .add(1, &[]);
-    match guard.shutdown() {
-        Err(ShutdownError::Providers { traces, metrics }) => {
+    // Connections are refused all along: the span is still being retried
+    // when the deadline passes, and shutdown says so.
+    match guard.shutdown_with_timeout(Duration::from_millis(700)) {
+        Err(ShutdownError::Undelivered { spans, metrics }) => {
             assert!(
-                traces.is_some() && metrics.is_some(),
-                "{traces:?} {metrics:?}"
+                spans.len() == 1
+                    && spans[0].starts_with("otlp: ")
+                    && spans[0].contains("1 unsent at the shutdown deadline")
+                    && spans[0].contains("connection failed")
+                    && metrics.is_some(),
+                "{spans:?} {metrics:?}"
             );
         }
         other => panic!("expected the lost exports to be reported, got {other:?}"),

@@ -33,21 +33,20 @@ fn response<'a>() -> ResponseRecord<'a> {
     ResponseRecord {
         id: Some("chatcmpl-1"),
         model: Some("gpt-4o-2024-08-06"),
-        usage: Some(UsageRecord {
-            input_tokens: Some(11),
-            output_tokens: Some(7),
-        }),
+        usage: Some(UsageRecord::new(Some(11), Some(7))),
         choices: vec![
             ChoiceRecord {
                 index: 1,
                 finish_reason: Some("length"),
                 content: Some("secret two"),
+                reasoning: None,
                 tool_calls: vec![],
             },
             ChoiceRecord {
                 index: 0,
                 finish_reason: Some("tool_calls"),
                 content: None,
+                reasoning: None,
                 tool_calls: vec![ToolCallRecord {
                     id: "call_1",
                     kind: "function",
@@ -471,10 +470,7 @@ fn metrics_for_success_failure_and_streams() {
     span.record_response(&ResponseRecord {
         id: None,
         model: Some("m-2024"),
-        usage: Some(UsageRecord {
-            input_tokens: Some(10),
-            output_tokens: Some(5),
-        }),
+        usage: Some(UsageRecord::new(Some(10), Some(5))),
         choices: vec![],
     });
     span.end();

@@ -153,6 +153,14 @@ fn request_attributes(o: &ChatCompletionsOptions) -> RequestAttributes<'_> {
             })
         }),
         RequestParam::EncodingFormat => None,
+        RequestParam::Stream => o.stream.map(ParamValue::Bool),
+        // `n` is not in the REST API's request schema: it travels as an
+        // extra parameter, for the models that take it.
+        RequestParam::ChoiceCount => o
+            .extra
+            .get("n")
+            .and_then(serde_json::Value::as_i64)
+            .map(ParamValue::Int),
     });
     RequestAttributes {
         model: o.model.as_deref(),
@@ -164,10 +172,7 @@ fn response_record(r: &ChatCompletions) -> ResponseRecord<'_> {
     ResponseRecord {
         id: Some(r.id.as_str()).filter(|id| !id.is_empty()),
         model: r.model.as_deref(),
-        usage: r.usage.as_ref().map(|u| UsageRecord {
-            input_tokens: Some(u.prompt_tokens),
-            output_tokens: Some(u.completion_tokens),
-        }),
+        usage: r.usage.as_ref().map(UsageRecord::from),
         choices: r
             .choices
             .iter()
@@ -175,6 +180,7 @@ fn response_record(r: &ChatCompletions) -> ResponseRecord<'_> {
                 index: c.index,
                 finish_reason: c.finish_reason.as_ref().map(|f| f.as_str()),
                 content: c.message.content.as_deref(),
+                reasoning: c.message.reasoning_content.as_deref(),
                 tool_calls: c
                     .message
                     .tool_calls

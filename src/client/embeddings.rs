@@ -132,10 +132,10 @@ async fn embed<O: EmbeddingsRequest>(
             span.record_response(&ResponseRecord {
                 id: Some(result.id.as_str()).filter(|id| !id.is_empty()),
                 model: result.model.as_deref(),
-                usage: result.usage.as_ref().map(|u| UsageRecord {
-                    input_tokens: Some(u.prompt_tokens),
-                    output_tokens: None,
-                }),
+                usage: result
+                    .usage
+                    .as_ref()
+                    .map(|u| UsageRecord::new(Some(u.prompt_tokens), None)),
                 choices: Vec::new(),
             });
             span.end();

@@ -60,16 +60,16 @@ impl State {
         let acc = &mut self.accumulator;
         acc.observe_ids(Some(update.id.as_str()), update.model.as_deref());
         if let Some(usage) = &update.usage {
-            acc.observe_usage(UsageRecord {
-                input_tokens: Some(usage.prompt_tokens),
-                output_tokens: Some(usage.completion_tokens),
-            });
+            acc.observe_usage(UsageRecord::from(usage));
         }
         for choice in &update.choices {
             let delta = choice.delta.as_ref();
             let content = delta.and_then(|d| d.content.as_deref());
             let finish = choice.finish_reason.as_ref().map(|f| f.as_str());
             acc.observe_delta(choice.index, content, finish);
+            if let Some(reasoning) = delta.and_then(|d| d.reasoning_content.as_deref()) {
+                acc.observe_reasoning(choice.index, reasoning);
+            }
             for call in delta
                 .and_then(|d| d.tool_calls.as_deref())
                 .unwrap_or_default()

@@ -6,9 +6,13 @@
 //!   ([`braintrust::span_to_row`]) behind both.
 //! - [`otlp`]: OTLP to any collector, configured by the standard
 //!   `OTEL_EXPORTER_OTLP_*` variables or in code.
+//! - [`delivery`]: the queue, worker and retries every exporter path of the
+//!   pipeline goes through ([`delivery::DeliveryProcessor`]), with its
+//!   memory budget and statistics.
 //!
-//! None of them needs the application's async runtime: they are safe under
-//! the SDK's batch processor, whose export thread has no tokio reactor.
+//! None of them needs the application's async runtime: the delivery worker
+//! brings its own.
 
 pub mod braintrust;
+pub mod delivery;
 pub mod otlp;

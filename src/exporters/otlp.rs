@@ -40,28 +40,37 @@
 //!
 //! **Headers are merged by name.** Headers from code and from the variable
 //! are all sent. When the same header name is set in both, the variable's
-//! value is what goes on the wire: `opentelemetry-otlp` 0.33 applies the
-//! variable after the builder's headers, and the only way around it is a
-//! custom `opentelemetry_http::HttpClient` that rewrites every request's
-//! headers, which this exporter does not install (the crate has
-//! `opentelemetry-http` only for the Braintrust exporter's own client).
-//! Building the exporter logs a warning when this happens. Header
-//! values, from code as from the variables, are percent-decoded by
-//! `opentelemetry-otlp` (`a%20b` is sent as `a b`).
+//! value is what goes on the wire (as `opentelemetry-otlp` 0.33 does for
+//! the metric exporter, which applies the variable after the builder's
+//! headers); building the exporter logs a warning when this happens. Header
+//! values from the variables are percent-decoded (`a%20b` is sent as `a b`).
 //!
-//! Compression (`OTEL_EXPORTER_OTLP_COMPRESSION`), metrics temporality
-//! (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`) and gRPC `INSECURE`
-//! are read by `opentelemetry-otlp` itself, unchanged.
+//! # Spans and metrics travel differently
+//!
+//! The pipeline sends spans with [`OtlpConfig::build_span_processor`]: a
+//! [`DeliveryProcessor`](crate::exporters::delivery::DeliveryProcessor) whose worker posts OTLP/HTTP protobuf itself, so
+//! that its queue bound, retries and `Retry-After` handling apply and its
+//! counters are exact (see [`delivery`](crate::exporters::delivery)). Over
+//! HTTP it does not compress (`OTEL_EXPORTER_OTLP_COMPRESSION` is not
+//! applied to spans). [`OtlpConfig::build_span_exporter`] still builds
+//! `opentelemetry-otlp`'s exporter, for providers built by hand.
+//! Metrics use `opentelemetry-otlp`'s exporter behind the SDK's periodic
+//! reader; compression, temporality
+//! (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`) and gRPC
+//! `INSECURE` are read by `opentelemetry-otlp` itself, unchanged.
 //!
 //! # Runtime
 //!
-//! Over `http/protobuf` the exporters use a blocking HTTP client with its own
-//! thread: they work from a plain `main`, from any Tokio runtime flavour and
-//! from the SDK's batch processor thread, and never need a Tokio reactor.
-//! Over `grpc` (feature `grpc`) the exporter is driven by the Tokio runtime
-//! it was built in: build it inside a runtime (else [`OtlpBuildError::GrpcNeedsRuntime`]),
-//! and on a `current_thread` runtime shut its provider down from
-//! `spawn_blocking` (as [`TelemetryGuard::shutdown_async`](crate::setup::TelemetryGuard::shutdown_async) does).
+//! Over `http/protobuf` nothing needs the application's runtime: spans go
+//! from the delivery worker's own runtime, metrics through a blocking HTTP
+//! client with its own thread; they work from a plain `main`, from any
+//! Tokio runtime flavour. Over `grpc` (feature `grpc`) the exporters are
+//! driven by the Tokio runtime they were built in: build them inside a
+//! runtime (else [`OtlpBuildError::GrpcNeedsRuntime`]), and on a
+//! `current_thread` runtime shut the pipeline down from `spawn_blocking`
+//! (as [`TelemetryGuard::shutdown_async`](crate::setup::TelemetryGuard::shutdown_async) does).
+//! The gRPC span exporter's own retries are turned off: the delivery
+//! processor in front retries, within its budget.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -69,6 +78,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+
+/// Label of the OTLP span path's logs, errors and statistics.
+pub(crate) const SPAN_PATH_NAME: &str = "otlp";
 
 /// Base URL of the collector for every signal, e.g. `http://collector:4318`.
 /// Over HTTP, `/v1/traces` or `/v1/metrics` is appended; over gRPC it is used as is.
@@ -159,6 +171,10 @@ pub enum OtlpBuildError {
     /// `opentelemetry-otlp` refused the configuration or could not create its client.
     #[error("could not build the OTLP exporter: {0}")]
     Exporter(#[from] opentelemetry_otlp::ExporterBuildError),
+
+    /// The HTTP client of the span path could not be built (TLS initialisation).
+    #[error("could not build the OTLP HTTP client: {0}")]
+    HttpClient(String),
 }
 
 /// Where a resolved setting came from, for error messages and diagnostics.
@@ -585,6 +601,7 @@ fn validate_http_endpoint(endpoint: &str, origin: ConfigSource) -> Result<(), Ot
 }
 
 mod grpc;
+mod spans;
 
 #[cfg(test)]
 mod tests;

@@ -32,6 +32,12 @@ impl ChatCompletions {
     pub fn content(&self) -> Option<&str> {
         self.choices.first()?.message.content.as_deref()
     }
+
+    /// The reasoning text of the first choice (reasoning models such as
+    /// DeepSeek-R1), if any.
+    pub fn reasoning_content(&self) -> Option<&str> {
+        self.choices.first()?.message.reasoning_content.as_deref()
+    }
 }
 
 /// One generated choice (`choices` items).
@@ -112,6 +118,17 @@ impl StreamingChatCompletionsUpdate {
     /// The first choice's content delta, if this chunk has one.
     pub fn content(&self) -> Option<&str> {
         self.choices.first()?.delta.as_ref()?.content.as_deref()
+    }
+
+    /// The first choice's reasoning delta (`delta.reasoning_content`), if
+    /// this chunk has one.
+    pub fn reasoning_content(&self) -> Option<&str> {
+        self.choices
+            .first()?
+            .delta
+            .as_ref()?
+            .reasoning_content
+            .as_deref()
     }
 }
 
@@ -229,6 +246,7 @@ mod tests {
             )])
         );
         assert_eq!(r.content(), None);
+        assert_eq!(r.reasoning_content(), Some("need the time"));
         let usage = r.usage.unwrap();
         assert_eq!(
             (
@@ -372,6 +390,7 @@ mod tests {
             json!({"id": "s", "choices": [{"index": 0, "delta": {"reasoning_content": "hmm"}}]}),
         );
         assert_eq!(thinking.content(), None);
+        assert_eq!(thinking.reasoning_content(), Some("hmm"));
         assert_eq!(
             thinking.choices[0]
                 .delta

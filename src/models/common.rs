@@ -186,6 +186,19 @@ impl CompletionsUsage {
     }
 }
 
+impl From<&CompletionsUsage> for crate::telemetry::UsageRecord {
+    /// The counts as the telemetry records them: the details only when the
+    /// service sent them.
+    fn from(u: &CompletionsUsage) -> Self {
+        crate::telemetry::UsageRecord {
+            input_tokens: Some(u.prompt_tokens),
+            output_tokens: Some(u.completion_tokens),
+            cache_read_input_tokens: u.cached_tokens(),
+            reasoning_output_tokens: u.reasoning_tokens(),
+        }
+    }
+}
+
 /// Breakdown of generated tokens (`completion_tokens_details` on the wire).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompletionsUsageDetails {
@@ -296,6 +309,23 @@ mod tests {
 
         let empty: CompletionsUsage = serde_json::from_value(json!({})).unwrap();
         assert_eq!(empty, CompletionsUsage::default());
+    }
+
+    #[test]
+    fn usage_record_takes_details_only_when_reported() {
+        use crate::telemetry::UsageRecord;
+        let plain = UsageRecord::from(&CompletionsUsage::new(3, 4));
+        assert_eq!(plain, UsageRecord::new(Some(3), Some(4)));
+        let u: CompletionsUsage = serde_json::from_value(json!({
+            "prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30,
+            "completion_tokens_details": {"reasoning_tokens": 12, "audio_tokens": 0, "total_tokens": 20},
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0}
+        }))
+        .unwrap();
+        let record = UsageRecord::from(&u);
+        // A reported 0 is kept: it says "nothing was cached", not "unknown".
+        assert_eq!(record.cache_read_input_tokens, Some(0));
+        assert_eq!(record.reasoning_output_tokens, Some(12));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The installed pipeline's owner: flushes and shuts both providers down.
 
 use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use opentelemetry::InstrumentationScope;
 use opentelemetry::trace::TracerProvider as _;
@@ -11,6 +13,50 @@ use tracing::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
 
 use super::{HTTP_INTERNAL_TARGETS, TRACING_SCOPE_NAME, TracingLayer};
+use crate::exporters::delivery::{Delivery, DeliveryStats, ShutdownOutcome};
+
+/// One exporter path of the pipeline and its delivery counters.
+#[derive(Clone)]
+pub struct DeliveryPath {
+    name: &'static str,
+    engine: Arc<dyn Delivery>,
+}
+
+impl DeliveryPath {
+    pub(super) fn new(name: &'static str, engine: Arc<dyn Delivery>) -> Self {
+        DeliveryPath { name, engine }
+    }
+
+    /// `braintrust`, `braintrust-otlp`, `otlp`, `stdout` or `custom`.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The path's counters, live.
+    pub fn stats(&self) -> DeliveryStats {
+        self.engine.stats()
+    }
+
+    /// One line naming what each of `paths` lost and why, or `None` when
+    /// nothing was lost; usable after the guard is gone (keep a clone of
+    /// [`TelemetryGuard::delivery_stats`]).
+    pub fn summary(paths: &[DeliveryPath]) -> Option<String> {
+        summary(paths)
+    }
+
+    pub(super) fn flush_timeout(&self) -> Duration {
+        self.engine.config().flush_timeout()
+    }
+}
+
+impl fmt::Debug for DeliveryPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeliveryPath")
+            .field("name", &self.name)
+            .field("stats", &self.engine.stats().snapshot())
+            .finish()
+    }
+}
 
 /// Owns the tracer and meter providers of an installed pipeline.
 ///
@@ -27,10 +73,16 @@ use super::{HTTP_INTERNAL_TARGETS, TRACING_SCOPE_NAME, TracingLayer};
 ///
 /// # Which shutdown to call
 ///
-/// Both block (or wait) until the batch span processor's and the periodic
-/// metric reader's background threads have exported what they hold: a few
-/// milliseconds against a healthy collector, up to the export timeouts (about
-/// 5 s per provider for flush and again for shutdown) against an unreachable one.
+/// Both block (or wait) until every exporter path has delivered what it
+/// holds, or the deadline passes: a few milliseconds against a healthy
+/// backend; against a failing one up to the deadline
+/// ([`PipelineBuilder::with_shutdown_timeout`](super::PipelineBuilder::with_shutdown_timeout),
+/// by default 30 s or the longest flush timeout of the paths, whichever is
+/// longer; or the one given to [`shutdown_with_timeout`](Self::shutdown_with_timeout)).
+/// All paths send at the same time, so the deadline is for all of them.
+/// The result is the truth: `Ok` only when every span accepted was
+/// delivered (and metrics too), otherwise [`ShutdownError::Undelivered`]
+/// says how many spans each path did not deliver and why.
 ///
 /// - From synchronous code (a plain `main`, a `Drop`, a test), call
 ///   [`shutdown`](Self::shutdown).
@@ -48,6 +100,8 @@ use super::{HTTP_INTERNAL_TARGETS, TRACING_SCOPE_NAME, TracingLayer};
 pub struct TelemetryGuard {
     tracer_provider: SdkTracerProvider,
     meter_provider: SdkMeterProvider,
+    paths: Vec<DeliveryPath>,
+    shutdown_timeout: Duration,
     done: bool,
 }
 
@@ -56,6 +110,7 @@ impl fmt::Debug for TelemetryGuard {
         f.debug_struct("TelemetryGuard")
             .field("tracer_provider", &self.tracer_provider)
             .field("meter_provider", &self.meter_provider)
+            .field("paths", &self.paths)
             .field("shut_down", &self.done)
             .finish()
     }
@@ -65,12 +120,29 @@ impl TelemetryGuard {
     pub(super) fn new(
         tracer_provider: SdkTracerProvider,
         meter_provider: SdkMeterProvider,
+        paths: Vec<DeliveryPath>,
+        shutdown_timeout: Duration,
     ) -> Self {
         TelemetryGuard {
             tracer_provider,
             meter_provider,
+            paths,
+            shutdown_timeout,
             done: false,
         }
+    }
+
+    /// Every exporter path with its delivery counters (spans accepted, sent,
+    /// retried, dropped by cause), readable while running and after shutdown:
+    /// clone the [`DeliveryStats`] before shutting down to keep them.
+    pub fn delivery_stats(&self) -> &[DeliveryPath] {
+        &self.paths
+    }
+
+    /// One line naming what each path lost and why, or `None` when nothing
+    /// was lost (the CLI prints it on stderr).
+    pub fn delivery_summary(&self) -> Option<String> {
+        summary(&self.paths)
     }
 
     /// The tracer provider, e.g. for
@@ -113,11 +185,26 @@ impl TelemetryGuard {
     }
 
     /// Exports everything queued so far without shutting down, blocking
-    /// until both background threads answer.
+    /// until every path has settled it (or its flush timeout passed). An
+    /// error says what was lost since the previous flush.
     pub fn force_flush(&self) -> Result<(), ShutdownError> {
-        let traces = self.tracer_provider.force_flush().err();
+        let lost: Vec<String> = self
+            .paths
+            .iter()
+            .filter_map(|path| {
+                let timeout = path.engine.config().flush_timeout();
+                path.engine.flush(timeout).err()
+            })
+            .collect();
         let metrics = self.meter_provider.force_flush().err();
-        ShutdownError::check(traces, metrics)
+        ShutdownError::check(lost, metrics)
+    }
+
+    /// Same as [`shutdown`](Self::shutdown), with `deadline` for delivery
+    /// instead of the configured one.
+    pub fn shutdown_with_timeout(mut self, deadline: Duration) -> Result<(), ShutdownError> {
+        self.shutdown_timeout = deadline;
+        self.shutdown_now()
     }
 
     /// Flushes and shuts down both providers, blocking until done (see
@@ -150,21 +237,47 @@ impl TelemetryGuard {
         }
     }
 
+    /// [`shutdown_async`](Self::shutdown_async) with `deadline` for delivery
+    /// instead of the configured one.
+    pub async fn shutdown_async_with_timeout(
+        mut self,
+        deadline: Duration,
+    ) -> Result<(), ShutdownError> {
+        self.shutdown_timeout = deadline;
+        self.shutdown_async().await
+    }
+
     fn shutdown_now(&mut self) -> Result<(), ShutdownError> {
         if std::mem::replace(&mut self.done, true) {
             return Ok(());
         }
-        // Flush first: the batch span processor's shutdown drops the result of
-        // its last export, while a flush reports it.
-        let traces = settle(
-            self.tracer_provider.force_flush(),
-            self.tracer_provider.shutdown(),
-        );
+        let deadline = Instant::now() + self.shutdown_timeout;
+        // Every path starts sending what it holds at once; then each is
+        // waited for within what is left of the one deadline.
+        for path in &self.paths {
+            path.engine.close();
+        }
+        let mut lost = Vec::new();
+        for path in &self.paths {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match path.engine.shutdown(left) {
+                ShutdownOutcome::Lost(summary) => lost.push(summary),
+                ShutdownOutcome::Done | ShutdownOutcome::AlreadyShutDown => {}
+            }
+        }
+        // The paths are shut down: the provider's own shutdown is quick, and
+        // its result adds nothing to the counters above.
+        let _ = self
+            .tracer_provider
+            .shutdown_with_timeout(Duration::from_millis(100));
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_secs(1));
         let metrics = settle(
             self.meter_provider.force_flush(),
-            self.meter_provider.shutdown(),
+            self.meter_provider.shutdown_with_timeout(left),
         );
-        ShutdownError::check(traces, metrics)
+        ShutdownError::check(lost, metrics)
     }
 }
 
@@ -189,16 +302,17 @@ impl Drop for TelemetryGuard {
     }
 }
 
-/// Flushing or shutting down the pipeline failed: some spans or metrics may
-/// not have been delivered.
+/// Flushing or shutting down the pipeline failed: some spans or metrics
+/// were not delivered.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ShutdownError {
-    /// A provider reported an error (export failure, timeout).
-    #[error("telemetry was not fully delivered: {}", describe(.traces, .metrics))]
-    Providers {
-        /// The tracer provider's error, if it had one.
-        traces: Option<OTelSdkError>,
+    /// Spans were lost (each entry: a path, its counts and the causes), or
+    /// the meter provider reported an error.
+    #[error("telemetry was not fully delivered: {}", describe(.spans, .metrics))]
+    Undelivered {
+        /// One line per exporter path that lost spans.
+        spans: Vec<String>,
         /// The meter provider's error, if it had one.
         metrics: Option<OTelSdkError>,
     },
@@ -209,21 +323,34 @@ pub enum ShutdownError {
 }
 
 impl ShutdownError {
-    fn check(traces: Option<OTelSdkError>, metrics: Option<OTelSdkError>) -> Result<(), Self> {
-        if traces.is_none() && metrics.is_none() {
+    fn check(spans: Vec<String>, metrics: Option<OTelSdkError>) -> Result<(), Self> {
+        if spans.is_empty() && metrics.is_none() {
             Ok(())
         } else {
-            Err(ShutdownError::Providers { traces, metrics })
+            Err(ShutdownError::Undelivered { spans, metrics })
         }
     }
 }
 
-fn describe(traces: &Option<OTelSdkError>, metrics: &Option<OTelSdkError>) -> String {
-    let parts: Vec<String> = [("traces", traces), ("metrics", metrics)]
-        .into_iter()
-        .filter_map(|(signal, e)| e.as_ref().map(|e| format!("{signal}: {e}")))
-        .collect();
+fn describe(spans: &[String], metrics: &Option<OTelSdkError>) -> String {
+    let mut parts: Vec<String> = spans.iter().map(|s| format!("spans: {s}")).collect();
+    if let Some(e) = metrics {
+        parts.push(format!("metrics: {e}"));
+    }
     parts.join("; ")
+}
+
+/// `telemetry delivery: braintrust: 5000 accepted, ...; otlp: ...` for the
+/// paths that lost spans.
+fn summary(paths: &[DeliveryPath]) -> Option<String> {
+    let lines: Vec<String> = paths
+        .iter()
+        .filter_map(|path| {
+            let s = path.stats().snapshot();
+            (s.lost() > 0).then(|| format!("{}: {s}", path.name))
+        })
+        .collect();
+    (!lines.is_empty()).then(|| format!("telemetry delivery: {}", lines.join("; ")))
 }
 
 #[cfg(test)]
@@ -240,12 +367,21 @@ mod tests {
 
     #[test]
     fn error_names_the_failing_signal() {
-        let e = ShutdownError::check(None, Some(OTelSdkError::InternalFailure("boom".into())))
-            .expect_err("metrics failed");
+        let e = ShutdownError::check(
+            Vec::new(),
+            Some(OTelSdkError::InternalFailure("boom".into())),
+        )
+        .expect_err("metrics failed");
         let msg = e.to_string();
         assert!(
-            msg.contains("metrics: ") && msg.contains("boom") && !msg.contains("traces"),
+            msg.contains("metrics: ") && msg.contains("boom") && !msg.contains("spans"),
             "{msg}"
+        );
+        let e = ShutdownError::check(vec!["otlp: 3 not delivered".into()], None)
+            .expect_err("spans lost");
+        assert!(
+            e.to_string().contains("spans: otlp: 3 not delivered"),
+            "{e}"
         );
     }
 
@@ -254,6 +390,8 @@ mod tests {
         let mut guard = TelemetryGuard::new(
             SdkTracerProvider::builder().build(),
             SdkMeterProvider::builder().build(),
+            Vec::new(),
+            Duration::from_secs(1),
         );
         assert!(guard.shutdown_now().is_ok());
         assert!(guard.shutdown_now().is_ok());
@@ -261,6 +399,8 @@ mod tests {
         let guard = TelemetryGuard::new(
             SdkTracerProvider::builder().build(),
             SdkMeterProvider::builder().build(),
+            Vec::new(),
+            Duration::from_secs(1),
         );
         guard.tracer_provider().shutdown().expect("first shutdown");
         guard.meter_provider().shutdown().expect("first shutdown");

@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Where spans (and, for some kinds, metrics) go. Several kinds can be
-/// combined: each gets its own batch processor, so a slow one never holds
+/// combined: each gets its own delivery processor, so a slow one never holds
 /// back the others.
 ///
 /// | kind | name | spans | metrics |

@@ -1,5 +1,5 @@
 //! One call installs a whole telemetry pipeline: resource, span exporters
-//! behind batch processors, a meter provider with periodic readers, the W3C
+//! behind delivery processors, a meter provider with periodic readers, the W3C
 //! trace-context and baggage propagator, the global providers, and optionally a
 //! `tracing` layer.
 //!
@@ -54,12 +54,17 @@
 //!   [`PipelineBuilder::with_service_name`], a `service.name` resource
 //!   attribute given in code, [`OTEL_SERVICE_NAME`], `service.name` in
 //!   [`OTEL_RESOURCE_ATTRIBUTES`], [`DEFAULT_SERVICE_NAME`].
-//! - One [`BatchSpanProcessor`] per span exporter. It exports on its own
-//!   background thread, and every exporter here is synchronous or brings its
-//!   own client thread, so no Tokio reactor is needed: the pipeline works the
-//!   same from a plain `main`, a `current_thread` or a `multi_thread` runtime.
-//!   (The SDK's experimental async-runtime processor is deliberately not used.)
-//!   Queue and batch sizes follow the SDK's `OTEL_BSP_*` variables.
+//! - One [`DeliveryProcessor`] per exporter path (see
+//!   [`exporters::delivery`](crate::exporters::delivery)): a queue bounded
+//!   by bytes ([`with_memory_budget`](PipelineBuilder::with_memory_budget),
+//!   [`AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB`], 64 MiB by default) that
+//!   the application thread appends to without waiting, and a worker thread
+//!   with its own runtime that sends batches a few at a time and retries
+//!   failures within a time budget, so no Tokio reactor is needed: the
+//!   pipeline works the same from a plain `main`, a `current_thread` or a
+//!   `multi_thread` runtime. Batch sizes and delays follow the `OTEL_BSP_*`
+//!   variables, or [`with_delivery_config`](PipelineBuilder::with_delivery_config).
+//!   What each path delivered and lost: [`TelemetryGuard::delivery_stats`].
 //! - An [`SdkMeterProvider`] with one [`PeriodicReader`] per kind that
 //!   exports metrics (`otlp`, `stdout`), every
 //!   [`with_metric_export_interval`](PipelineBuilder::with_metric_export_interval),
@@ -81,7 +86,9 @@
 //! | [`OTEL_SERVICE_NAME`] | `install` | `service.name` when not set in code |
 //! | [`OTEL_RESOURCE_ATTRIBUTES`] | `install` | `k=v,k=v` resource attributes; code wins |
 //! | `OTEL_EXPORTER_OTLP_*` | the `otlp` kind | see [`exporters::otlp`](crate::exporters::otlp) |
-//! | `OTEL_BSP_*`, `OTEL_METRIC_EXPORT_INTERVAL` | the SDK | batch sizes and delays, metric interval |
+//! | [`AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB`] | `install` | memory budget of each exporter path's queue, MiB (default 64) |
+//! | `OTEL_BSP_*` | `install` | batch size, delay, attempt timeout, requests in flight, optional span cap ([`delivery`](crate::exporters::delivery)) |
+//! | `OTEL_METRIC_EXPORT_INTERVAL` | the SDK | metric interval |
 //!
 //! # Shutting down
 //!
@@ -93,6 +100,8 @@ use crate::exporters::braintrust::{
     BraintrustBuildError, BraintrustConfig, BraintrustExporter, BraintrustOtlpExporter,
     BraintrustParentProcessor,
 };
+pub use crate::exporters::delivery::AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB;
+use crate::exporters::delivery::{DeliveryConfig, DeliveryProcessor};
 use std::time::Duration;
 
 use opentelemetry::propagation::TextMapCompositePropagator;
@@ -101,7 +110,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::resource::{EnvResourceDetector, ResourceDetector};
-use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanExporter};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use tracing::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
 
@@ -112,8 +121,17 @@ use crate::exporters::otlp::{
 mod guard;
 mod kind;
 
-pub use guard::{ShutdownError, TelemetryGuard};
+pub use guard::{DeliveryPath, ShutdownError, TelemetryGuard};
 pub use kind::{ExporterKind, UnknownExporterKind};
+
+/// The standard variable that sets the SDK's per-span event limit.
+const SPAN_EVENT_COUNT_LIMIT_ENV: &str = "OTEL_SPAN_EVENT_COUNT_LIMIT";
+
+/// The pipeline's per-span event limit (the SDK's default is 128): the
+/// client's message events are capped at
+/// [`MAX_MESSAGE_EVENTS`](crate::telemetry::MAX_MESSAGE_EVENTS), so this
+/// leaves room for many choices and retry attempts besides.
+pub const PIPELINE_MAX_EVENTS_PER_SPAN: u32 = 256;
 
 /// Comma-separated [`ExporterKind`] names read by [`PipelineBuilder::from_env`],
 /// e.g. `stdout,otlp`. Unset or blank: `otlp` when
@@ -221,6 +239,8 @@ pub struct PipelineBuilder {
     braintrust: BraintrustConfig,
     global: Option<bool>,
     metric_interval: Option<Duration>,
+    delivery: Option<DeliveryConfig>,
+    shutdown_timeout: Option<Duration>,
 }
 
 impl PipelineBuilder {
@@ -275,7 +295,8 @@ impl PipelineBuilder {
         &self.kinds
     }
 
-    /// Adds any span exporter, behind its own batch processor.
+    /// Adds any span exporter, behind its own [`DeliveryProcessor`] (one
+    /// export at a time; every export error is retried within the budget).
     pub fn with_span_exporter(mut self, exporter: impl SpanExporter + 'static) -> Self {
         self.custom.push(Box::new(exporter));
         self
@@ -302,6 +323,37 @@ impl PipelineBuilder {
         self
     }
 
+    /// Delivery settings of every exporter path: memory budget, batch size,
+    /// delays, requests in flight, retries, flush timeout (default:
+    /// [`DeliveryConfig::default`], from the environment). A
+    /// [`BraintrustConfig`]'s retry policy and flush timeout, when set, win
+    /// for the Braintrust paths.
+    pub fn with_delivery_config(mut self, config: DeliveryConfig) -> Self {
+        self.delivery = Some(config);
+        self
+    }
+
+    /// The memory budget of each exporter path's queue, in bytes (beats
+    /// [`AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB`]); past it spans are
+    /// dropped and counted.
+    pub fn with_memory_budget(mut self, bytes: usize) -> Self {
+        self.delivery = Some(
+            self.delivery
+                .take()
+                .unwrap_or_default()
+                .with_memory_budget(bytes),
+        );
+        self
+    }
+
+    /// How long [`TelemetryGuard::shutdown`] (and dropping the guard) waits
+    /// for every path to deliver what it holds (default: 30 s, or the
+    /// longest flush timeout of the paths if longer).
+    pub fn with_shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = Some(timeout);
+        self
+    }
+
     /// Whether to set the global tracer and meter providers and the global
     /// propagator (default `true`). With `false`, hand the providers to
     /// clients through `TelemetryOptions::with_tracer_provider` /
@@ -316,9 +368,11 @@ impl PipelineBuilder {
     /// When an exporter cannot be built, nothing is installed.
     pub fn install(self) -> Result<TelemetryGuard, SetupError> {
         let resource = self.resource();
+        let delivery = self.delivery.clone().unwrap_or_default();
 
-        // Fallible part first, so a failure leaves no background thread behind.
-        let mut span_exporters: Vec<Box<dyn ErasedSpanExporter>> = Vec::new();
+        // Fallible part first, so a failure leaves no background thread behind
+        // (a processor's worker starts when the provider is built).
+        let mut processors: Vec<DeliveryProcessor> = Vec::new();
         let mut metric_exporters = Vec::new();
         for &kind in &self.kinds {
             match kind {
@@ -331,26 +385,57 @@ impl PipelineBuilder {
                 }
                 #[cfg(feature = "stdout")]
                 ExporterKind::Stdout => {
-                    span_exporters.push(Box::new(opentelemetry_stdout::SpanExporter::default()));
+                    processors.push(DeliveryProcessor::for_exporter(
+                        opentelemetry_stdout::SpanExporter::default(),
+                        delivery.clone(),
+                        "stdout",
+                    ));
                     metric_exporters.push(MetricSink::Stdout(
                         opentelemetry_stdout::MetricExporter::default(),
                     ));
                 }
                 ExporterKind::Otlp => {
-                    span_exporters.push(Box::new(self.otlp.build_span_exporter()?));
+                    processors.push(self.otlp.build_span_processor(delivery.clone())?);
                     metric_exporters.push(MetricSink::Otlp(Box::new(
                         self.otlp.build_metric_exporter()?,
                     )));
                 }
                 ExporterKind::Braintrust | ExporterKind::BraintrustOtlp => {
-                    span_exporters.push(braintrust_exporter(kind, &self.braintrust)?);
+                    processors.push(braintrust_processor(
+                        kind,
+                        &self.braintrust,
+                        delivery.clone(),
+                    )?);
                 }
                 ExporterKind::None => {}
             }
         }
-        span_exporters.extend(self.custom);
+        processors.extend(
+            self.custom
+                .into_iter()
+                .map(|exporter| exporter.into_processor(delivery.clone())),
+        );
 
+        let paths: Vec<DeliveryPath> = processors
+            .iter()
+            .map(|p| DeliveryPath::new(p.name(), p.handle()))
+            .collect();
+        let longest_flush = paths
+            .iter()
+            .map(|p| p.flush_timeout())
+            .max()
+            .unwrap_or_default();
+        let shutdown_timeout = self
+            .shutdown_timeout
+            .unwrap_or_else(|| longest_flush.max(Duration::from_secs(30)));
         let mut tracer_builder = SdkTracerProvider::builder().with_resource(resource.clone());
+        // Long conversations recorded with content: room for every message
+        // event the client records (at most `MAX_MESSAGE_EVENTS`) plus the
+        // choice, attempt and exception events, unless the operator chose a
+        // limit with `OTEL_SPAN_EVENT_COUNT_LIMIT` (which the SDK reads).
+        if std::env::var_os(SPAN_EVENT_COUNT_LIMIT_ENV).is_none() {
+            tracer_builder = tracer_builder.with_max_events_per_span(PIPELINE_MAX_EVENTS_PER_SPAN);
+        }
         // Rows follow an incoming `braintrust.parent` baggage entry.
         if self
             .kinds
@@ -359,10 +444,10 @@ impl PipelineBuilder {
         {
             tracer_builder = tracer_builder.with_span_processor(BraintrustParentProcessor);
         }
-        let tracer_provider = span_exporters
+        let tracer_provider = processors
             .into_iter()
-            .fold(tracer_builder, |builder, exporter| {
-                builder.with_span_processor(exporter.into_batch_processor())
+            .fold(tracer_builder, |builder, processor| {
+                builder.with_span_processor(processor)
             })
             .build();
         let interval = self.metric_interval;
@@ -386,7 +471,12 @@ impl PipelineBuilder {
                 Box::new(BaggagePropagator::new()),
             ]));
         }
-        Ok(TelemetryGuard::new(tracer_provider, meter_provider))
+        Ok(TelemetryGuard::new(
+            tracer_provider,
+            meter_provider,
+            paths,
+            shutdown_timeout,
+        ))
     }
 
     /// [`install`](Self::install), plus the `tracing` layer that sends
@@ -488,144 +578,36 @@ enum MetricSink {
     Otlp(Box<opentelemetry_otlp::MetricExporter>),
 }
 
-/// A span exporter of any type, waiting for its batch processor.
+/// A span exporter of any type, waiting for its processor.
 /// `SpanExporter` is not object-safe (its `export` returns `impl Future`),
 /// so exporters are boxed behind this instead; the processor is only created
-/// (and its thread started) by `install`.
+/// by `install` (and its thread started when the provider is built).
 trait ErasedSpanExporter: Send + std::fmt::Debug {
-    fn into_batch_processor(self: Box<Self>) -> BatchSpanProcessor;
+    fn into_processor(self: Box<Self>, delivery: DeliveryConfig) -> DeliveryProcessor;
 }
 
 impl<E: SpanExporter + 'static> ErasedSpanExporter for E {
-    fn into_batch_processor(self: Box<Self>) -> BatchSpanProcessor {
-        BatchSpanProcessor::builder(*self).build()
+    fn into_processor(self: Box<Self>, delivery: DeliveryConfig) -> DeliveryProcessor {
+        DeliveryProcessor::for_exporter(*self, delivery, "custom")
     }
 }
 
-/// The Braintrust exporters, built from the builder's [`BraintrustConfig`]
+/// The Braintrust paths, built from the builder's [`BraintrustConfig`]
 /// (environment for whatever it leaves unset).
-fn braintrust_exporter(
+fn braintrust_processor(
     kind: ExporterKind,
     config: &BraintrustConfig,
-) -> Result<Box<dyn ErasedSpanExporter>, SetupError> {
+    delivery: DeliveryConfig,
+) -> Result<DeliveryProcessor, SetupError> {
     let config = config.clone();
     let wrap = |source| SetupError::Braintrust { kind, source };
     match kind {
         ExporterKind::BraintrustOtlp => {
-            Ok(Box::new(BraintrustOtlpExporter::new(config).map_err(wrap)?))
+            BraintrustOtlpExporter::processor(config, delivery).map_err(wrap)
         }
-        _ => Ok(Box::new(BraintrustExporter::new(config).map_err(wrap)?)),
+        _ => BraintrustExporter::processor(config, delivery).map_err(wrap),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env_of<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned())
-        }
-    }
-
-    #[test]
-    fn from_env_defaults_to_otlp_when_a_collector_is_configured() {
-        assert_eq!(
-            kinds_from_env(&env_of(&[])).ok(),
-            Some(vec![ExporterKind::LOCAL_DEFAULT])
-        );
-        for var in [
-            OTEL_EXPORTER_OTLP_ENDPOINT,
-            OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-        ] {
-            let env = [(var, "http://c:4318")];
-            assert_eq!(
-                kinds_from_env(&env_of(&env)).ok(),
-                Some(vec![ExporterKind::Otlp])
-            );
-        }
-        let env = [(OTEL_EXPORTER_OTLP_ENDPOINT, " ")];
-        assert_eq!(
-            kinds_from_env(&env_of(&env)).ok(),
-            Some(vec![ExporterKind::LOCAL_DEFAULT])
-        );
-    }
-
-    #[test]
-    fn from_env_list_wins_and_errors_name_the_variable() {
-        let env = [
-            (AZURE_AI_INFERENCE_OTEL_EXPORTERS, "none"),
-            (OTEL_EXPORTER_OTLP_ENDPOINT, "http://c:4318"),
-        ];
-        assert_eq!(
-            kinds_from_env(&env_of(&env)).ok(),
-            Some(vec![ExporterKind::None])
-        );
-        let env = [(AZURE_AI_INFERENCE_OTEL_EXPORTERS, "otlp,zipkin")];
-        let msg = kinds_from_env(&env_of(&env))
-            .expect_err("zipkin")
-            .to_string();
-        assert!(
-            msg.contains(AZURE_AI_INFERENCE_OTEL_EXPORTERS) && msg.contains("`zipkin`"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn service_name_precedence() {
-        let attr = [KeyValue::new(SERVICE_NAME, "from-attr")];
-        let env = || Some("from-env".to_owned());
-        let res = || Some("from-resource-env".to_owned());
-        assert_eq!(
-            resolve_service_name(Some("code"), &attr, env(), res()),
-            "code"
-        );
-        assert_eq!(resolve_service_name(None, &attr, env(), res()), "from-attr");
-        assert_eq!(resolve_service_name(None, &[], env(), res()), "from-env");
-        assert_eq!(
-            resolve_service_name(None, &[], Some(String::new()), res()),
-            "from-resource-env"
-        );
-        assert_eq!(
-            resolve_service_name(None, &[], None, None),
-            DEFAULT_SERVICE_NAME
-        );
-    }
-
-    #[test]
-    fn braintrust_build_errors_name_the_exporter_and_the_problem() {
-        // An API URL set in code wins over the environment, so this fails the
-        // same way whatever BRAINTRUST_* variables are set.
-        let config = BraintrustConfig::new()
-            .with_api_key("k")
-            .with_api_url("not a url");
-        for kind in [ExporterKind::Braintrust, ExporterKind::BraintrustOtlp] {
-            let err = TelemetryPipeline::builder()
-                .with_global(false)
-                .with_exporter(kind)
-                .with_braintrust_config(config.clone())
-                .install()
-                .expect_err("an invalid API URL is refused");
-            let text = err.to_string();
-            assert!(
-                text.contains(kind.name()) && text.contains("not a url"),
-                "{text}"
-            );
-            assert!(matches!(err, SetupError::Braintrust { .. }));
-        }
-    }
-
-    #[test]
-    fn none_installs_and_shuts_down_cleanly() {
-        let guard = TelemetryPipeline::builder()
-            .with_global(false)
-            .with_exporter(ExporterKind::None)
-            .install()
-            .expect("installs");
-        guard.force_flush().expect("nothing to flush");
-        guard.shutdown().expect("clean shutdown");
-    }
-}
+mod tests;

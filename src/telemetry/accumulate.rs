@@ -4,13 +4,13 @@ use super::record::{ChoiceRecord, ResponseRecord, ToolCallRecord, UsageRecord};
 
 /// Accumulates streamed chat deltas per choice index.
 ///
-/// Content is appended, tool calls are matched by their `index` (else by
+/// Content and reasoning (`reasoning_content`) are appended, tool calls are matched by their `index` (else by
 /// `id`, else the last one continues) with arguments appended and `id` /
 /// `name` taken when they appear. `finish_reason` and `usage` come from
 /// whichever chunk carries them; `id` and `model` from the first chunk that
 /// has them.
 ///
-/// Text (content, tool names and arguments) is kept only when the
+/// Text (content, reasoning, tool names and arguments) is kept only when the
 /// accumulator was made with `keep_content`; otherwise it holds ids, finish
 /// reasons and counts only, so an unrecorded stream costs no memory for its text.
 #[derive(Debug, Default)]
@@ -43,6 +43,7 @@ struct ChoiceState {
     index: u32,
     finish_reason: Option<String>,
     content: Option<String>,
+    reasoning: Option<String>,
     tool_calls: Vec<ToolCallState>,
 }
 
@@ -88,6 +89,7 @@ impl StreamAccumulator {
                     index,
                     finish_reason: None,
                     content: None,
+                    reasoning: None,
                     tool_calls: Vec::new(),
                 });
                 self.choices.len() - 1
@@ -113,6 +115,19 @@ impl StreamAccumulator {
         }
         if let Some(reason) = finish_reason {
             choice.finish_reason = Some(reason.to_owned());
+        }
+    }
+
+    /// Records a piece of a choice's reasoning (`delta.reasoning_content`),
+    /// appended like content and kept only with `keep_content`.
+    pub fn observe_reasoning(&mut self, choice_index: u32, reasoning: &str) {
+        let keep = self.keep_content;
+        let choice = self.choice(choice_index);
+        if keep {
+            choice
+                .reasoning
+                .get_or_insert_with(String::new)
+                .push_str(reasoning);
         }
     }
 
@@ -187,6 +202,7 @@ impl StreamAccumulator {
                     index: c.index,
                     finish_reason: c.finish_reason.as_deref(),
                     content: c.content.as_deref(),
+                    reasoning: c.reasoning.as_deref(),
                     tool_calls: c
                         .tool_calls
                         .iter()
@@ -214,6 +230,8 @@ mod tests {
         acc.observe_ids(Some("other"), None);
         acc.observe_delta(1, Some("Wor"), None);
         acc.observe_delta(0, Some("Hel"), None);
+        acc.observe_reasoning(0, "say ");
+        acc.observe_reasoning(0, "hello");
         acc.observe_delta(0, Some("lo"), Some("stop"));
         acc.observe_tool_call(
             1,
@@ -236,15 +254,13 @@ mod tests {
         assert!(!acc.all_finished());
         assert_eq!(acc.unfinished(), 1);
         acc.observe_delta(1, None, Some("tool_calls"));
-        acc.observe_usage(UsageRecord {
-            input_tokens: Some(3),
-            output_tokens: Some(4),
-        });
+        acc.observe_usage(UsageRecord::new(Some(3), Some(4)));
         assert!(acc.all_finished());
         let r = acc.response();
         assert_eq!(r.id, Some("chatcmpl-1"));
         let c0 = r.choices.iter().find(|c| c.index == 0).unwrap();
         assert_eq!(c0.content, Some("Hello"));
+        assert_eq!(c0.reasoning, Some("say hello"));
         let c1 = r.choices.iter().find(|c| c.index == 1).unwrap();
         assert_eq!(c1.content, Some("Wor"));
         assert_eq!(c1.tool_calls[0].arguments, "{\"a\":1}");
@@ -255,6 +271,7 @@ mod tests {
     fn keeps_no_text_when_not_recording() {
         let mut acc = StreamAccumulator::new(false);
         acc.observe_delta(0, Some("secret"), None);
+        acc.observe_reasoning(0, "secret thoughts");
         acc.observe_tool_call(
             0,
             ToolCallDelta {
@@ -266,6 +283,7 @@ mod tests {
         );
         let r = acc.response();
         assert_eq!(r.choices[0].content, None);
+        assert_eq!(r.choices[0].reasoning, None);
         assert_eq!(r.choices[0].tool_calls[0].id, "call_9");
         assert_eq!(r.choices[0].tool_calls[0].name, "");
         assert_eq!(r.choices[0].tool_calls[0].arguments, "");

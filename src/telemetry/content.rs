@@ -25,6 +25,9 @@ struct ChoiceEvent<'a> {
 struct ChoiceMessage<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     content: Option<Option<&'a str>>,
+    /// The wire name: reasoning models answer with `reasoning_content`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_content: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_calls: Option<Vec<ToolCallJson<'a>>>,
 }
@@ -61,7 +64,9 @@ fn tool_calls_json<'a>(
         .collect()
 }
 
-/// The `gen_ai.choice` event body. With `with_content` off only the finish
+/// The `gen_ai.choice` event body. With `with_content` on the message
+/// carries `content`, `reasoning_content` (when the model reasoned) and
+/// full tool calls; off, only the finish
 /// reason, the index and tool calls reduced to `{id, type}` are written;
 /// `finish_reason` is the choice's own, else `unfinished`.
 pub(crate) fn choice_event(
@@ -74,11 +79,13 @@ pub(crate) fn choice_event(
     let message = if with_content {
         Some(ChoiceMessage {
             content: Some(choice.content),
+            reasoning_content: choice.reasoning,
             tool_calls,
         })
     } else {
         tool_calls.map(|calls| ChoiceMessage {
             content: None,
+            reasoning_content: None,
             tool_calls: Some(calls),
         })
     };
@@ -112,7 +119,12 @@ pub(crate) fn output_messages(choices: &[&ChoiceRecord<'_>], unfinished: &str) -
 
 /// A recorded choice as an assistant [`Message`].
 fn choice_message(choice: &ChoiceRecord<'_>) -> Message {
-    let mut parts = Vec::with_capacity(1 + choice.tool_calls.len());
+    let mut parts = Vec::with_capacity(2 + choice.tool_calls.len());
+    // Reasoning comes first, as the model produced it (and as
+    // `Message::from_wire` orders it).
+    if let Some(reasoning) = choice.reasoning {
+        parts.push(MessagePart::Reasoning(reasoning.to_owned()));
+    }
     if let Some(text) = choice.content {
         parts.push(MessagePart::Text(text.to_owned()));
     }
@@ -128,6 +140,71 @@ fn choice_message(choice: &ChoiceRecord<'_>) -> Message {
         })
     }));
     Message::new(Role::Assistant, parts)
+}
+
+/// Newer conventions (`gen_ai.tool.definitions`): the wire `tools` array
+/// (`{"type","function":{"name","description","parameters"}}`) in the
+/// conventions' shape `{"type","name","description","parameters"}`. A tool
+/// without a `function` object keeps its `type` and its other fields as they
+/// came, plus `name` when it has one (the schema's generic definition).
+pub(crate) fn tool_definitions(tools: &Value) -> String {
+    let Some(tools) = tools.as_array() else {
+        return tools.to_string();
+    };
+    let converted: Vec<Value> = tools.iter().map(tool_definition).collect();
+    Value::Array(converted).to_string()
+}
+
+fn tool_definition(tool: &Value) -> Value {
+    let Some(map) = tool.as_object() else {
+        return tool.clone();
+    };
+    let kind = map
+        .get("type")
+        .cloned()
+        .unwrap_or_else(|| "function".into());
+    let Some(function) = map.get("function").and_then(Value::as_object) else {
+        return tool.clone();
+    };
+    let mut out = serde_json::Map::new();
+    out.insert("type".to_owned(), kind);
+    for key in ["name", "description", "parameters"] {
+        if let Some(value) = function.get(key).filter(|v| !v.is_null()) {
+            out.insert(key.to_owned(), value.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+/// The inverse of [`tool_definitions`], for readers that want the wire
+/// shape whichever vocabulary recorded the definitions (the Braintrust
+/// row's `metadata.tools`): a `{"type","name",...}` definition becomes
+/// `{"type","function":{"name","description","parameters"}}`; a wire-shaped
+/// one, or anything else, is kept as it came.
+pub(crate) fn tool_definitions_to_wire(tools: Value) -> Value {
+    let Value::Array(items) = tools else {
+        return tools;
+    };
+    Value::Array(
+        items
+            .into_iter()
+            .map(|tool| match tool {
+                Value::Object(mut map)
+                    if !map.contains_key("function") && map.contains_key("name") =>
+                {
+                    let mut function = serde_json::Map::new();
+                    for key in ["name", "description", "parameters"] {
+                        if let Some(value) = map.remove(key) {
+                            function.insert(key.to_owned(), value);
+                        }
+                    }
+                    map.insert("function".to_owned(), Value::Object(function));
+                    Value::Object(map)
+                }
+                other => other,
+            })
+            .collect(),
+    )
 }
 
 /// Newer conventions (`gen_ai.input.messages`): wire-format request messages
@@ -161,6 +238,7 @@ mod tests {
             index: 0,
             finish_reason: Some("tool_calls"),
             content: None,
+            reasoning: None,
             tool_calls: vec![call()],
         };
         let v: Value = serde_json::from_str(&choice_event(&choice, true, "error")).unwrap();
@@ -176,6 +254,7 @@ mod tests {
             index: 1,
             finish_reason: None,
             content: Some("secret text"),
+            reasoning: None,
             tool_calls: vec![call()],
         };
         let body = choice_event(&choice, false, "cancelled");
@@ -191,12 +270,62 @@ mod tests {
             index: 0,
             finish_reason: Some("stop"),
             content: Some("x"),
+            reasoning: None,
             tool_calls: vec![],
         };
         assert_eq!(
             choice_event(&plain, false, "error"),
             r#"{"finish_reason":"stop","index":0}"#
         );
+    }
+
+    #[test]
+    fn reasoning_is_content() {
+        let choice = ChoiceRecord {
+            index: 0,
+            finish_reason: Some("stop"),
+            content: Some("4"),
+            reasoning: Some("2+2 is 4"),
+            tool_calls: vec![],
+        };
+        let with: Value = serde_json::from_str(&choice_event(&choice, true, "error")).unwrap();
+        assert_eq!(
+            with,
+            json!({"message":{"content":"4","reasoning_content":"2+2 is 4"},"finish_reason":"stop","index":0})
+        );
+        let without = choice_event(&choice, false, "error");
+        assert!(!without.contains("2+2"), "{without}");
+        let out: Value = serde_json::from_str(&output_messages(&[&choice], "error")).unwrap();
+        assert_eq!(
+            out,
+            json!([{"role":"assistant","parts":[
+                {"type":"reasoning","content":"2+2 is 4"},
+                {"type":"text","content":"4"}
+            ],"finish_reason":"stop"}])
+        );
+    }
+
+    #[test]
+    fn tool_definitions_take_the_conventions_shape() {
+        let wire = json!([
+            {"type": "function", "function": {"name": "get_weather", "description": "Weather",
+             "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}},
+            {"type": "function", "function": {"name": "now"}},
+            {"type": "code_interpreter"}
+        ]);
+        let v: Value = serde_json::from_str(&tool_definitions(&wire)).unwrap();
+        assert_eq!(
+            v,
+            json!([
+                {"type": "function", "name": "get_weather", "description": "Weather",
+                 "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}},
+                {"type": "function", "name": "now"},
+                {"type": "code_interpreter"}
+            ])
+        );
+        assert_eq!(tool_definitions_to_wire(v), wire);
+        let already_wire = json!([{"type": "function", "function": {"name": "f"}}]);
+        assert_eq!(tool_definitions_to_wire(already_wire.clone()), already_wire);
     }
 
     #[test]
@@ -222,6 +351,7 @@ mod tests {
                 index: 0,
                 finish_reason: None,
                 content: Some("hello"),
+                reasoning: None,
                 tool_calls: vec![],
             }],
             "error",

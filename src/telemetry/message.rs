@@ -10,7 +10,8 @@
 //! | kind | wire | parts |
 //! |---|---|---|
 //! | [`MessagePart::Text`] | `content: "..."`, or a `{"type":"text","text"}` content item | `{"type":"text","content"}` |
-//! | [`MessagePart::Image`] | `{"type":"image_url","image_url":{"url"}}` content item | `{"type":"uri","modality":"image","uri"}` |
+//! | [`MessagePart::Image`] | `{"type":"image_url","image_url":{"url"}}` content item | `{"type":"uri","modality":"image","uri"}`; a base64 data URL (`data:{mime};base64,{data}`) is `{"type":"blob","modality":"image","mime_type","content"}`, as the conventions ask |
+//! | [`MessagePart::AudioUrl`] | `{"type":"audio_url","audio_url":{"url"}}` content item | `{"type":"uri","modality":"audio","uri"}` |
 //! | [`MessagePart::Audio`] | `{"type":"input_audio","input_audio":{"data","format"?}}` content item | `{"type":"blob","modality":"audio","content","mime_type"?: "audio/{format}"}` |
 //! | [`MessagePart::ToolCall`] | a `tool_calls` entry `{"id","type","function":{"name","arguments"}}` | `{"type":"tool_call","id","name","arguments"}` (arguments parsed when JSON) |
 //! | [`MessagePart::ToolResult`] | `role: "tool"`, `tool_call_id`, `content` | `{"type":"tool_call_response","id","response"}` |
@@ -91,6 +92,11 @@ pub enum MessagePart {
         /// The URL.
         url: String,
     },
+    /// Audio by URL (`audio_url` content items).
+    AudioUrl {
+        /// The URL.
+        url: String,
+    },
     /// Base64 audio.
     Audio {
         /// The base64 data.
@@ -120,6 +126,8 @@ pub enum ContentKind {
     Text,
     /// [`MessagePart::Image`].
     Image,
+    /// [`MessagePart::AudioUrl`].
+    AudioUrl,
     /// [`MessagePart::Audio`].
     Audio,
     /// [`MessagePart::ToolCall`].
@@ -134,9 +142,10 @@ pub enum ContentKind {
 
 impl ContentKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ContentKind; 7] = [
+    pub const ALL: [ContentKind; 8] = [
         ContentKind::Text,
         ContentKind::Image,
+        ContentKind::AudioUrl,
         ContentKind::Audio,
         ContentKind::ToolCall,
         ContentKind::ToolResult,
@@ -151,6 +160,7 @@ impl MessagePart {
         match self {
             MessagePart::Text(_) => ContentKind::Text,
             MessagePart::Image { .. } => ContentKind::Image,
+            MessagePart::AudioUrl { .. } => ContentKind::AudioUrl,
             MessagePart::Audio { .. } => ContentKind::Audio,
             MessagePart::ToolCall(_) => ContentKind::ToolCall,
             MessagePart::ToolResult { .. } => ContentKind::ToolResult,
@@ -288,6 +298,9 @@ impl Message {
                 MessagePart::Image { url } => {
                     items.push(serde_json::json!({"type": "image_url", "image_url": {"url": url}}));
                 }
+                MessagePart::AudioUrl { url } => {
+                    items.push(serde_json::json!({"type": "audio_url", "audio_url": {"url": url}}));
+                }
                 MessagePart::Audio { data, format } => {
                     let mut audio = Map::new();
                     audio.insert("data".to_owned(), data.as_str().into());
@@ -384,6 +397,10 @@ fn part_from_wire_item(item: &Json) -> MessagePart {
             Some(url) => MessagePart::Image { url },
             None => MessagePart::Other(item.clone()),
         },
+        Some("audio_url") => match item.get("audio_url").and_then(|u| text(u, "url")) {
+            Some(url) => MessagePart::AudioUrl { url },
+            None => MessagePart::Other(item.clone()),
+        },
         Some("input_audio") => {
             let audio = item.get("input_audio");
             match audio.and_then(|a| text(a, "data")) {
@@ -408,6 +425,15 @@ fn part_from_semconv(part: &Json) -> MessagePart {
         (Some("uri"), Some("image")) => {
             text(part, "uri").map_or_else(other, |url| MessagePart::Image { url })
         }
+        (Some("uri"), Some("audio")) => {
+            text(part, "uri").map_or_else(other, |url| MessagePart::AudioUrl { url })
+        }
+        (Some("blob"), Some("image")) => match (text(part, "mime_type"), text(part, "content")) {
+            (Some(mime), Some(data)) => MessagePart::Image {
+                url: format!("data:{mime};base64,{data}"),
+            },
+            _ => other(),
+        },
         (Some("blob"), Some("audio")) => match text(part, "content") {
             Some(data) => MessagePart::Audio {
                 data,
@@ -430,11 +456,26 @@ fn part_from_semconv(part: &Json) -> MessagePart {
     }
 }
 
+/// `(mime type, base64 data)` of a `data:{mime};base64,{data}` URL.
+fn base64_data_url(url: &str) -> Option<(&str, &str)> {
+    let (header, data) = url.strip_prefix("data:")?.split_once(',')?;
+    let mime = header.strip_suffix(";base64")?;
+    (!mime.is_empty() && !mime.contains(';')).then_some((mime, data))
+}
+
 fn part_to_semconv(part: &MessagePart) -> Json {
     use serde_json::json;
     match part {
         MessagePart::Text(t) => json!({"type": "text", "content": t}),
-        MessagePart::Image { url } => json!({"type": "uri", "modality": "image", "uri": url}),
+        MessagePart::Image { url } => match base64_data_url(url) {
+            // The conventions: a URI "should not be a base64 data URL, which
+            // should use the `blob` part instead".
+            Some((mime, data)) => {
+                json!({"type": "blob", "modality": "image", "mime_type": mime, "content": data})
+            }
+            None => json!({"type": "uri", "modality": "image", "uri": url}),
+        },
+        MessagePart::AudioUrl { url } => json!({"type": "uri", "modality": "audio", "uri": url}),
         MessagePart::Audio { data, format } => {
             let mut out = Map::new();
             out.insert("type".to_owned(), "blob".into());
@@ -466,116 +507,4 @@ fn part_to_semconv(part: &MessagePart) -> Json {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    /// One wire message per content kind. The match is exhaustive: a new
-    /// kind does not compile until it has a round-trip case.
-    fn case(kind: ContentKind) -> Json {
-        match kind {
-            ContentKind::Text => json!({"role": "system", "content": "be brief"}),
-            ContentKind::Image => json!({"role": "user", "content": [
-                {"type": "text", "text": "look"},
-                {"type": "image_url", "image_url": {"url": "https://x/y.png"}}
-            ]}),
-            ContentKind::Audio => json!({"role": "user", "content": [
-                {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}}
-            ]}),
-            ContentKind::ToolCall => json!({"role": "assistant", "tool_calls": [
-                {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{\"a\":1}"}}
-            ]}),
-            ContentKind::ToolResult => {
-                json!({"role": "tool", "tool_call_id": "c1", "content": "42"})
-            }
-            ContentKind::Reasoning => {
-                json!({"role": "assistant", "content": "4", "reasoning_content": "2+2"})
-            }
-            ContentKind::Other => json!({"role": "user", "content": [
-                {"type": "file", "file": {"file_id": "f-1"}},
-                {"type": "text", "text": "read it"}
-            ]}),
-        }
-    }
-
-    #[test]
-    fn every_content_kind_round_trips_wire_parts_wire() {
-        for kind in ContentKind::ALL {
-            let wire = case(kind);
-            let message = Message::from_wire(&wire, "user").expect("an object");
-            assert!(
-                message.parts.iter().any(|p| p.kind() == kind),
-                "the case for {kind:?} has no such part: {message:?}"
-            );
-            let parts = message.to_parts();
-            let back = Message::from_parts(&parts).expect("parts");
-            assert_eq!(back, message, "{kind:?} through {parts}");
-            assert_eq!(back.to_wire(), wire, "{kind:?} through {parts}");
-        }
-    }
-
-    #[test]
-    fn the_list_of_kinds_is_complete() {
-        // `MessagePart::kind` is exhaustive; each variant built once must be in ALL.
-        let one_of_each = [
-            MessagePart::Text(String::new()),
-            MessagePart::Image { url: String::new() },
-            MessagePart::Audio {
-                data: String::new(),
-                format: None,
-            },
-            MessagePart::ToolCall(ToolCallPart {
-                id: None,
-                kind: String::new(),
-                name: None,
-                arguments: None,
-            }),
-            MessagePart::ToolResult {
-                id: None,
-                response: Json::Null,
-            },
-            MessagePart::Reasoning(String::new()),
-            MessagePart::Other(Json::Null),
-        ];
-        let kinds: Vec<_> = one_of_each.iter().map(MessagePart::kind).collect();
-        assert_eq!(kinds, ContentKind::ALL);
-    }
-
-    #[test]
-    fn parts_shape_matches_the_conventions() {
-        let wire = json!({"role": "user", "content": [
-            {"type": "text", "text": "hear"},
-            {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}}
-        ]});
-        let parts = Message::from_wire(&wire, "user").unwrap().to_parts();
-        assert_eq!(
-            parts,
-            json!({"role": "user", "parts": [
-                {"type": "text", "content": "hear"},
-                {"type": "blob", "modality": "audio", "mime_type": "audio/wav", "content": "UklGRg=="}
-            ]})
-        );
-        let call = Message::from_wire(&case(ContentKind::ToolCall), "user").unwrap();
-        assert_eq!(
-            call.to_parts()["parts"][0],
-            json!({"type": "tool_call", "id": "c1", "name": "f", "arguments": {"a": 1}})
-        );
-    }
-
-    #[test]
-    fn normalizes_null_content_and_loose_arguments() {
-        let wire = json!({"content": null, "tool_calls": [
-            {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{ \"a\" : 1 }"}}
-        ]});
-        assert_eq!(
-            Message::from_wire(&wire, "assistant").unwrap().to_wire(),
-            json!({"role": "assistant", "tool_calls": [
-                {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{\"a\":1}"}}
-            ]})
-        );
-        // Content-free tool calls stay content-free.
-        let bare = json!({"role": "assistant", "tool_calls": [{"id": "c1", "type": "function"}]});
-        assert_eq!(Message::from_wire(&bare, "user").unwrap().to_wire(), bare);
-        assert_eq!(Message::from_wire(&json!("text"), "user"), None);
-    }
-}
+mod tests;

@@ -25,15 +25,19 @@
 //! span.record_response(&ResponseRecord {
 //!     id: Some("chatcmpl-1"),
 //!     model: Some("gpt-4o-mini"),
-//!     usage: Some(UsageRecord { input_tokens: Some(12), output_tokens: Some(3) }),
-//!     choices: vec![ChoiceRecord { index: 0, finish_reason: Some("stop"), content: Some("Hi!"), tool_calls: vec![] }],
+//!     usage: Some(UsageRecord::new(Some(12), Some(3))),
+//!     choices: vec![ChoiceRecord { index: 0, finish_reason: Some("stop"), content: Some("Hi!"), reasoning: None, tool_calls: vec![] }],
 //! });
 //! span.end();
 //! ```
 //!
 //! What is recorded is fixed by `semconv/registry.toml` (names in
-//! [`semconv`]); content (prompts, completions, tool names and arguments) is
-//! recorded only when [`TelemetryOptions::content_recording`] is on.
+//! [`semconv`]); content (prompts, completions, reasoning, tool names and
+//! arguments) is recorded only when [`TelemetryOptions::content_recording`]
+//! is on. Token details (cached and reasoning tokens) are rows of
+//! [`TOKEN_COUNTS`], recorded only when the service reports them. The newer
+//! names follow semantic-conventions v1.41.0, and the instrumentation
+//! scope's schema URL follows the vocabulary ([`instrumentation_scope_for`]).
 
 mod accumulate;
 mod content;
@@ -46,8 +50,9 @@ pub mod semconv;
 mod span;
 
 pub use accumulate::{StreamAccumulator, ToolCallDelta};
+pub(crate) use content::tool_definitions_to_wire;
 pub use message::{ContentKind, Message, MessagePart, Role, ToolCallPart};
-pub use options::{TelemetryOptions, instrumentation_scope};
+pub use options::{TelemetryOptions, instrumentation_scope, instrumentation_scope_for};
 pub use params::{
     AttributeType, ParamSpec, ParamValue, REQUEST_PARAMS, RequestParam, RequestParams,
     TOKEN_COUNTS, TokenCount, TokenCountSpec,
@@ -57,4 +62,4 @@ pub use record::{
     UsageRecord,
 };
 pub use semconv::SemconvMode;
-pub use span::{Instrumentation, OperationSpan, StreamOutcome};
+pub use span::{Instrumentation, MAX_MESSAGE_EVENTS, OperationSpan, StreamOutcome};

@@ -10,15 +10,25 @@ use opentelemetry::trace::{Tracer, TracerProvider};
 
 use super::semconv::{self, SemconvMode};
 
-/// The instrumentation scope of every span and metric this crate produces:
-/// the crate's name and version, and the schema URL of the conventions its
-/// names come from. One helper so tracer and meter always agree.
+/// The instrumentation scope of every span and metric this crate produces
+/// with today's names: the crate's name and version, and the schema URL of
+/// the conventions its names come from. One helper so tracer and meter
+/// always agree; [`instrumentation_scope_for`] gives the newer names' scope.
 pub fn instrumentation_scope() -> InstrumentationScope {
+    instrumentation_scope_for(SemconvMode::Default)
+}
+
+/// The instrumentation scope in `mode`: the schema URL follows the
+/// vocabulary (1.34.0 for today's names, 1.41.0 for the newer ones).
+pub fn instrumentation_scope_for(mode: SemconvMode) -> InstrumentationScope {
     InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
         .with_version(env!("CARGO_PKG_VERSION"))
-        .with_schema_url(semconv::SCHEMA_URL)
+        .with_schema_url(mode.vocabulary().schema_url)
         .build()
 }
+
+/// Both modes, indexed by `mode as usize`.
+const MODES: [SemconvMode; 2] = [SemconvMode::Default, SemconvMode::LatestExperimental];
 
 /// Telemetry settings for a client.
 ///
@@ -35,8 +45,11 @@ pub fn instrumentation_scope() -> InstrumentationScope {
 pub struct TelemetryOptions {
     content_recording: Option<bool>,
     semconv_mode: Option<SemconvMode>,
-    tracer: Option<Arc<BoxedTracer>>,
-    meter: Option<Meter>,
+    /// One tracer per mode (their scopes' schema URLs differ), since the
+    /// mode may be chosen after the provider.
+    tracer: Option<[Arc<BoxedTracer>; 2]>,
+    /// One meter per mode, as for the tracers.
+    meter: Option<[Meter; 2]>,
 }
 
 impl TelemetryOptions {
@@ -65,14 +78,17 @@ impl TelemetryOptions {
         P::Tracer: Send + Sync + 'static,
         <P::Tracer as Tracer>::Span: Send + Sync + 'static,
     {
-        let tracer = provider.tracer_with_scope(instrumentation_scope());
-        self.tracer = Some(Arc::new(BoxedTracer::new(Box::new(tracer))));
+        self.tracer = Some(MODES.map(|mode| {
+            let tracer = provider.tracer_with_scope(instrumentation_scope_for(mode));
+            Arc::new(BoxedTracer::new(Box::new(tracer)))
+        }));
         self
     }
 
     /// Sends metrics to `provider` instead of the global meter provider.
     pub fn with_meter_provider<P: MeterProvider + ?Sized>(mut self, provider: &P) -> Self {
-        self.meter = Some(provider.meter_with_scope(instrumentation_scope()));
+        self.meter =
+            Some(MODES.map(|mode| provider.meter_with_scope(instrumentation_scope_for(mode))));
         self
     }
 
@@ -93,13 +109,18 @@ impl TelemetryOptions {
     }
 
     pub(crate) fn tracer(&self) -> Option<&Arc<BoxedTracer>> {
-        self.tracer.as_ref()
+        let mode = self.semconv_mode();
+        self.tracer.as_ref()?.get(mode as usize)
     }
 
     pub(crate) fn meter(&self) -> Meter {
+        let mode = self.semconv_mode();
         self.meter
-            .clone()
-            .unwrap_or_else(|| opentelemetry::global::meter_with_scope(instrumentation_scope()))
+            .as_ref()
+            .and_then(|meters| meters.get(mode as usize).cloned())
+            .unwrap_or_else(|| {
+                opentelemetry::global::meter_with_scope(instrumentation_scope_for(mode))
+            })
     }
 }
 
@@ -159,5 +180,10 @@ mod tests {
         let scope = instrumentation_scope();
         assert_eq!(scope.name(), "azure-ai-inference-otel");
         assert_eq!(scope.schema_url(), Some(semconv::SCHEMA_URL));
+        let latest = instrumentation_scope_for(SemconvMode::LatestExperimental);
+        assert_eq!(latest.schema_url(), Some(semconv::SCHEMA_URL_LATEST));
+        for (i, mode) in MODES.into_iter().enumerate() {
+            assert_eq!(mode as usize, i);
+        }
     }
 }

@@ -35,11 +35,16 @@ pub enum RequestParam {
     EncodingFormat,
     /// `response_format.type` as sent (`text`, `json_object`, `json_schema`).
     ResponseFormat,
+    /// `stream`: newer names only, recorded when `true`.
+    Stream,
+    /// `n` (an extra parameter of this API): newer names only, recorded
+    /// when not 1.
+    ChoiceCount,
 }
 
 impl RequestParam {
     /// Every parameter, in table order.
-    pub const ALL: [RequestParam; 9] = [
+    pub const ALL: [RequestParam; 11] = [
         RequestParam::MaxTokens,
         RequestParam::Temperature,
         RequestParam::TopP,
@@ -49,6 +54,8 @@ impl RequestParam {
         RequestParam::Stop,
         RequestParam::EncodingFormat,
         RequestParam::ResponseFormat,
+        RequestParam::Stream,
+        RequestParam::ChoiceCount,
     ];
 
     /// This parameter's row (`None` only for a variant left out of the
@@ -71,6 +78,12 @@ pub enum AttributeType {
     /// `gen_ai.output.type`: `text` stays `text`, `json_object` and
     /// `json_schema` become `json`, anything else is not recorded.
     OutputType,
+    /// A boolean attribute recorded only when `true` (`gen_ai.request.stream`:
+    /// "if and only if the request is streaming").
+    TrueFlag,
+    /// `gen_ai.request.choice.count`: an int recorded only when not 1
+    /// (one choice is the default).
+    ChoiceCount,
 }
 
 /// One row of [`REQUEST_PARAMS`].
@@ -104,6 +117,24 @@ const fn row(
         wire_name,
         key: Some(key),
         latest_key: Some(key),
+        attribute_type,
+        braintrust_key,
+    }
+}
+
+/// A row recorded only under the newer names.
+const fn latest_row(
+    param: RequestParam,
+    wire_name: &'static str,
+    latest_key: &'static str,
+    attribute_type: AttributeType,
+    braintrust_key: Option<&'static str>,
+) -> ParamSpec {
+    ParamSpec {
+        param,
+        wire_name,
+        key: None,
+        latest_key: Some(latest_key),
         attribute_type,
         braintrust_key,
     }
@@ -171,6 +202,20 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             OutputType,
             None,
         ),
+        latest_row(
+            P::Stream,
+            "stream",
+            sc::GEN_AI_REQUEST_STREAM,
+            TrueFlag,
+            None,
+        ),
+        latest_row(
+            P::ChoiceCount,
+            "n",
+            sc::GEN_AI_REQUEST_CHOICE_COUNT,
+            ChoiceCount,
+            None,
+        ),
     ]
 };
 
@@ -221,6 +266,8 @@ impl ParamSpec {
                 "json_object" | "json_schema" => sc::OUTPUT_TYPE_JSON,
                 _ => return None,
             }),
+            (T::TrueFlag, V::Bool(true)) => Value::Bool(true),
+            (T::ChoiceCount, V::Int(n)) if n != 1 => Value::I64(n),
             _ => return None,
         })
     }
@@ -237,6 +284,14 @@ pub enum ParamValue<'a> {
     Text(&'a str),
     /// A list of strings.
     Texts(&'a [String]),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl From<bool> for ParamValue<'_> {
+    fn from(v: bool) -> Self {
+        ParamValue::Bool(v)
+    }
 }
 
 impl From<i64> for ParamValue<'_> {
@@ -314,6 +369,10 @@ pub enum TokenCount {
     Input,
     /// `usage.completion_tokens`.
     Output,
+    /// `usage.prompt_tokens_details.cached_tokens`.
+    CacheReadInput,
+    /// `usage.completion_tokens_details.reasoning_tokens`.
+    ReasoningOutput,
 }
 
 /// One row of [`TOKEN_COUNTS`].
@@ -349,6 +408,23 @@ pub const TOKEN_COUNTS: &[TokenCountSpec] = &[
         key: sc::GEN_AI_USAGE_OUTPUT_TOKENS,
         token_type: Some(sc::TOKEN_TYPE_OUTPUT),
         braintrust_metric: "completion_tokens",
+    },
+    // Details are parts of the counts above: no histogram point of their own
+    // (`gen_ai.token.type` has only `input` and `output`). The 2025-04-01 API
+    // reports no cache-write count, so there is no cache-creation row.
+    TokenCountSpec {
+        count: TokenCount::CacheReadInput,
+        wire_name: "usage.prompt_tokens_details.cached_tokens",
+        key: sc::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+        token_type: None,
+        braintrust_metric: "prompt_cached_tokens",
+    },
+    TokenCountSpec {
+        count: TokenCount::ReasoningOutput,
+        wire_name: "usage.completion_tokens_details.reasoning_tokens",
+        key: sc::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+        token_type: None,
+        braintrust_metric: "completion_reasoning_tokens",
     },
 ];
 
@@ -406,6 +482,20 @@ mod tests {
             Some(Value::from("json"))
         );
         assert_eq!(spec.attribute_value("yaml".into()), None);
+        let spec = RequestParam::Stream.spec().unwrap();
+        assert_eq!(spec.attribute_value(true.into()), Some(Value::Bool(true)));
+        assert_eq!(spec.attribute_value(false.into()), None);
+        assert_eq!(spec.key_in(&sc::VOCABULARY_DEFAULT), None);
+        assert_eq!(
+            spec.key_in(&sc::VOCABULARY_LATEST),
+            Some(sc::GEN_AI_REQUEST_STREAM)
+        );
+        let spec = RequestParam::ChoiceCount.spec().unwrap();
+        assert_eq!(spec.attribute_value(ParamValue::Int(1)), None);
+        assert_eq!(
+            spec.attribute_value(ParamValue::Int(3)),
+            Some(Value::I64(3))
+        );
         assert_eq!(
             ParamSpec::for_attribute(sc::GEN_AI_REQUEST_SEED).map(|p| p.param),
             Some(RequestParam::Seed)
@@ -423,6 +513,15 @@ mod tests {
         assert_eq!(
             TokenCountSpec::for_attribute(sc::GEN_AI_USAGE_OUTPUT_TOKENS).map(|t| t.count),
             Some(TokenCount::Output)
+        );
+        // Only input and output are histogram points; details are parts of them.
+        let typed: Vec<_> = TOKEN_COUNTS.iter().filter_map(|t| t.token_type).collect();
+        assert_eq!(typed, [sc::TOKEN_TYPE_INPUT, sc::TOKEN_TYPE_OUTPUT]);
+        let metric = |count: TokenCount| TOKEN_COUNTS[count as usize].braintrust_metric;
+        assert_eq!(metric(TokenCount::CacheReadInput), "prompt_cached_tokens");
+        assert_eq!(
+            metric(TokenCount::ReasoningOutput),
+            "completion_reasoning_tokens"
         );
     }
 

@@ -55,13 +55,32 @@ impl<'a> RequestAttributes<'a> {
     }
 }
 
-/// Token counts the service reported.
+/// Token counts the service reported; each `None` when the service did not
+/// report it (never invented: a missing detail is not recorded as 0).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UsageRecord {
     /// `usage.prompt_tokens`.
     pub input_tokens: Option<u64>,
     /// `usage.completion_tokens` (chat only).
     pub output_tokens: Option<u64>,
+    /// `usage.prompt_tokens_details.cached_tokens`: prompt tokens read from
+    /// the provider's cache (part of `input_tokens`).
+    pub cache_read_input_tokens: Option<u64>,
+    /// `usage.completion_tokens_details.reasoning_tokens`: tokens spent on
+    /// reasoning (part of `output_tokens`).
+    pub reasoning_output_tokens: Option<u64>,
+}
+
+impl UsageRecord {
+    /// Input and output counts only.
+    pub const fn new(input_tokens: Option<u64>, output_tokens: Option<u64>) -> Self {
+        UsageRecord {
+            input_tokens,
+            output_tokens,
+            cache_read_input_tokens: None,
+            reasoning_output_tokens: None,
+        }
+    }
 }
 
 impl UsageRecord {
@@ -70,6 +89,8 @@ impl UsageRecord {
         match count {
             TokenCount::Input => self.input_tokens,
             TokenCount::Output => self.output_tokens,
+            TokenCount::CacheReadInput => self.cache_read_input_tokens,
+            TokenCount::ReasoningOutput => self.reasoning_output_tokens,
         }
     }
 }
@@ -96,6 +117,9 @@ pub struct ChoiceRecord<'a> {
     pub finish_reason: Option<&'a str>,
     /// The text (content: recorded only when recording is on).
     pub content: Option<&'a str>,
+    /// `reasoning_content`, the reasoning text of reasoning models (content:
+    /// recorded only when recording is on).
+    pub reasoning: Option<&'a str>,
     /// The tool calls.
     pub tool_calls: Vec<ToolCallRecord<'a>>,
 }

@@ -58,6 +58,10 @@ names! { GEN_AI_ATTRIBUTES:
     GEN_AI_REQUEST_ENCODING_FORMATS = "gen_ai.request.encoding_formats";
     /// `text` or `json`.
     GEN_AI_OUTPUT_TYPE = "gen_ai.output.type";
+    /// Newer names only: `true` on streamed calls (absent otherwise).
+    GEN_AI_REQUEST_STREAM = "gen_ai.request.stream";
+    /// Newer names only: `n`, when the request asks for other than one choice.
+    GEN_AI_REQUEST_CHOICE_COUNT = "gen_ai.request.choice.count";
     /// The completion's `id`.
     GEN_AI_RESPONSE_ID = "gen_ai.response.id";
     /// The model that answered.
@@ -68,6 +72,10 @@ names! { GEN_AI_ATTRIBUTES:
     GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens";
     /// `usage.completion_tokens`.
     GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens";
+    /// `usage.prompt_tokens_details.cached_tokens`, when reported.
+    GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens";
+    /// `usage.completion_tokens_details.reasoning_tokens`, when reported.
+    GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens";
     /// Streaming: seconds from request start to the first chunk.
     GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk";
     /// Content recording only: the request's `tools` as JSON.
@@ -80,6 +88,9 @@ names! { GEN_AI_ATTRIBUTES:
     GEN_AI_EVENT_CONTENT = "gen_ai.event.content";
     /// On token-usage metric points: `input` or `output`.
     GEN_AI_TOKEN_TYPE = "gen_ai.token.type";
+    /// Content recording only: how many request messages were not recorded
+    /// as events, to leave room under the per-span event limit.
+    AZ_AI_INFERENCE_MESSAGE_EVENTS_OMITTED = "az.ai.inference.message_events.omitted";
 }
 
 names! { BRAINTRUST_ATTRIBUTES:
@@ -197,8 +208,11 @@ names! { VALUES:
     FINISH_REASON_ERROR = "error";
 }
 
-/// Schema URL of the conventions version these names come from.
+/// Schema URL of the conventions version today's names come from.
 pub const SCHEMA_URL: &str = "https://opentelemetry.io/schemas/1.34.0";
+/// Schema URL of the newer names: semantic-conventions v1.41.0, the last
+/// release with the Azure AI Inference page.
+pub const SCHEMA_URL_LATEST: &str = "https://opentelemetry.io/schemas/1.41.0";
 
 /// The environment variable that turns content recording on (`true`, any case).
 pub const CONTENT_RECORDING_ENV: &str = "AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED";
@@ -233,6 +247,8 @@ pub struct Vocabulary {
     pub namespace_value: &'static str,
     /// How recorded content travels.
     pub content: ContentForm,
+    /// The schema URL of the instrumentation scope (tracer and meter).
+    pub schema_url: &'static str,
     /// The mode this row belongs to: request parameters pick their key by it
     /// (see [`ParamSpec::key_in`](crate::telemetry::ParamSpec::key_in)).
     pub mode: SemconvMode,
@@ -245,6 +261,7 @@ pub const VOCABULARY_DEFAULT: Vocabulary = Vocabulary {
     namespace_key: AZ_NAMESPACE,
     namespace_value: NAMESPACE_VALUE,
     content: ContentForm::Events,
+    schema_url: SCHEMA_URL,
     mode: SemconvMode::Default,
 };
 
@@ -255,6 +272,7 @@ pub const VOCABULARY_LATEST: Vocabulary = Vocabulary {
     namespace_key: AZURE_RESOURCE_PROVIDER_NAMESPACE,
     namespace_value: NAMESPACE_VALUE,
     content: ContentForm::Attributes,
+    schema_url: SCHEMA_URL_LATEST,
     mode: SemconvMode::LatestExperimental,
 };
 

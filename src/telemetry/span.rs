@@ -11,7 +11,7 @@ use opentelemetry::{Array, Context, InstrumentationScope, KeyValue, StringValue,
 use super::accumulate::StreamAccumulator;
 use super::content;
 use super::metrics::{Instruments, Measurement};
-use super::options::{TelemetryOptions, instrumentation_scope};
+use super::options::{TelemetryOptions, instrumentation_scope_for};
 use super::params::TOKEN_COUNTS;
 use super::record::{ErrorClass, Operation, RequestAttributes, ResponseRecord};
 use super::semconv::{self as sc, ContentForm, Vocabulary};
@@ -34,9 +34,13 @@ struct Inner {
     instruments: Instruments,
 }
 
-fn scope() -> InstrumentationScope {
-    static SCOPE: OnceLock<InstrumentationScope> = OnceLock::new();
-    SCOPE.get_or_init(instrumentation_scope).clone()
+/// The global tracer's scope in `mode` (built once per mode).
+fn scope(mode: sc::SemconvMode) -> InstrumentationScope {
+    static SCOPES: [OnceLock<InstrumentationScope>; 2] = [OnceLock::new(), OnceLock::new()];
+    match SCOPES.get(mode as usize) {
+        Some(cell) => cell.get_or_init(|| instrumentation_scope_for(mode)).clone(),
+        None => instrumentation_scope_for(mode),
+    }
 }
 
 impl Instrumentation {
@@ -114,7 +118,9 @@ impl Instrumentation {
             .with_attributes(attrs);
         let span = match &inner.tracer {
             Some(tracer) => tracer.build_with_context(builder, parent),
-            None => global::tracer_with_scope(scope()).build_with_context(builder, parent),
+            None => {
+                global::tracer_with_scope(scope(vocab.mode)).build_with_context(builder, parent)
+            }
         };
         OperationSpan {
             span,
@@ -134,6 +140,12 @@ impl Instrumentation {
     }
 }
 
+/// The most request-message events one span records (today's names,
+/// content recording on). The SDK keeps the first 128 events of a span and
+/// drops later ones; capping the message events leaves 28 for what comes
+/// after them (choice events, per-attempt events, the `exception` event).
+pub const MAX_MESSAGE_EVENTS: usize = 100;
+
 /// How a streamed response ended, for [`OperationSpan::finish_stream`].
 #[derive(Clone, Copy)]
 pub enum StreamOutcome<'a> {
@@ -151,6 +163,13 @@ pub enum StreamOutcome<'a> {
 /// [`finish_stream`](Self::finish_stream); each consumes it, so it ends
 /// exactly once. Dropped without either (the caller dropped the future or the
 /// stream), it ends with `error.type` = `cancelled`.
+///
+/// Limits: with today's names and content recording on, at most
+/// [`MAX_MESSAGE_EVENTS`] request messages become events (the first and the
+/// latest ones; how many were left out is the
+/// `az.ai.inference.message_events.omitted` attribute), so the choice events
+/// and the `exception` event fit under the SDK's default limit of 128 events
+/// per span, whatever provider the caller uses.
 #[derive(Debug)]
 pub struct OperationSpan {
     span: BoxedSpan,
@@ -222,9 +241,23 @@ impl OperationSpan {
         }
         match self.instrumentation.inner.vocabulary.content {
             ContentForm::Events => {
-                for (role, message) in messages {
+                // Only pointers are collected: the count decides what is left out.
+                let messages: Vec<(&str, &M)> = messages.into_iter().collect();
+                // Keep the first message (usually the instructions) and the
+                // latest ones; leave out the oldest turns in between.
+                let omitted = messages.len().saturating_sub(MAX_MESSAGE_EVENTS);
+                for (i, (role, message)) in messages.into_iter().enumerate() {
+                    if i != 0 && i <= omitted {
+                        continue;
+                    }
                     let body = serde_json::to_string(message).unwrap_or_default();
                     self.add_content_event(sc::message_event_name(role), body);
+                }
+                if omitted > 0 {
+                    self.span.set_attribute(KeyValue::new(
+                        sc::AZ_AI_INFERENCE_MESSAGE_EVENTS_OMITTED,
+                        i64::try_from(omitted).unwrap_or(i64::MAX),
+                    ));
                 }
             }
             ContentForm::Attributes => {
@@ -240,10 +273,17 @@ impl OperationSpan {
     }
 
     /// Records the request's `tools` array as compact JSON (content
-    /// recording only; nothing is serialized otherwise).
+    /// recording only; nothing is serialized otherwise): the wire shape with
+    /// today's names, the conventions' `{"type","name","description","parameters"}`
+    /// with the newer ones.
     pub fn record_tool_definitions<T: serde::Serialize + ?Sized>(&mut self, tools: &T) {
         if self.records_content() {
-            let body = serde_json::to_string(tools).unwrap_or_default();
+            let body = match self.instrumentation.inner.vocabulary.content {
+                ContentForm::Events => serde_json::to_string(tools).unwrap_or_default(),
+                ContentForm::Attributes => serde_json::to_value(tools)
+                    .map(|tools| content::tool_definitions(&tools))
+                    .unwrap_or_default(),
+            };
             self.span
                 .set_attribute(KeyValue::new(sc::GEN_AI_TOOL_DEFINITIONS, body));
         }
@@ -347,6 +387,7 @@ impl OperationSpan {
                 index: 0,
                 finish_reason: None,
                 content: None,
+                reasoning: None,
                 tool_calls: Vec::new(),
             });
         }

@@ -22,6 +22,7 @@ pub mod braintrust_stand_in;
 pub mod cli;
 pub mod client;
 pub mod e2e;
+pub mod faulty_backend;
 pub mod genai_spans;
 pub mod loopback;
 pub mod otlp_collector;

@@ -3,9 +3,11 @@
 
 use std::io::Write;
 
+use std::time::Duration;
+
 use azure_ai_inference_otel::setup::{
-    ExporterKind, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, PipelineBuilder, TelemetryGuard,
-    TelemetryPipeline,
+    DeliveryPath, ExporterKind, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, PipelineBuilder,
+    TelemetryGuard, TelemetryPipeline,
 };
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -16,6 +18,9 @@ use crate::tree::{SpanCollector, render_tree};
 
 /// `service.name` unless `OTEL_SERVICE_NAME` or `OTEL_RESOURCE_ATTRIBUTES` names one.
 const SERVICE_NAME: &str = "azinfer";
+
+/// How long delivery may take at exit.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The installed pipeline.
 pub struct Telemetry {
@@ -53,18 +58,31 @@ impl Telemetry {
         if !service_name_in_env() {
             builder = builder.with_service_name(SERVICE_NAME);
         }
+        // A command-line run should not hang on an unreachable backend:
+        // five seconds to deliver at exit, then what is left is reported.
         let (guard, layer) = builder
+            .with_shutdown_timeout(SHUTDOWN_TIMEOUT)
             .install_with_tracing()
             .map_err(|e| Failure::usage(e.to_string()))?;
         let _ = tracing_subscriber::registry().with(layer).try_init();
         Ok(Telemetry { guard, tree })
     }
 
-    /// Delivers everything (a warning on `stderr` when some could not be),
-    /// then draws the span tree of the `stdout` exporter on `stderr`.
+    /// Delivers everything (a one-line delivery summary on `stderr` when
+    /// some spans could not be), then draws the span tree of the `stdout`
+    /// exporter on `stderr`.
     pub async fn finish(self, stderr: &mut dyn Write) {
-        if let Err(e) = self.guard.shutdown_async().await {
-            let _ = writeln!(stderr, "azinfer: warning: {e}");
+        let paths = self.guard.delivery_stats().to_vec();
+        let shutdown = self.guard.shutdown_async().await;
+        match DeliveryPath::summary(&paths) {
+            Some(summary) => {
+                let _ = writeln!(stderr, "azinfer: warning: {summary}");
+            }
+            None => {
+                if let Err(e) = shutdown {
+                    let _ = writeln!(stderr, "azinfer: warning: {e}");
+                }
+            }
         }
         if let Some(collector) = self.tree {
             let spans = collector.spans();

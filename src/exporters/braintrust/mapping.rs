@@ -55,7 +55,7 @@ fn metadata_key(attribute: &str) -> Option<&'static str> {
 /// | `metadata.model` | [`GEN_AI_RESPONSE_MODEL`](semconv::GEN_AI_RESPONSE_MODEL), else [`GEN_AI_REQUEST_MODEL`](semconv::GEN_AI_REQUEST_MODEL) (on non-llm rows the request model also stays under its own key when it differs) |
 /// | `metadata.provider` | `azure` when the provider attribute ([`GEN_AI_SYSTEM`](semconv::GEN_AI_SYSTEM) or [`GEN_AI_PROVIDER_NAME`](semconv::GEN_AI_PROVIDER_NAME)) names Azure AI Inference, else its value |
 /// | `metadata.{wire name}` | request parameters with a `braintrust_key` in [`REQUEST_PARAMS`](crate::telemetry::REQUEST_PARAMS) (those the guide allows) under it |
-/// | `metadata.tools` | [`GEN_AI_TOOL_DEFINITIONS`](semconv::GEN_AI_TOOL_DEFINITIONS), parsed (absent without tools) |
+/// | `metadata.tools` | [`GEN_AI_TOOL_DEFINITIONS`](semconv::GEN_AI_TOOL_DEFINITIONS), parsed, in the wire shape `{"type","function":{...}}` (the newer names record `{"type","name",...}`); absent without tools |
 /// | `metadata.{attribute key}` | non-llm rows only: every other span attribute under its own key; arrays stay arrays, numbers stay numbers. `llm` rows keep only the keys above (the guide's data policy) |
 /// | `metrics.start`, `metrics.end` | span start and end, unix seconds (fractional) |
 /// | `metrics.{braintrust_metric}` | each token count of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS) the span reports (one of [`RowMetrics::TOKEN_METRICS`]): `prompt_tokens` from [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS), `completion_tokens` from [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS), cache and reasoning details from theirs; absent when not reported |
@@ -134,7 +134,11 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
         metadata.insert("provider".to_owned(), provider.into());
     }
     if let Some(tools) = attrs.tools {
-        metadata.insert("tools".to_owned(), parse_or_text(tools));
+        // The wire shape whichever vocabulary recorded them.
+        metadata.insert(
+            "tools".to_owned(),
+            crate::telemetry::tool_definitions_to_wire(parse_or_text(tools)),
+        );
     }
 
     let metrics = token_metrics(

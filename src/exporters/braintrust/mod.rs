@@ -13,19 +13,24 @@
 //! environment variables Braintrust's SDKs read ([`BRAINTRUST_API_KEY`],
 //! [`BRAINTRUST_API_URL`], [`BRAINTRUST_PARENT`]), then defaults.
 //!
+//! Both deliver through the [delivery](crate::exporters::delivery) engine
+//! (memory-bounded queue, own worker thread, retries within a time budget,
+//! counters). By hand, install the delivery processor itself:
+//!
 //! ```no_run
 //! use azure_ai_inference_otel::exporters::braintrust::{BraintrustConfig, BraintrustExporter};
+//! use azure_ai_inference_otel::exporters::delivery::DeliveryConfig;
 //! use opentelemetry_sdk::trace::SdkTracerProvider;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let exporter = BraintrustExporter::new(BraintrustConfig::from_env()?)?;
-//! let stats = exporter.stats();
+//! let processor = BraintrustExporter::processor(BraintrustConfig::from_env()?, DeliveryConfig::new())?;
+//! let stats = processor.stats();
 //! let provider = SdkTracerProvider::builder()
-//!     .with_batch_exporter(exporter)
+//!     .with_span_processor(processor)
 //!     .build();
 //! // ... use the provider ...
 //! provider.shutdown()?;
-//! println!("{} rows sent, {} dropped", stats.rows_sent(), stats.rows_dropped());
+//! println!("{}", stats.snapshot()); // accepted, sent, retried, lost by cause
 //! # Ok(())
 //! # }
 //! ```
@@ -39,7 +44,7 @@ mod mapping;
 mod options;
 mod otlp;
 #[cfg(test)]
-mod test_spans;
+pub(crate) mod test_spans;
 mod transport;
 pub mod truncate;
 

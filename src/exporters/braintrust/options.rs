@@ -16,8 +16,10 @@ use std::sync::Arc;
 
 use opentelemetry_sdk::trace::SpanData;
 
-use super::config::{BraintrustBuildError, BraintrustConfig};
+use super::attachments::{Uploader, UploaderConfig};
+use super::config::{BraintrustBuildError, BraintrustConfig, ResolvedConfig};
 use super::filter::SpanFilter;
+use crate::exporters::delivery::{KeepFn, ProcessorHooks, ThenFlushFn};
 
 /// `true`: only AI spans (and each trace's local root) reach Braintrust.
 /// Same variable as Braintrust's SDKs.
@@ -106,6 +108,37 @@ fn flag(
             reason: "takes true or false",
         }),
     }
+}
+
+/// The attachment uploader of an exporter path, when conversion is on.
+pub(crate) fn start_uploader(
+    config: &ResolvedConfig,
+) -> Result<Option<Arc<Uploader>>, BraintrustBuildError> {
+    if !config.rows.attachments {
+        return Ok(None);
+    }
+    Uploader::start(UploaderConfig::new(
+        config.api_url.clone(),
+        config.api_key.clone(),
+        config.upload_retry,
+        config.request_timeout,
+    ))
+    .map(|u| Some(Arc::new(u)))
+    .map_err(BraintrustBuildError::Worker)
+}
+
+/// The filter and the uploads-after-rows flush as delivery-processor hooks.
+pub(crate) fn path_hooks(filter: &SpanFilter, uploader: Option<&Arc<Uploader>>) -> ProcessorHooks {
+    let keep = filter.is_active().then(|| {
+        let filter = filter.clone();
+        Arc::new(move |span: &SpanData| filter.keeps(span)) as KeepFn
+    });
+    let then_flush = uploader.map(|uploader| {
+        let uploader = Arc::clone(uploader);
+        Arc::new(move |left: std::time::Duration| uploader.flush(std::time::Instant::now() + left))
+            as ThenFlushFn
+    });
+    ProcessorHooks { keep, then_flush }
 }
 
 impl BraintrustConfig {

@@ -1,37 +1,42 @@
-//! OTLP to Braintrust: the standard OTLP/HTTP exporter, pointed at
-//! Braintrust, with the row of [`span_to_row`] riding along as
+//! OTLP to Braintrust: OTLP/HTTP (protobuf) to Braintrust's endpoint, sent
+//! by the delivery engine, with the row of [`span_to_row`] riding along as
 //! span attributes.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT};
+use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderName, HeaderValue};
-use opentelemetry::{Array, KeyValue, Value};
-use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
-use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
+use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use super::attachments::{Uploader, convert_row};
-use super::config::{BraintrustBuildError, BraintrustConfig, Parent};
+use super::config::{BraintrustBuildError, BraintrustConfig, Parent, ResolvedConfig};
 use super::filter::SpanFilter;
 use super::mapping::{BraintrustRow, span_to_row};
+use super::options::{path_hooks, start_uploader};
+use crate::exporters::delivery::{
+    Delivery, DeliveryConfig, DeliveryProcessor, DeliveryStats, Engine, OtlpHttpSink,
+    ShutdownOutcome,
+};
 use crate::telemetry::semconv;
 
 /// Path of Braintrust's OTLP traces endpoint, after the API URL.
 pub const OTLP_TRACES_PATH: &str = "/otel/v1/traces";
 
-/// Braintrust refuses OTLP requests over 10 MB (HTTP 413); the wrapped
-/// exporter refuses to send a bigger body rather than have it bounce.
+/// Braintrust refuses OTLP requests over 10 MB (HTTP 413); no bigger body
+/// is sent (a span that alone exceeds it is rejected and counted).
 pub const MAX_OTLP_REQUEST_BYTES: usize = 10_000_000;
 
-/// Estimated encoded size above which an export is split into several
+/// Estimated span memory above which a batch is split into several
 /// requests, well below [`MAX_OTLP_REQUEST_BYTES`].
 pub const OTLP_SPLIT_BYTES: usize = 4 * 1024 * 1024;
+
+/// Label of the Braintrust OTLP path's logs, errors and statistics.
+pub(crate) const NAME: &str = "braintrust-otlp";
 
 /// An `opentelemetry_sdk` [`SpanExporter`] sending OTLP/HTTP (protobuf) to
 /// Braintrust's `{api_url}/otel/v1/traces`, with headers
@@ -41,183 +46,117 @@ pub const OTLP_SPLIT_BYTES: usize = 4 * 1024 * 1024;
 /// (which Braintrust prefers over the header) and the JSON attributes of
 /// [`braintrust_attributes`], computed by the same mapping as the native
 /// exporter so that a row looks the same whichever path it took. Attributes
-/// the application already set under those keys are left alone.
+/// the application already set under those keys are left alone. Only
+/// Braintrust's copy of a span is annotated.
 ///
-/// Only Braintrust's copy of a span is annotated: the SDK hands every
-/// exporter its own `Vec<SpanData>` (the batch and simple processors each
-/// clone the finished span for their exporter), so what other exporters see
-/// is untouched.
+/// # Delivery
 ///
-/// # Request size
+/// Like [`BraintrustExporter`](super::BraintrustExporter), `export` only
+/// queues for the [delivery](crate::exporters::delivery) engine (bounded by
+/// bytes, retries within a time budget, `Retry-After` honoured); the
+/// pipeline uses [`BraintrustOtlpExporter::processor`] instead, with no SDK
+/// batch processor in between. An export whose estimated size passes
+/// [`OTLP_SPLIT_BYTES`] is sent as several requests, and no request body
+/// over [`MAX_OTLP_REQUEST_BYTES`] is sent.
 ///
-/// The batch processor's `max_export_batch_size` (512 by default) bounds the
-/// spans per export. Spans with recorded content can be large, so an export
-/// whose estimated size passes [`OTLP_SPLIT_BYTES`] is sent as several
-/// requests, and no request body over [`MAX_OTLP_REQUEST_BYTES`] is sent.
+/// # Headers
 ///
-/// # Runtime and environment
-///
-/// The wrapped `opentelemetry_otlp` exporter sends through a blocking
-/// `reqwest` client, which needs no runtime; when `export` runs inside an
-/// async runtime (`SimpleSpanProcessor` on a Tokio thread), where that client
-/// would panic, the request is made from a short-lived plain thread instead.
-/// The `BatchSpanProcessor` (its own thread) is the efficient choice.
-///
-/// The endpoint, protocol and timeout set here beat the `OTEL_EXPORTER_OTLP_*`
-/// variables, and so do the headers: every request carries exactly
-/// `Authorization`, `x-bt-parent`, `Content-Type`, `User-Agent` and, when the
-/// body is compressed, `Content-Encoding`. Headers from
-/// `OTEL_EXPORTER_OTLP_HEADERS` / `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, meant
-/// for a collector and possibly holding its credential, never reach
-/// Braintrust.
+/// Every request carries exactly `Authorization`, `x-bt-parent`,
+/// `Content-Type` and `User-Agent`: headers from
+/// `OTEL_EXPORTER_OTLP_HEADERS` / `OTEL_EXPORTER_OTLP_TRACES_HEADERS`,
+/// meant for a collector and possibly holding its credential, never reach
+/// Braintrust, and neither do the other `OTEL_EXPORTER_OTLP_*` settings.
 pub struct BraintrustOtlpExporter {
-    inner: opentelemetry_otlp::SpanExporter,
+    engine: Engine<OtlpHttpSink>,
     parent: Parent,
-    /// `parent` as the attribute value, shared by every span.
-    parent_value: Arc<str>,
     endpoint: String,
     filter: SpanFilter,
-    /// `None` when attachment conversion is off.
-    attachments: Option<Uploader>,
+    /// Flushed after the spans, when attachment conversion is on.
+    attachments: Option<Arc<Uploader>>,
 }
 
 impl BraintrustOtlpExporter {
-    /// Builds the exporter. Values the config leaves unset are read from the
-    /// environment (see [`BraintrustConfig`]); the retry policy maps onto
-    /// `opentelemetry_otlp::RetryPolicy` and the request timeout onto its
-    /// export timeout. The queue and flush settings do not apply.
+    /// Builds the exporter; its worker starts on first use. Values the
+    /// config leaves unset are read from the environment (see
+    /// [`BraintrustConfig`]); the request timeout bounds one attempt.
     pub fn new(config: BraintrustConfig) -> Result<Self, BraintrustBuildError> {
+        let delivery = config.delivery_config(DeliveryConfig::default());
         let config = config.resolve()?;
-        let attachments = super::exporter::start_uploader(&config)?;
-        let endpoint = format!("{}{OTLP_TRACES_PATH}", config.api_url);
-        let parent_value: Arc<str> = config.parent.to_string().into();
-        let client = BraintrustHttpClient::new(
-            &format!("Bearer {}", config.api_key.expose()),
-            &parent_value,
-            config.request_timeout,
-        )?;
-        let retry = opentelemetry_otlp::RetryPolicy::recommended()
-            .with_max_retries(config.retry.max_attempts().saturating_sub(1) as usize)
-            .with_initial_delay(config.retry.initial_backoff())
-            .with_max_delay(config.retry.max_backoff());
-        let inner = opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_protocol(Protocol::HttpBinary)
-            .with_endpoint(endpoint.clone())
-            .with_timeout(config.request_timeout)
-            .with_http_client(client)
-            .with_retry_policy(retry)
-            .with_max_request_body_size(MAX_OTLP_REQUEST_BYTES)
-            .build()
-            .map_err(BraintrustBuildError::Otlp)?;
+        let attachments = start_uploader(&config)?;
+        let (sink, endpoint) = sink(&config, attachments.clone())?;
         Ok(BraintrustOtlpExporter {
-            inner,
+            engine: Engine::new(sink, delivery, NAME),
             parent: config.parent,
-            parent_value,
             endpoint,
             filter: config.rows.filter,
             attachments,
         })
     }
 
+    /// The same delivery as a span processor (what the pipeline installs).
+    pub fn processor(
+        config: BraintrustConfig,
+        delivery: DeliveryConfig,
+    ) -> Result<DeliveryProcessor, BraintrustBuildError> {
+        let delivery = config.delivery_config(delivery);
+        let config = config.resolve()?;
+        let attachments = start_uploader(&config)?;
+        let hooks = path_hooks(&config.rows.filter, attachments.as_ref());
+        let (sink, _) = sink(&config, attachments)?;
+        Ok(DeliveryProcessor::with_sink(sink, delivery, NAME).with_hooks(hooks))
+    }
+
     /// The parent every span is sent to.
     pub fn parent(&self) -> &Parent {
         &self.parent
     }
+
+    /// The exporter's counters.
+    pub fn stats(&self) -> DeliveryStats {
+        self.engine.stats()
+    }
 }
 
-/// The HTTP client of the wrapped exporter, which decides the headers itself.
-///
-/// `opentelemetry_otlp` (0.33) inserts the headers of
-/// `OTEL_EXPORTER_OTLP_TRACES_HEADERS` (or, when unset,
-/// `OTEL_EXPORTER_OTLP_HEADERS`) after those given to `with_headers`, and has
-/// no switch to turn that off: a service whose collector credential is in
-/// those variables would send it to Braintrust in place of the Braintrust
-/// key. Removing the variables' names from each request would still let them
-/// replace `Content-Type` or `User-Agent`, so each request's headers are
-/// rebuilt from an allow-list instead: ours, plus `Content-Encoding` when it
-/// names a compression `opentelemetry_otlp` applies
-/// (`OTEL_EXPORTER_OTLP_COMPRESSION` can turn one on), since it must match
-/// the body.
-struct BraintrustHttpClient {
-    client: reqwest::blocking::Client,
-    /// Every header a request carries, but `Content-Encoding`.
-    headers: HeaderMap,
+/// The OTLP sink pointed at Braintrust, and its endpoint.
+fn sink(
+    config: &ResolvedConfig,
+    attachments: Option<Arc<Uploader>>,
+) -> Result<(OtlpHttpSink, String), BraintrustBuildError> {
+    let endpoint = format!("{}{OTLP_TRACES_PATH}", config.api_url);
+    let parent: Arc<str> = config.parent.to_string().into();
+    let headers = headers(&format!("Bearer {}", config.api_key.expose()), &parent)?;
+    let annotate_parent = Arc::clone(&parent);
+    let sink = OtlpHttpSink::new(
+        endpoint.clone(),
+        headers,
+        config.request_timeout,
+        OTLP_SPLIT_BYTES,
+        MAX_OTLP_REQUEST_BYTES,
+        Some(Box::new(move |span: &mut SpanData| {
+            annotate(span, &annotate_parent, attachments.as_deref());
+        })),
+    )
+    .map_err(BraintrustBuildError::HttpClient)?;
+    Ok((sink, endpoint))
 }
 
-/// What `opentelemetry_otlp` sends for [`Protocol::HttpBinary`], which is set
-/// in code and so beats `OTEL_EXPORTER_OTLP_PROTOCOL`.
-const PROTOBUF: &str = "application/x-protobuf";
-
-impl BraintrustHttpClient {
-    fn new(
-        authorization: &str,
-        parent: &str,
-        timeout: Duration,
-    ) -> Result<Self, BraintrustBuildError> {
-        let mut authorization = HeaderValue::from_str(authorization).map_err(|_| {
-            BraintrustBuildError::InvalidApiKey {
-                reason: "contains characters that cannot go in an HTTP header",
-            }
+/// `Authorization` (sensitive) and, when it can be a header value,
+/// `x-bt-parent`; the sink adds `Content-Type` and `User-Agent`.
+fn headers(authorization: &str, parent: &str) -> Result<HeaderMap, BraintrustBuildError> {
+    let mut authorization =
+        HeaderValue::from_str(authorization).map_err(|_| BraintrustBuildError::InvalidApiKey {
+            reason: "contains characters that cannot go in an HTTP header",
         })?;
-        authorization.set_sensitive(true);
-        let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, authorization);
-        // A parent that cannot be a header value (a project name outside
-        // visible ASCII) still travels as the span attribute, which
-        // Braintrust prefers anyway.
-        if let Ok(parent) = HeaderValue::from_str(parent) {
-            headers.insert(HeaderName::from_static("x-bt-parent"), parent);
-        }
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROTOBUF));
-        headers.insert(USER_AGENT, HeaderValue::from_static(crate::net::USER_AGENT));
-        // Building the blocking client inside an async runtime panics; build
-        // it on a plain thread, as `opentelemetry_otlp` does for its own.
-        let client = std::thread::spawn(move || {
-            reqwest::blocking::Client::builder()
-                .timeout(timeout)
-                .build()
-        })
-        .join()
-        .map_err(|_| {
-            BraintrustBuildError::Worker(std::io::Error::other(
-                "the thread building the blocking HTTP client panicked",
-            ))
-        })?
-        .map_err(BraintrustBuildError::HttpClient)?;
-        Ok(BraintrustHttpClient { client, headers })
+    authorization.set_sensitive(true);
+    let mut headers = HeaderMap::new();
+    headers.insert(AUTHORIZATION, authorization);
+    // A parent that cannot be a header value (a project name outside
+    // visible ASCII) still travels as the span attribute, which Braintrust
+    // prefers anyway.
+    if let Ok(parent) = HeaderValue::from_str(parent) {
+        headers.insert(HeaderName::from_static("x-bt-parent"), parent);
     }
-
-    /// Replaces whatever headers `request` has with ours.
-    fn set_headers<B>(&self, request: &mut Request<B>) {
-        let given = std::mem::replace(request.headers_mut(), self.headers.clone());
-        if let Some(encoding) = given
-            .get(CONTENT_ENCODING)
-            .filter(|value| matches!(value.as_bytes(), b"gzip" | b"zstd"))
-        {
-            request
-                .headers_mut()
-                .insert(CONTENT_ENCODING, encoding.clone());
-        }
-    }
-}
-
-impl fmt::Debug for BraintrustHttpClient {
-    // Not derived: the headers hold the key.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BraintrustHttpClient")
-            .finish_non_exhaustive()
-    }
-}
-
-#[async_trait]
-impl HttpClient for BraintrustHttpClient {
-    async fn send_bytes(&self, mut request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
-        self.set_headers(&mut request);
-        // `opentelemetry_http`'s client for `reqwest::blocking::Client`
-        // (response size limit included).
-        self.client.send_bytes(request).await
-    }
+    Ok(headers)
 }
 
 /// The Braintrust span attributes carrying `row` (each a JSON string):
@@ -273,67 +212,7 @@ fn annotate(span: &mut SpanData, parent: &Arc<str>, uploader: Option<&Uploader>)
     }
 }
 
-/// Splits a batch so that each part's estimated encoded size stays under
-/// `budget` (a span bigger than that travels alone). One allocation-free
-/// pass when the batch fits, which is the common case.
-fn split_by_size(batch: Vec<SpanData>, budget: usize) -> Vec<Vec<SpanData>> {
-    let sizes: Vec<usize> = batch.iter().map(estimated_size).collect();
-    if sizes.iter().sum::<usize>() <= budget {
-        return vec![batch];
-    }
-    let mut parts = Vec::new();
-    let mut part = Vec::new();
-    let mut part_size = 0;
-    for (span, size) in batch.into_iter().zip(sizes) {
-        if !part.is_empty() && part_size + size > budget {
-            parts.push(std::mem::take(&mut part));
-            part_size = 0;
-        }
-        part.push(span);
-        part_size += size;
-    }
-    if !part.is_empty() {
-        parts.push(part);
-    }
-    parts
-}
-
-/// Rough protobuf size of a span: its strings plus a small overhead per field.
-fn estimated_size(span: &SpanData) -> usize {
-    fn value_len(value: &Value) -> usize {
-        match value {
-            Value::String(s) => s.as_str().len() + 4,
-            Value::Array(Array::String(items)) => {
-                items.iter().map(|s| s.as_str().len() + 4).sum::<usize>() + 4
-            }
-            Value::Array(Array::Bool(items)) => items.len() * 3 + 4,
-            Value::Array(Array::I64(items)) => items.len() * 11 + 4,
-            Value::Array(Array::F64(items)) => items.len() * 10 + 4,
-            _ => 11,
-        }
-    }
-    fn attributes_len(attributes: &[KeyValue]) -> usize {
-        attributes
-            .iter()
-            .map(|kv| kv.key.as_str().len() + value_len(&kv.value) + 6)
-            .sum()
-    }
-    let events: usize = span
-        .events
-        .iter()
-        .map(|e| e.name.len() + 16 + attributes_len(&e.attributes))
-        .sum();
-    let links: usize = span
-        .links
-        .iter()
-        .map(|l| 48 + attributes_len(&l.attributes))
-        .sum();
-    96 + span.name.len() + attributes_len(&span.attributes) + events + links
-}
-
 impl fmt::Debug for BraintrustOtlpExporter {
-    // Not derived: the wrapped exporter's `Debug` prints the headers of the
-    // `OTEL_EXPORTER_OTLP_*HEADERS` variables, credentials included.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BraintrustOtlpExporter")
             .field("endpoint", &self.endpoint)
@@ -347,70 +226,61 @@ impl SpanExporter for BraintrustOtlpExporter {
         &self,
         mut batch: Vec<SpanData>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
-        // This `Vec` is ours alone (see the type docs): filtering and
-        // annotating it in place changes nothing for the other exporters.
-        // Filtered first, so the annotation's `braintrust.*` attributes do
-        // not make every span look like an AI span.
+        // Filtered before the annotation, whose `braintrust.*` attributes
+        // would make every span look like an AI span.
         self.filter.apply(&mut batch);
-        for span in &mut batch {
-            annotate(span, &self.parent_value, self.attachments.as_ref());
+        let before = self.engine.stats().snapshot();
+        let count = batch.len();
+        for span in batch {
+            self.engine.enqueue(span);
         }
-        let parts = split_by_size(batch, OTLP_SPLIT_BYTES);
-        async move {
-            let mut result = Ok(());
-            for part in parts {
-                let sent = if tokio::runtime::Handle::try_current().is_ok() {
-                    // Inside an async runtime (e.g. `SimpleSpanProcessor` on
-                    // a Tokio thread) the blocking HTTP client panics: make
-                    // this call from a plain thread instead.
-                    std::thread::scope(|scope| {
-                        scope
-                            .spawn(|| futures::executor::block_on(self.inner.export(part)))
-                            .join()
-                            .unwrap_or_else(|_| {
-                                Err(OTelSdkError::InternalFailure(
-                                    "the OTLP export thread panicked".to_owned(),
-                                ))
-                            })
-                    })
-                } else {
-                    self.inner.export(part).await
-                };
-                if result.is_ok() {
-                    result = sent;
-                }
-            }
-            result
-        }
+        let after = self.engine.stats().snapshot();
+        let result = if after.dropped_after_shutdown > before.dropped_after_shutdown {
+            Err(OTelSdkError::AlreadyShutdown)
+        } else if after.dropped_budget > before.dropped_budget {
+            let dropped = after.dropped_budget - before.dropped_budget;
+            Err(OTelSdkError::InternalFailure(format!(
+                "the Braintrust OTLP delivery queue is full: dropped {dropped} of {count} spans"
+            )))
+        } else {
+            Ok(())
+        };
+        std::future::ready(result)
     }
 
-    /// Flushes the spans, then waits (up to 30 s) for the attachment
-    /// uploads they refer to.
     fn force_flush(&self) -> OTelSdkResult {
         let started = std::time::Instant::now();
-        self.inner.force_flush()?;
-        let deadline = super::exporter::deadline(started, Duration::from_secs(30));
+        let timeout = self.engine.config().flush_timeout();
+        self.engine
+            .flush(timeout)
+            .map_err(OTelSdkError::InternalFailure)?;
+        // Spans first, then the uploads they refer to, within one timeout.
         match &self.attachments {
-            Some(uploader) if !uploader.flush(deadline) => {
-                Err(OTelSdkError::Timeout(Duration::from_secs(30)))
+            Some(uploader) if !uploader.flush(started + timeout) => {
+                Err(OTelSdkError::Timeout(timeout))
             }
             _ => Ok(()),
         }
     }
 
-    /// Shuts the span exporter down, then the uploader, within `timeout`.
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
         let started = std::time::Instant::now();
-        let spans = self.inner.shutdown_with_timeout(timeout);
-        let deadline = super::exporter::deadline(started, timeout);
-        match &self.attachments {
-            Some(uploader) if !uploader.shutdown(deadline) => Err(OTelSdkError::Timeout(timeout)),
-            _ => spans,
+        let spans = self.engine.shutdown(timeout);
+        // Then the uploads, within what is left of the deadline.
+        if let Some(uploader) = &self.attachments
+            && !uploader.shutdown(started + timeout)
+        {
+            return Err(OTelSdkError::Timeout(timeout));
+        }
+        match spans {
+            ShutdownOutcome::Done => Ok(()),
+            ShutdownOutcome::AlreadyShutDown => Err(OTelSdkError::AlreadyShutdown),
+            ShutdownOutcome::Lost(summary) => Err(OTelSdkError::InternalFailure(summary)),
         }
     }
 
     fn set_resource(&mut self, resource: &Resource) {
-        self.inner.set_resource(resource);
+        self.engine.set_resource(resource);
     }
 }
 
@@ -419,29 +289,7 @@ mod tests {
     use super::*;
     use crate::exporters::braintrust::test_spans::padded_span as span;
     use crate::exporters::braintrust::test_spans::{chat_span, content_event};
-    use opentelemetry::trace::SpanId;
     use serde_json::{Value as Json, json};
-
-    #[test]
-    fn small_batches_stay_whole_and_big_ones_split_in_order() {
-        let whole = split_by_size((0..10).map(|i| span(i, 10)).collect(), 10_000);
-        assert_eq!(whole.len(), 1);
-        assert_eq!(whole[0].len(), 10);
-
-        let parts = split_by_size((0..10).map(|i| span(i, 1000)).collect(), 3000);
-        assert!(parts.len() >= 4, "{} parts", parts.len());
-        let ids: Vec<_> = parts
-            .iter()
-            .flatten()
-            .map(|s| s.span_context.span_id())
-            .collect();
-        let expected: Vec<_> = (0..10).map(|i| SpanId::from(i + 1)).collect();
-        assert_eq!(ids, expected);
-        for part in &parts {
-            let size: usize = part.iter().map(estimated_size).sum();
-            assert!(size <= 3000 || part.len() == 1);
-        }
-    }
 
     #[test]
     fn annotation_adds_the_parent_and_keeps_what_the_application_set() {
@@ -471,39 +319,14 @@ mod tests {
     }
 
     #[test]
-    fn requests_carry_exactly_our_headers() {
-        let client =
-            BraintrustHttpClient::new("Bearer a%41b", "project_name:p%20q", Duration::from_secs(1))
-                .expect("builds");
-        let mut request = Request::post("http://127.0.0.1/otel/v1/traces")
-            .header(AUTHORIZATION, "Bearer collector-secret")
-            .header(CONTENT_TYPE, "text/plain")
-            .header(CONTENT_ENCODING, "gzip")
-            .header(USER_AGENT, "env")
-            .header("x-collector", "1")
-            .body(())
-            .expect("request");
-        client.set_headers(&mut request);
-        let get = |name| request.headers().get(name).map(|v| v.to_str().unwrap());
-        assert_eq!(request.headers().len(), 5, "{:?}", request.headers());
-        // Percent signs arrive as given: nothing decodes them on this path.
-        assert_eq!(get("authorization"), Some("Bearer a%41b"));
-        assert!(request.headers()[AUTHORIZATION].is_sensitive());
-        assert_eq!(get("x-bt-parent"), Some("project_name:p%20q"));
-        assert_eq!(get("content-type"), Some(PROTOBUF));
-        assert_eq!(get("content-encoding"), Some("gzip"));
-        assert!(
-            get("user-agent")
-                .unwrap()
-                .starts_with("azure-ai-inference-otel/")
-        );
-
-        let mut request = Request::post("http://127.0.0.1/")
-            .header(CONTENT_ENCODING, "collector-secret")
-            .body(())
-            .expect("request");
-        client.set_headers(&mut request);
-        assert!(request.headers().get(CONTENT_ENCODING).is_none());
+    fn requests_carry_only_our_headers() {
+        let headers = headers("Bearer a%41b", "project_name:p%20q").expect("valid");
+        assert_eq!(headers.len(), 2, "{headers:?}");
+        assert_eq!(headers["authorization"], "Bearer a%41b");
+        assert!(headers[AUTHORIZATION].is_sensitive());
+        assert_eq!(headers["x-bt-parent"], "project_name:p%20q");
+        let no_parent = super::headers("Bearer k", "project_name:two\nlines").expect("valid");
+        assert!(no_parent.get("x-bt-parent").is_none());
     }
 
     #[test]

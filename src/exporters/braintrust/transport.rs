@@ -1,56 +1,58 @@
-//! The native exporter's I/O: project resolution, batching into insert
-//! requests, retries. Runs only on the exporter's worker thread.
+//! The native exporter's I/O: project resolution and insert requests, as a
+//! delivery [`Sink`]: the engine batches, retries and counts.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use opentelemetry_sdk::trace::SpanData;
 use serde::Deserialize;
+use tokio::sync::OnceCell;
 
-use super::config::{MAX_BATCH_BYTES, MAX_BATCH_ROWS, Parent, ResolvedConfig, RetryPolicy};
-use super::mapping::BraintrustRow;
+use super::attachments::{Uploader, convert_row};
+use super::config::{MAX_BATCH_BYTES, MAX_BATCH_ROWS, Parent, ResolvedConfig};
+use super::mapping::{BraintrustRow, span_to_row};
 use super::truncate;
 
-/// What happened to the rows of one export.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct Delivery {
-    /// Rows Braintrust accepted.
-    pub(crate) sent: usize,
-    /// Rows given up.
-    pub(crate) dropped: usize,
-    /// Insert requests (of at most 100 rows) given up.
-    pub(crate) failed_batches: usize,
-    /// Why rows were dropped (content-free, key-free), when some were.
-    pub(crate) reason: Option<String>,
-}
+/// Most parents (projects, experiments) one exporter sends to besides its
+/// own: baggage is untrusted input, so made-up parents cannot grow the
+/// cache (or the project lookups) without bound.
+const MAX_ROUTES: usize = 64;
+
+/// How long a shutdown lets queued attachment uploads finish.
+const UPLOAD_SHUTDOWN: Duration = Duration::from_secs(30);
+use crate::exporters::delivery::{Encoded, Outcome, Sink};
 
 /// Talks to Braintrust's REST API.
-pub(crate) struct Transport {
+pub(crate) struct BraintrustSink {
     client: reqwest::Client,
     api_url: String,
     /// `Bearer {key}`, marked sensitive so `Debug` never shows it.
     authorization: HeaderValue,
     parent: Parent,
-    /// `{api_url}/v1/project_logs/{id}/insert` or `.../experiment/{id}/insert`
-    /// of each parent, once known (a project name is resolved on first use,
-    /// then cached; at most [`MAX_ROUTES`] parents).
-    insert_urls: HashMap<Parent, String>,
-    retry: RetryPolicy,
+    /// `{api_url}/v1/project_logs/{id}/insert` or `.../experiment/{id}/insert`,
+    /// once known (a project name is resolved on first use, then cached).
+    insert_url: OnceCell<String>,
+    /// The insert URLs of parents named by baggage (at most [`MAX_ROUTES`]).
+    routes: std::sync::Mutex<HashMap<Parent, String>>,
+    /// The attachment uploader, when conversion is on.
+    attachments: Option<Arc<Uploader>>,
 }
 
-impl fmt::Debug for Transport {
+impl fmt::Debug for BraintrustSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Transport")
+        f.debug_struct("BraintrustSink")
             .field("api_url", &self.api_url)
             .field("parent", &self.parent)
-            .field("insert_urls", &self.insert_urls)
+            .field("insert_url", &self.insert_url.get())
             .finish_non_exhaustive()
     }
 }
 
-impl Transport {
+impl BraintrustSink {
     pub(crate) fn new(config: &ResolvedConfig) -> Result<Self, super::BraintrustBuildError> {
         let mut authorization =
             HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose())).map_err(
@@ -64,313 +66,223 @@ impl Transport {
             .user_agent(crate::net::USER_AGENT)
             .build()
             .map_err(super::BraintrustBuildError::HttpClient)?;
-        let mut insert_urls = HashMap::new();
-        if let Some(url) = insert_url_of_id(&config.api_url, &config.parent) {
-            insert_urls.insert(config.parent.clone(), url);
-        }
-        Ok(Transport {
+        let insert_url = match &config.parent {
+            Parent::ProjectId(id) => OnceCell::new_with(Some(format!(
+                "{}/v1/project_logs/{id}/insert",
+                config.api_url
+            ))),
+            Parent::ExperimentId(id) => OnceCell::new_with(Some(format!(
+                "{}/v1/experiment/{id}/insert",
+                config.api_url
+            ))),
+            Parent::ProjectName(_) => OnceCell::new(),
+        };
+        Ok(BraintrustSink {
             client,
             api_url: config.api_url.clone(),
             authorization,
             parent: config.parent.clone(),
-            insert_urls,
-            retry: config.retry,
+            insert_url,
+            routes: std::sync::Mutex::default(),
+            attachments: None,
         })
     }
 
-    /// Sends `rows` in requests of at most [`MAX_BATCH_ROWS`] rows and
-    /// [`MAX_BATCH_BYTES`] bytes. When a request is given up after retrying
-    /// (an outage), the rest of the export is dropped without trying, so one
-    /// export never waits for more than one retry budget.
-    ///
-    /// Rows that name their own parent (a `braintrust.parent` from baggage,
-    /// see [`BraintrustParentProcessor`](super::BraintrustParentProcessor))
-    /// go to that project or experiment, the others to the configured one.
-    pub(crate) async fn deliver(&mut self, rows: &[BraintrustRow]) -> Delivery {
-        if rows.iter().all(|r| r.route.is_none()) {
-            let parent = self.parent.clone();
-            return self.deliver_to(&parent, rows.iter()).await;
-        }
-        // One group per parent, in order of first appearance.
-        let mut parents: Vec<Parent> = Vec::new();
-        for row in rows {
-            let parent = row.route.as_ref().unwrap_or(&self.parent);
-            if !parents.contains(parent) {
-                parents.push(parent.clone());
-            }
-        }
-        let mut total = Delivery::default();
-        for parent in &parents {
-            let group = rows
-                .iter()
-                .filter(|r| r.route.as_ref().unwrap_or(&self.parent) == parent);
-            let delivery = self.deliver_to(parent, group.collect::<Vec<_>>()).await;
-            total.sent += delivery.sent;
-            total.dropped += delivery.dropped;
-            total.failed_batches += delivery.failed_batches;
-            total.reason = delivery.reason.or(total.reason);
-        }
-        total
+    /// Rows go through `uploader` (attachment conversion) before packing.
+    pub(crate) fn with_attachments(mut self, uploader: Option<Arc<Uploader>>) -> Self {
+        self.attachments = uploader;
+        self
     }
 
-    async fn deliver_to<'a>(
-        &mut self,
-        parent: &Parent,
-        rows: impl IntoIterator<Item = &'a BraintrustRow>,
-    ) -> Delivery {
-        let encoded = encode_batches(rows, MAX_BATCH_ROWS, MAX_BATCH_BYTES);
-        let mut delivery = Delivery {
-            dropped: encoded.oversized,
-            reason: (encoded.oversized > 0).then(|| {
-                format!(
-                    "{} row(s) larger than {} MiB on their own",
-                    encoded.oversized,
-                    MAX_BATCH_BYTES / (1024 * 1024)
-                )
-            }),
-            ..Delivery::default()
-        };
-        if encoded.batches.is_empty() {
-            return delivery;
-        }
-
-        let url = match self.insert_url(parent).await {
-            Ok(url) => url,
-            Err(failure) => {
-                for batch in &encoded.batches {
-                    delivery.dropped += batch.rows;
-                    delivery.failed_batches += 1;
-                }
-                delivery.reason = Some(format!("could not resolve {parent}: {failure}"));
-                return delivery;
-            }
-        };
-
-        let mut batches = encoded.batches.into_iter();
-        while let Some(batch) = batches.next() {
-            match self.post(&url, batch.body).await {
-                Ok(response) => {
-                    // Read the (small) answer so the connection can be reused.
-                    let _ = response.bytes().await;
-                    delivery.sent += batch.rows;
-                }
-                Err(failure) => {
-                    delivery.dropped += batch.rows;
-                    delivery.failed_batches += 1;
-                    if failure.is_outage() {
-                        for rest in batches.by_ref() {
-                            delivery.dropped += rest.rows;
-                            delivery.failed_batches += 1;
-                        }
-                    }
-                    delivery.reason = Some(failure.to_string());
-                }
-            }
-        }
-        delivery
-    }
-
-    async fn insert_url(&mut self, parent: &Parent) -> Result<String, Failure> {
-        if let Some(url) = self.insert_urls.get(parent) {
+    /// The insert URL of a parent named by a row (from baggage).
+    async fn routed_url(&self, parent: &Parent) -> Result<String, Outcome> {
+        if let Some(url) = self.lock_routes().get(parent) {
             return Ok(url.clone());
         }
-        if self.insert_urls.len() >= MAX_ROUTES {
-            return Err(Failure::InvalidResponse(
-                "too many distinct Braintrust parents in baggage",
-            ));
+        if self.lock_routes().len() >= MAX_ROUTES {
+            return Err(Outcome::Reject {
+                reason: format!("more than {MAX_ROUTES} Braintrust parents in baggage"),
+            });
         }
-        let name = match parent {
-            Parent::ProjectId(_) | Parent::ExperimentId(_) => {
-                let url = insert_url_of_id(&self.api_url, parent).unwrap_or_default();
-                self.insert_urls.insert(parent.clone(), url.clone());
-                return Ok(url);
-            }
-            Parent::ProjectName(name) => name.clone(),
+        let url = match parent {
+            Parent::ProjectId(id) => format!("{}/v1/project_logs/{id}/insert", self.api_url),
+            Parent::ExperimentId(id) => format!("{}/v1/experiment/{id}/insert", self.api_url),
+            Parent::ProjectName(name) => self.resolve_project_named(name).await?,
         };
+        self.lock_routes().insert(parent.clone(), url.clone());
+        Ok(url)
+    }
+
+    fn lock_routes(&self) -> std::sync::MutexGuard<'_, HashMap<Parent, String>> {
+        self.routes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The insert URL, resolving a project name once (concurrent callers
+    /// wait for the same resolution; a failed one is tried again later).
+    async fn insert_url(&self) -> Result<&str, Outcome> {
+        self.insert_url
+            .get_or_try_init(|| self.resolve_project())
+            .await
+            .map(String::as_str)
+            .map_err(|outcome| match outcome {
+                Outcome::Retry {
+                    reason,
+                    retry_after,
+                } => Outcome::Retry {
+                    reason: format!("could not resolve {}: {reason}", self.parent),
+                    retry_after,
+                },
+                Outcome::Reject { reason } => Outcome::Reject {
+                    reason: format!("could not resolve {}: {reason}", self.parent),
+                },
+                Outcome::Delivered => Outcome::Delivered,
+            })
+    }
+
+    async fn resolve_project(&self) -> Result<String, Outcome> {
+        let Parent::ProjectName(name) = &self.parent else {
+            // Ids were turned into URLs in `new`.
+            return Err(Outcome::Reject {
+                reason: "no insert URL for this parent".to_owned(),
+            });
+        };
+        self.resolve_project_named(name).await
+    }
+
+    async fn resolve_project_named(&self, name: &str) -> Result<String, Outcome> {
         #[derive(Deserialize)]
         struct Project {
             id: String,
         }
+        let invalid = |what: &str| Outcome::Reject {
+            reason: what.to_owned(),
+        };
         let body = serde_json::to_vec(&serde_json::json!({ "name": name }))
-            .map_err(|_| Failure::InvalidResponse("could not encode the project name"))?;
-        let response = self
+            .map_err(|_| invalid("could not encode the project name"))?;
+        let bytes = self
             .post(&format!("{}/v1/project", self.api_url), body.into())
             .await?;
-        let bytes = response.bytes().await.map_err(|e| Failure::Network {
-            kind: classify(&e),
-            attempts: 1,
-        })?;
         let project: Project = serde_json::from_slice(&bytes)
-            .map_err(|_| Failure::InvalidResponse("the project answer has no `id`"))?;
+            .map_err(|_| invalid("the project answer has no `id`"))?;
         let id_ok = !project.id.is_empty()
             && project
                 .id
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !id_ok {
-            return Err(Failure::InvalidResponse(
-                "the project id is not a URL-safe identifier",
+            return Err(invalid("the project id is not a URL-safe identifier"));
+        }
+        Ok(format!(
+            "{}/v1/project_logs/{}/insert",
+            self.api_url, project.id
+        ))
+    }
+
+    /// One JSON POST, one attempt; the answer's body on success, else how
+    /// it failed (the engine decides about retrying).
+    async fn post(&self, url: &str, body: Bytes) -> Result<Bytes, Outcome> {
+        let response = self
+            .client
+            .post(url)
+            .header(AUTHORIZATION, self.authorization.clone())
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| Outcome::from_reqwest(&e))?;
+        let status = response.status().as_u16();
+        let retry_after = crate::net::retry_after(response.headers(), SystemTime::now());
+        // Read the (small) answer either way so the connection can be reused.
+        let bytes = response.bytes().await;
+        let hint = match status {
+            401 | 403 => "; check the API key and its access to the parent",
+            404 => "; check the API URL and the parent id",
+            413 => "; the batch is too large",
+            _ => "",
+        };
+        match Outcome::from_status(status, retry_after, hint) {
+            Outcome::Delivered => bytes.map_err(|e| Outcome::from_reqwest(&e)),
+            failed => Err(failed),
+        }
+    }
+}
+
+impl Sink for BraintrustSink {
+    type Request = EncodedBatch;
+
+    /// Maps the spans to rows (on the worker thread, off the application's)
+    /// and packs them into insert requests.
+    fn encode(&self, spans: Vec<SpanData>) -> Encoded<EncodedBatch> {
+        let mut rows: Vec<BraintrustRow> = spans.iter().map(span_to_row).collect();
+        drop(spans);
+        if let Some(uploader) = &self.attachments {
+            for row in &mut rows {
+                convert_row(row, uploader);
+            }
+        }
+        // One group per parent (rows routed by baggage go to theirs), in
+        // order of first appearance; almost always a single group.
+        let mut groups: Vec<(Option<Parent>, Vec<&BraintrustRow>)> = Vec::new();
+        for row in &rows {
+            match groups.iter_mut().find(|(p, _)| *p == row.route) {
+                Some((_, group)) => group.push(row),
+                None => groups.push((row.route.clone(), vec![row])),
+            }
+        }
+        let mut out = Encoded {
+            requests: Vec::new(),
+            rejected: 0,
+            reason: None,
+        };
+        for (parent, group) in groups {
+            let encoded = encode_batches(group, MAX_BATCH_ROWS, MAX_BATCH_BYTES);
+            out.requests
+                .extend(encoded.batches.into_iter().map(|mut batch| {
+                    batch.parent = parent.clone();
+                    let rows = batch.rows;
+                    (batch, rows)
+                }));
+            out.rejected += encoded.oversized;
+        }
+        if out.rejected > 0 {
+            out.reason = Some(format!(
+                "{} row(s) larger than {} MiB even truncated",
+                out.rejected,
+                MAX_BATCH_BYTES / (1024 * 1024)
             ));
         }
-        let url = format!("{}/v1/project_logs/{}/insert", self.api_url, project.id);
-        self.insert_urls.insert(parent.clone(), url.clone());
-        Ok(url)
+        out
     }
 
-    /// One JSON POST with retries: 429, 5xx and network failures are retried
-    /// per the policy, other answers are final.
-    async fn post(&self, url: &str, body: Bytes) -> Result<reqwest::Response, Failure> {
-        let started = Instant::now();
-        let mut attempt: u32 = 0;
-        loop {
-            attempt += 1;
-            let result = self
-                .client
-                .post(url)
-                .header(AUTHORIZATION, self.authorization.clone())
-                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                .body(body.clone())
-                .send()
-                .await;
-            let (failure, retry_after) = match result {
-                Ok(response) if response.status().is_success() => return Ok(response),
-                Ok(response) => {
-                    let status = response.status();
-                    let retry_after =
-                        crate::net::retry_after(response.headers(), SystemTime::now());
-                    let failure = Failure::Status {
-                        status: status.as_u16(),
-                        attempts: attempt,
-                        retry_after: None,
-                    };
-                    if !(status.as_u16() == 429 || status.is_server_error()) {
-                        return Err(failure);
-                    }
-                    (failure, retry_after)
+    /// Rows were sent: now the uploads they refer to (within 30 s; past
+    /// that the uploader gives up without holding the worker further).
+    fn shutdown(&self) {
+        if let Some(uploader) = &self.attachments {
+            uploader.shutdown(Instant::now() + UPLOAD_SHUTDOWN);
+        }
+    }
+
+    async fn send(&self, batch: &EncodedBatch) -> Outcome {
+        let routed;
+        let url = match &batch.parent {
+            Some(parent) if *parent != self.parent => match self.routed_url(parent).await {
+                Ok(url) => {
+                    routed = url;
+                    routed.as_str()
                 }
-                Err(error) => (
-                    Failure::Network {
-                        kind: classify(&error),
-                        attempts: attempt,
-                    },
-                    None,
-                ),
-            };
-            if attempt >= self.retry.max_attempts() {
-                return Err(failure);
-            }
-            let delay = self.retry.delay(attempt, retry_after);
-            if started.elapsed().saturating_add(delay) > self.retry.max_elapsed() {
-                return Err(failure.with_retry_after(retry_after));
-            }
-            tokio::time::sleep(delay).await;
-        }
-    }
-}
-
-/// Most parents (projects, experiments) one exporter sends to: baggage is
-/// untrusted input, so a flood of made-up parents cannot grow the cache (or
-/// the project lookups) without bound.
-const MAX_ROUTES: usize = 64;
-
-/// The insert URL of a parent given by id; `None` for a project name.
-fn insert_url_of_id(api_url: &str, parent: &Parent) -> Option<String> {
-    match parent {
-        Parent::ProjectId(id) => Some(format!("{api_url}/v1/project_logs/{id}/insert")),
-        Parent::ExperimentId(id) => Some(format!("{api_url}/v1/experiment/{id}/insert")),
-        Parent::ProjectName(_) => None,
-    }
-}
-
-/// Why a request was given up. `Display` is content-free and key-free.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Failure {
-    /// The last answer was a non-success status.
-    Status {
-        status: u16,
-        attempts: u32,
-        /// Set when the server's `Retry-After` did not fit in the retry budget.
-        retry_after: Option<Duration>,
-    },
-    /// No answer.
-    Network { kind: &'static str, attempts: u32 },
-    /// An answer we cannot use.
-    InvalidResponse(&'static str),
-}
-
-impl Failure {
-    /// The service is unreachable or overloaded: the next request of the same
-    /// export would most likely fail too.
-    fn is_outage(&self) -> bool {
-        match self {
-            Failure::Status { status, .. } => *status == 429 || *status >= 500,
-            Failure::Network { .. } => true,
-            Failure::InvalidResponse(_) => false,
-        }
-    }
-
-    fn with_retry_after(self, after: Option<Duration>) -> Self {
-        match self {
-            Failure::Status {
-                status, attempts, ..
-            } => Failure::Status {
-                status,
-                attempts,
-                retry_after: after,
+                Err(failed) => return failed,
             },
-            other => other,
+            _ => match self.insert_url().await {
+                Ok(url) => url,
+                Err(failed) => return failed,
+            },
+        };
+        match self.post(url, batch.body.clone()).await {
+            Ok(_) => Outcome::Delivered,
+            Err(failed) => failed,
         }
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let plural = |n: &u32| if *n == 1 { "" } else { "s" };
-        match self {
-            Failure::Status {
-                status,
-                attempts,
-                retry_after,
-            } => {
-                let retryable = *status == 429 || *status >= 500;
-                write!(f, "HTTP {status}")?;
-                if !retryable {
-                    write!(f, " (not retried)")?;
-                } else {
-                    write!(f, " after {attempts} attempt{}", plural(attempts))?;
-                }
-                if let Some(after) = retry_after {
-                    write!(
-                        f,
-                        "; Retry-After asked for {} s, more than the retry budget",
-                        after.as_secs()
-                    )?;
-                }
-                match status {
-                    401 | 403 => write!(f, "; check the API key and its access to the parent"),
-                    404 => write!(f, "; check the API URL and the parent id"),
-                    413 => write!(f, "; the batch is too large"),
-                    _ => Ok(()),
-                }
-            }
-            Failure::Network { kind, attempts } => {
-                write!(f, "{kind} after {attempts} attempt{}", plural(attempts))
-            }
-            Failure::InvalidResponse(what) => f.write_str(what),
-        }
-    }
-}
-
-/// A coarse, URL-free and key-free description of a transport error.
-fn classify(error: &reqwest::Error) -> &'static str {
-    if error.is_timeout() {
-        "timeout"
-    } else if error.is_connect() {
-        "connection failed"
-    } else if error.is_body() || error.is_decode() {
-        "response body could not be read"
-    } else {
-        "network error"
     }
 }
 
@@ -379,11 +291,13 @@ fn classify(error: &reqwest::Error) -> &'static str {
 pub(crate) struct EncodedBatch {
     pub(crate) body: Bytes,
     pub(crate) rows: usize,
+    /// The parent its rows asked for (from baggage); `None`: the configured one.
+    pub(crate) parent: Option<Parent>,
 }
 
 /// Rows packed into request bodies.
 #[derive(Debug, Default)]
-pub(crate) struct Encoded {
+pub(crate) struct PackedRows {
     pub(crate) batches: Vec<EncodedBatch>,
     /// Rows that alone exceed the byte limit even truncated (dropped).
     pub(crate) oversized: usize,
@@ -400,17 +314,18 @@ pub(crate) fn encode_batches<'a>(
     rows: impl IntoIterator<Item = &'a BraintrustRow>,
     max_rows: usize,
     max_bytes: usize,
-) -> Encoded {
-    let mut out = Encoded::default();
+) -> PackedRows {
+    let mut out = PackedRows::default();
     let mut body: Vec<u8> = Vec::new();
     let mut in_body = 0usize;
     let mut row_json: Vec<u8> = Vec::new();
-    let flush = |body: &mut Vec<u8>, in_body: &mut usize, out: &mut Encoded| {
+    let flush = |body: &mut Vec<u8>, in_body: &mut usize, out: &mut PackedRows| {
         if *in_body > 0 {
             body.extend_from_slice(SUFFIX);
             out.batches.push(EncodedBatch {
                 body: Bytes::from(std::mem::take(body)),
                 rows: *in_body,
+                parent: None,
             });
             *in_body = 0;
         }
@@ -424,7 +339,7 @@ pub(crate) fn encode_batches<'a>(
         if PREFIX.len() + row_json.len() + SUFFIX.len() > max_bytes {
             // Too large alone: truncate its texts rather than lose the row.
             let mut fitted = row.clone();
-            let limit = max_bytes - PREFIX.len() - SUFFIX.len();
+            let limit = max_bytes.saturating_sub(PREFIX.len() + SUFFIX.len());
             row_json.clear();
             if truncate::fit(&mut fitted, limit) != truncate::Fit::Truncated
                 || serde_json::to_writer(&mut row_json, &fitted).is_err()
@@ -497,28 +412,5 @@ mod tests {
         }
         assert_eq!(encoded.batches.iter().map(|b| b.rows).sum::<usize>(), 5);
         assert!(encoded.batches.len() >= 2);
-    }
-
-    #[test]
-    fn failures_read_well_and_classify_outages() {
-        let f = Failure::Status {
-            status: 400,
-            attempts: 1,
-            retry_after: None,
-        };
-        assert_eq!(f.to_string(), "HTTP 400 (not retried)");
-        assert!(!f.is_outage());
-        let f = Failure::Status {
-            status: 503,
-            attempts: 5,
-            retry_after: None,
-        };
-        assert_eq!(f.to_string(), "HTTP 503 after 5 attempts");
-        assert!(f.is_outage());
-        let f = Failure::Network {
-            kind: "timeout",
-            attempts: 1,
-        };
-        assert_eq!(f.to_string(), "timeout after 1 attempt");
     }
 }

@@ -38,10 +38,13 @@ pub(super) fn span_exporter(
     use opentelemetry_otlp::{WithExportConfig, WithTonicConfig};
 
     require_runtime()?;
+    // The delivery processor in front retries within its own budget; a
+    // second layer of retries inside `export()` would multiply the waits.
     let mut builder = opentelemetry_otlp::SpanExporter::builder()
         .with_tonic()
         .with_endpoint(endpoint)
-        .with_metadata(metadata(config));
+        .with_metadata(metadata(config))
+        .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled());
     if let Some(timeout) = config.timeout {
         builder = builder.with_timeout(timeout);
     }

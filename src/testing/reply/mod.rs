@@ -3,7 +3,8 @@
 //! Rooms: this file builds replies; [`adapt`] fits a realistic helper's body
 //! to the request it answers (model, token counts, embedding encoding);
 //! [`encode`] turns a reply into the HTTP response (JSON, raw bytes, SSE
-//! frames, delays and cut connections).
+//! frames, delays and cut connections); [`details`] adds the 2025-04-01
+//! API's token details and reasoning content.
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use serde_json::{Value, json};
 use super::wire;
 
 mod adapt;
+mod details;
 mod encode;
 
 use adapt::Adapt;
@@ -33,6 +35,11 @@ pub(crate) use encode::cut_response;
 /// | [`chat_stream`](Reply::chat_stream), [`chat_stream_tool_call`](Reply::chat_stream_tool_call) | a realistic streamed chat completion |
 /// | [`embeddings`](Reply::embeddings) | a realistic embeddings result |
 /// | [`model_info`](Reply::model_info) | a `GET /info` answer |
+///
+/// Reasoning models and token details: [`with_reasoning`](Reply::with_reasoning)
+/// (`reasoning_content` in the message or in stream deltas) and
+/// [`with_token_details`](Reply::with_token_details) (cached and reasoning
+/// token counts in `usage`).
 ///
 /// The realistic helpers adapt to the request they answer, as the service
 /// would: `model` is the request's `model` when it names one (else

@@ -246,11 +246,10 @@ impl Uploader {
 }
 
 impl Drop for Uploader {
+    /// Dropped without a shutdown (its exporter dropped): no new uploads;
+    /// the worker finishes the queue in the background and exits.
     fn drop(&mut self) {
-        let mut state = self.shared.lock();
-        state.closed = true;
-        state.abandoned = true;
-        drop(state);
+        self.shared.lock().closed = true;
         self.shared.changed.notify_all();
     }
 }

@@ -80,7 +80,7 @@ pub(super) fn build_output(span: &SpanData, structured: Option<&str>) -> Option<
             let body = event_content(&event.attributes)
                 .and_then(|text| serde_json::from_str::<Json>(text).ok())
                 .unwrap_or(Json::Null);
-            choice_from_event(&body, position)
+            choice_from_event(body, position)
         })
         .collect();
 
@@ -106,17 +106,23 @@ pub(super) fn build_output(span: &SpanData, structured: Option<&str>) -> Option<
     ))
 }
 
-fn choice_from_event(body: &Json, position: usize) -> (i64, Map<String, Json>) {
+/// The parsed event body is owned: its message and finish reason are moved
+/// out, not cloned (this runs for every choice of every exported chat span).
+fn choice_from_event(mut body: Json, position: usize) -> (i64, Map<String, Json>) {
     let index = body
         .get("index")
         .and_then(Json::as_i64)
         .unwrap_or(position as i64);
-    let message = match body.get("message") {
-        Some(message @ Json::Object(_)) => message.clone(),
+    let message = match body.get_mut("message").map(Json::take) {
+        Some(message @ Json::Object(_)) => message,
         _ => Json::Object(Map::new()),
     };
     let message = normalize_chat_message(message, "assistant");
-    (index, choice(index, field(body, "finish_reason"), message))
+    let finish_reason = body
+        .get_mut("finish_reason")
+        .map(Json::take)
+        .unwrap_or(Json::Null);
+    (index, choice(index, finish_reason, message))
 }
 
 fn merge_structured_choice(

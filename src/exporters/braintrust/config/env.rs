@@ -1,0 +1,107 @@
+//! The environment and the API URL: reading `BRAINTRUST_*` variables and
+//! validating (and, in errors, redacting) a base URL.
+
+use super::BraintrustBuildError;
+use crate::net::Secret;
+
+/// An environment variable; unset and blank are the same.
+pub(super) fn read_env(name: &'static str) -> Result<Option<String>, BraintrustBuildError> {
+    match std::env::var(name) {
+        Ok(value) if value.trim().is_empty() => Ok(None),
+        Ok(value) => Ok(Some(value)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(BraintrustBuildError::InvalidEnv { name }),
+    }
+}
+
+/// An absolute http(s) base URL without credentials, query or fragment;
+/// returned without its trailing slash.
+pub(super) fn validate_url(
+    url: &str,
+    origin: &'static str,
+) -> Result<String, BraintrustBuildError> {
+    let invalid = |reason: String| BraintrustBuildError::InvalidApiUrl {
+        url: redact_url(url.trim()),
+        origin,
+        reason,
+    };
+    let parsed = url::Url::parse(url.trim()).map_err(|e| invalid(e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid("the scheme must be http or https".to_owned()));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid(
+            "the URL must not contain a user name or password; pass the key with BraintrustConfig::with_api_key".to_owned(),
+        ));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(invalid("a base URL takes no query or fragment".to_owned()));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
+/// `url` fit for an error message: the `user:password@` part and the query
+/// replaced by [`Secret::PLACEHOLDER`]. Works on text that is not a valid
+/// URL too (that is when it is shown), so it splits by hand rather than
+/// with `url::Url`, which would refuse it.
+fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rfind('@') {
+        Some(at) => format!("{}{}", Secret::PLACEHOLDER, &authority[at..]),
+        None => authority.to_owned(),
+    };
+    let tail = match tail.find('?') {
+        Some(q) => {
+            let fragment = tail[q..].find('#').map_or("", |h| &tail[q + h..]);
+            format!("{}?{}{fragment}", &tail[..q], Secret::PLACEHOLDER)
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}{authority}{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_the_url_never_reach_the_error() {
+        for (url, host) in [
+            ("https://user:hunter2@api.example", "api.example"),
+            ("https://hunter2@api.example/base", "api.example"),
+            ("ftp://user:hunter2@api.example", "api.example"),
+            ("http://user:hunter2@api.example:notaport", "api.example"),
+            ("https://api.example/?token=hunter2", "api.example"),
+        ] {
+            let err = validate_url(url, "code").expect_err("refused").to_string();
+            assert!(!err.contains("hunter2"), "{err}");
+            assert!(
+                err.contains(host) && err.contains(Secret::PLACEHOLDER),
+                "{err}"
+            );
+        }
+        let err = validate_url("https://u:p@x.example", "code")
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("user name or password"), "{err}");
+    }
+
+    #[test]
+    fn urls_without_secrets_are_shown_and_normalised() {
+        let err = validate_url("not a url", "code")
+            .expect_err("bad")
+            .to_string();
+        assert!(err.contains("`not a url`"), "{err}");
+        assert_eq!(
+            validate_url(" http://h.example/base/ ", "code")
+                .ok()
+                .as_deref(),
+            Some("http://h.example/base")
+        );
+    }
+}

@@ -1,0 +1,216 @@
+//! OTLP/HTTP with protobuf, sent by the delivery engine itself (for the
+//! collector and for Braintrust's OTLP endpoint), so that retries,
+//! `Retry-After` and the status of every answer are in one place.
+//!
+//! `opentelemetry-otlp`'s own exporter retries inside `export()` and
+//! reports only a message, so the engine could neither tell a 400 from a
+//! 503 nor keep sending other batches while one waits; the encoding is the
+//! same (`opentelemetry-proto`'s transform, already a dependency of it).
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::HeaderMap;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::SpanData;
+use prost::Message as _;
+
+use super::sink::{Encoded, Outcome, Sink, span_bytes};
+
+/// Changes applied to each span before encoding (Braintrust's attributes).
+pub(crate) type Annotate = Box<dyn Fn(&mut SpanData) + Send + Sync>;
+
+/// Posts `ExportTraceServiceRequest`s to one URL.
+pub(crate) struct OtlpHttpSink {
+    client: reqwest::Client,
+    url: String,
+    /// Every header a request carries (values may be credentials).
+    headers: HeaderMap,
+    resource: ResourceAttributesWithSchema,
+    /// Estimated bytes above which a batch is split into several requests.
+    split_bytes: usize,
+    /// No body larger than this is sent; a span that alone exceeds it is rejected.
+    max_body: usize,
+    annotate: Option<Annotate>,
+}
+
+impl fmt::Debug for OtlpHttpSink {
+    // Not derived: the headers hold credentials.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OtlpHttpSink")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OtlpHttpSink {
+    /// `headers` should hold `Content-Type`-independent headers only (this
+    /// sets `Content-Type` and `User-Agent`); `timeout` bounds one attempt.
+    pub(crate) fn new(
+        url: String,
+        mut headers: HeaderMap,
+        timeout: Duration,
+        split_bytes: usize,
+        max_body: usize,
+        annotate: Option<Annotate>,
+    ) -> Result<Self, reqwest::Error> {
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/x-protobuf"),
+        );
+        headers.insert(
+            http::header::USER_AGENT,
+            http::HeaderValue::from_static(crate::net::USER_AGENT),
+        );
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .build()?;
+        Ok(OtlpHttpSink {
+            client,
+            url,
+            headers,
+            resource: (&Resource::builder_empty().build()).into(),
+            split_bytes,
+            max_body,
+            annotate,
+        })
+    }
+
+    fn encode_part(&self, spans: Vec<SpanData>) -> Bytes {
+        let request = ExportTraceServiceRequest {
+            resource_spans: group_spans_by_resource_and_scope(spans, &self.resource),
+        };
+        Bytes::from(request.encode_to_vec())
+    }
+}
+
+impl Sink for OtlpHttpSink {
+    type Request = Bytes;
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.resource = resource.into();
+    }
+
+    fn encode(&self, mut spans: Vec<SpanData>) -> Encoded<Bytes> {
+        if let Some(annotate) = &self.annotate {
+            spans.iter_mut().for_each(annotate);
+        }
+        let mut out = Encoded {
+            requests: Vec::new(),
+            rejected: 0,
+            reason: None,
+        };
+        // Parts under `split_bytes` by estimate; one span may exceed it alone.
+        let mut part = Vec::new();
+        let mut part_bytes = 0;
+        let mut parts = Vec::new();
+        for span in spans {
+            let size = span_bytes(&span);
+            if !part.is_empty() && part_bytes + size > self.split_bytes {
+                parts.push(std::mem::take(&mut part));
+                part_bytes = 0;
+            }
+            part_bytes += size;
+            part.push(span);
+        }
+        if !part.is_empty() {
+            parts.push(part);
+        }
+        for part in parts {
+            let n = part.len();
+            let body = self.encode_part(part);
+            if body.len() > self.max_body {
+                out.rejected += n;
+                out.reason = Some(format!(
+                    "an OTLP request of {} bytes is over the {} byte limit",
+                    body.len(),
+                    self.max_body
+                ));
+            } else {
+                out.requests.push((body, n));
+            }
+        }
+        out
+    }
+
+    async fn send(&self, body: &Bytes) -> Outcome {
+        let sent = self
+            .client
+            .post(&self.url)
+            .headers(self.headers.clone())
+            .body(body.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let retry_after = crate::net::retry_after(response.headers(), SystemTime::now());
+                // Read the (small) answer so the connection can be reused.
+                let _ = response.bytes().await;
+                let hint = match status {
+                    401 | 403 => "; check the credentials",
+                    404 => "; check the endpoint URL",
+                    413 => "; the request is too large",
+                    _ => "",
+                };
+                Outcome::from_status(status, retry_after, hint)
+            }
+            Err(error) => Outcome::from_reqwest(&error),
+        }
+    }
+}
+
+/// `name=value,name=value` with percent-encoded values, as in
+/// `OTEL_EXPORTER_OTLP_HEADERS`; malformed pairs are skipped, as
+/// `opentelemetry-otlp` does.
+pub(crate) fn parse_header_list(list: &str) -> Vec<(String, String)> {
+    list.split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, value)| {
+            let value = value.trim();
+            let decoded = percent_encoding::percent_decode_str(value)
+                .decode_utf8()
+                .map_or_else(|_| value.to_owned(), |v| v.into_owned());
+            (name.trim().to_owned(), decoded)
+        })
+        .filter(|(name, value)| !name.is_empty() && !value.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_lists_are_split_and_decoded() {
+        assert_eq!(
+            parse_header_list("authorization=Bearer%20abc, x-tenant = blue ,bad,=x"),
+            [
+                ("authorization".to_owned(), "Bearer abc".to_owned()),
+                ("x-tenant".to_owned(), "blue".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn statuses_are_classified() {
+        assert_eq!(Outcome::from_status(204, None, ""), Outcome::Delivered);
+        for status in [408, 429, 500, 502, 503, 504] {
+            assert!(matches!(
+                Outcome::from_status(status, None, ""),
+                Outcome::Retry { .. }
+            ));
+        }
+        assert_eq!(
+            Outcome::from_status(400, None, ""),
+            Outcome::Reject {
+                reason: "HTTP 400 (not retried)".to_owned()
+            }
+        );
+    }
+}
