@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
+use super::retry::RetryPolicy;
 use crate::error::{ConfigField, Error, Result};
 
 /// The Azure AI model inference API version sent when none is set.
@@ -21,6 +22,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Default [`ClientOptions::with_read_timeout`]: 120 s.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Default [`ClientOptions::with_max_event_bytes`]: 16 MiB.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
 /// What the service does with request parameters the model does not know,
 /// sent as the `extra-parameters` header.
@@ -98,7 +102,10 @@ pub struct ClientOptions {
     read_timeout: Duration,
     user_agent: Option<String>,
     http_client: Option<reqwest::Client>,
+    max_event_bytes: usize,
     telemetry: TelemetryOptions,
+    retry: RetryPolicy,
+    insecure_http_key: bool,
 }
 
 impl Default for ClientOptions {
@@ -111,7 +118,10 @@ impl Default for ClientOptions {
             read_timeout: DEFAULT_READ_TIMEOUT,
             user_agent: None,
             http_client: None,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             telemetry: TelemetryOptions::default(),
+            retry: RetryPolicy::default(),
+            insecure_http_key: false,
         }
     }
 }
@@ -168,12 +178,53 @@ impl ClientOptions {
     /// Uses this HTTP client instead of building one.
     ///
     /// The connect and read timeouts above are then not applied (configure
-    /// them on the client), and its redirect policy is kept: the client this
-    /// crate builds follows no redirects, so credentials never go to another
-    /// host.
+    /// them on the client), and its redirect policy is kept. The client this
+    /// crate builds follows redirects only within the endpoint's origin
+    /// (scheme, host, port), so credentials never go to another host; reqwest's
+    /// default policy follows any redirect and strips only `Authorization`,
+    /// so the `api-key` header would go along. Give your client
+    /// [`same_origin_redirects`](super::same_origin_redirects) (or
+    /// `reqwest::redirect::Policy::none()`): an answer that comes from
+    /// another origin anyway is refused with [`Error::InvalidConfig`]
+    /// (`http_client`), but by then the key was sent there.
     pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
+    }
+
+    /// The largest server-sent event a stream accepts, in bytes (default
+    /// [`DEFAULT_MAX_EVENT_BYTES`], 16 MiB): the event's data plus the line
+    /// being read. A larger one fails the stream with
+    /// [`Error::InvalidResponse`] rather than being buffered without bound.
+    pub fn with_max_event_bytes(mut self, bytes: usize) -> Self {
+        self.max_event_bytes = bytes;
+        self
+    }
+
+    /// When and how failed requests are retried (default: 3 retries with
+    /// exponential backoff, see [`RetryPolicy`]); [`RetryPolicy::none`]
+    /// turns retries off.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Allows sending an API key over plain `http://` to a host that is not
+    /// loopback (off by default: anyone on the path could read the key).
+    /// Entra ID tokens are never sent that way.
+    pub fn with_insecure_http_key(mut self, allow: bool) -> Self {
+        self.insecure_http_key = allow;
+        self
+    }
+
+    /// The retry policy.
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// Whether an API key may go over plain `http://` to a non-loopback host.
+    pub fn insecure_http_key(&self) -> bool {
+        self.insecure_http_key
     }
 
     /// Telemetry settings: content recording, tracer and meter providers,
@@ -221,6 +272,11 @@ impl ClientOptions {
         }
     }
 
+    /// The largest server-sent event a stream accepts, in bytes.
+    pub fn max_event_bytes(&self) -> usize {
+        self.max_event_bytes
+    }
+
     /// The HTTP client given with [`with_http_client`](Self::with_http_client).
     pub fn http_client(&self) -> Option<&reqwest::Client> {
         self.http_client.as_ref()
@@ -255,6 +311,12 @@ impl ClientOptions {
                 return Err(Error::invalid_config(field, "must be greater than zero"));
             }
         }
+        if self.max_event_bytes == 0 {
+            return Err(Error::invalid_config(
+                ConfigField::MaxEventBytes,
+                "must be greater than zero",
+            ));
+        }
         self.user_agent_header()?;
         Ok(())
     }
@@ -278,12 +340,15 @@ impl fmt::Debug for ClientOptions {
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("user_agent", &self.user_agent())
+            .field("max_event_bytes", &self.max_event_bytes)
             // A caller's client may carry default headers; show only that there is one.
             .field(
                 "http_client",
                 &self.http_client.as_ref().map(|_| "custom reqwest::Client"),
             )
             .field("telemetry", &self.telemetry)
+            .field("retry", &self.retry)
+            .field("insecure_http_key", &self.insecure_http_key)
             .finish()
     }
 }
@@ -301,6 +366,7 @@ mod tests {
         assert_eq!(o.connect_timeout(), Duration::from_secs(10));
         assert_eq!(o.read_timeout(), Duration::from_secs(120));
         assert_eq!(o.user_agent(), DEFAULT_USER_AGENT);
+        assert_eq!(o.max_event_bytes(), 16 * 1024 * 1024);
         assert!(DEFAULT_USER_AGENT.starts_with("azure-ai-inference-otel/"));
         o.validate().unwrap();
     }
@@ -366,6 +432,10 @@ mod tests {
             field(ClientOptions::new().with_connect_timeout(Duration::ZERO)),
             "connect_timeout"
         );
+        assert_eq!(
+            field(ClientOptions::new().with_max_event_bytes(0)),
+            "max_event_bytes"
+        );
     }
 
     #[test]
@@ -376,6 +446,23 @@ mod tests {
         let d = format!("{o:?}");
         assert!(
             d.contains("model: Some(\"m\")") && d.contains("custom reqwest::Client"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn retries_are_on_and_clear_text_keys_off_by_default() {
+        let o = ClientOptions::new();
+        assert_eq!(o.retry(), &RetryPolicy::default());
+        assert!(!o.insecure_http_key());
+        let o = o
+            .with_retry(RetryPolicy::none())
+            .with_insecure_http_key(true);
+        assert_eq!(o.retry().max_retries(), 0);
+        assert!(o.insecure_http_key());
+        let d = format!("{o:?}");
+        assert!(
+            d.contains("max_retries: 0") && d.contains("insecure_http_key: true"),
             "{d}"
         );
     }

@@ -1,11 +1,32 @@
 //! The GenAI client metrics, built once per client.
+//!
+//! Recording a point with an attribute slice makes the SDK hash every
+//! attribute to find its series: about 2,200 instructions per point, which
+//! was most of a stream's per-chunk telemetry cost (one
+//! `time_per_output_chunk` point per chunk) and about 10k instructions of a
+//! whole call. So each client keeps its series bound
+//! (`Histogram::bind`, the SDK's bound instruments): one [`BoundSet`] per
+//! (operation, request model, response model), looked up with a few string
+//! comparisons, each histogram bound on its first point (a bound series with
+//! no point would be exported empty). At most [`MAX_BOUND_SETS`] sets are
+//! kept per client; past that (many distinct models), points are recorded
+//! with their attributes as before. `error.type` goes on the duration point
+//! of a failed call only, which is recorded with its attributes.
 
-use opentelemetry::KeyValue;
-use opentelemetry::metrics::{Histogram, Meter};
+use std::sync::{Arc, Mutex, OnceLock};
 
+use opentelemetry::metrics::{BoundHistogram, Histogram, Meter};
+use opentelemetry::{KeyValue, StringValue};
+
+use super::params::TOKEN_COUNTS;
 use super::semconv;
 
-/// The four GenAI client histograms with their units and bucket boundaries.
+/// The most attribute sets a client keeps bound (each holds its series
+/// alive in the meter provider for the client's lifetime).
+pub(crate) const MAX_BOUND_SETS: usize = 16;
+
+/// The four GenAI client histograms with their units and bucket boundaries,
+/// and the series this client has bound.
 #[derive(Debug, Clone)]
 pub(crate) struct Instruments {
     /// `gen_ai.client.operation.duration`, seconds.
@@ -16,10 +37,17 @@ pub(crate) struct Instruments {
     pub time_to_first_chunk: Histogram<f64>,
     /// `gen_ai.client.operation.time_per_output_chunk`, seconds.
     pub time_per_output_chunk: Histogram<f64>,
+    /// The provider (or system) attribute, on every point.
+    system: KeyValue,
+    /// `server.address` and, when not 443, `server.port`, on every point.
+    server: Vec<KeyValue>,
+    bound: Arc<Mutex<Vec<Arc<BoundSet>>>>,
 }
 
 impl Instruments {
-    pub fn new(meter: &Meter) -> Self {
+    /// `system` and `server` are the attributes every point of this client
+    /// carries besides the operation and the models.
+    pub fn new(meter: &Meter, system: KeyValue, server: Vec<KeyValue>) -> Self {
         let seconds = |name: &'static str, description: &'static str| {
             meter
                 .f64_histogram(name)
@@ -47,6 +75,9 @@ impl Instruments {
                 semconv::METRIC_TIME_PER_OUTPUT_CHUNK,
                 "Time between consecutive streamed chunks after the first",
             ),
+            system,
+            server,
+            bound: Arc::default(),
         }
     }
 }
@@ -54,8 +85,10 @@ impl Instruments {
 /// What one finished operation reports to the instruments.
 #[derive(Debug)]
 pub(crate) struct Measurement<'a> {
-    /// Operation, provider, models and server: on every point.
-    pub attributes: &'a mut Vec<KeyValue>,
+    /// `gen_ai.operation.name`.
+    pub operation: &'static str,
+    pub request_model: Option<&'a StringValue>,
+    pub response_model: Option<&'a StringValue>,
     pub duration: f64,
     pub error_type: Option<std::borrow::Cow<'static, str>>,
     pub usage: Option<super::record::UsageRecord>,
@@ -63,29 +96,310 @@ pub(crate) struct Measurement<'a> {
     pub chunk_gaps: &'a [f64],
 }
 
+/// The series of one (operation, request model, response model), each
+/// histogram bound on first use.
+struct BoundSet {
+    operation: &'static str,
+    request_model: Option<StringValue>,
+    response_model: Option<StringValue>,
+    /// Operation, provider, models and server, in that order.
+    attributes: Vec<KeyValue>,
+    duration: OnceLock<BoundHistogram<f64>>,
+    /// One per [`TOKEN_COUNTS`] row (used only for rows with a token type).
+    tokens: [OnceLock<BoundHistogram<u64>>; TOKEN_COUNTS.len()],
+    time_to_first_chunk: OnceLock<BoundHistogram<f64>>,
+    time_per_output_chunk: OnceLock<BoundHistogram<f64>>,
+}
+
+impl std::fmt::Debug for BoundSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BoundSet")
+            .field("attributes", &self.attributes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BoundSet {
+    fn matches(&self, m: &Measurement<'_>) -> bool {
+        self.operation == m.operation
+            && self.request_model.as_ref() == m.request_model
+            && self.response_model.as_ref() == m.response_model
+    }
+}
+
+/// `histogram` bound to `attributes`, binding it on first use.
+fn bound<'a>(
+    lock: &'a OnceLock<BoundHistogram<f64>>,
+    histogram: &Histogram<f64>,
+    attributes: &[KeyValue],
+) -> &'a BoundHistogram<f64> {
+    lock.get_or_init(|| histogram.bind(attributes))
+}
+
+/// Where the points of one measurement go: bound series, or (past
+/// [`MAX_BOUND_SETS`]) the histograms with these attributes.
+enum Series {
+    Bound(Arc<BoundSet>),
+    Unbound(Vec<KeyValue>),
+}
+
 impl Instruments {
-    pub fn record(&self, m: Measurement<'_>) {
-        let attrs = m.attributes;
-        if let Some(ttfc) = m.time_to_first_chunk {
-            self.time_to_first_chunk.record(ttfc, attrs);
+    fn attributes(&self, m: &Measurement<'_>) -> Vec<KeyValue> {
+        let mut attrs = Vec::with_capacity(4 + self.server.len());
+        attrs.push(KeyValue::new(semconv::GEN_AI_OPERATION_NAME, m.operation));
+        attrs.push(self.system.clone());
+        if let Some(model) = m.request_model {
+            attrs.push(KeyValue::new(semconv::GEN_AI_REQUEST_MODEL, model.clone()));
         }
-        for gap in m.chunk_gaps {
-            self.time_per_output_chunk.record(*gap, attrs);
+        if let Some(model) = m.response_model {
+            attrs.push(KeyValue::new(semconv::GEN_AI_RESPONSE_MODEL, model.clone()));
+        }
+        attrs.extend(self.server.iter().cloned());
+        attrs
+    }
+
+    fn series(&self, m: &Measurement<'_>) -> Series {
+        // A poisoned lock only means another thread panicked mid-lookup:
+        // the list itself is always consistent.
+        let mut sets = self.bound.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(set) = sets.iter().find(|s| s.matches(m)) {
+            return Series::Bound(set.clone());
+        }
+        let attributes = self.attributes(m);
+        if sets.len() >= MAX_BOUND_SETS {
+            return Series::Unbound(attributes);
+        }
+        let set = Arc::new(BoundSet {
+            operation: m.operation,
+            request_model: m.request_model.cloned(),
+            response_model: m.response_model.cloned(),
+            attributes,
+            duration: OnceLock::new(),
+            tokens: Default::default(),
+            time_to_first_chunk: OnceLock::new(),
+            time_per_output_chunk: OnceLock::new(),
+        });
+        sets.push(set.clone());
+        Series::Bound(set)
+    }
+
+    pub fn record(&self, m: Measurement<'_>) {
+        match self.series(&m) {
+            Series::Bound(set) => self.record_bound(&set, m),
+            Series::Unbound(attrs) => self.record_unbound(attrs, m),
+        }
+    }
+
+    fn record_bound(&self, set: &BoundSet, m: Measurement<'_>) {
+        let bind = |lock, histogram| bound(lock, histogram, &set.attributes);
+        if let Some(ttfc) = m.time_to_first_chunk {
+            bind(&set.time_to_first_chunk, &self.time_to_first_chunk).record(ttfc);
+        }
+        if !m.chunk_gaps.is_empty() {
+            let per_chunk = bind(&set.time_per_output_chunk, &self.time_per_output_chunk);
+            for gap in m.chunk_gaps {
+                per_chunk.record(*gap);
+            }
         }
         if let Some(usage) = m.usage {
-            for spec in super::params::TOKEN_COUNTS {
+            for (i, spec) in TOKEN_COUNTS.iter().enumerate() {
                 if let (Some(kind), Some(value)) = (spec.token_type, usage.get(spec.count)) {
-                    attrs.push(KeyValue::new(semconv::GEN_AI_TOKEN_TYPE, kind));
-                    self.tokens.record(value, attrs);
-                    attrs.pop();
+                    set.tokens[i]
+                        .get_or_init(|| {
+                            let mut attrs = set.attributes.clone();
+                            attrs.push(KeyValue::new(semconv::GEN_AI_TOKEN_TYPE, kind));
+                            self.tokens.bind(&attrs)
+                        })
+                        .record(value);
                 }
             }
         }
         // Only the duration carries error.type: the other points measure what
         // was received, whatever happened after.
+        match m.error_type {
+            Some(error_type) => {
+                let mut attrs = set.attributes.clone();
+                attrs.push(KeyValue::new(semconv::ERROR_TYPE, error_type));
+                self.duration.record(m.duration, &attrs);
+            }
+            None => bind(&set.duration, &self.duration).record(m.duration),
+        }
+    }
+
+    fn record_unbound(&self, mut attrs: Vec<KeyValue>, m: Measurement<'_>) {
+        if let Some(ttfc) = m.time_to_first_chunk {
+            self.time_to_first_chunk.record(ttfc, &attrs);
+        }
+        for gap in m.chunk_gaps {
+            self.time_per_output_chunk.record(*gap, &attrs);
+        }
+        if let Some(usage) = m.usage {
+            for spec in TOKEN_COUNTS {
+                if let (Some(kind), Some(value)) = (spec.token_type, usage.get(spec.count)) {
+                    attrs.push(KeyValue::new(semconv::GEN_AI_TOKEN_TYPE, kind));
+                    self.tokens.record(value, &attrs);
+                    attrs.pop();
+                }
+            }
+        }
         if let Some(error_type) = m.error_type {
             attrs.push(KeyValue::new(semconv::ERROR_TYPE, error_type));
         }
-        self.duration.record(m.duration, attrs);
+        self.duration.record(m.duration, &attrs);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::metrics::MeterProvider;
+    use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
+    use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+
+    use super::*;
+    use crate::telemetry::UsageRecord;
+
+    fn measurement<'a>(
+        request: &'a StringValue,
+        response: &'a StringValue,
+        gaps: &'a [f64],
+    ) -> Measurement<'a> {
+        Measurement {
+            operation: "chat",
+            request_model: Some(request),
+            response_model: Some(response),
+            duration: 0.5,
+            error_type: None,
+            usage: Some(UsageRecord {
+                input_tokens: Some(10),
+                output_tokens: Some(3),
+                // Part of the counts above: not histogram points.
+                cache_read_input_tokens: Some(4),
+                reasoning_output_tokens: Some(1),
+            }),
+            time_to_first_chunk: None,
+            chunk_gaps: gaps,
+        }
+    }
+
+    /// (metric name, attributes as `k=v`, count) of every histogram point.
+    fn points(provider: &SdkMeterProvider, exporter: &InMemoryMetricExporter) -> Vec<String> {
+        provider.force_flush().unwrap();
+        let all = exporter.get_finished_metrics().unwrap();
+        let mut out = Vec::new();
+        for scope in all.last().unwrap().scope_metrics() {
+            for metric in scope.metrics() {
+                let mut push = |attrs: Vec<&KeyValue>, count: u64| {
+                    let mut attrs: Vec<String> = attrs
+                        .iter()
+                        .map(|kv| format!("{}={}", kv.key, kv.value))
+                        .collect();
+                    attrs.sort();
+                    out.push(format!("{} {} {count}", metric.name(), attrs.join(",")));
+                };
+                match metric.data() {
+                    AggregatedMetrics::F64(MetricData::Histogram(h)) => {
+                        for p in h.data_points() {
+                            push(p.attributes().collect(), p.count());
+                        }
+                    }
+                    AggregatedMetrics::U64(MetricData::Histogram(h)) => {
+                        for p in h.data_points() {
+                            push(p.attributes().collect(), p.count());
+                        }
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn setup() -> (SdkMeterProvider, InMemoryMetricExporter, Instruments) {
+        let exporter = InMemoryMetricExporter::default();
+        let provider = SdkMeterProvider::builder()
+            .with_reader(PeriodicReader::builder(exporter.clone()).build())
+            .build();
+        let instruments = Instruments::new(
+            &provider.meter("test"),
+            KeyValue::new("gen_ai.provider.name", "azure.ai.inference"),
+            vec![KeyValue::new("server.address", "example.com")],
+        );
+        (provider, exporter, instruments)
+    }
+
+    #[test]
+    fn bound_and_unbound_series_record_the_same_points() {
+        let (provider, exporter, instruments) = setup();
+        let (req, resp) = (StringValue::from("m"), StringValue::from("m-1"));
+        // Twice through the same bound set, with chunk gaps the second time.
+        instruments.record(measurement(&req, &resp, &[]));
+        instruments.record(measurement(&req, &resp, &[0.1, 0.2, 0.3]));
+        let bound = points(&provider, &exporter);
+        let line = |name: &str, extra: Option<&str>, count: u32| {
+            let mut attrs = vec![
+                "gen_ai.operation.name=chat",
+                "gen_ai.provider.name=azure.ai.inference",
+                "gen_ai.request.model=m",
+                "gen_ai.response.model=m-1",
+                "server.address=example.com",
+            ];
+            attrs.extend(extra);
+            attrs.sort();
+            format!("{name} {} {count}", attrs.join(","))
+        };
+        assert_eq!(
+            bound,
+            vec![
+                line("gen_ai.client.operation.duration", None, 2),
+                line("gen_ai.client.operation.time_per_output_chunk", None, 3),
+                line(
+                    "gen_ai.client.token.usage",
+                    Some("gen_ai.token.type=input"),
+                    2
+                ),
+                line(
+                    "gen_ai.client.token.usage",
+                    Some("gen_ai.token.type=output"),
+                    2
+                ),
+            ],
+            "no empty time-to-first-chunk series, one series per attribute set"
+        );
+
+        // The same through the unbound path (the bound sets are full).
+        let (provider, exporter, instruments) = setup();
+        let names: Vec<StringValue> = (0..MAX_BOUND_SETS)
+            .map(|i| StringValue::from(format!("other-{i}")))
+            .collect();
+        for name in &names {
+            instruments.record(measurement(name, name, &[]));
+        }
+        instruments.record(measurement(&req, &resp, &[]));
+        instruments.record(measurement(&req, &resp, &[0.1, 0.2, 0.3]));
+        let unbound: Vec<String> = points(&provider, &exporter)
+            .into_iter()
+            .filter(|p| p.contains("model=m,"))
+            .collect();
+        assert_eq!(unbound, bound);
+    }
+
+    #[test]
+    fn only_the_duration_of_a_failure_carries_error_type() {
+        let (provider, exporter, instruments) = setup();
+        let (req, resp) = (StringValue::from("m"), StringValue::from("m-1"));
+        instruments.record(measurement(&req, &resp, &[]));
+        let mut failed = measurement(&req, &resp, &[]);
+        failed.error_type = Some("timeout".into());
+        failed.time_to_first_chunk = Some(0.05);
+        instruments.record(failed);
+        let all = points(&provider, &exporter);
+        let with_error: Vec<&String> = all.iter().filter(|p| p.contains("error.type")).collect();
+        assert_eq!(with_error.len(), 1, "{all:?}");
+        assert!(with_error[0].starts_with("gen_ai.client.operation.duration "));
+        assert!(with_error[0].contains("error.type=timeout"));
+        assert!(all.iter().any(
+            |p| p.starts_with("gen_ai.client.operation.time_to_first_chunk ") && p.ends_with(" 1")
+        ));
     }
 }

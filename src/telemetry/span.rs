@@ -47,6 +47,7 @@ impl Instrumentation {
     /// Resolves `options` for a client talking to `server_address:server_port`.
     /// `server.port` is recorded only when it is not 443.
     pub fn new(options: &TelemetryOptions, server_address: &str, server_port: u16) -> Self {
+        let vocabulary = options.semconv_mode().vocabulary();
         Instrumentation {
             inner: Arc::new(Inner {
                 tracer: options.tracer().cloned(),
@@ -54,7 +55,11 @@ impl Instrumentation {
                 vocabulary: options.semconv_mode().vocabulary(),
                 server_address: StringValue::from(Arc::<str>::from(server_address)),
                 server_port: (server_port != 443).then_some(i64::from(server_port)),
-                instruments: Instruments::new(&options.meter()),
+                instruments: Instruments::new(
+                    &options.meter(),
+                    KeyValue::new(vocabulary.system_key, vocabulary.system_value),
+                    server_attributes(server_address, server_port),
+                ),
             }),
         }
     }
@@ -135,9 +140,22 @@ impl Instrumentation {
             first_chunk: None,
             last_chunk: None,
             chunk_gaps: Vec::new(),
+            resends: 0,
             ended: false,
         }
     }
+}
+
+/// `server.address`, and `server.port` when it is not 443.
+fn server_attributes(address: &str, port: u16) -> Vec<KeyValue> {
+    let mut attrs = vec![KeyValue::new(
+        sc::SERVER_ADDRESS,
+        StringValue::from(Arc::<str>::from(address)),
+    )];
+    if port != 443 {
+        attrs.push(KeyValue::new(sc::SERVER_PORT, i64::from(port)));
+    }
+    attrs
 }
 
 /// The most request-message events one span records (today's names,
@@ -184,6 +202,8 @@ pub struct OperationSpan {
     first_chunk: Option<Duration>,
     last_chunk: Option<Instant>,
     chunk_gaps: Vec<f64>,
+    /// Attempts sent again after a failure (`http.request.resend_count`).
+    resends: u32,
     ended: bool,
 }
 
@@ -198,6 +218,11 @@ impl OperationSpan {
     pub fn context(&self) -> Context {
         self.parent
             .with_remote_span_context(self.span.span_context().clone())
+    }
+
+    /// The span's own context (ids, flags, trace state), for propagation.
+    pub(crate) fn span_context(&self) -> &opentelemetry::trace::SpanContext {
+        self.span.span_context()
     }
 
     /// Event timestamps strictly increase even when the clock does not move.
@@ -368,6 +393,42 @@ impl OperationSpan {
         self.finish(None);
     }
 
+    /// Records the failure of an attempt that is about to be sent again:
+    /// one `az.ai.inference.retry` event with its `error.type`, its
+    /// `http.response.status_code` when it got one, and the number of the
+    /// retry it leads to (`http.request.resend_count`); the span gets the
+    /// total as `http.request.resend_count` when it ends. Nothing of what the
+    /// service said is recorded.
+    pub fn record_retry(&mut self, failure: &dyn ErrorClass) {
+        self.resends = self.resends.saturating_add(1);
+        if !self.span.is_recording() {
+            return;
+        }
+        let mut attributes = Vec::with_capacity(3);
+        attributes.push(KeyValue::new(sc::ERROR_TYPE, failure.error_type()));
+        if let Some(status) = failure.http_status() {
+            attributes.push(KeyValue::new(
+                sc::HTTP_RESPONSE_STATUS_CODE,
+                i64::from(status),
+            ));
+        }
+        attributes.push(KeyValue::new(
+            sc::HTTP_REQUEST_RESEND_COUNT,
+            i64::from(self.resends),
+        ));
+        let timestamp = self.next_timestamp();
+        self.span
+            .add_event_with_timestamp(sc::EVENT_RETRY, timestamp, attributes);
+    }
+
+    /// Records the service's request id (`az.service_request_id`, or
+    /// `azure.service.request.id` with the newer names); a later attempt's
+    /// id replaces an earlier one's.
+    pub fn record_request_id(&mut self, id: &str) {
+        let key = self.instrumentation.inner.vocabulary.request_id_key;
+        self.span.set_attribute(KeyValue::new(key, id.to_owned()));
+    }
+
     /// Ends the span as a failure: status Error, `error.type`, an
     /// `exception` event, all from the content-free [`ErrorClass`] view
     /// (this crate's [`Error`](crate::Error) is one).
@@ -412,6 +473,12 @@ impl OperationSpan {
             return;
         }
         self.ended = true;
+        if self.resends > 0 {
+            self.span.set_attribute(KeyValue::new(
+                sc::HTTP_REQUEST_RESEND_COUNT,
+                i64::from(self.resends),
+            ));
+        }
         let ttfc = self.first_chunk.map(|d| d.as_secs_f64());
         if let Some(ttfc) = ttfc {
             self.span
@@ -439,29 +506,10 @@ impl OperationSpan {
     }
 
     fn record_metrics(&mut self, error_type: Option<Cow<'static, str>>, ttfc: Option<f64>) {
-        let inner = &*self.instrumentation.inner;
-        let vocab = inner.vocabulary;
-        let mut attrs = Vec::with_capacity(8);
-        attrs.push(KeyValue::new(
-            sc::GEN_AI_OPERATION_NAME,
-            self.operation_name(),
-        ));
-        attrs.push(KeyValue::new(vocab.system_key, vocab.system_value));
-        if let Some(model) = &self.request_model {
-            attrs.push(KeyValue::new(sc::GEN_AI_REQUEST_MODEL, model.clone()));
-        }
-        if let Some(model) = &self.response_model {
-            attrs.push(KeyValue::new(sc::GEN_AI_RESPONSE_MODEL, model.clone()));
-        }
-        attrs.push(KeyValue::new(
-            sc::SERVER_ADDRESS,
-            inner.server_address.clone(),
-        ));
-        if let Some(port) = inner.server_port {
-            attrs.push(KeyValue::new(sc::SERVER_PORT, port));
-        }
-        inner.instruments.record(Measurement {
-            attributes: &mut attrs,
+        self.instrumentation.inner.instruments.record(Measurement {
+            operation: self.operation_name(),
+            request_model: self.request_model.as_ref(),
+            response_model: self.response_model.as_ref(),
             duration: self.started.elapsed().as_secs_f64(),
             error_type,
             usage: self.usage,

@@ -1,0 +1,233 @@
+//! The loopback HTTP/1.1 server every configuration of the benchmark talks
+//! to: one thread per connection, keep-alive, canned answers chosen by the
+//! request's `model`, written with `Content-Length` in one `write_all`.
+//!
+//! It is deliberately plain (blocking `std::net`, no parsing beyond the
+//! header block and `Content-Length`) so its own cost is small and the same
+//! for the floor and for the crate. Its CPU is kept apart (see
+//! [`Server::cpu`]) so the client side can be told from it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+
+use super::cpu;
+
+/// The scenarios, selected by the request's `"model"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// A whole chat completion (about 600 bytes of JSON).
+    Chat,
+    /// An SSE answer of this many content chunks, then a usage chunk and `[DONE]`.
+    Stream(usize),
+    /// One SSE event whose data line is this many bytes, then `[DONE]`.
+    BigEvent(usize),
+}
+
+impl Answer {
+    pub fn model(self) -> String {
+        match self {
+            Answer::Chat => "bench-chat".to_owned(),
+            Answer::Stream(n) => format!("bench-stream-{n}"),
+            Answer::BigEvent(n) => format!("bench-big-{n}"),
+        }
+    }
+
+    fn from_model(model: &str) -> Option<Answer> {
+        if model == "bench-chat" {
+            return Some(Answer::Chat);
+        }
+        if let Some(n) = model.strip_prefix("bench-stream-") {
+            return n.parse().ok().map(Answer::Stream);
+        }
+        model
+            .strip_prefix("bench-big-")
+            .and_then(|n| n.parse().ok())
+            .map(Answer::BigEvent)
+    }
+
+    /// The length of the body, in bytes.
+    pub fn body_len(self) -> usize {
+        self.body().1.len()
+    }
+
+    fn body(self) -> (&'static str, Vec<u8>) {
+        match self {
+            Answer::Chat => ("application/json", chat_body()),
+            Answer::Stream(n) => ("text/event-stream", stream_body(n)),
+            Answer::BigEvent(n) => ("text/event-stream", big_event_body(n)),
+        }
+    }
+
+    /// The full HTTP response, headers and body.
+    fn response(self) -> Vec<u8> {
+        let (content_type, body) = self.body();
+        let mut out = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nx-request-id: bench-0001\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(&body);
+        out
+    }
+}
+
+fn chat_body() -> Vec<u8> {
+    serde_json::json!({
+        "id": "chatcmpl-AbCdEfGhIjKlMnOpQrStUvWxYz012",
+        "object": "chat.completion",
+        "created": 1_764_600_000u64,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [{
+            "index": 0,
+            "finish_reason": "stop",
+            "message": {
+                "role": "assistant",
+                "content": "The capital of France is Paris. It has been the capital since the tenth century and is its largest city."
+            }
+        }],
+        "usage": {"prompt_tokens": 24, "completion_tokens": 23, "total_tokens": 47}
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// `n` content chunks of about 180 bytes each, the shape the service sends.
+fn stream_body(n: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(n * 190 + 512);
+    for i in 0..n {
+        let chunk = serde_json::json!({
+            "id": "chatcmpl-AbCdEfGhIjKlMnOpQrStUvWxYz012",
+            "object": "chat.completion.chunk",
+            "created": 1_764_600_000u64,
+            "model": "gpt-4o-mini-2024-07-18",
+            "choices": [{"index": 0, "delta": {"content": format!("word{} ", i % 1000)}, "finish_reason": null}]
+        });
+        out.extend_from_slice(format!("data: {chunk}\n\n").as_bytes());
+    }
+    let last = serde_json::json!({
+        "id": "chatcmpl-AbCdEfGhIjKlMnOpQrStUvWxYz012",
+        "object": "chat.completion.chunk",
+        "created": 1_764_600_000u64,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 24, "completion_tokens": n, "total_tokens": 24 + n}
+    });
+    out.extend_from_slice(format!("data: {last}\n\ndata: [DONE]\n\n").as_bytes());
+    out
+}
+
+/// One event whose `data:` line is about `bytes` long (a huge tool-call
+/// argument or a whole answer in one chunk), then a finishing chunk.
+fn big_event_body(bytes: usize) -> Vec<u8> {
+    let text = "x".repeat(bytes.saturating_sub(200));
+    let chunk = serde_json::json!({
+        "id": "chatcmpl-AbCdEfGhIjKlMnOpQrStUvWxYz012",
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": "stop"}]
+    });
+    format!("data: {chunk}\n\ndata: [DONE]\n\n").into_bytes()
+}
+
+/// A running server; its threads end with the process.
+pub struct Server {
+    pub addr: SocketAddr,
+    cpu_us: Arc<AtomicU64>,
+    connections: Arc<AtomicU64>,
+}
+
+impl Server {
+    pub fn start(answers: &[Answer]) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local address");
+        let responses: Arc<Vec<(String, Vec<u8>)>> =
+            Arc::new(answers.iter().map(|a| (a.model(), a.response())).collect());
+        let cpu_us = Arc::new(AtomicU64::new(0));
+        let total = cpu_us.clone();
+        let connections = Arc::new(AtomicU64::new(0));
+        let accepted = connections.clone();
+        thread::Builder::new()
+            .name("bench-accept".into())
+            .spawn(move || {
+                for conn in listener.incoming().flatten() {
+                    accepted.fetch_add(1, Ordering::Relaxed);
+                    let responses = responses.clone();
+                    let total = total.clone();
+                    let _ = thread::Builder::new()
+                        .name("bench-conn".into())
+                        .spawn(move || serve(conn, &responses, &total));
+                }
+            })
+            .expect("spawn the accept thread");
+        Server {
+            addr,
+            cpu_us,
+            connections,
+        }
+    }
+
+    /// Connections accepted so far (a client that reuses its connections
+    /// opens one).
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    /// CPU time the connection threads used so far, in microseconds.
+    pub fn cpu(&self) -> u64 {
+        self.cpu_us.load(Ordering::Relaxed)
+    }
+}
+
+fn serve(conn: TcpStream, responses: &[(String, Vec<u8>)], total: &AtomicU64) {
+    let _ = conn.set_nodelay(true);
+    let mut writer = match conn.try_clone() {
+        Ok(w) => w,
+        Err(_) => return,
+    };
+    let mut reader = BufReader::with_capacity(64 * 1024, conn);
+    let mut line = String::new();
+    let mut body = Vec::new();
+    loop {
+        let start = cpu::thread_us();
+        // The header block.
+        let mut content_length = 0usize;
+        let mut first = true;
+        loop {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if first {
+                first = false;
+                continue;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                content_length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        body.resize(content_length, 0);
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let model = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("model")?.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let response = Answer::from_model(&model)
+            .and_then(|_| responses.iter().find(|(m, _)| *m == model))
+            .map(|(_, r)| r.as_slice())
+            .unwrap_or(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
+        if writer.write_all(response).is_err() {
+            return;
+        }
+        total.fetch_add(cpu::thread_us().saturating_sub(start), Ordering::Relaxed);
+    }
+}
