@@ -47,7 +47,7 @@
 //! | [`client`] | the clients ([`ChatCompletionsClient`](client::ChatCompletionsClient), [`EmbeddingsClient`](client::EmbeddingsClient), [`ImageEmbeddingsClient`](client::ImageEmbeddingsClient)), credentials, endpoint parsing, transport, SSE decoding |
 //! | [`models`] | serde types for every request and response of the API |
 //! | [`telemetry`] | the telemetry core, usable without our client: the one request-parameter table ([`telemetry::REQUEST_PARAMS`]) and token-count table ([`telemetry::TOKEN_COUNTS`]), the one message model ([`telemetry::Message`], wire and semconv-parts encodings), spans, the [`telemetry::ErrorClass`] view of a failure, stream accumulation, metrics, and the convention names ([`telemetry::semconv`], mirrored by `semconv/registry.toml`) |
-//! | [`exporters`] | [`exporters::braintrust`] (the row mapping `mapping/` — row types, values, messages — over the telemetry tables; native REST exporter; OTLP exporter with its `braintrust.*` attributes) and [`exporters::otlp`] |
+//! | [`exporters`] | [`exporters::braintrust`] (the row mapping `mapping/` — row types, values, messages, the data policy — over the telemetry tables; native REST exporter; OTLP exporter with its `braintrust.*` attributes; and beside them, each in its own room, `attachments/` (conversion and the background uploader), `truncate`, `filter`, `baggage` and their `options`) and [`exporters::otlp`] |
 //! | [`setup`] | the one-call pipeline and its guard |
 //! | [`testing`] | an in-process endpoint speaking the real wire format (feature `testing`): `reply/` (the [`Reply`](testing::Reply) builder, fitting it to the request, HTTP/SSE encoding), `answers` (queued replies, then a fallback source), `demo`, `server` — each room depends only on the ones before it |
 //! | [`error`] | the one error type; [`Error::error_type`] is the span's `error.type` |
@@ -120,8 +120,10 @@
 //!
 //! One pure function, [`exporters::braintrust::span_to_row`], serves both
 //! the native exporter and the OTLP one (which carries the row as
-//! `braintrust.*` attributes on the Braintrust-bound copy only). In short
-//! (the full table is on [`exporters::braintrust::span_to_row`]):
+//! `braintrust.*` attributes on the Braintrust-bound copy only). Rows follow
+//! Braintrust's own instrumentation guide: `llm` rows carry only the fields
+//! it requires or allows. In short (the full table is on
+//! [`exporters::braintrust::span_to_row`]):
 //!
 //! | row field | from the span |
 //! |---|---|
@@ -129,11 +131,32 @@
 //! | `span_id`, `root_span_id`, `span_parents` | span id, trace id, `[parent span id]` |
 //! | `created` | span start, RFC 3339 |
 //! | `span_attributes` | name and type: `llm` for chat / embeddings, `tool` for tools, `task` for the application's own spans |
-//! | `input`, `output` | messages and choices rebuilt from the events (or the newer attributes) |
-//! | `metadata` | `model`, `provider`, request parameters under their wire names, `tools`, `finish_reasons`, `response_id`, every other attribute |
-//! | `metrics` | `start`, `end`, `prompt_tokens`, `completion_tokens`, `tokens`, `time_to_first_token` |
+//! | `input`, `output` | messages and choices rebuilt from the events (or the newer attributes); inline base64 media (data URLs in `image_url.url`, `input_audio.data`, `file.file_data`) replaced by `braintrust_attachment` references, uploaded in the background ([`exporters::braintrust::attachments`]) |
+//! | `metadata` of `llm` rows | only `model`, `provider`, the request parameters the guide lists (`temperature`, `top_p`, `max_tokens`, `frequency_penalty`, `presence_penalty`, `stop`) under their wire names, and `tools` when the request had tools |
+//! | `metadata` of other rows | every attribute, so the application's own spans keep theirs and whole traces nest |
+//! | `metrics` | `start`, `end`, `prompt_tokens`, `completion_tokens`, `prompt_cached_tokens`, `prompt_cache_creation_tokens`, `completion_reasoning_tokens` (each when the service reported it), `tokens` (only when both totals are known), `time_to_first_token` (streams) |
 //! | `error` | `"{error.type}: {description}"` |
 //! | `context` | `span_origin`: this crate and the span's instrumentation scope |
+//!
+//! What the spans record but `llm` rows leave out, and why (the guide's
+//! data policy: nothing it does not require or allow): `gen_ai.response.id`
+//! and `server.address` / `server.port` (not allowed); the finish reasons
+//! as metadata (already in `output[].finish_reason`); `error.type` as
+//! metadata (in `error`); `seed` and `encoding_format` (not among the
+//! listed parameters); the request model when the service answered with
+//! another (`model` is the answer's); `gen_ai.output.type` (`text` / `json`
+//! cannot be turned back into the request's `response_format` without
+//! guessing); `gen_ai.system`, `gen_ai.operation.name`, `az.namespace`
+//! (the vocabulary itself). `tool_choice` and `parallel_tool_calls` are
+//! allowed but not recorded on spans, so they are not sent.
+//!
+//! Further rules, on both paths: a row over the request limit has its
+//! largest texts cut with a visible marker and `metadata.truncated` listing
+//! the cut fields ([`exporters::braintrust::truncate`]) instead of being
+//! dropped; with `BRAINTRUST_FILTER_AI_SPANS=true` only AI spans and each
+//! trace's local root become rows ([`exporters::braintrust::filter`]); an
+//! incoming `baggage: braintrust.parent=...` routes the trace's rows
+//! ([`exporters::braintrust::BraintrustParentProcessor`]).
 //!
 //! # Cargo features
 //!
@@ -165,6 +188,8 @@
 //! | `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` | [`setup`] | the resource |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT`, `_TRACES_ENDPOINT`, `_METRICS_ENDPOINT`, `_HEADERS`, `_TRACES_HEADERS`, `_METRICS_HEADERS`, `_PROTOCOL`, `_TRACES_PROTOCOL`, `_METRICS_PROTOCOL`, `_TIMEOUT` | [`exporters::otlp`] | the standard OTLP settings |
 //! | `BRAINTRUST_API_KEY`, `BRAINTRUST_API_URL`, `BRAINTRUST_PARENT` | [`exporters::braintrust`] | key (required), API URL (default `https://api.braintrust.dev`), parent (default `project_name:default-otel-project`) |
+//! | `BRAINTRUST_FILTER_AI_SPANS` (or `BRAINTRUST_OTEL_FILTER_AI_SPANS`) | [`exporters::braintrust`] | `true`: only AI spans (and each trace's local root) become rows |
+//! | `BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS` | [`exporters::braintrust`] | `false`: inline media stays inline instead of being uploaded as attachments |
 //! | `OTEL_BSP_*`, `OTEL_METRIC_EXPORT_INTERVAL` | the OpenTelemetry SDK | batch sizes and delays, metric interval |
 //! | `AZURE_AI_INFERENCE_ENDPOINT`, `AZURE_AI_INFERENCE_KEY`, `AZURE_AI_INFERENCE_MODEL` | `azinfer` and the examples | the endpoint to call; without it they start the built-in demo endpoint |
 //! | `AZURE_AI_INFERENCE_CONNECT_TIMEOUT`, `AZURE_AI_INFERENCE_READ_TIMEOUT`, `AZURE_AI_INFERENCE_MAX_RETRIES` | `azinfer` | its `--connect-timeout`, `--read-timeout` (durations like `5s`, `500ms`) and `--max-retries` |

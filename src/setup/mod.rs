@@ -1,6 +1,6 @@
 //! One call installs a whole telemetry pipeline: resource, span exporters
 //! behind delivery processors, a meter provider with periodic readers, the W3C
-//! trace-context propagator, the global providers, and optionally a
+//! trace-context and baggage propagator, the global providers, and optionally a
 //! `tracing` layer.
 //!
 //! # Quick start
@@ -70,8 +70,11 @@
 //!   [`with_metric_export_interval`](PipelineBuilder::with_metric_export_interval),
 //!   else `OTEL_METRIC_EXPORT_INTERVAL` ms, else 60 s.
 //! - Unless [`with_global(false)`](PipelineBuilder::with_global): both
-//!   providers as the global ones and [`TraceContextPropagator`] as the
-//!   global propagator. The crate's clients use the global providers unless
+//!   providers as the global ones and W3C trace context plus baggage
+//!   ([`TraceContextPropagator`], [`BaggagePropagator`]) as the global
+//!   propagator, so an incoming `baggage: braintrust.parent=...` travels on
+//!   with the trace (and, with a Braintrust exporter, routes its rows: see
+//!   [`BraintrustParentProcessor`]). The crate's clients use the global providers unless
 //!   their `TelemetryOptions` name others, so install the pipeline before
 //!   building clients (their metric instruments are created then).
 //!
@@ -95,15 +98,17 @@
 
 use crate::exporters::braintrust::{
     BraintrustBuildError, BraintrustConfig, BraintrustExporter, BraintrustOtlpExporter,
+    BraintrustParentProcessor,
 };
 pub use crate::exporters::delivery::AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB;
 use crate::exporters::delivery::{DeliveryConfig, DeliveryProcessor};
 use std::time::Duration;
 
+use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::{Key, KeyValue};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::resource::{EnvResourceDetector, ResourceDetector};
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use tracing::Subscriber;
@@ -431,6 +436,14 @@ impl PipelineBuilder {
         if std::env::var_os(SPAN_EVENT_COUNT_LIMIT_ENV).is_none() {
             tracer_builder = tracer_builder.with_max_events_per_span(PIPELINE_MAX_EVENTS_PER_SPAN);
         }
+        // Rows follow an incoming `braintrust.parent` baggage entry.
+        if self
+            .kinds
+            .iter()
+            .any(|k| matches!(k, ExporterKind::Braintrust | ExporterKind::BraintrustOtlp))
+        {
+            tracer_builder = tracer_builder.with_span_processor(BraintrustParentProcessor);
+        }
         let tracer_provider = processors
             .into_iter()
             .fold(tracer_builder, |builder, processor| {
@@ -453,7 +466,10 @@ impl PipelineBuilder {
         if self.global.unwrap_or(true) {
             opentelemetry::global::set_tracer_provider(tracer_provider.clone());
             opentelemetry::global::set_meter_provider(meter_provider.clone());
-            opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+            opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
+                Box::new(TraceContextPropagator::new()),
+                Box::new(BaggagePropagator::new()),
+            ]));
         }
         Ok(TelemetryGuard::new(
             tracer_provider,

@@ -99,7 +99,9 @@ pub struct ParamSpec {
     pub latest_key: Option<&'static str>,
     /// How the value becomes the attribute.
     pub attribute_type: AttributeType,
-    /// Its key in a Braintrust row's `metadata`; `None`: the attribute key.
+    /// Its key (the wire name) in a Braintrust `llm` row's `metadata`, for
+    /// the parameters Braintrust's instrumentation guide allows there;
+    /// `None`: not sent on llm rows (other rows keep the attribute key).
     pub braintrust_key: Option<&'static str>,
 }
 
@@ -178,7 +180,7 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             Double,
             Some("presence_penalty"),
         ),
-        row(P::Seed, "seed", sc::GEN_AI_REQUEST_SEED, Int, Some("seed")),
+        row(P::Seed, "seed", sc::GEN_AI_REQUEST_SEED, Int, None),
         row(
             P::Stop,
             "stop",
@@ -205,14 +207,14 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             "stream",
             sc::GEN_AI_REQUEST_STREAM,
             TrueFlag,
-            Some("stream"),
+            None,
         ),
         latest_row(
             P::ChoiceCount,
             "n",
             sc::GEN_AI_REQUEST_CHOICE_COUNT,
             ChoiceCount,
-            Some("n"),
+            None,
         ),
     ]
 };

@@ -99,7 +99,8 @@ names! { GEN_AI_ATTRIBUTES:
 }
 
 names! { BRAINTRUST_ATTRIBUTES:
-    /// Braintrust-bound OTLP copies: the destination parent.
+    /// The destination parent: on Braintrust-bound OTLP copies, and on the
+    /// crate's spans started under a `braintrust.parent` baggage entry.
     BRAINTRUST_PARENT = "braintrust.parent";
     /// Braintrust-bound OTLP copies: the row's `span_attributes`.
     BRAINTRUST_SPAN_ATTRIBUTES = "braintrust.span_attributes";
@@ -111,7 +112,15 @@ names! { BRAINTRUST_ATTRIBUTES:
     BRAINTRUST_METADATA = "braintrust.metadata";
     /// Braintrust-bound OTLP copies: the row's `metrics`.
     BRAINTRUST_METRICS = "braintrust.metrics";
+    /// The Braintrust organization name (a routing attribute; not set by this crate).
+    BRAINTRUST_ORG = "braintrust.org";
+    /// The Braintrust app URL (a routing attribute; not set by this crate).
+    BRAINTRUST_APP_URL = "braintrust.app_url";
 }
+
+/// Attribute-key prefixes that mark a span as AI instrumentation for
+/// Braintrust's AI-span filter (its `filter-ai-spans` feature).
+pub const AI_ATTRIBUTE_PREFIXES: &[&str] = &["gen_ai.", "braintrust.", "llm.", "ai.", "traceloop."];
 
 /// Stable names this crate takes from `opentelemetry-semantic-conventions`.
 pub const STABLE_ATTRIBUTES: &[&str] = &[

@@ -16,6 +16,7 @@ use axum::routing::post;
 use azure_ai_inference_otel::exporters::braintrust::{BraintrustConfig, Parent, RetryPolicy};
 use serde_json::{Value, json};
 
+use super::attachment_store::AttachmentStore;
 use super::loopback::LoopbackServer;
 use super::schema::{request_schema, row_schema};
 
@@ -102,6 +103,8 @@ impl Shared {
 /// The running stand-in.
 pub struct StandIn {
     pub url: String,
+    /// The attachment endpoints.
+    pub attachments: AttachmentStore,
     shared: Arc<Shared>,
     _server: LoopbackServer,
 }
@@ -119,12 +122,17 @@ impl StandIn {
             .route("/v1/project_logs/{id}/insert", post(insert_project_logs))
             .route("/v1/experiment/{id}/insert", post(insert_experiment))
             .fallback(unexpected)
-            .layer(DefaultBodyLimit::max(32 * 1024 * 1024))
             .with_state(Arc::clone(&shared));
+        let attachments = AttachmentStore::new(API_KEY);
+        let app = attachments
+            .router()
+            .merge(app)
+            .layer(DefaultBodyLimit::max(32 * 1024 * 1024));
         // Two workers: a held insert must not keep others from answering.
         let server = LoopbackServer::start_multi_thread("braintrust-stand-in", app, 2);
         StandIn {
             url: server.url(),
+            attachments,
             shared,
             _server: server,
         }

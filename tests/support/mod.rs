@@ -11,11 +11,13 @@
 //! | [`otlp_collector`] | a loopback OTLP/HTTP collector (traces and metrics) |
 //! | [`otlp_receiver`] | a loopback OTLP receiver on Braintrust's path |
 //! | [`braintrust_stand_in`] | a loopback Braintrust REST API checking the schema |
+//! | [`attachment_store`] | Braintrust's attachment endpoints, in the stand-in and the OTLP receiver |
 //! | [`schema`] | the Braintrust insert schema from `tests/data/` |
 //! | [`genai_spans`] | spans shaped like the crate's, for the mapping tests |
 //! | [`e2e`] | one pipeline into the stand-in and the collector at once |
 #![allow(dead_code)]
 
+pub mod attachment_store;
 pub mod braintrust_stand_in;
 pub mod cli;
 pub mod client;

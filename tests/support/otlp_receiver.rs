@@ -15,6 +15,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
+use super::attachment_store::AttachmentStore;
 use super::loopback::LoopbackServer;
 
 /// One request as received.
@@ -38,6 +39,8 @@ struct Recorded {
 
 pub struct OtlpReceiver {
     pub url: String,
+    /// The attachment endpoints (answering any key).
+    pub attachments: AttachmentStore,
     recorded: Arc<Mutex<Recorded>>,
     _server: LoopbackServer,
 }
@@ -48,11 +51,16 @@ impl OtlpReceiver {
         let app = Router::new()
             .route("/otel/v1/traces", post(receive))
             .fallback(receive)
-            .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(Arc::clone(&recorded));
+        let attachments = AttachmentStore::new(super::braintrust_stand_in::API_KEY);
+        let app = attachments
+            .router()
+            .merge(app)
+            .layer(DefaultBodyLimit::max(64 * 1024 * 1024));
         let server = LoopbackServer::start("otlp-receiver", app);
         OtlpReceiver {
             url: server.url(),
+            attachments,
             recorded,
             _server: server,
         }

@@ -7,7 +7,12 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
+use std::sync::Arc;
+
+use super::attachments::Uploader;
 use super::config::{BraintrustBuildError, BraintrustConfig, Parent};
+use super::filter::SpanFilter;
+use super::options::{path_hooks, start_uploader};
 use super::transport::BraintrustSink;
 use crate::exporters::delivery::{
     Delivery, DeliveryConfig, DeliveryProcessor, DeliveryStats, Engine, ShutdownOutcome,
@@ -53,6 +58,9 @@ pub struct BraintrustExporter {
     engine: Engine<BraintrustSink>,
     api_url: String,
     parent: Parent,
+    filter: SpanFilter,
+    /// Flushed after the rows, when attachment conversion is on.
+    attachments: Option<Arc<Uploader>>,
 }
 
 impl BraintrustExporter {
@@ -74,11 +82,14 @@ impl BraintrustExporter {
     ) -> Result<Self, BraintrustBuildError> {
         let delivery = config.delivery_config(delivery);
         let config = config.resolve()?;
-        let sink = BraintrustSink::new(&config)?;
+        let attachments = start_uploader(&config)?;
+        let sink = BraintrustSink::new(&config)?.with_attachments(attachments.clone());
         Ok(BraintrustExporter {
             engine: Engine::new(sink, delivery, NAME),
             api_url: config.api_url,
             parent: config.parent,
+            filter: config.rows.filter,
+            attachments,
         })
     }
 
@@ -90,8 +101,10 @@ impl BraintrustExporter {
     ) -> Result<DeliveryProcessor, BraintrustBuildError> {
         let delivery = config.delivery_config(delivery);
         let config = config.resolve()?;
-        let sink = BraintrustSink::new(&config)?;
-        Ok(DeliveryProcessor::with_sink(sink, delivery, NAME))
+        let attachments = start_uploader(&config)?;
+        let hooks = path_hooks(&config.rows.filter, attachments.as_ref());
+        let sink = BraintrustSink::new(&config)?.with_attachments(attachments);
+        Ok(DeliveryProcessor::with_sink(sink, delivery, NAME).with_hooks(hooks))
     }
 
     /// The exporter's counters (a handle that stays valid after the exporter
@@ -114,8 +127,9 @@ impl fmt::Debug for BraintrustExporter {
 impl SpanExporter for BraintrustExporter {
     fn export(
         &self,
-        batch: Vec<SpanData>,
+        mut batch: Vec<SpanData>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        self.filter.apply(&mut batch);
         let before = self.engine.stats().snapshot();
         let count = batch.len();
         for span in batch {
@@ -139,9 +153,18 @@ impl SpanExporter for BraintrustExporter {
     /// before the call has been delivered or given up; an error tells what
     /// was lost since the last flush.
     fn force_flush(&self) -> OTelSdkResult {
+        let started = std::time::Instant::now();
+        let timeout = self.engine.config().flush_timeout();
         self.engine
-            .flush(self.engine.config().flush_timeout())
-            .map_err(OTelSdkError::InternalFailure)
+            .flush(timeout)
+            .map_err(OTelSdkError::InternalFailure)?;
+        // Rows first, then the uploads they refer to, within one timeout.
+        match &self.attachments {
+            Some(uploader) if !uploader.flush(started + timeout) => {
+                Err(OTelSdkError::Timeout(timeout))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Stops taking spans, delivers what is queued within `timeout`, and

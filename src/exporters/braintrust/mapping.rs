@@ -10,9 +10,10 @@ use opentelemetry::trace::{SpanId, Status};
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::{Map, Value as Json};
 
-use crate::telemetry::{ParamSpec, TOKEN_COUNTS, TokenCount, TokenCountSpec, semconv};
+use crate::telemetry::{ParamSpec, TOKEN_COUNTS, TokenCountSpec, semconv};
 
 mod messages;
+mod policy;
 mod row;
 mod values;
 
@@ -25,24 +26,11 @@ use values::{
     as_count, as_seconds, as_str, error_text, parse_or_text, rfc3339, unix_seconds, value_to_json,
 };
 
-/// Response attributes stored in `metadata` under Braintrust's (OpenAI wire)
-/// names; request parameters take theirs from the parameter table.
-const RESPONSE_METADATA_KEYS: &[(&str, &str)] = &[
-    (semconv::GEN_AI_RESPONSE_ID, "response_id"),
-    (semconv::GEN_AI_RESPONSE_FINISH_REASONS, "finish_reasons"),
-];
-
-/// The `metadata` key of a span attribute that Braintrust knows under
-/// another name, from either vocabulary; `None`: it keeps its own key.
+/// The `metadata` key of a request-parameter attribute that Braintrust
+/// knows under its wire name (from the parameter table); `None`: it keeps
+/// its own key (and, on an llm row, is then left out by the data policy).
 fn metadata_key(attribute: &str) -> Option<&'static str> {
-    ParamSpec::for_attribute(attribute)
-        .and_then(|p| p.braintrust_key)
-        .or_else(|| {
-            RESPONSE_METADATA_KEYS
-                .iter()
-                .find(|(k, _)| *k == attribute)
-                .map(|(_, wire)| *wire)
-        })
+    ParamSpec::for_attribute(attribute).and_then(|p| p.braintrust_key)
 }
 
 /// Maps one finished span to one Braintrust log row (`InsertProjectLogsEvent`).
@@ -64,17 +52,20 @@ fn metadata_key(attribute: &str) -> Option<&'static str> {
 /// | `span_attributes` | `{"name": span name, "type": T}`: T = `llm` when [`GEN_AI_OPERATION_NAME`](semconv::GEN_AI_OPERATION_NAME) is `chat`, `text_completion` or `embeddings`; `tool` for `execute_tool`; `task` otherwise (the application's own spans) |
 /// | `input` | recorded request messages in chat format `{"role","content"?,"tool_calls"?,"tool_call_id"?}`: from [`GEN_AI_INPUT_MESSAGES`](semconv::GEN_AI_INPUT_MESSAGES) (structured `parts`) when present, else from the message events ([`message_event_name`](semconv::message_event_name)) and their [`GEN_AI_EVENT_CONTENT`](semconv::GEN_AI_EVENT_CONTENT); absent when content was not recorded |
 /// | `output` | `[{"index","finish_reason","message":{"role":"assistant","content"?,"tool_calls"?}}]` from the [`EVENT_CHOICE`](semconv::EVENT_CHOICE) events, with content from [`GEN_AI_OUTPUT_MESSAGES`](semconv::GEN_AI_OUTPUT_MESSAGES) when present; content-free when content was not recorded |
-/// | `metadata.model` | [`GEN_AI_RESPONSE_MODEL`](semconv::GEN_AI_RESPONSE_MODEL), else [`GEN_AI_REQUEST_MODEL`](semconv::GEN_AI_REQUEST_MODEL) (the request model also stays under its own key when it differs) |
+/// | `metadata.model` | [`GEN_AI_RESPONSE_MODEL`](semconv::GEN_AI_RESPONSE_MODEL), else [`GEN_AI_REQUEST_MODEL`](semconv::GEN_AI_REQUEST_MODEL) (on non-llm rows the request model also stays under its own key when it differs) |
 /// | `metadata.provider` | `azure` when the provider attribute ([`GEN_AI_SYSTEM`](semconv::GEN_AI_SYSTEM) or [`GEN_AI_PROVIDER_NAME`](semconv::GEN_AI_PROVIDER_NAME)) names Azure AI Inference, else its value |
-/// | `metadata.{wire name}` | request parameters under their `braintrust_key` in [`REQUEST_PARAMS`](crate::telemetry::REQUEST_PARAMS); [`GEN_AI_RESPONSE_ID`](semconv::GEN_AI_RESPONSE_ID) as `response_id`, [`GEN_AI_RESPONSE_FINISH_REASONS`](semconv::GEN_AI_RESPONSE_FINISH_REASONS) as `finish_reasons` |
-/// | `metadata.tools` | [`GEN_AI_TOOL_DEFINITIONS`](semconv::GEN_AI_TOOL_DEFINITIONS), parsed, in the wire shape `{"type","function":{...}}` (the newer names record `{"type","name",...}`) |
-/// | `metadata.{attribute key}` | every other span attribute under its own key; arrays stay arrays, numbers stay numbers |
+/// | `metadata.{wire name}` | request parameters with a `braintrust_key` in [`REQUEST_PARAMS`](crate::telemetry::REQUEST_PARAMS) (those the guide allows) under it |
+/// | `metadata.tools` | [`GEN_AI_TOOL_DEFINITIONS`](semconv::GEN_AI_TOOL_DEFINITIONS), parsed, in the wire shape `{"type","function":{...}}` (the newer names record `{"type","name",...}`); absent without tools |
+/// | `metadata.{attribute key}` | non-llm rows only: every other span attribute under its own key; arrays stay arrays, numbers stay numbers. `llm` rows keep only the keys above (the guide's data policy) |
 /// | `metrics.start`, `metrics.end` | span start and end, unix seconds (fractional) |
-/// | `metrics.{braintrust_metric}` | each token count of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS): `prompt_tokens` from [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS), `completion_tokens` from [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS), `prompt_cached_tokens` from [`GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS`](semconv::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS), `completion_reasoning_tokens` from [`GEN_AI_USAGE_REASONING_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS); each only when reported |
-/// | `metrics.tokens` | prompt + completion tokens; prompt tokens alone for embeddings |
+/// | `metrics.{braintrust_metric}` | each token count of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS) the span reports (one of [`RowMetrics::TOKEN_METRICS`]): `prompt_tokens` from [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS), `completion_tokens` from [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS), cache and reasoning details from theirs; absent when not reported |
+/// | `metrics.tokens` | prompt + completion tokens when both are known (never one alone); prompt tokens for embeddings (their `usage.total_tokens`) |
 /// | `metrics.time_to_first_token` | [`GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK`](semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK) (seconds, streaming) |
 /// | `error` | when the status is Error: `"{error.type}: {description}"` (either part alone when the other is missing) |
 /// | `context.span_origin` | `{"name": this crate, "version": its version, "instrumentation": {"name": the span's instrumentation scope}}` |
+///
+/// [`BRAINTRUST_PARENT`](semconv::BRAINTRUST_PARENT) is routing, not data:
+/// it becomes [`BraintrustRow::route`] and no metadata.
 ///
 /// Attributes that became `model`, a wire-name key, `tools`, a metric,
 /// `input` or `output` are not repeated under their own keys.
@@ -150,16 +141,23 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
         );
     }
 
-    let prompt_tokens = attrs.tokens(TokenCount::Input);
-    let completion_tokens = attrs.tokens(TokenCount::Output);
-    let tokens = if attrs.operation == Some(semconv::OPERATION_EMBEDDINGS) {
-        prompt_tokens
-    } else {
-        match (prompt_tokens, completion_tokens) {
-            (Some(p), Some(c)) => Some(p.saturating_add(c)),
-            (p, c) => p.or(c),
-        }
-    };
+    let metrics = token_metrics(
+        &attrs,
+        RowMetrics {
+            start: unix_seconds(span.start_time),
+            end: unix_seconds(span.end_time),
+            prompt_tokens: None,
+            completion_tokens: None,
+            tokens: None,
+            prompt_cached_tokens: None,
+            prompt_cache_creation_tokens: None,
+            completion_reasoning_tokens: None,
+            time_to_first_token: attrs.time_to_first_token,
+        },
+    );
+    if span_type == SpanType::Llm {
+        policy::keep_llm_metadata(&mut metadata);
+    }
 
     let error = match &span.status {
         Status::Error { description } => Some(error_text(attrs.error_type, description)),
@@ -183,17 +181,9 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
         input,
         output,
         metadata,
-        metrics: RowMetrics {
-            start: unix_seconds(span.start_time),
-            end: unix_seconds(span.end_time),
-            prompt_tokens,
-            completion_tokens,
-            tokens,
-            prompt_cached_tokens: attrs.tokens(TokenCount::CacheReadInput),
-            completion_reasoning_tokens: attrs.tokens(TokenCount::ReasoningOutput),
-            time_to_first_token: attrs.time_to_first_token,
-        },
+        metrics,
         error,
+        route: attrs.route,
         context: RowContext {
             span_origin: SpanOrigin {
                 name: env!("CARGO_PKG_NAME"),
@@ -204,6 +194,29 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
             },
         },
     }
+}
+
+/// The token metrics of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS)
+/// that the span reports, each under its Braintrust name, and `tokens`: the
+/// sum when both totals are known (never a guess from one of them), the
+/// prompt count for embeddings (whose `usage.total_tokens` is the prompt count).
+fn token_metrics(attrs: &Attributes<'_>, mut metrics: RowMetrics) -> RowMetrics {
+    for (spec, count) in TOKEN_COUNTS.iter().zip(attrs.token_counts) {
+        if let Some(count) = count {
+            // `set_token` refuses names the guide does not list; the
+            // table's test makes sure none is.
+            metrics.set_token(spec.braintrust_metric, count);
+        }
+    }
+    metrics.tokens = if attrs.operation == Some(semconv::OPERATION_EMBEDDINGS) {
+        metrics.prompt_tokens
+    } else {
+        match (metrics.prompt_tokens, metrics.completion_tokens) {
+            (Some(p), Some(c)) => Some(p.saturating_add(c)),
+            _ => None,
+        }
+    };
+    metrics
 }
 
 /// What one pass over the span attributes picked out; everything else went
@@ -221,13 +234,10 @@ struct Attributes<'a> {
     /// One slot per row of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS).
     token_counts: [Option<i64>; TOKEN_COUNTS.len()],
     time_to_first_token: Option<f64>,
+    route: Option<crate::exporters::braintrust::Parent>,
 }
 
 impl<'a> Attributes<'a> {
-    fn tokens(&self, count: TokenCount) -> Option<i64> {
-        self.token_counts.get(count as usize).copied().flatten()
-    }
-
     /// Picks `kv` out when the row has a place for it (model, usage, content,
     /// ...), else files it in `metadata` under its Braintrust or own key.
     fn pick_or_file(&mut self, kv: &'a KeyValue, metadata: &mut Map<String, Json>) {
@@ -257,6 +267,13 @@ impl<'a> Attributes<'a> {
             }
             semconv::GEN_AI_OUTPUT_MESSAGES if text.is_some() => {
                 self.output_messages = text;
+                return;
+            }
+            // Routing, not data: it chooses where the row goes.
+            semconv::BRAINTRUST_PARENT => {
+                if let Some(parent) = text.and_then(|t| t.parse().ok()) {
+                    self.route = Some(parent);
+                }
                 return;
             }
             semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK => {
@@ -336,20 +353,77 @@ mod tests {
             ],
             vec![],
         ));
+        // An llm row: the guide's allow-list and nothing else.
+        assert_eq!(
+            Json::Object(row.metadata.clone()),
+            json!({
+                "model": "gpt-4o-2024-08-06",
+                "provider": PROVIDER_AZURE,
+                "temperature": 0.5,
+                "max_tokens": 64,
+                "stop": ["END", "STOP"],
+            })
+        );
+        assert_eq!(row.span_attributes.span_type, SpanType::Llm);
+    }
+
+    #[test]
+    fn the_applications_spans_keep_every_attribute() {
+        let row = span_to_row(&span(
+            vec![
+                KeyValue::new(semconv::GEN_AI_REQUEST_MODEL, "gpt-4o"),
+                KeyValue::new(semconv::GEN_AI_RESPONSE_MODEL, "gpt-4o-2024-08-06"),
+                KeyValue::new(semconv::GEN_AI_REQUEST_TEMPERATURE, 0.5),
+                KeyValue::new(semconv::GEN_AI_REQUEST_SEED, 3i64),
+                KeyValue::new(semconv::SERVER_PORT, 8443i64),
+                KeyValue::new("custom.flag", true),
+                KeyValue::new("custom.ratio", f64::NAN),
+            ],
+            vec![],
+        ));
         let m = &row.metadata;
+        assert_eq!(row.span_attributes.span_type, SpanType::Task);
         assert_eq!(m["model"], "gpt-4o-2024-08-06");
         assert_eq!(m[semconv::GEN_AI_REQUEST_MODEL], "gpt-4o");
-        assert_eq!(m["provider"], PROVIDER_AZURE);
         assert_eq!(m["temperature"], json!(0.5));
-        assert_eq!(m["max_tokens"], json!(64));
-        assert_eq!(m["stop"], json!(["END", "STOP"]));
+        assert_eq!(m[semconv::GEN_AI_REQUEST_SEED], json!(3));
         assert_eq!(m[semconv::SERVER_PORT], json!(8443));
         assert_eq!(m["custom.flag"], json!(true));
         assert_eq!(m["custom.ratio"], Json::Null);
-        assert_eq!(m[semconv::GEN_AI_SYSTEM], semconv::SYSTEM_VALUE);
         assert!(!m.contains_key(semconv::GEN_AI_REQUEST_TEMPERATURE));
         assert!(!m.contains_key(semconv::GEN_AI_RESPONSE_MODEL));
-        assert_eq!(row.span_attributes.span_type, SpanType::Llm);
+    }
+
+    #[test]
+    fn tokens_only_when_both_totals_are_known() {
+        let row = span_to_row(&span(
+            vec![
+                KeyValue::new(semconv::GEN_AI_OPERATION_NAME, semconv::OPERATION_CHAT),
+                KeyValue::new(semconv::GEN_AI_USAGE_INPUT_TOKENS, 12i64),
+            ],
+            vec![],
+        ));
+        assert_eq!(row.metrics.prompt_tokens, Some(12));
+        assert_eq!(row.metrics.tokens, None);
+        let metrics = serde_json::to_value(&row.metrics).expect("metrics");
+        let keys: Vec<&str> = metrics
+            .as_object()
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["end", "prompt_tokens", "start"]);
+    }
+
+    /// Every metric name of the token-count table is one the guide lists.
+    #[test]
+    fn token_metric_names_are_the_guides() {
+        for spec in TOKEN_COUNTS {
+            assert!(
+                RowMetrics::TOKEN_METRICS.contains(&spec.braintrust_metric),
+                "{spec:?}"
+            );
+        }
+        let mut metrics = span_to_row(&span(vec![], vec![])).metrics;
+        assert!(!metrics.set_token("total_tokens", 1));
     }
 
     #[test]

@@ -35,14 +35,20 @@
 //! # }
 //! ```
 
+pub mod attachments;
+mod baggage;
 mod config;
 mod exporter;
+pub mod filter;
 mod mapping;
+mod options;
 mod otlp;
 #[cfg(test)]
 pub(crate) mod test_spans;
 mod transport;
+pub mod truncate;
 
+pub use baggage::{BraintrustParentProcessor, baggage_parent};
 pub use config::{
     ApiKey, BRAINTRUST_API_KEY, BRAINTRUST_API_URL, BRAINTRUST_PARENT, BraintrustBuildError,
     BraintrustConfig, DEFAULT_API_URL, DEFAULT_PARENT, MAX_BATCH_BYTES, MAX_BATCH_ROWS, Parent,
@@ -52,6 +58,10 @@ pub use exporter::{BraintrustExporter, BraintrustStats};
 pub use mapping::{
     BraintrustRow, InstrumentationInfo, LLM_OPERATIONS, PROVIDER_AZURE, RowContext, RowMetrics,
     RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION, span_to_row,
+};
+pub use options::{
+    BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS, BRAINTRUST_FILTER_AI_SPANS,
+    BRAINTRUST_OTEL_FILTER_AI_SPANS, SpanFilterFn,
 };
 pub use otlp::{
     BraintrustOtlpExporter, MAX_OTLP_REQUEST_BYTES, OTLP_SPLIT_BYTES, OTLP_TRACES_PATH,

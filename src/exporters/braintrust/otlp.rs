@@ -13,8 +13,11 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
+use super::attachments::{Uploader, convert_row};
 use super::config::{BraintrustBuildError, BraintrustConfig, Parent, ResolvedConfig};
+use super::filter::SpanFilter;
 use super::mapping::{BraintrustRow, span_to_row};
+use super::options::{path_hooks, start_uploader};
 use crate::exporters::delivery::{
     Delivery, DeliveryConfig, DeliveryProcessor, DeliveryStats, Engine, OtlpHttpSink,
     ShutdownOutcome,
@@ -67,6 +70,9 @@ pub struct BraintrustOtlpExporter {
     engine: Engine<OtlpHttpSink>,
     parent: Parent,
     endpoint: String,
+    filter: SpanFilter,
+    /// Flushed after the spans, when attachment conversion is on.
+    attachments: Option<Arc<Uploader>>,
 }
 
 impl BraintrustOtlpExporter {
@@ -76,11 +82,14 @@ impl BraintrustOtlpExporter {
     pub fn new(config: BraintrustConfig) -> Result<Self, BraintrustBuildError> {
         let delivery = config.delivery_config(DeliveryConfig::default());
         let config = config.resolve()?;
-        let (sink, endpoint) = sink(&config)?;
+        let attachments = start_uploader(&config)?;
+        let (sink, endpoint) = sink(&config, attachments.clone())?;
         Ok(BraintrustOtlpExporter {
             engine: Engine::new(sink, delivery, NAME),
             parent: config.parent,
             endpoint,
+            filter: config.rows.filter,
+            attachments,
         })
     }
 
@@ -91,8 +100,10 @@ impl BraintrustOtlpExporter {
     ) -> Result<DeliveryProcessor, BraintrustBuildError> {
         let delivery = config.delivery_config(delivery);
         let config = config.resolve()?;
-        let (sink, _) = sink(&config)?;
-        Ok(DeliveryProcessor::with_sink(sink, delivery, NAME))
+        let attachments = start_uploader(&config)?;
+        let hooks = path_hooks(&config.rows.filter, attachments.as_ref());
+        let (sink, _) = sink(&config, attachments)?;
+        Ok(DeliveryProcessor::with_sink(sink, delivery, NAME).with_hooks(hooks))
     }
 
     /// The parent every span is sent to.
@@ -107,7 +118,10 @@ impl BraintrustOtlpExporter {
 }
 
 /// The OTLP sink pointed at Braintrust, and its endpoint.
-fn sink(config: &ResolvedConfig) -> Result<(OtlpHttpSink, String), BraintrustBuildError> {
+fn sink(
+    config: &ResolvedConfig,
+    attachments: Option<Arc<Uploader>>,
+) -> Result<(OtlpHttpSink, String), BraintrustBuildError> {
     let endpoint = format!("{}{OTLP_TRACES_PATH}", config.api_url);
     let parent: Arc<str> = config.parent.to_string().into();
     let headers = headers(&format!("Bearer {}", config.api_key.expose()), &parent)?;
@@ -119,7 +133,7 @@ fn sink(config: &ResolvedConfig) -> Result<(OtlpHttpSink, String), BraintrustBui
         OTLP_SPLIT_BYTES,
         MAX_OTLP_REQUEST_BYTES,
         Some(Box::new(move |span: &mut SpanData| {
-            annotate(span, &annotate_parent);
+            annotate(span, &annotate_parent, attachments.as_deref());
         })),
     )
     .map_err(BraintrustBuildError::HttpClient)?;
@@ -176,9 +190,13 @@ pub fn braintrust_attributes(row: &BraintrustRow) -> Vec<KeyValue> {
     out
 }
 
-/// Adds the Braintrust attributes to Braintrust's copy of a span.
-fn annotate(span: &mut SpanData, parent: &Arc<str>) {
-    let row = span_to_row(span);
+/// Adds the Braintrust attributes to Braintrust's copy of a span, with
+/// inline media turned into attachment references when `uploader` is on.
+fn annotate(span: &mut SpanData, parent: &Arc<str>, uploader: Option<&Uploader>) {
+    let mut row = span_to_row(span);
+    if let Some(uploader) = uploader {
+        convert_row(&mut row, uploader);
+    }
     let missing =
         |span: &SpanData, key: &str| !span.attributes.iter().any(|kv| kv.key.as_str() == key);
     if missing(span, semconv::BRAINTRUST_PARENT) {
@@ -206,8 +224,11 @@ impl fmt::Debug for BraintrustOtlpExporter {
 impl SpanExporter for BraintrustOtlpExporter {
     fn export(
         &self,
-        batch: Vec<SpanData>,
+        mut batch: Vec<SpanData>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        // Filtered before the annotation, whose `braintrust.*` attributes
+        // would make every span look like an AI span.
+        self.filter.apply(&mut batch);
         let before = self.engine.stats().snapshot();
         let count = batch.len();
         for span in batch {
@@ -228,13 +249,30 @@ impl SpanExporter for BraintrustOtlpExporter {
     }
 
     fn force_flush(&self) -> OTelSdkResult {
+        let started = std::time::Instant::now();
+        let timeout = self.engine.config().flush_timeout();
         self.engine
-            .flush(self.engine.config().flush_timeout())
-            .map_err(OTelSdkError::InternalFailure)
+            .flush(timeout)
+            .map_err(OTelSdkError::InternalFailure)?;
+        // Spans first, then the uploads they refer to, within one timeout.
+        match &self.attachments {
+            Some(uploader) if !uploader.flush(started + timeout) => {
+                Err(OTelSdkError::Timeout(timeout))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        match self.engine.shutdown(timeout) {
+        let started = std::time::Instant::now();
+        let spans = self.engine.shutdown(timeout);
+        // Then the uploads, within what is left of the deadline.
+        if let Some(uploader) = &self.attachments
+            && !uploader.shutdown(started + timeout)
+        {
+            return Err(OTelSdkError::Timeout(timeout));
+        }
+        match spans {
             ShutdownOutcome::Done => Ok(()),
             ShutdownOutcome::AlreadyShutDown => Err(OTelSdkError::AlreadyShutdown),
             ShutdownOutcome::Lost(summary) => Err(OTelSdkError::InternalFailure(summary)),
@@ -260,7 +298,7 @@ mod tests {
             semconv::BRAINTRUST_PARENT,
             "project_name:mine",
         ));
-        annotate(&mut s, &Arc::from("project_name:config"));
+        annotate(&mut s, &Arc::from("project_name:config"), None);
         let parents: Vec<_> = s
             .attributes
             .iter()

@@ -1,8 +1,10 @@
 //! The native exporter's I/O: project resolution and insert requests, as a
 //! delivery [`Sink`]: the engine batches, retries and counts.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::time::SystemTime;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
@@ -10,8 +12,18 @@ use opentelemetry_sdk::trace::SpanData;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
+use super::attachments::{Uploader, convert_row};
 use super::config::{MAX_BATCH_BYTES, MAX_BATCH_ROWS, Parent, ResolvedConfig};
 use super::mapping::{BraintrustRow, span_to_row};
+use super::truncate;
+
+/// Most parents (projects, experiments) one exporter sends to besides its
+/// own: baggage is untrusted input, so made-up parents cannot grow the
+/// cache (or the project lookups) without bound.
+const MAX_ROUTES: usize = 64;
+
+/// How long a shutdown lets queued attachment uploads finish.
+const UPLOAD_SHUTDOWN: Duration = Duration::from_secs(30);
 use crate::exporters::delivery::{Encoded, Outcome, Sink};
 
 /// Talks to Braintrust's REST API.
@@ -24,6 +36,10 @@ pub(crate) struct BraintrustSink {
     /// `{api_url}/v1/project_logs/{id}/insert` or `.../experiment/{id}/insert`,
     /// once known (a project name is resolved on first use, then cached).
     insert_url: OnceCell<String>,
+    /// The insert URLs of parents named by baggage (at most [`MAX_ROUTES`]).
+    routes: std::sync::Mutex<HashMap<Parent, String>>,
+    /// The attachment uploader, when conversion is on.
+    attachments: Option<Arc<Uploader>>,
 }
 
 impl fmt::Debug for BraintrustSink {
@@ -67,7 +83,40 @@ impl BraintrustSink {
             authorization,
             parent: config.parent.clone(),
             insert_url,
+            routes: std::sync::Mutex::default(),
+            attachments: None,
         })
+    }
+
+    /// Rows go through `uploader` (attachment conversion) before packing.
+    pub(crate) fn with_attachments(mut self, uploader: Option<Arc<Uploader>>) -> Self {
+        self.attachments = uploader;
+        self
+    }
+
+    /// The insert URL of a parent named by a row (from baggage).
+    async fn routed_url(&self, parent: &Parent) -> Result<String, Outcome> {
+        if let Some(url) = self.lock_routes().get(parent) {
+            return Ok(url.clone());
+        }
+        if self.lock_routes().len() >= MAX_ROUTES {
+            return Err(Outcome::Reject {
+                reason: format!("more than {MAX_ROUTES} Braintrust parents in baggage"),
+            });
+        }
+        let url = match parent {
+            Parent::ProjectId(id) => format!("{}/v1/project_logs/{id}/insert", self.api_url),
+            Parent::ExperimentId(id) => format!("{}/v1/experiment/{id}/insert", self.api_url),
+            Parent::ProjectName(name) => self.resolve_project_named(name).await?,
+        };
+        self.lock_routes().insert(parent.clone(), url.clone());
+        Ok(url)
+    }
+
+    fn lock_routes(&self) -> std::sync::MutexGuard<'_, HashMap<Parent, String>> {
+        self.routes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The insert URL, resolving a project name once (concurrent callers
@@ -99,6 +148,10 @@ impl BraintrustSink {
                 reason: "no insert URL for this parent".to_owned(),
             });
         };
+        self.resolve_project_named(name).await
+    }
+
+    async fn resolve_project_named(&self, name: &str) -> Result<String, Outcome> {
         #[derive(Deserialize)]
         struct Project {
             id: String,
@@ -162,33 +215,69 @@ impl Sink for BraintrustSink {
     /// Maps the spans to rows (on the worker thread, off the application's)
     /// and packs them into insert requests.
     fn encode(&self, spans: Vec<SpanData>) -> Encoded<EncodedBatch> {
-        let rows: Vec<BraintrustRow> = spans.iter().map(span_to_row).collect();
+        let mut rows: Vec<BraintrustRow> = spans.iter().map(span_to_row).collect();
         drop(spans);
-        let encoded = encode_batches(&rows, MAX_BATCH_ROWS, MAX_BATCH_BYTES);
-        Encoded {
-            requests: encoded
-                .batches
-                .into_iter()
-                .map(|batch| {
+        if let Some(uploader) = &self.attachments {
+            for row in &mut rows {
+                convert_row(row, uploader);
+            }
+        }
+        // One group per parent (rows routed by baggage go to theirs), in
+        // order of first appearance; almost always a single group.
+        let mut groups: Vec<(Option<Parent>, Vec<&BraintrustRow>)> = Vec::new();
+        for row in &rows {
+            match groups.iter_mut().find(|(p, _)| *p == row.route) {
+                Some((_, group)) => group.push(row),
+                None => groups.push((row.route.clone(), vec![row])),
+            }
+        }
+        let mut out = Encoded {
+            requests: Vec::new(),
+            rejected: 0,
+            reason: None,
+        };
+        for (parent, group) in groups {
+            let encoded = encode_batches(group, MAX_BATCH_ROWS, MAX_BATCH_BYTES);
+            out.requests
+                .extend(encoded.batches.into_iter().map(|mut batch| {
+                    batch.parent = parent.clone();
                     let rows = batch.rows;
                     (batch, rows)
-                })
-                .collect(),
-            rejected: encoded.oversized,
-            reason: (encoded.oversized > 0).then(|| {
-                format!(
-                    "{} row(s) larger than {} MiB on their own",
-                    encoded.oversized,
-                    MAX_BATCH_BYTES / (1024 * 1024)
-                )
-            }),
+                }));
+            out.rejected += encoded.oversized;
+        }
+        if out.rejected > 0 {
+            out.reason = Some(format!(
+                "{} row(s) larger than {} MiB even truncated",
+                out.rejected,
+                MAX_BATCH_BYTES / (1024 * 1024)
+            ));
+        }
+        out
+    }
+
+    /// Rows were sent: now the uploads they refer to (within 30 s; past
+    /// that the uploader gives up without holding the worker further).
+    fn shutdown(&self) {
+        if let Some(uploader) = &self.attachments {
+            uploader.shutdown(Instant::now() + UPLOAD_SHUTDOWN);
         }
     }
 
     async fn send(&self, batch: &EncodedBatch) -> Outcome {
-        let url = match self.insert_url().await {
-            Ok(url) => url,
-            Err(failed) => return failed,
+        let routed;
+        let url = match &batch.parent {
+            Some(parent) if *parent != self.parent => match self.routed_url(parent).await {
+                Ok(url) => {
+                    routed = url;
+                    routed.as_str()
+                }
+                Err(failed) => return failed,
+            },
+            _ => match self.insert_url().await {
+                Ok(url) => url,
+                Err(failed) => return failed,
+            },
         };
         match self.post(url, batch.body.clone()).await {
             Ok(_) => Outcome::Delivered,
@@ -202,14 +291,18 @@ impl Sink for BraintrustSink {
 pub(crate) struct EncodedBatch {
     pub(crate) body: Bytes,
     pub(crate) rows: usize,
+    /// The parent its rows asked for (from baggage); `None`: the configured one.
+    pub(crate) parent: Option<Parent>,
 }
 
 /// Rows packed into request bodies.
 #[derive(Debug, Default)]
 pub(crate) struct PackedRows {
     pub(crate) batches: Vec<EncodedBatch>,
-    /// Rows that alone exceed the byte limit (dropped).
+    /// Rows that alone exceed the byte limit even truncated (dropped).
     pub(crate) oversized: usize,
+    /// Rows truncated to fit (sent).
+    pub(crate) truncated: usize,
 }
 
 const PREFIX: &[u8] = br#"{"events":["#;
@@ -217,8 +310,8 @@ const SUFFIX: &[u8] = b"]}";
 
 /// Packs rows into `{"events":[...]}` bodies of at most `max_rows` rows and
 /// `max_bytes` bytes, in order. Each row is serialized once.
-pub(crate) fn encode_batches(
-    rows: &[BraintrustRow],
+pub(crate) fn encode_batches<'a>(
+    rows: impl IntoIterator<Item = &'a BraintrustRow>,
     max_rows: usize,
     max_bytes: usize,
 ) -> PackedRows {
@@ -232,6 +325,7 @@ pub(crate) fn encode_batches(
             out.batches.push(EncodedBatch {
                 body: Bytes::from(std::mem::take(body)),
                 rows: *in_body,
+                parent: None,
             });
             *in_body = 0;
         }
@@ -243,8 +337,17 @@ pub(crate) fn encode_batches(
             continue;
         }
         if PREFIX.len() + row_json.len() + SUFFIX.len() > max_bytes {
-            out.oversized += 1;
-            continue;
+            // Too large alone: truncate its texts rather than lose the row.
+            let mut fitted = row.clone();
+            let limit = max_bytes.saturating_sub(PREFIX.len() + SUFFIX.len());
+            row_json.clear();
+            if truncate::fit(&mut fitted, limit) != truncate::Fit::Truncated
+                || serde_json::to_writer(&mut row_json, &fitted).is_err()
+            {
+                out.oversized += 1;
+                continue;
+            }
+            out.truncated += 1;
         }
         // +1 for the comma.
         let grown = body.len() + 1 + row_json.len() + SUFFIX.len();
@@ -295,19 +398,19 @@ mod tests {
     }
 
     #[test]
-    fn batches_hold_at_most_max_bytes_and_oversized_rows_are_dropped() {
+    fn batches_hold_at_most_max_bytes_and_oversized_rows_are_truncated() {
         let rows: Vec<_> = [300, 300, 300, 5000, 300]
             .iter()
             .enumerate()
             .map(|(i, n)| row(i as u64, *n))
             .collect();
         let encoded = encode_batches(&rows, 100, 1500);
-        assert_eq!(encoded.oversized, 1);
+        assert_eq!((encoded.oversized, encoded.truncated), (0, 1));
         for batch in &encoded.batches {
             assert!(batch.body.len() <= 1500, "{} bytes", batch.body.len());
             assert_eq!(decode(batch).len(), batch.rows);
         }
-        assert_eq!(encoded.batches.iter().map(|b| b.rows).sum::<usize>(), 4);
+        assert_eq!(encoded.batches.iter().map(|b| b.rows).sum::<usize>(), 5);
         assert!(encoded.batches.len() >= 2);
     }
 }

@@ -61,6 +61,7 @@ use std::time::Duration;
 pub(crate) use engine::{Delivery, Engine, ShutdownOutcome};
 pub(crate) use otlp_http::{OtlpHttpSink, parse_header_list};
 pub use processor::DeliveryProcessor;
+pub(crate) use processor::{KeepFn, ProcessorHooks, ThenFlushFn};
 pub use retry::RetryPolicy;
 pub(crate) use sink::{Encoded, Outcome, Sink};
 pub use stats::{DeliverySnapshot, DeliveryStats};

@@ -27,7 +27,23 @@ use super::{DeliveryConfig, DeliveryStats};
 pub struct DeliveryProcessor {
     engine: Arc<dyn Delivery>,
     name: &'static str,
+    hooks: ProcessorHooks,
 }
+
+/// What an exporter path adds around the delivery: which spans it takes,
+/// and what a flush waits for once the spans are delivered.
+#[derive(Clone, Default)]
+pub(crate) struct ProcessorHooks {
+    /// `false`: the span is not this path's (not counted anywhere).
+    pub(crate) keep: Option<KeepFn>,
+    /// After the spans are flushed, with the time left; `false`: timed out.
+    pub(crate) then_flush: Option<ThenFlushFn>,
+}
+
+/// Whether a path takes a span.
+pub(crate) type KeepFn = Arc<dyn Fn(&SpanData) -> bool + Send + Sync>;
+/// What a flush waits for after the spans, given the time left.
+pub(crate) type ThenFlushFn = Arc<dyn Fn(Duration) -> bool + Send + Sync>;
 
 impl DeliveryProcessor {
     /// A processor in front of any SDK exporter. `name` labels its log lines,
@@ -43,7 +59,13 @@ impl DeliveryProcessor {
         DeliveryProcessor {
             engine: Arc::new(Engine::new(sink, config, name)),
             name,
+            hooks: ProcessorHooks::default(),
         }
+    }
+
+    pub(crate) fn with_hooks(mut self, hooks: ProcessorHooks) -> Self {
+        self.hooks = hooks;
+        self
     }
 
     /// The path's counters (a handle that stays valid after the processor
@@ -78,16 +100,25 @@ impl SpanProcessor for DeliveryProcessor {
 
     /// Queues the span (or counts it dropped); never waits.
     fn on_end(&self, span: SpanData) {
-        if span.span_context.is_sampled() {
+        if span.span_context.is_sampled() && self.hooks.keep.as_ref().is_none_or(|keep| keep(&span))
+        {
             self.engine.enqueue(span);
         }
     }
 
     /// Waits up to the configured flush timeout for everything queued so far.
     fn force_flush(&self) -> OTelSdkResult {
+        let started = std::time::Instant::now();
+        let timeout = self.engine.config().flush_timeout;
         self.engine
-            .flush(self.engine.config().flush_timeout)
-            .map_err(OTelSdkError::InternalFailure)
+            .flush(timeout)
+            .map_err(OTelSdkError::InternalFailure)?;
+        match &self.hooks.then_flush {
+            Some(then) if !then(timeout.saturating_sub(started.elapsed())) => {
+                Err(OTelSdkError::Timeout(timeout))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Sends everything, waiting up to `timeout`; spans still unsent then

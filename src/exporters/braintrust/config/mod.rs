@@ -63,6 +63,8 @@ pub struct BraintrustConfig {
     retry: Option<RetryPolicy>,
     request_timeout: Duration,
     flush_timeout: Option<Duration>,
+    /// Span filter and attachments (their builder methods are in `options`).
+    rows: super::options::RowOptions,
 }
 
 impl Default for BraintrustConfig {
@@ -74,6 +76,7 @@ impl Default for BraintrustConfig {
             retry: None,
             request_timeout: Duration::from_secs(30),
             flush_timeout: None,
+            rows: super::options::RowOptions::default(),
         }
     }
 }
@@ -94,8 +97,13 @@ impl BraintrustConfig {
             api_key: Some(resolved.api_key),
             api_url: Some(resolved.api_url),
             parent: Some(resolved.parent),
+            rows: super::options::RowOptions::from_resolved(&resolved.rows),
             ..Self::default()
         })
+    }
+
+    pub(super) fn rows_mut(&mut self) -> &mut super::options::RowOptions {
+        &mut self.rows
     }
 
     /// The API key (beats [`BRAINTRUST_API_KEY`]).
@@ -204,11 +212,20 @@ impl BraintrustConfig {
             });
         }
 
+        let rows = self.rows.resolve(env)?;
         Ok(ResolvedConfig {
             api_key,
             api_url,
             parent,
             request_timeout: self.request_timeout,
+            rows,
+            // Attachment uploads: the configured policy, else the
+            // attachments spec's (8 retries from 500 ms, doubling).
+            upload_retry: self.retry.unwrap_or_else(|| {
+                RetryPolicy::default()
+                    .with_max_attempts(9)
+                    .with_initial_backoff(Duration::from_millis(500))
+            }),
         })
     }
 }
@@ -221,6 +238,9 @@ pub(crate) struct ResolvedConfig {
     pub(crate) api_url: String,
     pub(crate) parent: Parent,
     pub(crate) request_timeout: Duration,
+    pub(crate) rows: super::options::ResolvedRowOptions,
+    /// How attachment uploads are retried.
+    pub(crate) upload_retry: RetryPolicy,
 }
 
 #[cfg(test)]

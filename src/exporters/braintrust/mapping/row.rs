@@ -54,6 +54,11 @@ pub struct BraintrustRow {
     pub error: Option<String>,
     /// Where the row comes from.
     pub context: RowContext,
+    /// The project or experiment the span asked for (its
+    /// [`BRAINTRUST_PARENT`](semconv::BRAINTRUST_PARENT) attribute, from
+    /// baggage); `None`: the exporter's. Not part of the row's JSON.
+    #[serde(skip)]
+    pub route: Option<crate::exporters::braintrust::Parent>,
 }
 
 /// `span_attributes` of a row.
@@ -105,17 +110,46 @@ pub struct RowMetrics {
     /// Prompt + completion tokens (prompt tokens alone for embeddings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens: Option<i64>,
-    /// Prompt tokens read from the provider's cache (part of `prompt_tokens`),
-    /// only when the service reported them.
+    /// Prompt tokens read from the provider's cache (a part of `prompt_tokens`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt_cached_tokens: Option<i64>,
-    /// Tokens spent on reasoning (part of `completion_tokens`), only when the
-    /// service reported them.
+    /// Prompt tokens written to the provider's cache (a part of `prompt_tokens`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_cache_creation_tokens: Option<i64>,
+    /// Output tokens spent on reasoning (a part of `completion_tokens`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completion_reasoning_tokens: Option<i64>,
     /// Streaming: seconds from request start to the first chunk.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_to_first_token: Option<f64>,
+}
+
+impl RowMetrics {
+    /// The guide's token metrics this row can carry (besides `tokens`, which
+    /// is derived): every `braintrust_metric` of
+    /// [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS) must be one of them.
+    pub const TOKEN_METRICS: &'static [&'static str] = &[
+        "prompt_tokens",
+        "completion_tokens",
+        "prompt_cached_tokens",
+        "prompt_cache_creation_tokens",
+        "completion_reasoning_tokens",
+    ];
+
+    /// Sets the token metric named `metric`; `false` (and nothing set) for a
+    /// name the guide does not list, so no other key can reach `metrics`.
+    pub(crate) fn set_token(&mut self, metric: &str, count: i64) -> bool {
+        let slot = match metric {
+            "prompt_tokens" => &mut self.prompt_tokens,
+            "completion_tokens" => &mut self.completion_tokens,
+            "prompt_cached_tokens" => &mut self.prompt_cached_tokens,
+            "prompt_cache_creation_tokens" => &mut self.prompt_cache_creation_tokens,
+            "completion_reasoning_tokens" => &mut self.completion_reasoning_tokens,
+            _ => return false,
+        };
+        *slot = Some(count);
+        true
+    }
 }
 
 /// `context` of a row.

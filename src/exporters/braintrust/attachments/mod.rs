@@ -1,0 +1,219 @@
+//! Braintrust attachments (its `attachments` feature): inline base64 media
+//! in a row's `input` and `output` become `braintrust_attachment` references,
+//! and the bytes are uploaded by a background uploader (its own thread).
+//!
+//! # What is converted
+//!
+//! A string that is entirely a base64 data URL (`data:<mime>;base64,<data>`,
+//! trimmed, with no quotes, backslashes or spaces) in one of the OpenAI
+//! content-part places:
+//!
+//! | place | reference goes |
+//! |---|---|
+//! | `image_url.url` | in place of the URL |
+//! | `input_audio.data` | in place of the data |
+//! | `file.file_data` | in place of the data (siblings such as `filename` stay) |
+//!
+//! A data URL inside a larger text, or anywhere else, stays as it is. The
+//! reference is `{"type":"braintrust_attachment","content_type","filename","key"}`
+//! with a fresh UUID v4 `key` and `filename` `attachment.<ext>` from the MIME
+//! type. The walk stops at depth 128.
+//!
+//! # No mixed state
+//!
+//! A row's attachments are found first and handed to the uploader together;
+//! when it cannot take all of them (queue full, or shut down after a
+//! failure) the row is sent unchanged, with its inline data: Braintrust
+//! accepts that, while a reference whose bytes were never queued would be
+//! lost data.
+
+use base64::Engine as _;
+use serde_json::{Map, Value as Json};
+
+use super::mapping::BraintrustRow;
+
+mod uploader;
+
+pub(crate) use uploader::{Upload, Uploader, UploaderConfig};
+
+/// How deep the walk goes; deeper subtrees are left as they are.
+const MAX_DEPTH: usize = 128;
+/// Shorter base64 payloads are not worth an upload (and are likely not media).
+const MIN_BASE64_LEN: usize = 20;
+
+/// `(parent key, key)` pairs whose string value may be a data URL to convert.
+const PLACES: &[(&str, &str)] = &[
+    ("image_url", "url"),
+    ("input_audio", "data"),
+    ("file", "file_data"),
+];
+
+/// What [`convert_row`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Conversion {
+    /// No inline media.
+    Nothing,
+    /// This many attachments replaced and queued for upload.
+    Converted(usize),
+    /// Media found, but the uploader could not take it all: row unchanged.
+    Refused,
+}
+
+/// Replaces the inline media of `row.input` and `row.output` with
+/// references, when `uploader` takes every upload (see the module docs).
+pub(crate) fn convert_row(row: &mut BraintrustRow, uploader: &Uploader) -> Conversion {
+    let mut found = Vec::new();
+    if let Some(input) = &row.input {
+        find(input, None, "/input", 0, &mut found);
+    }
+    if let Some(output) = &row.output {
+        find(output, None, "/output", 0, &mut found);
+    }
+    if found.is_empty() {
+        return Conversion::Nothing;
+    }
+    let uploads: Vec<Upload> = found
+        .iter()
+        .map(|f| Upload {
+            key: uuid_v4(),
+            content_type: f.content_type.clone(),
+            filename: filename_for(&f.content_type),
+            data: f.data.clone(),
+        })
+        .collect();
+    let references: Vec<(String, Json)> = found
+        .iter()
+        .zip(&uploads)
+        .map(|(f, u)| (f.pointer.clone(), reference(u)))
+        .collect();
+    if !uploader.enqueue_all(uploads) {
+        return Conversion::Refused;
+    }
+    let count = references.len();
+    for (pointer, reference) in references {
+        let (field, rest) = match pointer.strip_prefix("/input") {
+            Some(rest) => (&mut row.input, rest),
+            None => (
+                &mut row.output,
+                pointer.strip_prefix("/output").unwrap_or(""),
+            ),
+        };
+        if let Some(slot) = field.as_mut().and_then(|v| v.pointer_mut(rest)) {
+            *slot = reference;
+        }
+    }
+    Conversion::Converted(count)
+}
+
+/// One data URL found by the walk.
+struct Found {
+    pointer: String,
+    content_type: String,
+    data: bytes::Bytes,
+}
+
+fn find(value: &Json, parent: Option<&str>, path: &str, depth: usize, out: &mut Vec<Found>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match value {
+        Json::Object(map) => {
+            for (key, child) in map {
+                let pointer = format!("{path}/{}", escape(key));
+                if let (Some(parent), Json::String(text)) = (parent, child)
+                    && PLACES.contains(&(parent, key.as_str()))
+                    && let Some((content_type, data)) = decode_data_url(text)
+                {
+                    out.push(Found {
+                        pointer,
+                        content_type,
+                        data,
+                    });
+                    continue;
+                }
+                find(child, Some(key), &pointer, depth + 1, out);
+            }
+        }
+        Json::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find(item, parent, &format!("{path}/{i}"), depth + 1, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// `(content type, bytes)` of a string that is entirely a base64 data URL.
+pub(crate) fn decode_data_url(text: &str) -> Option<(String, bytes::Bytes)> {
+    let text = text.trim();
+    let rest = text.strip_prefix("data:")?;
+    if text.contains(['"', '\\', ' ']) {
+        return None;
+    }
+    let (header, payload) = rest.split_once(',')?;
+    let content_type = header.strip_suffix(";base64")?;
+    // Parameters other than base64 (e.g. `;charset=`) are not part of the type.
+    let content_type = content_type.split(';').next()?.trim().to_ascii_lowercase();
+    let valid_type = content_type
+        .split_once('/')
+        .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
+    if !valid_type || payload.len() < MIN_BASE64_LEN {
+        return None;
+    }
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(payload)
+        .ok()?;
+    Some((content_type, data.into()))
+}
+
+/// `attachment.<ext>` for a MIME type.
+pub(crate) fn filename_for(content_type: &str) -> String {
+    let ext = match content_type {
+        "image/jpeg" => "jpg",
+        "image/svg+xml" => "svg",
+        "audio/mpeg" => "mp3",
+        "audio/wav" | "audio/x-wav" | "audio/wave" => "wav",
+        "text/plain" => "txt",
+        other => other
+            .split_once('/')
+            .map(|(_, sub)| sub.split(['+', '.', '-']).next().unwrap_or(sub))
+            .filter(|sub| !sub.is_empty() && sub.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .unwrap_or("bin"),
+    };
+    format!("attachment.{ext}")
+}
+
+fn reference(upload: &Upload) -> Json {
+    let mut m = Map::new();
+    m.insert("type".to_owned(), "braintrust_attachment".into());
+    m.insert(
+        "content_type".to_owned(),
+        upload.content_type.clone().into(),
+    );
+    m.insert("filename".to_owned(), upload.filename.clone().into());
+    m.insert("key".to_owned(), upload.key.clone().into());
+    Json::Object(m)
+}
+
+/// A random UUID v4, as Braintrust's SDKs make attachment keys.
+fn uuid_v4() -> String {
+    let mut b: [u8; 16] = fastrand::u128(..).to_be_bytes();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests;

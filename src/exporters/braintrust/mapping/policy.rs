@@ -1,0 +1,77 @@
+//! The guide's data policy for `llm` rows: "instrumentation MUST NOT capture
+//! any data or fields unless this guide explicitly requires or allows them".
+//!
+//! An llm row's `metadata` keeps only:
+//! - `model` and `provider` (required);
+//! - the request parameters the guide lists (`temperature`, `top_p`,
+//!   `max_tokens`, `frequency_penalty`, `presence_penalty`, `stop`,
+//!   `response_format`): the rows of
+//!   [`REQUEST_PARAMS`](crate::telemetry::REQUEST_PARAMS) with a
+//!   `braintrust_key`;
+//! - the tool fields: `tools`, `tool_choice`, `parallel_tool_calls`,
+//!   `max_tool_calls`.
+//!
+//! Everything else an llm span carries (`gen_ai.system`, `az.namespace`,
+//! `server.address`, `server.port`, `gen_ai.response.id`, the finish reasons,
+//! the request model when the service answered with another, `seed`, the
+//! embeddings `encoding_format`, the application's own attributes on the
+//! client span) is left out: the finish reasons are already in `output`,
+//! the error type in `error`, and the rest is not allowed. The application's
+//! own spans (`task`) and tool spans keep their attributes.
+
+use serde_json::{Map, Value as Json};
+
+use crate::telemetry::REQUEST_PARAMS;
+
+/// The keys an llm row's `metadata` may carry besides the request parameters.
+pub(crate) const LLM_METADATA_KEYS: &[&str] = &[
+    "model",
+    "provider",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "max_tool_calls",
+];
+
+/// The request parameters' keys the guide allows, as the table names them.
+const ALLOWED_PARAMS: &[&str] = &[
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "frequency_penalty",
+    "presence_penalty",
+    "stop",
+    "response_format",
+];
+
+/// Whether an llm row's `metadata` may carry `key`.
+pub(crate) fn llm_metadata_allowed(key: &str) -> bool {
+    LLM_METADATA_KEYS.contains(&key)
+        || REQUEST_PARAMS
+            .iter()
+            .any(|p| p.braintrust_key == Some(key) && ALLOWED_PARAMS.contains(&key))
+}
+
+/// Drops every key the policy does not allow.
+pub(super) fn keep_llm_metadata(metadata: &mut Map<String, Json>) {
+    metadata.retain(|key, _| llm_metadata_allowed(key));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A parameter row that names a Braintrust key must name one the guide
+    /// allows: a new row with a key outside the list fails here.
+    #[test]
+    fn every_braintrust_key_of_the_parameter_table_is_allowed() {
+        for spec in REQUEST_PARAMS {
+            if let Some(key) = spec.braintrust_key {
+                assert!(ALLOWED_PARAMS.contains(&key), "{spec:?}");
+                assert!(llm_metadata_allowed(key));
+            }
+        }
+        assert!(!llm_metadata_allowed("seed"));
+        assert!(!llm_metadata_allowed("server.address"));
+    }
+}

@@ -1,0 +1,279 @@
+//! Distributed parents: an incoming `traceparent` + `baggage:
+//! braintrust.parent=...` routes the rows of that trace to that project or
+//! experiment, on the native path (insert URL) and the OTLP path (the
+//! `braintrust.parent` attribute), and the baggage travels on when the
+//! context is injected into an outgoing request.
+
+mod support;
+
+use std::collections::HashMap;
+
+use azure_ai_inference_otel::exporters::braintrust::{
+    BraintrustExporter, BraintrustOtlpExporter, BraintrustParentProcessor, Parent,
+};
+use azure_ai_inference_otel::exporters::delivery::{DeliveryConfig, DeliveryProcessor};
+use azure_ai_inference_otel::telemetry::semconv;
+use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator as _};
+use opentelemetry::trace::{Span as _, TraceContextExt as _, Tracer as _, TracerProvider as _};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_proto::tonic::common::v1::any_value;
+use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use support::braintrust_stand_in::{API_KEY, PROJECT_NAME, StandIn, fast_retries, project_id_for};
+use support::otlp_receiver::OtlpReceiver;
+
+const EXPERIMENT: &str = "3f1d2c4b-5a69-4788-9abc-def012345678";
+const TRACE: &str = "f53d4cd03acedba3ca85a4605ca4bdce";
+const REMOTE_SPAN: &str = "baeeec9367deae51";
+
+fn propagator() -> TextMapCompositePropagator {
+    TextMapCompositePropagator::new(vec![
+        Box::new(TraceContextPropagator::new()),
+        Box::new(BaggagePropagator::new()),
+    ])
+}
+
+/// The context of an incoming request with these headers.
+fn incoming(baggage: Option<&str>) -> Context {
+    let mut headers = HashMap::new();
+    headers.insert(
+        "traceparent".to_owned(),
+        format!("00-{TRACE}-{REMOTE_SPAN}-01"),
+    );
+    if let Some(baggage) = baggage {
+        headers.insert("baggage".to_owned(), baggage.to_owned());
+    }
+    propagator().extract(&headers)
+}
+
+/// A provider recording baggage parents and delivering through `path`
+/// (what the pipeline installs).
+fn provider(path: DeliveryProcessor) -> SdkTracerProvider {
+    SdkTracerProvider::builder()
+        .with_span_processor(BraintrustParentProcessor)
+        .with_span_processor(path)
+        .build()
+}
+
+fn native_path(stand_in: &StandIn) -> DeliveryProcessor {
+    BraintrustExporter::processor(stand_in.config(), DeliveryConfig::new()).expect("builds")
+}
+
+/// A handler span under `cx` with a chat span under it.
+fn handle(provider: &SdkTracerProvider, cx: &Context, name: &str) {
+    let tracer = provider.tracer("my-app");
+    let root = tracer.start_with_context(name.to_owned(), cx);
+    let root_cx = cx.with_span(root);
+    let mut chat = tracer.start_with_context(format!("chat {name}"), &root_cx);
+    chat.set_attribute(KeyValue::new(
+        semconv::GEN_AI_OPERATION_NAME,
+        semconv::OPERATION_CHAT,
+    ));
+    chat.end();
+    root_cx.span().end();
+}
+
+#[test]
+fn native_rows_of_a_trace_go_to_its_baggage_parent() {
+    let stand_in = StandIn::start();
+    let provider = provider(native_path(&stand_in));
+    handle(
+        &provider,
+        &incoming(Some(&format!(
+            "other=1,braintrust.parent=experiment_id:{EXPERIMENT}"
+        ))),
+        "experiment",
+    );
+    handle(
+        &provider,
+        &incoming(Some("braintrust.parent=project_name:Caf%C3%A9%20a%2Cb")),
+        "named",
+    );
+    handle(&provider, &incoming(None), "plain");
+    handle(
+        &provider,
+        &incoming(Some("braintrust.parent=nonsense")),
+        "invalid",
+    );
+    provider.force_flush().expect("flush");
+
+    // Rows are recorded in insert order: each accepted insert's rows in turn.
+    let rows = stand_in.rows();
+    let mut by_row: HashMap<String, (String, String)> = HashMap::new();
+    let mut next = 0;
+    for insert in stand_in.inserts().iter().filter(|i| i.status == 200) {
+        for row in &rows[next..next + insert.rows] {
+            by_row.insert(
+                row["span_attributes"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                (insert.object_type.clone(), insert.object_id.clone()),
+            );
+        }
+        next += insert.rows;
+    }
+    let configured = ("project_logs".to_owned(), project_id_for(PROJECT_NAME));
+    for (name, target) in [
+        (
+            "experiment",
+            ("experiment".to_owned(), EXPERIMENT.to_owned()),
+        ),
+        (
+            "named",
+            ("project_logs".to_owned(), project_id_for("Café a,b")),
+        ),
+        ("plain", configured.clone()),
+        ("invalid", configured.clone()),
+    ] {
+        for row in [name.to_owned(), format!("chat {name}")] {
+            assert_eq!(by_row.get(&row), Some(&target), "{row}: {by_row:#?}");
+        }
+    }
+    let mut names = stand_in.project_names();
+    names.sort();
+    assert_eq!(names, ["Café a,b", PROJECT_NAME]);
+
+    for row in stand_in.rows() {
+        assert_eq!(row["root_span_id"], TRACE, "the incoming trace is kept");
+        assert!(
+            row["metadata"].get(semconv::BRAINTRUST_PARENT).is_none(),
+            "{row}"
+        );
+        if row["span_attributes"]["type"] == "task" {
+            assert_eq!(row["span_parents"], serde_json::json!([REMOTE_SPAN]));
+        }
+    }
+    stand_in.assert_clean();
+}
+
+#[test]
+fn otlp_spans_carry_their_baggage_parent() {
+    let receiver = OtlpReceiver::start();
+    let config = azure_ai_inference_otel::exporters::braintrust::BraintrustConfig::new()
+        .with_api_key(API_KEY)
+        .with_api_url(&receiver.url)
+        .with_parent(Parent::ProjectName(PROJECT_NAME.to_owned()))
+        .with_retry_policy(fast_retries());
+    let provider =
+        provider(BraintrustOtlpExporter::processor(config, DeliveryConfig::new()).expect("builds"));
+    handle(
+        &provider,
+        &incoming(Some(&format!(
+            "braintrust.parent=experiment_id:{EXPERIMENT}"
+        ))),
+        "experiment",
+    );
+    handle(&provider, &incoming(None), "plain");
+    provider.force_flush().expect("flush");
+
+    let parents: HashMap<String, String> = receiver
+        .spans()
+        .into_iter()
+        .filter_map(|span| {
+            let parent = span.attributes.iter().find_map(|kv| {
+                match kv.value.as_ref()?.value.as_ref()? {
+                    any_value::Value::StringValue(s) if kv.key == semconv::BRAINTRUST_PARENT => {
+                        Some(s.clone())
+                    }
+                    _ => None,
+                }
+            })?;
+            Some((span.name, parent))
+        })
+        .collect();
+    let experiment = format!("experiment_id:{EXPERIMENT}");
+    let configured = format!("project_name:{PROJECT_NAME}");
+    assert_eq!(parents["experiment"], experiment);
+    assert_eq!(parents["chat experiment"], experiment);
+    assert_eq!(parents["plain"], configured);
+    assert_eq!(parents["chat plain"], configured);
+}
+
+#[test]
+fn the_baggage_travels_on_when_injected() {
+    let cx = incoming(Some(
+        "braintrust.parent=project_name:Caf%C3%A9%20a%2Cb,path=a%2Fb",
+    ));
+    let mut headers: HashMap<String, String> = HashMap::new();
+    propagator().inject_context(&cx, &mut headers);
+    let baggage = &headers["baggage"];
+    assert!(baggage.is_ascii() && !baggage.contains(' '), "{baggage}");
+    assert!(headers["traceparent"].contains(TRACE));
+    // And back: the parent survives the round trip byte for byte.
+    let again = propagator().extract(&headers);
+    assert_eq!(
+        azure_ai_inference_otel::exporters::braintrust::baggage_parent(&again),
+        Some(Parent::ProjectName("Café a,b".to_owned()))
+    );
+}
+
+/// Through the real client: a call made under an incoming context carries
+/// the baggage on to the model endpoint, and its span's row goes to the
+/// baggage parent.
+#[tokio::test]
+async fn a_client_call_passes_the_baggage_on_and_its_row_follows_it() {
+    use azure_ai_inference_otel::client::{ChatCompletionsClient, ClientOptions, Credential};
+    use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
+    use azure_ai_inference_otel::telemetry::TelemetryOptions;
+    use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
+    use opentelemetry::context::FutureExt as _;
+
+    opentelemetry::global::set_text_map_propagator(propagator());
+    let stand_in = StandIn::start();
+    let provider = provider(native_path(&stand_in));
+    let server = MockInferenceServer::start().await.expect("server");
+    server.enqueue(Reply::chat_completion("Paris."));
+    let client = ChatCompletionsClient::new(
+        server.endpoint(),
+        Credential::api_key("test-key-0123456789").expect("key"),
+        Some(
+            ClientOptions::new()
+                .with_telemetry(TelemetryOptions::new().with_tracer_provider(&provider)),
+        ),
+    )
+    .expect("client");
+    let cx = incoming(Some(&format!(
+        "braintrust.parent=experiment_id:{EXPERIMENT},user=7"
+    )));
+    client
+        .complete(
+            ChatCompletionsOptions::new(vec![ChatRequestMessage::user("Capital of France?")])
+                .with_model("gpt-4o-mini"),
+        )
+        .with_context(cx)
+        .await
+        .expect("answer");
+    let provider_for_flush = provider.clone();
+    tokio::task::spawn_blocking(move || provider_for_flush.force_flush())
+        .await
+        .expect("joined")
+        .expect("flush");
+
+    let requests = server.requests();
+    let baggage = requests[0].header("baggage").expect("baggage header");
+    let mut members: Vec<&str> = baggage.split(',').map(str::trim).collect();
+    members.sort();
+    assert_eq!(
+        members,
+        [
+            format!("braintrust.parent=experiment_id:{EXPERIMENT}").as_str(),
+            "user=7"
+        ]
+    );
+    assert!(
+        requests[0]
+            .header("traceparent")
+            .is_some_and(|t| t.contains(TRACE))
+    );
+    let inserts = stand_in.inserts();
+    assert_eq!(inserts.len(), 1);
+    assert_eq!(
+        (
+            inserts[0].object_type.as_str(),
+            inserts[0].object_id.as_str()
+        ),
+        ("experiment", EXPERIMENT)
+    );
+    stand_in.assert_clean();
+}
