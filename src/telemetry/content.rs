@@ -332,7 +332,11 @@ mod tests {
             };
             let body = choice_event(&choice, false, "error");
             let want = json!({"finish_reason": reason.unwrap_or("error"), "index": index});
-            assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), want, "{body}");
+            assert_eq!(
+                serde_json::from_str::<Value>(&body).unwrap(),
+                want,
+                "{body}"
+            );
             assert!(!body.contains("secret"), "{body}");
         }
     }
