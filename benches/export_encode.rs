@@ -35,7 +35,7 @@ fn chat_span() -> SpanData {
         .build();
     let options = TelemetryOptions::new().with_tracer_provider(&provider);
     let inst = Instrumentation::new(&options, "example.services.ai.azure.com", 443);
-    let stop = vec!["END".to_owned()];
+    let stop = ["END".to_owned()];
     let request = RequestAttributes::with_model(Some("gpt-4o-mini"))
         .with(RequestParam::MaxTokens, 256i64)
         .with(RequestParam::Temperature, 0.2)
