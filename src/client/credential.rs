@@ -3,8 +3,8 @@
 //! A [`Credential`] is what the user hands to a client; the transport turns
 //! it into an [`Authorizer`] for one endpoint, which adds the auth headers to
 //! each request. An API key is held as a [`Secret`] (checked once, when it is
-//! made); its header values are built for each request and marked
-//! sensitive. Entra tokens are cached until shortly before they expire.
+//! made); its two header values are built once, then, marked sensitive, and
+//! cloned into each request. Entra tokens are cached until shortly before they expire.
 
 use std::fmt;
 
