@@ -192,10 +192,12 @@ async fn calls(
     // 4. A call that fails.
     let failing = match &target.demo {
         Some(demo) => {
-            demo.enqueue(
-                Reply::error(429, "RateLimitExceeded", "demo: too many requests")
-                    .with_header("retry-after", "2"),
-            );
+            // A 429 or 503 would be retried; a 400 goes straight back.
+            demo.enqueue(Reply::error(
+                400,
+                "content_filter",
+                "demo: the prompt was filtered",
+            ));
             chat.clone()
         }
         None => {

@@ -31,10 +31,12 @@ pub enum Error {
     Http(#[from] HttpError),
 
     /// A connect, request or read deadline passed.
-    #[error("timed out {phase}; raise the limit with ClientOptions::{} if the model is slow", phase.option())]
+    #[error("timed out {phase}; raise the limit with ClientOptions::{} if the model is slow{}", phase.option(), request_id_suffix(.request_id.as_deref()))]
     Timeout {
         /// Which deadline passed.
         phase: TimeoutPhase,
+        /// The response's request id, when the answer had started.
+        request_id: Option<String>,
         /// The underlying transport error, when there is one.
         #[source]
         source: Option<BoxError>,
@@ -59,13 +61,27 @@ pub enum Error {
         snippet: String,
     },
 
-    /// The stream ended before `data: [DONE]` while choices were unfinished.
-    #[error(
-        "the stream ended before `data: [DONE]` with {unfinished} unfinished choice(s); the connection was probably cut, retry the call"
-    )]
+    /// The service answered with a success status, but the body (or an
+    /// event of a stream) is an error object: `{"error": {"code", "message"}}`.
+    #[error("{0}")]
+    Service(#[from] ServiceError),
+
+    /// The response started (status and headers arrived) but its body did
+    /// not complete: the connection was reset or closed, a chunked body or
+    /// an HTTP/2 stream ended early, or a stream ended before `data: [DONE]`
+    /// while choices were unfinished.
+    #[error("{}", truncated_message(*.events, *.unfinished, .request_id.as_deref()))]
     StreamTruncated {
+        /// Events received before the cut; `None` for a whole (non-streamed)
+        /// answer.
+        events: Option<usize>,
         /// How many choices had no finish reason.
         unfinished: usize,
+        /// The response's request id, to quote to support.
+        request_id: Option<String>,
+        /// The transport error that cut the body, when there was one.
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// The client was configured with something it cannot use.
@@ -134,6 +150,10 @@ pub enum ErrorKind {
     InvalidResponse,
     /// Stream ended early.
     StreamTruncated,
+    /// An error object in a success answer ([`Error::Service`]). Its
+    /// `error.type` is the service's code, so [`Error::error_type`] gives it;
+    /// this kind alone maps to `_OTHER`.
+    Service,
     /// Anything else (configuration, credential, serialization).
     Other,
 }
@@ -147,6 +167,7 @@ impl Error {
             Error::Connection { .. } => ErrorKind::Connection,
             Error::InvalidResponse { .. } => ErrorKind::InvalidResponse,
             Error::StreamTruncated { .. } => ErrorKind::StreamTruncated,
+            Error::Service(_) => ErrorKind::Service,
             Error::InvalidConfig { .. } | Error::Credential { .. } | Error::Serialize(_) => {
                 ErrorKind::Other
             }
@@ -154,8 +175,47 @@ impl Error {
     }
 
     /// The `error.type` value recorded on spans and metrics.
+    ///
+    /// For [`Error::Service`] it is the service's code when that is a short
+    /// identifier (letters, digits, `_ . -`, at most 64 characters), else
+    /// `_OTHER`.
     pub fn error_type(&self) -> Cow<'static, str> {
-        self.kind().error_type()
+        match self {
+            Error::Service(e) => e.error_type(),
+            _ => self.kind().error_type(),
+        }
+    }
+
+    /// The request id of the response this error came with
+    /// (`x-ms-request-id`, `apim-request-id` or `x-request-id`): what Azure
+    /// support asks for.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Http(e) => e.request_id.as_deref(),
+            Error::Service(e) => e.request_id.as_deref(),
+            Error::StreamTruncated { request_id, .. } | Error::Timeout { request_id, .. } => {
+                request_id.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    /// Fills in the request id of an error that can carry one and has none
+    /// yet (errors found while reading a body do not see the headers).
+    pub(crate) fn with_request_id(mut self, id: Option<&str>) -> Self {
+        let Some(id) = id else { return self };
+        let slot = match &mut self {
+            Error::Http(e) => &mut e.request_id,
+            Error::Service(e) => &mut e.request_id,
+            Error::StreamTruncated { request_id, .. } | Error::Timeout { request_id, .. } => {
+                request_id
+            }
+            _ => return self,
+        };
+        if slot.is_none() {
+            *slot = Some(id.to_owned());
+        }
+        self
     }
 
     /// The HTTP status, for [`Error::Http`].
@@ -181,7 +241,12 @@ impl Error {
             },
             Error::Connection { .. } => "connection failed".into(),
             Error::InvalidResponse { .. } => "response is not the expected JSON".into(),
+            Error::StreamTruncated { events: None, .. } => "response body cut short".into(),
             Error::StreamTruncated { .. } => "stream ended before [DONE]".into(),
+            Error::Service(e) => match e.code.as_deref().and_then(short_code) {
+                Some(code) => format!("service error ({code})").into(),
+                None => "service error".into(),
+            },
             Error::InvalidConfig { field, .. } => format!("invalid configuration: {field}").into(),
             Error::Credential { .. } => "credential failed".into(),
             Error::Serialize(_) => "request serialization failed".into(),
@@ -196,6 +261,7 @@ impl Error {
             Error::Connection { .. } => "azure_ai_inference_otel::Error::Connection",
             Error::InvalidResponse { .. } => "azure_ai_inference_otel::Error::InvalidResponse",
             Error::StreamTruncated { .. } => "azure_ai_inference_otel::Error::StreamTruncated",
+            Error::Service(_) => "azure_ai_inference_otel::Error::Service",
             Error::InvalidConfig { .. } => "azure_ai_inference_otel::Error::InvalidConfig",
             Error::Credential { .. } => "azure_ai_inference_otel::Error::Credential",
             Error::Serialize(_) => "azure_ai_inference_otel::Error::Serialize",
@@ -309,7 +375,7 @@ impl ErrorKind {
             ErrorKind::Connection => semconv::ERROR_CONNECTION.into(),
             ErrorKind::InvalidResponse => semconv::ERROR_INVALID_RESPONSE.into(),
             ErrorKind::StreamTruncated => semconv::ERROR_STREAM_TRUNCATED.into(),
-            ErrorKind::Other => semconv::ERROR_OTHER.into(),
+            ErrorKind::Service | ErrorKind::Other => semconv::ERROR_OTHER.into(),
         }
     }
 }
@@ -339,12 +405,90 @@ fn status_str(status: u16) -> Cow<'static, str> {
 /// Error codes are short identifiers (`content_filter`, `DeploymentNotFound`);
 /// anything else is not put on a span.
 fn sanitize_code(code: &str) -> &str {
-    let ok = code.len() <= 64
+    short_code(code).unwrap_or("unrecognized code")
+}
+
+/// `code` when it is a short identifier: `[A-Za-z0-9_.-]`, 1 to 64 bytes.
+fn short_code(code: &str) -> Option<&str> {
+    let ok = !code.is_empty()
+        && code.len() <= 64
         && code
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-    if ok { code } else { "unrecognized code" }
+    ok.then_some(code)
 }
+
+fn request_id_suffix(request_id: Option<&str>) -> String {
+    request_id.map_or_else(String::new, |id| format!(" [request id {id}]"))
+}
+
+fn truncated_message(events: Option<usize>, unfinished: usize, request_id: Option<&str>) -> String {
+    let mut s = match events {
+        Some(n) => format!("the stream was cut after {n} event(s)"),
+        None => "the response body was cut before it was complete".to_owned(),
+    };
+    if unfinished > 0 {
+        s.push_str(&format!(", with {unfinished} unfinished choice(s)"));
+    }
+    s.push_str("; the connection was probably cut, retry the call");
+    s.push_str(&request_id_suffix(request_id));
+    s
+}
+
+/// An error object the service sent inside a success answer: a whole body
+/// `{"error": {...}}` with status 200, or such an SSE event in a stream.
+///
+/// The message can quote the prompt: it is shown to the caller (`Display`)
+/// and never recorded on spans, which get only the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServiceError {
+    /// The service's error code (`error.code`, else `error.type`), when it sent one.
+    pub code: Option<String>,
+    /// The service's message (at most 512 bytes).
+    pub message: String,
+    /// The response's request id, to quote to support.
+    pub request_id: Option<String>,
+}
+
+impl ServiceError {
+    /// Reads an error object in any of the shapes [`HttpError::from_body`]
+    /// understands.
+    pub fn from_body(body: &[u8]) -> Self {
+        let (code, message) = parse_error_body(body);
+        ServiceError {
+            code,
+            message,
+            request_id: None,
+        }
+    }
+
+    /// The `error.type` value: the code when it is a short identifier, else `_OTHER`.
+    pub fn error_type(&self) -> Cow<'static, str> {
+        match self.code.as_deref().and_then(short_code) {
+            Some(code) => Cow::Owned(code.to_owned()),
+            None => semconv::ERROR_OTHER.into(),
+        }
+    }
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the service reported an error")?;
+        if let Some(code) = &self.code {
+            write!(f, " ({code})")?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ServiceError {}
 
 /// A non-success answer from the service, with what it said parsed from the
 /// body in whichever shape it came.
@@ -392,6 +536,9 @@ impl HttpError {
                 "the model does not accept a parameter; the message names it (see ClientOptions::with_extra_parameters)"
             }
             429 => "rate limited; wait and retry, or raise the deployment's quota",
+            300..=399 => {
+                "the service redirected the request to another origin, where credentials are never sent; use that URL as the endpoint if you trust it"
+            }
             500..=599 => "the service failed; retry later",
             _ => "see the service's message",
         }
@@ -409,7 +556,9 @@ impl fmt::Display for HttpError {
         }
         write!(f, "; {}", self.hint())?;
         if let Some(after) = self.retry_after {
-            write!(f, " (retry after {} s)", after.as_secs())?;
+            // Whole milliseconds: `retry-after-ms` hints are often below 1 s.
+            let after = Duration::from_millis(after.as_millis().try_into().unwrap_or(u64::MAX));
+            write!(f, " (retry after {})", humantime::format_duration(after))?;
         }
         if let Some(id) = &self.request_id {
             write!(f, " [request id {id}]")?;
@@ -506,9 +655,17 @@ mod tests {
     fn error_types_are_low_cardinality() {
         let e = Error::Http(HttpError::from_body(429, b""));
         assert_eq!(e.error_type(), "429");
-        assert_eq!(
-            Error::StreamTruncated { unfinished: 1 }.error_type(),
-            "stream_truncated"
+        let truncated = Error::StreamTruncated {
+            events: Some(3),
+            unfinished: 1,
+            request_id: Some("req-1".into()),
+            source: None,
+        };
+        assert_eq!(truncated.error_type(), "stream_truncated");
+        let text = truncated.to_string();
+        assert!(
+            text.contains("cut after 3 event(s)") && text.contains("req-1"),
+            "{text}"
         );
         assert_eq!(
             Error::invalid_config(ConfigField::Endpoint, "x").error_type(),
@@ -527,6 +684,33 @@ mod tests {
         assert!(!d.contains("secret"), "{d}");
         let e = Error::invalid_response("expected JSON", b"the model said secret");
         assert!(!e.telemetry_description().contains("secret"));
+    }
+
+    #[test]
+    fn service_errors_use_the_code_when_it_is_an_identifier() {
+        let e = Error::Service(ServiceError::from_body(
+            br#"{"error":{"code":"content_filter","message":"my secret prompt was filtered"}}"#,
+        ));
+        assert_eq!(e.error_type(), "content_filter");
+        assert_eq!(e.kind(), ErrorKind::Service);
+        let d = e.telemetry_description();
+        assert_eq!(d, "service error (content_filter)");
+        assert!(e.to_string().contains("my secret prompt"), "{e}");
+
+        for bad in ["has spaces", "", &"x".repeat(65), "é"] {
+            let body = serde_json::json!({"error": {"code": bad, "message": "m"}}).to_string();
+            let e = Error::Service(ServiceError::from_body(body.as_bytes()));
+            assert_eq!(e.error_type(), "_OTHER", "{bad:?}");
+            assert_eq!(e.telemetry_description(), "service error", "{bad:?}");
+        }
+        let ok = "a".repeat(64);
+        let body = serde_json::json!({"error": {"code": ok}}).to_string();
+        let e = Error::Service(ServiceError::from_body(body.as_bytes()));
+        assert_eq!(e.error_type(), ok.as_str());
+
+        let e = e.with_request_id(Some("abc"));
+        assert_eq!(e.request_id(), Some("abc"));
+        assert!(e.to_string().contains("[request id abc]"), "{e}");
     }
 
     #[test]

@@ -71,9 +71,17 @@
 //!   `gen_ai.response.time_to_first_chunk` for streams, and one
 //!   `gen_ai.choice` event per choice.
 //! - On failure: status Error, an `exception` event and `error.type`: the
-//!   HTTP status, `timeout`, `connection`, `invalid_response`,
-//!   `stream_truncated`, `cancelled` (the caller dropped the future or the
-//!   stream) or `_OTHER`.
+//!   HTTP status, the service's code for an error object in a success
+//!   answer (when it is a short identifier), `timeout`, `connection` (no
+//!   response at all), `invalid_response`, `stream_truncated` (the body
+//!   was cut after the answer started), `cancelled` (the caller dropped the
+//!   future, or a stream before every choice finished) or `_OTHER`.
+//! - Always: `az.service_request_id` (`azure.service.request.id` with the
+//!   newer names) from the answer's `x-ms-request-id`, `apim-request-id` or
+//!   `x-request-id`; after retries, `http.request.resend_count` and one
+//!   `az.ai.inference.retry` event per failed attempt (its `error.type` and
+//!   `http.response.status_code`). One span and one duration point cover
+//!   every attempt.
 //! - The span ends exactly once on every path: the future and the
 //!   [`StreamingChatCompletions`](client::StreamingChatCompletions) own it.
 //!
@@ -159,6 +167,7 @@
 //! | `BRAINTRUST_API_KEY`, `BRAINTRUST_API_URL`, `BRAINTRUST_PARENT` | [`exporters::braintrust`] | key (required), API URL (default `https://api.braintrust.dev`), parent (default `project_name:default-otel-project`) |
 //! | `OTEL_BSP_*`, `OTEL_METRIC_EXPORT_INTERVAL` | the OpenTelemetry SDK | batch sizes and delays, metric interval |
 //! | `AZURE_AI_INFERENCE_ENDPOINT`, `AZURE_AI_INFERENCE_KEY`, `AZURE_AI_INFERENCE_MODEL` | `azinfer` and the examples | the endpoint to call; without it they start the built-in demo endpoint |
+//! | `AZURE_AI_INFERENCE_CONNECT_TIMEOUT`, `AZURE_AI_INFERENCE_READ_TIMEOUT`, `AZURE_AI_INFERENCE_MAX_RETRIES` | `azinfer` | its `--connect-timeout`, `--read-timeout` (durations like `5s`, `500ms`) and `--max-retries` |
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod client;

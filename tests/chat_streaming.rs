@@ -141,7 +141,11 @@ async fn truncated_stream_fails_with_stream_truncated() {
     assert_eq!(results.len(), 3, "two updates, then the error");
     assert!(matches!(
         results[2],
-        Err(Error::StreamTruncated { unfinished: 1 })
+        Err(Error::StreamTruncated {
+            events: Some(2),
+            unfinished: 1,
+            ..
+        })
     ));
 
     let spans = h.spans();
@@ -196,7 +200,7 @@ async fn malformed_sse_line_is_invalid_response() {
 }
 
 #[tokio::test]
-async fn connection_cut_mid_stream_is_a_connection_error() {
+async fn connection_cut_mid_stream_is_a_truncated_stream() {
     let server = MockInferenceServer::start().await.unwrap();
     server.enqueue(Reply::chat_stream(["a", "b", "c"]).with_disconnect_after(2));
     let h = Harness::new();
@@ -208,10 +212,24 @@ async fn connection_cut_mid_stream_is_a_connection_error() {
         .collect()
         .await;
     let last = results.last().unwrap();
-    assert!(matches!(last, Err(Error::Connection { .. })), "{last:?}");
+    assert!(
+        matches!(
+            last,
+            Err(Error::StreamTruncated {
+                events: Some(2),
+                ..
+            })
+        ),
+        "{last:?}"
+    );
+    let text = last.as_ref().unwrap_err().to_string();
+    assert!(text.contains("cut after 2 event(s)"), "{text}");
     let spans = h.spans();
     assert_eq!(spans.len(), 1);
-    assert_eq!(attrs(&spans[0])["error.type"], Value::from("connection"));
+    assert_eq!(
+        attrs(&spans[0])["error.type"],
+        Value::from("stream_truncated")
+    );
 }
 
 #[tokio::test]

@@ -57,6 +57,19 @@ fn chat_replies() -> Vec<(&'static str, Reply)> {
             "timeout",
             Reply::chat_completion("late s3cr3t").with_delay(Duration::from_secs(30)),
         ),
+        (
+            "error object in a 200",
+            Reply::in_band_error("content_filter", "your s3cr3t prompt was filtered"),
+        ),
+        (
+            "error object with a code that is not an identifier",
+            Reply::in_band_error("bad s3cr3t code", "s3cr3t"),
+        ),
+        (
+            "body cut",
+            Reply::raw(200, "application/json", "{\"s3cr3t\": broken")
+                .with_header("content-length", "400"),
+        ),
     ]
 }
 
@@ -81,6 +94,14 @@ fn stream_replies() -> Vec<(&'static str, Reply)> {
         (
             "cut",
             Reply::chat_stream(["s3cr3t ", "x", "y"]).with_disconnect_after(2),
+        ),
+        (
+            "error event",
+            Reply::chat_stream(["s3cr3t ", "x"]).with_error_event(
+                1,
+                "server_error",
+                "s3cr3t echoed",
+            ),
         ),
     ]
 }
@@ -175,6 +196,27 @@ async fn embeddings_paths_leak_nothing() {
             .await;
         assert_clean(&h, "image embeddings");
     }
+}
+
+#[tokio::test]
+async fn retried_attempts_leak_nothing() {
+    let server = MockInferenceServer::start().await.unwrap();
+    server.enqueue(Reply::error(500, "Internal", "s3cr3t in a 500"));
+    server.enqueue(Reply::error(429, "RateLimit", "s3cr3t in a 429"));
+    server.enqueue(Reply::chat_stream(["s3cr3t "]).with_disconnect_after(0));
+    server.enqueue(Reply::chat_stream(["s3cr3t ", "x"]));
+    let h = Harness::new();
+    let retry = azure_ai_inference_otel::client::RetryPolicy::default()
+        .with_initial_delay(Duration::from_millis(1))
+        .with_max_delay(Duration::from_millis(2));
+    let stream = client_support::chat(&server, options(&h).with_retry(retry))
+        .complete_streaming(chat_request())
+        .await
+        .unwrap();
+    let updates: Vec<_> = stream.collect().await;
+    assert!(updates.iter().all(Result::is_ok));
+    assert_eq!(server.requests().len(), 4);
+    assert_clean(&h, "retried attempts");
 }
 
 /// The check can fail: with recording on, the same scenario shows the secret.

@@ -76,6 +76,7 @@ fn events_match() {
 fn error_types_match() {
     let mut code = set(&[sc::ERROR_TYPES]);
     code.insert("{status}".into());
+    code.insert("{service_code}".into());
     assert_eq!(names(&registry(), "error_type", "value"), code);
 }
 
@@ -134,6 +135,11 @@ fn vocabularies_match() {
             sc::ContentForm::Attributes => "attributes",
         };
         assert_eq!(row["content"].as_str(), Some(content), "{key}");
+        assert_eq!(
+            row["request_id_key"].as_str(),
+            Some(vocab.request_id_key),
+            "{key}"
+        );
         assert_eq!(row["schema_url"].as_str(), Some(vocab.schema_url), "{key}");
     }
     assert_eq!(r["schema_url"].as_str(), Some(sc::SCHEMA_URL));

@@ -314,7 +314,12 @@ fn any_client_error_fills_the_error_class_view() {
         Value::from("429")
     );
     // This crate's error gives the same view as its own methods.
-    let err = Error::StreamTruncated { unfinished: 1 };
+    let err = Error::StreamTruncated {
+        events: Some(0),
+        unfinished: 1,
+        request_id: None,
+        source: None,
+    };
     let view: &dyn ErrorClass = &err;
     assert_eq!(view.error_type(), err.error_type());
     assert_eq!(view.description(), err.telemetry_description());
@@ -371,7 +376,12 @@ fn failed_stream_with_no_chunk_still_reports_the_awaited_choice() {
     let acc = StreamAccumulator::new(true);
     span.finish_stream(
         &acc,
-        StreamOutcome::Failed(&Error::StreamTruncated { unfinished: 1 }),
+        StreamOutcome::Failed(&Error::StreamTruncated {
+            events: Some(0),
+            unfinished: 1,
+            request_id: None,
+            source: None,
+        }),
     );
     let spans = h.spans();
     let a = attrs(&spans[0]);

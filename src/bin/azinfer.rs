@@ -7,6 +7,8 @@
 //! azinfer embed "first text" "second text" --json
 //! azinfer image-embed cat.png
 //! azinfer info
+//! azinfer --record chat.json chat Hello   # forward to the endpoint, write a cassette
+//! azinfer --replay chat.json chat Hello   # answer from the cassette
 //! ```
 //!
 //! With no endpoint configured (`--endpoint`, `AZURE_AI_INFERENCE_ENDPOINT`)
@@ -108,8 +110,14 @@ async fn run(cli: Cli) -> ExitCode {
         Err(failure) => report(failure),
     };
     telemetry.finish(&mut stderr).await;
-    drop(target);
-    code
+    match target.finish(&mut stderr) {
+        Ok(()) => code,
+        Err(failure) if code == ExitCode::SUCCESS => report(&failure),
+        Err(failure) => {
+            report(&failure);
+            code
+        }
+    }
 }
 
 /// Writes the failure's one line on stderr and returns its exit status.

@@ -12,7 +12,6 @@ use crate::telemetry::{
 use super::core::ClientCore;
 use super::credential::Credential;
 use super::options::ClientOptions;
-use super::sse::SseStream;
 use super::stream::StreamingChatCompletions;
 
 const ROUTE: &str = "chat/completions";
@@ -66,7 +65,7 @@ impl ChatCompletionsClient {
         let result = async {
             let body = serde_json::to_vec(&options).map_err(Error::Serialize)?;
             self.core
-                .post_and_decode::<ChatCompletions>(ROUTE, body, &span)
+                .post_and_decode::<ChatCompletions>(ROUTE, body, &mut span)
                 .await
         }
         .await;
@@ -91,16 +90,18 @@ impl ChatCompletionsClient {
         mut options: ChatCompletionsOptions,
     ) -> Result<StreamingChatCompletions> {
         options.stream = Some(true);
-        let span = self.start(&mut options);
+        let mut span = self.start(&mut options);
         let result = async {
             let body = serde_json::to_vec(&options).map_err(Error::Serialize)?;
-            self.core.post(ROUTE, body, &span, true).await
+            self.core.open_stream(ROUTE, body, &mut span).await
         }
         .await;
         match result {
-            Ok(response) => Ok(StreamingChatCompletions::new(
-                SseStream::from_response(response, self.core.max_event_bytes()),
+            Ok((response, resend)) => Ok(StreamingChatCompletions::from_response(
+                response,
                 span,
+                resend,
+                self.core.max_event_bytes(),
             )),
             Err(error) => {
                 span.fail(&error);

@@ -3,13 +3,15 @@
 
 use std::fmt;
 
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::credential::Credential;
 use super::endpoint::Endpoint;
 use super::options::ClientOptions;
-use super::transport::{Transport, read_json, trace_headers};
-use crate::error::Result;
+use super::resend::Resend;
+use super::transport::{Transport, read_json, request_id, trace_headers};
+use crate::error::{Error, Result};
 use crate::models::ModelInfo;
 use crate::telemetry::{Instrumentation, OperationSpan};
 
@@ -61,18 +63,49 @@ impl ClientCore {
     }
 
     /// POSTs `body` to `route` with the span's context injected
-    /// (`traceparent`), and returns the raw response.
+    /// (`traceparent`), retrying transient failures, and returns the raw
+    /// response. The one span covers every attempt.
     pub(crate) async fn post(
         &self,
         route: &str,
         body: Vec<u8>,
-        span: &OperationSpan,
+        span: &mut OperationSpan,
         stream: bool,
     ) -> Result<reqwest::Response> {
         let headers = super::propagation::span_headers(span);
-        self.transport
-            .post_json(route, body, &headers, stream)
-            .await
+        let mut on_retry = |e: &Error| span.record_retry(e);
+        let result = self
+            .transport
+            .post_json(route, Bytes::from(body), &headers, stream, &mut on_retry)
+            .await;
+        record_request_id(span, &result);
+        result
+    }
+
+    /// POSTs a streaming request like [`post`](Self::post), and returns
+    /// with the response what it takes to send it again should the body
+    /// fail before its first event.
+    pub(crate) async fn open_stream(
+        &self,
+        route: &'static str,
+        body: Vec<u8>,
+        span: &mut OperationSpan,
+    ) -> Result<(reqwest::Response, Resend)> {
+        let headers = super::propagation::span_headers(span);
+        let body = Bytes::from(body);
+        let mut retries = 0;
+        let mut on_retry = |e: &Error| {
+            retries += 1;
+            span.record_retry(e);
+        };
+        let result = self
+            .transport
+            .post_json(route, body.clone(), &headers, true, &mut on_retry)
+            .await;
+        record_request_id(span, &result);
+        let response = result?;
+        let resend = Resend::new(&self.transport, route, body, headers, retries);
+        Ok((response, resend))
     }
 
     /// POSTs `body` (as [`post`](Self::post), not streamed) and decodes the
@@ -81,16 +114,35 @@ impl ClientCore {
         &self,
         route: &str,
         body: Vec<u8>,
-        span: &OperationSpan,
+        span: &mut OperationSpan,
     ) -> Result<T> {
-        read_json(self.post(route, body, span, false).await?).await
+        let response = self.post(route, body, span, false).await?;
+        read_json(response).await
     }
 
     /// `GET /info`. Not a GenAI operation, so it makes no span; the current
-    /// context is still propagated.
+    /// context is still propagated. Retried like every request.
     pub(crate) async fn model_info(&self) -> Result<ModelInfo> {
         let headers = trace_headers(&opentelemetry::Context::current());
-        read_json(self.transport.get(INFO_ROUTE, &headers).await?).await
+        let mut on_retry = |_: &Error| {};
+        read_json(
+            self.transport
+                .get(INFO_ROUTE, &headers, &mut on_retry)
+                .await?,
+        )
+        .await
+    }
+}
+
+/// Records the service's request id of the last attempt's answer, success
+/// or failure, on `span`.
+pub(crate) fn record_request_id(span: &mut OperationSpan, result: &Result<reqwest::Response>) {
+    let id = match result {
+        Ok(response) => request_id(response.headers()),
+        Err(error) => error.request_id().map(str::to_owned),
+    };
+    if let Some(id) = id {
+        span.record_request_id(&id);
     }
 }
 

@@ -122,7 +122,7 @@ async fn embed<O: EmbeddingsRequest>(
         .start(Operation::Embeddings, &request);
     let result = match serde_json::to_vec(&options).map_err(Error::Serialize) {
         Ok(body) => {
-            core.post_and_decode::<EmbeddingsResult>(route, body, &span)
+            core.post_and_decode::<EmbeddingsResult>(route, body, &mut span)
                 .await
         }
         Err(error) => Err(error),

@@ -11,9 +11,14 @@
 //! - [`ClientOptions`] (`options.rs`): API version, default model,
 //!   `extra-parameters`, timeouts, user agent, a caller's own HTTP client.
 //! - `transport.rs`: one `reqwest` client per client; adds the common and
-//!   auth headers, turns non-success statuses into [`Error::Http`] and
-//!   transport failures into [`Error::Timeout`] / [`Error::Connection`].
-//!   It records no telemetry: the operations wrap its calls in spans.
+//!   auth headers, retries transient failures ([`RetryPolicy`], `retry.rs`),
+//!   turns non-success statuses into [`Error::Http`], error objects in
+//!   success answers into [`Error::Service`] and transport failures into
+//!   [`Error::Timeout`] / [`Error::Connection`]. It records no telemetry:
+//!   the operations wrap its calls in spans and hear about each retry.
+//! - `redirect.rs`: credentials never follow a redirect to another origin.
+//! - `resend.rs`: a stream whose body fails before its first event is sent
+//!   again, within the same retry budget.
 //! - `tls.rs`: builds that `reqwest` client, with one lazily loaded
 //!   certificate verifier per process instead of the system roots read at
 //!   every build.
@@ -27,6 +32,7 @@
 //! [`Error::Http`]: crate::Error::Http
 //! [`Error::Timeout`]: crate::Error::Timeout
 //! [`Error::Connection`]: crate::Error::Connection
+//! [`Error::Service`]: crate::Error::Service
 
 mod chat;
 mod core;
@@ -35,6 +41,9 @@ mod embeddings;
 mod endpoint;
 mod options;
 mod propagation;
+mod redirect;
+mod resend;
+mod retry;
 pub(crate) mod sse;
 mod stream;
 mod tls;
@@ -49,4 +58,9 @@ pub use endpoint::{COGNITIVE_SERVICES_SCOPE, Endpoint, MACHINE_LEARNING_SCOPE};
 pub use options::{
     ClientOptions, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EVENT_BYTES,
     DEFAULT_READ_TIMEOUT, DEFAULT_USER_AGENT, ExtraParameters,
+};
+pub use redirect::same_origin_redirects;
+pub use retry::{
+    DEFAULT_INITIAL_DELAY, DEFAULT_MAX_DELAY, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER,
+    RetryPolicy,
 };

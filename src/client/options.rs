@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
+use super::retry::RetryPolicy;
 use crate::error::{ConfigField, Error, Result};
 
 /// The Azure AI model inference API version sent when none is set.
@@ -103,6 +104,8 @@ pub struct ClientOptions {
     http_client: Option<reqwest::Client>,
     max_event_bytes: usize,
     telemetry: TelemetryOptions,
+    retry: RetryPolicy,
+    insecure_http_key: bool,
 }
 
 impl Default for ClientOptions {
@@ -117,6 +120,8 @@ impl Default for ClientOptions {
             http_client: None,
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             telemetry: TelemetryOptions::default(),
+            retry: RetryPolicy::default(),
+            insecure_http_key: false,
         }
     }
 }
@@ -173,9 +178,15 @@ impl ClientOptions {
     /// Uses this HTTP client instead of building one.
     ///
     /// The connect and read timeouts above are then not applied (configure
-    /// them on the client), and its redirect policy is kept: the client this
-    /// crate builds follows no redirects, so credentials never go to another
-    /// host.
+    /// them on the client), and its redirect policy is kept. The client this
+    /// crate builds follows redirects only within the endpoint's origin
+    /// (scheme, host, port), so credentials never go to another host; reqwest's
+    /// default policy follows any redirect and strips only `Authorization`,
+    /// so the `api-key` header would go along. Give your client
+    /// [`same_origin_redirects`](super::same_origin_redirects) (or
+    /// `reqwest::redirect::Policy::none()`): an answer that comes from
+    /// another origin anyway is refused with [`Error::InvalidConfig`]
+    /// (`http_client`), but by then the key was sent there.
     pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -188,6 +199,32 @@ impl ClientOptions {
     pub fn with_max_event_bytes(mut self, bytes: usize) -> Self {
         self.max_event_bytes = bytes;
         self
+    }
+
+    /// When and how failed requests are retried (default: 3 retries with
+    /// exponential backoff, see [`RetryPolicy`]); [`RetryPolicy::none`]
+    /// turns retries off.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Allows sending an API key over plain `http://` to a host that is not
+    /// loopback (off by default: anyone on the path could read the key).
+    /// Entra ID tokens are never sent that way.
+    pub fn with_insecure_http_key(mut self, allow: bool) -> Self {
+        self.insecure_http_key = allow;
+        self
+    }
+
+    /// The retry policy.
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// Whether an API key may go over plain `http://` to a non-loopback host.
+    pub fn insecure_http_key(&self) -> bool {
+        self.insecure_http_key
     }
 
     /// Telemetry settings: content recording, tracer and meter providers,
@@ -310,6 +347,8 @@ impl fmt::Debug for ClientOptions {
                 &self.http_client.as_ref().map(|_| "custom reqwest::Client"),
             )
             .field("telemetry", &self.telemetry)
+            .field("retry", &self.retry)
+            .field("insecure_http_key", &self.insecure_http_key)
             .finish()
     }
 }
@@ -407,6 +446,23 @@ mod tests {
         let d = format!("{o:?}");
         assert!(
             d.contains("model: Some(\"m\")") && d.contains("custom reqwest::Client"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn retries_are_on_and_clear_text_keys_off_by_default() {
+        let o = ClientOptions::new();
+        assert_eq!(o.retry(), &RetryPolicy::default());
+        assert!(!o.insecure_http_key());
+        let o = o
+            .with_retry(RetryPolicy::none())
+            .with_insecure_http_key(true);
+        assert_eq!(o.retry().max_retries(), 0);
+        assert!(o.insecure_http_key());
+        let d = format!("{o:?}");
+        assert!(
+            d.contains("max_retries: 0") && d.contains("insecure_http_key: true"),
             "{d}"
         );
     }

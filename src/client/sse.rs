@@ -12,8 +12,10 @@
 //! - `data: [DONE]` yields [`SseItem::Done`] and ends the stream without
 //!   reading further, so the caller can tell a complete stream (it saw
 //!   `Done`) from a body that just stopped (`None` without `Done`);
-//! - comments, `event:` / `id:` / `retry:` and unknown fields, and events
-//!   with empty data are skipped;
+//! - comments, `event:` / `id:` / `retry:` fields and events with empty data
+//!   are skipped;
+//! - data that is a JSON object with a top-level `error` is
+//!   [`Error::Service`], and ends the stream;
 //! - data that is not JSON for `T` is [`Error::InvalidResponse`] (with a
 //!   snippet of the data, which may quote model output: it belongs in the
 //!   returned error only, never in telemetry);
@@ -55,7 +57,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
-use super::transport::{map_reqwest_error, short_type_name};
+use super::transport::{in_band_error, map_reqwest_error, short_type_name};
 use crate::error::{Error, Result};
 
 /// The body as chunks, transport errors already mapped.
@@ -130,6 +132,11 @@ impl<T: DeserializeOwned> Stream for SseStream<T> {
                     if data == b"[DONE]" {
                         this.finished = true;
                         return Poll::Ready(Some(Ok(SseItem::Done)));
+                    }
+                    // `{"error": {...}}` mid-stream is the service failing the call.
+                    if let Some(error) = in_band_error(data) {
+                        this.finished = true;
+                        return Poll::Ready(Some(Err(error)));
                     }
                     return Poll::Ready(Some(match serde_json::from_slice::<T>(data) {
                         Ok(value) => Ok(SseItem::Event(value)),

@@ -6,7 +6,9 @@ use std::task::{Context, Poll, ready};
 
 use futures::Stream;
 
+use super::resend::{Resend, Resent};
 use super::sse::{SseItem, SseStream};
+use super::transport::{request_id, truncated};
 use crate::error::{Error, Result};
 use crate::models::StreamingChatCompletionsUpdate;
 use crate::telemetry::{
@@ -17,13 +19,34 @@ use crate::telemetry::{
 /// as the service sends them, decoded incrementally from server-sent events.
 ///
 /// It owns the call's span and a [`StreamAccumulator`], and ends the span
-/// exactly once: after `data: [DONE]` (or a body that ended with every
-/// choice finished), at the first error (`invalid_response`, `connection`,
-/// `timeout`, or `stream_truncated` when the body ended early), or, when
-/// dropped before any of those, as `cancelled`. Dropping it also stops
-/// reading the response.
+/// exactly once:
+///
+/// - as a success after `data: [DONE]`, or when the body ends, or the
+///   stream is dropped, once every choice has a finish reason (the usage
+///   chunk and `[DONE]` may then never be read);
+/// - as a failure at the first error: `invalid_response`, an error event
+///   from the service ([`Error::Service`], `error.type` its code),
+///   `timeout` (no data for the read timeout), or `stream_truncated` when
+///   the body was cut or ended early (its message says after how many
+///   events);
+/// - as `cancelled` when dropped before any of those.
+///
+/// A body that fails before its first event (cut, stalled, ended empty) is
+/// sent again under the client's [`RetryPolicy`](super::RetryPolicy), in
+/// the same span; once an event reached the caller, nothing is retried.
+///
+/// Dropping it also stops reading the response. Errors carry the response's
+/// request id.
 pub struct StreamingChatCompletions {
-    events: SseStream<StreamingChatCompletionsUpdate>,
+    body: Body,
+    /// Sends the request again while no event was yielded.
+    resend: Option<Resend>,
+    /// Events yielded so far.
+    received: usize,
+    /// The largest event a body may hold (`ClientOptions::with_max_event_bytes`),
+    /// kept for the bodies of resent attempts.
+    max_event_bytes: usize,
+    request_id: Option<String>,
     /// `None` once the span has ended.
     state: Option<State>,
 }
@@ -33,16 +56,54 @@ struct State {
     accumulator: StreamAccumulator,
 }
 
+enum Body {
+    Events(SseStream<StreamingChatCompletionsUpdate>),
+    /// Waiting out the backoff, then for the next attempt's response.
+    Resending(Resent),
+}
+
 impl StreamingChatCompletions {
+    /// Decodes the body of an accepted streaming request.
+    pub(crate) fn from_response(
+        response: reqwest::Response,
+        span: OperationSpan,
+        resend: Resend,
+        max_event_bytes: usize,
+    ) -> Self {
+        let request_id = request_id(response.headers());
+        let events = SseStream::from_response(response, max_event_bytes);
+        let mut stream = Self::new(events, request_id, span, max_event_bytes);
+        stream.resend = Some(resend);
+        stream
+    }
+
     pub(crate) fn new(
         events: SseStream<StreamingChatCompletionsUpdate>,
+        request_id: Option<String>,
         span: OperationSpan,
+        max_event_bytes: usize,
     ) -> Self {
         let accumulator = StreamAccumulator::new(span.records_content());
         StreamingChatCompletions {
-            events,
+            body: Body::Events(events),
+            resend: None,
+            received: 0,
+            max_event_bytes,
+            request_id,
             state: Some(State { span, accumulator }),
         }
+    }
+
+    /// The response's request id (`x-ms-request-id`, `apim-request-id` or
+    /// `x-request-id`), to quote to support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// An error met while reading the body: the response had arrived, so a
+    /// failure to read on is a cut stream, never `connection`.
+    fn body_failure(&self, error: Error) -> Error {
+        truncated(error, Some(self.received)).with_request_id(self.request_id.as_deref())
     }
 
     fn finish(&mut self, outcome: StreamOutcome<'_>) {
@@ -95,53 +156,100 @@ impl Stream for StreamingChatCompletions {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        if this.state.is_none() {
-            return Poll::Ready(None);
-        }
-        match ready!(Pin::new(&mut this.events).poll_next(cx)) {
-            Some(Ok(SseItem::Event(update))) => {
+        loop {
+            if this.state.is_none() {
+                return Poll::Ready(None);
+            }
+            let error = match &mut this.body {
+                Body::Resending(attempt) => match ready!(attempt.as_mut().poll(cx)) {
+                    Ok(response) => {
+                        this.request_id = request_id(response.headers());
+                        if let (Some(state), Some(id)) = (this.state.as_mut(), &this.request_id) {
+                            state.span.record_request_id(id);
+                        }
+                        this.body =
+                            Body::Events(SseStream::from_response(response, this.max_event_bytes));
+                        continue;
+                    }
+                    // No response this time: `connection`, a status, ...
+                    Err(error) => {
+                        if let (Some(state), Some(id)) = (this.state.as_mut(), error.request_id()) {
+                            state.span.record_request_id(id);
+                        }
+                        error
+                    }
+                },
+                Body::Events(events) => match ready!(Pin::new(events).poll_next(cx)) {
+                    Some(Ok(SseItem::Event(update))) => {
+                        this.received += 1;
+                        if let Some(state) = this.state.as_mut() {
+                            state.observe(&update);
+                        }
+                        return Poll::Ready(Some(Ok(update)));
+                    }
+                    Some(Ok(SseItem::Done)) => {
+                        this.finish(StreamOutcome::Completed);
+                        return Poll::Ready(None);
+                    }
+                    Some(Err(error)) => this.body_failure(error),
+                    None => {
+                        // The body ended without `[DONE]`: complete only if
+                        // every choice had finished, as some services omit
+                        // the marker.
+                        let unfinished = this
+                            .state
+                            .as_ref()
+                            .map_or(0, |state| state.accumulator.unfinished());
+                        if unfinished == 0 {
+                            this.finish(StreamOutcome::Completed);
+                            return Poll::Ready(None);
+                        }
+                        Error::StreamTruncated {
+                            events: Some(this.received),
+                            unfinished,
+                            request_id: this.request_id.clone(),
+                            source: None,
+                        }
+                    }
+                },
+            };
+            // Nothing reached the caller yet: the request may go again.
+            if this.received == 0
+                && let Some(attempt) = this.resend.as_mut().and_then(|r| r.after(&error))
+            {
                 if let Some(state) = this.state.as_mut() {
-                    state.observe(&update);
+                    state.span.record_retry(&error);
                 }
-                Poll::Ready(Some(Ok(update)))
+                this.body = Body::Resending(attempt);
+                continue;
             }
-            Some(Ok(SseItem::Done)) => {
-                this.finish(StreamOutcome::Completed);
-                Poll::Ready(None)
-            }
-            Some(Err(error)) => {
-                this.finish(StreamOutcome::Failed(&error));
-                Poll::Ready(Some(Err(error)))
-            }
-            None => {
-                // The body ended without `[DONE]`: complete only if every
-                // choice had finished, as some services omit the marker.
-                let unfinished = this
-                    .state
-                    .as_ref()
-                    .map_or(0, |state| state.accumulator.unfinished());
-                if unfinished == 0 {
-                    this.finish(StreamOutcome::Completed);
-                    Poll::Ready(None)
-                } else {
-                    let error = Error::StreamTruncated { unfinished };
-                    this.finish(StreamOutcome::Failed(&error));
-                    Poll::Ready(Some(Err(error)))
-                }
-            }
+            this.finish(StreamOutcome::Failed(&error));
+            return Poll::Ready(Some(Err(error)));
         }
     }
 }
 
 impl Drop for StreamingChatCompletions {
+    /// A caller that stops reading once every choice has finished got the
+    /// whole answer: that is a success, not a cancellation.
     fn drop(&mut self) {
-        self.finish(StreamOutcome::Cancelled);
+        let finished = self
+            .state
+            .as_ref()
+            .is_some_and(|state| state.accumulator.all_finished());
+        self.finish(if finished {
+            StreamOutcome::Completed
+        } else {
+            StreamOutcome::Cancelled
+        });
     }
 }
 
 impl fmt::Debug for StreamingChatCompletions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StreamingChatCompletions")
+            .field("received", &self.received)
+            .field("request_id", &self.request_id)
             .field("finished", &self.state.is_none())
             .finish_non_exhaustive()
     }

@@ -1,21 +1,28 @@
-//! HTTP transport: one `reqwest::Client`, the auth and common headers, and
-//! the mapping of statuses and transport failures to [`Error`].
+//! HTTP transport: one `reqwest::Client`, the auth and common headers, the
+//! retry loop, and the mapping of statuses, in-band error objects and
+//! transport failures to [`Error`].
 //!
 //! Nothing here records telemetry; the operation files wrap these calls in
-//! spans and pass the trace context headers in.
+//! spans, pass the trace context headers in, and hear about every retried
+//! attempt through a callback.
 
 use std::error::Error as StdError;
 use std::fmt;
 use std::io;
 use std::time::SystemTime;
 
-use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use bytes::Bytes;
+use http::header::{
+    ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, LOCATION, USER_AGENT,
+};
 use serde::de::DeserializeOwned;
 
 use super::credential::{Authorizer, Credential};
 use super::endpoint::Endpoint;
 use super::options::ClientOptions;
-use crate::error::{ConfigField, Error, HttpError, Result, TimeoutPhase};
+use super::redirect::{check_origin, origin_text, same_origin_redirects};
+use super::retry::RetryPolicy;
+use crate::error::{ConfigField, Error, HttpError, Result, ServiceError, TimeoutPhase};
 use crate::net::retry_after;
 
 /// Largest error body read to build an [`HttpError`].
@@ -28,8 +35,11 @@ const EXTRA_PARAMETERS: HeaderName = HeaderName::from_static("extra-parameters")
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 const TEXT_EVENT_STREAM: HeaderValue = HeaderValue::from_static("text/event-stream");
 
-/// Request id headers, most specific first.
-const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "apim-request-id", "x-ms-request-id"];
+/// Request id headers, in the order they are looked for.
+const REQUEST_ID_HEADERS: [&str; 3] = ["x-ms-request-id", "apim-request-id", "x-request-id"];
+
+/// Called before each retry with the failure of the attempt just made.
+pub(crate) type OnRetry<'a> = &'a mut (dyn FnMut(&Error) + Send);
 
 /// Sends requests to one endpoint with one credential. Cheap to clone.
 #[derive(Clone)]
@@ -40,6 +50,7 @@ pub(crate) struct Transport {
     api_version: String,
     /// `User-Agent` and `extra-parameters`, sent with every request.
     common: HeaderMap,
+    retry: RetryPolicy,
 }
 
 impl Transport {
@@ -51,6 +62,18 @@ impl Transport {
     ) -> Result<Transport> {
         options.validate()?;
         let auth = credential.authorizer(&endpoint)?;
+        if auth.kind() == "api-key"
+            && !endpoint.is_https()
+            && !endpoint.is_loopback()
+            && !options.insecure_http_key()
+        {
+            return Err(Error::invalid_config(
+                ConfigField::Endpoint,
+                format!(
+                    "an API key is only sent over https (or to a loopback address), got {endpoint}; use an https endpoint, or ClientOptions::with_insecure_http_key(true) to send the key in clear text anyway"
+                ),
+            ));
+        }
         let http = match options.http_client() {
             Some(client) => client.clone(),
             None => super::tls::client_builder()
@@ -58,8 +81,9 @@ impl Transport {
                 // Idle time between reads; never `.timeout()`, a whole-call
                 // deadline that would cut long streams.
                 .read_timeout(options.read_timeout())
-                // A redirect would carry the `api-key` header to another host.
-                .redirect(reqwest::redirect::Policy::none())
+                // reqwest's default would carry the `api-key` header to
+                // whatever host a redirect names.
+                .redirect(same_origin_redirects())
                 .build()
                 .map_err(|e| {
                     Error::invalid_config(
@@ -79,6 +103,7 @@ impl Transport {
             auth,
             api_version: options.api_version().to_owned(),
             common,
+            retry: options.retry().clone(),
         })
     }
 
@@ -92,32 +117,49 @@ impl Transport {
         &self.api_version
     }
 
-    /// POSTs a JSON body to `route`. With `stream`, asks for
-    /// `text/event-stream` and fails with [`Error::InvalidResponse`] when a
-    /// successful answer is something else (a service that ignored
-    /// `"stream": true`).
+    /// The retry policy.
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// The same transport, trying each request once.
+    pub(crate) fn without_retries(&self) -> Transport {
+        Transport {
+            retry: RetryPolicy::none(),
+            ..self.clone()
+        }
+    }
+
+    /// POSTs a JSON body to `route`, retrying transient failures (see
+    /// [`RetryPolicy`]) and calling `on_retry` before each retry. With
+    /// `stream`, asks for `text/event-stream` and fails with
+    /// [`Error::InvalidResponse`] when a successful answer is something else
+    /// (a service that ignored `"stream": true`).
     ///
     /// A non-success status is returned as [`Error::Http`].
     pub(crate) async fn post_json(
         &self,
         route: &str,
-        body: Vec<u8>,
+        body: Bytes,
         trace_headers: &HeaderMap,
         stream: bool,
+        on_retry: OnRetry<'_>,
     ) -> Result<reqwest::Response> {
         let accept = if stream {
             TEXT_EVENT_STREAM
         } else {
             APPLICATION_JSON
         };
-        let mut headers = self.headers(trace_headers, accept).await?;
-        headers.insert(CONTENT_TYPE, APPLICATION_JSON);
-        let request = self
-            .http
-            .post(self.endpoint.url_for(route, &self.api_version))
-            .headers(headers)
-            .body(body);
-        let response = check_status(request.send().await.map_err(map_reqwest_error)?).await?;
+        let url = self.endpoint.url_for(route, &self.api_version);
+        let response = self
+            .send_with_retry(trace_headers, accept, on_retry, |mut headers| {
+                headers.insert(CONTENT_TYPE, APPLICATION_JSON);
+                self.http
+                    .post(url.clone())
+                    .headers(headers)
+                    .body(body.clone())
+            })
+            .await?;
         if stream {
             check_event_stream(response).await
         } else {
@@ -125,18 +167,59 @@ impl Transport {
         }
     }
 
-    /// GETs `route` (`info`). A non-success status is returned as [`Error::Http`].
+    /// GETs `route` (`info`), retrying like [`post_json`](Self::post_json).
+    /// A non-success status is returned as [`Error::Http`].
     pub(crate) async fn get(
         &self,
         route: &str,
         trace_headers: &HeaderMap,
+        on_retry: OnRetry<'_>,
     ) -> Result<reqwest::Response> {
-        let headers = self.headers(trace_headers, APPLICATION_JSON).await?;
-        let request = self
-            .http
-            .get(self.endpoint.url_for(route, &self.api_version))
-            .headers(headers);
-        check_status(request.send().await.map_err(map_reqwest_error)?).await
+        let url = self.endpoint.url_for(route, &self.api_version);
+        self.send_with_retry(trace_headers, APPLICATION_JSON, on_retry, |headers| {
+            self.http.get(url.clone()).headers(headers)
+        })
+        .await
+    }
+
+    /// Sends the request `build` makes from the headers until an attempt
+    /// gets a successful status, a failure that is not worth retrying, or
+    /// the policy's retries run out (then the last failure is returned).
+    async fn send_with_retry(
+        &self,
+        trace_headers: &HeaderMap,
+        accept: HeaderValue,
+        on_retry: OnRetry<'_>,
+        build: impl Fn(HeaderMap) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response> {
+        let mut retries = 0;
+        loop {
+            match self.attempt(trace_headers, accept.clone(), &build).await {
+                Err(error)
+                    if retries < self.retry.max_retries() && RetryPolicy::is_retryable(&error) =>
+                {
+                    retries += 1;
+                    let delay = self.retry.delay(retries, &error);
+                    on_retry(&error);
+                    tokio::time::sleep(delay).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        trace_headers: &HeaderMap,
+        accept: HeaderValue,
+        build: &impl Fn(HeaderMap) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response> {
+        // Built per attempt: an Entra token may have been refreshed.
+        let headers = self.headers(trace_headers, accept).await?;
+        let response = build(headers).send().await.map_err(map_reqwest_error)?;
+        // A caller's client may have followed a redirect elsewhere.
+        check_origin(&self.endpoint, response.url())?;
+        check_status(response).await
     }
 
     /// Trace headers first, so they can never replace ours.
@@ -185,15 +268,65 @@ impl opentelemetry::propagation::Injector for Injector<'_> {
     }
 }
 
-/// Reads the whole body and decodes it as `T`.
+/// Reads the whole body and decodes it as `T`. A body that is an error
+/// object is [`Error::Service`]; a body cut short is
+/// [`Error::StreamTruncated`]. Errors carry the response's request id.
 pub(crate) async fn read_json<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
-    let bytes = resp.bytes().await.map_err(map_reqwest_error)?;
+    let id = request_id(resp.headers());
+    let bytes = match resp.bytes().await {
+        Ok(bytes) => bytes,
+        Err(e) => return Err(body_error(e, None).with_request_id(id.as_deref())),
+    };
+    if let Some(error) = in_band_error(&bytes) {
+        return Err(error.with_request_id(id.as_deref()));
+    }
     serde_json::from_slice(&bytes).map_err(|e| {
         Error::invalid_response(
             format!("expected a JSON {}: {e}", short_type_name::<T>()),
             &bytes,
         )
     })
+}
+
+/// [`Error::Service`] when `body` (a whole answer or one event's data) is a
+/// JSON object with a non-null top-level `error`.
+///
+/// Bodies without the text `"error"` are not parsed a second time.
+pub(crate) fn in_band_error(body: &[u8]) -> Option<Error> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        error: Option<serde::de::IgnoredAny>,
+    }
+    // An object (a struct would also accept `["error"]`).
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return None;
+    }
+    memchr::memmem::find(body, b"\"error\"")?;
+    let envelope: Envelope = serde_json::from_slice(body).ok()?;
+    envelope.error?;
+    Some(Error::Service(ServiceError::from_body(body)))
+}
+
+/// Maps a failure to read a body whose response had already arrived: a
+/// timeout stays [`Error::Timeout`]; a reset, a cut chunked body or an
+/// HTTP/2 stream reset becomes [`Error::StreamTruncated`] (`events` received
+/// before it, `None` for a whole answer), not [`Error::Connection`], which
+/// means no response at all.
+pub(crate) fn body_error(e: reqwest::Error, events: Option<usize>) -> Error {
+    truncated(map_reqwest_error(e), events)
+}
+
+/// [`body_error`] for an error already mapped.
+pub(crate) fn truncated(error: Error, events: Option<usize>) -> Error {
+    match error {
+        Error::Connection { source, .. } => Error::StreamTruncated {
+            events,
+            unfinished: 0,
+            request_id: None,
+            source,
+        },
+        other => other,
+    }
 }
 
 /// Maps a transport failure: timeouts to [`Error::Timeout`] (connect or
@@ -208,6 +341,7 @@ pub(crate) fn map_reqwest_error(e: reqwest::Error) -> Error {
         };
         return Error::Timeout {
             phase,
+            request_id: None,
             source: Some(Box::new(e)),
         };
     }
@@ -216,6 +350,14 @@ pub(crate) fn map_reqwest_error(e: reqwest::Error) -> Error {
             ConfigField::HttpClient,
             format!("could not build the request: {e}"),
         );
+    }
+    if e.is_redirect() {
+        // A redirect loop, or too many hops: sending again would not help.
+        let why = sources(&e)
+            .last()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        return Error::invalid_response(format!("the redirects were not followed: {why}"), b"");
     }
     Error::Connection {
         detail: connection_detail(&e),
@@ -279,9 +421,19 @@ async fn check_status(resp: reqwest::Response) -> Result<reqwest::Response> {
     }
     let retry_after = retry_after(resp.headers(), SystemTime::now());
     let request_id = request_id(resp.headers());
+    let redirected_to = status
+        .is_redirection()
+        .then(|| resp.headers().get(LOCATION))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|location| resp.url().join(location).ok());
     // A failure while reading the error body is ignored: the status says enough.
     let body = read_bounded(resp, MAX_ERROR_BODY).await.unwrap_or_default();
     let mut error = HttpError::from_body(status.as_u16(), &body);
+    if let Some(to) = redirected_to {
+        // Only the origin: the path or query may hold a token.
+        error.message = format!("redirected to {}", origin_text(&to));
+    }
     error.retry_after = retry_after;
     error.request_id = request_id;
     Err(Error::Http(error))
@@ -320,8 +472,9 @@ async fn read_bounded(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u
     Ok(body)
 }
 
-/// The first request id header present, when it looks like an id.
-fn request_id(headers: &HeaderMap) -> Option<String> {
+/// The first request id header present (`x-ms-request-id`,
+/// `apim-request-id`, `x-request-id`), when it looks like an id.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
     REQUEST_ID_HEADERS.iter().find_map(|name| {
         let v = headers.get(*name)?.to_str().ok()?.trim();
         let plausible = !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic());
@@ -353,3 +506,5 @@ pub(crate) fn short_type_name<T: ?Sized>() -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod traffic_tests;

@@ -14,7 +14,8 @@
 //! the two rows of [`Vocabulary`], chosen once per client by [`SemconvMode`].
 
 pub use opentelemetry_semantic_conventions::attribute::{
-    ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE, SERVER_ADDRESS, SERVER_PORT,
+    ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE, HTTP_REQUEST_RESEND_COUNT,
+    HTTP_RESPONSE_STATUS_CODE, SERVER_ADDRESS, SERVER_PORT,
 };
 
 /// Declares string constants and a list of them all, so the list used by the
@@ -36,6 +37,10 @@ names! { GEN_AI_ATTRIBUTES:
     AZ_NAMESPACE = "az.namespace";
     /// Azure resource provider namespace (newer name).
     AZURE_RESOURCE_PROVIDER_NAMESPACE = "azure.resource_provider.namespace";
+    /// The service's request id (today's name).
+    AZ_SERVICE_REQUEST_ID = "az.service_request_id";
+    /// The service's request id (newer name).
+    AZURE_SERVICE_REQUEST_ID = "azure.service.request.id";
     /// `chat` or `embeddings`.
     GEN_AI_OPERATION_NAME = "gen_ai.operation.name";
     /// The model asked for.
@@ -115,6 +120,8 @@ pub const STABLE_ATTRIBUTES: &[&str] = &[
     SERVER_PORT,
     EXCEPTION_TYPE,
     EXCEPTION_MESSAGE,
+    HTTP_REQUEST_RESEND_COUNT,
+    HTTP_RESPONSE_STATUS_CODE,
 ];
 
 names! { EVENTS:
@@ -132,6 +139,8 @@ names! { EVENTS:
     EVENT_CHOICE = "gen_ai.choice";
     /// The failure of an operation.
     EVENT_EXCEPTION = "exception";
+    /// A failed attempt that was retried.
+    EVENT_RETRY = "az.ai.inference.retry";
 }
 
 /// Prefix and suffix of a message event for a role not listed above
@@ -238,6 +247,8 @@ pub struct Vocabulary {
     pub namespace_value: &'static str,
     /// How recorded content travels.
     pub content: ContentForm,
+    /// Key of the service's request id attribute.
+    pub request_id_key: &'static str,
     /// The schema URL of the instrumentation scope (tracer and meter).
     pub schema_url: &'static str,
     /// The mode this row belongs to: request parameters pick their key by it
@@ -252,6 +263,7 @@ pub const VOCABULARY_DEFAULT: Vocabulary = Vocabulary {
     namespace_key: AZ_NAMESPACE,
     namespace_value: NAMESPACE_VALUE,
     content: ContentForm::Events,
+    request_id_key: AZ_SERVICE_REQUEST_ID,
     schema_url: SCHEMA_URL,
     mode: SemconvMode::Default,
 };
@@ -263,6 +275,7 @@ pub const VOCABULARY_LATEST: Vocabulary = Vocabulary {
     namespace_key: AZURE_RESOURCE_PROVIDER_NAMESPACE,
     namespace_value: NAMESPACE_VALUE,
     content: ContentForm::Attributes,
+    request_id_key: AZURE_SERVICE_REQUEST_ID,
     schema_url: SCHEMA_URL_LATEST,
     mode: SemconvMode::LatestExperimental,
 };

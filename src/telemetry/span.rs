@@ -149,6 +149,7 @@ impl Instrumentation {
             first_chunk: None,
             last_chunk: None,
             chunk_gaps: Vec::new(),
+            resends: 0,
             ended: false,
         }
     }
@@ -210,6 +211,8 @@ pub struct OperationSpan {
     first_chunk: Option<Duration>,
     last_chunk: Option<Instant>,
     chunk_gaps: Vec<f64>,
+    /// Attempts sent again after a failure (`http.request.resend_count`).
+    resends: u32,
     ended: bool,
 }
 
@@ -399,6 +402,42 @@ impl OperationSpan {
         self.finish(None);
     }
 
+    /// Records the failure of an attempt that is about to be sent again:
+    /// one `az.ai.inference.retry` event with its `error.type`, its
+    /// `http.response.status_code` when it got one, and the number of the
+    /// retry it leads to (`http.request.resend_count`); the span gets the
+    /// total as `http.request.resend_count` when it ends. Nothing of what the
+    /// service said is recorded.
+    pub fn record_retry(&mut self, failure: &dyn ErrorClass) {
+        self.resends = self.resends.saturating_add(1);
+        if !self.span.is_recording() {
+            return;
+        }
+        let mut attributes = Vec::with_capacity(3);
+        attributes.push(KeyValue::new(sc::ERROR_TYPE, failure.error_type()));
+        if let Some(status) = failure.http_status() {
+            attributes.push(KeyValue::new(
+                sc::HTTP_RESPONSE_STATUS_CODE,
+                i64::from(status),
+            ));
+        }
+        attributes.push(KeyValue::new(
+            sc::HTTP_REQUEST_RESEND_COUNT,
+            i64::from(self.resends),
+        ));
+        let timestamp = self.next_timestamp();
+        self.span
+            .add_event_with_timestamp(sc::EVENT_RETRY, timestamp, attributes);
+    }
+
+    /// Records the service's request id (`az.service_request_id`, or
+    /// `azure.service.request.id` with the newer names); a later attempt's
+    /// id replaces an earlier one's.
+    pub fn record_request_id(&mut self, id: &str) {
+        let key = self.instrumentation.inner.vocabulary.request_id_key;
+        self.span.set_attribute(KeyValue::new(key, id.to_owned()));
+    }
+
     /// Ends the span as a failure: status Error, `error.type`, an
     /// `exception` event, all from the content-free [`ErrorClass`] view
     /// (this crate's [`Error`](crate::Error) is one).
@@ -443,6 +482,12 @@ impl OperationSpan {
             return;
         }
         self.ended = true;
+        if self.resends > 0 {
+            self.span.set_attribute(KeyValue::new(
+                sc::HTTP_REQUEST_RESEND_COUNT,
+                i64::from(self.resends),
+            ));
+        }
         let ttfc = self.first_chunk.map(|d| d.as_secs_f64());
         if let Some(ttfc) = ttfc {
             self.span

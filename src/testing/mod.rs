@@ -30,19 +30,35 @@
 //! builder, with `reply/adapt` fitting a helper's body to the request and
 //! `reply/encode` writing it as HTTP or SSE); `answers` (the seam: queued
 //! replies, then a fallback source of answers); `demo` (that fallback's demo
-//! endpoint); `server` (the loopback HTTP server that records requests and
-//! asks `answers`).
+//! endpoint); `cassette` (the recorded-traffic file), `scrub` (what a
+//! recording replaces before writing), `record` (forwarding upstream and
+//! keeping each pair) and `replay` (the `Answers` that plays a cassette);
+//! `server` (the loopback HTTP server that records requests and asks
+//! `answers`, or forwards them when recording).
+//!
+//! **Cassettes**: [`MockInferenceServer::record`] forwards to a real
+//! endpoint and writes what it answered, scrubbed of keys and cookies, to a
+//! JSON file; [`MockInferenceServer::replay`] answers from that file, so
+//! tests replay real traffic without a key.
 
 mod answers;
+mod cassette;
 mod demo;
+mod record;
+mod replay;
 mod reply;
 mod request;
+mod scrub;
 mod server;
 mod wire;
 
 #[cfg(test)]
 mod tests;
 
+pub use cassette::CassetteError;
+pub use record::RecordOptions;
+pub use replay::{NO_MATCH_CODE, NO_MATCH_STATUS, ReplayMismatch, ReplayOptions};
 pub use reply::Reply;
 pub use request::RecordedRequest;
+pub use scrub::{ALWAYS_SCRUBBED_HEADERS, SCRUBBED};
 pub use server::MockInferenceServer;

@@ -20,6 +20,10 @@ use tokio::sync::watch;
 
 use super::answers::{Answers, Script};
 use super::demo::Demo;
+use super::record::Recorder;
+use super::replay::Replayer;
+
+mod cassettes;
 use super::reply::{Reply, cut_response};
 use super::request::RecordedRequest;
 
@@ -42,6 +46,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Debug)]
 struct Shared {
     script: Script,
+    mode: Mode,
     requests: Mutex<Vec<RecordedRequest>>,
     /// How many requests were recorded (for [`MockInferenceServer::wait_for_requests`]).
     recorded: watch::Sender<usize>,
@@ -52,10 +57,20 @@ struct Shared {
     listener: Mutex<Option<TcpListener>>,
 }
 
+/// What a server does besides answering from its script.
+#[derive(Debug, Default)]
+struct Mode {
+    /// Recording: requests no queued reply takes go upstream.
+    recorder: Option<Arc<Recorder>>,
+    /// Replaying: the script's fallback, kept for its mismatches.
+    replayer: Option<Arc<Replayer>>,
+}
+
 impl Shared {
-    fn new(script: Script) -> Arc<Self> {
+    fn new(script: Script, mode: Mode) -> Arc<Self> {
         Arc::new(Self {
             script,
+            mode,
             requests: Mutex::new(Vec::new()),
             recorded: watch::Sender::new(0),
             stop: watch::Sender::new(false),
@@ -172,11 +187,11 @@ impl MockInferenceServer {
     /// server runs in a `tokio::spawn`ed task). Fails when called outside a
     /// tokio runtime; use [`start_background`](Self::start_background) there.
     pub async fn start() -> io::Result<Self> {
-        Self::start_with(Script::new(Box::new(Demo))).await
+        Self::start_with(Script::new(Box::new(Demo)), Mode::default()).await
     }
 
     /// [`start`](Self::start) answering from `script`.
-    async fn start_with(script: Script) -> io::Result<Self> {
+    async fn start_with(script: Script, mode: Mode) -> io::Result<Self> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             io::Error::other(
                 "MockInferenceServer::start must run inside a tokio runtime; use MockInferenceServer::start_background from synchronous code",
@@ -184,7 +199,7 @@ impl MockInferenceServer {
         })?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
-        let shared = Shared::new(script);
+        let shared = Shared::new(script, mode);
         *lock(&shared.listener) = Some(listener);
         runtime.spawn(serve(Arc::clone(&shared), addr));
         Ok(Self {
@@ -200,15 +215,15 @@ impl MockInferenceServer {
     /// thread and waits up to about two seconds for it to end (it normally
     /// ends at once), then leaves it to finish on its own.
     pub fn start_background() -> io::Result<Self> {
-        Self::start_background_with(Script::new(Box::new(Demo)))
+        Self::start_background_with(Script::new(Box::new(Demo)), Mode::default())
     }
 
     /// [`start_background`](Self::start_background) answering from `script`.
-    fn start_background_with(script: Script) -> io::Result<Self> {
+    fn start_background_with(script: Script, mode: Mode) -> io::Result<Self> {
         let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
-        let shared = Shared::new(script);
+        let shared = Shared::new(script, mode);
         let (ready_tx, ready_rx) = mpsc::channel::<io::Result<()>>();
         let (finished_tx, finished_rx) = mpsc::channel::<()>();
         let thread_shared = Arc::clone(&shared);
@@ -305,8 +320,8 @@ impl MockInferenceServer {
     }
 }
 
-impl Drop for MockInferenceServer {
-    fn drop(&mut self) {
+impl MockInferenceServer {
+    fn stop_and_join(&mut self) {
         self.shared.stop();
         if let Some(thread) = self.thread.take() {
             // The thread ends within SHUTDOWN_GRACE plus the runtime's
@@ -319,6 +334,16 @@ impl Drop for MockInferenceServer {
             if finished.recv_timeout(THREAD_JOIN_TIMEOUT).is_ok() {
                 let _ = thread.handle.join();
             }
+        }
+    }
+}
+
+impl Drop for MockInferenceServer {
+    fn drop(&mut self) {
+        self.stop_and_join();
+        if let Some(recorder) = &self.shared.mode.recorder {
+            // `finish` reports errors; here there is no one to tell.
+            let _ = recorder.write();
         }
     }
 }
@@ -378,7 +403,12 @@ async fn handle_request(State(shared): State<Arc<Shared>>, request: Request) -> 
             "BadRequest",
             format!("could not read the request body (limit {MAX_REQUEST_BODY} bytes): {e}"),
         ),
-        None => shared.script.answer(&recorded),
+        None => match &shared.mode.recorder {
+            Some(recorder) if shared.script.pending() == 0 => {
+                return recorder.forward(&recorded).await;
+            }
+            _ => shared.script.answer(&recorded),
+        },
     };
     reply
         .into_response(&recorded, shared.stop.subscribe())

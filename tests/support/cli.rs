@@ -28,6 +28,9 @@ pub fn azinfer() -> Command {
             cmd.env_remove(name);
         }
     }
+    // A test that scripts one failure expects to see it; the retry tests
+    // pass --max-retries.
+    cmd.env("AZURE_AI_INFERENCE_MAX_RETRIES", "0");
     cmd.timeout(Duration::from_secs(60));
     cmd
 }

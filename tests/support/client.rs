@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use azure_ai_inference_otel::client::{
     ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient, ImageEmbeddingsClient,
+    RetryPolicy,
 };
 use azure_ai_inference_otel::testing::MockInferenceServer;
 
@@ -24,9 +25,12 @@ pub fn install_propagator() {
     });
 }
 
+/// Retries off: a test that scripts one failure expects to see it (the
+/// retry tests set their own, millisecond-scale policy).
 pub fn options(harness: &Harness, record_content: bool) -> ClientOptions {
     ClientOptions::new()
         .with_read_timeout(Duration::from_secs(10))
+        .with_retry(RetryPolicy::none())
         .with_telemetry(harness.options(record_content))
 }
 

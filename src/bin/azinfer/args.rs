@@ -1,6 +1,7 @@
 //! The command line: global options and the four subcommands.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use azure_ai_inference_otel::client::DEFAULT_API_VERSION;
 use azure_ai_inference_otel::setup::{ExporterKind, UnknownExporterKind};
@@ -12,6 +13,12 @@ pub const AZURE_AI_INFERENCE_ENDPOINT: &str = "AZURE_AI_INFERENCE_ENDPOINT";
 pub const AZURE_AI_INFERENCE_KEY: &str = "AZURE_AI_INFERENCE_KEY";
 /// The model when `--model` is not given.
 pub const AZURE_AI_INFERENCE_MODEL: &str = "AZURE_AI_INFERENCE_MODEL";
+/// The connect timeout when `--connect-timeout` is not given (`5s`, `500ms`).
+pub const AZURE_AI_INFERENCE_CONNECT_TIMEOUT: &str = "AZURE_AI_INFERENCE_CONNECT_TIMEOUT";
+/// The read timeout when `--read-timeout` is not given (`30s`, `2m`).
+pub const AZURE_AI_INFERENCE_READ_TIMEOUT: &str = "AZURE_AI_INFERENCE_READ_TIMEOUT";
+/// The number of retries when `--max-retries` is not given.
+pub const AZURE_AI_INFERENCE_MAX_RETRIES: &str = "AZURE_AI_INFERENCE_MAX_RETRIES";
 
 const ABOUT: &str = "Call an Azure AI model inference endpoint (Azure AI Foundry, GitHub Models, \
 Azure OpenAI) and see its OpenTelemetry GenAI spans.";
@@ -31,6 +38,10 @@ Environment:
   AZURE_AI_INFERENCE_ENDPOINT   the endpoint (--endpoint); unset: the built-in demo endpoint
   AZURE_AI_INFERENCE_KEY        the API key or GitHub token (--key)
   AZURE_AI_INFERENCE_MODEL      the model (--model)
+  AZURE_AI_INFERENCE_CONNECT_TIMEOUT, AZURE_AI_INFERENCE_READ_TIMEOUT
+                                the timeouts (--connect-timeout, --read-timeout), e.g. 5s
+  AZURE_AI_INFERENCE_MAX_RETRIES
+                                retries of transient failures (--max-retries)
   AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED=true
                                 record prompts and completions (--record-content)
   AZURE_AI_INFERENCE_OTEL_EXPORTERS
@@ -47,6 +58,8 @@ Exit status:
 
 Examples:
   azinfer chat What is the capital of France?
+  azinfer --record chat.json chat --stream Hello     (with AZURE_AI_INFERENCE_ENDPOINT and _KEY set)
+  azinfer --replay chat.json chat --stream Hello     (no endpoint or key needed)
   azinfer chat --stream --exporter stdout Tell me a story
   azinfer chat --request request.json
   echo '{\"input\": [\"hello\", \"world\"]}' | azinfer embed --request -
@@ -117,9 +130,37 @@ pub struct Global {
     #[arg(long, global = true, help_heading = GLOBAL, env = AZURE_AI_INFERENCE_MODEL, value_name = "MODEL")]
     pub model: Option<String>,
 
+    /// The longest wait for a connection, e.g. 5s or 500ms [default: 10s]
+    #[arg(long, global = true, help_heading = GLOBAL, env = AZURE_AI_INFERENCE_CONNECT_TIMEOUT, value_name = "DURATION", value_parser = parse_timeout)]
+    pub connect_timeout: Option<Duration>,
+
+    /// The longest wait for the answer to start, and then between two pieces of it, e.g. 30s; each attempt waits this long (see --max-retries) [default: 120s]
+    #[arg(long, global = true, help_heading = GLOBAL, env = AZURE_AI_INFERENCE_READ_TIMEOUT, value_name = "DURATION", value_parser = parse_timeout)]
+    pub read_timeout: Option<Duration>,
+
+    /// How many times to retry HTTP 408, 429, 500, 502, 503, 504, connection failures and timeouts; 0 turns retries off [default: 3]
+    #[arg(long, global = true, help_heading = GLOBAL, env = AZURE_AI_INFERENCE_MAX_RETRIES, value_name = "N")]
+    pub max_retries: Option<u32>,
+
+    /// Send the API key even over plain http:// to a host that is not loopback (anyone on the path can read it)
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub insecure_http_key: bool,
+
     /// Record prompts and completions on the spans (off by default; also on when AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED=true)
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub record_content: bool,
+
+    /// Record the traffic with the endpoint to a cassette FILE (JSON; the key, cookies and authorization headers scrubbed), for replaying in tests
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE", conflicts_with = "replay")]
+    pub record: Option<PathBuf>,
+
+    /// Answer from a cassette FILE written by --record instead of calling an endpoint (no endpoint or key needed)
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+
+    /// With --replay: play stream events at their recorded pace
+    #[arg(long, global = true, help_heading = GLOBAL, requires = "replay")]
+    pub realtime: bool,
 
     /// Where telemetry goes: stdout (a span tree on stderr), otlp, braintrust, braintrust-otlp, none (comma-separated)
     #[arg(
@@ -137,6 +178,16 @@ pub struct Global {
 /// One `--exporter` value: a list of kinds.
 #[derive(Debug, Clone)]
 pub struct Exporters(pub Vec<ExporterKind>);
+
+/// A duration such as `5s`, `500ms` or `2m`, greater than zero.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("expected a duration like 5s or 500ms: {e}"))?;
+    if d.is_zero() {
+        return Err("must be greater than zero".to_owned());
+    }
+    Ok(d)
+}
 
 fn parse_exporters(list: &str) -> Result<Exporters, UnknownExporterKind> {
     ExporterKind::parse_list(list).map(Exporters)
@@ -255,6 +306,30 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn timeouts_take_durations() {
+        let cli = Cli::try_parse_from([
+            "azinfer",
+            "info",
+            "--read-timeout",
+            "500ms",
+            "--connect-timeout",
+            "5s",
+            "--max-retries",
+            "0",
+        ])
+        .expect("parses");
+        assert_eq!(cli.global.read_timeout, Some(Duration::from_millis(500)));
+        assert_eq!(cli.global.connect_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(cli.global.max_retries, Some(0));
+        for bad in ["0s", "soon", "5"] {
+            assert!(
+                Cli::try_parse_from(["azinfer", "info", "--read-timeout", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

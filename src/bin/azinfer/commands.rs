@@ -4,11 +4,11 @@ use std::io::{self, Write};
 
 use azure_ai_inference_otel::client::{
     ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient, Endpoint,
-    ImageEmbeddingsClient,
+    ImageEmbeddingsClient, RetryPolicy,
 };
 use azure_ai_inference_otel::models::{ChatCompletions, CompletionsFinishReason};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
-use azure_ai_inference_otel::testing::MockInferenceServer;
+use azure_ai_inference_otel::testing::{MockInferenceServer, RecordOptions, ReplayOptions};
 use futures::StreamExt as _;
 
 use crate::args::{AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, Global};
@@ -25,9 +25,10 @@ pub struct Target {
     endpoint: String,
     credential: Credential,
     options: ClientOptions,
-    /// The built-in endpoint, when no endpoint was configured; it stops when
-    /// dropped.
-    _demo: Option<MockInferenceServer>,
+    /// The loopback server in front, if any: the built-in demo endpoint
+    /// when no endpoint was configured, the recorder with `--record`, the
+    /// cassette with `--replay`. It stops when dropped.
+    server: Option<MockInferenceServer>,
 }
 
 impl Target {
@@ -39,8 +40,15 @@ impl Target {
             .as_deref()
             .map(str::trim)
             .filter(|e| !e.is_empty());
-        let (endpoint, key, demo) = match configured {
-            Some(url) => {
+        let (endpoint, key, server) = match (configured, &global.replay) {
+            (_, Some(cassette)) => {
+                let options = ReplayOptions::new().realtime(global.realtime);
+                let server = MockInferenceServer::replay_background(cassette, options)
+                    .map_err(|e| Failure::usage(e.to_string()))?;
+                let _ = writeln!(stderr, "azinfer: replaying {}", cassette.display());
+                (server.endpoint(), DEMO_KEY, Some(server))
+            }
+            (Some(url), None) => {
                 Endpoint::parse(url)?;
                 let key = global
                     .key
@@ -51,9 +59,23 @@ impl Target {
                             "no API key for the endpoint: pass --key or set {AZURE_AI_INFERENCE_KEY}"
                         ))
                     })?;
-                (url.to_owned(), key, None)
+                match &global.record {
+                    Some(cassette) => {
+                        let options = RecordOptions::new().with_secret(key);
+                        let server = MockInferenceServer::record_background(url, cassette, options)
+                            .map_err(|e| Failure::usage(e.to_string()))?;
+                        let _ = writeln!(stderr, "azinfer: recording to {}", cassette.display());
+                        (server.endpoint(), key, Some(server))
+                    }
+                    None => (url.to_owned(), key, None),
+                }
             }
-            None => {
+            (None, None) if global.record.is_some() => {
+                return Err(Failure::usage(format!(
+                    "--record needs the endpoint to record: pass --endpoint or set {AZURE_AI_INFERENCE_ENDPOINT}"
+                )));
+            }
+            (None, None) => {
                 let server = MockInferenceServer::start_background().map_err(|e| {
                     Failure::call(format!("could not start the built-in demo endpoint: {e}"))
                 })?;
@@ -72,6 +94,16 @@ impl Target {
         if let Some(model) = global.model.as_deref().filter(|m| !m.is_empty()) {
             options = options.with_model(model);
         }
+        if let Some(timeout) = global.connect_timeout {
+            options = options.with_connect_timeout(timeout);
+        }
+        if let Some(timeout) = global.read_timeout {
+            options = options.with_read_timeout(timeout);
+        }
+        if let Some(retries) = global.max_retries {
+            options = options.with_retry(RetryPolicy::default().with_max_retries(retries));
+        }
+        options = options.with_insecure_http_key(global.insecure_http_key);
         if global.record_content {
             options = options.with_telemetry(TelemetryOptions::new().with_content_recording(true));
         }
@@ -79,8 +111,31 @@ impl Target {
             endpoint,
             credential,
             options,
-            _demo: demo,
+            server,
         })
+    }
+
+    /// Stops the loopback server, if any; with `--record`, writes the
+    /// cassette and says so on `stderr`.
+    pub fn finish(self, stderr: &mut dyn Write) -> Result<(), Failure> {
+        let Some(server) = self.server else {
+            return Ok(());
+        };
+        let mismatches = server.replay_mismatches();
+        if !mismatches.is_empty() {
+            let _ = writeln!(
+                stderr,
+                "azinfer: {} request(s) had no recorded answer",
+                mismatches.len()
+            );
+        }
+        let written = server
+            .finish()
+            .map_err(|e| Failure::call(format!("could not write the cassette: {e}")))?;
+        if written > 0 {
+            let _ = writeln!(stderr, "azinfer: recorded {written} interaction(s)");
+        }
+        Ok(())
     }
 
     fn parts(&self) -> (&str, Credential, Option<ClientOptions>) {

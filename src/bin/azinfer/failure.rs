@@ -65,13 +65,25 @@ impl From<Error> for Failure {
                 ConfigField::Model => Some("--model"),
                 _ => None,
             };
+            let reason = cli_words(reason);
             return match option {
                 Some(option) => Failure::Usage(format!("{option}: {reason}")),
                 None => Failure::Usage(error.to_string()),
             };
         }
-        Failure::Call(error.to_string())
+        Failure::Call(cli_words(&error.to_string()))
     }
+}
+
+/// The library's messages name its options; the CLI user needs the flags.
+fn cli_words(message: &str) -> String {
+    message
+        .replace(
+            "ClientOptions::with_insecure_http_key(true)",
+            "--insecure-http-key",
+        )
+        .replace("ClientOptions::with_read_timeout", "--read-timeout")
+        .replace("ClientOptions::with_connect_timeout", "--connect-timeout")
 }
 
 impl From<io::Error> for Failure {

@@ -14,17 +14,17 @@ use crate::client::ExtraParameters;
 
 /// What the server saw.
 #[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    uri: String,
-    headers: HeaderMap,
-    body: Vec<u8>,
+pub(super) struct Seen {
+    pub(super) method: String,
+    pub(super) uri: String,
+    pub(super) headers: HeaderMap,
+    pub(super) body: Vec<u8>,
 }
 
 /// A loopback server answering every request with one canned response;
 /// aborted when dropped.
-struct Server {
-    addr: SocketAddr,
+pub(super) struct Server {
+    pub(super) addr: SocketAddr,
     seen: Arc<Mutex<Vec<Seen>>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -35,28 +35,51 @@ impl Drop for Server {
     }
 }
 
+/// One canned answer: status, headers, body.
+pub(super) type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+pub(super) fn answer(status: u16, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> Answer {
+    let headers = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    (status, headers, body.into())
+}
+
 impl Server {
-    async fn start(status: u16, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> Server {
+    pub(super) async fn start(
+        status: u16,
+        headers: &[(&str, &str)],
+        body: impl Into<Vec<u8>>,
+    ) -> Server {
+        Self::sequence(vec![answer(status, headers, body)]).await
+    }
+
+    /// Answers request `n` with `answers[n]`, and the last answer after that.
+    pub(super) async fn sequence(answers: Vec<Answer>) -> Server {
+        Self::sequence_on("127.0.0.1:0", answers).await
+    }
+
+    pub(super) async fn sequence_on(bind: &str, answers: Vec<Answer>) -> Server {
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let (headers, body): (Vec<(String, String)>, Vec<u8>) = (
-            headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body.into(),
-        );
+        let answers = Arc::new(answers);
         let log = seen.clone();
         let app = axum::Router::new().fallback(move |req: Request| {
-            let (log, headers, body) = (log.clone(), headers.clone(), body.clone());
+            let (log, answers) = (log.clone(), answers.clone());
             async move {
                 let (parts, req_body) = req.into_parts();
                 let req_body = axum::body::to_bytes(req_body, usize::MAX).await.unwrap();
-                log.lock().unwrap().push(Seen {
-                    method: parts.method.to_string(),
-                    uri: parts.uri.to_string(),
-                    headers: parts.headers,
-                    body: req_body.to_vec(),
-                });
+                let n = {
+                    let mut log = log.lock().unwrap();
+                    log.push(Seen {
+                        method: parts.method.to_string(),
+                        uri: parts.uri.to_string(),
+                        headers: parts.headers,
+                        body: req_body.to_vec(),
+                    });
+                    log.len() - 1
+                };
+                let (status, headers, body) = answers[n.min(answers.len() - 1)].clone();
                 let mut resp = Response::builder().status(status);
                 for (k, v) in headers {
                     resp = resp.header(k, v);
@@ -64,7 +87,7 @@ impl Server {
                 resp.body(Body::from(body)).unwrap()
             }
         });
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = TcpListener::bind(bind).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -72,16 +95,21 @@ impl Server {
         Server { addr, seen, task }
     }
 
-    fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         format!("http://{}/models", self.addr)
     }
 
-    fn seen(&self) -> Vec<Seen> {
+    pub(super) fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
 }
 
-fn transport(url: &str, options: ClientOptions) -> Transport {
+/// A transport with the key `test-key-123`. Retries are off unless the
+/// test sets a policy (the default one would wait real seconds).
+pub(super) fn transport(url: &str, mut options: ClientOptions) -> Transport {
+    if options.retry() == &RetryPolicy::default() {
+        options = options.with_retry(RetryPolicy::none());
+    }
     Transport::new(
         Endpoint::parse(url).unwrap(),
         Credential::api_key("test-key-123").unwrap(),
@@ -90,7 +118,7 @@ fn transport(url: &str, options: ClientOptions) -> Transport {
     .unwrap()
 }
 
-const JSON: (&str, &str) = ("content-type", "application/json");
+pub(super) const JSON: (&str, &str) = ("content-type", "application/json");
 
 #[tokio::test]
 async fn post_sends_auth_version_and_common_headers() {
@@ -111,7 +139,13 @@ async fn post_sends_auth_version_and_common_headers() {
     trace.insert("api-key", HeaderValue::from_static("injected"));
 
     let resp = t
-        .post_json("chat/completions", br#"{"x":1}"#.to_vec(), &trace, false)
+        .post_json(
+            "chat/completions",
+            br#"{"x":1}"#.to_vec().into(),
+            &trace,
+            false,
+            &mut |_: &Error| {},
+        )
         .await
         .unwrap();
     let value: serde_json::Value = read_json(resp).await.unwrap();
@@ -152,7 +186,13 @@ async fn streaming_post_asks_for_an_event_stream() {
     .await;
     let t = transport(&server.url(), ClientOptions::new());
     let resp = t
-        .post_json("chat/completions", b"{}".to_vec(), &HeaderMap::new(), true)
+        .post_json(
+            "chat/completions",
+            b"{}".to_vec().into(),
+            &HeaderMap::new(),
+            true,
+            &mut |_: &Error| {},
+        )
         .await
         .unwrap();
     let items: Vec<_> = futures::TryStreamExt::try_collect(crate::client::sse::SseStream::<
@@ -176,7 +216,13 @@ async fn a_json_answer_to_a_streaming_request_is_invalid() {
     let server = Server::start(200, &[JSON], r#"{"choices":[]}"#).await;
     let t = transport(&server.url(), ClientOptions::new());
     match t
-        .post_json("chat/completions", b"{}".to_vec(), &HeaderMap::new(), true)
+        .post_json(
+            "chat/completions",
+            b"{}".to_vec().into(),
+            &HeaderMap::new(),
+            true,
+            &mut |_: &Error| {},
+        )
         .await
     {
         Err(Error::InvalidResponse { reason, snippet }) => {
@@ -194,7 +240,10 @@ async fn a_json_answer_to_a_streaming_request_is_invalid() {
 async fn get_info() {
     let server = Server::start(200, &[JSON], r#"{"model_name":"m"}"#).await;
     let t = transport(&server.url(), ClientOptions::new());
-    let resp = t.get("info", &HeaderMap::new()).await.unwrap();
+    let resp = t
+        .get("info", &HeaderMap::new(), &mut |_: &Error| {})
+        .await
+        .unwrap();
     let v: serde_json::Value = read_json(resp).await.unwrap();
     assert_eq!(v["model_name"], "m");
     let s = &server.seen()[0];
@@ -217,7 +266,13 @@ async fn non_success_becomes_http_error_with_retry_after_and_request_id() {
     .await;
     let t = transport(&server.url(), ClientOptions::new());
     let e = t
-        .post_json("embeddings", b"{}".to_vec(), &HeaderMap::new(), false)
+        .post_json(
+            "embeddings",
+            b"{}".to_vec().into(),
+            &HeaderMap::new(),
+            false,
+            &mut |_: &Error| {},
+        )
         .await
         .unwrap_err();
     match &e {
@@ -241,18 +296,31 @@ async fn non_success_becomes_http_error_with_retry_after_and_request_id() {
 async fn huge_error_bodies_are_read_only_in_part() {
     let server = Server::start(500, &[], vec![b'x'; 1 << 20]).await;
     let t = transport(&server.url(), ClientOptions::new());
-    match t.get("info", &HeaderMap::new()).await {
+    match t.get("info", &HeaderMap::new(), &mut |_: &Error| {}).await {
         Err(Error::Http(h)) => assert!(h.status == 500 && h.message.len() < 1024),
         other => panic!("{other:?}"),
     }
 }
 
 #[tokio::test]
-async fn redirects_are_not_followed() {
-    let server = Server::start(307, &[("location", "http://127.0.0.1:9/elsewhere")], "").await;
+async fn redirects_to_another_origin_are_not_followed() {
+    let server = Server::start(
+        307,
+        &[("location", "http://127.0.0.1:9/elsewhere?sig=s3cret")],
+        "",
+    )
+    .await;
     let t = transport(&server.url(), ClientOptions::new());
-    let e = t.get("info", &HeaderMap::new()).await.unwrap_err();
+    let e = t
+        .get("info", &HeaderMap::new(), &mut |_: &Error| {})
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(307));
+    let text = e.to_string();
+    assert!(
+        text.contains("redirected to http://127.0.0.1:9") && !text.contains("s3cret"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -269,7 +337,10 @@ async fn bad_json_is_an_invalid_response_naming_the_type() {
     )
     .await;
     let t = transport(&server.url(), ClientOptions::new());
-    let resp = t.get("info", &HeaderMap::new()).await.unwrap();
+    let resp = t
+        .get("info", &HeaderMap::new(), &mut |_: &Error| {})
+        .await
+        .unwrap();
     match read_json::<ChatCompletion>(resp).await {
         Err(Error::InvalidResponse { reason, snippet }) => {
             assert!(
@@ -291,7 +362,10 @@ async fn a_silent_server_is_a_read_timeout() {
         &url,
         ClientOptions::new().with_read_timeout(Duration::from_millis(200)),
     );
-    let e = t.get("info", &HeaderMap::new()).await.unwrap_err();
+    let e = t
+        .get("info", &HeaderMap::new(), &mut |_: &Error| {})
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             e,
@@ -313,7 +387,13 @@ async fn a_closed_port_is_a_connection_error() {
     drop(listener);
     let t = transport(&format!("http://{addr}"), ClientOptions::new());
     match t
-        .post_json("chat/completions", b"{}".to_vec(), &HeaderMap::new(), false)
+        .post_json(
+            "chat/completions",
+            b"{}".to_vec().into(),
+            &HeaderMap::new(),
+            false,
+            &mut |_: &Error| {},
+        )
         .await
     {
         Err(Error::Connection { detail, source }) => {
@@ -331,7 +411,9 @@ async fn bring_your_own_client_and_construction_errors() {
         &server.url(),
         ClientOptions::new().with_http_client(reqwest::Client::new()),
     );
-    t.get("info", &HeaderMap::new()).await.unwrap();
+    t.get("info", &HeaderMap::new(), &mut |_: &Error| {})
+        .await
+        .unwrap();
     assert_eq!(
         server.seen()[0].headers["user-agent"],
         crate::client::DEFAULT_USER_AGENT
@@ -360,13 +442,14 @@ async fn bring_your_own_client_and_construction_errors() {
 #[test]
 fn request_id_order_and_sanity() {
     let mut m = HeaderMap::new();
-    m.insert("x-ms-request-id", HeaderValue::from_static("ms"));
-    m.insert("apim-request-id", HeaderValue::from_static("apim"));
-    assert_eq!(request_id(&m).as_deref(), Some("apim"));
-    m.insert("x-request-id", HeaderValue::from_static("has space"));
-    assert_eq!(request_id(&m).as_deref(), Some("apim"));
     m.insert("x-request-id", HeaderValue::from_static("x"));
     assert_eq!(request_id(&m).as_deref(), Some("x"));
+    m.insert("apim-request-id", HeaderValue::from_static("apim"));
+    assert_eq!(request_id(&m).as_deref(), Some("apim"));
+    m.insert("x-ms-request-id", HeaderValue::from_static("has space"));
+    assert_eq!(request_id(&m).as_deref(), Some("apim"));
+    m.insert("x-ms-request-id", HeaderValue::from_static("ms"));
+    assert_eq!(request_id(&m).as_deref(), Some("ms"));
 }
 
 #[test]

@@ -94,7 +94,7 @@ impl Reply {
                     .collect();
                 sse.items.splice(first..first, chunks);
             }
-            ReplyBody::Raw { .. } | ReplyBody::Disconnect => {}
+            ReplyBody::Raw { .. } | ReplyBody::Recorded { .. } | ReplyBody::Disconnect => {}
         }
         self
     }

@@ -46,17 +46,26 @@ impl Reply {
                     .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
                 response
             }
+            ReplyBody::Recorded { chunks, cut } => Response::new(recorded_body(chunks, cut, stop)),
             ReplyBody::Disconnect => cut_response(),
         };
         *response.status_mut() = status;
 
+        // The first value of a name replaces any default; later values of
+        // the same name (a recorded answer's `set-cookie`s) are added.
         let headers = response.headers_mut();
+        let mut set: Vec<HeaderName> = Vec::new();
         for (name, value) in &self.headers {
             if let (Ok(name), Ok(value)) = (
                 HeaderName::from_bytes(name.as_bytes()),
                 HeaderValue::from_str(value),
             ) {
-                headers.insert(name, value);
+                if set.contains(&name) {
+                    headers.append(name, value);
+                } else {
+                    headers.insert(name.clone(), value);
+                    set.push(name);
+                }
             }
         }
         response
@@ -146,6 +155,33 @@ fn sse_body(sse: SseScript, stop: watch::Receiver<bool>) -> Body {
                 // hyper flushes what it buffered (status, headers, earlier
                 // events) whenever the body is pending: let it, so that the
                 // client gets them before the connection is cut.
+                tokio::task::yield_now().await;
+                Some((Err(cut_error()), None))
+            }
+        }
+    });
+    Body::from_stream(stream)
+}
+
+/// A recorded answer's body: each chunk after its wait, then a cut when the
+/// recording was cut.
+fn recorded_body(chunks: Vec<(Duration, Bytes)>, cut: bool, stop: watch::Receiver<bool>) -> Body {
+    let mut frames: VecDeque<(Duration, Frame)> = chunks
+        .into_iter()
+        .map(|(wait, bytes)| (wait, Frame::Bytes(bytes)))
+        .collect();
+    if cut {
+        frames.push_back((Duration::ZERO, Frame::Cut));
+    }
+    let stream = futures::stream::unfold(Some((frames, stop)), |state| async move {
+        let (mut frames, mut stop) = state?;
+        let (wait, frame) = frames.pop_front()?;
+        if !wait.is_zero() && !sleep_unless_stopped(wait, &mut stop).await {
+            return Some((Err(cut_error()), None));
+        }
+        match frame {
+            Frame::Bytes(bytes) => Some((Ok(bytes), Some((frames, stop)))),
+            Frame::Cut => {
                 tokio::task::yield_now().await;
                 Some((Err(cut_error()), None))
             }

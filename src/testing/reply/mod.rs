@@ -16,6 +16,7 @@ use super::wire;
 mod adapt;
 mod details;
 mod encode;
+mod traffic;
 
 use adapt::Adapt;
 pub(crate) use encode::cut_response;
@@ -35,6 +36,13 @@ pub(crate) use encode::cut_response;
 /// | [`chat_stream`](Reply::chat_stream), [`chat_stream_tool_call`](Reply::chat_stream_tool_call) | a realistic streamed chat completion |
 /// | [`embeddings`](Reply::embeddings) | a realistic embeddings result |
 /// | [`model_info`](Reply::model_info) | a `GET /info` answer |
+/// | [`in_band_error`](Reply::in_band_error) | a 200 whose body is `{"error":{"code","message"}}` |
+///
+/// Real-traffic adjustments (`traffic.rs`): [`with_error_event`](Reply::with_error_event)
+/// (an SSE `{"error"}` event mid-stream), [`with_request_id`](Reply::with_request_id)
+/// (`x-ms-request-id`), [`with_retry_after`](Reply::with_retry_after)
+/// (`retry-after-ms`); a stream cut after N events is
+/// [`with_disconnect_after`](Reply::with_disconnect_after).
 ///
 /// Reasoning models and token details: [`with_reasoning`](Reply::with_reasoning)
 /// (`reasoning_content` in the message or in stream deltas) and
@@ -72,8 +80,17 @@ pub struct Reply {
 #[derive(Debug, Clone)]
 enum ReplyBody {
     Json(Value),
-    Raw { content_type: String, bytes: Bytes },
+    Raw {
+        content_type: String,
+        bytes: Bytes,
+    },
     Sse(SseScript),
+    /// A recorded answer: each chunk after its wait, then a cut if the
+    /// recording was cut.
+    Recorded {
+        chunks: Vec<(Duration, Bytes)>,
+        cut: bool,
+    },
     Disconnect,
 }
 
@@ -165,6 +182,20 @@ impl Reply {
                 disconnect_after: None,
             }),
         )
+    }
+
+    /// A recorded answer played back byte for byte: `status`, `headers` (all
+    /// of them, in order, none added), then each chunk after its wait; when
+    /// `cut`, the connection is cut after the last chunk.
+    pub(crate) fn recorded(
+        status: u16,
+        headers: Vec<(String, String)>,
+        chunks: Vec<(Duration, Bytes)>,
+        cut: bool,
+    ) -> Self {
+        let mut reply = Self::new(status, ReplyBody::Recorded { chunks, cut });
+        reply.headers = headers;
+        reply
     }
 
     /// No answer at all: the server closes the connection without a complete
@@ -446,7 +477,7 @@ impl Reply {
                     f(v);
                 }
             }),
-            ReplyBody::Raw { .. } | ReplyBody::Disconnect => {}
+            ReplyBody::Raw { .. } | ReplyBody::Recorded { .. } | ReplyBody::Disconnect => {}
         }
     }
 }
