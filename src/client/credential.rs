@@ -3,8 +3,8 @@
 //! A [`Credential`] is what the user hands to a client; the transport turns
 //! it into an [`Authorizer`] for one endpoint, which adds the auth headers to
 //! each request. An API key is held as a [`Secret`] (checked once, when it is
-//! made); its header values are built for each request and marked
-//! sensitive. Entra tokens are cached until shortly before they expire.
+//! made); its two header values are built once, then, marked sensitive, and
+//! cloned into each request. Entra tokens are cached until shortly before they expire.
 
 use std::fmt;
 
@@ -145,9 +145,15 @@ impl fmt::Debug for Credential {
 /// An API key, checked once when it is made.
 ///
 /// The key is a [`Secret`]: `Debug` prints its placeholder and there is no
-/// `Display`. The header values are built per request and marked sensitive.
+/// `Display`. The two header values are built once, here, marked sensitive,
+/// and cloned per request (a `HeaderValue` clone shares its bytes): building
+/// them per request cost about 2,100 instructions per call (callgrind).
 #[derive(Clone)]
-pub(crate) struct ApiKey(Secret);
+pub(crate) struct ApiKey {
+    key: Secret,
+    /// `api-key: KEY` and `Authorization: Bearer KEY`, both sensitive.
+    headers: [HeaderValue; 2],
+}
 
 impl ApiKey {
     fn new(key: String) -> Result<ApiKey> {
@@ -165,35 +171,30 @@ impl ApiKey {
                 "the API key has leading or trailing whitespace; remove it",
             ));
         }
-        let key = ApiKey(Secret::new(key));
-        key.header_values()?;
-        Ok(key)
+        let key = Secret::new(key);
+        let headers = header_values(&key)?;
+        Ok(ApiKey { key, headers })
     }
 
-    /// `api-key: KEY` and `Authorization: Bearer KEY`, both sensitive. Cannot
-    /// fail for a key that [`ApiKey::new`] accepted.
-    fn header_values(&self) -> Result<[(HeaderName, HeaderValue); 2]> {
-        let key = self.0.expose();
-        Ok([
-            (API_KEY, sensitive(key, ConfigField::ApiKey)?),
-            (
-                AUTHORIZATION,
-                sensitive(&format!("Bearer {key}"), ConfigField::ApiKey)?,
-            ),
-        ])
+    fn apply(&self, headers: &mut HeaderMap) {
+        let [api_key, bearer] = &self.headers;
+        headers.insert(API_KEY, api_key.clone());
+        headers.insert(AUTHORIZATION, bearer.clone());
     }
+}
 
-    fn apply(&self, headers: &mut HeaderMap) -> Result<()> {
-        for (name, value) in self.header_values()? {
-            headers.insert(name, value);
-        }
-        Ok(())
-    }
+/// `api-key: KEY` and `Authorization: Bearer KEY`, both sensitive.
+fn header_values(key: &Secret) -> Result<[HeaderValue; 2]> {
+    let key = key.expose();
+    Ok([
+        sensitive(key, ConfigField::ApiKey)?,
+        sensitive(&format!("Bearer {key}"), ConfigField::ApiKey)?,
+    ])
 }
 
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        fmt::Debug::fmt(&self.key, f)
     }
 }
 
@@ -223,7 +224,10 @@ impl Authorizer {
     /// (token, fetched or taken from the cache).
     pub(crate) async fn apply(&self, headers: &mut HeaderMap) -> Result<()> {
         match self {
-            Authorizer::ApiKey(key) => key.apply(headers),
+            Authorizer::ApiKey(key) => {
+                key.apply(headers);
+                Ok(())
+            }
             #[cfg(feature = "entra")]
             Authorizer::Token(cache) => {
                 headers.insert(AUTHORIZATION, cache.header().await?);

@@ -64,6 +64,29 @@ fn tool_calls_json<'a>(
         .collect()
 }
 
+/// Whether `s` can be written inside a JSON string as it is (no quote,
+/// backslash or control character to escape).
+fn is_plain_json_text(s: &str) -> bool {
+    s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        // `n % 10` is below 10: the cast cannot truncate.
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+}
+
 /// The `gen_ai.choice` event body. With `with_content` on the message
 /// carries `content`, `reasoning_content` (when the model reasoned) and
 /// full tool calls; off, only the finish
@@ -74,6 +97,18 @@ pub(crate) fn choice_event(
     with_content: bool,
     unfinished: &str,
 ) -> String {
+    let finish_reason = choice.finish_reason.unwrap_or(unfinished);
+    if !with_content && choice.tool_calls.is_empty() && is_plain_json_text(finish_reason) {
+        // The common content-free body, written directly: through serde it
+        // cost about 700 instructions per choice (callgrind), this about 100.
+        let mut body = String::with_capacity(40 + finish_reason.len());
+        body.push_str(r#"{"finish_reason":""#);
+        body.push_str(finish_reason);
+        body.push_str(r#"","index":"#);
+        push_decimal(&mut body, choice.index);
+        body.push('}');
+        return body;
+    }
     let tool_calls =
         (!choice.tool_calls.is_empty()).then(|| tool_calls_json(&choice.tool_calls, with_content));
     let message = if with_content {
@@ -91,7 +126,7 @@ pub(crate) fn choice_event(
     };
     let event = ChoiceEvent {
         message,
-        finish_reason: choice.finish_reason.unwrap_or(unfinished),
+        finish_reason,
         index: choice.index,
     };
     // Serializing plain strings and integers cannot fail.
@@ -277,6 +312,33 @@ mod tests {
             choice_event(&plain, false, "error"),
             r#"{"finish_reason":"stop","index":0}"#
         );
+    }
+
+    #[test]
+    fn the_direct_content_free_body_matches_serde() {
+        for (index, reason) in [
+            (0, Some("stop")),
+            (7, None),
+            (10, Some("length")),
+            (u32::MAX, Some("content_filter")),
+            (3, Some("odd \"quoted\" \\ reason\n")),
+        ] {
+            let choice = ChoiceRecord {
+                index,
+                finish_reason: reason,
+                content: Some("secret text"),
+                reasoning: None,
+                tool_calls: vec![],
+            };
+            let body = choice_event(&choice, false, "error");
+            let want = json!({"finish_reason": reason.unwrap_or("error"), "index": index});
+            assert_eq!(
+                serde_json::from_str::<Value>(&body).unwrap(),
+                want,
+                "{body}"
+            );
+            assert!(!body.contains("secret"), "{body}");
+        }
     }
 
     #[test]

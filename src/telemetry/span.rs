@@ -94,7 +94,16 @@ impl Instrumentation {
             .model
             .map(|m| StringValue::from(Arc::<str>::from(m)));
         let name: Cow<'static, str> = match request.model {
-            Some(model) => format!("{} {model}", operation.name()).into(),
+            // Pushed, not `format!`ed: the formatting machinery cost about
+            // 750 instructions per span (callgrind), this about 100.
+            Some(model) => {
+                let op = operation.name();
+                let mut name = String::with_capacity(op.len() + 1 + model.len());
+                name.push_str(op);
+                name.push(' ');
+                name.push_str(model);
+                name.into()
+            }
             None => operation.name().into(),
         };
 
