@@ -229,23 +229,7 @@ impl SpanExporter for BraintrustOtlpExporter {
         // Filtered before the annotation, whose `braintrust.*` attributes
         // would make every span look like an AI span.
         self.filter.apply(&mut batch);
-        let before = self.engine.stats().snapshot();
-        let count = batch.len();
-        for span in batch {
-            self.engine.enqueue(span);
-        }
-        let after = self.engine.stats().snapshot();
-        let result = if after.dropped_after_shutdown > before.dropped_after_shutdown {
-            Err(OTelSdkError::AlreadyShutdown)
-        } else if after.dropped_budget > before.dropped_budget {
-            let dropped = after.dropped_budget - before.dropped_budget;
-            Err(OTelSdkError::InternalFailure(format!(
-                "the Braintrust OTLP delivery queue is full: dropped {dropped} of {count} spans"
-            )))
-        } else {
-            Ok(())
-        };
-        std::future::ready(result)
+        std::future::ready(self.engine.enqueue_batch(batch))
     }
 
     fn force_flush(&self) -> OTelSdkResult {

@@ -186,6 +186,33 @@ impl<S: Sink> Engine<S> {
         }
     }
 
+    /// Queues a whole batch, as a `SpanExporter::export` that only enqueues
+    /// does: `Err` when the engine was shut down, or when the memory budget
+    /// dropped part of the batch (the spans are counted as dropped either way).
+    pub(crate) fn enqueue_batch(
+        &self,
+        batch: Vec<SpanData>,
+    ) -> opentelemetry_sdk::error::OTelSdkResult {
+        use opentelemetry_sdk::error::OTelSdkError;
+        let before = self.shared.stats.snapshot();
+        let count = batch.len();
+        for span in batch {
+            self.enqueue(span);
+        }
+        let after = self.shared.stats.snapshot();
+        if after.dropped_after_shutdown > before.dropped_after_shutdown {
+            Err(OTelSdkError::AlreadyShutdown)
+        } else if after.dropped_budget > before.dropped_budget {
+            let dropped = after.dropped_budget - before.dropped_budget;
+            Err(OTelSdkError::InternalFailure(format!(
+                "the {} delivery queue is full: dropped {dropped} of {count} spans",
+                self.name
+            )))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Starts the worker on first use (after `set_resource`, which the
     /// provider calls when it is built).
     fn ensure_started(&self) {
