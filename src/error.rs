@@ -13,6 +13,10 @@ use std::time::Duration;
 
 use crate::telemetry::semconv;
 
+mod config_field;
+
+pub use config_field::ConfigField;
+
 /// A boxed source error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -305,67 +309,6 @@ impl crate::telemetry::ErrorClass for Error {
     }
 }
 
-/// Which client option an [`Error::InvalidConfig`] is about.
-///
-/// `Display` prints the option's name as spelled in
-/// [`ClientOptions`](crate::client::ClientOptions) and the constructors
-/// (`api_key`, `endpoint`, …), so a front end can map it to its own flag
-/// without matching strings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ConfigField {
-    /// The endpoint URL.
-    Endpoint,
-    /// The API key.
-    ApiKey,
-    /// An Entra ID token credential (the token it returned).
-    Credential,
-    /// The Entra ID scope.
-    Scope,
-    /// The `api-version` query parameter.
-    ApiVersion,
-    /// The default model.
-    Model,
-    /// The policy for unknown request parameters.
-    ExtraParameters,
-    /// The connect timeout.
-    ConnectTimeout,
-    /// The read timeout.
-    ReadTimeout,
-    /// The `User-Agent` header.
-    UserAgent,
-    /// The largest server-sent event a stream accepts.
-    MaxEventBytes,
-    /// The HTTP client (or a request it could not build).
-    HttpClient,
-}
-
-impl ConfigField {
-    /// The option's name, e.g. `"api_key"`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ConfigField::Endpoint => "endpoint",
-            ConfigField::ApiKey => "api_key",
-            ConfigField::Credential => "credential",
-            ConfigField::Scope => "scope",
-            ConfigField::ApiVersion => "api_version",
-            ConfigField::Model => "model",
-            ConfigField::ExtraParameters => "extra_parameters",
-            ConfigField::ConnectTimeout => "connect_timeout",
-            ConfigField::ReadTimeout => "read_timeout",
-            ConfigField::UserAgent => "user_agent",
-            ConfigField::MaxEventBytes => "max_event_bytes",
-            ConfigField::HttpClient => "http_client",
-        }
-    }
-}
-
-impl fmt::Display for ConfigField {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 impl ErrorKind {
     /// The `error.type` value for this kind.
     pub fn error_type(self) -> Cow<'static, str> {
@@ -616,113 +559,4 @@ fn snippet(body: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_the_shapes_services_send() {
-        let e = HttpError::from_body(
-            400,
-            br#"{"error":{"code":"content_filter","message":"blocked","status":400}}"#,
-        );
-        assert_eq!(e.code.as_deref(), Some("content_filter"));
-        assert_eq!(e.message, "blocked");
-
-        let e = HttpError::from_body(422, br#"{"detail":[{"loc":["body","x"],"msg":"extra"}]}"#);
-        assert!(e.message.contains("extra"));
-
-        let e = HttpError::from_body(500, br#"{"status":500,"title":"Internal"}"#);
-        assert_eq!(e.message, "Internal");
-
-        let e = HttpError::from_body(429, br#"{"error":"Too many requests"}"#);
-        assert_eq!(e.message, "Too many requests");
-
-        let e = HttpError::from_body(502, b"Bad Gateway");
-        assert_eq!((e.code, e.message.as_str()), (None, "Bad Gateway"));
-
-        let e = HttpError::from_body(401, br#"{"statusCode":401,"message":"Access denied"}"#);
-        assert_eq!(e.message, "Access denied");
-    }
-
-    #[test]
-    fn long_bodies_are_cut() {
-        let body = "x".repeat(5000);
-        let e = HttpError::from_body(500, body.as_bytes());
-        assert!(e.message.len() < 600);
-    }
-
-    #[test]
-    fn error_types_are_low_cardinality() {
-        let e = Error::Http(HttpError::from_body(429, b""));
-        assert_eq!(e.error_type(), "429");
-        let truncated = Error::StreamTruncated {
-            events: Some(3),
-            unfinished: 1,
-            request_id: Some("req-1".into()),
-            source: None,
-        };
-        assert_eq!(truncated.error_type(), "stream_truncated");
-        let text = truncated.to_string();
-        assert!(
-            text.contains("cut after 3 event(s)") && text.contains("req-1"),
-            "{text}"
-        );
-        assert_eq!(
-            Error::invalid_config(ConfigField::Endpoint, "x").error_type(),
-            "_OTHER"
-        );
-        assert_eq!(ErrorKind::Http(418).error_type(), "418");
-    }
-
-    #[test]
-    fn telemetry_description_has_no_service_text() {
-        let e = Error::Http(HttpError::from_body(
-            400,
-            br#"{"error":{"code":"bad request: my secret prompt","message":"my secret prompt"}}"#,
-        ));
-        let d = e.telemetry_description();
-        assert!(!d.contains("secret"), "{d}");
-        let e = Error::invalid_response("expected JSON", b"the model said secret");
-        assert!(!e.telemetry_description().contains("secret"));
-    }
-
-    #[test]
-    fn service_errors_use_the_code_when_it_is_an_identifier() {
-        let e = Error::Service(ServiceError::from_body(
-            br#"{"error":{"code":"content_filter","message":"my secret prompt was filtered"}}"#,
-        ));
-        assert_eq!(e.error_type(), "content_filter");
-        assert_eq!(e.kind(), ErrorKind::Service);
-        let d = e.telemetry_description();
-        assert_eq!(d, "service error (content_filter)");
-        assert!(e.to_string().contains("my secret prompt"), "{e}");
-
-        for bad in ["has spaces", "", &"x".repeat(65), "é"] {
-            let body = serde_json::json!({"error": {"code": bad, "message": "m"}}).to_string();
-            let e = Error::Service(ServiceError::from_body(body.as_bytes()));
-            assert_eq!(e.error_type(), "_OTHER", "{bad:?}");
-            assert_eq!(e.telemetry_description(), "service error", "{bad:?}");
-        }
-        let ok = "a".repeat(64);
-        let body = serde_json::json!({"error": {"code": ok}}).to_string();
-        let e = Error::Service(ServiceError::from_body(body.as_bytes()));
-        assert_eq!(e.error_type(), ok.as_str());
-
-        let e = e.with_request_id(Some("abc"));
-        assert_eq!(e.request_id(), Some("abc"));
-        assert!(e.to_string().contains("[request id abc]"), "{e}");
-    }
-
-    #[test]
-    fn display_tells_what_to_do() {
-        let e = Error::Http(HttpError::from_body(
-            401,
-            br#"{"error":{"code":"401","message":"Access denied"}}"#,
-        ));
-        let s = e.to_string();
-        assert!(
-            s.contains("HTTP 401") && s.contains("Access denied") && s.contains("API key"),
-            "{s}"
-        );
-    }
-}
+mod tests;

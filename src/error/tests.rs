@@ -1,0 +1,108 @@
+use super::*;
+
+#[test]
+fn parses_the_shapes_services_send() {
+    let e = HttpError::from_body(
+        400,
+        br#"{"error":{"code":"content_filter","message":"blocked","status":400}}"#,
+    );
+    assert_eq!(e.code.as_deref(), Some("content_filter"));
+    assert_eq!(e.message, "blocked");
+
+    let e = HttpError::from_body(422, br#"{"detail":[{"loc":["body","x"],"msg":"extra"}]}"#);
+    assert!(e.message.contains("extra"));
+
+    let e = HttpError::from_body(500, br#"{"status":500,"title":"Internal"}"#);
+    assert_eq!(e.message, "Internal");
+
+    let e = HttpError::from_body(429, br#"{"error":"Too many requests"}"#);
+    assert_eq!(e.message, "Too many requests");
+
+    let e = HttpError::from_body(502, b"Bad Gateway");
+    assert_eq!((e.code, e.message.as_str()), (None, "Bad Gateway"));
+
+    let e = HttpError::from_body(401, br#"{"statusCode":401,"message":"Access denied"}"#);
+    assert_eq!(e.message, "Access denied");
+}
+
+#[test]
+fn long_bodies_are_cut() {
+    let body = "x".repeat(5000);
+    let e = HttpError::from_body(500, body.as_bytes());
+    assert!(e.message.len() < 600);
+}
+
+#[test]
+fn error_types_are_low_cardinality() {
+    let e = Error::Http(HttpError::from_body(429, b""));
+    assert_eq!(e.error_type(), "429");
+    let truncated = Error::StreamTruncated {
+        events: Some(3),
+        unfinished: 1,
+        request_id: Some("req-1".into()),
+        source: None,
+    };
+    assert_eq!(truncated.error_type(), "stream_truncated");
+    let text = truncated.to_string();
+    assert!(
+        text.contains("cut after 3 event(s)") && text.contains("req-1"),
+        "{text}"
+    );
+    assert_eq!(
+        Error::invalid_config(ConfigField::Endpoint, "x").error_type(),
+        "_OTHER"
+    );
+    assert_eq!(ErrorKind::Http(418).error_type(), "418");
+}
+
+#[test]
+fn telemetry_description_has_no_service_text() {
+    let e = Error::Http(HttpError::from_body(
+        400,
+        br#"{"error":{"code":"bad request: my secret prompt","message":"my secret prompt"}}"#,
+    ));
+    let d = e.telemetry_description();
+    assert!(!d.contains("secret"), "{d}");
+    let e = Error::invalid_response("expected JSON", b"the model said secret");
+    assert!(!e.telemetry_description().contains("secret"));
+}
+
+#[test]
+fn service_errors_use_the_code_when_it_is_an_identifier() {
+    let e = Error::Service(ServiceError::from_body(
+        br#"{"error":{"code":"content_filter","message":"my secret prompt was filtered"}}"#,
+    ));
+    assert_eq!(e.error_type(), "content_filter");
+    assert_eq!(e.kind(), ErrorKind::Service);
+    let d = e.telemetry_description();
+    assert_eq!(d, "service error (content_filter)");
+    assert!(e.to_string().contains("my secret prompt"), "{e}");
+
+    for bad in ["has spaces", "", &"x".repeat(65), "é"] {
+        let body = serde_json::json!({"error": {"code": bad, "message": "m"}}).to_string();
+        let e = Error::Service(ServiceError::from_body(body.as_bytes()));
+        assert_eq!(e.error_type(), "_OTHER", "{bad:?}");
+        assert_eq!(e.telemetry_description(), "service error", "{bad:?}");
+    }
+    let ok = "a".repeat(64);
+    let body = serde_json::json!({"error": {"code": ok}}).to_string();
+    let e = Error::Service(ServiceError::from_body(body.as_bytes()));
+    assert_eq!(e.error_type(), ok.as_str());
+
+    let e = e.with_request_id(Some("abc"));
+    assert_eq!(e.request_id(), Some("abc"));
+    assert!(e.to_string().contains("[request id abc]"), "{e}");
+}
+
+#[test]
+fn display_tells_what_to_do() {
+    let e = Error::Http(HttpError::from_body(
+        401,
+        br#"{"error":{"code":"401","message":"Access denied"}}"#,
+    ));
+    let s = e.to_string();
+    assert!(
+        s.contains("HTTP 401") && s.contains("Access denied") && s.contains("API key"),
+        "{s}"
+    );
+}
