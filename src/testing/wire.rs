@@ -36,18 +36,7 @@ pub(crate) fn tool_call_id() -> String {
 
 /// An embeddings result id (a random UUID v4 in its usual text form).
 pub(crate) fn embeddings_id() -> String {
-    let mut b: [u8; 16] = std::array::from_fn(|_| fastrand::u8(..));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    crate::net::uuid_v4()
 }
 
 /// Whitespace-separated words: the mock's stand-in for a token count.

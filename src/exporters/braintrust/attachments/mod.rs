@@ -75,7 +75,7 @@ pub(crate) fn convert_row(row: &mut BraintrustRow, uploader: &Uploader) -> Conve
     let uploads: Vec<Upload> = found
         .iter()
         .map(|f| Upload {
-            key: uuid_v4(),
+            key: crate::net::uuid_v4(),
             content_type: f.content_type.clone(),
             filename: filename_for(&f.content_type),
             data: f.data.clone(),
@@ -197,22 +197,6 @@ fn reference(upload: &Upload) -> Json {
     m.insert("filename".to_owned(), upload.filename.clone().into());
     m.insert("key".to_owned(), upload.key.clone().into());
     Json::Object(m)
-}
-
-/// A random UUID v4, as Braintrust's SDKs make attachment keys.
-fn uuid_v4() -> String {
-    let mut b: [u8; 16] = fastrand::u128(..).to_be_bytes();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
 }
 
 #[cfg(test)]
