@@ -9,12 +9,15 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::io;
+use std::sync::LazyLock;
 use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::header::{
     ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, LOCATION, USER_AGENT,
 };
+use memchr::memmem;
+use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 
 use super::credential::{Authorizer, Credential};
@@ -35,8 +38,13 @@ const EXTRA_PARAMETERS: HeaderName = HeaderName::from_static("extra-parameters")
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 const TEXT_EVENT_STREAM: HeaderValue = HeaderValue::from_static("text/event-stream");
 
-/// Request id headers, in the order they are looked for.
-const REQUEST_ID_HEADERS: [&str; 3] = ["x-ms-request-id", "apim-request-id", "x-request-id"];
+/// Request id headers, in the order they are looked for (names, not
+/// `&str`: a `&str` key is parsed as a header name at every lookup).
+const REQUEST_ID_HEADERS: [HeaderName; 3] = [
+    HeaderName::from_static("x-ms-request-id"),
+    HeaderName::from_static("apim-request-id"),
+    HeaderName::from_static("x-request-id"),
+];
 
 /// Called before each retry with the failure of the attempt just made.
 pub(crate) type OnRetry<'a> = &'a mut (dyn FnMut(&Error) + Send);
@@ -152,13 +160,14 @@ impl Transport {
         };
         let url = self.endpoint.url_for(route, &self.api_version);
         let response = self
-            .send_with_retry(trace_headers, accept, on_retry, |mut headers| {
-                headers.insert(CONTENT_TYPE, APPLICATION_JSON);
-                self.http
-                    .post(url.clone())
-                    .headers(headers)
-                    .body(body.clone())
-            })
+            .send_with_retry(
+                Method::POST,
+                &url,
+                Some(&body),
+                trace_headers,
+                accept,
+                on_retry,
+            )
             .await?;
         if stream {
             check_event_stream(response).await
@@ -176,25 +185,33 @@ impl Transport {
         on_retry: OnRetry<'_>,
     ) -> Result<reqwest::Response> {
         let url = self.endpoint.url_for(route, &self.api_version);
-        self.send_with_retry(trace_headers, APPLICATION_JSON, on_retry, |headers| {
-            self.http.get(url.clone()).headers(headers)
-        })
+        self.send_with_retry(
+            Method::GET,
+            &url,
+            None,
+            trace_headers,
+            APPLICATION_JSON,
+            on_retry,
+        )
         .await
     }
 
-    /// Sends the request `build` makes from the headers until an attempt
+    /// Sends the request (a JSON `body` when there is one) until an attempt
     /// gets a successful status, a failure that is not worth retrying, or
     /// the policy's retries run out (then the last failure is returned).
     async fn send_with_retry(
         &self,
+        method: Method,
+        url: &Url,
+        body: Option<&Bytes>,
         trace_headers: &HeaderMap,
         accept: HeaderValue,
         on_retry: OnRetry<'_>,
-        build: impl Fn(HeaderMap) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response> {
         let mut retries = 0;
         loop {
-            match self.attempt(trace_headers, accept.clone(), &build).await {
+            let attempt = self.attempt(method.clone(), url, body, trace_headers, accept.clone());
+            match attempt.await {
                 Err(error)
                     if retries < self.retry.max_retries() && RetryPolicy::is_retryable(&error) =>
                 {
@@ -210,26 +227,49 @@ impl Transport {
 
     async fn attempt(
         &self,
+        method: Method,
+        url: &Url,
+        body: Option<&Bytes>,
         trace_headers: &HeaderMap,
         accept: HeaderValue,
-        build: &impl Fn(HeaderMap) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response> {
-        // Built per attempt: an Entra token may have been refreshed.
-        let headers = self.headers(trace_headers, accept).await?;
-        let response = build(headers).send().await.map_err(map_reqwest_error)?;
+        // Built per attempt: an Entra token may have been refreshed. The
+        // request is assembled here, not with `RequestBuilder::headers`,
+        // which moves every header into a second map (about 2,000
+        // instructions per call, 4,000 with trace headers; callgrind).
+        let headers = self.headers(trace_headers, accept, body.is_some()).await?;
+        let mut request = reqwest::Request::new(method, url.clone());
+        *request.headers_mut() = headers;
+        if let Some(body) = body {
+            *request.body_mut() = Some(body.clone().into());
+        }
+        let response = self
+            .http
+            .execute(request)
+            .await
+            .map_err(map_reqwest_error)?;
         // A caller's client may have followed a redirect elsewhere.
         check_origin(&self.endpoint, response.url())?;
         check_status(response).await
     }
 
-    /// Trace headers first, so they can never replace ours.
-    async fn headers(&self, trace_headers: &HeaderMap, accept: HeaderValue) -> Result<HeaderMap> {
-        let mut headers = HeaderMap::with_capacity(trace_headers.len() + self.common.len() + 4);
+    /// Trace headers first, so they can never replace ours; `Content-Type`
+    /// when the request has a (JSON) body.
+    async fn headers(
+        &self,
+        trace_headers: &HeaderMap,
+        accept: HeaderValue,
+        json_body: bool,
+    ) -> Result<HeaderMap> {
+        let mut headers = HeaderMap::with_capacity(trace_headers.len() + self.common.len() + 5);
         headers.extend(trace_headers.iter().map(|(k, v)| (k.clone(), v.clone())));
         for (name, value) in &self.common {
             headers.insert(name, value.clone());
         }
         headers.insert(ACCEPT, accept);
+        if json_body {
+            headers.insert(CONTENT_TYPE, APPLICATION_JSON);
+        }
         self.auth.apply(&mut headers).await?;
         Ok(headers)
     }
@@ -273,6 +313,14 @@ impl opentelemetry::propagation::Injector for Injector<'_> {
 /// [`Error::StreamTruncated`]. Errors carry the response's request id.
 pub(crate) async fn read_json<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
     let id = request_id(resp.headers());
+    read_json_as(resp, id).await
+}
+
+/// [`read_json`] for a response whose request id (`id`) was already read.
+pub(crate) async fn read_json_as<T: DeserializeOwned>(
+    resp: reqwest::Response,
+    id: Option<String>,
+) -> Result<T> {
     let bytes = match resp.bytes().await {
         Ok(bytes) => bytes,
         Err(e) => return Err(body_error(e, None).with_request_id(id.as_deref())),
@@ -301,7 +349,11 @@ pub(crate) fn in_band_error(body: &[u8]) -> Option<Error> {
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return None;
     }
-    memchr::memmem::find(body, b"\"error\"")?;
+    // One searcher for the process: `memmem::find` builds one per call
+    // (about 1,000 instructions, paid by every answer and every event).
+    static ERROR_KEY: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"\"error\""));
+    ERROR_KEY.find(body)?;
     let envelope: Envelope = serde_json::from_slice(body).ok()?;
     envelope.error?;
     Some(Error::Service(ServiceError::from_body(body)))
@@ -476,7 +528,7 @@ async fn read_bounded(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u
 /// `apim-request-id`, `x-request-id`), when it looks like an id.
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
     REQUEST_ID_HEADERS.iter().find_map(|name| {
-        let v = headers.get(*name)?.to_str().ok()?.trim();
+        let v = headers.get(name)?.to_str().ok()?.trim();
         let plausible = !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic());
         plausible.then(|| v.to_owned())
     })

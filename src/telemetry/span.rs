@@ -434,6 +434,9 @@ impl OperationSpan {
     /// `azure.service.request.id` with the newer names); a later attempt's
     /// id replaces an earlier one's.
     pub fn record_request_id(&mut self, id: &str) {
+        if !self.span.is_recording() {
+            return;
+        }
         let key = self.instrumentation.inner.vocabulary.request_id_key;
         self.span.set_attribute(KeyValue::new(key, id.to_owned()));
     }
