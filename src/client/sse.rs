@@ -290,7 +290,9 @@ impl Decoder {
             self.joined.clear();
             self.dispatched = false;
         }
-        self.compact();
+        // No `compact` here: the input is compacted before asking for more
+        // (below), which is all that bounds the buffer, and moving its start
+        // once per event cost about 35 instructions (callgrind).
         loop {
             if self.skip_lf && self.pos < self.buf.len() {
                 if self.buf[self.pos] == b'\n' {
@@ -311,7 +313,14 @@ impl Decoder {
                 }
             }
             let from = self.pos + self.scanned;
-            let Some(found) = memchr::memchr2(b'\n', b'\r', &self.buf[from..]) else {
+            let rest = &self.buf[from..];
+            // The blank line that ends every event is found without a
+            // search call (about 40 instructions each).
+            let found = match rest.first() {
+                Some(b'\n' | b'\r') => Some(0),
+                _ => memchr::memchr2(b'\n', b'\r', rest),
+            };
+            let Some(found) = found else {
                 self.scanned = self.buf.len() - self.pos;
                 if self.held() > self.max_event_bytes {
                     return Err(self.too_large());
@@ -377,7 +386,13 @@ impl Decoder {
         if line[0] == b':' {
             return Ok(false);
         }
-        let (field, value) = match memchr::memchr(b':', line) {
+        // `data:` lines (nearly all of them) skip the search for the colon.
+        let colon = if line.starts_with(b"data:") {
+            Some(4)
+        } else {
+            memchr::memchr(b':', line)
+        };
+        let (field, value) = match colon {
             Some(colon) => {
                 let space = usize::from(line.get(colon + 1) == Some(&b' '));
                 (&line[..colon], start + colon + 1 + space..end)

@@ -261,7 +261,11 @@ impl Transport {
         accept: HeaderValue,
         json_body: bool,
     ) -> Result<HeaderMap> {
-        let mut headers = HeaderMap::with_capacity(trace_headers.len() + self.common.len() + 5);
+        // Room for ours (`Accept`, `Content-Type`, two auth headers) and
+        // for `Host` and `Content-Length`, which hyper adds to its copy of
+        // the map (the copy keeps this capacity): a map that has to grow
+        // there costs about 1,100 instructions per call (callgrind).
+        let mut headers = HeaderMap::with_capacity(trace_headers.len() + self.common.len() + 6);
         headers.extend(trace_headers.iter().map(|(k, v)| (k.clone(), v.clone())));
         for (name, value) in &self.common {
             headers.insert(name, value.clone());
