@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use super::credential::{Authorizer, Credential};
 use super::endpoint::Endpoint;
 use super::options::ClientOptions;
+use super::propagation::{HeaderInjector, TraceHeaders};
 use super::redirect::{check_origin, origin_text, same_origin_redirects};
 use super::retry::RetryPolicy;
 use crate::error::{ConfigField, Error, HttpError, Result, ServiceError, TimeoutPhase};
@@ -149,7 +150,7 @@ impl Transport {
         &self,
         route: &str,
         body: Bytes,
-        trace_headers: &HeaderMap,
+        trace_headers: &[(HeaderName, HeaderValue)],
         stream: bool,
         on_retry: OnRetry<'_>,
     ) -> Result<reqwest::Response> {
@@ -181,7 +182,7 @@ impl Transport {
     pub(crate) async fn get(
         &self,
         route: &str,
-        trace_headers: &HeaderMap,
+        trace_headers: &[(HeaderName, HeaderValue)],
         on_retry: OnRetry<'_>,
     ) -> Result<reqwest::Response> {
         let url = self.endpoint.url_for(route, &self.api_version);
@@ -204,7 +205,7 @@ impl Transport {
         method: Method,
         url: &Url,
         body: Option<&Bytes>,
-        trace_headers: &HeaderMap,
+        trace_headers: &[(HeaderName, HeaderValue)],
         accept: HeaderValue,
         on_retry: OnRetry<'_>,
     ) -> Result<reqwest::Response> {
@@ -230,7 +231,7 @@ impl Transport {
         method: Method,
         url: &Url,
         body: Option<&Bytes>,
-        trace_headers: &HeaderMap,
+        trace_headers: &[(HeaderName, HeaderValue)],
         accept: HeaderValue,
     ) -> Result<reqwest::Response> {
         // Built per attempt: an Entra token may have been refreshed. The
@@ -257,7 +258,7 @@ impl Transport {
     /// when the request has a (JSON) body.
     async fn headers(
         &self,
-        trace_headers: &HeaderMap,
+        trace_headers: &[(HeaderName, HeaderValue)],
         accept: HeaderValue,
         json_body: bool,
     ) -> Result<HeaderMap> {
@@ -266,7 +267,9 @@ impl Transport {
         // the map (the copy keeps this capacity): a map that has to grow
         // there costs about 1,100 instructions per call (callgrind).
         let mut headers = HeaderMap::with_capacity(trace_headers.len() + self.common.len() + 6);
-        headers.extend(trace_headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+        for (name, value) in trace_headers {
+            headers.insert(name, value.clone());
+        }
         for (name, value) in &self.common {
             headers.insert(name, value.clone());
         }
@@ -291,25 +294,12 @@ impl fmt::Debug for Transport {
 
 /// The W3C trace context (and whatever else the global propagator writes)
 /// for `cx`, as request headers. Entries that are not valid headers are skipped.
-pub(crate) fn trace_headers(cx: &opentelemetry::Context) -> HeaderMap {
-    let mut map = HeaderMap::new();
+pub(crate) fn trace_headers(cx: &opentelemetry::Context) -> TraceHeaders {
+    let mut headers = TraceHeaders::new();
     opentelemetry::global::get_text_map_propagator(|p| {
-        p.inject_context(cx, &mut Injector(&mut map))
+        p.inject_context(cx, &mut HeaderInjector(&mut headers))
     });
-    map
-}
-
-struct Injector<'a>(&'a mut HeaderMap);
-
-impl opentelemetry::propagation::Injector for Injector<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(key.as_bytes()),
-            HeaderValue::try_from(value),
-        ) {
-            self.0.insert(name, value);
-        }
-    }
+    headers
 }
 
 /// Reads the whole body and decodes it as `T`. A body that is an error
