@@ -68,7 +68,10 @@ fn w3c_headers(sc: &SpanContext, map: &mut TraceHeaders) {
         &[(sc.trace_flags() & TraceFlags::SAMPLED).to_u8()],
         &mut buf[53..],
     );
-    if let Ok(value) = HeaderValue::from_bytes(&buf) {
+    // Owned by its `Bytes`: reqwest and hyper clone the request's headers
+    // (three times per call), and the first clone of a copied slice
+    // allocates its shared form (about 200 instructions per call, callgrind).
+    if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(buf)) {
         map.push((TRACEPARENT, value));
     }
     if let Ok(value) = HeaderValue::try_from(sc.trace_state().header()) {
@@ -76,12 +79,23 @@ fn w3c_headers(sc: &SpanContext, map: &mut TraceHeaders) {
     }
 }
 
+/// Every byte's two lower-case hex digits: one load per byte (a digit per
+/// nibble cost about 250 more instructions per `traceparent`, callgrind).
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [DIGITS[i >> 4], DIGITS[i & 0xf]];
+        i += 1;
+    }
+    table
+};
+
 /// Lower-case hex of `bytes` into `out` (twice as long).
 fn hex(bytes: &[u8], out: &mut [u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (b, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
-        pair[0] = HEX[usize::from(b >> 4)];
-        pair[1] = HEX[usize::from(b & 0xf)];
+    for (b, pair) in bytes.iter().zip(out.as_chunks_mut::<2>().0) {
+        *pair = HEX_PAIRS[usize::from(*b)];
     }
 }
 
@@ -165,6 +179,15 @@ mod tests {
 
     fn get<'a>(headers: &'a TraceHeaders, name: &str) -> Option<&'a HeaderValue> {
         headers.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    #[test]
+    fn hex_digits_of_every_byte() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let mut out = vec![0u8; 512];
+        hex(&bytes, &mut out);
+        let want: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(String::from_utf8(out).unwrap(), want);
     }
 
     #[test]

@@ -440,6 +440,17 @@ fn request_id_order_and_sanity() {
     assert_eq!(request_id(&m).as_deref(), Some("apim"));
     m.insert("x-ms-request-id", HeaderValue::from_static("ms"));
     assert_eq!(request_id(&m).as_deref(), Some("ms"));
+
+    // Only a name's first value counts, as with `HeaderMap::get`.
+    let mut m = HeaderMap::new();
+    m.append("x-ms-request-id", HeaderValue::from_static(""));
+    m.append("x-ms-request-id", HeaderValue::from_static("second"));
+    m.insert("x-request-id", HeaderValue::from_static("x"));
+    assert_eq!(request_id(&m).as_deref(), Some("x"));
+    m.append("apim-request-id", HeaderValue::from_static("apim"));
+    m.append("apim-request-id", HeaderValue::from_static("later"));
+    assert_eq!(request_id(&m).as_deref(), Some("apim"));
+    assert_eq!(request_id(&HeaderMap::new()), None);
 }
 
 #[test]
