@@ -13,7 +13,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
-use super::attachments::{Uploader, convert_row};
+use super::attachments::{Conversion, Uploader, convert_row_replacing};
 use super::config::{BraintrustBuildError, BraintrustConfig, Parent, ResolvedConfig};
 use super::filter::SpanFilter;
 use super::mapping::{BraintrustRow, span_to_row};
@@ -23,6 +23,9 @@ use crate::exporters::delivery::{
     ShutdownOutcome,
 };
 use crate::telemetry::semconv;
+
+mod fit;
+mod media;
 
 /// Path of Braintrust's OTLP traces endpoint, after the API URL.
 pub const OTLP_TRACES_PATH: &str = "/otel/v1/traces";
@@ -34,6 +37,11 @@ pub const MAX_OTLP_REQUEST_BYTES: usize = 10_000_000;
 /// Estimated span memory above which a batch is split into several
 /// requests, well below [`MAX_OTLP_REQUEST_BYTES`].
 pub const OTLP_SPLIT_BYTES: usize = 4 * 1024 * 1024;
+
+/// Estimated span size above which its content texts are cut (with a
+/// visible marker) so that it is sent rather than rejected: the request
+/// limit, less room for the resource and the encoding.
+pub const MAX_OTLP_SPAN_BYTES: usize = MAX_OTLP_REQUEST_BYTES - 1_000_000;
 
 /// Label of the Braintrust OTLP path's logs, errors and statistics.
 pub(crate) const NAME: &str = "braintrust-otlp";
@@ -133,7 +141,12 @@ fn sink(
         OTLP_SPLIT_BYTES,
         MAX_OTLP_REQUEST_BYTES,
         Some(Box::new(move |span: &mut SpanData| {
-            annotate(span, &annotate_parent, attachments.as_deref());
+            annotate(
+                span,
+                &annotate_parent,
+                attachments.as_deref(),
+                MAX_OTLP_SPAN_BYTES,
+            );
         })),
     )
     .map_err(BraintrustBuildError::HttpClient)?;
@@ -191,11 +204,15 @@ pub fn braintrust_attributes(row: &BraintrustRow) -> Vec<KeyValue> {
 }
 
 /// Adds the Braintrust attributes to Braintrust's copy of a span, with
-/// inline media turned into attachment references when `uploader` is on.
-fn annotate(span: &mut SpanData, parent: &Arc<str>, uploader: Option<&Uploader>) {
+/// inline media turned into attachment references when `uploader` is on
+/// (in the row and in the span's GenAI content alike, see [`media`]), then
+/// cuts its content when it is over `max_bytes` (see [`fit`]).
+fn annotate(span: &mut SpanData, parent: &Arc<str>, uploader: Option<&Uploader>, max_bytes: usize) {
     let mut row = span_to_row(span);
-    if let Some(uploader) = uploader {
-        convert_row(&mut row, uploader);
+    if let Some(uploader) = uploader
+        && let (Conversion::Converted(_), replaced) = convert_row_replacing(&mut row, uploader)
+    {
+        media::replace_inline_media(span, &replaced);
     }
     let missing =
         |span: &SpanData, key: &str| !span.attributes.iter().any(|kv| kv.key.as_str() == key);
@@ -210,6 +227,9 @@ fn annotate(span: &mut SpanData, parent: &Arc<str>, uploader: Option<&Uploader>)
             span.attributes.push(kv);
         }
     }
+    // A span still too large (not for its content) is left for the
+    // encoder, which rejects and counts it.
+    fit::fit_span(span, max_bytes);
 }
 
 impl fmt::Debug for BraintrustOtlpExporter {
@@ -282,7 +302,12 @@ mod tests {
             semconv::BRAINTRUST_PARENT,
             "project_name:mine",
         ));
-        annotate(&mut s, &Arc::from("project_name:config"), None);
+        annotate(
+            &mut s,
+            &Arc::from("project_name:config"),
+            None,
+            MAX_OTLP_SPAN_BYTES,
+        );
         let parents: Vec<_> = s
             .attributes
             .iter()
