@@ -26,11 +26,11 @@ use values::{
     as_count, as_seconds, as_str, error_text, parse_or_text, rfc3339, unix_seconds, value_to_json,
 };
 
-/// The `metadata` key of a request-parameter attribute that Braintrust
-/// knows under its wire name (from the parameter table); `None`: it keeps
-/// its own key (and, on an llm row, is then left out by the data policy).
-fn metadata_key(attribute: &str) -> Option<&'static str> {
-    ParamSpec::for_attribute(attribute).and_then(|p| p.braintrust_key)
+/// The parameter-table row of a request-parameter attribute that Braintrust
+/// knows under its wire name (its `braintrust_key`); `None`: it keeps its
+/// own key (and, on an llm row, is then left out by the data policy).
+fn metadata_param(attribute: &str) -> Option<&'static ParamSpec> {
+    ParamSpec::for_attribute(attribute).filter(|p| p.braintrust_key.is_some())
 }
 
 /// Maps one finished span to one Braintrust log row (`InsertProjectLogsEvent`).
@@ -290,8 +290,15 @@ impl<'a> Attributes<'a> {
                     *slot = Some(n);
                     return;
                 }
-                if let Some(wire) = metadata_key(key) {
-                    metadata.insert(wire.to_owned(), value_to_json(&kv.value));
+                if let Some(spec) = metadata_param(key)
+                    && let Some(wire) = spec.braintrust_key
+                {
+                    // JSON-valued parameters (`tool_choice` objects,
+                    // `response_format`) go back to JSON.
+                    let value = spec
+                        .metadata_value(&kv.value)
+                        .unwrap_or_else(|| value_to_json(&kv.value));
+                    metadata.insert(wire.to_owned(), value);
                     return;
                 }
             }
