@@ -181,9 +181,7 @@ fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> Reque
                 ParamValue::Text(match f {
                     ChatCompletionsResponseFormat::Text => r#"{"type":"text"}"#,
                     ChatCompletionsResponseFormat::JsonObject => r#"{"type":"json_object"}"#,
-                    ChatCompletionsResponseFormat::JsonSchema { .. } => {
-                        r#"{"type":"json_schema"}"#
-                    }
+                    ChatCompletionsResponseFormat::JsonSchema { .. } => r#"{"type":"json_schema"}"#,
                 })
             }
         }),
