@@ -110,10 +110,10 @@ pub(crate) fn convert_row_replacing(
                 pointer.strip_prefix("/output").unwrap_or(""),
             ),
         };
-        if let Some(slot) = field.as_mut().and_then(|v| v.pointer_mut(rest)) {
-            if let Json::String(original) = std::mem::replace(slot, reference.clone()) {
-                replaced.push((original, reference));
-            }
+        if let Some(slot) = field.as_mut().and_then(|v| v.pointer_mut(rest))
+            && let Json::String(original) = std::mem::replace(slot, reference.clone())
+        {
+            replaced.push((original, reference));
         }
     }
     (Conversion::Converted(count), replaced)
