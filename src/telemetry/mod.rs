@@ -48,6 +48,7 @@ mod params;
 mod record;
 pub mod semconv;
 mod span;
+mod token_counts;
 
 pub use accumulate::{StreamAccumulator, ToolCallDelta};
 pub(crate) use content::tool_definitions_to_wire;
