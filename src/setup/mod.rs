@@ -48,7 +48,7 @@
 //!
 //! # What `install` sets up
 //!
-//! - A [`Resource`] from [`Resource::builder`] (so `OTEL_RESOURCE_ATTRIBUTES`
+//! - A [`Resource`](opentelemetry_sdk::Resource) from [`Resource::builder`](opentelemetry_sdk::Resource::builder) (so `OTEL_RESOURCE_ATTRIBUTES`
 //!   and the `telemetry.sdk.*` attributes are there), plus the attributes
 //!   given in code (which win), with `service.name` taken from the first of:
 //!   [`PipelineBuilder::with_service_name`], a `service.name` resource
