@@ -65,7 +65,7 @@
 //!   `multi_thread` runtime. Batch sizes and delays follow the `OTEL_BSP_*`
 //!   variables, or [`with_delivery_config`](PipelineBuilder::with_delivery_config).
 //!   What each path delivered and lost: [`TelemetryGuard::delivery_stats`].
-//! - An [`SdkMeterProvider`] with one [`PeriodicReader`] per kind that
+//! - An [`SdkMeterProvider`] with one [`PeriodicReader`](opentelemetry_sdk::metrics::PeriodicReader) per kind that
 //!   exports metrics (`otlp`, `stdout`), every
 //!   [`with_metric_export_interval`](PipelineBuilder::with_metric_export_interval),
 //!   else `OTEL_METRIC_EXPORT_INTERVAL` ms, else 60 s.
