@@ -65,7 +65,10 @@
 //!   `server.port` (when not 443), `az.namespace`, and each request
 //!   parameter the caller set (`max_tokens`, `temperature`, `top_p`,
 //!   penalties, `seed`, `stop`, embeddings `encoding_format`,
-//!   `gen_ai.output.type`) with its JSON type.
+//!   `gen_ai.output.type`) with its JSON type; those the conventions have
+//!   no name for under `az.ai.inference.request.*`: `tool_choice`,
+//!   `parallel_tool_calls`, and `response_format` as the JSON sent (only its
+//!   `{"type"}` with content recording off).
 //! - From the response: `gen_ai.response.id`, `.model`, `.finish_reasons`
 //!   (a string array), `gen_ai.usage.input_tokens` / `.output_tokens`,
 //!   `gen_ai.response.time_to_first_chunk` for streams, and one
