@@ -31,7 +31,9 @@ mod media;
 pub const OTLP_TRACES_PATH: &str = "/otel/v1/traces";
 
 /// Braintrust refuses OTLP requests over 10 MB (HTTP 413); no bigger body
-/// is sent (a span that alone exceeds it is rejected and counted).
+/// is sent. A span over [`MAX_OTLP_SPAN_BYTES`] has its content cut first;
+/// one that is still too large (for other attributes) is rejected and
+/// counted lost.
 pub const MAX_OTLP_REQUEST_BYTES: usize = 10_000_000;
 
 /// Estimated span memory above which a batch is split into several
@@ -66,6 +68,20 @@ pub(crate) const NAME: &str = "braintrust-otlp";
 /// batch processor in between. An export whose estimated size passes
 /// [`OTLP_SPLIT_BYTES`] is sent as several requests, and no request body
 /// over [`MAX_OTLP_REQUEST_BYTES`] is sent.
+///
+/// # Content on Braintrust's copy
+///
+/// - With attachments on, inline data URLs become `braintrust_attachment`
+///   references in `braintrust.input_json` / `output_json` and, alike, in
+///   the span's own GenAI content (message and choice events,
+///   `gen_ai.input.messages` / `output.messages`): no converted base64 is
+///   sent. A span whose uploads cannot all be queued goes unchanged.
+/// - A span estimated over [`MAX_OTLP_SPAN_BYTES`] has its content texts cut
+///   to a common length with the native path's visible
+///   [marker](super::truncate::MARKER), listed in
+///   [`AZ_AI_INFERENCE_TRUNCATED`](semconv::AZ_AI_INFERENCE_TRUNCATED) (and
+///   `metadata.truncated` when the row's input or output was cut), and is
+///   sent with its metrics, status and parent instead of being rejected.
 ///
 /// # Headers
 ///
