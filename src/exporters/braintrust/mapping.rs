@@ -26,13 +26,6 @@ use values::{
     as_count, as_seconds, as_str, error_text, parse_or_text, rfc3339, unix_seconds, value_to_json,
 };
 
-/// The parameter-table row of a request-parameter attribute that Braintrust
-/// knows under its wire name (its `braintrust_key`); `None`: it keeps its
-/// own key (and, on an llm row, is then left out by the data policy).
-fn metadata_param(attribute: &str) -> Option<&'static ParamSpec> {
-    ParamSpec::for_attribute(attribute).filter(|p| p.braintrust_key.is_some())
-}
-
 /// Maps one finished span to one Braintrust log row (`InsertProjectLogsEvent`).
 ///
 /// Pure functions over [`SpanData`]: no I/O, no clock, no global state, so the
@@ -290,11 +283,14 @@ impl<'a> Attributes<'a> {
                     *slot = Some(n);
                     return;
                 }
-                if let Some(spec) = metadata_param(key)
+                // A request parameter Braintrust knows goes under its wire
+                // name (the table's `braintrust_key`); one without keeps its
+                // own key (and, on an llm row, is then left out by the data
+                // policy). JSON-valued ones (`tool_choice` objects,
+                // `response_format`) go back to JSON.
+                if let Some(spec) = ParamSpec::for_attribute(key)
                     && let Some(wire) = spec.braintrust_key
                 {
-                    // JSON-valued parameters (`tool_choice` objects,
-                    // `response_format`) go back to JSON.
                     let value = spec
                         .metadata_value(&kv.value)
                         .unwrap_or_else(|| value_to_json(&kv.value));
