@@ -85,8 +85,9 @@ struct Field {
     value: Json,
     /// Parsed from JSON (written back as JSON), else a plain text.
     json: bool,
-    /// Pointers of the texts already cut (never cut twice).
-    cut: Vec<String>,
+    /// Pointers of the texts already cut, with their original lengths (a
+    /// text cut again keeps one marker, counting from the original).
+    cut: Vec<(String, usize)>,
     /// Replaced whole by a marker.
     whole: bool,
 }
@@ -166,7 +167,7 @@ fn content_fields(span: &SpanData) -> Vec<Field> {
     out
 }
 
-/// Cuts every uncut text over a common cap, the cap chosen so that the cuts
+/// Cuts every text over a common cap, the cap chosen so that the cuts
 /// remove at least `excess` bytes (never below [`MIN_KEEP`]); the indices
 /// of the fields changed, `None` when there was nothing to cut.
 fn cut_texts(fields: &mut [Field], excess: usize) -> Option<Vec<usize>> {
@@ -176,7 +177,6 @@ fn cut_texts(fields: &mut [Field], excess: usize) -> Option<Vec<usize>> {
             texts_over(
                 &field.value,
                 MIN_KEEP,
-                &field.cut,
                 &mut String::new(),
                 0,
                 &mut |p, n| {
@@ -196,12 +196,16 @@ fn cut_texts(fields: &mut [Field], excess: usize) -> Option<Vec<usize>> {
             continue;
         }
         let field = &mut fields[i];
+        let earlier = field.cut.iter().position(|(p, _)| *p == pointer);
+        let original = earlier.map_or(len, |at| field.cut[at].1);
         if let Some(Json::String(text)) = field.value.pointer_mut(&pointer) {
+            // Cut again, the cap is below the earlier cut: its marker goes.
             let keep = floor_char_boundary(text, cap);
-            let removed = text.len() - keep;
             text.truncate(keep);
-            text.push_str(&cut_marker(removed, len));
-            field.cut.push(pointer);
+            text.push_str(&cut_marker(original - keep, original));
+            if earlier.is_none() {
+                field.cut.push((pointer, original));
+            }
             if !changed.contains(&i) {
                 changed.push(i);
             }
@@ -231,12 +235,10 @@ fn common_cap(mut lens: Vec<usize>, excess: usize) -> usize {
     0
 }
 
-/// Calls `found(pointer, len)` for each string longer than `min` in
-/// `value`, except those at a pointer in `skip`.
+/// Calls `found(pointer, len)` for each string longer than `min` in `value`.
 fn texts_over(
     value: &Json,
     min: usize,
-    skip: &[String],
     path: &mut String,
     depth: usize,
     found: &mut dyn FnMut(String, usize),
@@ -245,13 +247,13 @@ fn texts_over(
         return;
     }
     match value {
-        Json::String(s) if s.len() > min && !skip.contains(path) => found(path.clone(), s.len()),
+        Json::String(s) if s.len() > min => found(path.clone(), s.len()),
         Json::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let len = path.len();
                 path.push('/');
                 path.push_str(&i.to_string());
-                texts_over(item, min, skip, path, depth + 1, found);
+                texts_over(item, min, path, depth + 1, found);
                 path.truncate(len);
             }
         }
@@ -260,7 +262,7 @@ fn texts_over(
                 let len = path.len();
                 path.push('/');
                 path.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                texts_over(item, min, skip, path, depth + 1, found);
+                texts_over(item, min, path, depth + 1, found);
                 path.truncate(len);
             }
         }
@@ -460,6 +462,28 @@ mod tests {
         let mut span = chat_span(vec![KeyValue::new("custom", "x".repeat(50_000))], vec![]);
         assert_eq!(fit_span(&mut span, 10_000), Fit::TooLarge);
         assert!(attribute(&span, semconv::AZ_AI_INFERENCE_TRUNCATED).is_none());
+    }
+
+    #[test]
+    fn a_text_cut_again_keeps_one_marker_counting_from_the_original() {
+        let mut fields = vec![Field {
+            place: Place::Span(0),
+            key: semconv::BRAINTRUST_INPUT_JSON,
+            value: json!(["x".repeat(20_000)]),
+            json: true,
+            cut: Vec::new(),
+            whole: false,
+        }];
+        assert_eq!(cut_texts(&mut fields, 5_000), Some(vec![0]));
+        assert_eq!(cut_texts(&mut fields, 5_000), Some(vec![0]));
+        let text = fields[0].value[0].as_str().unwrap();
+        assert_eq!(text.matches(MARKER).count(), 1, "{text}");
+        assert!(text.ends_with(&cut_marker(20_000 - (text.find(MARKER).unwrap()), 20_000)));
+        assert!(text.len() < 10_000 + MARKER_ROOM);
+        // Down to the floor: nothing more to cut, whole values go next.
+        assert!(cut_texts(&mut fields, 100_000).is_some());
+        assert_eq!(cut_texts(&mut fields, 100_000), None);
+        assert!(replace_largest(&mut fields).is_some());
     }
 
     #[test]
