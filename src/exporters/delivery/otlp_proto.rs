@@ -179,21 +179,25 @@ fn new_group<'a>(
 // ---- lengths ----
 
 /// Bytes of `value` as a varint (prost's formula).
+#[inline]
 fn varint_len(value: u64) -> usize {
     ((((value | 1).leading_zeros() ^ 63) * 9 + 73) / 64) as usize
 }
 
 /// Bytes of a length-delimited field with a one-byte key and `len` bytes.
+#[inline]
 fn field_len(len: usize) -> usize {
     1 + varint_len(len as u64) + len
 }
 
 /// A proto3 string field: absent when empty.
+#[inline]
 fn str_len(s: &str) -> usize {
     if s.is_empty() { 0 } else { field_len(s.len()) }
 }
 
 /// A proto3 uint32 field: absent when zero.
+#[inline]
 fn u32_len(v: u32) -> usize {
     if v == 0 {
         0
@@ -203,16 +207,19 @@ fn u32_len(v: u32) -> usize {
 }
 
 /// A proto3 fixed64 field: absent when zero.
+#[inline]
 fn fixed64_len(v: u64) -> usize {
     if v == 0 { 0 } else { 9 }
 }
 
+#[inline]
 fn nanos(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// Body of an `AnyValue`.
+#[inline]
 fn any_value_len(value: &Value) -> usize {
     match value {
         Value::Bool(_) => 2,
@@ -237,16 +244,19 @@ fn array_len(array: &Array) -> usize {
     }
 }
 
+#[inline]
 fn string_any_len(s: &StringValue) -> usize {
     field_len(s.as_str().len())
 }
 
 /// Body of a `KeyValue`.
+#[inline]
 fn key_value_len(kv: &KeyValue) -> usize {
     str_len(kv.key.as_str()) + field_len(any_value_len(&kv.value))
 }
 
 /// Repeated `KeyValue` fields, each under a one-byte key.
+#[inline]
 fn attributes_len(attributes: &[KeyValue]) -> usize {
     attributes
         .iter()
@@ -320,6 +330,7 @@ fn span_len(span: &SpanData) -> usize {
 
 // ---- writing ----
 
+#[inline]
 fn put_varint(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push((value as u8) | 0x80);
@@ -329,22 +340,26 @@ fn put_varint(out: &mut Vec<u8>, mut value: u64) {
 }
 
 /// A length-delimited field's key and length.
+#[inline]
 fn put_header(out: &mut Vec<u8>, field_key: u8, len: usize) {
     out.push(field_key);
     put_varint(out, len as u64);
 }
 
+#[inline]
 fn put_bytes(out: &mut Vec<u8>, field_key: u8, bytes: &[u8]) {
     put_header(out, field_key, bytes.len());
     out.extend_from_slice(bytes);
 }
 
+#[inline]
 fn put_str(out: &mut Vec<u8>, field_key: u8, s: &str) {
     if !s.is_empty() {
         put_bytes(out, field_key, s.as_bytes());
     }
 }
 
+#[inline]
 fn put_u32(out: &mut Vec<u8>, field_key: u8, v: u32) {
     if v != 0 {
         out.push(field_key);
@@ -352,6 +367,7 @@ fn put_u32(out: &mut Vec<u8>, field_key: u8, v: u32) {
     }
 }
 
+#[inline]
 fn put_fixed64(out: &mut Vec<u8>, field_key: u8, v: u64) {
     if v != 0 {
         out.push(field_key);
@@ -360,6 +376,7 @@ fn put_fixed64(out: &mut Vec<u8>, field_key: u8, v: u64) {
 }
 
 /// An `AnyValue` body.
+#[inline]
 fn put_any_value(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::Bool(v) => out.extend_from_slice(&[key(2, VARINT), u8::from(*v)]),
@@ -439,6 +456,7 @@ fn put_scope(out: &mut Vec<u8>, scope: &InstrumentationScope, body_len: usize) {
     put_attributes(out, key(3, LEN), scope.attributes());
 }
 
+#[inline]
 fn flags(trace_flags: u8, remote: bool) -> u32 {
     u32::from(trace_flags) | HAS_IS_REMOTE | if remote { IS_REMOTE } else { 0 }
 }
@@ -494,6 +512,7 @@ fn put_span(out: &mut Vec<u8>, span: &SpanData) {
 }
 
 /// `Span.SpanKind`'s number.
+#[inline]
 fn span_kind(kind: &SpanKind) -> u8 {
     match kind {
         SpanKind::Internal => 1,
