@@ -177,6 +177,89 @@ pub(crate) fn parse_header_list(list: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exporters::braintrust::test_spans::padded_span;
+    use opentelemetry::KeyValue;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message as _;
+
+    fn sink(split_bytes: usize, max_body: usize, annotate: Option<Annotate>) -> OtlpHttpSink {
+        OtlpHttpSink::new(
+            "http://127.0.0.1:9/v1/traces".to_owned(),
+            HeaderMap::new(),
+            Duration::from_secs(1),
+            split_bytes,
+            max_body,
+            annotate,
+        )
+        .expect("a plain HTTP client builds")
+    }
+
+    /// The span ids (as numbers) and attribute keys of a request body.
+    fn spans_in(body: &[u8]) -> Vec<(u64, Vec<String>)> {
+        let request = ExportTraceServiceRequest::decode(body).expect("valid protobuf");
+        request
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .flat_map(|s| &s.spans)
+            .map(|span| {
+                let id = u64::from_be_bytes(span.span_id[..].try_into().expect("8 bytes"));
+                let keys = span.attributes.iter().map(|kv| kv.key.clone()).collect();
+                (id, keys)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn batches_are_split_by_estimated_size_in_order() {
+        let spans: Vec<SpanData> = (0..10).map(|i| padded_span(i, 1000)).collect();
+        let size = span_bytes(&spans[0]);
+        let encoded = sink(3 * size, usize::MAX, None).encode(spans);
+        let counts: Vec<usize> = encoded.requests.iter().map(|(_, n)| *n).collect();
+        assert_eq!(counts, [3, 3, 3, 1]);
+        let ids: Vec<u64> = encoded
+            .requests
+            .iter()
+            .flat_map(|(body, _)| spans_in(body))
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(ids, (1..=10).collect::<Vec<_>>());
+        assert_eq!((encoded.rejected, encoded.reason), (0, None));
+    }
+
+    #[test]
+    fn a_span_too_big_for_a_request_is_rejected_alone() {
+        let mut spans: Vec<SpanData> = (0..4).map(|i| padded_span(i, 100)).collect();
+        spans[2] = padded_span(2, 20_000);
+        // One span per part (the split is below any span), 10 kB bodies at most.
+        let encoded = sink(1, 10_000, None).encode(spans);
+        let ids: Vec<u64> = encoded
+            .requests
+            .iter()
+            .flat_map(|(body, _)| spans_in(body))
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(ids, [1, 2, 4]);
+        assert_eq!(encoded.rejected, 1);
+        let reason = encoded.reason.expect("a reason");
+        assert!(
+            reason.ends_with("bytes is over the 10000 byte limit"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn the_annotation_runs_before_encoding() {
+        let annotate: Annotate = Box::new(|span: &mut SpanData| {
+            span.attributes.push(KeyValue::new("annotated", true));
+        });
+        let encoded = sink(usize::MAX, usize::MAX, Some(annotate)).encode(vec![padded_span(0, 0)]);
+        assert_eq!(encoded.requests.len(), 1);
+        assert_eq!(
+            spans_in(&encoded.requests[0].0),
+            [(1, vec!["padding".to_owned(), "annotated".to_owned()])]
+        );
+    }
 
     #[test]
     fn header_lists_are_split_and_decoded() {
