@@ -17,6 +17,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use prost::Message as _;
 
 use super::{EncodedResource, encode_request, varint_len};
+use crate::telemetry::semconv;
 
 /// The reference bytes: the transform, then prost.
 fn reference(spans: &[SpanData], resource: &Resource) -> Vec<u8> {
@@ -257,7 +258,10 @@ fn corpus() -> Vec<SpanData> {
 
     // A big span (> 16383 bytes) after the others in the first group.
     let mut s = span(40, &plain);
-    s.attributes = vec![KeyValue::new("gen_ai.input.messages", "m".repeat(100_000))];
+    s.attributes = vec![KeyValue::new(
+        semconv::GEN_AI_INPUT_MESSAGES,
+        "m".repeat(100_000),
+    )];
     spans.push(s);
     spans
 }
