@@ -215,7 +215,7 @@ fn corpus() -> Vec<SpanData> {
     let mut s = span(20, &other_version);
     s.events.events = vec![
         Event::new(
-            "gen_ai.choice",
+            semconv::EVENT_CHOICE,
             at(5),
             vec![KeyValue::new("index", 0i64)],
             0,
