@@ -98,7 +98,7 @@ pub(crate) fn encode_request(spans: &[SpanData], resource: &EncodedResource) -> 
     let mut groups: Vec<ScopeGroup<'_>> = Vec::new();
     let mut index: HashMap<&InstrumentationScope, usize> = HashMap::new();
     let mut last = 0;
-    let mut span_lens = Vec::with_capacity(spans.len());
+    let mut sizes = Vec::with_capacity(spans.len());
     for (i, span) in spans.iter().enumerate() {
         let scope = &span.instrumentation_scope;
         let g = if groups.get(last).is_some_and(|g| g.scope == scope) {
@@ -115,10 +115,10 @@ pub(crate) fn encode_request(spans: &[SpanData], resource: &EncodedResource) -> 
             }
         };
         last = g;
-        let len = span_len(span);
-        span_lens.push(len);
+        let size = SpanSize::of(span);
         groups[g].spans.push(i);
-        groups[g].len += field_len(len);
+        groups[g].len += field_len(size.len);
+        sizes.push(size);
     }
     let scope_spans: usize = groups.iter().map(|g| field_len(g.len)).sum();
     let resource_spans =
@@ -136,8 +136,8 @@ pub(crate) fn encode_request(spans: &[SpanData], resource: &EncodedResource) -> 
         put_scope(&mut out, group.scope, group.scope_len);
         for &i in &group.spans {
             out.push(key(2, LEN));
-            put_varint(&mut out, span_lens[i] as u64);
-            put_span(&mut out, &spans[i]);
+            put_varint(&mut out, sizes[i].len as u64);
+            put_span(&mut out, &spans[i], &sizes[i]);
         }
         put_str(
             &mut out,
@@ -296,36 +296,49 @@ fn link_body_len(link: &opentelemetry::trace::Link) -> usize {
         + 5
 }
 
-/// Body of a `Span`.
-fn span_len(span: &SpanData) -> usize {
-    let trace_state = span.span_context.trace_state().header();
-    let parent = if span.parent_span_id == SpanId::INVALID {
-        0
-    } else {
-        10
-    };
-    let events: usize = span
-        .events
-        .iter()
-        .map(|e| field_len(event_body_len(e)))
-        .sum();
-    let links: usize = span.links.iter().map(|l| field_len(link_body_len(l))).sum();
-    // trace_id, span_id, kind (never 0), flags (never 0: `HAS_IS_REMOTE`).
-    18 + 10
-        + str_len(&trace_state)
-        + parent
-        + str_len(&span.name)
-        + 2
-        + fixed64_len(nanos(span.start_time))
-        + fixed64_len(nanos(span.end_time))
-        + attributes_len(&span.attributes)
-        + u32_len(span.dropped_attributes_count)
-        + events
-        + u32_len(span.events.dropped_count)
-        + links
-        + u32_len(span.links.dropped_count)
-        + field_len(status_body_len(&span.status))
-        + 6
+/// What the size pass learns of a span and the write pass reuses.
+struct SpanSize {
+    /// Length of the `Span` message body.
+    len: usize,
+    start: u64,
+    end: u64,
+}
+
+impl SpanSize {
+    fn of(span: &SpanData) -> Self {
+        let start = nanos(span.start_time);
+        let end = nanos(span.end_time);
+        let trace_state = span.span_context.trace_state().header();
+        let parent = if span.parent_span_id == SpanId::INVALID {
+            0
+        } else {
+            10
+        };
+        let events: usize = span
+            .events
+            .iter()
+            .map(|e| field_len(event_body_len(e)))
+            .sum();
+        let links: usize = span.links.iter().map(|l| field_len(link_body_len(l))).sum();
+        // trace_id, span_id, kind (never 0), flags (never 0: `HAS_IS_REMOTE`).
+        let len = 18
+            + 10
+            + str_len(&trace_state)
+            + parent
+            + str_len(&span.name)
+            + 2
+            + fixed64_len(start)
+            + fixed64_len(end)
+            + attributes_len(&span.attributes)
+            + u32_len(span.dropped_attributes_count)
+            + events
+            + u32_len(span.events.dropped_count)
+            + links
+            + u32_len(span.links.dropped_count)
+            + field_len(status_body_len(&span.status))
+            + 6;
+        SpanSize { len, start, end }
+    }
 }
 
 // ---- writing ----
@@ -436,15 +449,23 @@ fn put_attributes<'a>(
     attributes: impl IntoIterator<Item = &'a KeyValue>,
 ) {
     for kv in attributes {
-        let value_len = any_value_len(&kv.value);
-        put_header(
-            out,
-            field_key,
-            str_len(kv.key.as_str()) + field_len(value_len),
-        );
-        put_str(out, key(1, LEN), kv.key.as_str());
-        put_header(out, key(2, LEN), value_len);
-        put_any_value(out, &kv.value);
+        let name = kv.key.as_str();
+        let name_len = str_len(name);
+        // Strings, the common case, with each slice taken once.
+        if let Value::String(value) = &kv.value {
+            let value = value.as_str();
+            let any_len = field_len(value.len());
+            put_header(out, field_key, name_len + field_len(any_len));
+            put_str(out, key(1, LEN), name);
+            put_header(out, key(2, LEN), any_len);
+            put_bytes(out, key(1, LEN), value.as_bytes());
+        } else {
+            let any_len = any_value_len(&kv.value);
+            put_header(out, field_key, name_len + field_len(any_len));
+            put_str(out, key(1, LEN), name);
+            put_header(out, key(2, LEN), any_len);
+            put_any_value(out, &kv.value);
+        }
     }
 }
 
@@ -462,7 +483,7 @@ fn flags(trace_flags: u8, remote: bool) -> u32 {
 }
 
 /// A `Span` body, fields in number order as prost writes them.
-fn put_span(out: &mut Vec<u8>, span: &SpanData) {
+fn put_span(out: &mut Vec<u8>, span: &SpanData, size: &SpanSize) {
     let context = &span.span_context;
     put_bytes(out, key(1, LEN), &context.trace_id().to_bytes());
     put_bytes(out, key(2, LEN), &context.span_id().to_bytes());
@@ -472,8 +493,8 @@ fn put_span(out: &mut Vec<u8>, span: &SpanData) {
     }
     put_str(out, key(5, LEN), &span.name);
     out.extend_from_slice(&[key(6, VARINT), span_kind(&span.span_kind)]);
-    put_fixed64(out, key(7, FIXED64), nanos(span.start_time));
-    put_fixed64(out, key(8, FIXED64), nanos(span.end_time));
+    put_fixed64(out, key(7, FIXED64), size.start);
+    put_fixed64(out, key(8, FIXED64), size.end);
     put_attributes(out, key(9, LEN), &span.attributes);
     put_u32(out, key(10, VARINT), span.dropped_attributes_count);
     for event in span.events.iter() {
