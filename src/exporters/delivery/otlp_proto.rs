@@ -6,11 +6,15 @@
 //! Hand-written because it is measurably better: the transform clones every
 //! string and attribute into proto structs (about 12k instructions per
 //! default chat span) and prost then computes `encoded_len` again at every
-//! nesting level (about 13k more); `benches/export_encode` measured 34.3k
-//! instructions per span for the OTLP sink's `encode` before and 4.1k after
-//! (728 bytes per span both ways). Here each span's length is computed once
-//! (a size pass over the batch), the request is written into one buffer of
-//! exactly that size, and the resource is encoded once per sink.
+//! nesting level (about 13k more). `benches/export_encode` (callgrind, one
+//! default chat span, batches of 512) measured the OTLP sink's whole
+//! `encode` at 34.3k instructions per span with the transform and prost,
+//! 7.8k with this module (of which about 2.2k is freeing the spans and 0.35k
+//! the split estimate), 728 bytes per span both ways; the Braintrust OTLP
+//! sink went from 76.1k to 43.5k (the rest is its annotation). Here each
+//! span's length is computed once (a size pass over the batch), the
+//! request is written into one buffer of exactly that size, and the
+//! resource is encoded once per sink.
 //!
 //! Grouping is the transform's: one `ResourceSpans`, one `ScopeSpans` per
 //! distinct instrumentation scope (name, version, schema URL, attributes in
