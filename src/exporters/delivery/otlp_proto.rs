@@ -50,8 +50,9 @@ const SPAN_FLAGS_KEY: [u8; 2] = [(16 << 3) | FIXED32 | 0x80, 1];
 const HAS_IS_REMOTE: u32 = 0x100;
 const IS_REMOTE: u32 = 0x200;
 
-/// The resource part of every request of one sink, encoded once.
-#[derive(Debug, Clone, Default)]
+/// The resource part of every request of one sink, encoded once (when the
+/// pipeline hands the sink its resource), in the resource's attribute order.
+#[derive(Debug)]
 pub(crate) struct EncodedResource {
     /// `ResourceSpans.resource` (field 1), key and length included.
     resource_field: Vec<u8>,
@@ -60,6 +61,7 @@ pub(crate) struct EncodedResource {
 }
 
 impl EncodedResource {
+    /// `ResourceSpans.resource` and `.schema_url` for `resource`.
     pub(crate) fn new(resource: &Resource) -> Self {
         let attributes: Vec<KeyValue> = resource
             .iter()
