@@ -423,3 +423,97 @@ fn recorded_chat_spans_encode_as_the_transform_does() {
     );
     assert_same(&spans, &Resource::builder().build());
 }
+
+/// A random value of any shape, strings up to `max` bytes (some non-ASCII).
+fn random_value(rng: &mut fastrand::Rng, max: usize) -> Value {
+    let text = |rng: &mut fastrand::Rng| -> String {
+        let len = rng.usize(0..=max);
+        (0..len)
+            .map(|_| {
+                if rng.u8(0..10) == 0 {
+                    'é'
+                } else {
+                    rng.alphanumeric()
+                }
+            })
+            .collect()
+    };
+    let n = rng.usize(0..6);
+    match rng.u8(0..8) {
+        0 => Value::Bool(rng.bool()),
+        1 => Value::I64(rng.i64(..)),
+        2 => Value::F64(rng.f64() * 1e6 - 5e5),
+        3 => Value::Array(Array::Bool((0..n).map(|_| rng.bool()).collect())),
+        4 => Value::Array(Array::I64((0..n).map(|_| rng.i64(..)).collect())),
+        5 => Value::Array(Array::F64((0..n).map(|_| rng.f64()).collect())),
+        6 => Value::Array(Array::String(
+            (0..n).map(|_| StringValue::from(text(rng))).collect(),
+        )),
+        _ => Value::String(text(rng).into()),
+    }
+}
+
+fn random_attributes(rng: &mut fastrand::Rng, max: usize) -> Vec<KeyValue> {
+    (0..rng.usize(0..6))
+        .map(|i| KeyValue::new(format!("k{i}"), random_value(rng, max)))
+        .collect()
+}
+
+#[test]
+fn random_batches_encode_as_the_transform_does() {
+    let mut rng = fastrand::Rng::with_seed(10);
+    let scopes = [
+        InstrumentationScope::builder("a").build(),
+        InstrumentationScope::builder("b").with_version("1").build(),
+        InstrumentationScope::builder("a")
+            .with_attributes([KeyValue::new("x", 1i64)])
+            .build(),
+    ];
+    let resource = resource();
+    for round in 0..200 {
+        // Now and then a string long enough for two- and three-byte lengths.
+        let max = if round % 10 == 0 { 40_000 } else { 300 };
+        let spans: Vec<SpanData> = (0..rng.usize(0..12))
+            .map(|i| {
+                let mut s = span(i as u64, &scopes[rng.usize(0..scopes.len())]);
+                s.span_context = context(
+                    rng.u128(..),
+                    rng.u64(..),
+                    TraceFlags::new(rng.u8(..)),
+                    rng.bool(),
+                    if rng.bool() { "" } else { "a=b" },
+                );
+                s.parent_span_id = SpanId::from(rng.u64(0..3));
+                s.parent_span_is_remote = rng.bool();
+                s.start_time = at(rng.u64(0..u64::MAX / 2));
+                s.attributes = random_attributes(&mut rng, max);
+                s.dropped_attributes_count = rng.u32(0..3);
+                for _ in 0..rng.usize(0..3) {
+                    let attributes = random_attributes(&mut rng, max);
+                    let time = at(rng.u64(0..3));
+                    s.events
+                        .events
+                        .push(Event::new("e", time, attributes, rng.u32(0..2)));
+                }
+                for _ in 0..rng.usize(0..2) {
+                    let linked = context(
+                        rng.u128(..),
+                        rng.u64(..),
+                        TraceFlags::SAMPLED,
+                        rng.bool(),
+                        "",
+                    );
+                    let attributes = random_attributes(&mut rng, max);
+                    s.links.links.push(Link::new(linked, attributes, 0));
+                }
+                s.status = match rng.u8(0..3) {
+                    0 => Status::Unset,
+                    1 => Status::Ok,
+                    _ => Status::error("x".repeat(rng.usize(0..200))),
+                };
+                s
+            })
+            .collect();
+        assert_same(&spans, &resource);
+    }
+}
