@@ -9,7 +9,7 @@
 //! nesting level (about 13k more). `benches/export_encode` (callgrind, one
 //! default chat span, batches of 512) measured the OTLP sink's whole
 //! `encode` at 34.3k instructions per span with the transform and prost,
-//! 7.8k with this module (of which about 2.2k is freeing the spans and 0.35k
+//! 7.8k with this module (of which about 2.3k is freeing the spans and 0.35k
 //! the split estimate), 728 bytes per span both ways; the Braintrust OTLP
 //! sink went from 76.1k to 43.5k (the rest is its annotation). Here each
 //! span's length is computed once (a size pass over the batch), the
