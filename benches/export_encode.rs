@@ -10,9 +10,9 @@
 //! - `braintrust`: the native path (`span_to_row` + JSON into a reused
 //!   buffer, as `encode_batches`).
 //!
-//! `EXPORT_PATH=otlp|braintrust-otlp|otlp-prost|braintrust EXPORT_SPANS=N` encodes N copies in batches
-//! of 512 (the batch size of the pipeline) inside `callgrind_measured` and
-//! prints wall time per span. Instructions per span: run it under callgrind
+//! `EXPORT_PATH=otlp|braintrust-otlp|otlp-prost|braintrust EXPORT_SPANS=N`
+//! encodes N copies in batches of 512 (the batch size of the pipeline)
+//! inside `callgrind_measured` and prints wall time per span. Instructions per span: run it under callgrind
 //! with two N (the README's Benchmarks section has the command) and divide
 //! the difference of the totals by the difference of N, so set-up cancels.
 
