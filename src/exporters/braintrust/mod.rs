@@ -42,7 +42,7 @@ mod exporter;
 pub mod filter;
 mod mapping;
 mod options;
-mod otlp;
+pub(crate) mod otlp;
 #[cfg(test)]
 pub(crate) mod test_spans;
 mod transport;
