@@ -26,13 +26,6 @@ use values::{
     as_count, as_seconds, as_str, error_text, parse_or_text, rfc3339, unix_seconds, value_to_json,
 };
 
-/// The `metadata` key of a request-parameter attribute that Braintrust
-/// knows under its wire name (from the parameter table); `None`: it keeps
-/// its own key (and, on an llm row, is then left out by the data policy).
-fn metadata_key(attribute: &str) -> Option<&'static str> {
-    ParamSpec::for_attribute(attribute).and_then(|p| p.braintrust_key)
-}
-
 /// Maps one finished span to one Braintrust log row (`InsertProjectLogsEvent`).
 ///
 /// Pure functions over [`SpanData`]: no I/O, no clock, no global state, so the
@@ -54,7 +47,7 @@ fn metadata_key(attribute: &str) -> Option<&'static str> {
 /// | `output` | `[{"index","finish_reason","message":{"role":"assistant","content"?,"tool_calls"?}}]` from the [`EVENT_CHOICE`](semconv::EVENT_CHOICE) events, with content from [`GEN_AI_OUTPUT_MESSAGES`](semconv::GEN_AI_OUTPUT_MESSAGES) when present; content-free when content was not recorded |
 /// | `metadata.model` | [`GEN_AI_RESPONSE_MODEL`](semconv::GEN_AI_RESPONSE_MODEL), else [`GEN_AI_REQUEST_MODEL`](semconv::GEN_AI_REQUEST_MODEL) (on non-llm rows the request model also stays under its own key when it differs) |
 /// | `metadata.provider` | `azure` when the provider attribute ([`GEN_AI_SYSTEM`](semconv::GEN_AI_SYSTEM) or [`GEN_AI_PROVIDER_NAME`](semconv::GEN_AI_PROVIDER_NAME)) names Azure AI Inference, else its value |
-/// | `metadata.{wire name}` | request parameters with a `braintrust_key` in [`REQUEST_PARAMS`](crate::telemetry::REQUEST_PARAMS) (those the guide allows) under it |
+/// | `metadata.{wire name}` | request parameters with a `braintrust_key` in [`REQUEST_PARAMS`](crate::telemetry::REQUEST_PARAMS) (those the guide allows: the sampling parameters, `response_format`, `tool_choice`, `parallel_tool_calls`) under it; JSON-valued ones ([`AttributeType::Json`](crate::telemetry::AttributeType::Json)) parsed back, so objects are sent as objects |
 /// | `metadata.tools` | [`GEN_AI_TOOL_DEFINITIONS`](semconv::GEN_AI_TOOL_DEFINITIONS), parsed, in the wire shape `{"type","function":{...}}` (the newer names record `{"type","name",...}`); absent without tools |
 /// | `metadata.{attribute key}` | non-llm rows only: every other span attribute under its own key; arrays stay arrays, numbers stay numbers. `llm` rows keep only the keys above (the guide's data policy) |
 /// | `metrics.start`, `metrics.end` | span start and end, unix seconds (fractional) |
@@ -290,8 +283,18 @@ impl<'a> Attributes<'a> {
                     *slot = Some(n);
                     return;
                 }
-                if let Some(wire) = metadata_key(key) {
-                    metadata.insert(wire.to_owned(), value_to_json(&kv.value));
+                // A request parameter Braintrust knows goes under its wire
+                // name (the table's `braintrust_key`); one without keeps its
+                // own key (and, on an llm row, is then left out by the data
+                // policy). JSON-valued ones (`tool_choice` objects,
+                // `response_format`) go back to JSON.
+                if let Some(spec) = ParamSpec::for_attribute(key)
+                    && let Some(wire) = spec.braintrust_key
+                {
+                    let value = spec
+                        .metadata_value(&kv.value)
+                        .unwrap_or_else(|| value_to_json(&kv.value));
+                    metadata.insert(wire.to_owned(), value);
                     return;
                 }
             }

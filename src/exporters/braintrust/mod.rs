@@ -42,7 +42,7 @@ mod exporter;
 pub mod filter;
 mod mapping;
 mod options;
-mod otlp;
+pub(crate) mod otlp;
 #[cfg(test)]
 pub(crate) mod test_spans;
 mod transport;
@@ -64,6 +64,6 @@ pub use options::{
     BRAINTRUST_OTEL_FILTER_AI_SPANS, SpanFilterFn,
 };
 pub use otlp::{
-    BraintrustOtlpExporter, MAX_OTLP_REQUEST_BYTES, OTLP_SPLIT_BYTES, OTLP_TRACES_PATH,
-    braintrust_attributes,
+    BraintrustOtlpExporter, MAX_OTLP_REQUEST_BYTES, MAX_OTLP_SPAN_BYTES, OTLP_SPLIT_BYTES,
+    OTLP_TRACES_PATH, braintrust_attributes,
 };
