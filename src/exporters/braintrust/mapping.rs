@@ -5,10 +5,10 @@
 //! Rooms: [`row`] (the row types), [`messages`] (recorded content → `input`
 //! and `output`), [`values`] (attribute values, times, texts).
 
-use opentelemetry::KeyValue;
+use opentelemetry::{KeyValue, Value};
 use opentelemetry::trace::{SpanId, Status};
 use opentelemetry_sdk::trace::SpanData;
-use serde_json::{Map, Value as Json};
+use serde_json::Map;
 
 use crate::telemetry::{ParamSpec, TOKEN_COUNTS, TokenCountSpec, semconv};
 
@@ -16,6 +16,7 @@ mod messages;
 mod policy;
 mod row;
 mod values;
+pub(crate) mod write;
 
 use messages::{build_input, build_output};
 pub use row::{
@@ -99,11 +100,10 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     row_id.push('-');
     row_id.push_str(&span_id);
 
-    let mut attrs = Attributes::default();
     let mut metadata = Map::new();
-    for kv in &span.attributes {
-        attrs.pick_or_file(kv, &mut metadata);
-    }
+    let attrs = Attributes::read(span, |key, value| {
+        metadata.insert(key.to_owned(), value_to_json(value));
+    });
 
     let span_type = SpanType::from_operation(attrs.operation);
     let genai = attrs.operation.is_some();
@@ -117,44 +117,16 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     };
 
     // Named keys go in last, so they win over a same-named raw attribute.
-    let model = attrs.response_model.or(attrs.request_model);
-    if let (Some(request), Some(model)) = (attrs.request_model, model)
-        && request != model
-    {
-        metadata.insert(semconv::GEN_AI_REQUEST_MODEL.to_owned(), request.into());
-    }
-    if let Some(model) = model {
-        metadata.insert("model".to_owned(), model.into());
-    }
-    if let Some(provider) = attrs.provider {
-        let provider = match provider {
-            semconv::SYSTEM_VALUE | semconv::PROVIDER_NAME_VALUE => PROVIDER_AZURE,
-            other => other,
+    attrs.named_metadata(|key, value| {
+        let value = match value {
+            Named::Text(text) => text.into(),
+            // The wire shape whichever vocabulary recorded them.
+            Named::Tools(tools) => crate::telemetry::tool_definitions_to_wire(parse_or_text(tools)),
         };
-        metadata.insert("provider".to_owned(), provider.into());
-    }
-    if let Some(tools) = attrs.tools {
-        // The wire shape whichever vocabulary recorded them.
-        metadata.insert(
-            "tools".to_owned(),
-            crate::telemetry::tool_definitions_to_wire(parse_or_text(tools)),
-        );
-    }
+        metadata.insert(key.to_owned(), value);
+    });
 
-    let metrics = token_metrics(
-        &attrs,
-        RowMetrics {
-            start: unix_seconds(span.start_time),
-            end: unix_seconds(span.end_time),
-            prompt_tokens: None,
-            completion_tokens: None,
-            tokens: None,
-            prompt_cached_tokens: None,
-            prompt_cache_creation_tokens: None,
-            completion_reasoning_tokens: None,
-            time_to_first_token: attrs.time_to_first_token,
-        },
-    );
+    let metrics = attrs.metrics(span);
     if span_type == SpanType::Llm {
         policy::keep_llm_metadata(&mut metadata);
     }
@@ -196,33 +168,32 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     }
 }
 
-/// The token metrics of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS)
-/// that the span reports, each under its Braintrust name, and `tokens`: the
-/// sum when both totals are known (never a guess from one of them), the
-/// prompt count for embeddings (whose `usage.total_tokens` is the prompt count).
-fn token_metrics(attrs: &Attributes<'_>, mut metrics: RowMetrics) -> RowMetrics {
-    for (spec, count) in TOKEN_COUNTS.iter().zip(attrs.token_counts) {
-        if let Some(count) = count {
-            // `set_token` refuses names the guide does not list; the
-            // table's test makes sure none is.
-            metrics.set_token(spec.braintrust_metric, count);
-        }
-    }
-    metrics.tokens = if attrs.operation == Some(semconv::OPERATION_EMBEDDINGS) {
-        metrics.prompt_tokens
-    } else {
-        match (metrics.prompt_tokens, metrics.completion_tokens) {
-            (Some(p), Some(c)) => Some(p.saturating_add(c)),
-            _ => None,
-        }
-    };
-    metrics
+/// Appends the JSON of the row of `span` to `out`: what the native exporter
+/// sends, the same row as `serde_json::to_vec(&span_to_row(span))` (keys in
+/// the same order too), written straight from the span without building a
+/// [`BraintrustRow`] (about a fifth of the instructions, see the README's
+/// Benchmarks). [`BraintrustRow::route`] is not part of the JSON: see
+/// [`span_to_row`] for it.
+pub fn write_row_json(span: &SpanData, out: &mut Vec<u8>) {
+    write::write_row(span, out);
+}
+
+pub(crate) use write::write_row;
+
+/// [`BraintrustRow::route`] of the row of `span`, without building the row.
+pub(crate) fn route_of(span: &SpanData) -> Option<crate::exporters::braintrust::Parent> {
+    // The last parsable one, as [`Attributes::read`] keeps it.
+    span.attributes
+        .iter()
+        .filter(|kv| kv.key.as_str() == semconv::BRAINTRUST_PARENT)
+        .filter_map(|kv| as_str(&kv.value)?.parse().ok())
+        .last()
 }
 
 /// What one pass over the span attributes picked out; everything else went
 /// straight into `metadata`.
 #[derive(Default)]
-struct Attributes<'a> {
+pub(super) struct Attributes<'a> {
     operation: Option<&'a str>,
     provider: Option<&'a str>,
     request_model: Option<&'a str>,
@@ -237,49 +208,71 @@ struct Attributes<'a> {
     route: Option<crate::exporters::braintrust::Parent>,
 }
 
+/// A `metadata` entry the row names itself (see [`Attributes::named_metadata`]).
+pub(super) enum Named<'a> {
+    /// A text value.
+    Text(&'a str),
+    /// The recorded tool definitions (JSON text, else kept as text).
+    Tools(&'a str),
+}
+
 impl<'a> Attributes<'a> {
+    /// One pass over the span's attributes: what the row has a place for is
+    /// picked out, everything else goes to `file(key, value)`, in attribute
+    /// order, under its Braintrust or own key (a later entry of the same key
+    /// replaces an earlier one). Both writers of a row share it.
+    pub(super) fn read(span: &'a SpanData, mut file: impl FnMut(&'a str, &'a Value)) -> Self {
+        let mut attrs = Attributes::default();
+        for kv in &span.attributes {
+            if let Some(key) = attrs.pick(kv) {
+                file(key, &kv.value);
+            }
+        }
+        attrs
+    }
+
     /// Picks `kv` out when the row has a place for it (model, usage, content,
-    /// ...), else files it in `metadata` under its Braintrust or own key.
-    fn pick_or_file(&mut self, kv: &'a KeyValue, metadata: &mut Map<String, Json>) {
+    /// ...); else the `metadata` key it is kept under (its Braintrust or own key).
+    fn pick(&mut self, kv: &'a KeyValue) -> Option<&'a str> {
         let key = kv.key.as_str();
         let text = as_str(&kv.value);
-        // Each arm either consumes the attribute (returns) or falls through
-        // to "keep it under its own key".
+        // Each arm either consumes the attribute (returns `None`) or falls
+        // through to "keep it under its own key".
         match key {
             semconv::GEN_AI_OPERATION_NAME => self.operation = text,
             semconv::GEN_AI_SYSTEM | semconv::GEN_AI_PROVIDER_NAME => self.provider = text,
             semconv::ERROR_TYPE => self.error_type = text,
             semconv::GEN_AI_REQUEST_MODEL if text.is_some() => {
                 self.request_model = text;
-                return;
+                return None;
             }
             semconv::GEN_AI_RESPONSE_MODEL if text.is_some() => {
                 self.response_model = text;
-                return;
+                return None;
             }
             semconv::GEN_AI_TOOL_DEFINITIONS if text.is_some() => {
                 self.tools = text;
-                return;
+                return None;
             }
             semconv::GEN_AI_INPUT_MESSAGES if text.is_some() => {
                 self.input_messages = text;
-                return;
+                return None;
             }
             semconv::GEN_AI_OUTPUT_MESSAGES if text.is_some() => {
                 self.output_messages = text;
-                return;
+                return None;
             }
             // Routing, not data: it chooses where the row goes.
             semconv::BRAINTRUST_PARENT => {
                 if let Some(parent) = text.and_then(|t| t.parse().ok()) {
                     self.route = Some(parent);
                 }
-                return;
+                return None;
             }
             semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK => {
                 if let Some(s) = as_seconds(&kv.value) {
                     self.time_to_first_token = Some(s);
-                    return;
+                    return None;
                 }
             }
             _ => {
@@ -288,15 +281,75 @@ impl<'a> Attributes<'a> {
                     && let Some(slot) = self.token_counts.get_mut(spec.count as usize)
                 {
                     *slot = Some(n);
-                    return;
+                    return None;
                 }
                 if let Some(wire) = metadata_key(key) {
-                    metadata.insert(wire.to_owned(), value_to_json(&kv.value));
-                    return;
+                    return Some(wire);
                 }
             }
         }
-        metadata.insert(key.to_owned(), value_to_json(&kv.value));
+        Some(key)
+    }
+
+    /// The `metadata` entries the row names itself, in the order they go in
+    /// (after the attributes, so they win over a same-named raw one): the
+    /// request model when the response model differs, `model`, `provider`,
+    /// `tools`.
+    pub(super) fn named_metadata(&self, mut put: impl FnMut(&'static str, Named<'a>)) {
+        let model = self.response_model.or(self.request_model);
+        if let (Some(request), Some(model)) = (self.request_model, model)
+            && request != model
+        {
+            put(semconv::GEN_AI_REQUEST_MODEL, Named::Text(request));
+        }
+        if let Some(model) = model {
+            put("model", Named::Text(model));
+        }
+        if let Some(provider) = self.provider {
+            let provider = match provider {
+                semconv::SYSTEM_VALUE | semconv::PROVIDER_NAME_VALUE => PROVIDER_AZURE,
+                other => other,
+            };
+            put("provider", Named::Text(provider));
+        }
+        if let Some(tools) = self.tools {
+            put("tools", Named::Tools(tools));
+        }
+    }
+
+    /// The row's `metrics`: start and end, the token metrics of
+    /// [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS) that the span
+    /// reports, each under its Braintrust name, and `tokens`: the sum when
+    /// both totals are known (never a guess from one of them), the prompt
+    /// count for embeddings (whose `usage.total_tokens` is the prompt count).
+    pub(super) fn metrics(&self, span: &SpanData) -> RowMetrics {
+        let mut metrics = RowMetrics {
+            start: unix_seconds(span.start_time),
+            end: unix_seconds(span.end_time),
+            prompt_tokens: None,
+            completion_tokens: None,
+            tokens: None,
+            prompt_cached_tokens: None,
+            prompt_cache_creation_tokens: None,
+            completion_reasoning_tokens: None,
+            time_to_first_token: self.time_to_first_token,
+        };
+        for (spec, count) in TOKEN_COUNTS.iter().zip(self.token_counts) {
+            if let Some(count) = count {
+                // `set_token` refuses names the guide does not list; the
+                // table's test makes sure none is.
+                metrics.set_token(spec.braintrust_metric, count);
+            }
+        }
+        metrics.tokens = if self.operation == Some(semconv::OPERATION_EMBEDDINGS) {
+            metrics.prompt_tokens
+        } else {
+            match (metrics.prompt_tokens, metrics.completion_tokens) {
+                (Some(p), Some(c)) => Some(p.saturating_add(c)),
+                _ => None,
+            }
+        };
+        metrics
     }
 }
 
@@ -305,7 +358,7 @@ mod tests {
     use super::*;
     use crate::exporters::braintrust::test_spans::{chat_span as span, content_event as event};
     use opentelemetry::{Array, Value};
-    use serde_json::json;
+    use serde_json::{Value as Json, json};
 
     #[test]
     fn ids_times_and_origin() {

@@ -14,7 +14,7 @@ use tokio::sync::OnceCell;
 
 use super::attachments::{Uploader, convert_row};
 use super::config::{MAX_BATCH_BYTES, MAX_BATCH_ROWS, Parent, ResolvedConfig};
-use super::mapping::{BraintrustRow, span_to_row};
+use super::mapping::{BraintrustRow, route_of, span_to_row, write_row};
 use super::truncate;
 
 /// Most parents (projects, experiments) one exporter sends to besides its
@@ -212,23 +212,38 @@ impl BraintrustSink {
 impl Sink for BraintrustSink {
     type Request = EncodedBatch;
 
-    /// Maps the spans to rows (on the worker thread, off the application's)
-    /// and packs them into insert requests.
+    /// Writes the spans' rows (on the worker thread, off the application's)
+    /// and packs them into insert requests: straight from the spans, or
+    /// through [`BraintrustRow`]s when attachments are converted.
     fn encode(&self, spans: Vec<SpanData>) -> Encoded<EncodedBatch> {
-        let mut rows: Vec<BraintrustRow> = spans.iter().map(span_to_row).collect();
-        drop(spans);
-        if let Some(uploader) = &self.attachments {
-            for row in &mut rows {
-                convert_row(row, uploader);
-            }
-        }
+        let rows: Vec<BraintrustRow> = match &self.attachments {
+            Some(uploader) => spans
+                .iter()
+                .map(|span| {
+                    let mut row = span_to_row(span);
+                    convert_row(&mut row, uploader);
+                    row
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let sources: Vec<(Option<Parent>, RowSource<'_>)> = if self.attachments.is_some() {
+            rows.iter()
+                .map(|row| (row.route.clone(), RowSource::Row(row)))
+                .collect()
+        } else {
+            spans
+                .iter()
+                .map(|span| (route_of(span), RowSource::Span(span)))
+                .collect()
+        };
         // One group per parent (rows routed by baggage go to theirs), in
         // order of first appearance; almost always a single group.
-        let mut groups: Vec<(Option<Parent>, Vec<&BraintrustRow>)> = Vec::new();
-        for row in &rows {
-            match groups.iter_mut().find(|(p, _)| *p == row.route) {
-                Some((_, group)) => group.push(row),
-                None => groups.push((row.route.clone(), vec![row])),
+        let mut groups: Vec<(Option<Parent>, Vec<RowSource<'_>>)> = Vec::new();
+        for (route, source) in sources {
+            match groups.iter_mut().find(|(p, _)| *p == route) {
+                Some((_, group)) => group.push(source),
+                None => groups.push((route, vec![source])),
             }
         }
         let mut out = Encoded {
@@ -308,10 +323,21 @@ pub(crate) struct PackedRows {
 const PREFIX: &[u8] = br#"{"events":["#;
 const SUFFIX: &[u8] = b"]}";
 
+/// Where a row's JSON comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum RowSource<'a> {
+    /// Written straight from the span ([`write_row`]); a row too large for
+    /// a request is then built as a [`BraintrustRow`] to be truncated.
+    Span(&'a SpanData),
+    /// A row already built (attachments converted).
+    Row(&'a BraintrustRow),
+}
+
 /// Packs rows into `{"events":[...]}` bodies of at most `max_rows` rows and
-/// `max_bytes` bytes, in order. Each row is serialized once.
+/// `max_bytes` bytes, in order. Each row is written once (twice, plus the
+/// truncation's rounds, when it alone is over the limit).
 pub(crate) fn encode_batches<'a>(
-    rows: impl IntoIterator<Item = &'a BraintrustRow>,
+    rows: impl IntoIterator<Item = RowSource<'a>>,
     max_rows: usize,
     max_bytes: usize,
 ) -> PackedRows {
@@ -330,15 +356,23 @@ pub(crate) fn encode_batches<'a>(
             *in_body = 0;
         }
     };
-    for row in rows {
+    for source in rows {
         row_json.clear();
-        if serde_json::to_writer(&mut row_json, row).is_err() {
-            out.oversized += 1;
-            continue;
+        match source {
+            RowSource::Span(span) => write_row(span, &mut row_json),
+            RowSource::Row(row) => {
+                if serde_json::to_writer(&mut row_json, row).is_err() {
+                    out.oversized += 1;
+                    continue;
+                }
+            }
         }
         if PREFIX.len() + row_json.len() + SUFFIX.len() > max_bytes {
             // Too large alone: truncate its texts rather than lose the row.
-            let mut fitted = row.clone();
+            let mut fitted = match source {
+                RowSource::Span(span) => span_to_row(span),
+                RowSource::Row(row) => row.clone(),
+            };
             let limit = max_bytes.saturating_sub(PREFIX.len() + SUFFIX.len());
             row_json.clear();
             if truncate::fit(&mut fitted, limit) != truncate::Fit::Truncated
@@ -355,6 +389,7 @@ pub(crate) fn encode_batches<'a>(
             flush(&mut body, &mut in_body, &mut out);
         }
         if in_body == 0 {
+            body.reserve(max_bytes.min(64 * 1024));
             body.extend_from_slice(PREFIX);
         } else {
             body.push(b',');
@@ -384,7 +419,7 @@ mod tests {
     #[test]
     fn batches_hold_at_most_max_rows_in_order() {
         let rows: Vec<_> = (0..250).map(|i| row(i, 0)).collect();
-        let encoded = encode_batches(&rows, 100, MAX_BATCH_BYTES);
+        let encoded = encode_batches(rows.iter().map(RowSource::Row), 100, MAX_BATCH_BYTES);
         let sizes: Vec<_> = encoded.batches.iter().map(|b| b.rows).collect();
         assert_eq!(sizes, [100, 100, 50]);
         let ids: Vec<String> = encoded
@@ -404,7 +439,7 @@ mod tests {
             .enumerate()
             .map(|(i, n)| row(i as u64, *n))
             .collect();
-        let encoded = encode_batches(&rows, 100, 1500);
+        let encoded = encode_batches(rows.iter().map(RowSource::Row), 100, 1500);
         assert_eq!((encoded.oversized, encoded.truncated), (0, 1));
         for batch in &encoded.batches {
             assert!(batch.body.len() <= 1500, "{} bytes", batch.body.len());

@@ -21,6 +21,8 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json};
 
+use super::super::write::json::{write_i64, write_str};
+
 /// `T` read from a JSON object only: serde's derived structs also accept an
 /// array (fields by position), which the general path treats as "not a
 /// message".
@@ -177,7 +179,7 @@ impl WireToolCall<'_> {
                 function.name.map_or(Json::Null, |n| n.into_owned().into()),
             );
             let arguments = match function.arguments {
-                Some(raw) => arguments_text(raw)?,
+                Some(raw) => Json::String(arguments_text(raw)?),
                 None => Json::from("{}"),
             };
             f.insert("arguments".to_owned(), arguments);
@@ -190,7 +192,7 @@ impl WireToolCall<'_> {
 /// Tool-call arguments as the general path writes them: text that is JSON
 /// becomes its compact form (a JSON string its content), other text stays;
 /// a non-text value becomes its compact JSON text.
-fn arguments_text(raw: &RawValue) -> Option<Json> {
+fn arguments_text(raw: &RawValue) -> Option<String> {
     let raw = raw.get();
     if raw.starts_with('"') {
         // Borrowing fails (with a formatted error) on escapes: ask first.
@@ -200,19 +202,163 @@ fn arguments_text(raw: &RawValue) -> Option<Json> {
             Cow::Borrowed(serde_json::from_str::<&str>(raw).ok()?)
         };
         Some(match serde_json::from_str::<Json>(&text) {
-            Ok(Json::String(inner)) => Json::String(inner),
-            Ok(other) => Json::String(compact(&other)?),
-            Err(_) => Json::String(text.into_owned()),
+            Ok(Json::String(inner)) => inner,
+            Ok(other) => compact(&other)?,
+            Err(_) => text.into_owned(),
         })
     } else {
         let value: Json = serde_json::from_str(raw).ok()?;
-        Some(Json::String(compact(&value)?))
+        compact(&value)
     }
 }
 
 /// `value.to_string()` without the `fmt` machinery (same bytes).
 fn compact(value: &Json) -> Option<String> {
     serde_json::to_string(value).ok()
+}
+
+// ------------------------------------------------ straight to JSON bytes
+
+/// `text` (a recorded wire message) written in chat format to `out`;
+/// `false` when it needs the general path (`out` may then hold a partial
+/// message: the caller cuts it off).
+pub(in crate::exporters::braintrust::mapping) fn write_wire_message(
+    text: &str,
+    default_role: &str,
+    out: &mut Vec<u8>,
+) -> bool {
+    match serde_json::from_str::<Obj<WireMessage>>(text) {
+        Ok(Obj(message)) => message.write_chat(default_role, out),
+        Err(_) => false,
+    }
+}
+
+/// A choice event body read the fast way, to be written by [`FastChoice::write`].
+pub(in crate::exporters::braintrust::mapping) struct FastChoice<'a> {
+    /// The choice's `index`, else its position among the choice events.
+    pub(in crate::exporters::braintrust::mapping) index: i64,
+    finish_reason: Option<Cow<'a, str>>,
+    message: Option<WireMessage<'a>>,
+}
+
+/// A choice event body, or `None` when it needs the general path.
+pub(in crate::exporters::braintrust::mapping) fn parse_choice(
+    text: &str,
+    position: usize,
+) -> Option<FastChoice<'_>> {
+    let Obj(body): Obj<ChoiceBody> = serde_json::from_str(text).ok()?;
+    Some(FastChoice {
+        index: body.index.unwrap_or(position as i64),
+        finish_reason: body.finish_reason,
+        message: body.message.map(|Obj(m)| m),
+    })
+}
+
+impl FastChoice<'_> {
+    /// The choice as [`choice_event`] builds it, keys in the order
+    /// `serde_json`'s map writes them; `false` when the message needs the
+    /// general path (`out` is then to be cut off by the caller).
+    pub(in crate::exporters::braintrust::mapping) fn write(&self, out: &mut Vec<u8>) -> bool {
+        out.extend_from_slice(br#"{"finish_reason":"#);
+        match &self.finish_reason {
+            Some(reason) => write_str(out, reason),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(br#","index":"#);
+        write_i64(out, self.index);
+        out.extend_from_slice(br#","message":"#);
+        let written = match &self.message {
+            Some(message) => message.write_chat("assistant", out),
+            None => {
+                out.extend_from_slice(br#"{"role":"assistant"}"#);
+                true
+            }
+        };
+        out.push(b'}');
+        written
+    }
+}
+
+impl WireMessage<'_> {
+    /// [`WireMessage::into_chat`]'s object, written (keys sorted, as
+    /// `serde_json`'s map writes them); `false`: the general path.
+    fn write_chat(&self, default_role: &str, out: &mut Vec<u8>) -> bool {
+        let role = self.role.as_deref().unwrap_or(default_role);
+        if role == "tool" {
+            return false;
+        }
+        out.push(b'{');
+        let mut comma = false;
+        let mut key = |out: &mut Vec<u8>, key: &[u8]| {
+            if comma {
+                out.push(b',');
+            }
+            comma = true;
+            out.extend_from_slice(key);
+        };
+        if let Some(content) = &self.content {
+            key(out, br#""content":"#);
+            write_str(out, content);
+        }
+        if let Some(name) = &self.name {
+            key(out, br#""name":"#);
+            write_str(out, name);
+        }
+        if let Some(reasoning) = self.reasoning_content.as_deref().filter(|r| !r.is_empty()) {
+            key(out, br#""reasoning_content":"#);
+            write_str(out, reasoning);
+        }
+        key(out, br#""role":"#);
+        write_str(out, role);
+        if let Some(calls) = self.tool_calls.as_ref().filter(|c| !c.is_empty()) {
+            key(out, br#""tool_calls":["#);
+            for (i, Obj(call)) in calls.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                if !call.write_chat(out) {
+                    return false;
+                }
+            }
+            out.push(b']');
+        }
+        out.push(b'}');
+        true
+    }
+}
+
+impl WireToolCall<'_> {
+    /// [`WireToolCall::into_chat`]'s object, written.
+    fn write_chat(&self, out: &mut Vec<u8>) -> bool {
+        out.push(b'{');
+        if let Some(Obj(function)) = &self.function
+            && (function.name.is_some() || function.arguments.is_some())
+        {
+            out.extend_from_slice(br#""function":{"arguments":"#);
+            match function.arguments {
+                Some(raw) => match arguments_text(raw) {
+                    Some(text) => write_str(out, &text),
+                    None => return false,
+                },
+                None => out.extend_from_slice(br#""{}""#),
+            }
+            out.extend_from_slice(br#","name":"#);
+            match &function.name {
+                Some(name) => write_str(out, name),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(b"},");
+        }
+        if let Some(id) = &self.id {
+            out.extend_from_slice(br#""id":"#);
+            write_str(out, id);
+            out.push(b',');
+        }
+        out.extend_from_slice(br#""type":"#);
+        write_str(out, self.kind.as_deref().unwrap_or("function"));
+        out.push(b'}');
+        true
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,232 @@
+//! JSON output primitives for the row writer: strings escaped exactly as
+//! `serde_json` escapes them, numbers through `serde_json`'s own formatters
+//! (so both writers of a row print the same digits), lowercase hex ids and
+//! RFC 3339 times without `fmt`.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serializer as _;
+use serde_json::Value as Json;
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// What follows the backslash for each byte that JSON requires escaped
+/// (`u`: `\u00XX`), 0 for bytes written as they are: `serde_json`'s table.
+static ESCAPE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b'u';
+        b += 1;
+    }
+    table[0x08] = b'b';
+    table[0x09] = b't';
+    table[0x0a] = b'n';
+    table[0x0c] = b'f';
+    table[0x0d] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any of the 8 bytes of `word` needs escaping (a control
+/// character, `"` or `\`): the classic "has a byte less than n" and "has a
+/// zero byte" tests, exact for the yes/no answer.
+#[inline]
+fn word_needs_escape(word: u64) -> bool {
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    let quote = has_zero(word ^ (ONES * u64::from(b'"')));
+    let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
+    (control | quote | backslash) != 0
+}
+
+/// `text` as a JSON string, quotes included; the same bytes as
+/// `serde_json::to_writer(out, text)`.
+///
+/// Own code rather than `serde_json`'s (whose escaper is private; reached
+/// through `Serializer::serialize_str` it tests every byte against its
+/// table): this one skips 8 plain bytes at a time, which took the native
+/// exporter's recorded chat row from about N to M instructions
+/// (callgrind, `benches/hot_paths.rs`).
+pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(chunk) = bytes.get(i..i + 8)
+            && let Ok(word) = <[u8; 8]>::try_from(chunk)
+            && !word_needs_escape(u64::from_le_bytes(word))
+        {
+            i += 8;
+            continue;
+        }
+        let byte = bytes[i];
+        let escape = ESCAPE[usize::from(byte)];
+        i += 1;
+        if escape == 0 {
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..i - 1]);
+        start = i;
+        out.push(b'\\');
+        out.push(escape);
+        if escape == b'u' {
+            out.extend_from_slice(b"00");
+            out.push(HEX[usize::from(byte >> 4)]);
+            out.push(HEX[usize::from(byte & 0xf)]);
+        }
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Lowercase hex of `bytes` (an id's big-endian bytes), no quotes.
+pub(crate) fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 0xf)]);
+    }
+}
+
+/// `n` as `serde_json` writes it.
+pub(crate) fn write_i64(out: &mut Vec<u8>, n: i64) {
+    // Writing to a `Vec` cannot fail.
+    let _ = serde_json::Serializer::new(&mut *out).serialize_i64(n);
+}
+
+/// `f` as `serde_json` writes it (`null` when not finite).
+pub(crate) fn write_f64(out: &mut Vec<u8>, f: f64) {
+    let _ = serde_json::Serializer::new(&mut *out).serialize_f64(f);
+}
+
+/// A `serde_json::Value` (the slow cases: parts messages, tool definitions).
+pub(crate) fn write_json(out: &mut Vec<u8>, value: &Json) {
+    let _ = serde_json::to_writer(&mut *out, value);
+}
+
+fn two_digits(out: &mut Vec<u8>, n: u64) {
+    out.push(b'0' + (n / 10 % 10) as u8);
+    out.push(b'0' + (n % 10) as u8);
+}
+
+/// `t` as RFC 3339 UTC with microseconds, quotes included: the text of
+/// `values::rfc3339` (clamped to 1970..=9999-12-31T23:59:59Z the same way)
+/// without its `humantime` + `fmt` round (about 400 instructions per row).
+pub(crate) fn write_rfc3339(out: &mut Vec<u8>, t: SystemTime) {
+    const LATEST: Duration = Duration::from_secs(253_402_300_799); // 9999-12-31T23:59:59Z
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default().min(LATEST);
+    let secs = since.as_secs();
+    let (year, month, day) = civil_from_days(secs / 86_400);
+    let of_day = secs % 86_400;
+    out.push(b'"');
+    two_digits(out, year / 100);
+    two_digits(out, year % 100);
+    out.push(b'-');
+    two_digits(out, month);
+    out.push(b'-');
+    two_digits(out, day);
+    out.push(b'T');
+    two_digits(out, of_day / 3600);
+    out.push(b':');
+    two_digits(out, of_day / 60 % 60);
+    out.push(b':');
+    two_digits(out, of_day % 60);
+    out.push(b'.');
+    let micros = u64::from(since.subsec_micros());
+    two_digits(out, micros / 10_000);
+    two_digits(out, micros / 100 % 100);
+    two_digits(out, micros % 100);
+    out.extend_from_slice(b"Z\"");
+}
+
+/// `(year, month, day)` of a count of days since 1970-01-01 (proleptic
+/// Gregorian; Howard Hinnant's `civil_from_days`, for days >= 0).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = Vec::new();
+        f(&mut out);
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut cases: Vec<String> = [
+            "",
+            "plain",
+            "exactly8",
+            "sixteen bytes!!!",
+            "quote \" and backslash \\ inside a longer text",
+            "tab\tnew\nline\rcr\u{8}\u{c}",
+            "\u{0}\u{1f}\u{7f} del is not escaped",
+            "é non-ASCII ✓ stays raw, 🎉",
+            "\"",
+            "\\\\\\\\\\\\\\\\\\",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Every byte below 0x80 at every position of a 20-byte text.
+        for b in 0u8..0x80 {
+            for at in 0..20 {
+                let mut s: Vec<u8> = b"abcdefghijklmnopqrst".to_vec();
+                s[at] = b;
+                cases.push(String::from_utf8(s).expect("ASCII"));
+            }
+        }
+        for case in &cases {
+            let ours = text(|out| write_str(out, case));
+            let serde = serde_json::to_string(case).expect("serializes");
+            assert_eq!(ours, serde, "{case:?}");
+        }
+    }
+
+    #[test]
+    fn times_match_the_humantime_text() {
+        // Every 13th day up to year 9999 (leap years, centuries), at
+        // varying times of day, and past the clamp.
+        let days = (0..2_932_900u64).step_by(13).chain([2_932_896, 2_932_897, 9_000_000]);
+        for (i, day) in days.enumerate() {
+            let secs = day * 86_400 + (i as u64 * 7_919) % 86_400;
+            let nanos = [0, 1_000, 999_999_999, 250_000_000][i % 4];
+            let at = UNIX_EPOCH + Duration::new(secs, nanos);
+            let ours = text(|out| write_rfc3339(out, at));
+            let theirs = format!("\"{}\"", super::super::super::values::rfc3339(at));
+            assert_eq!(ours, theirs, "{secs}.{nanos}");
+        }
+        let before = UNIX_EPOCH - Duration::from_secs(5);
+        assert_eq!(
+            text(|out| write_rfc3339(out, before)),
+            "\"1970-01-01T00:00:00.000000Z\""
+        );
+    }
+
+    #[test]
+    fn numbers_and_ids() {
+        assert_eq!(text(|out| write_f64(out, f64::NAN)), "null");
+        assert_eq!(text(|out| write_f64(out, 1_700_000_000.25)), "1700000000.25");
+        assert_eq!(text(|out| write_i64(out, -42)), "-42");
+        assert_eq!(text(|out| write_hex(out, &[0x0a, 0xf7, 0x00])), "0af700");
+    }
+}
