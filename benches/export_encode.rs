@@ -1,10 +1,11 @@
 //! Export-side cost per span: the OTLP encoding the delivery engine does
 //! (`group_spans_by_resource_and_scope` + protobuf, as
 //! `exporters::delivery::otlp_http`) and the native Braintrust path
-//! (`span_to_row` + JSON into a reused buffer, as `encode_batches`), for
-//! one recorded chat span (default options: content off).
+//! (`write_row_json` into a reused buffer, as `encode_batches`;
+//! `braintrust-row`: the `span_to_row` + `serde_json` way it went before),
+//! for one recorded chat span (default options: content off).
 //!
-//! `EXPORT_PATH=otlp|braintrust EXPORT_SPANS=N` encodes N copies in batches
+//! `EXPORT_PATH=otlp|braintrust|braintrust-row EXPORT_SPANS=N` encodes N copies in batches
 //! of 512 (the batch size of the pipeline) inside `callgrind_measured` and
 //! prints wall time per span. Instructions per span: run it under callgrind
 //! with two N (the README's Benchmarks section has the command) and divide
@@ -13,7 +14,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use azure_ai_inference_otel::exporters::braintrust::span_to_row;
+use azure_ai_inference_otel::exporters::braintrust::{span_to_row, write_row_json};
 use azure_ai_inference_otel::telemetry::{
     ChoiceRecord, Instrumentation, Operation, RequestAttributes, RequestParam, ResponseRecord,
     TelemetryOptions, UsageRecord,
@@ -78,10 +79,18 @@ fn callgrind_measured(
                 };
                 total += black_box(request.encode_to_vec()).len();
             }
-            _ => {
+            "braintrust-row" => {
                 buffer.clear();
                 for span in &batch {
                     let _ = serde_json::to_writer(&mut buffer, &span_to_row(span));
+                    buffer.push(b'\n');
+                }
+                total += black_box(&buffer).len();
+            }
+            _ => {
+                buffer.clear();
+                for span in &batch {
+                    write_row_json(span, &mut buffer);
                     buffer.push(b'\n');
                 }
                 total += black_box(&buffer).len();

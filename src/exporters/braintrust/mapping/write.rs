@@ -51,6 +51,10 @@ pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
     });
     attrs.named_metadata(|key, value| metadata.push((key, Meta::Named(value))));
     let span_type = SpanType::from_operation(attrs.operation);
+    if span_type == SpanType::Llm {
+        // Before sorting: most of an llm span's attributes go.
+        metadata.retain(|(key, _)| policy::llm_metadata_allowed(key));
+    }
 
     let trace_id = span.span_context.trace_id().to_bytes();
     let span_id = span.span_context.span_id().to_bytes();
@@ -81,7 +85,7 @@ pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
         write_input(span, attrs.input_messages, out);
         write_output(span, attrs.output_messages, out);
     }
-    write_metadata(&mut metadata, span_type, out);
+    write_metadata(&mut metadata, out);
     out.extend_from_slice(br#","metrics":"#);
     write_metrics(&attrs.metrics(span), out);
     if let Status::Error { description } = &span.status {
@@ -94,16 +98,15 @@ pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
 }
 
 /// `,"metadata":{...}`: as a map filled in this order would hold them
-/// (sorted keys, the last entry of a key wins), llm rows filtered by the
-/// data policy.
-fn write_metadata(entries: &mut [(&str, Meta<'_>)], span_type: SpanType, out: &mut Vec<u8>) {
+/// (sorted keys, the last entry of a key wins).
+fn write_metadata(entries: &mut [(&str, Meta<'_>)], out: &mut Vec<u8>) {
     // Stable: entries of one key keep their order, and the last is kept.
     entries.sort_by(|a, b| a.0.cmp(b.0));
     out.extend_from_slice(br#","metadata":{"#);
     let mut first = true;
     for (i, (key, value)) in entries.iter().enumerate() {
         let replaced = entries.get(i + 1).is_some_and(|(next, _)| next == key);
-        if replaced || (span_type == SpanType::Llm && !policy::llm_metadata_allowed(key)) {
+        if replaced {
             continue;
         }
         if !first {

@@ -246,11 +246,38 @@ pub(in crate::exporters::braintrust::mapping) fn parse_choice(
     text: &str,
     position: usize,
 ) -> Option<FastChoice<'_>> {
+    if let Some(choice) = content_free_choice(text) {
+        return Some(choice);
+    }
     let Obj(body): Obj<ChoiceBody> = serde_json::from_str(text).ok()?;
     Some(FastChoice {
         index: body.index.unwrap_or(position as i64),
         finish_reason: body.finish_reason,
         message: body.message.map(|Obj(m)| m),
+    })
+}
+
+/// The content-free body the instrumentation writes directly
+/// (`{"finish_reason":"stop","index":0}`, see `telemetry::content::choice_event`),
+/// read without the JSON parser (about 1.1k instructions per span of the
+/// 12k the default chat span's row cost, callgrind); any other text: `None`.
+fn content_free_choice(text: &str) -> Option<FastChoice<'_>> {
+    let rest = text.strip_prefix(r#"{"finish_reason":""#)?;
+    let (reason, rest) = rest.split_once('"')?;
+    let digits = rest.strip_prefix(r#","index":"#)?.strip_suffix('}')?;
+    let plain = |b: u8| b >= 0x20 && b != b'\\';
+    if !reason.bytes().all(plain)
+        || digits.is_empty()
+        || digits.len() > 18
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || (digits.len() > 1 && digits.starts_with('0'))
+    {
+        return None;
+    }
+    Some(FastChoice {
+        index: digits.parse().ok()?,
+        finish_reason: Some(Cow::Borrowed(reason)),
+        message: None,
     })
 }
 

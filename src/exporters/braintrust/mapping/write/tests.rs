@@ -168,6 +168,14 @@ fn hand_made_spans_give_the_reference_row() {
         r#"{"message":{"role":"tool","content":"x"}}"#,
         r#"{"finish_reason":["odd"],"index":7}"#,
         r#"not json"#,
+        // Near the content-free form that is read without the parser.
+        r#"{"finish_reason":"length","index":12}"#,
+        r#"{"finish_reason":"st\"op","index":2}"#,
+        r#"{"finish_reason":"stop","index":01}"#,
+        r#"{"finish_reason":"stop","index":}"#,
+        r#"{"finish_reason":"stop","index":99999999999999999999}"#,
+        r#"{"finish_reason":"stop","index":3}}"#,
+        "{\"finish_reason\":\"tab\there\",\"index\":4}",
     ];
     for (i, body) in choices.iter().enumerate() {
         corpus.push(chat(vec![], vec![content_event(semconv::EVENT_CHOICE, body)]));
