@@ -24,7 +24,7 @@ use super::{Attributes, Named, RowMetrics, SpanType, parse_or_text, policy};
 
 pub(crate) mod json;
 
-use json::{write_f64, write_hex, write_i64, write_json, write_rfc3339, write_str};
+use json::{hex, write_f64, write_i64, write_json, write_rfc3339, write_str};
 
 /// `context`, all but the instrumentation scope's name.
 const CONTEXT: &str = concat!(
@@ -56,20 +56,23 @@ pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
         metadata.retain(|(key, _)| policy::llm_metadata_allowed(key));
     }
 
-    let trace_id = span.span_context.trace_id().to_bytes();
-    let span_id = span.span_context.span_id().to_bytes();
+    let trace_id: [u8; 32] = hex(span.span_context.trace_id().to_bytes());
+    let span_id: [u8; 16] = hex(span.span_context.span_id().to_bytes());
+    // A default chat row is about 700 bytes: no growing on the way.
+    out.reserve(1024);
     out.extend_from_slice(br#"{"id":""#);
-    write_hex(out, &trace_id);
+    out.extend_from_slice(&trace_id);
     out.push(b'-');
-    write_hex(out, &span_id);
+    out.extend_from_slice(&span_id);
     out.extend_from_slice(br#"","span_id":""#);
-    write_hex(out, &span_id);
+    out.extend_from_slice(&span_id);
     out.extend_from_slice(br#"","root_span_id":""#);
-    write_hex(out, &trace_id);
+    out.extend_from_slice(&trace_id);
     out.push(b'"');
     if span.parent_span_id != SpanId::INVALID {
+        let parent: [u8; 16] = hex(span.parent_span_id.to_bytes());
         out.extend_from_slice(br#","span_parents":[""#);
-        write_hex(out, &span.parent_span_id.to_bytes());
+        out.extend_from_slice(&parent);
         out.extend_from_slice(br#""]"#);
     }
     out.extend_from_slice(br#","created":"#);

@@ -21,7 +21,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json};
 
-use super::super::write::json::{write_i64, write_str};
+use super::super::write::json::{is_canonical_json, write_i64, write_str};
 
 /// `T` read from a JSON object only: serde's derived structs also accept an
 /// array (fields by position), which the general path treats as "not a
@@ -201,6 +201,9 @@ fn arguments_text(raw: &RawValue) -> Option<String> {
         } else {
             Cow::Borrowed(serde_json::from_str::<&str>(raw).ok()?)
         };
+        if is_canonical_json(&text) && !text.starts_with('"') {
+            return Some(text.into_owned());
+        }
         Some(match serde_json::from_str::<Json>(&text) {
             Ok(Json::String(inner)) => inner,
             Ok(other) => compact(&other)?,

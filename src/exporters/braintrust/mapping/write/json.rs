@@ -57,23 +57,27 @@ pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        if let Some(chunk) = bytes.get(i..i + 8)
+    let mut at = 0;
+    loop {
+        // The next byte to escape: 8 at a time, then one by one.
+        while let Some(chunk) = bytes.get(at..at + 8)
             && let Ok(word) = <[u8; 8]>::try_from(chunk)
             && !word_needs_escape(u64::from_le_bytes(word))
         {
-            i += 8;
-            continue;
+            at += 8;
         }
-        let byte = bytes[i];
+        while let Some(&byte) = bytes.get(at)
+            && ESCAPE[usize::from(byte)] == 0
+        {
+            at += 1;
+        }
+        let Some(&byte) = bytes.get(at) else {
+            break;
+        };
+        out.extend_from_slice(&bytes[start..at]);
+        at += 1;
+        start = at;
         let escape = ESCAPE[usize::from(byte)];
-        i += 1;
-        if escape == 0 {
-            continue;
-        }
-        out.extend_from_slice(&bytes[start..i - 1]);
-        start = i;
         out.push(b'\\');
         out.push(escape);
         if escape == b'u' {
@@ -86,12 +90,15 @@ pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
-/// Lowercase hex of `bytes` (an id's big-endian bytes), no quotes.
-pub(crate) fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    for b in bytes {
-        out.push(HEX[usize::from(b >> 4)]);
-        out.push(HEX[usize::from(b & 0xf)]);
+/// Lowercase hex of `bytes` (an id's big-endian bytes), no quotes: `N`
+/// bytes give `M = 2 N` digits.
+pub(crate) fn hex<const N: usize, const M: usize>(bytes: [u8; N]) -> [u8; M] {
+    let mut out = [0u8; M];
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0xf)];
     }
+    out
 }
 
 /// `n` as `serde_json` writes it.
@@ -160,6 +167,119 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (year, month, day)
 }
 
+/// Whether `text` is JSON that `serde_json` parses to a value and writes
+/// back as exactly `text` (compact, object keys in increasing order, no
+/// escapes, integers only), so tool-call arguments in that form (what the
+/// model and the instrumentation write) can be copied instead of going
+/// through a `Value` (about 3k of the 23k instructions of a recorded chat
+/// row with one tool call, callgrind). `false` says nothing: the caller
+/// takes the general path.
+pub(crate) fn is_canonical_json(text: &str) -> bool {
+    let mut at = 0;
+    canonical_value(text.as_bytes(), &mut at, 0) && at == text.len()
+}
+
+/// Nesting kept well under `serde_json`'s recursion limit (128).
+const MAX_DEPTH: usize = 64;
+
+fn canonical_value(b: &[u8], at: &mut usize, depth: usize) -> bool {
+    match b.get(*at) {
+        Some(b'{') if depth < MAX_DEPTH => {
+            *at += 1;
+            if b.get(*at) == Some(&b'}') {
+                *at += 1;
+                return true;
+            }
+            let mut previous: Option<&[u8]> = None;
+            loop {
+                let key_start = *at + 1;
+                if !canonical_string(b, at) {
+                    return false;
+                }
+                let key = &b[key_start..*at - 1];
+                if previous.is_some_and(|p| p >= key) || b.get(*at) != Some(&b':') {
+                    return false;
+                }
+                previous = Some(key);
+                *at += 1;
+                if !canonical_value(b, at, depth + 1) {
+                    return false;
+                }
+                match b.get(*at) {
+                    Some(b',') => *at += 1,
+                    Some(b'}') => {
+                        *at += 1;
+                        return true;
+                    }
+                    _ => return false,
+                }
+            }
+        }
+        Some(b'[') if depth < MAX_DEPTH => {
+            *at += 1;
+            if b.get(*at) == Some(&b']') {
+                *at += 1;
+                return true;
+            }
+            loop {
+                if !canonical_value(b, at, depth + 1) {
+                    return false;
+                }
+                match b.get(*at) {
+                    Some(b',') => *at += 1,
+                    Some(b']') => {
+                        *at += 1;
+                        return true;
+                    }
+                    _ => return false,
+                }
+            }
+        }
+        Some(b'"') => canonical_string(b, at),
+        Some(b'-' | b'0'..=b'9') => {
+            let start = *at;
+            if b.get(*at) == Some(&b'-') {
+                *at += 1;
+            }
+            let digits = *at;
+            while b.get(*at).is_some_and(u8::is_ascii_digit) {
+                *at += 1;
+            }
+            let n = *at - digits;
+            // i64 and u64 print back as they came; leading zeros, `-0`,
+            // fractions and exponents may not.
+            let leading_zero = b.get(digits) == Some(&b'0') && (n > 1 || digits > start);
+            (1..=18).contains(&n) && !leading_zero
+        }
+        _ => {
+            for literal in [&b"true"[..], b"false", b"null"] {
+                if b[*at..].starts_with(literal) {
+                    *at += literal.len();
+                    return true;
+                }
+            }
+            false
+        }
+    }
+}
+
+/// A string without escapes or control characters (quotes included).
+fn canonical_string(b: &[u8], at: &mut usize) -> bool {
+    if b.get(*at) != Some(&b'"') {
+        return false;
+    }
+    *at += 1;
+    while let Some(&c) = b.get(*at) {
+        *at += 1;
+        match c {
+            b'"' => return true,
+            b'\\' | 0..=0x1f => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,10 +343,54 @@ mod tests {
     }
 
     #[test]
+    fn canonical_json_is_what_serde_json_writes_back() {
+        let cases = [
+            r#"{"city":"Paris"}"#,
+            r#"{"a":1,"b":[true,false,null],"c":{"d":-5,"e":"é ✓"}}"#,
+            r#"[]"#,
+            r#"{}"#,
+            r#""text""#,
+            "0",
+            "-0",
+            "007",
+            "-12",
+            "1.5",
+            "1e3",
+            "123456789012345678",
+            "1234567890123456789012",
+            r#"{"b":1,"a":2}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"{ "a": 1 }"#,
+            r#"{"a":"x
+y"}"#,
+            r#"{"a":"é"}"#,
+            r#"{"a":"/"}"#,
+            r#"{"a":1,}"#,
+            r#"[1,]"#,
+            r#"{"a":tru}"#,
+            r#"{"a":1}x"#,
+            r#"{"a""#,
+            "",
+            "nul",
+            "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+        ];
+        for case in cases {
+            if is_canonical_json(case) {
+                let value: Json = serde_json::from_str(case).expect("valid JSON");
+                assert_eq!(serde_json::to_string(&value).expect("serializes"), case);
+            }
+        }
+        assert!(is_canonical_json(cases[0]));
+        assert!(is_canonical_json(cases[1]));
+        assert!(!is_canonical_json(r#"{"b":1,"a":2}"#));
+        assert!(!is_canonical_json("-0"));
+    }
+
+    #[test]
     fn numbers_and_ids() {
         assert_eq!(text(|out| write_f64(out, f64::NAN)), "null");
         assert_eq!(text(|out| write_f64(out, 1_700_000_000.25)), "1700000000.25");
         assert_eq!(text(|out| write_i64(out, -42)), "-42");
-        assert_eq!(text(|out| write_hex(out, &[0x0a, 0xf7, 0x00])), "0af700");
+        assert_eq!(&hex::<3, 6>([0x0a, 0xf7, 0x00]), b"0af700");
     }
 }
