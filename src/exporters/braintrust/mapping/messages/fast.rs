@@ -21,6 +21,8 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json};
 
+mod scan;
+
 use super::super::write::json::{is_canonical_json, write_i64, write_str};
 
 /// `T` read from a JSON object only: serde's derived structs also accept an
@@ -82,14 +84,32 @@ struct WireFunction<'a> {
     /// `null` arguments are a value here (they become `"null"`), unlike a
     /// missing key (`"{}"`), so `Option`'s null-is-none does not apply.
     #[serde(borrow, default, deserialize_with = "present")]
-    arguments: Option<&'a RawValue>,
+    /// The value's JSON text, unchecked when [`scan`] read it (so
+    /// [`arguments_text`] parses it before use).
+    arguments: Option<&'a str>,
 }
 
-fn present<'de, D>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error>
+fn present<'de, D>(deserializer: D) -> Result<Option<&'de str>, D::Error>
 where
     D: serde::Deserializer<'de>,
 {
-    <&RawValue>::deserialize(deserializer).map(Some)
+    <&RawValue>::deserialize(deserializer).map(|raw| Some(raw.get()))
+}
+
+/// `text` read as a wire message: by [`scan`] when it can, else by serde.
+fn read_message(text: &str) -> Option<WireMessage<'_>> {
+    scan::wire_message(text).or_else(|| {
+        let Obj(message): Obj<WireMessage> = serde_json::from_str(text).ok()?;
+        Some(message)
+    })
+}
+
+/// `text` read as a choice event body: by [`scan`] when it can, else by serde.
+fn read_choice(text: &str) -> Option<ChoiceBody<'_>> {
+    scan::choice(text).or_else(|| {
+        let Obj(body): Obj<ChoiceBody> = serde_json::from_str(text).ok()?;
+        Some(body)
+    })
 }
 
 /// A choice event body; keys other than these are ignored, as on the
@@ -107,14 +127,14 @@ struct ChoiceBody<'a> {
 /// `text` (a recorded wire message) in chat format, or `None` when it needs
 /// the general path.
 pub(super) fn wire_message(text: &str, default_role: &str) -> Option<Json> {
-    let Obj(message): Obj<WireMessage> = serde_json::from_str(text).ok()?;
+    let message = read_message(text)?;
     message.into_chat(default_role)
 }
 
 /// `(index, choice)` of a choice event body, or `None` when it needs the
 /// general path.
 pub(super) fn choice_event(text: &str, position: usize) -> Option<(i64, Map<String, Json>)> {
-    let Obj(body): Obj<ChoiceBody> = serde_json::from_str(text).ok()?;
+    let body = read_choice(text)?;
     let index = body.index.unwrap_or(position as i64);
     let message = match body.message {
         Some(Obj(message)) => message.into_chat("assistant")?,
@@ -192,8 +212,7 @@ impl WireToolCall<'_> {
 /// Tool-call arguments as the general path writes them: text that is JSON
 /// becomes its compact form (a JSON string its content), other text stays;
 /// a non-text value becomes its compact JSON text.
-fn arguments_text(raw: &RawValue) -> Option<String> {
-    let raw = raw.get();
+fn arguments_text(raw: &str) -> Option<String> {
     if raw.starts_with('"') {
         // Borrowing fails (with a formatted error) on escapes: ask first.
         let text: Cow<str> = if raw.contains('\\') {
@@ -230,10 +249,7 @@ pub(in crate::exporters::braintrust::mapping) fn write_wire_message(
     default_role: &str,
     out: &mut Vec<u8>,
 ) -> bool {
-    match serde_json::from_str::<Obj<WireMessage>>(text) {
-        Ok(Obj(message)) => message.write_chat(default_role, out),
-        Err(_) => false,
-    }
+    read_message(text).is_some_and(|message| message.write_chat(default_role, out))
 }
 
 /// A choice event body read the fast way, to be written by [`FastChoice::write`].
@@ -252,7 +268,7 @@ pub(in crate::exporters::braintrust::mapping) fn parse_choice(
     if let Some(choice) = content_free_choice(text) {
         return Some(choice);
     }
-    let Obj(body): Obj<ChoiceBody> = serde_json::from_str(text).ok()?;
+    let body = read_choice(text)?;
     Some(FastChoice {
         index: body.index.unwrap_or(position as i64),
         finish_reason: body.finish_reason,
@@ -434,6 +450,25 @@ mod tests {
             r#"{"role":"assistant","tool_calls":[{"function":["f","{}"]}]}"#,
             r#"{"role":"assistant","tool_calls":[1]}"#,
             "not json",
+            // Read by the scanner, or refused by it for serde.
+            " { \"role\" : \"user\" , \"content\" : \"hi\" } ",
+            r#"{"role":"user","content":"hi"} x"#,
+            r#"{"role":"user","content":"a\"b"}"#,
+            r#"{"role":"user","content":"\u00e9"}"#,
+            r#"{"\u0072ole":"user"}"#,
+            r#"{"role":"user","content":"hi",}"#,
+            r#"{"role":"user" "content":"hi"}"#,
+            r#"{"role":null,"name":null,"content":null,"reasoning_content":null,"tool_calls":null}"#,
+            r#"{"tool_calls":[{"id":"a","type":"function","function":{"name":"f","arguments":"{\"x\":[1,{\"y\":null}]}"}}]}"#,
+            r#"{"tool_calls":[{"function":{"arguments":{"b":[1,2.5e3,"s\"}"],"a":{}}}}]}"#,
+            r#"{"tool_calls":[{"function":{"arguments":{"a":tru}}}]}"#,
+            r#"{"tool_calls":[{"function":{"arguments":[1,2}}}]}"#,
+            r#"{"tool_calls":[{"function":{"arguments":"{\"b\":1,\"a\":2}"}}]}"#,
+            r#"{"tool_calls":[{"function":{"name":"f","name":"g"}}]}"#,
+            r#"{"tool_calls":[{"function":{"arguments":"x","arguments":"y"}}]}"#,
+            r#"{"tool_calls":[{"function":{"arguments":12 34}}]}"#,
+            r#"{"tool_calls":[ ]}"#,
+            r#"{"role":"user","content":"tab	here"}"#,
         ];
         for case in cases {
             for role in ["user", "system"] {
@@ -458,6 +493,13 @@ mod tests {
             r#"{"message":{"role":"tool","content":"x"}}"#,
             r#"[0,"stop",null]"#,
             r#"{"message":["user","hi"]}"#,
+            r#" { "index" : 3 , "finish_reason" : "stop" , "message" : null } "#,
+            r#"{"index":-1,"finish_reason":"stop"}"#,
+            r#"{"index":01,"finish_reason":"stop"}"#,
+            r#"{"index":1e2,"finish_reason":"stop"}"#,
+            r#"{"index":1,"index":2}"#,
+            r#"{"index":null,"message":{"content":"x","tool_calls":[{"id":"c","function":{"arguments":null}}]}}"#,
+            r#"{"finish_reason":"stop","extra":[1,2]}"#,
         ];
         for case in cases {
             let general = super::super::choice_from_event(
