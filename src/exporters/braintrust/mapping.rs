@@ -91,7 +91,10 @@ fn metadata_key(attribute: &str) -> Option<&'static str> {
 ///
 /// One pass over the attributes; event JSON is parsed only for GenAI spans
 /// (those with an operation name), and the application's own spans never
-/// touch their events.
+/// touch their events. The native exporter does not build this row: it
+/// writes the same JSON straight from the span ([`write_row_json`]), and
+/// builds a row only to truncate one over the request limit or to convert
+/// attachments.
 pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     let trace_id = span.span_context.trace_id().to_string();
     let span_id = span.span_context.span_id().to_string();

@@ -432,6 +432,34 @@ mod tests {
         assert_eq!(ids, expected);
     }
 
+    /// Spans written directly pack into the bytes their rows pack into,
+    /// truncation of a row over the limit included.
+    #[test]
+    fn spans_pack_into_the_bodies_of_their_rows() {
+        let spans: Vec<_> = [300, 0, 5000, 300, 20, 300]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| padded_span(i as u64, *n))
+            .collect();
+        let rows: Vec<_> = spans.iter().map(span_to_row).collect();
+        for (max_rows, max_bytes) in [(100, 1500), (2, MAX_BATCH_BYTES), (100, 200)] {
+            let direct = encode_batches(spans.iter().map(RowSource::Span), max_rows, max_bytes);
+            let built = encode_batches(rows.iter().map(RowSource::Row), max_rows, max_bytes);
+            let bodies = |p: &PackedRows| -> Vec<(Bytes, usize)> {
+                p.batches.iter().map(|b| (b.body.clone(), b.rows)).collect()
+            };
+            assert_eq!(bodies(&direct), bodies(&built), "{max_rows} {max_bytes}");
+            assert_eq!(
+                (direct.truncated, direct.oversized),
+                (built.truncated, built.oversized)
+            );
+        }
+        let packed = encode_batches(spans.iter().map(RowSource::Span), 100, 1500);
+        assert_eq!((packed.truncated, packed.oversized), (1, 0));
+        let tiny = encode_batches(spans.iter().map(RowSource::Span), 100, 200);
+        assert_eq!(tiny.oversized, spans.len());
+    }
+
     #[test]
     fn batches_hold_at_most_max_bytes_and_oversized_rows_are_truncated() {
         let rows: Vec<_> = [300, 300, 300, 5000, 300]

@@ -6,6 +6,12 @@
 //! about half of `span_to_row` (callgrind: 21k of 60k instructions per chat
 //! span for the round trip, most of the parse in building `Value` maps).
 //!
+//! Both writers of a row use it: [`wire_message`] and [`choice_event`]
+//! build values for [`span_to_row`](super::super::span_to_row), and
+//! [`write_wire_message`] and [`FastChoice::write`] write the same JSON
+//! straight to bytes for the native exporter. Bodies are read by the
+//! [`scan`] reader when it can, else by serde.
+//!
 //! Same output as the general path by construction: any field or shape the
 //! structs below do not accept exactly (an unknown key, a content array, a
 //! `tool` role, a duplicate key, a number where text is expected) makes them
