@@ -112,7 +112,7 @@ fn read_message(text: &str) -> Option<WireMessage<'_>> {
 
 /// `text` read as a choice event body: by [`scan`] when it can, else by serde.
 fn read_choice(text: &str) -> Option<ChoiceBody<'_>> {
-    scan::choice(text).or_else(|| {
+    content_free_choice(text).or_else(|| scan::choice(text)).or_else(|| {
         let Obj(body): Obj<ChoiceBody> = serde_json::from_str(text).ok()?;
         Some(body)
     })
@@ -271,9 +271,6 @@ pub(in crate::exporters::braintrust::mapping) fn parse_choice(
     text: &str,
     position: usize,
 ) -> Option<FastChoice<'_>> {
-    if let Some(choice) = content_free_choice(text) {
-        return Some(choice);
-    }
     let body = read_choice(text)?;
     Some(FastChoice {
         index: body.index.unwrap_or(position as i64),
@@ -286,7 +283,7 @@ pub(in crate::exporters::braintrust::mapping) fn parse_choice(
 /// (`{"finish_reason":"stop","index":0}`, see `telemetry::content::choice_event`),
 /// read without the JSON parser (about 1.1k instructions per span of the
 /// 12k the default chat span's row cost, callgrind); any other text: `None`.
-fn content_free_choice(text: &str) -> Option<FastChoice<'_>> {
+fn content_free_choice(text: &str) -> Option<ChoiceBody<'_>> {
     let rest = text.strip_prefix(r#"{"finish_reason":""#)?;
     let (reason, rest) = rest.split_once('"')?;
     let digits = rest.strip_prefix(r#","index":"#)?.strip_suffix('}')?;
@@ -299,8 +296,8 @@ fn content_free_choice(text: &str) -> Option<FastChoice<'_>> {
     {
         return None;
     }
-    Some(FastChoice {
-        index: digits.parse().ok()?,
+    Some(ChoiceBody {
+        index: Some(digits.parse().ok()?),
         finish_reason: Some(Cow::Borrowed(reason)),
         message: None,
     })
