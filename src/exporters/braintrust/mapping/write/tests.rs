@@ -360,3 +360,4 @@ fn recorded_spans_give_the_reference_row_and_nothing_leaks_without_content() {
         }
     }
 }
+
