@@ -195,6 +195,8 @@
 //! | `AZURE_AI_INFERENCE_CONNECT_TIMEOUT`, `AZURE_AI_INFERENCE_READ_TIMEOUT`, `AZURE_AI_INFERENCE_MAX_RETRIES` | `azinfer` | its `--connect-timeout`, `--read-timeout` (durations like `5s`, `500ms`) and `--max-retries` |
 #![warn(missing_docs, missing_debug_implementations)]
 
+#[doc(hidden)]
+pub mod bench_support;
 pub mod client;
 pub mod error;
 pub mod exporters;

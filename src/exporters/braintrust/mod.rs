@@ -42,10 +42,10 @@ mod exporter;
 pub mod filter;
 mod mapping;
 mod options;
-mod otlp;
+pub(crate) mod otlp;
 #[cfg(test)]
 pub(crate) mod test_spans;
-mod transport;
+pub(crate) mod transport;
 pub mod truncate;
 
 pub use baggage::{BraintrustParentProcessor, baggage_parent};

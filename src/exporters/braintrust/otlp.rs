@@ -118,7 +118,7 @@ impl BraintrustOtlpExporter {
 }
 
 /// The OTLP sink pointed at Braintrust, and its endpoint.
-fn sink(
+pub(crate) fn sink(
     config: &ResolvedConfig,
     attachments: Option<Arc<Uploader>>,
 ) -> Result<(OtlpHttpSink, String), BraintrustBuildError> {

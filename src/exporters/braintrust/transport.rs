@@ -227,32 +227,43 @@ impl Sink for BraintrustSink {
                 .collect(),
             None => Vec::new(),
         };
-        let sources: Vec<(Option<Parent>, RowSource<'_>)> = if self.attachments.is_some() {
-            rows.iter()
-                .map(|row| (row.route.clone(), RowSource::Row(row)))
-                .collect()
-        } else {
-            spans
-                .iter()
-                .map(|span| (route_of(span), RowSource::Span(span)))
-                .collect()
-        };
         // One group per parent (rows routed by baggage go to theirs), in
-        // order of first appearance; almost always a single group.
+        // order of first appearance; almost always a single group, packed
+        // then without collecting anything first.
         let mut groups: Vec<(Option<Parent>, Vec<RowSource<'_>>)> = Vec::new();
-        for (route, source) in sources {
-            match groups.iter_mut().find(|(p, _)| *p == route) {
-                Some((_, group)) => group.push(source),
-                None => groups.push((route, vec![source])),
+        let mut single: Option<Option<Parent>> = None;
+        if self.attachments.is_some() {
+            for row in &rows {
+                group(&mut groups, row.route.clone(), RowSource::Row(row));
+            }
+        } else {
+            let first = spans.first().and_then(route_of);
+            if spans.iter().skip(1).all(|span| route_of(span) == first) {
+                single = Some(first);
+            } else {
+                for span in &spans {
+                    group(&mut groups, route_of(span), RowSource::Span(span));
+                }
             }
         }
+        let packed: Vec<(Option<Parent>, PackedRows)> = match single {
+            Some(parent) => {
+                let sources = spans.iter().map(RowSource::Span);
+                vec![(parent, encode_batches(sources, MAX_BATCH_ROWS, MAX_BATCH_BYTES))]
+            }
+            None => groups
+                .into_iter()
+                .map(|(parent, group)| {
+                    (parent, encode_batches(group, MAX_BATCH_ROWS, MAX_BATCH_BYTES))
+                })
+                .collect(),
+        };
         let mut out = Encoded {
             requests: Vec::new(),
             rejected: 0,
             reason: None,
         };
-        for (parent, group) in groups {
-            let encoded = encode_batches(group, MAX_BATCH_ROWS, MAX_BATCH_BYTES);
+        for (parent, encoded) in packed {
             out.requests
                 .extend(encoded.batches.into_iter().map(|mut batch| {
                     batch.parent = parent.clone();
@@ -298,6 +309,18 @@ impl Sink for BraintrustSink {
             Ok(_) => Outcome::Delivered,
             Err(failed) => failed,
         }
+    }
+}
+
+/// Adds `source` to the group of `route`, made when it is the first.
+fn group<'a>(
+    groups: &mut Vec<(Option<Parent>, Vec<RowSource<'a>>)>,
+    route: Option<Parent>,
+    source: RowSource<'a>,
+) {
+    match groups.iter_mut().find(|(p, _)| *p == route) {
+        Some((_, group)) => group.push(source),
+        None => groups.push((route, vec![source])),
     }
 }
 
@@ -356,19 +379,36 @@ pub(crate) fn encode_batches<'a>(
             *in_body = 0;
         }
     };
-    for source in rows {
-        row_json.clear();
-        match source {
-            RowSource::Span(span) => write_row(span, &mut row_json),
-            RowSource::Row(row) => {
-                if serde_json::to_writer(&mut row_json, row).is_err() {
-                    out.oversized += 1;
-                    continue;
-                }
-            }
+    let mut rows = rows.into_iter();
+    while let Some(source) = rows.next() {
+        if in_body == max_rows {
+            flush(&mut body, &mut in_body, &mut out);
         }
-        if PREFIX.len() + row_json.len() + SUFFIX.len() > max_bytes {
+        // Written in place after the body's rows; moved to the next body
+        // when it does not fit there, cut when it does not fit alone.
+        let mark = body.len();
+        if in_body == 0 {
+            body.extend_from_slice(PREFIX);
+        } else {
+            body.push(b',');
+        }
+        let start = body.len();
+        let written = match source {
+            RowSource::Span(span) => {
+                write_row(span, &mut body);
+                true
+            }
+            RowSource::Row(row) => serde_json::to_writer(&mut body, row).is_ok(),
+        };
+        if !written {
+            body.truncate(mark);
+            out.oversized += 1;
+            continue;
+        }
+        let len = body.len() - start;
+        if PREFIX.len() + len + SUFFIX.len() > max_bytes {
             // Too large alone: truncate its texts rather than lose the row.
+            body.truncate(mark);
             let mut fitted = match source {
                 RowSource::Span(span) => span_to_row(span),
                 RowSource::Row(row) => row.clone(),
@@ -382,14 +422,25 @@ pub(crate) fn encode_batches<'a>(
                 continue;
             }
             out.truncated += 1;
+        } else if in_body > 0 && body.len() + SUFFIX.len() > max_bytes {
+            row_json.clear();
+            row_json.extend_from_slice(&body[start..]);
+            body.truncate(mark);
+        } else {
+            if in_body == 0 {
+                // Room for the rows still to come if they are like this
+                // one (no regrowing a body of hundreds of KiB row by row).
+                let expected = (len + 1).saturating_mul(rows.size_hint().0 + 1);
+                body.reserve(expected.min(max_bytes).saturating_sub(body.len()));
+            }
+            in_body += 1;
+            continue;
         }
-        // +1 for the comma.
-        let grown = body.len() + 1 + row_json.len() + SUFFIX.len();
-        if in_body == max_rows || (in_body > 0 && grown > max_bytes) {
+        // `row_json` goes into the current body, else a new one.
+        if in_body > 0 && body.len() + 1 + row_json.len() + SUFFIX.len() > max_bytes {
             flush(&mut body, &mut in_body, &mut out);
         }
         if in_body == 0 {
-            body.reserve(max_bytes.min(64 * 1024));
             body.extend_from_slice(PREFIX);
         } else {
             body.push(b',');

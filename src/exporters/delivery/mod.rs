@@ -51,6 +51,7 @@
 
 mod engine;
 mod otlp_http;
+mod otlp_proto;
 mod processor;
 mod retry;
 mod sink;

@@ -4,21 +4,19 @@
 //!
 //! `opentelemetry-otlp`'s own exporter retries inside `export()` and
 //! reports only a message, so the engine could neither tell a 400 from a
-//! 503 nor keep sending other batches while one waits; the encoding is the
-//! same (`opentelemetry-proto`'s transform, already a dependency of it).
+//! 503 nor keep sending other batches while one waits. The encoding is the
+//! same bytes as `opentelemetry-proto`'s transform plus prost, written
+//! directly from the spans by [`otlp_proto`](super::otlp_proto).
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::HeaderMap;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
-use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanData;
-use prost::Message as _;
 
+use super::otlp_proto::{EncodedResource, encode_request};
 use super::sink::{Encoded, Outcome, Sink, span_bytes};
 
 /// Changes applied to each span before encoding (Braintrust's attributes).
@@ -30,7 +28,8 @@ pub(crate) struct OtlpHttpSink {
     url: String,
     /// Every header a request carries (values may be credentials).
     headers: HeaderMap,
-    resource: ResourceAttributesWithSchema,
+    /// The pipeline's resource, encoded once.
+    resource: EncodedResource,
     /// Estimated bytes above which a batch is split into several requests.
     split_bytes: usize,
     /// No body larger than this is sent; a span that alone exceeds it is rejected.
@@ -74,18 +73,11 @@ impl OtlpHttpSink {
             client,
             url,
             headers,
-            resource: (&Resource::builder_empty().build()).into(),
+            resource: EncodedResource::new(&Resource::builder_empty().build()),
             split_bytes,
             max_body,
             annotate,
         })
-    }
-
-    fn encode_part(&self, spans: Vec<SpanData>) -> Bytes {
-        let request = ExportTraceServiceRequest {
-            resource_spans: group_spans_by_resource_and_scope(spans, &self.resource),
-        };
-        Bytes::from(request.encode_to_vec())
     }
 }
 
@@ -93,7 +85,7 @@ impl Sink for OtlpHttpSink {
     type Request = Bytes;
 
     fn set_resource(&mut self, resource: &Resource) {
-        self.resource = resource.into();
+        self.resource = EncodedResource::new(resource);
     }
 
     fn encode(&self, mut spans: Vec<SpanData>) -> Encoded<Bytes> {
@@ -106,24 +98,24 @@ impl Sink for OtlpHttpSink {
             reason: None,
         };
         // Parts under `split_bytes` by estimate; one span may exceed it alone.
-        let mut part = Vec::new();
-        let mut part_bytes = 0;
         let mut parts = Vec::new();
-        for span in spans {
-            let size = span_bytes(&span);
-            if !part.is_empty() && part_bytes + size > self.split_bytes {
-                parts.push(std::mem::take(&mut part));
+        let mut start = 0;
+        let mut part_bytes = 0;
+        for (i, span) in spans.iter().enumerate() {
+            let size = span_bytes(span);
+            if i > start && part_bytes + size > self.split_bytes {
+                parts.push(start..i);
+                start = i;
                 part_bytes = 0;
             }
             part_bytes += size;
-            part.push(span);
         }
-        if !part.is_empty() {
-            parts.push(part);
+        if start < spans.len() {
+            parts.push(start..spans.len());
         }
         for part in parts {
             let n = part.len();
-            let body = self.encode_part(part);
+            let body = encode_request(&spans[part], &self.resource);
             if body.len() > self.max_body {
                 out.rejected += n;
                 out.reason = Some(format!(
@@ -132,7 +124,7 @@ impl Sink for OtlpHttpSink {
                     self.max_body
                 ));
             } else {
-                out.requests.push((body, n));
+                out.requests.push((Bytes::from(body), n));
             }
         }
         out
@@ -185,6 +177,89 @@ pub(crate) fn parse_header_list(list: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exporters::braintrust::test_spans::padded_span;
+    use opentelemetry::KeyValue;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message as _;
+
+    fn sink(split_bytes: usize, max_body: usize, annotate: Option<Annotate>) -> OtlpHttpSink {
+        OtlpHttpSink::new(
+            "http://127.0.0.1:9/v1/traces".to_owned(),
+            HeaderMap::new(),
+            Duration::from_secs(1),
+            split_bytes,
+            max_body,
+            annotate,
+        )
+        .expect("a plain HTTP client builds")
+    }
+
+    /// The span ids (as numbers) and attribute keys of a request body.
+    fn spans_in(body: &[u8]) -> Vec<(u64, Vec<String>)> {
+        let request = ExportTraceServiceRequest::decode(body).expect("valid protobuf");
+        request
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .flat_map(|s| &s.spans)
+            .map(|span| {
+                let id = u64::from_be_bytes(span.span_id[..].try_into().expect("8 bytes"));
+                let keys = span.attributes.iter().map(|kv| kv.key.clone()).collect();
+                (id, keys)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn batches_are_split_by_estimated_size_in_order() {
+        let spans: Vec<SpanData> = (0..10).map(|i| padded_span(i, 1000)).collect();
+        let size = span_bytes(&spans[0]);
+        let encoded = sink(3 * size, usize::MAX, None).encode(spans);
+        let counts: Vec<usize> = encoded.requests.iter().map(|(_, n)| *n).collect();
+        assert_eq!(counts, [3, 3, 3, 1]);
+        let ids: Vec<u64> = encoded
+            .requests
+            .iter()
+            .flat_map(|(body, _)| spans_in(body))
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(ids, (1..=10).collect::<Vec<_>>());
+        assert_eq!((encoded.rejected, encoded.reason), (0, None));
+    }
+
+    #[test]
+    fn a_span_too_big_for_a_request_is_rejected_alone() {
+        let mut spans: Vec<SpanData> = (0..4).map(|i| padded_span(i, 100)).collect();
+        spans[2] = padded_span(2, 20_000);
+        // One span per part (the split is below any span), 10 kB bodies at most.
+        let encoded = sink(1, 10_000, None).encode(spans);
+        let ids: Vec<u64> = encoded
+            .requests
+            .iter()
+            .flat_map(|(body, _)| spans_in(body))
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(ids, [1, 2, 4]);
+        assert_eq!(encoded.rejected, 1);
+        let reason = encoded.reason.expect("a reason");
+        assert!(
+            reason.ends_with("bytes is over the 10000 byte limit"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn the_annotation_runs_before_encoding() {
+        let annotate: Annotate = Box::new(|span: &mut SpanData| {
+            span.attributes.push(KeyValue::new("annotated", true));
+        });
+        let encoded = sink(usize::MAX, usize::MAX, Some(annotate)).encode(vec![padded_span(0, 0)]);
+        assert_eq!(encoded.requests.len(), 1);
+        assert_eq!(
+            spans_in(&encoded.requests[0].0),
+            [(1, vec!["padding".to_owned(), "annotated".to_owned()])]
+        );
+    }
 
     #[test]
     fn header_lists_are_split_and_decoded() {

@@ -46,10 +46,14 @@ const ALLOWED_PARAMS: &[&str] = &[
 
 /// Whether an llm row's `metadata` may carry `key`.
 pub(crate) fn llm_metadata_allowed(key: &str) -> bool {
+    // The short static lists first: most keys of an llm span are in
+    // neither, and leave without a walk of the parameter table (which took
+    // about 1k instructions per exported chat span, callgrind).
     LLM_METADATA_KEYS.contains(&key)
-        || REQUEST_PARAMS
-            .iter()
-            .any(|p| p.braintrust_key == Some(key) && ALLOWED_PARAMS.contains(&key))
+        || (ALLOWED_PARAMS.contains(&key)
+            && REQUEST_PARAMS
+                .iter()
+                .any(|p| p.braintrust_key == Some(key)))
 }
 
 /// Drops every key the policy does not allow.
