@@ -56,6 +56,33 @@ pub(crate) fn llm_metadata_allowed(key: &str) -> bool {
                 .any(|p| p.braintrust_key == Some(key)))
 }
 
+/// Every key of [`LLM_METADATA_KEYS`] and [`ALLOWED_PARAMS`], in byte
+/// order (a test keeps it so): an allowed key's place here is its place in
+/// a sorted `metadata`.
+const SORTED_ALLOWED: &[&str] = &[
+    "frequency_penalty",
+    "max_tokens",
+    "max_tool_calls",
+    "model",
+    "parallel_tool_calls",
+    "presence_penalty",
+    "provider",
+    "response_format",
+    "stop",
+    "temperature",
+    "tool_choice",
+    "tools",
+    "top_p",
+];
+
+/// Where `key` goes in an llm row's sorted `metadata`, `None` when the
+/// policy leaves it out: the row writer sorts by it, comparing numbers
+/// instead of texts.
+pub(crate) fn llm_metadata_rank(key: &str) -> Option<usize> {
+    let rank = SORTED_ALLOWED.iter().position(|k| *k == key)?;
+    llm_metadata_allowed(key).then_some(rank)
+}
+
 /// Drops every key the policy does not allow.
 pub(super) fn keep_llm_metadata(metadata: &mut Map<String, Json>) {
     metadata.retain(|key, _| llm_metadata_allowed(key));
@@ -76,6 +103,13 @@ mod tests {
             }
         }
         assert!(!llm_metadata_allowed("seed"));
+        let mut all: Vec<&str> = LLM_METADATA_KEYS.iter().chain(ALLOWED_PARAMS).copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(SORTED_ALLOWED, all);
+        for key in ["model", "stop", "seed", "server.address", "tools"] {
+            assert_eq!(llm_metadata_rank(key).is_some(), llm_metadata_allowed(key));
+        }
         assert!(!llm_metadata_allowed("server.address"));
     }
 }

@@ -50,15 +50,29 @@ enum Meta<'a> {
 /// to `out`. Never fails; allocates only the metadata index and what the
 /// recorded content needs.
 pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
-    let mut metadata: Vec<(&str, Meta<'_>)> = Vec::with_capacity(span.attributes.len() + 4);
+    // `(place, key, value)`: the place is the key's among the allowed
+    // ones on an llm row (see below), unused on the others.
+    let mut metadata: Vec<(usize, &str, Meta<'_>)> =
+        Vec::with_capacity(span.attributes.len() + 4);
     let attrs = Attributes::read(span, |key, value| {
-        metadata.push((key, Meta::Attribute(value)));
+        metadata.push((0, key, Meta::Attribute(value)));
     });
-    attrs.named_metadata(|key, value| metadata.push((key, Meta::Named(value))));
+    attrs.named_metadata(|key, value| metadata.push((0, key, Meta::Named(value))));
     let span_type = SpanType::from_operation(attrs.operation);
+    // Sorted by key, stably (entries of one key keep their order, and the
+    // last is kept). Most of an llm span's attributes go, and the rest is
+    // sorted by place among the allowed keys: numbers, not texts, compared.
     if span_type == SpanType::Llm {
-        // Before sorting: most of an llm span's attributes go.
-        metadata.retain(|(key, _)| policy::llm_metadata_allowed(key));
+        metadata.retain_mut(|(place, key, _)| match policy::llm_metadata_rank(key) {
+            Some(rank) => {
+                *place = rank;
+                true
+            }
+            None => false,
+        });
+        metadata.sort_by_key(|(place, _, _)| *place);
+    } else {
+        metadata.sort_by(|a, b| a.1.cmp(b.1));
     }
 
     let trace_id: [u8; 32] = hex(span.span_context.trace_id().to_bytes());
@@ -93,7 +107,7 @@ pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
         write_input(span, attrs.input_messages, out);
         write_output(span, attrs.output_messages, out);
     }
-    write_metadata(&mut metadata, out);
+    write_metadata(&metadata, out);
     out.extend_from_slice(br#","metrics":"#);
     write_metrics(&attrs.metrics(span), out);
     if let Status::Error { description } = &span.status {
@@ -105,15 +119,13 @@ pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
     out.extend_from_slice(b"}}}}");
 }
 
-/// `,"metadata":{...}`: as a map filled in this order would hold them
-/// (sorted keys, the last entry of a key wins).
-fn write_metadata(entries: &mut [(&str, Meta<'_>)], out: &mut Vec<u8>) {
-    // Stable: entries of one key keep their order, and the last is kept.
-    entries.sort_by(|a, b| a.0.cmp(b.0));
+/// `,"metadata":{...}` of entries sorted by key (stably: of one key, the
+/// last is the one a map filled in this order would hold).
+fn write_metadata(entries: &[(usize, &str, Meta<'_>)], out: &mut Vec<u8>) {
     out.extend_from_slice(br#","metadata":{"#);
     let mut first = true;
-    for (i, (key, value)) in entries.iter().enumerate() {
-        let replaced = entries.get(i + 1).is_some_and(|(next, _)| next == key);
+    for (i, (_, key, value)) in entries.iter().enumerate() {
+        let replaced = entries.get(i + 1).is_some_and(|(_, next, _)| next == key);
         if replaced {
             continue;
         }
