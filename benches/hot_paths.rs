@@ -164,7 +164,8 @@ fn export_mapping(c: &mut Criterion) {
     let mut data = exporter.get_finished_spans().unwrap_or_default().remove(0);
     // Fixed times: the text of a time's digits varies between runs, and the
     // callgrind figure compares two runs.
-    data.start_time = std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_764_633_600_123_456);
+    data.start_time =
+        std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_764_633_600_123_456);
     data.end_time = data.start_time + std::time::Duration::from_micros(812_345);
 
     // Instruction counts under callgrind (stable where timings are noisy):

@@ -88,9 +88,12 @@ impl ExportEncoder {
             }
             EncoderSink::Braintrust(sink) => {
                 let encoded = sink.encode(spans);
-                encoded.requests.iter().map(|(batch, _)| batch.body.len()).sum()
+                encoded
+                    .requests
+                    .iter()
+                    .map(|(batch, _)| batch.body.len())
+                    .sum()
             }
         }
     }
 }
-

@@ -5,8 +5,8 @@
 //! Rooms: [`row`] (the row types), [`messages`] (recorded content → `input`
 //! and `output`), [`values`] (attribute values, times, texts).
 
-use opentelemetry::{KeyValue, Value};
 use opentelemetry::trace::{SpanId, Status};
+use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::Map;
 
@@ -188,9 +188,9 @@ pub(crate) fn route_of(span: &SpanData) -> Option<crate::exporters::braintrust::
     // The last parsable one, as [`Attributes::read`] keeps it.
     span.attributes
         .iter()
+        .rev()
         .filter(|kv| kv.key.as_str() == semconv::BRAINTRUST_PARENT)
-        .filter_map(|kv| as_str(&kv.value)?.parse().ok())
-        .last()
+        .find_map(|kv| as_str(&kv.value)?.parse().ok())
 }
 
 /// What one pass over the span attributes picked out; everything else went

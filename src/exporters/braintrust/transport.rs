@@ -249,12 +249,18 @@ impl Sink for BraintrustSink {
         let packed: Vec<(Option<Parent>, PackedRows)> = match single {
             Some(parent) => {
                 let sources = spans.iter().map(RowSource::Span);
-                vec![(parent, encode_batches(sources, MAX_BATCH_ROWS, MAX_BATCH_BYTES))]
+                vec![(
+                    parent,
+                    encode_batches(sources, MAX_BATCH_ROWS, MAX_BATCH_BYTES),
+                )]
             }
             None => groups
                 .into_iter()
                 .map(|(parent, group)| {
-                    (parent, encode_batches(group, MAX_BATCH_ROWS, MAX_BATCH_BYTES))
+                    (
+                        parent,
+                        encode_batches(group, MAX_BATCH_ROWS, MAX_BATCH_BYTES),
+                    )
                 })
                 .collect(),
         };

@@ -51,9 +51,7 @@ pub(crate) fn llm_metadata_allowed(key: &str) -> bool {
     // about 1k instructions per exported chat span, callgrind).
     LLM_METADATA_KEYS.contains(&key)
         || (ALLOWED_PARAMS.contains(&key)
-            && REQUEST_PARAMS
-                .iter()
-                .any(|p| p.braintrust_key == Some(key)))
+            && REQUEST_PARAMS.iter().any(|p| p.braintrust_key == Some(key)))
 }
 
 /// Every key of [`LLM_METADATA_KEYS`] and [`ALLOWED_PARAMS`], in byte
@@ -103,7 +101,11 @@ mod tests {
             }
         }
         assert!(!llm_metadata_allowed("seed"));
-        let mut all: Vec<&str> = LLM_METADATA_KEYS.iter().chain(ALLOWED_PARAMS).copied().collect();
+        let mut all: Vec<&str> = LLM_METADATA_KEYS
+            .iter()
+            .chain(ALLOWED_PARAMS)
+            .copied()
+            .collect();
         all.sort_unstable();
         all.dedup();
         assert_eq!(SORTED_ALLOWED, all);

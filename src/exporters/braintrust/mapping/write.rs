@@ -52,8 +52,7 @@ enum Meta<'a> {
 pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
     // `(place, key, value)`: the place is the key's among the allowed
     // ones on an llm row (see below), unused on the others.
-    let mut metadata: Vec<(usize, &str, Meta<'_>)> =
-        Vec::with_capacity(span.attributes.len() + 4);
+    let mut metadata: Vec<(usize, &str, Meta<'_>)> = Vec::with_capacity(span.attributes.len() + 4);
     let attrs = Attributes::read(span, |key, value| {
         metadata.push((0, key, Meta::Attribute(value)));
     });

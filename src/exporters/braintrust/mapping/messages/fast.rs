@@ -112,10 +112,12 @@ fn read_message(text: &str) -> Option<WireMessage<'_>> {
 
 /// `text` read as a choice event body: by [`scan`] when it can, else by serde.
 fn read_choice(text: &str) -> Option<ChoiceBody<'_>> {
-    content_free_choice(text).or_else(|| scan::choice(text)).or_else(|| {
-        let Obj(body): Obj<ChoiceBody> = serde_json::from_str(text).ok()?;
-        Some(body)
-    })
+    content_free_choice(text)
+        .or_else(|| scan::choice(text))
+        .or_else(|| {
+            let Obj(body): Obj<ChoiceBody> = serde_json::from_str(text).ok()?;
+            Some(body)
+        })
 }
 
 /// A choice event body; keys other than these are ignored, as on the

@@ -324,7 +324,9 @@ mod tests {
     fn times_match_the_humantime_text() {
         // Every 13th day up to year 9999 (leap years, centuries), at
         // varying times of day, and past the clamp.
-        let days = (0..2_932_900u64).step_by(13).chain([2_932_896, 2_932_897, 9_000_000]);
+        let days = (0..2_932_900u64)
+            .step_by(13)
+            .chain([2_932_896, 2_932_897, 9_000_000]);
         for (i, day) in days.enumerate() {
             let secs = day * 86_400 + (i as u64 * 7_919) % 86_400;
             let nanos = [0, 1_000, 999_999_999, 250_000_000][i % 4];
@@ -387,7 +389,10 @@ y"}"#,
     #[test]
     fn numbers_and_ids() {
         assert_eq!(text(|out| write_f64(out, f64::NAN)), "null");
-        assert_eq!(text(|out| write_f64(out, 1_700_000_000.25)), "1700000000.25");
+        assert_eq!(
+            text(|out| write_f64(out, 1_700_000_000.25)),
+            "1700000000.25"
+        );
         assert_eq!(text(|out| write_i64(out, -42)), "-42");
         assert_eq!(&hex::<3, 6>([0x0a, 0xf7, 0x00]), b"0af700");
     }

@@ -76,28 +76,32 @@ fn every_value() -> Vec<KeyValue> {
 
 #[test]
 fn hand_made_spans_give_the_reference_row() {
-    let mut corpus: Vec<SpanData> = Vec::new();
-    // The application's own spans: every attribute kept, events ignored.
-    corpus.push(chat_span(every_value(), vec![]));
-    corpus.push(padded_span(3, 100));
-    corpus.push(chat_span(
-        every_value(),
-        vec![content_event(semconv::EVENT_USER_MESSAGE, r#"{"content":"hi"}"#)],
-    ));
-    // Duplicate keys: the last wins, named keys over raw ones.
-    corpus.push(chat_span(
-        vec![
-            KeyValue::new("model", "raw"),
-            KeyValue::new("dup", 1i64),
-            KeyValue::new("dup", "two"),
-            KeyValue::new(semconv::GEN_AI_REQUEST_MODEL, "gpt-4o"),
-            KeyValue::new("temperature", "raw"),
-            KeyValue::new(semconv::GEN_AI_REQUEST_TEMPERATURE, 0.5),
-            KeyValue::new("provider", "raw"),
-            KeyValue::new(semconv::GEN_AI_PROVIDER_NAME, "someone-else"),
-        ],
-        vec![],
-    ));
+    let mut corpus: Vec<SpanData> = vec![
+        // The application's own spans: every attribute kept, events ignored.
+        chat_span(every_value(), vec![]),
+        padded_span(3, 100),
+        chat_span(
+            every_value(),
+            vec![content_event(
+                semconv::EVENT_USER_MESSAGE,
+                r#"{"content":"hi"}"#,
+            )],
+        ),
+        // Duplicate keys: the last wins, named keys over raw ones.
+        chat_span(
+            vec![
+                KeyValue::new("model", "raw"),
+                KeyValue::new("dup", 1i64),
+                KeyValue::new("dup", "two"),
+                KeyValue::new(semconv::GEN_AI_REQUEST_MODEL, "gpt-4o"),
+                KeyValue::new("temperature", "raw"),
+                KeyValue::new(semconv::GEN_AI_REQUEST_TEMPERATURE, 0.5),
+                KeyValue::new("provider", "raw"),
+                KeyValue::new(semconv::GEN_AI_PROVIDER_NAME, "someone-else"),
+            ],
+            vec![],
+        ),
+    ];
     // Llm rows: the data policy, every parameter and token count of the tables.
     let mut params: Vec<KeyValue> = REQUEST_PARAMS
         .iter()
@@ -110,7 +114,10 @@ fn hand_made_spans_give_the_reference_row() {
     params.push(KeyValue::new(semconv::GEN_AI_SYSTEM, semconv::SYSTEM_VALUE));
     params.push(KeyValue::new(semconv::GEN_AI_RESPONSE_MODEL, "gpt-4o-mini"));
     params.push(KeyValue::new(semconv::GEN_AI_REQUEST_MODEL, "gpt-4o"));
-    params.push(KeyValue::new(semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, 0.25));
+    params.push(KeyValue::new(
+        semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+        0.25,
+    ));
     corpus.push(chat(params.clone(), vec![]));
     // The same on a tool span and on an embeddings span.
     let mut tool = params.clone();
@@ -119,7 +126,10 @@ fn hand_made_spans_give_the_reference_row() {
     let mut embeddings = params;
     embeddings.insert(
         0,
-        KeyValue::new(semconv::GEN_AI_OPERATION_NAME, semconv::OPERATION_EMBEDDINGS),
+        KeyValue::new(
+            semconv::GEN_AI_OPERATION_NAME,
+            semconv::OPERATION_EMBEDDINGS,
+        ),
     );
     corpus.push(chat_span(embeddings, vec![]));
     // Tokens: one total alone, a count that is not a count.
@@ -133,9 +143,18 @@ fn hand_made_spans_give_the_reference_row() {
     ));
     // Content events: common shapes (fast) and the others (general path).
     let messages = [
-        (semconv::EVENT_SYSTEM_MESSAGE, r#"{"role":"system","content":"be \"brief\"\n"}"#),
-        (semconv::EVENT_USER_MESSAGE, r#"{"content":"héllo ✓ \u0001"}"#),
-        (semconv::EVENT_USER_MESSAGE, r#"{"role":"user","content":[{"type":"text","text":"one"}]}"#),
+        (
+            semconv::EVENT_SYSTEM_MESSAGE,
+            r#"{"role":"system","content":"be \"brief\"\n"}"#,
+        ),
+        (
+            semconv::EVENT_USER_MESSAGE,
+            r#"{"content":"héllo ✓ \u0001"}"#,
+        ),
+        (
+            semconv::EVENT_USER_MESSAGE,
+            r#"{"role":"user","content":[{"type":"text","text":"one"}]}"#,
+        ),
         (
             semconv::EVENT_USER_MESSAGE,
             r#"{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"https://x/y.png","detail":"low"}}]}"#,
@@ -144,11 +163,20 @@ fn hand_made_spans_give_the_reference_row() {
             semconv::EVENT_ASSISTANT_MESSAGE,
             r#"{"role":"assistant","content":null,"name":"bot","reasoning_content":"hm","tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{ \"b\" : 1, \"a\": [1.0] }"}},{"function":{"arguments":{"z":1}}},{"function":{"name":"g"}},{"id":"c3"}]}"#,
         ),
-        (semconv::EVENT_TOOL_MESSAGE, r#"{"role":"tool","tool_call_id":"c1","content":"21 °C"}"#),
+        (
+            semconv::EVENT_TOOL_MESSAGE,
+            r#"{"role":"tool","tool_call_id":"c1","content":"21 °C"}"#,
+        ),
         (semconv::EVENT_USER_MESSAGE, "not json"),
         (semconv::EVENT_USER_MESSAGE, "[1,2]"),
-        (semconv::EVENT_USER_MESSAGE, r#"{"role":"user","extra":{"k":1}}"#),
-        (semconv::EVENT_ASSISTANT_MESSAGE, r#"{"tool_calls":[{"function":{"arguments":"not json"}}]}"#),
+        (
+            semconv::EVENT_USER_MESSAGE,
+            r#"{"role":"user","extra":{"k":1}}"#,
+        ),
+        (
+            semconv::EVENT_ASSISTANT_MESSAGE,
+            r#"{"tool_calls":[{"function":{"arguments":"not json"}}]}"#,
+        ),
     ];
     let events = || {
         messages
@@ -158,7 +186,10 @@ fn hand_made_spans_give_the_reference_row() {
     };
     corpus.push(chat(vec![], events()));
     for (_, body) in messages {
-        corpus.push(chat(vec![], vec![content_event(semconv::EVENT_USER_MESSAGE, body)]));
+        corpus.push(chat(
+            vec![],
+            vec![content_event(semconv::EVENT_USER_MESSAGE, body)],
+        ));
     }
     // Choices: fast, general, out of order, missing bodies, mixed.
     let choices = [
@@ -178,7 +209,10 @@ fn hand_made_spans_give_the_reference_row() {
         "{\"finish_reason\":\"tab\there\",\"index\":4}",
     ];
     for (i, body) in choices.iter().enumerate() {
-        corpus.push(chat(vec![], vec![content_event(semconv::EVENT_CHOICE, body)]));
+        corpus.push(chat(
+            vec![],
+            vec![content_event(semconv::EVENT_CHOICE, body)],
+        ));
         let mixed = choices[..=i]
             .iter()
             .rev()
@@ -190,7 +224,11 @@ fn hand_made_spans_give_the_reference_row() {
     no_body.events.events[0].attributes.clear();
     corpus.push(no_body);
     let mut both = events();
-    both.extend(choices.iter().map(|b| content_event(semconv::EVENT_CHOICE, b)));
+    both.extend(
+        choices
+            .iter()
+            .map(|b| content_event(semconv::EVENT_CHOICE, b)),
+    );
     corpus.push(chat(vec![], both));
     // Structured parts (the newer vocabulary), tool definitions in both shapes.
     let parts = json!([
@@ -239,7 +277,12 @@ fn hand_made_spans_give_the_reference_row() {
     failed.start_time = UNIX_EPOCH - Duration::from_secs(3);
     failed.end_time = UNIX_EPOCH + Duration::new(400_000_000_000, 7);
     corpus.push(failed);
-    for parent in ["project_name:other", "experiment_id:e-1", "no such kind:x", ""] {
+    for parent in [
+        "project_name:other",
+        "experiment_id:e-1",
+        "no such kind:x",
+        "",
+    ] {
         corpus.push(chat(
             vec![
                 KeyValue::new(semconv::BRAINTRUST_PARENT, parent),
@@ -330,7 +373,10 @@ fn recorded(mode: SemconvMode, content: bool) -> Vec<SpanData> {
         span.end();
     }
     inst.start(Operation::Chat, &request).fail(&Failure);
-    let mut span = inst.start(Operation::Embeddings, &RequestAttributes::with_model(Some("e")));
+    let mut span = inst.start(
+        Operation::Embeddings,
+        &RequestAttributes::with_model(Some("e")),
+    );
     span.record_response(&ResponseRecord {
         id: None,
         model: None,
@@ -360,4 +406,3 @@ fn recorded_spans_give_the_reference_row_and_nothing_leaks_without_content() {
         }
     }
 }
-
