@@ -65,7 +65,10 @@
 //!   `server.port` (when not 443), `az.namespace`, and each request
 //!   parameter the caller set (`max_tokens`, `temperature`, `top_p`,
 //!   penalties, `seed`, `stop`, embeddings `encoding_format`,
-//!   `gen_ai.output.type`) with its JSON type.
+//!   `gen_ai.output.type`) with its JSON type; those the conventions have
+//!   no name for under `az.ai.inference.request.*`: `tool_choice`,
+//!   `parallel_tool_calls`, and `response_format` as the JSON sent (only its
+//!   `{"type"}` with content recording off).
 //! - From the response: `gen_ai.response.id`, `.model`, `.finish_reasons`
 //!   (a string array), `gen_ai.usage.input_tokens` / `.output_tokens`,
 //!   `gen_ai.response.time_to_first_chunk` for streams, and one
@@ -132,7 +135,7 @@
 //! | `created` | span start, RFC 3339 |
 //! | `span_attributes` | name and type: `llm` for chat / embeddings, `tool` for tools, `task` for the application's own spans |
 //! | `input`, `output` | messages and choices rebuilt from the events (or the newer attributes); inline base64 media (data URLs in `image_url.url`, `input_audio.data`, `file.file_data`) replaced by `braintrust_attachment` references, uploaded in the background ([`exporters::braintrust::attachments`]) |
-//! | `metadata` of `llm` rows | only `model`, `provider`, the request parameters the guide lists (`temperature`, `top_p`, `max_tokens`, `frequency_penalty`, `presence_penalty`, `stop`) under their wire names, and `tools` when the request had tools |
+//! | `metadata` of `llm` rows | only `model`, `provider`, the request parameters the guide lists (`temperature`, `top_p`, `max_tokens`, `frequency_penalty`, `presence_penalty`, `stop`, `response_format`) under their wire names, `tools` when the request had tools, `tool_choice` and `parallel_tool_calls` when it set them (JSON objects as JSON) |
 //! | `metadata` of other rows | every attribute, so the application's own spans keep theirs and whole traces nest |
 //! | `metrics` | `start`, `end`, `prompt_tokens`, `completion_tokens`, `prompt_cached_tokens`, `prompt_cache_creation_tokens`, `completion_reasoning_tokens` (each when the service reported it), `tokens` (only when both totals are known), `time_to_first_token` (streams) |
 //! | `error` | `"{error.type}: {description}"` |
@@ -145,15 +148,22 @@
 //! metadata (in `error`); `seed` and `encoding_format` (not among the
 //! listed parameters); the request model when the service answered with
 //! another (`model` is the answer's); `gen_ai.output.type` (`text` / `json`
-//! cannot be turned back into the request's `response_format` without
-//! guessing); `gen_ai.system`, `gen_ai.operation.name`, `az.namespace`
-//! (the vocabulary itself). `tool_choice` and `parallel_tool_calls` are
-//! allowed but not recorded on spans, so they are not sent.
+//! cannot be turned back into the request's `response_format`: that goes
+//! from `az.ai.inference.request.response_format`, the object sent, as
+//! JSON); `gen_ai.system`, `gen_ai.operation.name`, `az.namespace`
+//! (the vocabulary itself). `tool_choice` (a preset string or the
+//! `{"type":"function",...}` object) and `parallel_tool_calls` are sent
+//! under their wire names, from `az.ai.inference.request.tool_choice` and
+//! `az.ai.inference.request.parallel_tool_calls` (the conventions have no
+//! names for them).
 //!
 //! Further rules, on both paths: a row over the request limit has its
 //! largest texts cut with a visible marker and `metadata.truncated` listing
 //! the cut fields ([`exporters::braintrust::truncate`]) instead of being
-//! dropped; with `BRAINTRUST_FILTER_AI_SPANS=true` only AI spans and each
+//! dropped (over OTLP, the span's content attributes and events are cut the
+//! same way, with `az.ai.inference.truncated` listing them, so the span is
+//! sent rather than refused); once attachments are converted, the OTLP
+//! span's own GenAI content holds the same references, not the base64; with `BRAINTRUST_FILTER_AI_SPANS=true` only AI spans and each
 //! trace's local root become rows ([`exporters::braintrust::filter`]); an
 //! incoming `baggage: braintrust.parent=...` routes the trace's rows
 //! ([`exporters::braintrust::BraintrustParentProcessor`]).

@@ -443,6 +443,8 @@ fn schema_validation_can_fail() {
 /// A value of the row's type, as a client would fill it.
 fn sample(spec: &ParamSpec) -> ParamValue<'static> {
     static STOP: [String; 1] = [String::new()];
+    static JSON_OBJECT: std::sync::LazyLock<serde_json::Value> =
+        std::sync::LazyLock::new(|| serde_json::json!({"type": "json_object"}));
     match spec.attribute_type {
         AttributeType::Int => ParamValue::Int(7),
         AttributeType::Double => ParamValue::Double(0.5),
@@ -450,6 +452,8 @@ fn sample(spec: &ParamSpec) -> ParamValue<'static> {
         AttributeType::OutputType => ParamValue::Text("json_object"),
         AttributeType::TrueFlag => ParamValue::Bool(true),
         AttributeType::ChoiceCount => ParamValue::Int(3),
+        AttributeType::Bool => ParamValue::Bool(false),
+        AttributeType::Json => ParamValue::Json(&*JSON_OBJECT),
         // The enum is non-exhaustive: a new type needs a sample here.
         other => panic!("no sample value for {other:?}"),
     }

@@ -2,7 +2,8 @@
 
 use crate::error::{Error, Result};
 use crate::models::{
-    ChatCompletions, ChatCompletionsOptions, ChatCompletionsResponseFormat, ModelInfo,
+    ChatCompletions, ChatCompletionsOptions, ChatCompletionsResponseFormat,
+    ChatCompletionsToolChoice, ModelInfo,
 };
 use crate::telemetry::{
     ChoiceRecord, Operation, OperationSpan, ParamValue, RequestAttributes, RequestParam,
@@ -121,10 +122,9 @@ impl ChatCompletionsClient {
         if options.model.is_none() {
             options.model = self.core.default_model().map(str::to_owned);
         }
-        let mut span = self
-            .core
-            .instrumentation()
-            .start(Operation::Chat, &request_attributes(options));
+        let instrumentation = self.core.instrumentation();
+        let request = request_attributes(options, instrumentation.records_content());
+        let mut span = instrumentation.start(Operation::Chat, &request);
         if span.records_content() {
             span.record_input_messages(options.messages.iter().map(|m| (m.role(), m)));
             if let Some(tools) = &options.tools {
@@ -137,7 +137,9 @@ impl ChatCompletionsClient {
 
 /// The request as the telemetry core sees it. The `match` is exhaustive: a
 /// new row of the parameter table does not compile until it is filled here.
-fn request_attributes(o: &ChatCompletionsOptions) -> RequestAttributes<'_> {
+/// `record_content` decides how much of `response_format` is recorded (a
+/// JSON schema is content; its `type` is not).
+fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> RequestAttributes<'_> {
     let params = RequestParams::from_fn(|param| match param {
         RequestParam::MaxTokens => o.max_tokens.map(ParamValue::from),
         RequestParam::Temperature => o.temperature.map(ParamValue::from),
@@ -162,6 +164,27 @@ fn request_attributes(o: &ChatCompletionsOptions) -> RequestAttributes<'_> {
             .get("n")
             .and_then(serde_json::Value::as_i64)
             .map(ParamValue::Int),
+        RequestParam::ToolChoice => o.tool_choice.as_ref().map(|choice| match choice {
+            ChatCompletionsToolChoice::Preset(preset) => ParamValue::Text(preset.as_str()),
+            ChatCompletionsToolChoice::Named(named) => ParamValue::Json(named),
+        }),
+        // Not in the REST API's request schema either: an extra parameter.
+        RequestParam::ParallelToolCalls => o
+            .extra
+            .get("parallel_tool_calls")
+            .and_then(serde_json::Value::as_bool)
+            .map(ParamValue::Bool),
+        RequestParam::ResponseFormatJson => o.response_format.as_ref().map(|f| {
+            if record_content {
+                ParamValue::Json(f)
+            } else {
+                ParamValue::Text(match f {
+                    ChatCompletionsResponseFormat::Text => r#"{"type":"text"}"#,
+                    ChatCompletionsResponseFormat::JsonObject => r#"{"type":"json_object"}"#,
+                    ChatCompletionsResponseFormat::JsonSchema { .. } => r#"{"type":"json_schema"}"#,
+                })
+            }
+        }),
     });
     RequestAttributes {
         model: o.model.as_deref(),

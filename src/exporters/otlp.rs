@@ -74,47 +74,26 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 
+mod grpc;
+mod settings;
+mod spans;
+
+use settings::parse_protocol;
+pub use settings::{
+    ConfigSource, DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, METRICS_PATH,
+    OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+    OTEL_EXPORTER_OTLP_METRICS_HEADERS, OTEL_EXPORTER_OTLP_METRICS_PROTOCOL,
+    OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    OTEL_EXPORTER_OTLP_TRACES_HEADERS, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OtlpProtocol,
+    OtlpSignal, TRACES_PATH,
+};
+
 /// Label of the OTLP span path's logs, errors and statistics.
 pub(crate) const SPAN_PATH_NAME: &str = "otlp";
-
-/// Base URL of the collector for every signal, e.g. `http://collector:4318`.
-/// Over HTTP, `/v1/traces` or `/v1/metrics` is appended; over gRPC it is used as is.
-pub const OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
-/// Full URL for spans, used as is (no path appended). Beats [`OTEL_EXPORTER_OTLP_ENDPOINT`].
-pub const OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
-/// Full URL for metrics, used as is (no path appended). Beats [`OTEL_EXPORTER_OTLP_ENDPOINT`].
-pub const OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";
-/// Headers for every signal, `name=value` pairs separated by commas, values
-/// percent-encoded (`authorization=Bearer%20abc,x-tenant=blue`).
-pub const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
-/// Headers for spans only; when set, [`OTEL_EXPORTER_OTLP_HEADERS`] is ignored for spans.
-pub const OTEL_EXPORTER_OTLP_TRACES_HEADERS: &str = "OTEL_EXPORTER_OTLP_TRACES_HEADERS";
-/// Headers for metrics only; when set, [`OTEL_EXPORTER_OTLP_HEADERS`] is ignored for metrics.
-pub const OTEL_EXPORTER_OTLP_METRICS_HEADERS: &str = "OTEL_EXPORTER_OTLP_METRICS_HEADERS";
-/// `http/protobuf` (the default) or `grpc` (needs this crate's `grpc` feature).
-/// `http/json` is not supported.
-pub const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
-/// Protocol for spans only; beats [`OTEL_EXPORTER_OTLP_PROTOCOL`].
-pub const OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
-/// Protocol for metrics only; beats [`OTEL_EXPORTER_OTLP_PROTOCOL`].
-pub const OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL";
-/// Export timeout in milliseconds (default 10 000), read by `opentelemetry-otlp`;
-/// [`OtlpConfig::with_timeout`] beats it.
-pub const OTEL_EXPORTER_OTLP_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
-
-/// Default collector endpoint over HTTP (the OTLP/HTTP port).
-pub const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318";
-/// Default collector endpoint over gRPC (the OTLP/gRPC port).
-pub const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
-/// Path appended to a base endpoint for spans over HTTP.
-pub const TRACES_PATH: &str = "/v1/traces";
-/// Path appended to a base endpoint for metrics over HTTP.
-pub const METRICS_PATH: &str = "/v1/metrics";
 
 /// An OTLP exporter could not be built. Nothing has been sent; the message
 /// names the setting at fault and where it came from.
@@ -175,119 +154,6 @@ pub enum OtlpBuildError {
     /// The HTTP client of the span path could not be built (TLS initialisation).
     #[error("could not build the OTLP HTTP client: {0}")]
     HttpClient(String),
-}
-
-/// Where a resolved setting came from, for error messages and diagnostics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConfigSource {
-    /// Set on [`OtlpConfig`].
-    Code,
-    /// Read from this environment variable.
-    Variable(&'static str),
-    /// Nothing was set; the default applies.
-    Default,
-}
-
-impl fmt::Display for ConfigSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigSource::Code => f.write_str("set in code"),
-            ConfigSource::Variable(name) => write!(f, "from {name}"),
-            ConfigSource::Default => f.write_str("the default"),
-        }
-    }
-}
-
-/// The OTLP transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum OtlpProtocol {
-    /// Protobuf over HTTP/1.1 with a blocking client (`http/protobuf`): the default.
-    #[default]
-    HttpProtobuf,
-    /// gRPC with tonic (`grpc`): needs this crate's `grpc` feature and a Tokio runtime.
-    Grpc,
-}
-
-impl OtlpProtocol {
-    /// The value used in `OTEL_EXPORTER_OTLP_PROTOCOL`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            OtlpProtocol::HttpProtobuf => "http/protobuf",
-            OtlpProtocol::Grpc => "grpc",
-        }
-    }
-}
-
-impl fmt::Display for OtlpProtocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OtlpProtocol {
-    type Err = OtlpBuildError;
-
-    /// Parses `http/protobuf` or `grpc` (any case, surrounding spaces ignored).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_protocol(s, ConfigSource::Code)
-    }
-}
-
-fn parse_protocol(value: &str, origin: ConfigSource) -> Result<OtlpProtocol, OtlpBuildError> {
-    let v = value.trim();
-    if v.eq_ignore_ascii_case(OtlpProtocol::HttpProtobuf.as_str()) {
-        Ok(OtlpProtocol::HttpProtobuf)
-    } else if v.eq_ignore_ascii_case(OtlpProtocol::Grpc.as_str()) {
-        Ok(OtlpProtocol::Grpc)
-    } else {
-        Err(OtlpBuildError::UnsupportedProtocol {
-            value: value.to_owned(),
-            origin,
-        })
-    }
-}
-
-/// Which signal an exporter carries: it picks the signal-specific variables
-/// and the path appended to a base endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum OtlpSignal {
-    /// Spans.
-    Traces,
-    /// Metrics.
-    Metrics,
-}
-
-impl OtlpSignal {
-    fn endpoint_var(self) -> &'static str {
-        match self {
-            OtlpSignal::Traces => OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-            OtlpSignal::Metrics => OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
-        }
-    }
-
-    fn protocol_var(self) -> &'static str {
-        match self {
-            OtlpSignal::Traces => OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
-            OtlpSignal::Metrics => OTEL_EXPORTER_OTLP_METRICS_PROTOCOL,
-        }
-    }
-
-    fn headers_var(self) -> &'static str {
-        match self {
-            OtlpSignal::Traces => OTEL_EXPORTER_OTLP_TRACES_HEADERS,
-            OtlpSignal::Metrics => OTEL_EXPORTER_OTLP_METRICS_HEADERS,
-        }
-    }
-
-    fn path(self) -> &'static str {
-        match self {
-            OtlpSignal::Traces => TRACES_PATH,
-            OtlpSignal::Metrics => METRICS_PATH,
-        }
-    }
 }
 
 /// Where and how one signal will be sent, as resolved by [`OtlpConfig::resolve`].
@@ -599,9 +465,6 @@ fn validate_http_endpoint(endpoint: &str, origin: ConfigSource) -> Result<(), Ot
         ))),
     }
 }
-
-mod grpc;
-mod spans;
 
 #[cfg(test)]
 mod tests;

@@ -48,7 +48,7 @@
 //!
 //! # What `install` sets up
 //!
-//! - A [`Resource`] from [`Resource::builder`] (so `OTEL_RESOURCE_ATTRIBUTES`
+//! - A [`Resource`](opentelemetry_sdk::Resource) from [`Resource::builder`](opentelemetry_sdk::Resource::builder) (so `OTEL_RESOURCE_ATTRIBUTES`
 //!   and the `telemetry.sdk.*` attributes are there), plus the attributes
 //!   given in code (which win), with `service.name` taken from the first of:
 //!   [`PipelineBuilder::with_service_name`], a `service.name` resource
@@ -65,7 +65,7 @@
 //!   `multi_thread` runtime. Batch sizes and delays follow the `OTEL_BSP_*`
 //!   variables, or [`with_delivery_config`](PipelineBuilder::with_delivery_config).
 //!   What each path delivered and lost: [`TelemetryGuard::delivery_stats`].
-//! - An [`SdkMeterProvider`] with one [`PeriodicReader`] per kind that
+//! - An [`SdkMeterProvider`] with one [`PeriodicReader`](opentelemetry_sdk::metrics::PeriodicReader) per kind that
 //!   exports metrics (`otlp`, `stdout`), every
 //!   [`with_metric_export_interval`](PipelineBuilder::with_metric_export_interval),
 //!   else `OTEL_METRIC_EXPORT_INTERVAL` ms, else 60 s.
@@ -97,19 +97,16 @@
 //! does the same. See [`TelemetryGuard`] for why and for the gRPC caveat.
 
 use crate::exporters::braintrust::{
-    BraintrustBuildError, BraintrustConfig, BraintrustExporter, BraintrustOtlpExporter,
-    BraintrustParentProcessor,
+    BraintrustBuildError, BraintrustConfig, BraintrustParentProcessor,
 };
 pub use crate::exporters::delivery::AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB;
 use crate::exporters::delivery::{DeliveryConfig, DeliveryProcessor};
 use std::time::Duration;
 
+use opentelemetry::KeyValue;
 use opentelemetry::propagation::TextMapCompositePropagator;
-use opentelemetry::{Key, KeyValue};
-use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
-use opentelemetry_sdk::resource::{EnvResourceDetector, ResourceDetector};
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use tracing::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
@@ -120,9 +117,12 @@ use crate::exporters::otlp::{
 
 mod guard;
 mod kind;
+mod parts;
 
 pub use guard::{DeliveryPath, ShutdownError, TelemetryGuard};
 pub use kind::{ExporterKind, UnknownExporterKind};
+pub use parts::{DEFAULT_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME};
+use parts::{ErasedSpanExporter, MetricSink, braintrust_processor, periodic};
 
 /// The standard variable that sets the SDK's per-span event limit.
 const SPAN_EVENT_COUNT_LIMIT_ENV: &str = "OTEL_SPAN_EVENT_COUNT_LIMIT";
@@ -139,16 +139,6 @@ pub const PIPELINE_MAX_EVENTS_PER_SPAN: u32 = 256;
 /// is set (someone configured a collector), else `stdout` (`none` in a build
 /// without the `stdout` feature).
 pub const AZURE_AI_INFERENCE_OTEL_EXPORTERS: &str = "AZURE_AI_INFERENCE_OTEL_EXPORTERS";
-/// The standard variable for `service.name`; beaten by
-/// [`PipelineBuilder::with_service_name`], and it beats `service.name` in
-/// [`OTEL_RESOURCE_ATTRIBUTES`] (as the specification asks).
-pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
-/// The standard variable for extra resource attributes (`k=v,k=v`, values
-/// percent-encoded); attributes given in code win over it.
-pub const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
-/// `service.name` when neither code nor the environment gives one: this
-/// crate's name, rather than the SDK's `unknown_service`.
-pub const DEFAULT_SERVICE_NAME: &str = env!("CARGO_PKG_NAME");
 /// Instrumentation scope name of spans that come from `tracing` through the
 /// layer (the crate's own spans use [`instrumentation_scope`](crate::telemetry::instrumentation_scope)).
 pub const TRACING_SCOPE_NAME: &str = "tracing-opentelemetry";
@@ -493,50 +483,6 @@ impl PipelineBuilder {
         let layer = guard.tracing_layer();
         Ok((guard, layer))
     }
-
-    fn resource(&self) -> Resource {
-        let env_resource = EnvResourceDetector::new().detect();
-        let service_name = resolve_service_name(
-            self.service_name.as_deref(),
-            &self.resource_attributes,
-            std::env::var(OTEL_SERVICE_NAME).ok(),
-            env_resource
-                .get(&Key::new(SERVICE_NAME))
-                .map(|v| v.as_str().into_owned()),
-        );
-        Resource::builder()
-            .with_attributes(self.resource_attributes.iter().cloned())
-            .with_service_name(service_name)
-            .build()
-    }
-}
-
-const SERVICE_NAME: &str = opentelemetry_semantic_conventions::resource::SERVICE_NAME;
-
-/// `service.name`: code, then a code resource attribute, then
-/// `OTEL_SERVICE_NAME`, then `OTEL_RESOURCE_ATTRIBUTES`, then the crate name.
-/// (The SDK's own detectors let `OTEL_RESOURCE_ATTRIBUTES` win over
-/// `OTEL_SERVICE_NAME`, against the specification; this order is the spec's.)
-fn resolve_service_name(
-    code: Option<&str>,
-    code_attributes: &[KeyValue],
-    env_service_name: Option<String>,
-    env_resource_service_name: Option<String>,
-) -> String {
-    let non_blank = |s: &String| !s.trim().is_empty();
-    code.map(str::to_owned)
-        .filter(non_blank)
-        .or_else(|| {
-            code_attributes
-                .iter()
-                .rev()
-                .find(|kv| kv.key.as_str() == SERVICE_NAME)
-                .map(|kv| kv.value.as_str().into_owned())
-                .filter(non_blank)
-        })
-        .or_else(|| env_service_name.filter(non_blank))
-        .or_else(|| env_resource_service_name.filter(non_blank))
-        .unwrap_or_else(|| DEFAULT_SERVICE_NAME.to_owned())
 }
 
 /// The kinds [`PipelineBuilder::from_env`] uses, over any variable lookup.
@@ -555,57 +501,6 @@ fn kinds_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ExporterKi
             Ok(vec![ExporterKind::Otlp])
         }
         None => Ok(vec![ExporterKind::LOCAL_DEFAULT]),
-    }
-}
-
-fn periodic<E>(exporter: E, interval: Option<Duration>) -> PeriodicReader<E>
-where
-    E: opentelemetry_sdk::metrics::exporter::PushMetricExporter,
-{
-    let builder = PeriodicReader::builder(exporter);
-    match interval {
-        Some(interval) => builder.with_interval(interval),
-        None => builder,
-    }
-    .build()
-}
-
-/// A metric exporter waiting for its reader (`PushMetricExporter` is not
-/// object-safe, so the known ones are listed).
-enum MetricSink {
-    #[cfg(feature = "stdout")]
-    Stdout(opentelemetry_stdout::MetricExporter),
-    Otlp(Box<opentelemetry_otlp::MetricExporter>),
-}
-
-/// A span exporter of any type, waiting for its processor.
-/// `SpanExporter` is not object-safe (its `export` returns `impl Future`),
-/// so exporters are boxed behind this instead; the processor is only created
-/// by `install` (and its thread started when the provider is built).
-trait ErasedSpanExporter: Send + std::fmt::Debug {
-    fn into_processor(self: Box<Self>, delivery: DeliveryConfig) -> DeliveryProcessor;
-}
-
-impl<E: SpanExporter + 'static> ErasedSpanExporter for E {
-    fn into_processor(self: Box<Self>, delivery: DeliveryConfig) -> DeliveryProcessor {
-        DeliveryProcessor::for_exporter(*self, delivery, "custom")
-    }
-}
-
-/// The Braintrust paths, built from the builder's [`BraintrustConfig`]
-/// (environment for whatever it leaves unset).
-fn braintrust_processor(
-    kind: ExporterKind,
-    config: &BraintrustConfig,
-    delivery: DeliveryConfig,
-) -> Result<DeliveryProcessor, SetupError> {
-    let config = config.clone();
-    let wrap = |source| SetupError::Braintrust { kind, source };
-    match kind {
-        ExporterKind::BraintrustOtlp => {
-            BraintrustOtlpExporter::processor(config, delivery).map_err(wrap)
-        }
-        _ => BraintrustExporter::processor(config, delivery).map_err(wrap),
     }
 }
 

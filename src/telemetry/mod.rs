@@ -48,13 +48,14 @@ mod params;
 mod record;
 pub mod semconv;
 mod span;
+mod token_counts;
 
 pub use accumulate::{StreamAccumulator, ToolCallDelta};
 pub(crate) use content::tool_definitions_to_wire;
 pub use message::{ContentKind, Message, MessagePart, Role, ToolCallPart};
 pub use options::{TelemetryOptions, instrumentation_scope, instrumentation_scope_for};
 pub use params::{
-    AttributeType, ParamSpec, ParamValue, REQUEST_PARAMS, RequestParam, RequestParams,
+    AttributeType, JsonParam, ParamSpec, ParamValue, REQUEST_PARAMS, RequestParam, RequestParams,
     TOKEN_COUNTS, TokenCount, TokenCountSpec,
 };
 pub use record::{

@@ -8,9 +8,15 @@
 //! [`RequestParam`] variant, one row, and the arm the compiler then asks for
 //! in each client's exhaustive fill.
 
+use std::fmt;
+
 use opentelemetry::{Array, StringValue, Value};
 
 use super::semconv::{self as sc, SemconvMode, Vocabulary};
+
+// The token-count table is its own room; named here too, where the
+// request-side table's users look for it.
+pub use super::token_counts::{TOKEN_COUNTS, TokenCount, TokenCountSpec};
 
 /// A request parameter the telemetry records. The discriminant is the
 /// parameter's row in [`REQUEST_PARAMS`].
@@ -33,18 +39,28 @@ pub enum RequestParam {
     Stop,
     /// Embeddings `encoding_format`.
     EncodingFormat,
-    /// `response_format.type` as sent (`text`, `json_object`, `json_schema`).
+    /// `response_format.type` as sent (`text`, `json_object`, `json_schema`),
+    /// for the conventions' `gen_ai.output.type`.
     ResponseFormat,
     /// `stream`: newer names only, recorded when `true`.
     Stream,
     /// `n` (an extra parameter of this API): newer names only, recorded
     /// when not 1.
     ChoiceCount,
+    /// `tool_choice`: a preset string (`auto`, `none`, `required`) as
+    /// [`ParamValue::Text`], the named-function object as [`ParamValue::Json`].
+    ToolChoice,
+    /// `parallel_tool_calls` (an extra parameter of this API).
+    ParallelToolCalls,
+    /// `response_format` as sent, as [`ParamValue::Json`]; clients pass only
+    /// its `type` (as the JSON text `{"type":..}`) when content recording is
+    /// off, since a JSON schema's names and descriptions are content.
+    ResponseFormatJson,
 }
 
 impl RequestParam {
     /// Every parameter, in table order.
-    pub const ALL: [RequestParam; 11] = [
+    pub const ALL: [RequestParam; 14] = [
         RequestParam::MaxTokens,
         RequestParam::Temperature,
         RequestParam::TopP,
@@ -56,6 +72,9 @@ impl RequestParam {
         RequestParam::ResponseFormat,
         RequestParam::Stream,
         RequestParam::ChoiceCount,
+        RequestParam::ToolChoice,
+        RequestParam::ParallelToolCalls,
+        RequestParam::ResponseFormatJson,
     ];
 
     /// This parameter's row (`None` only for a variant left out of the
@@ -84,6 +103,14 @@ pub enum AttributeType {
     /// `gen_ai.request.choice.count`: an int recorded only when not 1
     /// (one choice is the default).
     ChoiceCount,
+    /// A boolean attribute, `true` or `false` as set.
+    Bool,
+    /// A string attribute holding a JSON value: a [`ParamValue::Json`] as
+    /// compact JSON text, a [`ParamValue::Text`] as it is (a preset such as
+    /// `tool_choice` `auto`). Braintrust metadata gets the value back as
+    /// JSON (a text starting with `{` or `[` is parsed, see
+    /// [`ParamSpec::metadata_value`]).
+    Json,
 }
 
 /// One row of [`REQUEST_PARAMS`].
@@ -197,7 +224,7 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
         ),
         row(
             P::ResponseFormat,
-            "response_format",
+            "response_format.type",
             sc::GEN_AI_OUTPUT_TYPE,
             OutputType,
             None,
@@ -215,6 +242,29 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             sc::GEN_AI_REQUEST_CHOICE_COUNT,
             ChoiceCount,
             None,
+        ),
+        // The conventions (v1.41.0) have no names for these three: the
+        // crate's own namespace, the same in both vocabularies.
+        row(
+            P::ToolChoice,
+            "tool_choice",
+            sc::AZ_AI_INFERENCE_REQUEST_TOOL_CHOICE,
+            Json,
+            Some("tool_choice"),
+        ),
+        row(
+            P::ParallelToolCalls,
+            "parallel_tool_calls",
+            sc::AZ_AI_INFERENCE_REQUEST_PARALLEL_TOOL_CALLS,
+            Bool,
+            Some("parallel_tool_calls"),
+        ),
+        row(
+            P::ResponseFormatJson,
+            "response_format",
+            sc::AZ_AI_INFERENCE_REQUEST_RESPONSE_FORMAT,
+            Json,
+            Some("response_format"),
         ),
     ]
 };
@@ -268,13 +318,49 @@ impl ParamSpec {
             }),
             (T::TrueFlag, V::Bool(true)) => Value::Bool(true),
             (T::ChoiceCount, V::Int(n)) if n != 1 => Value::I64(n),
+            (T::Bool, V::Bool(b)) => Value::Bool(b),
+            (T::Json, V::Text(text)) => Value::from(text.to_owned()),
+            (T::Json, V::Json(value)) => Value::from(value.to_json()?),
             _ => return None,
         })
+    }
+
+    /// The Braintrust `metadata` value of this row's attribute: JSON text
+    /// parsed back for [`AttributeType::Json`] rows (so an object such as
+    /// `{"type":"json_schema",...}` is sent as an object, a preset string as
+    /// a string), `None` for the other rows (the caller converts the
+    /// attribute value as it is).
+    pub fn metadata_value(&self, value: &Value) -> Option<serde_json::Value> {
+        match (self.attribute_type, value) {
+            (AttributeType::Json, Value::String(text)) => {
+                let text = text.as_str();
+                Some(if text.starts_with(['{', '[']) {
+                    serde_json::from_str(text)
+                        .unwrap_or_else(|_| serde_json::Value::String(text.to_owned()))
+                } else {
+                    serde_json::Value::String(text.to_owned())
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A request value recorded as JSON text ([`ParamValue::Json`]): serialized
+/// only when a span records it. Any `Serialize` type is one.
+pub trait JsonParam: fmt::Debug + Sync {
+    /// The value as compact JSON; `None` when it cannot be serialized.
+    fn to_json(&self) -> Option<String>;
+}
+
+impl<T: serde::Serialize + fmt::Debug + Sync + ?Sized> JsonParam for T {
+    fn to_json(&self) -> Option<String> {
+        serde_json::to_string(self).ok()
     }
 }
 
 /// A parameter's value as the request carries it, borrowed.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 pub enum ParamValue<'a> {
     /// An integer.
     Int(i64),
@@ -286,6 +372,25 @@ pub enum ParamValue<'a> {
     Texts(&'a [String]),
     /// A boolean.
     Bool(bool),
+    /// A structured value (an object of the request), serialized only
+    /// when recorded.
+    Json(&'a dyn JsonParam),
+}
+
+impl PartialEq for ParamValue<'_> {
+    /// Structured values compare by their JSON.
+    fn eq(&self, other: &Self) -> bool {
+        use ParamValue as V;
+        match (self, other) {
+            (V::Int(a), V::Int(b)) => a == b,
+            (V::Double(a), V::Double(b)) => a == b,
+            (V::Text(a), V::Text(b)) => a == b,
+            (V::Texts(a), V::Texts(b)) => a == b,
+            (V::Bool(a), V::Bool(b)) => a == b,
+            (V::Json(a), V::Json(b)) => a.to_json() == b.to_json(),
+            _ => false,
+        }
+    }
 }
 
 impl From<bool> for ParamValue<'_> {
@@ -360,90 +465,6 @@ impl<'a> RequestParams<'a> {
     }
 }
 
-/// A token count the service reports in `usage`. The discriminant is the
-/// count's row in [`TOKEN_COUNTS`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TokenCount {
-    /// `usage.prompt_tokens`.
-    Input,
-    /// `usage.completion_tokens`.
-    Output,
-    /// `usage.prompt_tokens_details.cached_tokens`.
-    CacheReadInput,
-    /// `usage.completion_tokens_details.reasoning_tokens`.
-    ReasoningOutput,
-}
-
-/// One row of [`TOKEN_COUNTS`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TokenCountSpec {
-    /// The count.
-    pub count: TokenCount,
-    /// Its path in the response body.
-    pub wire_name: &'static str,
-    /// Its span attribute (an int), the same in both vocabularies.
-    pub key: &'static str,
-    /// Its `gen_ai.token.type` on the token-usage histogram; `None`: not a
-    /// histogram point (counts that are part of another, such as cached tokens).
-    pub token_type: Option<&'static str>,
-    /// Its key in a Braintrust row's `metrics`.
-    pub braintrust_metric: &'static str,
-}
-
-/// The token counts, one row each, in [`TokenCount`] order. The span
-/// attributes, the token-usage histogram and the Braintrust row's token
-/// metrics are read from it.
-pub const TOKEN_COUNTS: &[TokenCountSpec] = &[
-    TokenCountSpec {
-        count: TokenCount::Input,
-        wire_name: "usage.prompt_tokens",
-        key: sc::GEN_AI_USAGE_INPUT_TOKENS,
-        token_type: Some(sc::TOKEN_TYPE_INPUT),
-        braintrust_metric: "prompt_tokens",
-    },
-    TokenCountSpec {
-        count: TokenCount::Output,
-        wire_name: "usage.completion_tokens",
-        key: sc::GEN_AI_USAGE_OUTPUT_TOKENS,
-        token_type: Some(sc::TOKEN_TYPE_OUTPUT),
-        braintrust_metric: "completion_tokens",
-    },
-    // Details are parts of the counts above: no histogram point of their own
-    // (`gen_ai.token.type` has only `input` and `output`). The 2025-04-01 API
-    // reports no cache-write count, so there is no cache-creation row.
-    TokenCountSpec {
-        count: TokenCount::CacheReadInput,
-        wire_name: "usage.prompt_tokens_details.cached_tokens",
-        key: sc::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-        token_type: None,
-        braintrust_metric: "prompt_cached_tokens",
-    },
-    TokenCountSpec {
-        count: TokenCount::ReasoningOutput,
-        wire_name: "usage.completion_tokens_details.reasoning_tokens",
-        key: sc::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
-        token_type: None,
-        braintrust_metric: "completion_reasoning_tokens",
-    },
-];
-
-// The table and the discriminants agree, or the crate does not build.
-const _: () = {
-    let mut i = 0;
-    while i < TOKEN_COUNTS.len() {
-        assert!(TOKEN_COUNTS[i].count as usize == i);
-        i += 1;
-    }
-};
-
-impl TokenCountSpec {
-    /// The row whose attribute key is `key`.
-    pub fn for_attribute(key: &str) -> Option<&'static TokenCountSpec> {
-        TOKEN_COUNTS.iter().find(|t| t.key == key)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -500,29 +521,32 @@ mod tests {
             ParamSpec::for_attribute(sc::GEN_AI_REQUEST_SEED).map(|p| p.param),
             Some(RequestParam::Seed)
         );
+        let spec = RequestParam::ParallelToolCalls.spec().unwrap();
+        assert_eq!(spec.attribute_value(false.into()), Some(Value::Bool(false)));
     }
 
     #[test]
-    fn token_counts_are_unique() {
-        for (i, a) in TOKEN_COUNTS.iter().enumerate() {
-            for b in &TOKEN_COUNTS[i + 1..] {
-                assert_ne!(a.key, b.key);
-                assert_ne!(a.braintrust_metric, b.braintrust_metric);
-            }
-        }
+    fn json_values_are_json_text_on_spans_and_json_in_metadata() {
+        let spec = RequestParam::ToolChoice.spec().unwrap();
+        let auto = spec.attribute_value("auto".into()).unwrap();
+        assert_eq!(auto, Value::from("auto"));
+        assert_eq!(spec.metadata_value(&auto), Some(serde_json::json!("auto")));
+        let named = serde_json::json!({"type": "function", "function": {"name": "f"}});
+        let value = spec.attribute_value(ParamValue::Json(&named)).unwrap();
         assert_eq!(
-            TokenCountSpec::for_attribute(sc::GEN_AI_USAGE_OUTPUT_TOKENS).map(|t| t.count),
-            Some(TokenCount::Output)
+            value,
+            Value::from(r#"{"function":{"name":"f"},"type":"function"}"#)
         );
-        // Only input and output are histogram points; details are parts of them.
-        let typed: Vec<_> = TOKEN_COUNTS.iter().filter_map(|t| t.token_type).collect();
-        assert_eq!(typed, [sc::TOKEN_TYPE_INPUT, sc::TOKEN_TYPE_OUTPUT]);
-        let metric = |count: TokenCount| TOKEN_COUNTS[count as usize].braintrust_metric;
-        assert_eq!(metric(TokenCount::CacheReadInput), "prompt_cached_tokens");
+        assert_eq!(spec.metadata_value(&value), Some(named.clone()));
+        assert_eq!(ParamValue::Json(&named), ParamValue::Json(&named));
+        assert_ne!(ParamValue::Json(&named), ParamValue::Text("f"));
+        // Not JSON after all: kept as the text it is.
         assert_eq!(
-            metric(TokenCount::ReasoningOutput),
-            "completion_reasoning_tokens"
+            spec.metadata_value(&Value::from("{oops")),
+            Some(serde_json::json!("{oops"))
         );
+        let other = RequestParam::Temperature.spec().unwrap();
+        assert_eq!(other.metadata_value(&Value::F64(0.5)), None);
     }
 
     #[test]

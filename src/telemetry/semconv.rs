@@ -96,6 +96,20 @@ names! { GEN_AI_ATTRIBUTES:
     /// Content recording only: how many request messages were not recorded
     /// as events, to leave room under the per-span event limit.
     AZ_AI_INFERENCE_MESSAGE_EVENTS_OMITTED = "az.ai.inference.message_events.omitted";
+    /// `tool_choice` as sent: a preset (`auto`, `none`, `required`) as it
+    /// is, the named-function form as compact JSON. The conventions have no
+    /// name for it.
+    AZ_AI_INFERENCE_REQUEST_TOOL_CHOICE = "az.ai.inference.request.tool_choice";
+    /// `parallel_tool_calls` as sent. The conventions have no name for it.
+    AZ_AI_INFERENCE_REQUEST_PARALLEL_TOOL_CALLS = "az.ai.inference.request.parallel_tool_calls";
+    /// `response_format` as sent, compact JSON: the whole object with
+    /// content recording on, `{"type"}` alone otherwise (a JSON schema's
+    /// names and descriptions are content). [`GEN_AI_OUTPUT_TYPE`] is the
+    /// conventions' coarser `text` / `json`.
+    AZ_AI_INFERENCE_REQUEST_RESPONSE_FORMAT = "az.ai.inference.request.response_format";
+    /// Braintrust-bound OTLP copies only, when the span was over the request
+    /// limit: the content attributes whose texts were cut.
+    AZ_AI_INFERENCE_TRUNCATED = "az.ai.inference.truncated";
 }
 
 names! { BRAINTRUST_ATTRIBUTES:

@@ -27,13 +27,6 @@ use values::{
     as_count, as_seconds, as_str, error_text, parse_or_text, rfc3339, unix_seconds, value_to_json,
 };
 
-/// The `metadata` key of a request-parameter attribute that Braintrust
-/// knows under its wire name (from the parameter table); `None`: it keeps
-/// its own key (and, on an llm row, is then left out by the data policy).
-fn metadata_key(attribute: &str) -> Option<&'static str> {
-    ParamSpec::for_attribute(attribute).and_then(|p| p.braintrust_key)
-}
-
 /// Maps one finished span to one Braintrust log row (`InsertProjectLogsEvent`).
 ///
 /// Pure functions over [`SpanData`]: no I/O, no clock, no global state, so the
@@ -55,7 +48,7 @@ fn metadata_key(attribute: &str) -> Option<&'static str> {
 /// | `output` | `[{"index","finish_reason","message":{"role":"assistant","content"?,"tool_calls"?}}]` from the [`EVENT_CHOICE`](semconv::EVENT_CHOICE) events, with content from [`GEN_AI_OUTPUT_MESSAGES`](semconv::GEN_AI_OUTPUT_MESSAGES) when present; content-free when content was not recorded |
 /// | `metadata.model` | [`GEN_AI_RESPONSE_MODEL`](semconv::GEN_AI_RESPONSE_MODEL), else [`GEN_AI_REQUEST_MODEL`](semconv::GEN_AI_REQUEST_MODEL) (on non-llm rows the request model also stays under its own key when it differs) |
 /// | `metadata.provider` | `azure` when the provider attribute ([`GEN_AI_SYSTEM`](semconv::GEN_AI_SYSTEM) or [`GEN_AI_PROVIDER_NAME`](semconv::GEN_AI_PROVIDER_NAME)) names Azure AI Inference, else its value |
-/// | `metadata.{wire name}` | request parameters with a `braintrust_key` in [`REQUEST_PARAMS`](crate::telemetry::REQUEST_PARAMS) (those the guide allows) under it |
+/// | `metadata.{wire name}` | request parameters with a `braintrust_key` in [`REQUEST_PARAMS`](crate::telemetry::REQUEST_PARAMS) (those the guide allows: the sampling parameters, `response_format`, `tool_choice`, `parallel_tool_calls`) under it; JSON-valued ones ([`AttributeType::Json`](crate::telemetry::AttributeType::Json)) parsed back, so objects are sent as objects |
 /// | `metadata.tools` | [`GEN_AI_TOOL_DEFINITIONS`](semconv::GEN_AI_TOOL_DEFINITIONS), parsed, in the wire shape `{"type","function":{...}}` (the newer names record `{"type","name",...}`); absent without tools |
 /// | `metadata.{attribute key}` | non-llm rows only: every other span attribute under its own key; arrays stay arrays, numbers stay numbers. `llm` rows keep only the keys above (the guide's data policy) |
 /// | `metrics.start`, `metrics.end` | span start and end, unix seconds (fractional) |
@@ -104,8 +97,8 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     row_id.push_str(&span_id);
 
     let mut metadata = Map::new();
-    let attrs = Attributes::read(span, |key, value| {
-        metadata.insert(key.to_owned(), value_to_json(value));
+    let attrs = Attributes::read(span, |filed, value| {
+        metadata.insert(filed.key.to_owned(), filed.value_json(value));
     });
 
     let span_type = SpanType::from_operation(attrs.operation);
@@ -211,6 +204,29 @@ pub(super) struct Attributes<'a> {
     route: Option<crate::exporters::braintrust::Parent>,
 }
 
+/// Where [`Attributes::read`] files an attribute in `metadata`.
+#[derive(Clone, Copy)]
+pub(super) struct Filed<'a> {
+    /// The `metadata` key: the parameter's wire name, else its own.
+    pub(super) key: &'a str,
+    /// The request-parameter row it is filed under its wire name for.
+    pub(super) param: Option<&'static ParamSpec>,
+}
+
+impl Filed<'_> {
+    /// The parameter's JSON when the row reads the value back as JSON
+    /// ([`ParamSpec::metadata_value`]); `None`: the attribute value as it is.
+    pub(super) fn param_json(&self, value: &Value) -> Option<serde_json::Value> {
+        self.param.and_then(|spec| spec.metadata_value(value))
+    }
+
+    /// The `metadata` value of `value` filed here.
+    fn value_json(&self, value: &Value) -> serde_json::Value {
+        self.param_json(value)
+            .unwrap_or_else(|| value_to_json(value))
+    }
+}
+
 /// A `metadata` entry the row names itself (see [`Attributes::named_metadata`]).
 pub(super) enum Named<'a> {
     /// A text value.
@@ -224,19 +240,19 @@ impl<'a> Attributes<'a> {
     /// picked out, everything else goes to `file(key, value)`, in attribute
     /// order, under its Braintrust or own key (a later entry of the same key
     /// replaces an earlier one). Both writers of a row share it.
-    pub(super) fn read(span: &'a SpanData, mut file: impl FnMut(&'a str, &'a Value)) -> Self {
+    pub(super) fn read(span: &'a SpanData, mut file: impl FnMut(Filed<'a>, &'a Value)) -> Self {
         let mut attrs = Attributes::default();
         for kv in &span.attributes {
-            if let Some(key) = attrs.pick(kv) {
-                file(key, &kv.value);
+            if let Some(filed) = attrs.pick(kv) {
+                file(filed, &kv.value);
             }
         }
         attrs
     }
 
     /// Picks `kv` out when the row has a place for it (model, usage, content,
-    /// ...); else the `metadata` key it is kept under (its Braintrust or own key).
-    fn pick(&mut self, kv: &'a KeyValue) -> Option<&'a str> {
+    /// ...); else where in `metadata` it is kept (its Braintrust or own key).
+    fn pick(&mut self, kv: &'a KeyValue) -> Option<Filed<'a>> {
         let key = kv.key.as_str();
         let text = as_str(&kv.value);
         // Each arm either consumes the attribute (returns `None`) or falls
@@ -286,12 +302,22 @@ impl<'a> Attributes<'a> {
                     *slot = Some(n);
                     return None;
                 }
-                if let Some(wire) = metadata_key(key) {
-                    return Some(wire);
+                // A request parameter Braintrust knows goes under its wire
+                // name (the table's `braintrust_key`); one without keeps its
+                // own key (and, on an llm row, is then left out by the data
+                // policy). JSON-valued ones (`tool_choice` objects,
+                // `response_format`) go back to JSON (see `Filed::param`).
+                if let Some(spec) = ParamSpec::for_attribute(key)
+                    && let Some(wire) = spec.braintrust_key
+                {
+                    return Some(Filed {
+                        key: wire,
+                        param: Some(spec),
+                    });
                 }
             }
         }
-        Some(key)
+        Some(Filed { key, param: None })
     }
 
     /// The `metadata` entries the row names itself, in the order they go in

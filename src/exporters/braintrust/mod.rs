@@ -64,6 +64,6 @@ pub use options::{
     BRAINTRUST_OTEL_FILTER_AI_SPANS, SpanFilterFn,
 };
 pub use otlp::{
-    BraintrustOtlpExporter, MAX_OTLP_REQUEST_BYTES, OTLP_SPLIT_BYTES, OTLP_TRACES_PATH,
-    braintrust_attributes,
+    BraintrustOtlpExporter, MAX_OTLP_REQUEST_BYTES, MAX_OTLP_SPAN_BYTES, OTLP_SPLIT_BYTES,
+    OTLP_TRACES_PATH, braintrust_attributes,
 };

@@ -13,7 +13,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
-use super::attachments::{Uploader, convert_row};
+use super::attachments::{Conversion, Uploader, convert_row_replacing};
 use super::config::{BraintrustBuildError, BraintrustConfig, Parent, ResolvedConfig};
 use super::filter::SpanFilter;
 use super::mapping::{BraintrustRow, span_to_row};
@@ -24,16 +24,26 @@ use crate::exporters::delivery::{
 };
 use crate::telemetry::semconv;
 
+mod fit;
+mod media;
+
 /// Path of Braintrust's OTLP traces endpoint, after the API URL.
 pub const OTLP_TRACES_PATH: &str = "/otel/v1/traces";
 
 /// Braintrust refuses OTLP requests over 10 MB (HTTP 413); no bigger body
-/// is sent (a span that alone exceeds it is rejected and counted).
+/// is sent. A span over [`MAX_OTLP_SPAN_BYTES`] has its content cut first;
+/// one that is still too large (for other attributes) is rejected and
+/// counted lost.
 pub const MAX_OTLP_REQUEST_BYTES: usize = 10_000_000;
 
 /// Estimated span memory above which a batch is split into several
 /// requests, well below [`MAX_OTLP_REQUEST_BYTES`].
 pub const OTLP_SPLIT_BYTES: usize = 4 * 1024 * 1024;
+
+/// Estimated span size above which its content texts are cut (with a
+/// visible marker) so that it is sent rather than rejected: the request
+/// limit, less room for the resource and the encoding.
+pub const MAX_OTLP_SPAN_BYTES: usize = MAX_OTLP_REQUEST_BYTES - 1_000_000;
 
 /// Label of the Braintrust OTLP path's logs, errors and statistics.
 pub(crate) const NAME: &str = "braintrust-otlp";
@@ -58,6 +68,20 @@ pub(crate) const NAME: &str = "braintrust-otlp";
 /// batch processor in between. An export whose estimated size passes
 /// [`OTLP_SPLIT_BYTES`] is sent as several requests, and no request body
 /// over [`MAX_OTLP_REQUEST_BYTES`] is sent.
+///
+/// # Content on Braintrust's copy
+///
+/// - With attachments on, inline data URLs become `braintrust_attachment`
+///   references in `braintrust.input_json` / `output_json` and, alike, in
+///   the span's own GenAI content (message and choice events,
+///   `gen_ai.input.messages` / `output.messages`): no converted base64 is
+///   sent. A span whose uploads cannot all be queued goes unchanged.
+/// - A span estimated over [`MAX_OTLP_SPAN_BYTES`] has its content texts cut
+///   to a common length with the native path's visible
+///   [marker](super::truncate::MARKER), listed in
+///   [`AZ_AI_INFERENCE_TRUNCATED`](semconv::AZ_AI_INFERENCE_TRUNCATED) (and
+///   `metadata.truncated` when the row's input or output was cut), and is
+///   sent with its metrics, status and parent instead of being rejected.
 ///
 /// # Headers
 ///
@@ -133,7 +157,12 @@ pub(crate) fn sink(
         OTLP_SPLIT_BYTES,
         MAX_OTLP_REQUEST_BYTES,
         Some(Box::new(move |span: &mut SpanData| {
-            annotate(span, &annotate_parent, attachments.as_deref());
+            annotate(
+                span,
+                &annotate_parent,
+                attachments.as_deref(),
+                MAX_OTLP_SPAN_BYTES,
+            );
         })),
     )
     .map_err(BraintrustBuildError::HttpClient)?;
@@ -191,11 +220,15 @@ pub fn braintrust_attributes(row: &BraintrustRow) -> Vec<KeyValue> {
 }
 
 /// Adds the Braintrust attributes to Braintrust's copy of a span, with
-/// inline media turned into attachment references when `uploader` is on.
-fn annotate(span: &mut SpanData, parent: &Arc<str>, uploader: Option<&Uploader>) {
+/// inline media turned into attachment references when `uploader` is on
+/// (in the row and in the span's GenAI content alike, see [`media`]), then
+/// cuts its content when it is over `max_bytes` (see [`fit`]).
+fn annotate(span: &mut SpanData, parent: &Arc<str>, uploader: Option<&Uploader>, max_bytes: usize) {
     let mut row = span_to_row(span);
-    if let Some(uploader) = uploader {
-        convert_row(&mut row, uploader);
+    if let Some(uploader) = uploader
+        && let (Conversion::Converted(_), replaced) = convert_row_replacing(&mut row, uploader)
+    {
+        media::replace_inline_media(span, &replaced);
     }
     let missing =
         |span: &SpanData, key: &str| !span.attributes.iter().any(|kv| kv.key.as_str() == key);
@@ -210,6 +243,9 @@ fn annotate(span: &mut SpanData, parent: &Arc<str>, uploader: Option<&Uploader>)
             span.attributes.push(kv);
         }
     }
+    // A span still too large (not for its content) is left for the
+    // encoder, which rejects and counts it.
+    fit::fit_span(span, max_bytes);
 }
 
 impl fmt::Debug for BraintrustOtlpExporter {
@@ -282,7 +318,12 @@ mod tests {
             semconv::BRAINTRUST_PARENT,
             "project_name:mine",
         ));
-        annotate(&mut s, &Arc::from("project_name:config"), None);
+        annotate(
+            &mut s,
+            &Arc::from("project_name:config"),
+            None,
+            MAX_OTLP_SPAN_BYTES,
+        );
         let parents: Vec<_> = s
             .attributes
             .iter()

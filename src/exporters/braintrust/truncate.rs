@@ -112,9 +112,7 @@ fn cut_once(row: &mut BraintrustRow, excess: usize) -> Option<&'static str> {
     if len <= RESERVE {
         return None;
     }
-    let marker = Json::String(format!(
-        "{MARKER}{field} of {len} bytes left out to fit the request limit]"
-    ));
+    let marker = Json::String(field_marker(field, len));
     match field {
         "input" => row.input = Some(marker),
         "output" => row.output = Some(marker),
@@ -131,6 +129,16 @@ fn cut_once(row: &mut BraintrustRow, excess: usize) -> Option<&'static str> {
         }
     }
     Some(field)
+}
+
+/// The marker ending a text cut by `removed` of its `len` bytes.
+pub(crate) fn cut_marker(removed: usize, len: usize) -> String {
+    format!("{MARKER}{removed} of {len} bytes cut to fit the request limit]")
+}
+
+/// The marker standing for a whole `field` of `len` bytes left out.
+pub(crate) fn field_marker(field: &str, len: usize) -> String {
+    format!("{MARKER}{field} of {len} bytes left out to fit the request limit]")
 }
 
 fn without_flag(metadata: &Map<String, Json>) -> Map<String, Json> {
@@ -153,9 +161,7 @@ fn cut_text(
             let keep = floor_char_boundary(text, len - excess);
             let removed = text.len() - keep;
             text.truncate(keep);
-            text.push_str(&format!(
-                "{MARKER}{removed} of {len} bytes cut to fit the request limit]"
-            ));
+            text.push_str(&cut_marker(removed, len));
             true
         }
         _ => false,
@@ -214,7 +220,7 @@ fn json_len(value: &Json) -> usize {
     serde_json::to_vec(value).map_or(0, |v| v.len())
 }
 
-fn floor_char_boundary(text: &str, at: usize) -> usize {
+pub(crate) fn floor_char_boundary(text: &str, at: usize) -> usize {
     let mut at = at.min(text.len());
     while !text.is_char_boundary(at) {
         at -= 1;

@@ -64,7 +64,7 @@ pub(crate) use otlp_http::{OtlpHttpSink, parse_header_list};
 pub use processor::DeliveryProcessor;
 pub(crate) use processor::{KeepFn, ProcessorHooks, ThenFlushFn};
 pub use retry::RetryPolicy;
-pub(crate) use sink::{Encoded, Outcome, Sink};
+pub(crate) use sink::{Encoded, Outcome, Sink, span_bytes};
 pub use stats::{DeliverySnapshot, DeliveryStats};
 
 /// The memory budget of each exporter path's queue, in MiB (whole number).

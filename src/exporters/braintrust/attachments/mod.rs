@@ -62,6 +62,17 @@ pub(crate) enum Conversion {
 /// Replaces the inline media of `row.input` and `row.output` with
 /// references, when `uploader` takes every upload (see the module docs).
 pub(crate) fn convert_row(row: &mut BraintrustRow, uploader: &Uploader) -> Conversion {
+    convert_row_replacing(row, uploader).0
+}
+
+/// [`convert_row`], also returning each replaced data URL (the text as it
+/// stood in the row) with the reference that took its place, so that other
+/// copies of the same content (the OTLP span's GenAI attributes) can be
+/// converted alike. Empty unless the conversion happened.
+pub(crate) fn convert_row_replacing(
+    row: &mut BraintrustRow,
+    uploader: &Uploader,
+) -> (Conversion, Vec<(String, Json)>) {
     let mut found = Vec::new();
     if let Some(input) = &row.input {
         find(input, None, "/input", 0, &mut found);
@@ -70,7 +81,7 @@ pub(crate) fn convert_row(row: &mut BraintrustRow, uploader: &Uploader) -> Conve
         find(output, None, "/output", 0, &mut found);
     }
     if found.is_empty() {
-        return Conversion::Nothing;
+        return (Conversion::Nothing, Vec::new());
     }
     let uploads: Vec<Upload> = found
         .iter()
@@ -87,9 +98,10 @@ pub(crate) fn convert_row(row: &mut BraintrustRow, uploader: &Uploader) -> Conve
         .map(|(f, u)| (f.pointer.clone(), reference(u)))
         .collect();
     if !uploader.enqueue_all(uploads) {
-        return Conversion::Refused;
+        return (Conversion::Refused, Vec::new());
     }
     let count = references.len();
+    let mut replaced = Vec::with_capacity(count);
     for (pointer, reference) in references {
         let (field, rest) = match pointer.strip_prefix("/input") {
             Some(rest) => (&mut row.input, rest),
@@ -98,11 +110,13 @@ pub(crate) fn convert_row(row: &mut BraintrustRow, uploader: &Uploader) -> Conve
                 pointer.strip_prefix("/output").unwrap_or(""),
             ),
         };
-        if let Some(slot) = field.as_mut().and_then(|v| v.pointer_mut(rest)) {
-            *slot = reference;
+        if let Some(slot) = field.as_mut().and_then(|v| v.pointer_mut(rest))
+            && let Json::String(original) = std::mem::replace(slot, reference.clone())
+        {
+            replaced.push((original, reference));
         }
     }
-    Conversion::Converted(count)
+    (Conversion::Converted(count), replaced)
 }
 
 /// One data URL found by the walk.

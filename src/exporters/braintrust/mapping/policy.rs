@@ -96,7 +96,10 @@ mod tests {
     fn every_braintrust_key_of_the_parameter_table_is_allowed() {
         for spec in REQUEST_PARAMS {
             if let Some(key) = spec.braintrust_key {
-                assert!(ALLOWED_PARAMS.contains(&key), "{spec:?}");
+                assert!(
+                    ALLOWED_PARAMS.contains(&key) || LLM_METADATA_KEYS.contains(&key),
+                    "{spec:?}"
+                );
                 assert!(llm_metadata_allowed(key));
             }
         }

@@ -25,7 +25,7 @@ use opentelemetry_sdk::trace::SpanData;
 
 use super::messages::{write_input, write_output};
 use super::values::error_text;
-use super::{Attributes, Named, RowMetrics, SpanType, parse_or_text, policy};
+use super::{Attributes, Filed, Named, RowMetrics, SpanType, parse_or_text, policy};
 
 pub(crate) mod json;
 
@@ -42,7 +42,7 @@ const CONTEXT: &str = concat!(
 
 /// A `metadata` value, borrowed from the span.
 enum Meta<'a> {
-    Attribute(&'a Value),
+    Attribute(Filed<'a>, &'a Value),
     Named(Named<'a>),
 }
 
@@ -53,8 +53,8 @@ pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
     // `(place, key, value)`: the place is the key's among the allowed
     // ones on an llm row (see below), unused on the others.
     let mut metadata: Vec<(usize, &str, Meta<'_>)> = Vec::with_capacity(span.attributes.len() + 4);
-    let attrs = Attributes::read(span, |key, value| {
-        metadata.push((0, key, Meta::Attribute(value)));
+    let attrs = Attributes::read(span, |filed, value| {
+        metadata.push((0, filed.key, Meta::Attribute(filed, value)));
     });
     attrs.named_metadata(|key, value| metadata.push((0, key, Meta::Named(value))));
     let span_type = SpanType::from_operation(attrs.operation);
@@ -135,7 +135,11 @@ fn write_metadata(entries: &[(usize, &str, Meta<'_>)], out: &mut Vec<u8>) {
         write_str(out, key);
         out.push(b':');
         match value {
-            Meta::Attribute(value) => write_value(value, out),
+            Meta::Attribute(filed, value) => match filed.param_json(value) {
+                // JSON-valued parameters (`tool_choice`, `response_format`).
+                Some(json) => write_json(out, &json),
+                None => write_value(value, out),
+            },
             Meta::Named(Named::Text(text)) => write_str(out, text),
             Meta::Named(Named::Tools(tools)) => write_json(
                 out,

@@ -132,6 +132,22 @@ fn hand_made_spans_give_the_reference_row() {
         ),
     );
     corpus.push(chat_span(embeddings, vec![]));
+    // Every parameter with a text value: JSON-valued rows read it back.
+    for text in [
+        r#"{"type":"json_schema","json_schema":{"name":"x","strict":true}}"#,
+        r#"[{"type":"function"}]"#,
+        "auto",
+        "[1",
+        "",
+    ] {
+        let params = REQUEST_PARAMS
+            .iter()
+            .flat_map(|p| [p.key, p.latest_key])
+            .flatten()
+            .map(|key| KeyValue::new(key, text))
+            .collect();
+        corpus.push(chat(params, vec![]));
+    }
     // Tokens: one total alone, a count that is not a count.
     corpus.push(chat(
         vec![
