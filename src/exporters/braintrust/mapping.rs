@@ -10,7 +10,7 @@ use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::Map;
 
-use crate::telemetry::{ParamSpec, TOKEN_COUNTS, TokenCountSpec, semconv};
+use crate::telemetry::{ParamSpec, REQUEST_PARAMS, TOKEN_COUNTS, TokenCountSpec, semconv};
 
 mod messages;
 mod policy;
@@ -186,6 +186,83 @@ pub(crate) fn route_of(span: &SpanData) -> Option<crate::exporters::braintrust::
         .find_map(|kv| as_str(&kv.value)?.parse().ok())
 }
 
+/// Longest table key the length index below covers.
+const INDEXED_LEN: usize = 128;
+
+/// Rows of the request-parameter table with a key of each length (bit `i`:
+/// row `i`), so a lookup compares only the keys as long as the attribute's:
+/// every attribute of every exported span is looked up, and walking the
+/// table cost about 1k instructions per chat span (callgrind).
+const PARAMS_BY_LEN: Option<[u64; INDEXED_LEN]> = {
+    let mut table = [0u64; INDEXED_LEN];
+    let mut fits = REQUEST_PARAMS.len() <= 64;
+    let mut i = 0;
+    while fits && i < REQUEST_PARAMS.len() {
+        let keys = [REQUEST_PARAMS[i].key, REQUEST_PARAMS[i].latest_key];
+        let mut k = 0;
+        while k < keys.len() {
+            if let Some(key) = keys[k] {
+                if key.len() < INDEXED_LEN {
+                    table[key.len()] |= 1 << i;
+                } else {
+                    fits = false;
+                }
+            }
+            k += 1;
+        }
+        i += 1;
+    }
+    if fits { Some(table) } else { None }
+};
+
+/// The same index for the token-count table.
+const TOKENS_BY_LEN: Option<[u64; INDEXED_LEN]> = {
+    let mut table = [0u64; INDEXED_LEN];
+    let mut fits = TOKEN_COUNTS.len() <= 64;
+    let mut i = 0;
+    while fits && i < TOKEN_COUNTS.len() {
+        if TOKEN_COUNTS[i].key.len() < INDEXED_LEN {
+            table[TOKEN_COUNTS[i].key.len()] |= 1 << i;
+        } else {
+            fits = false;
+        }
+        i += 1;
+    }
+    if fits { Some(table) } else { None }
+};
+
+/// The rows of `by_len` for a key of `len` bytes, lowest first.
+fn rows_of_len(by_len: &[u64; INDEXED_LEN], len: usize) -> impl Iterator<Item = usize> {
+    let mut bits = by_len.get(len).copied().unwrap_or(0);
+    std::iter::from_fn(move || {
+        let row = bits.trailing_zeros() as usize;
+        (bits != 0).then(|| {
+            bits &= bits - 1;
+            row
+        })
+    })
+}
+
+/// [`ParamSpec::for_attribute`] through [`PARAMS_BY_LEN`].
+fn param_for(key: &str) -> Option<&'static ParamSpec> {
+    let Some(by_len) = &PARAMS_BY_LEN else {
+        return ParamSpec::for_attribute(key);
+    };
+    rows_of_len(by_len, key.len())
+        .filter_map(|i| REQUEST_PARAMS.get(i))
+        .find(|p| p.key == Some(key) || p.latest_key == Some(key))
+}
+
+/// [`TokenCountSpec::for_attribute`] through [`TOKENS_BY_LEN`].
+fn token_count_for(key: &str) -> Option<&'static TokenCountSpec> {
+    let Some(by_len) = &TOKENS_BY_LEN else {
+        return TokenCountSpec::for_attribute(key);
+    };
+    rows_of_len(by_len, key.len())
+        .filter_map(|i| TOKEN_COUNTS.get(i))
+        .find(|t| t.key == key)
+}
+
 /// What one pass over the span attributes picked out; everything else went
 /// straight into `metadata`.
 #[derive(Default)]
@@ -295,7 +372,7 @@ impl<'a> Attributes<'a> {
                 }
             }
             _ => {
-                if let Some(spec) = TokenCountSpec::for_attribute(key)
+                if let Some(spec) = token_count_for(key)
                     && let Some(n) = as_count(&kv.value)
                     && let Some(slot) = self.token_counts.get_mut(spec.count as usize)
                 {
@@ -307,7 +384,7 @@ impl<'a> Attributes<'a> {
                 // own key (and, on an llm row, is then left out by the data
                 // policy). JSON-valued ones (`tool_choice` objects,
                 // `response_format`) go back to JSON (see `Filed::param`).
-                if let Some(spec) = ParamSpec::for_attribute(key)
+                if let Some(spec) = param_for(key)
                     && let Some(wire) = spec.braintrust_key
                 {
                     return Some(Filed {
@@ -556,6 +633,32 @@ mod tests {
         for spec in TOKEN_COUNTS {
             assert_eq!(metrics[spec.braintrust_metric], json!(3), "{spec:?}");
             assert!(!row.metadata.contains_key(spec.key), "{spec:?}");
+        }
+    }
+
+    /// The length index finds what the tables' own lookups find.
+    #[test]
+    fn indexed_lookups_match_the_tables() {
+        assert!(PARAMS_BY_LEN.is_some() && TOKENS_BY_LEN.is_some());
+        let mut keys: Vec<&str> = REQUEST_PARAMS
+            .iter()
+            .flat_map(|p| [p.key, p.latest_key])
+            .flatten()
+            .chain(TOKEN_COUNTS.iter().map(|t| t.key))
+            .collect();
+        keys.extend([
+            "",
+            "gen_ai.request.",
+            "server.address",
+            "gen_ai.usage.input_tokenz",
+        ]);
+        for key in keys {
+            assert_eq!(param_for(key), ParamSpec::for_attribute(key), "{key}");
+            assert_eq!(
+                token_count_for(key),
+                TokenCountSpec::for_attribute(key),
+                "{key}"
+            );
         }
     }
 
