@@ -565,6 +565,29 @@ fn metrics_for_success_failure_and_streams() {
 }
 
 #[test]
+fn chunks_of_one_read_share_its_arrival_time() {
+    let h = Harness::new();
+    let inst = Instrumentation::new(&h.options(false), "example.com", 443);
+    let mut span = inst.start(Operation::Chat, &RequestAttributes::with_model(Some("m")));
+    let read = std::time::Instant::now();
+    let later = read + std::time::Duration::from_millis(5);
+    // Two events from one read, then one from a read 5 ms later, then a
+    // time before it (counted as no gap).
+    for at in [read, read, later, read] {
+        span.record_chunk_at(at);
+    }
+    let mut acc = StreamAccumulator::new(false);
+    acc.observe_delta(0, None, Some("stop"));
+    span.finish_stream(&acc, StreamOutcome::Completed);
+    let per_chunk = h.f64_points("gen_ai.client.operation.time_per_output_chunk");
+    assert_eq!(per_chunk.iter().map(|p| p.count()).sum::<u64>(), 3);
+    let total: f64 = per_chunk.iter().map(|p| p.sum()).sum();
+    assert!((total - 0.005).abs() < 1e-9, "{total}");
+    let ttfc = h.f64_points("gen_ai.client.operation.time_to_first_chunk");
+    assert_eq!(ttfc.iter().map(|p| p.count()).sum::<u64>(), 1);
+}
+
+#[test]
 fn latest_vocabulary_metrics_use_provider_name() {
     let h = Harness::new();
     let options = h

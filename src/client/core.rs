@@ -10,7 +10,7 @@ use super::credential::Credential;
 use super::endpoint::Endpoint;
 use super::options::ClientOptions;
 use super::resend::Resend;
-use super::transport::{Transport, read_json, request_id, trace_headers};
+use super::transport::{Transport, read_json, read_json_as, request_id, trace_headers};
 use crate::error::{Error, Result};
 use crate::models::ModelInfo;
 use crate::telemetry::{Instrumentation, OperationSpan};
@@ -64,22 +64,22 @@ impl ClientCore {
 
     /// POSTs `body` to `route` with the span's context injected
     /// (`traceparent`), retrying transient failures, and returns the raw
-    /// response. The one span covers every attempt.
-    pub(crate) async fn post(
+    /// response and its request id (read once, for the span and for the
+    /// errors its body may still cause). The one span covers every attempt.
+    async fn post(
         &self,
         route: &str,
         body: Vec<u8>,
         span: &mut OperationSpan,
-        stream: bool,
-    ) -> Result<reqwest::Response> {
+    ) -> (Result<reqwest::Response>, Option<String>) {
         let headers = super::propagation::span_headers(span);
         let mut on_retry = |e: &Error| span.record_retry(e);
         let result = self
             .transport
-            .post_json(route, Bytes::from(body), &headers, stream, &mut on_retry)
+            .post_json(route, Bytes::from(body), &headers, false, &mut on_retry)
             .await;
-        record_request_id(span, &result);
-        result
+        let id = record_request_id(span, &result);
+        (result, id)
     }
 
     /// POSTs a streaming request like [`post`](Self::post), and returns
@@ -116,8 +116,8 @@ impl ClientCore {
         body: Vec<u8>,
         span: &mut OperationSpan,
     ) -> Result<T> {
-        let response = self.post(route, body, span, false).await?;
-        read_json(response).await
+        let (response, id) = self.post(route, body, span).await;
+        read_json_as(response?, id).await
     }
 
     /// `GET /info`. Not a GenAI operation, so it makes no span; the current
@@ -135,15 +135,19 @@ impl ClientCore {
 }
 
 /// Records the service's request id of the last attempt's answer, success
-/// or failure, on `span`.
-pub(crate) fn record_request_id(span: &mut OperationSpan, result: &Result<reqwest::Response>) {
+/// or failure, on `span`, and returns it.
+pub(crate) fn record_request_id(
+    span: &mut OperationSpan,
+    result: &Result<reqwest::Response>,
+) -> Option<String> {
     let id = match result {
         Ok(response) => request_id(response.headers()),
         Err(error) => error.request_id().map(str::to_owned),
     };
-    if let Some(id) = id {
-        span.record_request_id(&id);
+    if let Some(id) = &id {
+        span.record_request_id(id);
     }
+    id
 }
 
 impl fmt::Debug for ClientCore {

@@ -11,8 +11,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use bytes::Bytes;
-use http::HeaderMap;
 
+use super::propagation::TraceHeaders;
 use super::retry::RetryPolicy;
 use super::transport::Transport;
 use crate::error::{Error, Result};
@@ -28,7 +28,7 @@ pub(crate) struct Resend {
     policy: RetryPolicy,
     route: &'static str,
     body: Bytes,
-    trace_headers: HeaderMap,
+    trace_headers: TraceHeaders,
     /// Retries made so far, the transport's included (for the backoff).
     retries: u32,
 }
@@ -39,7 +39,7 @@ impl Resend {
         transport: &Transport,
         route: &'static str,
         body: Bytes,
-        trace_headers: HeaderMap,
+        trace_headers: TraceHeaders,
         retries: u32,
     ) -> Self {
         Resend {

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+use std::time::Instant;
 
 use futures::Stream;
 
@@ -116,8 +117,8 @@ impl StreamingChatCompletions {
 impl State {
     /// Feeds one update to the span and the accumulator: no copy of the
     /// update, and no text kept unless content recording is on.
-    fn observe(&mut self, update: &StreamingChatCompletionsUpdate) {
-        self.span.record_chunk();
+    fn observe(&mut self, update: &StreamingChatCompletionsUpdate, arrived: Instant) {
+        self.span.record_chunk_at(arrived);
         let acc = &mut self.accumulator;
         acc.observe_ids(Some(update.id.as_str()), update.model.as_deref());
         if let Some(usage) = &update.usage {
@@ -179,11 +180,11 @@ impl Stream for StreamingChatCompletions {
                         error
                     }
                 },
-                Body::Events(events) => match ready!(Pin::new(events).poll_next(cx)) {
+                Body::Events(events) => match ready!(Pin::new(&mut *events).poll_next(cx)) {
                     Some(Ok(SseItem::Event(update))) => {
                         this.received += 1;
                         if let Some(state) = this.state.as_mut() {
-                            state.observe(&update);
+                            state.observe(&update, events.read_at());
                         }
                         return Poll::Ready(Some(Ok(update)));
                     }

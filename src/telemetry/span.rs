@@ -323,15 +323,23 @@ impl OperationSpan {
         }
     }
 
-    /// Marks the arrival of a streamed chunk: the first sets the time to
-    /// first chunk, later ones add a time-per-chunk point.
+    /// Marks the arrival of a streamed chunk now: the first sets the time
+    /// to first chunk, later ones add a time-per-chunk point.
     pub fn record_chunk(&mut self) {
-        let now = Instant::now();
+        self.record_chunk_at(Instant::now());
+    }
+
+    /// [`record_chunk`](Self::record_chunk) for a chunk that arrived at
+    /// `at` (the read that brought its bytes); a time before the previous
+    /// chunk's counts as no gap.
+    pub fn record_chunk_at(&mut self, at: Instant) {
         match self.last_chunk {
-            None => self.first_chunk = Some(now - self.started),
-            Some(previous) => self.chunk_gaps.push((now - previous).as_secs_f64()),
+            None => self.first_chunk = Some(at.saturating_duration_since(self.started)),
+            Some(previous) => self
+                .chunk_gaps
+                .push(at.saturating_duration_since(previous).as_secs_f64()),
         }
-        self.last_chunk = Some(now);
+        self.last_chunk = Some(self.last_chunk.map_or(at, |previous| previous.max(at)));
     }
 
     /// Records a response: id, model, finish reasons, usage and one
@@ -434,6 +442,9 @@ impl OperationSpan {
     /// `azure.service.request.id` with the newer names); a later attempt's
     /// id replaces an earlier one's.
     pub fn record_request_id(&mut self, id: &str) {
+        if !self.span.is_recording() {
+            return;
+        }
         let key = self.instrumentation.inner.vocabulary.request_id_key;
         self.span.set_attribute(KeyValue::new(key, id.to_owned()));
     }

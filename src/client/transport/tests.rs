@@ -130,13 +130,17 @@ async fn post_sends_auth_version_and_common_headers() {
             .with_extra_parameters(ExtraParameters::PassThrough)
             .with_user_agent("my-app/2"),
     );
-    let mut trace = HeaderMap::new();
-    trace.insert(
-        "traceparent",
-        HeaderValue::from_static("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
-    );
-    // A trace header cannot replace ours.
-    trace.insert("api-key", HeaderValue::from_static("injected"));
+    let trace = [
+        (
+            HeaderName::from_static("traceparent"),
+            HeaderValue::from_static("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+        ),
+        // A trace header cannot replace ours.
+        (
+            HeaderName::from_static("api-key"),
+            HeaderValue::from_static("injected"),
+        ),
+    ];
 
     let resp = t
         .post_json(
@@ -189,7 +193,7 @@ async fn streaming_post_asks_for_an_event_stream() {
         .post_json(
             "chat/completions",
             b"{}".to_vec().into(),
-            &HeaderMap::new(),
+            &[],
             true,
             &mut |_: &Error| {},
         )
@@ -219,7 +223,7 @@ async fn a_json_answer_to_a_streaming_request_is_invalid() {
         .post_json(
             "chat/completions",
             b"{}".to_vec().into(),
-            &HeaderMap::new(),
+            &[],
             true,
             &mut |_: &Error| {},
         )
@@ -240,10 +244,7 @@ async fn a_json_answer_to_a_streaming_request_is_invalid() {
 async fn get_info() {
     let server = Server::start(200, &[JSON], r#"{"model_name":"m"}"#).await;
     let t = transport(&server.url(), ClientOptions::new());
-    let resp = t
-        .get("info", &HeaderMap::new(), &mut |_: &Error| {})
-        .await
-        .unwrap();
+    let resp = t.get("info", &[], &mut |_: &Error| {}).await.unwrap();
     let v: serde_json::Value = read_json(resp).await.unwrap();
     assert_eq!(v["model_name"], "m");
     let s = &server.seen()[0];
@@ -269,7 +270,7 @@ async fn non_success_becomes_http_error_with_retry_after_and_request_id() {
         .post_json(
             "embeddings",
             b"{}".to_vec().into(),
-            &HeaderMap::new(),
+            &[],
             false,
             &mut |_: &Error| {},
         )
@@ -296,7 +297,7 @@ async fn non_success_becomes_http_error_with_retry_after_and_request_id() {
 async fn huge_error_bodies_are_read_only_in_part() {
     let server = Server::start(500, &[], vec![b'x'; 1 << 20]).await;
     let t = transport(&server.url(), ClientOptions::new());
-    match t.get("info", &HeaderMap::new(), &mut |_: &Error| {}).await {
+    match t.get("info", &[], &mut |_: &Error| {}).await {
         Err(Error::Http(h)) => assert!(h.status == 500 && h.message.len() < 1024),
         other => panic!("{other:?}"),
     }
@@ -311,10 +312,7 @@ async fn redirects_to_another_origin_are_not_followed() {
     )
     .await;
     let t = transport(&server.url(), ClientOptions::new());
-    let e = t
-        .get("info", &HeaderMap::new(), &mut |_: &Error| {})
-        .await
-        .unwrap_err();
+    let e = t.get("info", &[], &mut |_: &Error| {}).await.unwrap_err();
     assert_eq!(e.status(), Some(307));
     let text = e.to_string();
     assert!(
@@ -337,10 +335,7 @@ async fn bad_json_is_an_invalid_response_naming_the_type() {
     )
     .await;
     let t = transport(&server.url(), ClientOptions::new());
-    let resp = t
-        .get("info", &HeaderMap::new(), &mut |_: &Error| {})
-        .await
-        .unwrap();
+    let resp = t.get("info", &[], &mut |_: &Error| {}).await.unwrap();
     match read_json::<ChatCompletion>(resp).await {
         Err(Error::InvalidResponse { reason, snippet }) => {
             assert!(
@@ -362,10 +357,7 @@ async fn a_silent_server_is_a_read_timeout() {
         &url,
         ClientOptions::new().with_read_timeout(Duration::from_millis(200)),
     );
-    let e = t
-        .get("info", &HeaderMap::new(), &mut |_: &Error| {})
-        .await
-        .unwrap_err();
+    let e = t.get("info", &[], &mut |_: &Error| {}).await.unwrap_err();
     assert!(
         matches!(
             e,
@@ -390,7 +382,7 @@ async fn a_closed_port_is_a_connection_error() {
         .post_json(
             "chat/completions",
             b"{}".to_vec().into(),
-            &HeaderMap::new(),
+            &[],
             false,
             &mut |_: &Error| {},
         )
@@ -411,9 +403,7 @@ async fn bring_your_own_client_and_construction_errors() {
         &server.url(),
         ClientOptions::new().with_http_client(reqwest::Client::new()),
     );
-    t.get("info", &HeaderMap::new(), &mut |_: &Error| {})
-        .await
-        .unwrap();
+    t.get("info", &[], &mut |_: &Error| {}).await.unwrap();
     assert_eq!(
         server.seen()[0].headers["user-agent"],
         crate::client::DEFAULT_USER_AGENT
@@ -450,6 +440,17 @@ fn request_id_order_and_sanity() {
     assert_eq!(request_id(&m).as_deref(), Some("apim"));
     m.insert("x-ms-request-id", HeaderValue::from_static("ms"));
     assert_eq!(request_id(&m).as_deref(), Some("ms"));
+
+    // Only a name's first value counts, as with `HeaderMap::get`.
+    let mut m = HeaderMap::new();
+    m.append("x-ms-request-id", HeaderValue::from_static(""));
+    m.append("x-ms-request-id", HeaderValue::from_static("second"));
+    m.insert("x-request-id", HeaderValue::from_static("x"));
+    assert_eq!(request_id(&m).as_deref(), Some("x"));
+    m.append("apim-request-id", HeaderValue::from_static("apim"));
+    m.append("apim-request-id", HeaderValue::from_static("later"));
+    assert_eq!(request_id(&m).as_deref(), Some("apim"));
+    assert_eq!(request_id(&HeaderMap::new()), None);
 }
 
 #[test]
@@ -469,14 +470,15 @@ fn trace_headers_use_the_global_propagator() {
     );
     let cx = opentelemetry::Context::new().with_remote_span_context(sc);
     let h = trace_headers(&cx);
+    assert_eq!(h[0].0, "traceparent");
     assert_eq!(
-        h["traceparent"],
+        h[0].1,
         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     );
     assert!(
         trace_headers(&opentelemetry::Context::new())
-            .get("traceparent")
-            .is_none()
+            .iter()
+            .all(|(name, _)| name != "traceparent")
     );
 }
 

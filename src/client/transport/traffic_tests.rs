@@ -22,7 +22,7 @@ async fn post(t: &Transport, log: &mut Vec<String>) -> Result<reqwest::Response>
     t.post_json(
         "chat/completions",
         Bytes::from_static(br#"{"n":1}"#),
-        &HeaderMap::new(),
+        &[],
         false,
         &mut on_retry,
     )
