@@ -121,7 +121,7 @@ fn stream_chunks(c: &mut Criterion) {
 /// Export mapping: a recorded chat span (content on, one tool call) to a
 /// Braintrust row, and the row to its JSON bytes, as the native exporter does.
 fn export_mapping(c: &mut Criterion) {
-    use azure_ai_inference_otel::exporters::braintrust::span_to_row;
+    use azure_ai_inference_otel::exporters::braintrust::{span_to_row, write_row_json};
     use azure_ai_inference_otel::telemetry::ToolCallRecord;
     use opentelemetry_sdk::trace::InMemorySpanExporter;
 
@@ -161,20 +161,33 @@ fn export_mapping(c: &mut Criterion) {
     });
     span.end();
     let _ = provider.force_flush();
-    let data = exporter.get_finished_spans().unwrap_or_default().remove(0);
+    let mut data = exporter.get_finished_spans().unwrap_or_default().remove(0);
+    // Fixed times: the text of a time's digits varies between runs, and the
+    // callgrind figure compares two runs.
+    data.start_time =
+        std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_764_633_600_123_456);
+    data.end_time = data.start_time + std::time::Duration::from_micros(812_345);
 
     // Instruction counts under callgrind (stable where timings are noisy):
     // `HOT_PATHS_MAP_SPANS=N valgrind --tool=callgrind target/release/deps/hot_paths-* braintrust`
-    // maps and serializes N spans (`HOT_PATHS_MAP_ONLY=1`: maps only), then exits before criterion's timed loops;
-    // run it for two N and divide the difference by the difference in N.
+    // maps and serializes N spans (`HOT_PATHS_MAP_ONLY=1`: maps only;
+    // `HOT_PATHS_DIRECT=1`: `write_row_json`, the native exporter's path),
+    // then exits before criterion's timed loops; run it for two N and divide
+    // the difference by the difference in N.
     if let Some(n) = std::env::var("HOT_PATHS_MAP_SPANS")
         .ok()
         .and_then(|n| n.parse::<usize>().ok())
     {
         let map_only = std::env::var_os("HOT_PATHS_MAP_ONLY").is_some();
+        let direct = std::env::var_os("HOT_PATHS_DIRECT").is_some();
         let mut buffer = Vec::with_capacity(8 * 1024);
         for _ in 0..n {
             buffer.clear();
+            if direct {
+                write_row_json(black_box(&data), &mut buffer);
+                black_box(buffer.len());
+                continue;
+            }
             let row = span_to_row(black_box(&data));
             if !map_only {
                 let _ = serde_json::to_writer(&mut buffer, &row);
@@ -195,15 +208,25 @@ fn export_mapping(c: &mut Criterion) {
     c.bench_function("braintrust span_to_row + serialize to JSON", |b| {
         b.iter(|| black_box(serde_json::to_vec(&span_to_row(black_box(&data))).unwrap_or_default()))
     });
-    // What the native exporter's worker does per span: map, then serialize
-    // into a buffer reused across rows (`encode_batches`).
     let mut buffer = Vec::with_capacity(8 * 1024);
     c.bench_function(
-        "braintrust span_to_row + serialize into a reused buffer (exporter path)",
+        "braintrust span_to_row + serialize into a reused buffer",
         |b| {
             b.iter(|| {
                 buffer.clear();
                 let _ = serde_json::to_writer(&mut buffer, &span_to_row(black_box(&data)));
+                black_box(buffer.len())
+            })
+        },
+    );
+    // What the native exporter's worker does per span (`encode_batches`):
+    // the row's JSON written straight from the span into a reused buffer.
+    c.bench_function(
+        "braintrust write_row_json into a reused buffer (exporter path)",
+        |b| {
+            b.iter(|| {
+                buffer.clear();
+                write_row_json(black_box(&data), &mut buffer);
                 black_box(buffer.len())
             })
         },

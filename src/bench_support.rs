@@ -8,15 +8,22 @@ use std::time::Duration;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanData;
 
+use crate::exporters::braintrust::transport::BraintrustSink;
 use crate::exporters::braintrust::{BraintrustConfig, Parent};
 use crate::exporters::delivery::{OtlpHttpSink, Sink};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// One OTLP sink's `encode` (annotation, split by size, protobuf), with
+/// One exporter sink's `encode` (OTLP: annotation, split by size,
+/// protobuf; native Braintrust: rows packed into insert bodies), with
 /// nothing sent.
 pub struct ExportEncoder {
-    sink: OtlpHttpSink,
+    sink: EncoderSink,
+}
+
+enum EncoderSink {
+    Otlp(OtlpHttpSink),
+    Braintrust(BraintrustSink),
 }
 
 impl std::fmt::Debug for ExportEncoder {
@@ -37,7 +44,24 @@ impl ExportEncoder {
             None,
         )?;
         sink.set_resource(resource);
-        Ok(ExportEncoder { sink })
+        Ok(ExportEncoder {
+            sink: EncoderSink::Otlp(sink),
+        })
+    }
+
+    /// The native Braintrust path (`braintrust`): each span's row written
+    /// as JSON and packed into `{"events":[...]}` bodies, as the exporter
+    /// does without attachment conversion.
+    pub fn braintrust() -> Result<Self, BoxError> {
+        let config = BraintrustConfig::new()
+            .with_api_key("bench-key")
+            .with_api_url("http://127.0.0.1:9")
+            .with_parent(Parent::ProjectName("bench".to_owned()))
+            .resolve_with(&|_| Ok(None))?;
+        let sink = BraintrustSink::new(&config)?;
+        Ok(ExportEncoder {
+            sink: EncoderSink::Braintrust(sink),
+        })
     }
 
     /// The Braintrust OTLP path: Braintrust's annotation (the row as JSON
@@ -50,12 +74,26 @@ impl ExportEncoder {
             .resolve_with(&|_| Ok(None))?;
         let (mut sink, _) = crate::exporters::braintrust::otlp::sink(&config, None)?;
         sink.set_resource(resource);
-        Ok(ExportEncoder { sink })
+        Ok(ExportEncoder {
+            sink: EncoderSink::Otlp(sink),
+        })
     }
 
     /// Encodes one batch; returns the bytes of all its request bodies.
     pub fn encode(&self, spans: Vec<SpanData>) -> usize {
-        let encoded = self.sink.encode(spans);
-        encoded.requests.iter().map(|(body, _)| body.len()).sum()
+        match &self.sink {
+            EncoderSink::Otlp(sink) => {
+                let encoded = sink.encode(spans);
+                encoded.requests.iter().map(|(body, _)| body.len()).sum()
+            }
+            EncoderSink::Braintrust(sink) => {
+                let encoded = sink.encode(spans);
+                encoded
+                    .requests
+                    .iter()
+                    .map(|(batch, _)| batch.body.len())
+                    .sum()
+            }
+        }
     }
 }

@@ -5,17 +5,18 @@
 //! Rooms: [`row`] (the row types), [`messages`] (recorded content → `input`
 //! and `output`), [`values`] (attribute values, times, texts).
 
-use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanId, Status};
+use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
-use serde_json::{Map, Value as Json};
+use serde_json::Map;
 
-use crate::telemetry::{ParamSpec, TOKEN_COUNTS, TokenCountSpec, semconv};
+use crate::telemetry::{ParamSpec, REQUEST_PARAMS, TOKEN_COUNTS, TokenCountSpec, semconv};
 
 mod messages;
 mod policy;
 mod row;
 mod values;
+pub(crate) mod write;
 
 use messages::{build_input, build_output};
 pub use row::{
@@ -83,7 +84,10 @@ use values::{
 ///
 /// One pass over the attributes; event JSON is parsed only for GenAI spans
 /// (those with an operation name), and the application's own spans never
-/// touch their events.
+/// touch their events. The native exporter does not build this row: it
+/// writes the same JSON straight from the span ([`write_row_json`]), and
+/// builds a row only to truncate one over the request limit or to convert
+/// attachments.
 pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     let trace_id = span.span_context.trace_id().to_string();
     let span_id = span.span_context.span_id().to_string();
@@ -92,11 +96,10 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     row_id.push('-');
     row_id.push_str(&span_id);
 
-    let mut attrs = Attributes::default();
     let mut metadata = Map::new();
-    for kv in &span.attributes {
-        attrs.pick_or_file(kv, &mut metadata);
-    }
+    let attrs = Attributes::read(span, |filed, value| {
+        metadata.insert(filed.key.to_owned(), filed.value_json(value));
+    });
 
     let span_type = SpanType::from_operation(attrs.operation);
     let genai = attrs.operation.is_some();
@@ -110,44 +113,16 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     };
 
     // Named keys go in last, so they win over a same-named raw attribute.
-    let model = attrs.response_model.or(attrs.request_model);
-    if let (Some(request), Some(model)) = (attrs.request_model, model)
-        && request != model
-    {
-        metadata.insert(semconv::GEN_AI_REQUEST_MODEL.to_owned(), request.into());
-    }
-    if let Some(model) = model {
-        metadata.insert("model".to_owned(), model.into());
-    }
-    if let Some(provider) = attrs.provider {
-        let provider = match provider {
-            semconv::SYSTEM_VALUE | semconv::PROVIDER_NAME_VALUE => PROVIDER_AZURE,
-            other => other,
+    attrs.named_metadata(|key, value| {
+        let value = match value {
+            Named::Text(text) => text.into(),
+            // The wire shape whichever vocabulary recorded them.
+            Named::Tools(tools) => crate::telemetry::tool_definitions_to_wire(parse_or_text(tools)),
         };
-        metadata.insert("provider".to_owned(), provider.into());
-    }
-    if let Some(tools) = attrs.tools {
-        // The wire shape whichever vocabulary recorded them.
-        metadata.insert(
-            "tools".to_owned(),
-            crate::telemetry::tool_definitions_to_wire(parse_or_text(tools)),
-        );
-    }
+        metadata.insert(key.to_owned(), value);
+    });
 
-    let metrics = token_metrics(
-        &attrs,
-        RowMetrics {
-            start: unix_seconds(span.start_time),
-            end: unix_seconds(span.end_time),
-            prompt_tokens: None,
-            completion_tokens: None,
-            tokens: None,
-            prompt_cached_tokens: None,
-            prompt_cache_creation_tokens: None,
-            completion_reasoning_tokens: None,
-            time_to_first_token: attrs.time_to_first_token,
-        },
-    );
+    let metrics = attrs.metrics(span);
     if span_type == SpanType::Llm {
         policy::keep_llm_metadata(&mut metadata);
     }
@@ -189,33 +164,109 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     }
 }
 
-/// The token metrics of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS)
-/// that the span reports, each under its Braintrust name, and `tokens`: the
-/// sum when both totals are known (never a guess from one of them), the
-/// prompt count for embeddings (whose `usage.total_tokens` is the prompt count).
-fn token_metrics(attrs: &Attributes<'_>, mut metrics: RowMetrics) -> RowMetrics {
-    for (spec, count) in TOKEN_COUNTS.iter().zip(attrs.token_counts) {
-        if let Some(count) = count {
-            // `set_token` refuses names the guide does not list; the
-            // table's test makes sure none is.
-            metrics.set_token(spec.braintrust_metric, count);
+/// Appends the JSON of the row of `span` to `out`: what the native exporter
+/// sends, the same row as `serde_json::to_vec(&span_to_row(span))` (keys in
+/// the same order too), written straight from the span without building a
+/// [`BraintrustRow`] (about a fifth of the instructions, see the README's
+/// Benchmarks). [`BraintrustRow::route`] is not part of the JSON: see
+/// [`span_to_row`] for it.
+pub fn write_row_json(span: &SpanData, out: &mut Vec<u8>) {
+    write::write_row(span, out);
+}
+
+pub(crate) use write::write_row;
+
+/// [`BraintrustRow::route`] of the row of `span`, without building the row.
+pub(crate) fn route_of(span: &SpanData) -> Option<crate::exporters::braintrust::Parent> {
+    // The last parsable one, as [`Attributes::read`] keeps it.
+    span.attributes
+        .iter()
+        .rev()
+        .filter(|kv| kv.key.as_str() == semconv::BRAINTRUST_PARENT)
+        .find_map(|kv| as_str(&kv.value)?.parse().ok())
+}
+
+/// Longest table key the length index below covers.
+const INDEXED_LEN: usize = 128;
+
+/// Rows of the request-parameter table with a key of each length (bit `i`:
+/// row `i`), so a lookup compares only the keys as long as the attribute's:
+/// every attribute of every exported span is looked up, and walking the
+/// table cost about 1k instructions per chat span (callgrind).
+const PARAMS_BY_LEN: Option<[u64; INDEXED_LEN]> = {
+    let mut table = [0u64; INDEXED_LEN];
+    let mut fits = REQUEST_PARAMS.len() <= 64;
+    let mut i = 0;
+    while fits && i < REQUEST_PARAMS.len() {
+        let keys = [REQUEST_PARAMS[i].key, REQUEST_PARAMS[i].latest_key];
+        let mut k = 0;
+        while k < keys.len() {
+            if let Some(key) = keys[k] {
+                if key.len() < INDEXED_LEN {
+                    table[key.len()] |= 1 << i;
+                } else {
+                    fits = false;
+                }
+            }
+            k += 1;
         }
+        i += 1;
     }
-    metrics.tokens = if attrs.operation == Some(semconv::OPERATION_EMBEDDINGS) {
-        metrics.prompt_tokens
-    } else {
-        match (metrics.prompt_tokens, metrics.completion_tokens) {
-            (Some(p), Some(c)) => Some(p.saturating_add(c)),
-            _ => None,
+    if fits { Some(table) } else { None }
+};
+
+/// The same index for the token-count table.
+const TOKENS_BY_LEN: Option<[u64; INDEXED_LEN]> = {
+    let mut table = [0u64; INDEXED_LEN];
+    let mut fits = TOKEN_COUNTS.len() <= 64;
+    let mut i = 0;
+    while fits && i < TOKEN_COUNTS.len() {
+        if TOKEN_COUNTS[i].key.len() < INDEXED_LEN {
+            table[TOKEN_COUNTS[i].key.len()] |= 1 << i;
+        } else {
+            fits = false;
         }
+        i += 1;
+    }
+    if fits { Some(table) } else { None }
+};
+
+/// The rows of `by_len` for a key of `len` bytes, lowest first.
+fn rows_of_len(by_len: &[u64; INDEXED_LEN], len: usize) -> impl Iterator<Item = usize> {
+    let mut bits = by_len.get(len).copied().unwrap_or(0);
+    std::iter::from_fn(move || {
+        let row = bits.trailing_zeros() as usize;
+        (bits != 0).then(|| {
+            bits &= bits - 1;
+            row
+        })
+    })
+}
+
+/// [`ParamSpec::for_attribute`] through [`PARAMS_BY_LEN`].
+fn param_for(key: &str) -> Option<&'static ParamSpec> {
+    let Some(by_len) = &PARAMS_BY_LEN else {
+        return ParamSpec::for_attribute(key);
     };
-    metrics
+    rows_of_len(by_len, key.len())
+        .filter_map(|i| REQUEST_PARAMS.get(i))
+        .find(|p| p.key == Some(key) || p.latest_key == Some(key))
+}
+
+/// [`TokenCountSpec::for_attribute`] through [`TOKENS_BY_LEN`].
+fn token_count_for(key: &str) -> Option<&'static TokenCountSpec> {
+    let Some(by_len) = &TOKENS_BY_LEN else {
+        return TokenCountSpec::for_attribute(key);
+    };
+    rows_of_len(by_len, key.len())
+        .filter_map(|i| TOKEN_COUNTS.get(i))
+        .find(|t| t.key == key)
 }
 
 /// What one pass over the span attributes picked out; everything else went
 /// straight into `metadata`.
 #[derive(Default)]
-struct Attributes<'a> {
+pub(super) struct Attributes<'a> {
     operation: Option<&'a str>,
     provider: Option<&'a str>,
     request_model: Option<&'a str>,
@@ -230,76 +281,181 @@ struct Attributes<'a> {
     route: Option<crate::exporters::braintrust::Parent>,
 }
 
+/// Where [`Attributes::read`] files an attribute in `metadata`.
+#[derive(Clone, Copy)]
+pub(super) struct Filed<'a> {
+    /// The `metadata` key: the parameter's wire name, else its own.
+    pub(super) key: &'a str,
+    /// The request-parameter row it is filed under its wire name for.
+    pub(super) param: Option<&'static ParamSpec>,
+}
+
+impl Filed<'_> {
+    /// The parameter's JSON when the row reads the value back as JSON
+    /// ([`ParamSpec::metadata_value`]); `None`: the attribute value as it is.
+    pub(super) fn param_json(&self, value: &Value) -> Option<serde_json::Value> {
+        self.param.and_then(|spec| spec.metadata_value(value))
+    }
+
+    /// The `metadata` value of `value` filed here.
+    fn value_json(&self, value: &Value) -> serde_json::Value {
+        self.param_json(value)
+            .unwrap_or_else(|| value_to_json(value))
+    }
+}
+
+/// A `metadata` entry the row names itself (see [`Attributes::named_metadata`]).
+pub(super) enum Named<'a> {
+    /// A text value.
+    Text(&'a str),
+    /// The recorded tool definitions (JSON text, else kept as text).
+    Tools(&'a str),
+}
+
 impl<'a> Attributes<'a> {
+    /// One pass over the span's attributes: what the row has a place for is
+    /// picked out, everything else goes to `file(key, value)`, in attribute
+    /// order, under its Braintrust or own key (a later entry of the same key
+    /// replaces an earlier one). Both writers of a row share it.
+    pub(super) fn read(span: &'a SpanData, mut file: impl FnMut(Filed<'a>, &'a Value)) -> Self {
+        let mut attrs = Attributes::default();
+        for kv in &span.attributes {
+            if let Some(filed) = attrs.pick(kv) {
+                file(filed, &kv.value);
+            }
+        }
+        attrs
+    }
+
     /// Picks `kv` out when the row has a place for it (model, usage, content,
-    /// ...), else files it in `metadata` under its Braintrust or own key.
-    fn pick_or_file(&mut self, kv: &'a KeyValue, metadata: &mut Map<String, Json>) {
+    /// ...); else where in `metadata` it is kept (its Braintrust or own key).
+    fn pick(&mut self, kv: &'a KeyValue) -> Option<Filed<'a>> {
         let key = kv.key.as_str();
         let text = as_str(&kv.value);
-        // Each arm either consumes the attribute (returns) or falls through
-        // to "keep it under its own key".
+        // Each arm either consumes the attribute (returns `None`) or falls
+        // through to "keep it under its own key".
         match key {
             semconv::GEN_AI_OPERATION_NAME => self.operation = text,
             semconv::GEN_AI_SYSTEM | semconv::GEN_AI_PROVIDER_NAME => self.provider = text,
             semconv::ERROR_TYPE => self.error_type = text,
             semconv::GEN_AI_REQUEST_MODEL if text.is_some() => {
                 self.request_model = text;
-                return;
+                return None;
             }
             semconv::GEN_AI_RESPONSE_MODEL if text.is_some() => {
                 self.response_model = text;
-                return;
+                return None;
             }
             semconv::GEN_AI_TOOL_DEFINITIONS if text.is_some() => {
                 self.tools = text;
-                return;
+                return None;
             }
             semconv::GEN_AI_INPUT_MESSAGES if text.is_some() => {
                 self.input_messages = text;
-                return;
+                return None;
             }
             semconv::GEN_AI_OUTPUT_MESSAGES if text.is_some() => {
                 self.output_messages = text;
-                return;
+                return None;
             }
             // Routing, not data: it chooses where the row goes.
             semconv::BRAINTRUST_PARENT => {
                 if let Some(parent) = text.and_then(|t| t.parse().ok()) {
                     self.route = Some(parent);
                 }
-                return;
+                return None;
             }
             semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK => {
                 if let Some(s) = as_seconds(&kv.value) {
                     self.time_to_first_token = Some(s);
-                    return;
+                    return None;
                 }
             }
             _ => {
-                if let Some(spec) = TokenCountSpec::for_attribute(key)
+                if let Some(spec) = token_count_for(key)
                     && let Some(n) = as_count(&kv.value)
                     && let Some(slot) = self.token_counts.get_mut(spec.count as usize)
                 {
                     *slot = Some(n);
-                    return;
+                    return None;
                 }
                 // A request parameter Braintrust knows goes under its wire
                 // name (the table's `braintrust_key`); one without keeps its
                 // own key (and, on an llm row, is then left out by the data
                 // policy). JSON-valued ones (`tool_choice` objects,
-                // `response_format`) go back to JSON.
-                if let Some(spec) = ParamSpec::for_attribute(key)
+                // `response_format`) go back to JSON (see `Filed::param`).
+                if let Some(spec) = param_for(key)
                     && let Some(wire) = spec.braintrust_key
                 {
-                    let value = spec
-                        .metadata_value(&kv.value)
-                        .unwrap_or_else(|| value_to_json(&kv.value));
-                    metadata.insert(wire.to_owned(), value);
-                    return;
+                    return Some(Filed {
+                        key: wire,
+                        param: Some(spec),
+                    });
                 }
             }
         }
-        metadata.insert(key.to_owned(), value_to_json(&kv.value));
+        Some(Filed { key, param: None })
+    }
+
+    /// The `metadata` entries the row names itself, in the order they go in
+    /// (after the attributes, so they win over a same-named raw one): the
+    /// request model when the response model differs, `model`, `provider`,
+    /// `tools`.
+    pub(super) fn named_metadata(&self, mut put: impl FnMut(&'static str, Named<'a>)) {
+        let model = self.response_model.or(self.request_model);
+        if let (Some(request), Some(model)) = (self.request_model, model)
+            && request != model
+        {
+            put(semconv::GEN_AI_REQUEST_MODEL, Named::Text(request));
+        }
+        if let Some(model) = model {
+            put("model", Named::Text(model));
+        }
+        if let Some(provider) = self.provider {
+            let provider = match provider {
+                semconv::SYSTEM_VALUE | semconv::PROVIDER_NAME_VALUE => PROVIDER_AZURE,
+                other => other,
+            };
+            put("provider", Named::Text(provider));
+        }
+        if let Some(tools) = self.tools {
+            put("tools", Named::Tools(tools));
+        }
+    }
+
+    /// The row's `metrics`: start and end, the token metrics of
+    /// [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS) that the span
+    /// reports, each under its Braintrust name, and `tokens`: the sum when
+    /// both totals are known (never a guess from one of them), the prompt
+    /// count for embeddings (whose `usage.total_tokens` is the prompt count).
+    pub(super) fn metrics(&self, span: &SpanData) -> RowMetrics {
+        let mut metrics = RowMetrics {
+            start: unix_seconds(span.start_time),
+            end: unix_seconds(span.end_time),
+            prompt_tokens: None,
+            completion_tokens: None,
+            tokens: None,
+            prompt_cached_tokens: None,
+            prompt_cache_creation_tokens: None,
+            completion_reasoning_tokens: None,
+            time_to_first_token: self.time_to_first_token,
+        };
+        for (spec, count) in TOKEN_COUNTS.iter().zip(self.token_counts) {
+            if let Some(count) = count {
+                // `set_token` refuses names the guide does not list; the
+                // table's test makes sure none is.
+                metrics.set_token(spec.braintrust_metric, count);
+            }
+        }
+        metrics.tokens = if self.operation == Some(semconv::OPERATION_EMBEDDINGS) {
+            metrics.prompt_tokens
+        } else {
+            match (metrics.prompt_tokens, metrics.completion_tokens) {
+                (Some(p), Some(c)) => Some(p.saturating_add(c)),
+                _ => None,
+            }
+        };
+        metrics
     }
 }
 
@@ -308,7 +464,7 @@ mod tests {
     use super::*;
     use crate::exporters::braintrust::test_spans::{chat_span as span, content_event as event};
     use opentelemetry::{Array, Value};
-    use serde_json::json;
+    use serde_json::{Value as Json, json};
 
     #[test]
     fn ids_times_and_origin() {
@@ -477,6 +633,32 @@ mod tests {
         for spec in TOKEN_COUNTS {
             assert_eq!(metrics[spec.braintrust_metric], json!(3), "{spec:?}");
             assert!(!row.metadata.contains_key(spec.key), "{spec:?}");
+        }
+    }
+
+    /// The length index finds what the tables' own lookups find.
+    #[test]
+    fn indexed_lookups_match_the_tables() {
+        assert!(PARAMS_BY_LEN.is_some() && TOKENS_BY_LEN.is_some());
+        let mut keys: Vec<&str> = REQUEST_PARAMS
+            .iter()
+            .flat_map(|p| [p.key, p.latest_key])
+            .flatten()
+            .chain(TOKEN_COUNTS.iter().map(|t| t.key))
+            .collect();
+        keys.extend([
+            "",
+            "gen_ai.request.",
+            "server.address",
+            "gen_ai.usage.input_tokenz",
+        ]);
+        for key in keys {
+            assert_eq!(param_for(key), ParamSpec::for_attribute(key), "{key}");
+            assert_eq!(
+                token_count_for(key),
+                TokenCountSpec::for_attribute(key),
+                "{key}"
+            );
         }
     }
 

@@ -45,7 +45,7 @@ mod options;
 pub(crate) mod otlp;
 #[cfg(test)]
 pub(crate) mod test_spans;
-mod transport;
+pub(crate) mod transport;
 pub mod truncate;
 
 pub use baggage::{BraintrustParentProcessor, baggage_parent};
@@ -57,7 +57,7 @@ pub use config::{
 pub use exporter::{BraintrustExporter, BraintrustStats};
 pub use mapping::{
     BraintrustRow, InstrumentationInfo, LLM_OPERATIONS, PROVIDER_AZURE, RowContext, RowMetrics,
-    RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION, span_to_row,
+    RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION, span_to_row, write_row_json,
 };
 pub use options::{
     BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS, BRAINTRUST_FILTER_AI_SPANS,

@@ -6,9 +6,10 @@ use opentelemetry_sdk::trace::SpanData;
 use serde_json::{Map, Value as Json};
 
 use super::as_str;
+use super::write::json::write_json;
 use crate::telemetry::{Message, Role, semconv};
 
-mod fast;
+pub(super) mod fast;
 
 // ---------------------------------------------------------------- input
 
@@ -177,6 +178,102 @@ pub(super) fn choice(index: i64, finish_reason: Json, message: Json) -> Map<Stri
     c.insert("finish_reason".to_owned(), finish_reason);
     c.insert("message".to_owned(), message);
     c
+}
+
+// ------------------------------------------------ straight to JSON bytes
+
+/// `,"input":[...]` as [`build_input`] builds it, written to `out`
+/// (nothing when content was not recorded). Recorded wire messages of the
+/// common shapes are read into borrowed structs and written directly; the
+/// others, and structured `parts` input, go through the general path's
+/// value, serialized.
+pub(super) fn write_input(span: &SpanData, structured: Option<&str>, out: &mut Vec<u8>) {
+    if structured.is_some() {
+        if let Some(input) = build_input(span, structured) {
+            out.extend_from_slice(br#","input":"#);
+            write_json(out, &input);
+        }
+        return;
+    }
+    let start = out.len();
+    out.extend_from_slice(br#","input":["#);
+    let mut any = false;
+    for event in span.events.iter() {
+        let Some(role) = event
+            .name
+            .strip_prefix(semconv::EVENT_MESSAGE_PREFIX)
+            .and_then(|r| r.strip_suffix(semconv::EVENT_MESSAGE_SUFFIX))
+        else {
+            continue;
+        };
+        let Some(content) = event_content(&event.attributes) else {
+            continue;
+        };
+        if any {
+            out.push(b',');
+        }
+        any = true;
+        let mark = out.len();
+        if !fast::write_wire_message(content, role, out) {
+            out.truncate(mark);
+            let message = match serde_json::from_str::<Json>(content) {
+                Ok(message) => normalize_chat_message(message, role),
+                Err(_) => Json::String(content.to_owned()),
+            };
+            write_json(out, &message);
+        }
+    }
+    if any {
+        out.push(b']');
+    } else {
+        out.truncate(start);
+    }
+}
+
+/// `,"output":[...]` as [`build_output`] builds it, written to `out`
+/// (nothing without choices). Choice events of the common shapes are
+/// written directly; any other (or structured output messages to merge)
+/// sends the whole `output` through the general path.
+pub(super) fn write_output(span: &SpanData, structured: Option<&str>, out: &mut Vec<u8>) {
+    if structured.is_none() && write_fast_output(span, out) {
+        return;
+    }
+    if let Some(output) = build_output(span, structured) {
+        out.extend_from_slice(br#","output":"#);
+        write_json(out, &output);
+    }
+}
+
+/// `false` (and `out` as it was) when a choice needs the general path.
+fn write_fast_output(span: &SpanData, out: &mut Vec<u8>) -> bool {
+    let mut choices = Vec::new();
+    let events = span
+        .events
+        .iter()
+        .filter(|event| event.name == semconv::EVENT_CHOICE);
+    for (position, event) in events.enumerate() {
+        match event_content(&event.attributes).and_then(|t| fast::parse_choice(t, position)) {
+            Some(choice) => choices.push(choice),
+            None => return false,
+        }
+    }
+    if choices.is_empty() {
+        return true;
+    }
+    choices.sort_by_key(|c| c.index);
+    let start = out.len();
+    out.extend_from_slice(br#","output":["#);
+    for (i, choice) in choices.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        if !choice.write(out) {
+            out.truncate(start);
+            return false;
+        }
+    }
+    out.push(b']');
+    true
 }
 
 #[cfg(test)]
