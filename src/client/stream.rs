@@ -72,7 +72,7 @@ impl StreamingChatCompletions {
         max_event_bytes: usize,
     ) -> Self {
         let request_id = request_id(response.headers());
-        let events = SseStream::from_response(response, max_event_bytes);
+        let events = update_events(response, max_event_bytes);
         let mut stream = Self::new(events, request_id, span, max_event_bytes);
         stream.resend = Some(resend);
         stream
@@ -112,6 +112,17 @@ impl StreamingChatCompletions {
             span.finish_stream(&accumulator, outcome);
         }
     }
+}
+
+/// The body's events as updates. Only an update without choices (or data
+/// that is no update) is searched for the service's in-band
+/// `{"error": {...}}`: an error object decodes as an update with none.
+fn update_events(
+    response: reqwest::Response,
+    max_event_bytes: usize,
+) -> SseStream<StreamingChatCompletionsUpdate> {
+    SseStream::from_response(response, max_event_bytes)
+        .error_only_if(|update| update.choices.is_empty())
 }
 
 impl State {
@@ -168,8 +179,7 @@ impl Stream for StreamingChatCompletions {
                         if let (Some(state), Some(id)) = (this.state.as_mut(), &this.request_id) {
                             state.span.record_request_id(id);
                         }
-                        this.body =
-                            Body::Events(SseStream::from_response(response, this.max_event_bytes));
+                        this.body = Body::Events(update_events(response, this.max_event_bytes));
                         continue;
                     }
                     // No response this time: `connection`, a status, ...

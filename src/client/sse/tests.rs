@@ -151,6 +151,32 @@ async fn error_events_are_named() {
 }
 
 #[tokio::test]
+async fn the_error_hint_decides_which_decoded_events_are_searched() {
+    let body: &[u8] = b"data: {\"n\":1,\"error\":{\"code\":\"c1\",\"message\":\"m\"}}\n\n\
+        data: {\"n\":0,\"error\":{\"code\":\"c0\",\"message\":\"m\"}}\n\n";
+    let code = |item: &Result<SseItem<Chunk>>| match item {
+        Err(Error::Service(e)) => e.code.clone(),
+        other => panic!("{other:?}"),
+    };
+    // Without a hint every event is searched: the first one fails.
+    let items = collect(chunks(&[body])).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(code(&items[0]).as_deref(), Some("c1"));
+    // With one, a decoded event the hint clears is yielded as it is; one it
+    // does not clear, and data that does not decode as `T`, are searched.
+    let hinted = |parts: &[&[u8]]| chunks(parts).error_only_if(|c: &Chunk| c.n == 0);
+    let items = collect(hinted(&[body])).await;
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].as_ref().unwrap(), &ev(1, ""));
+    assert_eq!(code(&items[1]).as_deref(), Some("c0"));
+    let items = collect(hinted(&[
+        b"data: {\"error\":{\"code\":\"bare\",\"message\":\"m\"}}\n\n",
+    ]))
+    .await;
+    assert_eq!(code(&items[0]).as_deref(), Some("bare"));
+}
+
+#[tokio::test]
 async fn unknown_fields_and_lines_without_colon_are_ignored() {
     let items: Vec<_> =
         chunks(&[b"retry: 10\nfoo\nid\n: comment\ndata: {\"n\":4}\n\ndata: [DONE]\n\n"])
