@@ -124,6 +124,49 @@ impl fmt::Debug for BraintrustExporter {
     }
 }
 
+/// `force_flush` of both Braintrust exporters: the rows (or spans) first,
+/// then the uploads they refer to, within one flush timeout.
+pub(super) fn flush_then_uploads(
+    engine: &dyn Delivery,
+    attachments: Option<&Uploader>,
+) -> OTelSdkResult {
+    let started = std::time::Instant::now();
+    let timeout = engine.config().flush_timeout();
+    engine
+        .flush(timeout)
+        .map_err(OTelSdkError::InternalFailure)?;
+    match attachments {
+        Some(uploader) if !uploader.flush(started + timeout) => Err(OTelSdkError::Timeout(timeout)),
+        _ => Ok(()),
+    }
+}
+
+/// `shutdown_with_timeout` of both Braintrust exporters: the rows (or
+/// spans) are delivered or counted, then the uploads they refer to finish
+/// within what is left of the caller's deadline (past it the uploader gives
+/// up and the result says so).
+pub(super) fn shutdown_then_uploads(
+    engine: &dyn Delivery,
+    attachments: Option<&Uploader>,
+    timeout: Duration,
+) -> OTelSdkResult {
+    let started = std::time::Instant::now();
+    let spans = engine.shutdown(timeout);
+    let uploads_done = attachments.is_none_or(|u| u.shutdown(started + timeout));
+    // What was lost comes first: it is the figure the caller acts on.
+    match spans {
+        ShutdownOutcome::Lost(summary) if uploads_done => {
+            Err(OTelSdkError::InternalFailure(summary))
+        }
+        ShutdownOutcome::Lost(summary) => Err(OTelSdkError::InternalFailure(format!(
+            "{summary}; attachment uploads were not finished by the deadline"
+        ))),
+        ShutdownOutcome::AlreadyShutDown => Err(OTelSdkError::AlreadyShutdown),
+        ShutdownOutcome::Done if uploads_done => Ok(()),
+        ShutdownOutcome::Done => Err(OTelSdkError::Timeout(timeout)),
+    }
+}
+
 impl SpanExporter for BraintrustExporter {
     fn export(
         &self,
@@ -137,28 +180,13 @@ impl SpanExporter for BraintrustExporter {
     /// before the call has been delivered or given up; an error tells what
     /// was lost since the last flush.
     fn force_flush(&self) -> OTelSdkResult {
-        let started = std::time::Instant::now();
-        let timeout = self.engine.config().flush_timeout();
-        self.engine
-            .flush(timeout)
-            .map_err(OTelSdkError::InternalFailure)?;
-        // Rows first, then the uploads they refer to, within one timeout.
-        match &self.attachments {
-            Some(uploader) if !uploader.flush(started + timeout) => {
-                Err(OTelSdkError::Timeout(timeout))
-            }
-            _ => Ok(()),
-        }
+        flush_then_uploads(&self.engine, self.attachments.as_deref())
     }
 
     /// Stops taking spans, delivers what is queued within `timeout`, and
     /// reports what was not delivered.
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        match self.engine.shutdown(timeout) {
-            ShutdownOutcome::Done => Ok(()),
-            ShutdownOutcome::AlreadyShutDown => Err(OTelSdkError::AlreadyShutdown),
-            ShutdownOutcome::Lost(summary) => Err(OTelSdkError::InternalFailure(summary)),
-        }
+        shutdown_then_uploads(&self.engine, self.attachments.as_deref(), timeout)
     }
 
     fn set_resource(&mut self, resource: &Resource) {

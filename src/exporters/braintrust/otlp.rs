@@ -10,7 +10,7 @@ use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use super::attachments::{Conversion, Uploader, convert_row_replacing};
@@ -20,7 +20,6 @@ use super::mapping::{BraintrustRow, span_to_row};
 use super::options::{path_hooks, start_uploader};
 use crate::exporters::delivery::{
     Delivery, DeliveryConfig, DeliveryProcessor, DeliveryStats, Engine, OtlpHttpSink,
-    ShutdownOutcome,
 };
 use crate::telemetry::semconv;
 
@@ -269,34 +268,11 @@ impl SpanExporter for BraintrustOtlpExporter {
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        let started = std::time::Instant::now();
-        let timeout = self.engine.config().flush_timeout();
-        self.engine
-            .flush(timeout)
-            .map_err(OTelSdkError::InternalFailure)?;
-        // Spans first, then the uploads they refer to, within one timeout.
-        match &self.attachments {
-            Some(uploader) if !uploader.flush(started + timeout) => {
-                Err(OTelSdkError::Timeout(timeout))
-            }
-            _ => Ok(()),
-        }
+        super::exporter::flush_then_uploads(&self.engine, self.attachments.as_deref())
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        let started = std::time::Instant::now();
-        let spans = self.engine.shutdown(timeout);
-        // Then the uploads, within what is left of the deadline.
-        if let Some(uploader) = &self.attachments
-            && !uploader.shutdown(started + timeout)
-        {
-            return Err(OTelSdkError::Timeout(timeout));
-        }
-        match spans {
-            ShutdownOutcome::Done => Ok(()),
-            ShutdownOutcome::AlreadyShutDown => Err(OTelSdkError::AlreadyShutdown),
-            ShutdownOutcome::Lost(summary) => Err(OTelSdkError::InternalFailure(summary)),
-        }
+        super::exporter::shutdown_then_uploads(&self.engine, self.attachments.as_deref(), timeout)
     }
 
     fn set_resource(&mut self, resource: &Resource) {

@@ -80,8 +80,11 @@ pub(crate) fn llm_metadata_rank(key: &str) -> Option<usize> {
     // A `match` (the compiler dispatches on the length, then compares
     // once) and a verdict computed at compile time, rather than a walk of
     // `SORTED_ALLOWED` followed by `llm_metadata_allowed`: about 180
-    // instructions per exported default chat span (callgrind). A test keeps
-    // the arms in step with `SORTED_ALLOWED`.
+    // instructions per exported default chat span (callgrind). The arms
+    // copy `SORTED_ALLOWED` (a test keeps them in step) because most keys
+    // an llm span carries are rejected by their length alone: a binary
+    // search of `SORTED_ALLOWED` compares texts for every key and measured
+    // 12.6k instructions per span instead of 10.2k.
     let rank = match key {
         "frequency_penalty" => 0,
         "max_tokens" => 1,
