@@ -543,6 +543,41 @@ fn every_token_count_reaches_both_paths_and_none_is_invented() {
     }
 }
 
+/// Shutdown honours the caller's deadline for the uploads too (not the
+/// uploader's own 30 s), and says they were not finished.
+#[test]
+fn native_shutdown_gives_uploads_only_the_callers_deadline() {
+    use azure_ai_inference_otel::exporters::braintrust::RetryPolicy;
+    use opentelemetry_sdk::error::OTelSdkError;
+    use std::time::{Duration, Instant};
+
+    let stand_in = StandIn::start();
+    // Every upload request answers 503 and is retried every 200 ms.
+    stand_in.attachments.fail_attachment_requests([503; 200]);
+    let slow = RetryPolicy::default()
+        .with_max_attempts(200)
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_millis(200))
+        .with_max_elapsed(Duration::from_secs(60));
+    let exporter = native(stand_in.config().with_retry_policy(slow));
+    block_on(exporter.export(chat_under_root(vec![], &media_messages()))).expect("export");
+    let started = Instant::now();
+    let result = exporter.shutdown_with_timeout(Duration::from_millis(800));
+    let took = started.elapsed();
+    assert!(
+        matches!(result, Err(OTelSdkError::Timeout(_))),
+        "uploads unfinished: {result:?}"
+    );
+    assert!(took < Duration::from_secs(5), "shutdown took {took:?}");
+    // The row itself went first, with its references.
+    let row = row_named(&stand_in.rows(), "chat gpt-4o");
+    assert_eq!(
+        row["input"][0]["content"][1]["image_url"]["url"]["type"], "braintrust_attachment",
+        "{row}"
+    );
+    assert!(stand_in.attachments.stored().is_empty());
+}
+
 #[test]
 fn upload_requests_are_retried_on_5xx_only() {
     let stand_in = StandIn::start();
