@@ -174,7 +174,7 @@ pub fn write_row_json(span: &SpanData, out: &mut Vec<u8>) {
     write::write_row(span, out);
 }
 
-pub(crate) use write::write_row;
+pub(crate) use write::{RowPart, write_row, write_row_parts};
 
 /// [`BraintrustRow::route`] of the row of `span`, without building the row.
 pub(crate) fn route_of(span: &SpanData) -> Option<crate::exporters::braintrust::Parent> {

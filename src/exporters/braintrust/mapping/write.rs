@@ -20,6 +20,8 @@
 //! spans included); a recorded chat span with two messages and one tool
 //! call 19.1k instead of 56.3k (`benches/hot_paths.rs`).
 
+use std::ops::Range;
+
 use opentelemetry::Value;
 use opentelemetry::trace::{SpanId, Status};
 use opentelemetry_sdk::trace::SpanData;
@@ -47,34 +49,99 @@ enum Meta<'a> {
     Named(Named<'a>),
 }
 
+/// What the writers of a row (and of its parts) read first: one pass over
+/// the attributes, and the `metadata` entries sorted as a map filled in
+/// attribute order would hold them.
+struct Prepared<'a> {
+    span: &'a SpanData,
+    attrs: Attributes<'a>,
+    /// `(place, key, value)`: the place is the key's among the allowed
+    /// ones on an llm row (see below), unused on the others.
+    metadata: Vec<(usize, &'a str, Meta<'a>)>,
+    span_type: SpanType,
+}
+
+impl<'a> Prepared<'a> {
+    /// Allocates only the metadata index.
+    fn read(span: &'a SpanData) -> Self {
+        let mut metadata: Vec<(usize, &str, Meta<'_>)> =
+            Vec::with_capacity(span.attributes.len() + 4);
+        let attrs = Attributes::read(span, |filed, value| {
+            metadata.push((0, filed.key, Meta::Attribute(filed, value)));
+        });
+        attrs.named_metadata(|key, value| metadata.push((0, key, Meta::Named(value))));
+        let span_type = SpanType::from_operation(attrs.operation);
+        // Sorted by key, stably (entries of one key keep their order, and the
+        // last is kept). Most of an llm span's attributes go, and the rest is
+        // sorted by place among the allowed keys: numbers, not texts, compared.
+        if span_type == SpanType::Llm {
+            metadata.retain_mut(|(place, key, _)| match policy::llm_metadata_rank(key) {
+                Some(rank) => {
+                    *place = rank;
+                    true
+                }
+                None => false,
+            });
+            metadata.sort_by_key(|(place, _, _)| *place);
+        } else {
+            metadata.sort_by(|a, b| a.1.cmp(b.1));
+        }
+        Prepared {
+            span,
+            attrs,
+            metadata,
+            span_type,
+        }
+    }
+
+    /// `span_attributes`: `{"name":...,"type":...}`.
+    fn write_span_attributes(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(br#"{"name":"#);
+        write_str(out, &self.span.name);
+        out.extend_from_slice(match self.span_type {
+            SpanType::Llm => br#","type":"llm"}"#,
+            SpanType::Tool => br#","type":"tool"}"#,
+            SpanType::Task => br#","type":"task"}"#,
+        });
+    }
+
+    /// `input`; `false` (nothing written) when the row has none. Only
+    /// GenAI spans (with an operation name) read their content.
+    fn write_input(&self, out: &mut Vec<u8>) -> bool {
+        self.attrs.operation.is_some() && write_input(self.span, self.attrs.input_messages, out)
+    }
+
+    /// `output`, as [`Self::write_input`].
+    fn write_output(&self, out: &mut Vec<u8>) -> bool {
+        self.attrs.operation.is_some() && write_output(self.span, self.attrs.output_messages, out)
+    }
+
+    /// `metadata`: `{...}`.
+    fn write_metadata(&self, out: &mut Vec<u8>) {
+        write_metadata(&self.metadata, out);
+    }
+
+    /// `metrics`: `{...}`.
+    fn write_metrics(&self, out: &mut Vec<u8>) {
+        write_metrics(&self.attrs.metrics(self.span), out);
+    }
+}
+
+/// Appends `,"{key}":` and the value `write` appends; nothing at all when
+/// it appends none (returns `false`).
+fn keyed(out: &mut Vec<u8>, key: &[u8], write: impl FnOnce(&mut Vec<u8>) -> bool) {
+    let mark = out.len();
+    out.extend_from_slice(key);
+    if !write(out) {
+        out.truncate(mark);
+    }
+}
+
 /// Appends the row of `span` (the JSON of `serde_json::to_vec(&span_to_row(span))`)
 /// to `out`. Never fails; allocates only the metadata index and what the
 /// recorded content needs.
 pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
-    // `(place, key, value)`: the place is the key's among the allowed
-    // ones on an llm row (see below), unused on the others.
-    let mut metadata: Vec<(usize, &str, Meta<'_>)> = Vec::with_capacity(span.attributes.len() + 4);
-    let attrs = Attributes::read(span, |filed, value| {
-        metadata.push((0, filed.key, Meta::Attribute(filed, value)));
-    });
-    attrs.named_metadata(|key, value| metadata.push((0, key, Meta::Named(value))));
-    let span_type = SpanType::from_operation(attrs.operation);
-    // Sorted by key, stably (entries of one key keep their order, and the
-    // last is kept). Most of an llm span's attributes go, and the rest is
-    // sorted by place among the allowed keys: numbers, not texts, compared.
-    if span_type == SpanType::Llm {
-        metadata.retain_mut(|(place, key, _)| match policy::llm_metadata_rank(key) {
-            Some(rank) => {
-                *place = rank;
-                true
-            }
-            None => false,
-        });
-        metadata.sort_by_key(|(place, _, _)| *place);
-    } else {
-        metadata.sort_by(|a, b| a.1.cmp(b.1));
-    }
-
+    let row = Prepared::read(span);
     let trace_id: [u8; 32] = hex(span.span_context.trace_id().to_bytes());
     let span_id: [u8; 16] = hex(span.span_context.span_id().to_bytes());
     // A default chat row is about 700 bytes: no growing on the way.
@@ -96,33 +163,87 @@ pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(br#","created":"#);
     write_rfc3339(out, span.start_time);
-    out.extend_from_slice(br#","span_attributes":{"name":"#);
-    write_str(out, &span.name);
-    out.extend_from_slice(match span_type {
-        SpanType::Llm => br#","type":"llm"}"#,
-        SpanType::Tool => br#","type":"tool"}"#,
-        SpanType::Task => br#","type":"task"}"#,
-    });
-    if attrs.operation.is_some() {
-        write_input(span, attrs.input_messages, out);
-        write_output(span, attrs.output_messages, out);
-    }
-    write_metadata(&metadata, out);
+    out.extend_from_slice(br#","span_attributes":"#);
+    row.write_span_attributes(out);
+    keyed(out, br#","input":"#, |out| row.write_input(out));
+    keyed(out, br#","output":"#, |out| row.write_output(out));
+    out.extend_from_slice(br#","metadata":"#);
+    row.write_metadata(out);
     out.extend_from_slice(br#","metrics":"#);
-    write_metrics(&attrs.metrics(span), out);
+    row.write_metrics(out);
     if let Status::Error { description } = &span.status {
         out.extend_from_slice(br#","error":"#);
-        write_str(out, &error_text(attrs.error_type, description));
+        write_str(out, &error_text(row.attrs.error_type, description));
     }
     out.extend_from_slice(CONTEXT.as_bytes());
     write_str(out, span.instrumentation_scope.name());
     out.extend_from_slice(b"}}}}");
 }
 
-/// `,"metadata":{...}` of entries sorted by key (stably: of one key, the
+/// A part of a row that the OTLP path sends as a span attribute of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowPart {
+    /// `span_attributes`.
+    SpanAttributes,
+    /// `input`, when the row has one.
+    Input,
+    /// `output`, when the row has one.
+    Output,
+    /// `metadata`.
+    Metadata,
+    /// `metrics`.
+    Metrics,
+}
+
+impl RowPart {
+    /// Every part, in the order [`write_row_parts`] writes them.
+    pub(crate) const ALL: [RowPart; 5] = [
+        RowPart::SpanAttributes,
+        RowPart::Input,
+        RowPart::Output,
+        RowPart::Metadata,
+        RowPart::Metrics,
+    ];
+}
+
+/// Where [`write_row_parts`] put each part in its buffer: indexed as
+/// [`RowPart::ALL`], `None` for a part the row does not have.
+pub(crate) type RowParts = [Option<Range<usize>>; 5];
+
+/// Appends the parts of the row of `span` that the Braintrust OTLP path
+/// carries as attributes to `out`, one after the other in the order of
+/// [`RowPart::ALL`], and says where each is: each the same bytes as
+/// `serde_json` gives for that field of [`span_to_row`](super::span_to_row),
+/// written by the pieces [`write_row`] writes a row with. A row with no
+/// input or output has no such part.
+pub(crate) fn write_row_parts(span: &SpanData, out: &mut Vec<u8>) -> RowParts {
+    let row = Prepared::read(span);
+    let mut part = |write: &mut dyn FnMut(&mut Vec<u8>) -> bool| {
+        let start = out.len();
+        write(out).then(|| start..out.len())
+    };
+    [
+        part(&mut |out| {
+            row.write_span_attributes(out);
+            true
+        }),
+        part(&mut |out| row.write_input(out)),
+        part(&mut |out| row.write_output(out)),
+        part(&mut |out| {
+            row.write_metadata(out);
+            true
+        }),
+        part(&mut |out| {
+            row.write_metrics(out);
+            true
+        }),
+    ]
+}
+
+/// `{...}` of `metadata` entries sorted by key (stably: of one key, the
 /// last is the one a map filled in this order would hold).
 fn write_metadata(entries: &[(usize, &str, Meta<'_>)], out: &mut Vec<u8>) {
-    out.extend_from_slice(br#","metadata":{"#);
+    out.push(b'{');
     let mut first = true;
     for (i, (_, key, value)) in entries.iter().enumerate() {
         let replaced = entries.get(i + 1).is_some_and(|(_, next, _)| next == key);
@@ -212,5 +333,7 @@ fn write_metrics(metrics: &RowMetrics, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
+#[cfg(test)]
+pub(crate) mod corpus;
 #[cfg(test)]
 mod tests;
