@@ -234,23 +234,20 @@ fn part_key(part: RowPart) -> &'static str {
 
 /// Which of the keys the annotation adds the application already set (bit
 /// `i`: [`RowPart::ALL`]`[i]`, bit 5: the parent), in one look at the
-/// attributes: only `braintrust.*` keys are compared.
+/// attributes (a `match`: mostly a comparison of lengths).
 fn already_set(attributes: &[KeyValue]) -> u8 {
-    const PARENT: u8 = 1 << RowPart::ALL.len();
+    let bit = |part: RowPart| 1 << part as u8;
     let mut set = 0;
     for kv in attributes {
-        let key = kv.key.as_str();
-        if !key.starts_with("braintrust.") {
-            continue;
-        }
-        if key == semconv::BRAINTRUST_PARENT {
-            set |= PARENT;
-        }
-        for (i, part) in RowPart::ALL.into_iter().enumerate() {
-            if key == part_key(part) {
-                set |= 1 << i;
-            }
-        }
+        set |= match kv.key.as_str() {
+            semconv::BRAINTRUST_SPAN_ATTRIBUTES => bit(RowPart::SpanAttributes),
+            semconv::BRAINTRUST_INPUT_JSON => bit(RowPart::Input),
+            semconv::BRAINTRUST_OUTPUT_JSON => bit(RowPart::Output),
+            semconv::BRAINTRUST_METADATA => bit(RowPart::Metadata),
+            semconv::BRAINTRUST_METRICS => bit(RowPart::Metrics),
+            semconv::BRAINTRUST_PARENT => 1 << RowPart::ALL.len(),
+            _ => 0,
+        };
     }
     set
 }
@@ -280,7 +277,7 @@ fn annotate(
     scratch: &mut Vec<u8>,
 ) -> usize {
     let set = already_set(&span.attributes);
-    let parent = (set >> RowPart::ALL.len() == 0)
+    let parent = (set & (1 << RowPart::ALL.len()) == 0)
         .then(|| KeyValue::new(semconv::BRAINTRUST_PARENT, Value::from(Arc::clone(parent))));
     match uploader {
         Some(uploader) => {
@@ -371,6 +368,8 @@ mod tests {
             semconv::BRAINTRUST_PARENT,
             "project_name:mine",
         ));
+        s.attributes
+            .push(KeyValue::new(semconv::BRAINTRUST_METADATA, "{\"mine\":1}"));
         annotate(
             &mut s,
             &Arc::from("project_name:config"),
@@ -385,6 +384,13 @@ mod tests {
             .map(|kv| kv.value.to_string())
             .collect();
         assert_eq!(parents, ["project_name:mine"]);
+        let metadata: Vec<_> = s
+            .attributes
+            .iter()
+            .filter(|kv| kv.key.as_str() == semconv::BRAINTRUST_METADATA)
+            .map(|kv| kv.value.to_string())
+            .collect();
+        assert_eq!(metadata, [r#"{"mine":1}"#]);
         for key in [
             semconv::BRAINTRUST_SPAN_ATTRIBUTES,
             semconv::BRAINTRUST_METADATA,
@@ -434,6 +440,9 @@ mod tests {
     #[test]
     fn annotation_is_the_rows_braintrust_attributes_byte_for_byte() {
         use crate::exporters::braintrust::mapping::write::corpus::corpus;
+        for (i, part) in RowPart::ALL.into_iter().enumerate() {
+            assert_eq!(part as usize, i, "the bits of `already_set`");
+        }
         let corpus = corpus();
         assert!(corpus.len() > 50, "{}", corpus.len());
         for span in &corpus {

@@ -184,7 +184,8 @@ pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
     out.extend_from_slice(b"}}}}");
 }
 
-/// A part of a row that the OTLP path sends as a span attribute of its own.
+/// A part of a row that the OTLP path sends as a span attribute of its own;
+/// `part as usize` is its place in [`RowPart::ALL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RowPart {
     /// `span_attributes`.
@@ -224,7 +225,7 @@ pub(crate) fn write_row_parts(span: &SpanData, out: &mut Vec<u8>) -> RowParts {
     let row = Prepared::read(span);
     let mut part = |write: &mut dyn FnMut(&mut Vec<u8>) -> bool| {
         let start = out.len();
-        write(out).then(|| start..out.len())
+        write(out).then_some(start..out.len())
     };
     [
         part(&mut |out| {
