@@ -15,10 +15,11 @@
 //! general path's values and is serialized in place.
 //!
 //! Cost (callgrind, instructions per span): the native sink's `encode` of a
-//! default chat span (content off) 10.2k instead of 34.4k with
+//! default chat span (content off) 8.8k instead of 34.4k with
 //! `span_to_row` + `serde_json` (`benches/export_encode.rs`, freeing the
-//! spans included); a recorded chat span with two messages and one tool
-//! call 19.1k instead of 56.3k (`benches/hot_paths.rs`).
+//! spans included; 10.2k before the llm metadata went into slots); a
+//! recorded chat span with two messages and one tool call 17.3k instead of
+//! 56.3k (`benches/hot_paths.rs`; 18.9k before the slots).
 
 use opentelemetry::Value;
 use opentelemetry::trace::{SpanId, Status};
