@@ -105,10 +105,11 @@ pub(crate) fn choice_event(
     unfinished: &str,
 ) -> Cow<'static, str> {
     let finish_reason = choice.finish_reason.unwrap_or(unfinished);
-    if !with_content && choice.tool_calls.is_empty() {
-        if let Some(body) = common_choice_event(choice.index, finish_reason) {
-            return body.into();
-        }
+    if !with_content
+        && choice.tool_calls.is_empty()
+        && let Some(body) = common_choice_event(choice.index, finish_reason)
+    {
+        return body.into();
     }
     if !with_content && choice.tool_calls.is_empty() && is_plain_json_text(finish_reason) {
         // The common content-free body, written directly: through serde it
@@ -152,8 +153,8 @@ pub(crate) fn choice_event(
 /// The content-free body of the first choice with a usual finish reason,
 /// as a constant: a body allocated per call is freed by the exporter's
 /// thread, which sends the calling thread's next allocation of its size
-/// down glibc's slow path (about 450 instructions per call with the
-/// formatting, callgrind).
+/// down glibc's slow path (about 270 instructions, and 140 to write it,
+/// per call; callgrind).
 fn common_choice_event(index: u32, finish_reason: &str) -> Option<&'static str> {
     if index != 0 {
         return None;

@@ -4,10 +4,11 @@
 //! Why: a span's strings are freed by the exporter's thread, so each one
 //! the calling thread allocated leaves that thread's allocator cache empty
 //! for its size, and the next allocation of that size takes glibc's slow
-//! path. With the SDK installed, the span name (`chat {model}`), the request
-//! model and the response model cost about 1,100 instructions per whole
-//! chat call that way (callgrind, `.ci/bench --callgrind telemetry:chat`);
-//! from this table they cost a read lock and a comparison or two.
+//! path (about 270 instructions each, callgrind). With the SDK installed,
+//! the span name (`chat {model}`), the request model and the response model
+//! were three such allocations per whole chat call (`.ci/bench --callgrind
+//! telemetry:chat`); from this table they cost a read lock and a comparison
+//! or two.
 //!
 //! Bounded: at most [`MAX_INTERNED`] strings of at most [`MAX_INTERNED_LEN`]
 //! bytes are ever kept (about 16 KiB); past that, callers allocate as before.
@@ -45,6 +46,10 @@ fn is_concat(s: &str, parts: &[&str], len: usize) -> bool {
 /// The process's copy of the concatenation of `parts`, made on first use;
 /// `None` when it is too long or the table is full.
 pub(crate) fn intern(parts: &[&str]) -> Option<&'static str> {
+    intern_in(&TABLE, parts)
+}
+
+fn intern_in(table: &RwLock<Vec<&'static str>>, parts: &[&str]) -> Option<&'static str> {
     let len: usize = parts.iter().map(|p| p.len()).sum();
     if len > MAX_INTERNED_LEN {
         return None;
@@ -52,7 +57,7 @@ pub(crate) fn intern(parts: &[&str]) -> Option<&'static str> {
     // A poisoned lock only means another thread panicked while holding it;
     // the table is only ever pushed to, so it is consistent.
     {
-        let table = TABLE.read().unwrap_or_else(|e| e.into_inner());
+        let table = table.read().unwrap_or_else(|e| e.into_inner());
         if let Some(s) = table.iter().find(|s| is_concat(s, parts, len)) {
             return Some(s);
         }
@@ -60,7 +65,7 @@ pub(crate) fn intern(parts: &[&str]) -> Option<&'static str> {
             return None;
         }
     }
-    let mut table = TABLE.write().unwrap_or_else(|e| e.into_inner());
+    let mut table = table.write().unwrap_or_else(|e| e.into_inner());
     if let Some(s) = table.iter().find(|s| is_concat(s, parts, len)) {
         return Some(s);
     }
@@ -117,20 +122,48 @@ mod tests {
 
     #[test]
     fn the_same_parts_give_the_same_string() {
-        let a = intern(&["chat", " ", "intern-test-model"]).unwrap();
-        let b = intern(&["chat ", "intern-test-model"]).unwrap();
+        let table = RwLock::new(Vec::new());
+        let a = intern_in(&table, &["chat", " ", "intern-test-model"]).unwrap();
+        let b = intern_in(&table, &["chat ", "intern-test-model"]).unwrap();
         assert_eq!(a, "chat intern-test-model");
-        assert!(std::ptr::eq(a, b), "one copy per process");
-        let bare = intern(&["intern-test-model"]).unwrap();
+        assert!(std::ptr::eq(a, b), "one copy per table");
+        let bare = intern_in(&table, &["intern-test-model"]).unwrap();
         assert_eq!(bare, "intern-test-model");
         assert!(!is_concat("chat x", &["chat", "y"], 6));
         assert!(!is_concat("chat xy", &["chat", " x"], 6));
     }
 
     #[test]
+    fn a_full_table_keeps_what_it_has_and_takes_nothing_more() {
+        let table = RwLock::new(Vec::new());
+        let names: Vec<String> = (0..=MAX_INTERNED).map(|i| format!("m-{i}")).collect();
+        for name in &names[..MAX_INTERNED] {
+            assert_eq!(intern_in(&table, &[name]), Some(name.as_str()));
+        }
+        assert_eq!(intern_in(&table, &[&names[MAX_INTERNED]]), None);
+        assert_eq!(intern_in(&table, &["m-0"]), Some("m-0"));
+        assert_eq!(table.read().unwrap().len(), MAX_INTERNED);
+    }
+
+    #[test]
+    fn span_names_with_and_without_the_table() {
+        let (name, model) = span_name(Operation::Chat, Some("span-name-test"));
+        assert_eq!(name, "chat span-name-test");
+        assert_eq!(model.unwrap().as_str(), "span-name-test");
+        let long = "m".repeat(MAX_INTERNED_LEN);
+        let (name, model) = span_name(Operation::Embeddings, Some(&long));
+        assert!(matches!(name, Cow::Owned(_)), "too long for the table");
+        assert_eq!(name, format!("embeddings {long}"));
+        assert_eq!(model.unwrap().as_str(), long);
+        let (name, model) = span_name(Operation::Chat, None);
+        assert_eq!((name.as_ref(), model), ("chat", None));
+    }
+
+    #[test]
     fn long_strings_are_not_kept() {
+        let table = RwLock::new(Vec::new());
         let long = "m".repeat(MAX_INTERNED_LEN + 1);
-        assert_eq!(intern(&[&long]), None);
-        assert!(intern(&[&long[..MAX_INTERNED_LEN]]).is_some());
+        assert_eq!(intern_in(&table, &[&long]), None);
+        assert!(intern_in(&table, &[&long[..MAX_INTERNED_LEN]]).is_some());
     }
 }
