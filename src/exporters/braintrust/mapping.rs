@@ -429,8 +429,13 @@ impl<'a> Attributes<'a> {
     /// both totals are known (never a guess from one of them), the prompt
     /// count for embeddings (whose `usage.total_tokens` is the prompt count).
     pub(super) fn metrics(&self, span: &SpanData) -> RowMetrics {
+        self.metrics_from(unix_seconds(span.start_time), span)
+    }
+
+    /// [`Attributes::metrics`] with the start (unix seconds) already known.
+    pub(super) fn metrics_from(&self, start: f64, span: &SpanData) -> RowMetrics {
         let mut metrics = RowMetrics {
-            start: unix_seconds(span.start_time),
+            start,
             end: unix_seconds(span.end_time),
             prompt_tokens: None,
             completion_tokens: None,
