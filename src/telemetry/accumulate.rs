@@ -66,6 +66,7 @@ impl StreamAccumulator {
     }
 
     /// Records the chunk's `id` and `model`; the first ones seen win.
+    #[inline]
     pub fn observe_ids(&mut self, id: Option<&str>, model: Option<&str>) {
         if self.id.is_none() {
             self.id = id.filter(|s| !s.is_empty()).map(str::to_owned);

@@ -37,6 +37,10 @@ pub(crate) struct Instruments {
     pub time_to_first_chunk: Histogram<f64>,
     /// `gen_ai.client.operation.time_per_output_chunk`, seconds.
     pub time_per_output_chunk: Histogram<f64>,
+    /// Whether the meter may record anything (it is not the API's no-op
+    /// one): when not, no point is recorded and streams need not time
+    /// their chunks for these instruments.
+    pub live: bool,
     /// The provider (or system) attribute, on every point.
     system: KeyValue,
     /// `server.address` and, when not 443, `server.port`, on every point.
@@ -47,7 +51,7 @@ pub(crate) struct Instruments {
 impl Instruments {
     /// `system` and `server` are the attributes every point of this client
     /// carries besides the operation and the models.
-    pub fn new(meter: &Meter, system: KeyValue, server: Vec<KeyValue>) -> Self {
+    pub fn new(meter: &Meter, live: bool, system: KeyValue, server: Vec<KeyValue>) -> Self {
         let seconds = |name: &'static str, description: &'static str| {
             meter
                 .f64_histogram(name)
@@ -75,6 +79,7 @@ impl Instruments {
                 semconv::METRIC_TIME_PER_OUTPUT_CHUNK,
                 "Time between consecutive streamed chunks after the first",
             ),
+            live,
             system,
             server,
             bound: Arc::default(),
@@ -93,7 +98,12 @@ pub(crate) struct Measurement<'a> {
     pub error_type: Option<std::borrow::Cow<'static, str>>,
     pub usage: Option<super::record::UsageRecord>,
     pub time_to_first_chunk: Option<f64>,
+    /// Gaps between chunks after the first, in seconds, but the zeros...
     pub chunk_gaps: &'a [f64],
+    /// ... which are counted: `time_per_output_chunk` gets this many points
+    /// of `0.0` besides `chunk_gaps` (a histogram's buckets, count, sum, min
+    /// and max do not depend on the order of its points).
+    pub zero_gaps: u64,
 }
 
 /// The series of one (operation, request model, response model), each
@@ -184,6 +194,9 @@ impl Instruments {
     }
 
     pub fn record(&self, m: Measurement<'_>) {
+        if !self.live {
+            return;
+        }
         match self.series(&m) {
             Series::Bound(set) => self.record_bound(&set, m),
             Series::Unbound(attrs) => self.record_unbound(attrs, m),
@@ -195,10 +208,13 @@ impl Instruments {
         if let Some(ttfc) = m.time_to_first_chunk {
             bind(&set.time_to_first_chunk, &self.time_to_first_chunk).record(ttfc);
         }
-        if !m.chunk_gaps.is_empty() {
+        if !m.chunk_gaps.is_empty() || m.zero_gaps > 0 {
             let per_chunk = bind(&set.time_per_output_chunk, &self.time_per_output_chunk);
             for gap in m.chunk_gaps {
                 per_chunk.record(*gap);
+            }
+            for _ in 0..m.zero_gaps {
+                per_chunk.record(0.0);
             }
         }
         if let Some(usage) = m.usage {
@@ -232,6 +248,9 @@ impl Instruments {
         }
         for gap in m.chunk_gaps {
             self.time_per_output_chunk.record(*gap, &attrs);
+        }
+        for _ in 0..m.zero_gaps {
+            self.time_per_output_chunk.record(0.0, &attrs);
         }
         if let Some(usage) = m.usage {
             for spec in TOKEN_COUNTS {
@@ -278,6 +297,7 @@ mod tests {
             }),
             time_to_first_chunk: None,
             chunk_gaps: gaps,
+            zero_gaps: 0,
         }
     }
 
@@ -322,6 +342,7 @@ mod tests {
             .build();
         let instruments = Instruments::new(
             &provider.meter("test"),
+            true,
             KeyValue::new("gen_ai.provider.name", "azure.ai.inference"),
             vec![KeyValue::new("server.address", "example.com")],
         );
@@ -332,9 +353,12 @@ mod tests {
     fn bound_and_unbound_series_record_the_same_points() {
         let (provider, exporter, instruments) = setup();
         let (req, resp) = (StringValue::from("m"), StringValue::from("m-1"));
-        // Twice through the same bound set, with chunk gaps the second time.
+        // Twice through the same bound set, with chunk gaps (three, and two
+        // zeros) the second time.
         instruments.record(measurement(&req, &resp, &[]));
-        instruments.record(measurement(&req, &resp, &[0.1, 0.2, 0.3]));
+        let mut with_zeros = measurement(&req, &resp, &[0.1, 0.2, 0.3]);
+        with_zeros.zero_gaps = 2;
+        instruments.record(with_zeros);
         let bound = points(&provider, &exporter);
         let line = |name: &str, extra: Option<&str>, count: u32| {
             let mut attrs = vec![
@@ -352,7 +376,7 @@ mod tests {
             bound,
             vec![
                 line("gen_ai.client.operation.duration", None, 2),
-                line("gen_ai.client.operation.time_per_output_chunk", None, 3),
+                line("gen_ai.client.operation.time_per_output_chunk", None, 5),
                 line(
                     "gen_ai.client.token.usage",
                     Some("gen_ai.token.type=input"),
@@ -376,7 +400,9 @@ mod tests {
             instruments.record(measurement(name, name, &[]));
         }
         instruments.record(measurement(&req, &resp, &[]));
-        instruments.record(measurement(&req, &resp, &[0.1, 0.2, 0.3]));
+        let mut with_zeros = measurement(&req, &resp, &[0.1, 0.2, 0.3]);
+        with_zeros.zero_gaps = 2;
+        instruments.record(with_zeros);
         let unbound: Vec<String> = points(&provider, &exporter)
             .into_iter()
             .filter(|p| p.contains("model=m,"))

@@ -41,6 +41,7 @@
 
 mod accumulate;
 mod content;
+mod intern;
 mod message;
 mod metrics;
 mod options;

@@ -10,10 +10,11 @@ use opentelemetry::{Array, Context, InstrumentationScope, KeyValue, StringValue,
 
 use super::accumulate::StreamAccumulator;
 use super::content;
+use super::intern::{finish_reason_value, intern, span_name};
 use super::metrics::{Instruments, Measurement};
 use super::options::{TelemetryOptions, instrumentation_scope_for};
 use super::params::TOKEN_COUNTS;
-use super::record::{ErrorClass, Operation, RequestAttributes, ResponseRecord};
+use super::record::{ChoiceRecord, ErrorClass, Operation, RequestAttributes, ResponseRecord};
 use super::semconv::{self as sc, ContentForm, Vocabulary};
 
 /// A client's resolved telemetry: tracer, instruments, content switch,
@@ -48,6 +49,7 @@ impl Instrumentation {
     /// `server.port` is recorded only when it is not 443.
     pub fn new(options: &TelemetryOptions, server_address: &str, server_port: u16) -> Self {
         let vocabulary = options.semconv_mode().vocabulary();
+        let (meter, meter_live) = options.meter();
         Instrumentation {
             inner: Arc::new(Inner {
                 tracer: options.tracer().cloned(),
@@ -56,7 +58,8 @@ impl Instrumentation {
                 server_address: StringValue::from(Arc::<str>::from(server_address)),
                 server_port: (server_port != 443).then_some(i64::from(server_port)),
                 instruments: Instruments::new(
-                    &options.meter(),
+                    &meter,
+                    meter_live,
                     KeyValue::new(vocabulary.system_key, vocabulary.system_value),
                     server_attributes(server_address, server_port),
                 ),
@@ -90,22 +93,7 @@ impl Instrumentation {
     ) -> OperationSpan {
         let inner = &*self.inner;
         let vocab = inner.vocabulary;
-        let request_model = request
-            .model
-            .map(|m| StringValue::from(Arc::<str>::from(m)));
-        let name: Cow<'static, str> = match request.model {
-            // Pushed, not `format!`ed: the formatting machinery cost about
-            // 750 instructions per span (callgrind), this about 100.
-            Some(model) => {
-                let op = operation.name();
-                let mut name = String::with_capacity(op.len() + 1 + model.len());
-                name.push_str(op);
-                name.push(' ');
-                name.push_str(model);
-                name.into()
-            }
-            None => operation.name().into(),
-        };
+        let (name, request_model) = span_name(operation, request.model);
 
         let mut attrs = Vec::with_capacity(16);
         attrs.push(KeyValue::new(vocab.system_key, vocab.system_value));
@@ -149,6 +137,7 @@ impl Instrumentation {
             first_chunk: None,
             last_chunk: None,
             chunk_gaps: Vec::new(),
+            zero_gaps: 0,
             resends: 0,
             ended: false,
         }
@@ -210,7 +199,10 @@ pub struct OperationSpan {
     last_event: SystemTime,
     first_chunk: Option<Duration>,
     last_chunk: Option<Instant>,
+    /// The gaps between chunks, in seconds, but those of zero.
     chunk_gaps: Vec<f64>,
+    /// How many gaps were zero (chunks of the read before them).
+    zero_gaps: u64,
     /// Attempts sent again after a failure (`http.request.resend_count`).
     resends: u32,
     ended: bool,
@@ -220,6 +212,14 @@ impl OperationSpan {
     /// Whether prompts and completions are recorded on this span.
     pub fn records_content(&self) -> bool {
         self.instrumentation.inner.record_content && self.span.is_recording()
+    }
+
+    /// Whether anything records what a stream's chunks tell beyond their
+    /// finish reasons (arrival times, ids, model, usage, tool-call ids):
+    /// the span records, or the meter may. When neither does (no SDK, or
+    /// a span sampled out with no meter), a stream skips gathering them.
+    pub fn records_stream_details(&self) -> bool {
+        self.span.is_recording() || self.instrumentation.inner.instruments.live
     }
 
     /// The parent context with this span in it: inject it into the outgoing
@@ -245,7 +245,11 @@ impl OperationSpan {
         self.last_event
     }
 
-    fn add_content_event(&mut self, name: impl Into<Cow<'static, str>>, body: String) {
+    fn add_content_event(
+        &mut self,
+        name: impl Into<Cow<'static, str>>,
+        body: impl Into<Cow<'static, str>>,
+    ) {
         let vocab = self.instrumentation.inner.vocabulary;
         let timestamp = self.next_timestamp();
         self.span.add_event_with_timestamp(
@@ -253,7 +257,7 @@ impl OperationSpan {
             timestamp,
             vec![
                 KeyValue::new(vocab.system_key, vocab.system_value),
-                KeyValue::new(sc::GEN_AI_EVENT_CONTENT, body),
+                KeyValue::new(sc::GEN_AI_EVENT_CONTENT, body.into()),
             ],
         );
     }
@@ -332,14 +336,23 @@ impl OperationSpan {
     /// [`record_chunk`](Self::record_chunk) for a chunk that arrived at
     /// `at` (the read that brought its bytes); a time before the previous
     /// chunk's counts as no gap.
+    #[inline]
     pub fn record_chunk_at(&mut self, at: Instant) {
         match self.last_chunk {
-            None => self.first_chunk = Some(at.saturating_duration_since(self.started)),
-            Some(previous) => self
-                .chunk_gaps
-                .push(at.saturating_duration_since(previous).as_secs_f64()),
+            None => {
+                self.first_chunk = Some(at.saturating_duration_since(self.started));
+                self.last_chunk = Some(at);
+            }
+            // Events one read completed arrived together: counted, not
+            // subtracted and stored (the subtraction, its conversion and the
+            // push were about 110 instructions per chunk, callgrind; now about
+            // 10). The points are the same: the zeros are recorded last.
+            Some(previous) if at <= previous => self.zero_gaps += 1,
+            Some(previous) => {
+                self.chunk_gaps.push((at - previous).as_secs_f64());
+                self.last_chunk = Some(at);
+            }
         }
-        self.last_chunk = Some(self.last_chunk.map_or(at, |previous| previous.max(at)));
     }
 
     /// Records a response: id, model, finish reasons, usage and one
@@ -352,7 +365,10 @@ impl OperationSpan {
     fn record_response_as(&mut self, response: &ResponseRecord<'_>, unfinished_event: &str) {
         // Metrics need the model and usage whether or not the span records.
         if let Some(model) = response.model {
-            self.response_model = Some(StringValue::from(Arc::<str>::from(model)));
+            self.response_model = Some(match intern(&[model]) {
+                Some(model) => StringValue::from(model),
+                None => StringValue::from(Arc::<str>::from(model)),
+            });
         }
         if response.usage.is_some() {
             self.usage = response.usage;
@@ -381,11 +397,23 @@ impl OperationSpan {
         if response.choices.is_empty() {
             return;
         }
-        let mut choices: Vec<_> = response.choices.iter().collect();
-        choices.sort_by_key(|c| c.index);
-        let reasons = choices
-            .iter()
-            .map(|c| finish_reason_value(c.finish_reason.unwrap_or(sc::FINISH_REASON_ERROR)))
+        // Choices in index order; a sorted copy only when they are not
+        // (the usual single choice costs no allocation).
+        let sorted: Option<Vec<&ChoiceRecord<'_>>> =
+            (!response.choices.is_sorted_by_key(|c| c.index)).then(|| {
+                let mut sorted: Vec<_> = response.choices.iter().collect();
+                sorted.sort_by_key(|c| c.index);
+                sorted
+            });
+        let n = response.choices.len();
+        let choice = |i: usize| match &sorted {
+            Some(sorted) => sorted[i],
+            None => &response.choices[i],
+        };
+        let reasons = (0..n)
+            .map(|i| {
+                finish_reason_value(choice(i).finish_reason.unwrap_or(sc::FINISH_REASON_ERROR))
+            })
             .collect();
         self.span.set_attribute(KeyValue::new(
             sc::GEN_AI_RESPONSE_FINISH_REASONS,
@@ -394,11 +422,12 @@ impl OperationSpan {
         let record = self.records_content();
         let form = self.instrumentation.inner.vocabulary.content;
         let events_carry_content = record && form == ContentForm::Events;
-        for choice in &choices {
-            let body = content::choice_event(choice, events_carry_content, unfinished_event);
+        for i in 0..n {
+            let body = content::choice_event(choice(i), events_carry_content, unfinished_event);
             self.add_content_event(sc::EVENT_CHOICE, body);
         }
         if record && form == ContentForm::Attributes {
+            let choices: Vec<_> = (0..n).map(choice).collect();
             let body = content::output_messages(&choices, unfinished_event);
             self.span
                 .set_attribute(KeyValue::new(sc::GEN_AI_OUTPUT_MESSAGES, body));
@@ -535,6 +564,7 @@ impl OperationSpan {
             usage: self.usage,
             time_to_first_chunk: ttfc,
             chunk_gaps: &self.chunk_gaps,
+            zero_gaps: self.zero_gaps,
         });
     }
 
@@ -571,18 +601,6 @@ impl std::fmt::Debug for StreamOutcome<'_> {
             StreamOutcome::Failed(error) => write!(f, "Failed({})", error.error_type()),
             StreamOutcome::Cancelled => f.write_str("Cancelled"),
         }
-    }
-}
-
-/// The usual finish reasons as static strings: no allocation per choice.
-fn finish_reason_value(reason: &str) -> StringValue {
-    match reason {
-        "stop" => "stop".into(),
-        "length" => "length".into(),
-        "tool_calls" => "tool_calls".into(),
-        "content_filter" => "content_filter".into(),
-        "error" => "error".into(),
-        other => other.to_owned().into(),
     }
 }
 

@@ -329,6 +329,12 @@ impl<'a> Attributes<'a> {
 
     /// Picks `kv` out when the row has a place for it (model, usage, content,
     /// ...); else where in `metadata` it is kept (its Braintrust or own key).
+    ///
+    /// Tried and dropped: one length index over these keys and both
+    /// tables, in place of the `match` (9.17k instructions per exported
+    /// default chat span against 9.02k): the `match` compares with keys of
+    /// a length the compiler knows, inline, where the index's candidates
+    /// cost a `memcmp` call or a word loop each.
     fn pick(&mut self, kv: &'a KeyValue) -> Option<Filed<'a>> {
         let key = kv.key.as_str();
         let text = as_str(&kv.value);
@@ -429,8 +435,13 @@ impl<'a> Attributes<'a> {
     /// both totals are known (never a guess from one of them), the prompt
     /// count for embeddings (whose `usage.total_tokens` is the prompt count).
     pub(super) fn metrics(&self, span: &SpanData) -> RowMetrics {
+        self.metrics_from(unix_seconds(span.start_time), span)
+    }
+
+    /// [`Attributes::metrics`] with the start (unix seconds) already known.
+    pub(super) fn metrics_from(&self, start: f64, span: &SpanData) -> RowMetrics {
         let mut metrics = RowMetrics {
-            start: unix_seconds(span.start_time),
+            start,
             end: unix_seconds(span.end_time),
             prompt_tokens: None,
             completion_tokens: None,

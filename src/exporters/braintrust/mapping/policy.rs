@@ -73,6 +73,10 @@ const SORTED_ALLOWED: &[&str] = &[
     "top_p",
 ];
 
+/// How many keys an llm row's `metadata` can hold: the slots of
+/// [`llm_metadata_rank`].
+pub(crate) const LLM_METADATA_SLOTS: usize = SORTED_ALLOWED.len();
+
 /// Where `key` goes in an llm row's sorted `metadata`, `None` when the
 /// policy leaves it out: the row writer sorts by it, comparing numbers
 /// instead of texts.
@@ -193,5 +197,13 @@ mod tests {
             assert_eq!(llm_metadata_rank(key), None, "{key}");
         }
         assert!(!llm_metadata_allowed("server.address"));
+        // The row writer copies allowed keys without escaping them.
+        for key in SORTED_ALLOWED {
+            assert!(
+                key.bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\'),
+                "{key}"
+            );
+        }
     }
 }

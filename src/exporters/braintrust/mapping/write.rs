@@ -19,19 +19,21 @@
 //! cannot drift apart.
 //!
 //! Cost (callgrind, instructions per span): the native sink's `encode` of a
-//! default chat span (content off) 9.9k instead of 34.4k with
+//! default chat span (content off) 8.8k instead of 34.4k with
 //! `span_to_row` + `serde_json` (`benches/export_encode.rs`, freeing the
-//! spans included); a recorded chat span with two messages and one tool
-//! call 19.1k instead of 56.3k (`benches/hot_paths.rs`).
+//! spans included; 10.2k before the llm metadata went into slots); a
+//! recorded chat span with two messages and one tool call 17.3k instead of
+//! 56.3k (`benches/hot_paths.rs`; 18.9k before the slots).
 
 use std::ops::Range;
+use std::time::Duration;
 
 use opentelemetry::Value;
 use opentelemetry::trace::{SpanId, Status};
 use opentelemetry_sdk::trace::SpanData;
 
 use super::messages::{write_input, write_output};
-use super::values::error_text;
+use super::values::{as_str, error_text, since_epoch};
 use super::{Attributes, Filed, Named, RowMetrics, SpanType, parse_or_text, policy};
 
 pub(crate) mod json;
@@ -54,47 +56,44 @@ enum Meta<'a> {
 }
 
 /// What the writers of a row (and of its parts) read first: one pass over
-/// the attributes, and the `metadata` entries sorted as a map filled in
-/// attribute order would hold them.
+/// the attributes, and the `metadata` entries filed.
 struct Prepared<'a> {
     span: &'a SpanData,
     attrs: Attributes<'a>,
-    /// `(place, key, value)`: the place is the key's among the allowed
-    /// ones on an llm row (see below), unused on the others.
-    metadata: Vec<(usize, &'a str, Meta<'a>)>,
+    metadata: Metadata<'a>,
     span_type: SpanType,
+    /// The span's start, from the epoch: one clock difference for
+    /// `created` and `metrics.start`.
+    start: Duration,
 }
 
 impl<'a> Prepared<'a> {
-    /// Allocates only the metadata index.
+    /// Allocates only, on a row that is not an llm row, the metadata index.
     fn read(span: &'a SpanData) -> Self {
-        let mut metadata: Vec<(usize, &str, Meta<'_>)> =
-            Vec::with_capacity(span.attributes.len() + 4);
+        // The row's type first (the last `gen_ai.operation.name`, as
+        // `Attributes::read` keeps it), so an llm row's metadata can go
+        // straight into its slots below: about 90 instructions for this pass,
+        // against about 500 for the index, its allocation and its sort
+        // (callgrind, default chat span).
+        let operation = span
+            .attributes
+            .iter()
+            .rev()
+            .find(|kv| kv.key.as_str() == crate::telemetry::semconv::GEN_AI_OPERATION_NAME)
+            .and_then(|kv| as_str(&kv.value));
+        let span_type = SpanType::from_operation(operation);
+        let mut metadata = Metadata::new(span_type);
         let attrs = Attributes::read(span, |filed, value| {
-            metadata.push((0, filed.key, Meta::Attribute(filed, value)));
+            metadata.put(filed.key, Meta::Attribute(filed, value));
         });
-        attrs.named_metadata(|key, value| metadata.push((0, key, Meta::Named(value))));
-        let span_type = SpanType::from_operation(attrs.operation);
-        // Sorted by key, stably (entries of one key keep their order, and the
-        // last is kept). Most of an llm span's attributes go, and the rest is
-        // sorted by place among the allowed keys: numbers, not texts, compared.
-        if span_type == SpanType::Llm {
-            metadata.retain_mut(|(place, key, _)| match policy::llm_metadata_rank(key) {
-                Some(rank) => {
-                    *place = rank;
-                    true
-                }
-                None => false,
-            });
-            metadata.sort_by_key(|(place, _, _)| *place);
-        } else {
-            metadata.sort_by(|a, b| a.1.cmp(b.1));
-        }
+        attrs.named_metadata(|key, value| metadata.put(key, Meta::Named(value)));
+        debug_assert!(SpanType::from_operation(attrs.operation) == span_type);
         Prepared {
             span,
             attrs,
             metadata,
             span_type,
+            start: since_epoch(span.start_time),
         }
     }
 
@@ -120,14 +119,12 @@ impl<'a> Prepared<'a> {
         self.attrs.operation.is_some() && write_output(self.span, self.attrs.output_messages, out)
     }
 
-    /// `metadata`: `{...}`.
-    fn write_metadata(&self, out: &mut Vec<u8>) {
-        write_metadata(&self.metadata, out);
-    }
-
     /// `metrics`: `{...}`.
     fn write_metrics(&self, out: &mut Vec<u8>) {
-        write_metrics(&self.attrs.metrics(self.span), out);
+        write_metrics(
+            &self.attrs.metrics_from(self.start.as_secs_f64(), self.span),
+            out,
+        );
     }
 }
 
@@ -142,10 +139,10 @@ fn keyed(out: &mut Vec<u8>, key: &[u8], write: impl FnOnce(&mut Vec<u8>) -> bool
 }
 
 /// Appends the row of `span` (the JSON of `serde_json::to_vec(&span_to_row(span))`)
-/// to `out`. Never fails; allocates only the metadata index and what the
-/// recorded content needs.
+/// to `out`. Never fails; allocates only what the recorded content needs
+/// (and, on a row that is not an llm row, the metadata index).
 pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
-    let row = Prepared::read(span);
+    let mut row = Prepared::read(span);
     let trace_id: [u8; 32] = hex(span.span_context.trace_id().to_bytes());
     let span_id: [u8; 16] = hex(span.span_context.span_id().to_bytes());
     // A default chat row is about 700 bytes: no growing on the way.
@@ -166,13 +163,13 @@ pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
         out.extend_from_slice(br#""]"#);
     }
     out.extend_from_slice(br#","created":"#);
-    write_rfc3339(out, span.start_time);
+    write_rfc3339(out, row.start);
     out.extend_from_slice(br#","span_attributes":"#);
     row.write_span_attributes(out);
     keyed(out, br#","input":"#, |out| row.write_input(out));
     keyed(out, br#","output":"#, |out| row.write_output(out));
     out.extend_from_slice(br#","metadata":"#);
-    row.write_metadata(out);
+    row.metadata.write(out);
     out.extend_from_slice(br#","metrics":"#);
     row.write_metrics(out);
     if let Status::Error { description } = &span.status {
@@ -222,59 +219,121 @@ pub(crate) type RowParts = [Option<Range<usize>>; 5];
 /// written by the pieces [`write_row`] writes a row with. A row with no
 /// input or output has no such part.
 pub(crate) fn write_row_parts(span: &SpanData, out: &mut Vec<u8>) -> RowParts {
-    let row = Prepared::read(span);
-    let mut part = |write: &mut dyn FnMut(&mut Vec<u8>) -> bool| {
+    let mut row = Prepared::read(span);
+    let part = |out: &mut Vec<u8>, write: &mut dyn FnMut(&mut Vec<u8>) -> bool| {
         let start = out.len();
         write(out).then_some(start..out.len())
     };
+    let span_attributes = part(out, &mut |out| {
+        row.write_span_attributes(out);
+        true
+    });
+    let input = part(out, &mut |out| row.write_input(out));
+    let output = part(out, &mut |out| row.write_output(out));
+    let metadata_at = out.len();
+    row.metadata.write(out);
+    let metadata = metadata_at..out.len();
+    let metrics_at = out.len();
+    row.write_metrics(out);
+    let metrics = metrics_at..out.len();
     [
-        part(&mut |out| {
-            row.write_span_attributes(out);
-            true
-        }),
-        part(&mut |out| row.write_input(out)),
-        part(&mut |out| row.write_output(out)),
-        part(&mut |out| {
-            row.write_metadata(out);
-            true
-        }),
-        part(&mut |out| {
-            row.write_metrics(out);
-            true
-        }),
+        span_attributes,
+        input,
+        output,
+        Some(metadata),
+        Some(metrics),
     ]
 }
 
-/// `{...}` of `metadata` entries sorted by key (stably: of one key, the
-/// last is the one a map filled in this order would hold).
-fn write_metadata(entries: &[(usize, &str, Meta<'_>)], out: &mut Vec<u8>) {
-    out.push(b'{');
-    let mut first = true;
-    for (i, (_, key, value)) in entries.iter().enumerate() {
-        let replaced = entries.get(i + 1).is_some_and(|(_, next, _)| next == key);
-        if replaced {
-            continue;
-        }
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        write_str(out, key);
-        out.push(b':');
-        match value {
-            Meta::Attribute(filed, value) => match filed.param_json(value) {
-                // JSON-valued parameters (`tool_choice`, `response_format`).
-                Some(json) => write_json(out, &json),
-                None => write_value(value, out),
-            },
-            Meta::Named(Named::Text(text)) => write_str(out, text),
-            Meta::Named(Named::Tools(tools)) => write_json(
-                out,
-                &crate::telemetry::tool_definitions_to_wire(parse_or_text(tools)),
-            ),
+/// A row's `metadata` entries as they are filed, in attribute order then
+/// the row's own (a later entry of a key replaces an earlier one, as in a
+/// map filled in this order), written sorted by key.
+// One lives on the stack for one row: boxing the slots would bring back
+// the allocation they avoid.
+#[allow(clippy::large_enum_variant)]
+enum Metadata<'a> {
+    /// An llm row: only the keys the data policy allows, each in its slot
+    /// (its place among the allowed keys, which is its place in the sorted
+    /// object), so the last entry of a key is the one kept and nothing is
+    /// sorted or allocated.
+    Llm([Option<(&'a str, Meta<'a>)>; policy::LLM_METADATA_SLOTS]),
+    /// Any other row keeps every entry: sorted by key, stably, when written.
+    Other(Vec<(&'a str, Meta<'a>)>),
+}
+
+impl<'a> Metadata<'a> {
+    fn new(span_type: SpanType) -> Self {
+        match span_type {
+            SpanType::Llm => Metadata::Llm([const { None }; policy::LLM_METADATA_SLOTS]),
+            SpanType::Tool | SpanType::Task => Metadata::Other(Vec::new()),
         }
     }
-    out.push(b'}');
+
+    fn put(&mut self, key: &'a str, value: Meta<'a>) {
+        match self {
+            Metadata::Llm(slots) => {
+                if let Some(slot) = policy::llm_metadata_rank(key).and_then(|r| slots.get_mut(r)) {
+                    *slot = Some((key, value));
+                }
+            }
+            Metadata::Other(entries) => entries.push((key, value)),
+        }
+    }
+
+    /// `{...}`. Sorts the index of a row that is not an llm row in place.
+    fn write(&mut self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        let mut first = true;
+        let mut entry = |out: &mut Vec<u8>, key: &str, value: &Meta<'_>, plain_key: bool| {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            if plain_key {
+                out.push(b'"');
+                out.extend_from_slice(key.as_bytes());
+                out.extend_from_slice(b"\":");
+            } else {
+                write_str(out, key);
+                out.push(b':');
+            }
+            write_meta(value, out);
+        };
+        match self {
+            // The allowed keys need no escaping (`policy`'s test).
+            Metadata::Llm(slots) => {
+                for (key, value) in slots.iter().flatten() {
+                    entry(out, key, value, true);
+                }
+            }
+            Metadata::Other(entries) => {
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                for (i, (key, value)) in entries.iter().enumerate() {
+                    let replaced = entries.get(i + 1).is_some_and(|(next, _)| next == key);
+                    if !replaced {
+                        entry(out, key, value, false);
+                    }
+                }
+            }
+        }
+        out.push(b'}');
+    }
+}
+
+/// One `metadata` value.
+fn write_meta(value: &Meta<'_>, out: &mut Vec<u8>) {
+    match value {
+        Meta::Attribute(filed, value) => match filed.param_json(value) {
+            // JSON-valued parameters (`tool_choice`, `response_format`).
+            Some(json) => write_json(out, &json),
+            None => write_value(value, out),
+        },
+        Meta::Named(Named::Text(text)) => write_str(out, text),
+        Meta::Named(Named::Tools(tools)) => write_json(
+            out,
+            &crate::telemetry::tool_definitions_to_wire(parse_or_text(tools)),
+        ),
+    }
 }
 
 /// An attribute value as `values::value_to_json` makes it.

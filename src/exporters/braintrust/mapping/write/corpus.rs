@@ -93,6 +93,35 @@ pub(crate) fn hand_made() -> Vec<SpanData> {
             vec![],
         ),
     ];
+    // The same duplicates on llm rows (whose metadata goes into slots), and
+    // rows whose type the last `gen_ai.operation.name` decides.
+    let duplicates = || {
+        vec![
+            KeyValue::new("model", "raw"),
+            KeyValue::new(semconv::GEN_AI_REQUEST_TEMPERATURE, 0.5),
+            KeyValue::new("temperature", "raw"),
+            KeyValue::new(semconv::GEN_AI_REQUEST_TOP_P, 0.9),
+            KeyValue::new("top_p", 1i64),
+            KeyValue::new("tools", "raw"),
+            KeyValue::new(semconv::GEN_AI_TOOL_DEFINITIONS, r#"[{"type":"function"}]"#),
+            KeyValue::new(semconv::GEN_AI_REQUEST_MODEL, "gpt-4o"),
+        ]
+    };
+    corpus.push(chat(duplicates(), vec![]));
+    let operation = |value: Value| KeyValue::new(semconv::GEN_AI_OPERATION_NAME, value);
+    for (first, last) in [
+        (Some("execute_tool"), Value::from(semconv::OPERATION_CHAT)),
+        (Some(semconv::OPERATION_CHAT), Value::from("execute_tool")),
+        (Some(semconv::OPERATION_CHAT), Value::from(7i64)),
+        (None, Value::from(semconv::OPERATION_EMBEDDINGS)),
+    ] {
+        let mut attributes = duplicates();
+        if let Some(first) = first {
+            attributes.insert(0, operation(Value::from(first)));
+        }
+        attributes.push(operation(last));
+        corpus.push(chat_span(attributes, vec![]));
+    }
     // Llm rows: the data policy, every parameter and token count of the tables.
     let mut params: Vec<KeyValue> = REQUEST_PARAMS
         .iter()
