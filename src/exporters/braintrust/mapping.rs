@@ -317,6 +317,8 @@ impl<'a> Attributes<'a> {
     /// picked out, everything else goes to `file(key, value)`, in attribute
     /// order, under its Braintrust or own key (a later entry of the same key
     /// replaces an earlier one). Both writers of a row share it.
+    // Inlined: see `write::Prepared::read`.
+    #[inline(always)]
     pub(super) fn read(span: &'a SpanData, mut file: impl FnMut(Filed<'a>, &'a Value)) -> Self {
         let mut attrs = Attributes::default();
         for kv in &span.attributes {

@@ -272,10 +272,10 @@ fn already_set(attributes: &[KeyValue]) -> u8 {
 /// by the native exporter's row writer ([`write_row_parts`]): the same
 /// bytes as [`braintrust_attributes`] of [`span_to_row`], without building
 /// the row and its `serde_json` values. The Braintrust OTLP sink's `encode`
-/// of a default chat span went from 43.9k to 19.4k instructions
-/// (callgrind, `benches/export_encode.rs`; the plain OTLP sink's is 7.8k):
-/// of the rest, about 6.3k is the writer, 2.8k the five strings and the
-/// attribute list's growth, 1.1k encoding the added attributes and 1.6k
+/// of a default chat span went from 43.4k to 18.2k instructions
+/// (callgrind, `benches/export_encode.rs`; the plain OTLP sink's is 7.5k):
+/// of the rest, about 5.5k is the writer, 2.8k the five strings and the
+/// attribute list's growth, 1.1k encoding the added attributes and 1.5k
 /// freeing them. With an uploader the row is built, as the native exporter
 /// does, for the conversion to work on.
 fn annotate(

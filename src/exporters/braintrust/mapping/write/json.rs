@@ -75,8 +75,9 @@ fn is_plain(bytes: &[u8]) -> bool {
 /// recorded chat row about 80 (callgrind). Most texts (keys, names, models)
 /// need no escape at all: they are checked first and copied whole, about
 /// 35 instructions a text less than looking for the next escape piece by
-/// piece (the native sink's `encode` of a default chat span, ten texts,
-/// 10.24k -> 9.86k). The test below pins it to `serde_json`'s output.
+/// piece (the native sink's `encode` of a default chat span, ten texts
+/// then, 10.24k -> 9.86k, before the llm metadata keys were written without
+/// it). The test below pins it to `serde_json`'s output.
 pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     out.reserve(bytes.len() + 2);
