@@ -210,6 +210,7 @@ pub mod bench_support;
 pub mod client;
 pub mod error;
 pub mod exporters;
+mod hex;
 pub mod models;
 pub mod net;
 pub mod setup;

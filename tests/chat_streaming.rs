@@ -132,12 +132,7 @@ async fn truncated_stream_fails_with_stream_truncated() {
     server.enqueue(Reply::chat_stream(["a", "b", "c"]).truncated_after(2));
     let h = Harness::new();
     let client = client_support::chat(&server, client_support::options(&h, true));
-    let results: Vec<_> = client
-        .complete_streaming(request())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let results = client_support::stream_items(&client, request()).await;
     assert_eq!(results.len(), 3, "two updates, then the error");
     assert!(matches!(
         results[2],
@@ -163,12 +158,7 @@ async fn stream_without_done_but_finished_is_a_success() {
     server.enqueue(Reply::chat_stream(["a", "b"]).without_done());
     let h = Harness::new();
     let client = client_support::chat(&server, client_support::options(&h, false));
-    let results: Vec<_> = client
-        .complete_streaming(request())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let results = client_support::stream_items(&client, request()).await;
     assert!(results.iter().all(Result::is_ok));
     let spans = h.spans();
     assert_eq!(spans[0].status, Status::Unset);
@@ -181,12 +171,7 @@ async fn malformed_sse_line_is_invalid_response() {
     server.enqueue(Reply::chat_stream(["a", "b"]).with_malformed_line(1, "data: {\"id\": "));
     let h = Harness::new();
     let client = client_support::chat(&server, client_support::options(&h, false));
-    let results: Vec<_> = client
-        .complete_streaming(request())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let results = client_support::stream_items(&client, request()).await;
     assert!(
         matches!(results.last(), Some(Err(Error::InvalidResponse { .. }))),
         "{results:?}"
@@ -205,12 +190,7 @@ async fn connection_cut_mid_stream_is_a_truncated_stream() {
     server.enqueue(Reply::chat_stream(["a", "b", "c"]).with_disconnect_after(2));
     let h = Harness::new();
     let client = client_support::chat(&server, client_support::options(&h, false));
-    let results: Vec<_> = client
-        .complete_streaming(request())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let results = client_support::stream_items(&client, request()).await;
     let last = results.last().unwrap();
     assert!(
         matches!(
@@ -243,12 +223,7 @@ async fn chunks_with_empty_choices_and_filter_results_are_normal() {
     ]));
     let h = Harness::new();
     let client = client_support::chat(&server, client_support::options(&h, false));
-    let results: Vec<_> = client
-        .complete_streaming(request())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let results = client_support::stream_items(&client, request()).await;
     assert_eq!(results.len(), 4);
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     let spans = h.spans();

@@ -120,21 +120,11 @@ async fn with_nothing_recording_a_stream_still_knows_how_it_ended() {
 
     server.enqueue(Reply::chat_stream(["a", "b"]).without_done());
     let client = client_support::chat(&server, client_options(telemetry()));
-    let results: Vec<_> = client
-        .complete_streaming(request())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let results = client_support::stream_items(&client, request()).await;
     assert!(results.iter().all(Result::is_ok), "finished: a success");
 
     server.enqueue(Reply::chat_stream(["a", "b", "c"]).truncated_after(2));
-    let results: Vec<_> = client
-        .complete_streaming(request())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let results = client_support::stream_items(&client, request()).await;
     assert_eq!(results.len(), 3, "two updates, then the error");
     assert!(matches!(
         results[2],

@@ -171,23 +171,13 @@ async fn a_stream_is_retried_before_it_starts_and_never_after() {
     server.enqueue(Reply::chat_stream(["a", "b"]));
     let h = Harness::new();
     let client = client_support::chat(&server, options(&h, 3));
-    let updates: Vec<_> = client
-        .complete_streaming(request())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let updates = client_support::stream_items(&client, request()).await;
     assert!(updates.iter().all(Result::is_ok));
     assert_eq!(server.requests().len(), 2);
 
     // Cut after events reached the caller: not sent again.
     server.enqueue(Reply::chat_stream(["a", "b"]).with_disconnect_after(2));
-    let results: Vec<_> = client
-        .complete_streaming(request())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let results = client_support::stream_items(&client, request()).await;
     assert!(results.last().unwrap().is_err());
     assert_eq!(server.requests().len(), 3);
     assert_eq!(h.spans().len(), 2);
@@ -226,12 +216,7 @@ async fn a_stream_stalled_before_its_first_event_is_sent_again() {
     let h = Harness::new();
     let options = options(&h, 1).with_read_timeout(Duration::from_millis(200));
     let client = client_support::chat(&server, options);
-    let updates: Vec<_> = client
-        .complete_streaming(request())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let updates = client_support::stream_items(&client, request()).await;
     assert!(updates.iter().all(Result::is_ok), "{updates:?}");
     assert_eq!(updates[0].as_ref().unwrap().content(), Some("b"));
     assert_eq!(server.requests().len(), 2);
@@ -250,12 +235,7 @@ async fn status_retries_and_stream_resends_share_one_budget() {
         server.enqueue(Reply::chat_stream(["a"]));
         let h = Harness::new();
         let client = client_support::chat(&server, options(&h, max_retries));
-        let results: Vec<_> = client
-            .complete_streaming(request())
-            .await
-            .unwrap()
-            .collect()
-            .await;
+        let results = client_support::stream_items(&client, request()).await;
         assert_eq!(results.iter().all(Result::is_ok), succeeds, "{results:?}");
         if !succeeds {
             let error = results.last().unwrap().as_ref().unwrap_err();
@@ -300,12 +280,7 @@ async fn the_request_id_is_recorded_on_success_and_failure_in_both_vocabularies(
         client.complete(request()).await.unwrap();
         client.complete(request()).await.unwrap_err();
         client.complete(request()).await.unwrap_err();
-        let _: Vec<_> = client
-            .complete_streaming(request())
-            .await
-            .unwrap()
-            .collect()
-            .await;
+        let _ = client_support::stream_items(&client, request()).await;
         let ids: Vec<_> = h
             .spans()
             .iter()

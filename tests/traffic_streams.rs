@@ -34,12 +34,7 @@ async fn a_stream_cut_after_some_events_says_how_many() {
         );
         let h = Harness::new();
         let client = client_support::chat(&server, client_support::options(&h, record));
-        let results: Vec<_> = client
-            .complete_streaming(request())
-            .await
-            .unwrap()
-            .collect()
-            .await;
+        let results = client_support::stream_items(&client, request()).await;
         assert_eq!(results.len(), 4, "three updates, then the error");
         let error = results[3].as_ref().unwrap_err();
         match error {

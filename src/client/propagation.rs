@@ -21,6 +21,7 @@ use http::header::{HeaderName, HeaderValue};
 use opentelemetry::propagation::{Injector, TextMapPropagator};
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 
+use crate::hex::hex_into;
 use crate::telemetry::OperationSpan;
 
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
@@ -61,11 +62,11 @@ fn w3c_headers(sc: &SpanContext, map: &mut TraceHeaders) {
     map.reserve_exact(2);
     let mut buf = [0u8; 55];
     buf[..3].copy_from_slice(b"00-");
-    hex(&sc.trace_id().to_bytes(), &mut buf[3..35]);
+    hex_into(&sc.trace_id().to_bytes(), &mut buf[3..35]);
     buf[35] = b'-';
-    hex(&sc.span_id().to_bytes(), &mut buf[36..52]);
+    hex_into(&sc.span_id().to_bytes(), &mut buf[36..52]);
     buf[52] = b'-';
-    hex(
+    hex_into(
         &[(sc.trace_flags() & TraceFlags::SAMPLED).to_u8()],
         &mut buf[53..],
     );
@@ -85,26 +86,6 @@ fn w3c_headers(sc: &SpanContext, map: &mut TraceHeaders) {
     };
     if let Ok(value) = value {
         map.push((TRACESTATE, value));
-    }
-}
-
-/// Every byte's two lower-case hex digits: one load per byte (a digit per
-/// nibble cost about 250 more instructions per `traceparent`, callgrind).
-const HEX_PAIRS: [[u8; 2]; 256] = {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut table = [[0u8; 2]; 256];
-    let mut i = 0;
-    while i < 256 {
-        table[i] = [DIGITS[i >> 4], DIGITS[i & 0xf]];
-        i += 1;
-    }
-    table
-};
-
-/// Lower-case hex of `bytes` into `out` (twice as long).
-fn hex(bytes: &[u8], out: &mut [u8]) {
-    for (b, pair) in bytes.iter().zip(out.as_chunks_mut::<2>().0) {
-        *pair = HEX_PAIRS[usize::from(*b)];
     }
 }
 
@@ -188,15 +169,6 @@ mod tests {
 
     fn get<'a>(headers: &'a TraceHeaders, name: &str) -> Option<&'a HeaderValue> {
         headers.iter().find(|(n, _)| n == name).map(|(_, v)| v)
-    }
-
-    #[test]
-    fn hex_digits_of_every_byte() {
-        let bytes: Vec<u8> = (0..=255).collect();
-        let mut out = vec![0u8; 512];
-        hex(&bytes, &mut out);
-        let want: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(String::from_utf8(out).unwrap(), want);
     }
 
     #[test]

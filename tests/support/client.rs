@@ -4,11 +4,14 @@
 use std::sync::Once;
 use std::time::Duration;
 
+use azure_ai_inference_otel::Error;
 use azure_ai_inference_otel::client::{
     ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient, ImageEmbeddingsClient,
     RetryPolicy,
 };
+use azure_ai_inference_otel::models::{ChatCompletionsOptions, StreamingChatCompletionsUpdate};
 use azure_ai_inference_otel::testing::MockInferenceServer;
+use futures::StreamExt;
 
 use super::telemetry::Harness;
 
@@ -65,4 +68,19 @@ pub fn image_embeddings(
         Some(options),
     )
     .unwrap()
+}
+
+/// Every item of the stream `client` answers `options` with, read to its
+/// end: the updates, then the error when it failed. Panics when the stream
+/// does not start (the tests that expect that call `complete_streaming`).
+pub async fn stream_items(
+    client: &ChatCompletionsClient,
+    options: ChatCompletionsOptions,
+) -> Vec<Result<StreamingChatCompletionsUpdate, Error>> {
+    client
+        .complete_streaming(options)
+        .await
+        .expect("the stream starts")
+        .collect()
+        .await
 }

@@ -179,17 +179,7 @@ impl BraintrustConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env_of(
-        vars: &'static [(&'static str, &'static str)],
-    ) -> impl Fn(&'static str) -> Result<Option<String>, BraintrustBuildError> {
-        move |name| {
-            Ok(vars
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned()))
-        }
-    }
+    use crate::exporters::braintrust::config::env_of;
 
     #[test]
     fn code_beats_either_variable_beats_the_default() {

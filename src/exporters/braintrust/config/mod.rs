@@ -243,20 +243,22 @@ pub(crate) struct ResolvedConfig {
     pub(crate) upload_retry: RetryPolicy,
 }
 
+/// A fixed environment for the resolvers, in tests: `vars` and nothing else.
+#[cfg(test)]
+pub(crate) fn env_of(
+    vars: &'static [(&'static str, &'static str)],
+) -> impl Fn(&'static str) -> Result<Option<String>, BraintrustBuildError> {
+    move |name| {
+        Ok(vars
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env_of(
-        vars: &'static [(&'static str, &'static str)],
-    ) -> impl Fn(&'static str) -> Result<Option<String>, BraintrustBuildError> {
-        move |name| {
-            Ok(vars
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned()))
-        }
-    }
 
     #[test]
     fn code_beats_env_beats_default() {

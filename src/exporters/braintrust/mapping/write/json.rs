@@ -127,26 +127,11 @@ fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&bytes[start..]);
 }
 
-/// The two lowercase hex digits of every byte: one load per byte instead
-/// of two nibble lookups (the ids of a row are 64 digits; about 100
-/// instructions per row, callgrind).
-static HEX_PAIRS: [[u8; 2]; 256] = {
-    let mut table = [[0u8; 2]; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = [HEX[b >> 4], HEX[b & 0xf]];
-        b += 1;
-    }
-    table
-};
-
 /// Lowercase hex of `bytes` (an id's big-endian bytes), no quotes: `N`
 /// bytes give `M = 2 N` digits.
 pub(crate) fn hex<const N: usize, const M: usize>(bytes: [u8; N]) -> [u8; M] {
     let mut out = [0u8; M];
-    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
-    }
+    crate::hex::hex_into(&bytes, &mut out);
     out
 }
 
