@@ -19,62 +19,18 @@
 //! the difference of the totals by the difference of N, so set-up cancels.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::Instant;
 
-use azure_ai_inference_otel::bench_support::ExportEncoder;
+use azure_ai_inference_otel::bench_support::{ExportEncoder, chat_span};
 use azure_ai_inference_otel::exporters::braintrust::span_to_row;
-use azure_ai_inference_otel::telemetry::{
-    ChoiceRecord, Instrumentation, Operation, RequestAttributes, RequestParam, ResponseRecord,
-    TelemetryOptions, UsageRecord,
-};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use opentelemetry_sdk::trace::SpanData;
 use prost::Message as _;
 
 const BATCH: usize = 512;
-
-/// One chat span as the client records it by default.
-fn chat_span() -> SpanData {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let options = TelemetryOptions::new().with_tracer_provider(&provider);
-    let inst = Instrumentation::new(&options, "example.services.ai.azure.com", 443);
-    let stop = ["END".to_owned()];
-    let request = RequestAttributes::with_model(Some("gpt-4o-mini"))
-        .with(RequestParam::MaxTokens, 256i64)
-        .with(RequestParam::Temperature, 0.2)
-        .with(RequestParam::Stop, &stop[..]);
-    let mut span = inst.start(Operation::Chat, &request);
-    span.record_response(&ResponseRecord {
-        id: Some("chatcmpl-123"),
-        model: Some("gpt-4o-mini-2024-07-18"),
-        usage: Some(UsageRecord::new(Some(42), Some(17))),
-        choices: vec![ChoiceRecord {
-            index: 0,
-            finish_reason: Some("stop"),
-            content: Some("Hello there"),
-            reasoning: None,
-            tool_calls: vec![],
-        }],
-    });
-    span.end();
-    let _ = provider.force_flush();
-    let mut span = exporter
-        .get_finished_spans()
-        .unwrap_or_default()
-        .pop()
-        .expect("the chat span was exported");
-    // Fixed times: the text of a time's digits varies between runs, and the
-    // callgrind figure compares two runs.
-    span.start_time = UNIX_EPOCH + Duration::from_micros(1_764_633_600_123_456);
-    span.end_time = span.start_time + Duration::from_micros(812_345);
-    span
-}
 
 #[inline(never)]
 fn callgrind_measured(
@@ -113,7 +69,8 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
-    let span = chat_span();
+    // Content off, as the client records it by default.
+    let span = chat_span(false, "Hello there").expect("the chat span was exported");
     let sdk_resource = Resource::builder().build();
     let resource: ResourceAttributesWithSchema = (&sdk_resource).into();
     let encoder = match path.as_str() {

@@ -1,12 +1,20 @@
 //! Not API: the export-side encoders as the exporters run them, reachable
 //! from `benches/export_encode.rs` so that the benchmark measures the
-//! crate's own code path rather than a copy of it. Hidden from the docs
-//! and free to change with any release.
+//! crate's own code path rather than a copy of it, and the chat span that
+//! benchmark and the OTLP encoder's tests use. Hidden from the docs and
+//! free to change with any release.
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, UNIX_EPOCH};
 
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::SpanData;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+
+use crate::telemetry::{
+    ChoiceRecord, Instrumentation, Operation, RequestAttributes, RequestParam, ResponseRecord,
+    TelemetryOptions, UsageRecord,
+};
 
 use crate::exporters::braintrust::transport::BraintrustSink;
 use crate::exporters::braintrust::{BraintrustConfig, Parent};
@@ -95,5 +103,64 @@ impl ExportEncoder {
                     .sum()
             }
         }
+    }
+}
+
+/// One chat span as the client records it (`gpt-4o-mini` at
+/// `example.services.ai.azure.com:443`, three request parameters, token
+/// counts, one choice answering `answer`), content recorded or not (off
+/// by default). Its times are fixed: the text of a time's digits varies
+/// between runs, and a callgrind figure compares two runs. `None` only if
+/// the SDK exported no span.
+pub fn chat_span(content: bool, answer: &str) -> Option<SpanData> {
+    let spans = Collected::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(spans.clone())
+        .build();
+    let options = TelemetryOptions::new()
+        .with_tracer_provider(&provider)
+        .with_content_recording(content);
+    let inst = Instrumentation::new(&options, "example.services.ai.azure.com", 443);
+    let stop = ["END".to_owned()];
+    let request = RequestAttributes::with_model(Some("gpt-4o-mini"))
+        .with(RequestParam::MaxTokens, 256i64)
+        .with(RequestParam::Temperature, 0.2)
+        .with(RequestParam::Stop, &stop[..]);
+    let mut span = inst.start(Operation::Chat, &request);
+    span.record_response(&ResponseRecord {
+        id: Some("chatcmpl-123"),
+        model: Some("gpt-4o-mini-2024-07-18"),
+        usage: Some(UsageRecord::new(Some(42), Some(17))),
+        choices: vec![ChoiceRecord {
+            index: 0,
+            finish_reason: Some("stop"),
+            content: Some(answer),
+            reasoning: None,
+            tool_calls: vec![],
+        }],
+    });
+    span.end();
+    let _ = provider.force_flush();
+    let mut span = spans.0.lock().ok()?.pop()?;
+    span.start_time = UNIX_EPOCH + Duration::from_micros(1_764_633_600_123_456);
+    span.end_time = span.start_time + Duration::from_micros(812_345);
+    Some(span)
+}
+
+/// The finished spans of [`chat_span`]'s provider (the SDK's in-memory
+/// exporter is behind its `testing` feature, which the library does not
+/// turn on).
+#[derive(Debug, Clone, Default)]
+struct Collected(Arc<Mutex<Vec<SpanData>>>);
+
+impl SpanExporter for Collected {
+    fn export(
+        &self,
+        batch: Vec<SpanData>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        if let Ok(mut spans) = self.0.lock() {
+            spans.extend(batch);
+        }
+        std::future::ready(Ok(()))
     }
 }

@@ -174,7 +174,7 @@ pub fn write_row_json(span: &SpanData, out: &mut Vec<u8>) {
     write::write_row(span, out);
 }
 
-pub(crate) use write::write_row;
+pub(crate) use write::{RowPart, write_row, write_row_parts};
 
 /// [`BraintrustRow::route`] of the row of `span`, without building the row.
 pub(crate) fn route_of(span: &SpanData) -> Option<crate::exporters::braintrust::Parent> {
@@ -317,6 +317,8 @@ impl<'a> Attributes<'a> {
     /// picked out, everything else goes to `file(key, value)`, in attribute
     /// order, under its Braintrust or own key (a later entry of the same key
     /// replaces an earlier one). Both writers of a row share it.
+    // Inlined: see `write::Prepared::read`.
+    #[inline(always)]
     pub(super) fn read(span: &'a SpanData, mut file: impl FnMut(Filed<'a>, &'a Value)) -> Self {
         let mut attrs = Attributes::default();
         for kv in &span.attributes {

@@ -19,8 +19,12 @@ use opentelemetry_sdk::trace::SpanData;
 use super::otlp_proto::{EncodedResource, encode_request};
 use super::sink::{Encoded, Outcome, Sink, span_bytes};
 
-/// Changes applied to each span before encoding (Braintrust's attributes).
-pub(crate) type Annotate = Box<dyn Fn(&mut SpanData) + Send + Sync>;
+/// Changes applied to each span before encoding (Braintrust's attributes),
+/// given a scratch buffer kept for the batch; returns the span's
+/// [`span_bytes`] after them, which the batch is split by (the annotation
+/// measures the span anyway, and a second walk of its attributes cost about
+/// 500 instructions per span, callgrind).
+pub(crate) type Annotate = Box<dyn Fn(&mut SpanData, &mut Vec<u8>) -> usize + Send + Sync>;
 
 /// Posts `ExportTraceServiceRequest`s to one URL.
 pub(crate) struct OtlpHttpSink {
@@ -89,9 +93,6 @@ impl Sink for OtlpHttpSink {
     }
 
     fn encode(&self, mut spans: Vec<SpanData>) -> Encoded<Bytes> {
-        if let Some(annotate) = &self.annotate {
-            spans.iter_mut().for_each(annotate);
-        }
         let mut out = Encoded {
             requests: Vec::new(),
             rejected: 0,
@@ -101,8 +102,12 @@ impl Sink for OtlpHttpSink {
         let mut parts = Vec::new();
         let mut start = 0;
         let mut part_bytes = 0;
-        for (i, span) in spans.iter().enumerate() {
-            let size = span_bytes(span);
+        let mut scratch = Vec::new();
+        for (i, span) in spans.iter_mut().enumerate() {
+            let size = match &self.annotate {
+                Some(annotate) => annotate(span, &mut scratch),
+                None => span_bytes(span),
+            };
             if i > start && part_bytes + size > self.split_bytes {
                 parts.push(start..i);
                 start = i;
@@ -250,8 +255,9 @@ mod tests {
 
     #[test]
     fn the_annotation_runs_before_encoding() {
-        let annotate: Annotate = Box::new(|span: &mut SpanData| {
+        let annotate: Annotate = Box::new(|span: &mut SpanData, _: &mut Vec<u8>| {
             span.attributes.push(KeyValue::new("annotated", true));
+            span_bytes(span)
         });
         let encoded = sink(usize::MAX, usize::MAX, Some(annotate)).encode(vec![padded_span(0, 0)]);
         assert_eq!(encoded.requests.len(), 1);

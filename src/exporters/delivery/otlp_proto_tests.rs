@@ -375,42 +375,10 @@ fn varint_lengths_match_the_encoding() {
 
 /// Chat spans as the client records them, content off and on.
 fn recorded_chat_spans() -> Vec<SpanData> {
-    use crate::telemetry::{
-        ChoiceRecord, Instrumentation, Operation, RequestAttributes, RequestParam, ResponseRecord,
-        TelemetryOptions, UsageRecord,
-    };
-    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    for content in [false, true] {
-        let options = TelemetryOptions::new()
-            .with_tracer_provider(&provider)
-            .with_content_recording(content);
-        let inst = Instrumentation::new(&options, "example.services.ai.azure.com", 8443);
-        let stop = ["END".to_owned()];
-        let request = RequestAttributes::with_model(Some("gpt-4o-mini"))
-            .with(RequestParam::MaxTokens, 256i64)
-            .with(RequestParam::Temperature, 0.2)
-            .with(RequestParam::Stop, &stop[..]);
-        let mut span = inst.start(Operation::Chat, &request);
-        span.record_response(&ResponseRecord {
-            id: Some("chatcmpl-123"),
-            model: Some("gpt-4o-mini-2024-07-18"),
-            usage: Some(UsageRecord::new(Some(42), Some(17))),
-            choices: vec![ChoiceRecord {
-                index: 0,
-                finish_reason: Some("stop"),
-                content: Some("Hello there ✓"),
-                reasoning: None,
-                tool_calls: vec![],
-            }],
-        });
-        span.end();
-    }
-    provider.force_flush().expect("flushed");
-    exporter.get_finished_spans().expect("the spans")
+    [false, true]
+        .into_iter()
+        .map(|content| crate::bench_support::chat_span(content, "Hello there ✓").expect("a span"))
+        .collect()
 }
 
 #[test]

@@ -182,21 +182,25 @@ pub(super) fn choice(index: i64, finish_reason: Json, message: Json) -> Map<Stri
 
 // ------------------------------------------------ straight to JSON bytes
 
-/// `,"input":[...]` as [`build_input`] builds it, written to `out`
-/// (nothing when content was not recorded). Recorded wire messages of the
-/// common shapes are read into borrowed structs and written directly; the
-/// others, and structured `parts` input, go through the general path's
-/// value, serialized.
-pub(super) fn write_input(span: &SpanData, structured: Option<&str>, out: &mut Vec<u8>) {
+/// The `input` value as [`build_input`] builds it, appended to `out`;
+/// `false` (and `out` as it was) when content was not recorded. Recorded
+/// wire messages of the common shapes are read into borrowed structs and
+/// written directly; the others, and structured `parts` input, go through
+/// the general path's value, serialized. Value only, no key: the row
+/// writer puts it after `"input":`, the OTLP annotation makes it the
+/// `braintrust.input_json` text.
+pub(super) fn write_input(span: &SpanData, structured: Option<&str>, out: &mut Vec<u8>) -> bool {
     if structured.is_some() {
-        if let Some(input) = build_input(span, structured) {
-            out.extend_from_slice(br#","input":"#);
-            write_json(out, &input);
-        }
-        return;
+        return match build_input(span, structured) {
+            Some(input) => {
+                write_json(out, &input);
+                true
+            }
+            None => false,
+        };
     }
     let start = out.len();
-    out.extend_from_slice(br#","input":["#);
+    out.push(b'[');
     let mut any = false;
     for event in span.events.iter() {
         let Some(role) = event
@@ -228,24 +232,32 @@ pub(super) fn write_input(span: &SpanData, structured: Option<&str>, out: &mut V
     } else {
         out.truncate(start);
     }
+    any
 }
 
-/// `,"output":[...]` as [`build_output`] builds it, written to `out`
-/// (nothing without choices). Choice events of the common shapes are
-/// written directly; any other (or structured output messages to merge)
-/// sends the whole `output` through the general path.
-pub(super) fn write_output(span: &SpanData, structured: Option<&str>, out: &mut Vec<u8>) {
-    if structured.is_none() && write_fast_output(span, out) {
-        return;
+/// The `output` value as [`build_output`] builds it, appended to `out`;
+/// `false` (and `out` as it was) without choices. Choice events of the
+/// common shapes are written directly; any other (or structured output
+/// messages to merge) sends the whole `output` through the general path.
+/// Value only, as [`write_input`].
+pub(super) fn write_output(span: &SpanData, structured: Option<&str>, out: &mut Vec<u8>) -> bool {
+    if structured.is_none()
+        && let Some(written) = write_fast_output(span, out)
+    {
+        return written;
     }
-    if let Some(output) = build_output(span, structured) {
-        out.extend_from_slice(br#","output":"#);
-        write_json(out, &output);
+    match build_output(span, structured) {
+        Some(output) => {
+            write_json(out, &output);
+            true
+        }
+        None => false,
     }
 }
 
-/// `false` (and `out` as it was) when a choice needs the general path.
-fn write_fast_output(span: &SpanData, out: &mut Vec<u8>) -> bool {
+/// `Some(whether there was an output)`; `None` (and `out` as it was) when
+/// a choice needs the general path.
+fn write_fast_output(span: &SpanData, out: &mut Vec<u8>) -> Option<bool> {
     // The first choice is kept apart: almost every answer has one, and a
     // `Vec` for it cost about 200 instructions per row (its allocation and
     // its freeing, callgrind).
@@ -259,11 +271,11 @@ fn write_fast_output(span: &SpanData, out: &mut Vec<u8>) -> bool {
         match event_content(&event.attributes).and_then(|t| fast::parse_choice(t, position)) {
             Some(choice) if first.is_none() => first = Some(choice),
             Some(choice) => more.push(choice),
-            None => return false,
+            None => return None,
         }
     }
     let Some(first) = first else {
-        return true;
+        return Some(false);
     };
     let only;
     let choices = if more.is_empty() {
@@ -275,18 +287,18 @@ fn write_fast_output(span: &SpanData, out: &mut Vec<u8>) -> bool {
         &more[..]
     };
     let start = out.len();
-    out.extend_from_slice(br#","output":["#);
+    out.push(b'[');
     for (i, choice) in choices.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         if !choice.write(out) {
             out.truncate(start);
-            return false;
+            return None;
         }
     }
     out.push(b']');
-    true
+    Some(true)
 }
 
 #[cfg(test)]

@@ -14,12 +14,19 @@
 //! `parts` messages, unusual shapes, tool definitions) goes through the
 //! general path's values and is serialized in place.
 //!
+//! The Braintrust OTLP annotation writes the row's parts it sends as
+//! attributes with the same pieces ([`write_row_parts`]), so the two paths
+//! cannot drift apart.
+//!
 //! Cost (callgrind, instructions per span): the native sink's `encode` of a
 //! default chat span (content off) 8.8k instead of 34.4k with
 //! `span_to_row` + `serde_json` (`benches/export_encode.rs`, freeing the
 //! spans included; 10.2k before the llm metadata went into slots); a
 //! recorded chat span with two messages and one tool call 17.3k instead of
 //! 56.3k (`benches/hot_paths.rs`; 18.9k before the slots).
+
+use std::ops::Range;
+use std::time::Duration;
 
 use opentelemetry::Value;
 use opentelemetry::trace::{SpanId, Status};
@@ -48,29 +55,98 @@ enum Meta<'a> {
     Named(Named<'a>),
 }
 
+/// What the writers of a row (and of its parts) read first: one pass over
+/// the attributes, and the `metadata` entries filed.
+struct Prepared<'a> {
+    span: &'a SpanData,
+    attrs: Attributes<'a>,
+    metadata: Metadata<'a>,
+    span_type: SpanType,
+    /// The span's start, from the epoch: one clock difference for
+    /// `created` and `metrics.start`.
+    start: Duration,
+}
+
+impl<'a> Prepared<'a> {
+    /// Allocates only, on a row that is not an llm row, the metadata index.
+    /// Inlined into its two callers, as `Attributes::read` is: returned
+    /// through calls, the structs (the llm slots, the token counts) were
+    /// copied, about 60 instructions per row (callgrind, native encode).
+    #[inline(always)]
+    fn read(span: &'a SpanData) -> Self {
+        // The row's type first (the last `gen_ai.operation.name`, as
+        // `Attributes::read` keeps it), so an llm row's metadata can go
+        // straight into its slots below: about 90 instructions for this pass,
+        // against about 500 for the index, its allocation and its sort
+        // (callgrind, default chat span).
+        let operation = span
+            .attributes
+            .iter()
+            .rev()
+            .find(|kv| kv.key.as_str() == crate::telemetry::semconv::GEN_AI_OPERATION_NAME)
+            .and_then(|kv| as_str(&kv.value));
+        let span_type = SpanType::from_operation(operation);
+        let mut metadata = Metadata::new(span_type);
+        let attrs = Attributes::read(span, |filed, value| {
+            metadata.put(filed.key, Meta::Attribute(filed, value));
+        });
+        attrs.named_metadata(|key, value| metadata.put(key, Meta::Named(value)));
+        debug_assert!(SpanType::from_operation(attrs.operation) == span_type);
+        Prepared {
+            span,
+            attrs,
+            metadata,
+            span_type,
+            start: since_epoch(span.start_time),
+        }
+    }
+
+    /// `span_attributes`: `{"name":...,"type":...}`.
+    fn write_span_attributes(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(br#"{"name":"#);
+        write_str(out, &self.span.name);
+        out.extend_from_slice(match self.span_type {
+            SpanType::Llm => br#","type":"llm"}"#,
+            SpanType::Tool => br#","type":"tool"}"#,
+            SpanType::Task => br#","type":"task"}"#,
+        });
+    }
+
+    /// `input`; `false` (nothing written) when the row has none. Only
+    /// GenAI spans (with an operation name) read their content.
+    fn write_input(&self, out: &mut Vec<u8>) -> bool {
+        self.attrs.operation.is_some() && write_input(self.span, self.attrs.input_messages, out)
+    }
+
+    /// `output`, as [`Self::write_input`].
+    fn write_output(&self, out: &mut Vec<u8>) -> bool {
+        self.attrs.operation.is_some() && write_output(self.span, self.attrs.output_messages, out)
+    }
+
+    /// `metrics`: `{...}`.
+    fn write_metrics(&self, out: &mut Vec<u8>) {
+        write_metrics(
+            &self.attrs.metrics_from(self.start.as_secs_f64(), self.span),
+            out,
+        );
+    }
+}
+
+/// Appends `,"{key}":` and the value `write` appends; nothing at all when
+/// it appends none (returns `false`).
+fn keyed(out: &mut Vec<u8>, key: &[u8], write: impl FnOnce(&mut Vec<u8>) -> bool) {
+    let mark = out.len();
+    out.extend_from_slice(key);
+    if !write(out) {
+        out.truncate(mark);
+    }
+}
+
 /// Appends the row of `span` (the JSON of `serde_json::to_vec(&span_to_row(span))`)
 /// to `out`. Never fails; allocates only what the recorded content needs
 /// (and, on a row that is not an llm row, the metadata index).
 pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
-    // The row's type first (the last `gen_ai.operation.name`, as
-    // `Attributes::read` keeps it), so an llm row's metadata can go
-    // straight into its slots below: about 90 instructions for this pass,
-    // against about 500 for the index, its allocation and its sort
-    // (callgrind, default chat span).
-    let operation = span
-        .attributes
-        .iter()
-        .rev()
-        .find(|kv| kv.key.as_str() == crate::telemetry::semconv::GEN_AI_OPERATION_NAME)
-        .and_then(|kv| as_str(&kv.value));
-    let span_type = SpanType::from_operation(operation);
-    let mut metadata = Metadata::new(span_type);
-    let attrs = Attributes::read(span, |filed, value| {
-        metadata.put(filed.key, Meta::Attribute(filed, value));
-    });
-    attrs.named_metadata(|key, value| metadata.put(key, Meta::Named(value)));
-    debug_assert!(SpanType::from_operation(attrs.operation) == span_type);
-
+    let mut row = Prepared::read(span);
     let trace_id: [u8; 32] = hex(span.span_context.trace_id().to_bytes());
     let span_id: [u8; 16] = hex(span.span_context.span_id().to_bytes());
     // A default chat row is about 700 bytes: no growing on the way.
@@ -90,31 +166,87 @@ pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
         out.extend_from_slice(&parent);
         out.extend_from_slice(br#""]"#);
     }
-    // One clock difference for `created` and `metrics.start`.
-    let start = since_epoch(span.start_time);
     out.extend_from_slice(br#","created":"#);
-    write_rfc3339(out, start);
-    out.extend_from_slice(br#","span_attributes":{"name":"#);
-    write_str(out, &span.name);
-    out.extend_from_slice(match span_type {
-        SpanType::Llm => br#","type":"llm"}"#,
-        SpanType::Tool => br#","type":"tool"}"#,
-        SpanType::Task => br#","type":"task"}"#,
-    });
-    if attrs.operation.is_some() {
-        write_input(span, attrs.input_messages, out);
-        write_output(span, attrs.output_messages, out);
-    }
-    metadata.write(out);
+    write_rfc3339(out, row.start);
+    out.extend_from_slice(br#","span_attributes":"#);
+    row.write_span_attributes(out);
+    keyed(out, br#","input":"#, |out| row.write_input(out));
+    keyed(out, br#","output":"#, |out| row.write_output(out));
+    out.extend_from_slice(br#","metadata":"#);
+    row.metadata.write(out);
     out.extend_from_slice(br#","metrics":"#);
-    write_metrics(&attrs.metrics_from(start.as_secs_f64(), span), out);
+    row.write_metrics(out);
     if let Status::Error { description } = &span.status {
         out.extend_from_slice(br#","error":"#);
-        write_str(out, &error_text(attrs.error_type, description));
+        write_str(out, &error_text(row.attrs.error_type, description));
     }
     out.extend_from_slice(CONTEXT.as_bytes());
     write_str(out, span.instrumentation_scope.name());
     out.extend_from_slice(b"}}}}");
+}
+
+/// A part of a row that the OTLP path sends as a span attribute of its own;
+/// `part as usize` is its place in [`RowPart::ALL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowPart {
+    /// `span_attributes`.
+    SpanAttributes,
+    /// `input`, when the row has one.
+    Input,
+    /// `output`, when the row has one.
+    Output,
+    /// `metadata`.
+    Metadata,
+    /// `metrics`.
+    Metrics,
+}
+
+impl RowPart {
+    /// Every part, in the order [`write_row_parts`] writes them.
+    pub(crate) const ALL: [RowPart; 5] = [
+        RowPart::SpanAttributes,
+        RowPart::Input,
+        RowPart::Output,
+        RowPart::Metadata,
+        RowPart::Metrics,
+    ];
+}
+
+/// Where [`write_row_parts`] put each part in its buffer: indexed as
+/// [`RowPart::ALL`], `None` for a part the row does not have.
+pub(crate) type RowParts = [Option<Range<usize>>; 5];
+
+/// Appends the parts of the row of `span` that the Braintrust OTLP path
+/// carries as attributes to `out`, one after the other in the order of
+/// [`RowPart::ALL`], and says where each is: each the same bytes as
+/// `serde_json` gives for that field of [`span_to_row`](super::span_to_row),
+/// written by the pieces [`write_row`] writes a row with. A row with no
+/// input or output has no such part.
+pub(crate) fn write_row_parts(span: &SpanData, out: &mut Vec<u8>) -> RowParts {
+    let mut row = Prepared::read(span);
+    let part = |out: &mut Vec<u8>, write: &mut dyn FnMut(&mut Vec<u8>) -> bool| {
+        let start = out.len();
+        write(out).then_some(start..out.len())
+    };
+    let span_attributes = part(out, &mut |out| {
+        row.write_span_attributes(out);
+        true
+    });
+    let input = part(out, &mut |out| row.write_input(out));
+    let output = part(out, &mut |out| row.write_output(out));
+    let metadata_at = out.len();
+    row.metadata.write(out);
+    let metadata = metadata_at..out.len();
+    let metrics_at = out.len();
+    row.write_metrics(out);
+    let metrics = metrics_at..out.len();
+    [
+        span_attributes,
+        input,
+        output,
+        Some(metadata),
+        Some(metrics),
+    ]
 }
 
 /// A row's `metadata` entries as they are filed, in attribute order then
@@ -152,9 +284,9 @@ impl<'a> Metadata<'a> {
         }
     }
 
-    /// `,"metadata":{...}`.
-    fn write(mut self, out: &mut Vec<u8>) {
-        out.extend_from_slice(br#","metadata":{"#);
+    /// `{...}`. Sorts the index of a row that is not an llm row in place.
+    fn write(&mut self, out: &mut Vec<u8>) {
+        out.push(b'{');
         let mut first = true;
         let mut entry = |out: &mut Vec<u8>, key: &str, value: &Meta<'_>, plain_key: bool| {
             if !first {
@@ -171,7 +303,7 @@ impl<'a> Metadata<'a> {
             }
             write_meta(value, out);
         };
-        match &mut self {
+        match self {
             // The allowed keys need no escaping (`policy`'s test).
             Metadata::Llm(slots) => {
                 for (key, value) in slots.iter().flatten() {
@@ -269,5 +401,7 @@ fn write_metrics(metrics: &RowMetrics, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
+#[cfg(test)]
+pub(crate) mod corpus;
 #[cfg(test)]
 mod tests;

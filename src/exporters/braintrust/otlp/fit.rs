@@ -92,11 +92,12 @@ struct Field {
     whole: bool,
 }
 
-/// Makes `span` at most `max_bytes` by [`span_bytes`] (see the module docs).
-pub(crate) fn fit_span(span: &mut SpanData, max_bytes: usize) -> Fit {
+/// Makes `span` at most `max_bytes` by [`span_bytes`] (see the module docs);
+/// returns what it did and the span's [`span_bytes`] after.
+pub(crate) fn fit_span(span: &mut SpanData, max_bytes: usize) -> (Fit, usize) {
     let mut size = span_bytes(span);
     if size <= max_bytes {
-        return Fit::Untouched;
+        return (Fit::Untouched, size);
     }
     let target = max_bytes.saturating_sub(RESERVE);
     let mut fields = content_fields(span);
@@ -120,13 +121,14 @@ pub(crate) fn fit_span(span: &mut SpanData, max_bytes: usize) -> Fit {
         size = span_bytes(span);
     }
     if cut_keys.is_empty() {
-        return Fit::TooLarge;
+        return (Fit::TooLarge, size);
     }
     flag(span, &cut_keys);
-    if span_bytes(span) <= max_bytes {
-        Fit::Truncated
+    let size = span_bytes(span);
+    if size <= max_bytes {
+        (Fit::Truncated, size)
     } else {
-        Fit::TooLarge
+        (Fit::TooLarge, size)
     }
 }
 
@@ -388,14 +390,14 @@ mod tests {
     fn small_spans_are_untouched() {
         let mut span = big_span("hello");
         let before = span.attributes.clone();
-        assert_eq!(fit_span(&mut span, 100_000), Fit::Untouched);
+        assert_eq!(fit_span(&mut span, 100_000).0, Fit::Untouched);
         assert_eq!(span.attributes, before);
     }
 
     #[test]
     fn both_copies_are_cut_with_markers_and_flags() {
         let mut span = big_span(&"é".repeat(40_000));
-        assert_eq!(fit_span(&mut span, 30_000), Fit::Truncated);
+        assert_eq!(fit_span(&mut span, 30_000).0, Fit::Truncated);
         assert!(span_bytes(&span) <= 30_000, "{}", span_bytes(&span));
 
         let input: Json = serde_json::from_str(
@@ -446,7 +448,7 @@ mod tests {
             )],
             vec![],
         );
-        assert_eq!(fit_span(&mut span, 8_000), Fit::Truncated);
+        assert_eq!(fit_span(&mut span, 8_000).0, Fit::Truncated);
         let input = attribute(&span, semconv::BRAINTRUST_INPUT_JSON)
             .expect("input")
             .as_str();
@@ -460,7 +462,7 @@ mod tests {
     #[test]
     fn a_span_large_for_other_reasons_says_so() {
         let mut span = chat_span(vec![KeyValue::new("custom", "x".repeat(50_000))], vec![]);
-        assert_eq!(fit_span(&mut span, 10_000), Fit::TooLarge);
+        assert_eq!(fit_span(&mut span, 10_000).0, Fit::TooLarge);
         assert!(attribute(&span, semconv::AZ_AI_INFERENCE_TRUNCATED).is_none());
     }
 
