@@ -19,10 +19,10 @@
 //! cannot drift apart.
 //!
 //! Cost (callgrind, instructions per span): the native sink's `encode` of a
-//! default chat span (content off) 8.8k instead of 34.4k with
+//! default chat span (content off) 8.4k instead of 34.4k with
 //! `span_to_row` + `serde_json` (`benches/export_encode.rs`, freeing the
 //! spans included; 10.2k before the llm metadata went into slots); a
-//! recorded chat span with two messages and one tool call 17.3k instead of
+//! recorded chat span with two messages and one tool call 17.0k instead of
 //! 56.3k (`benches/hot_paths.rs`; 18.9k before the slots).
 
 use std::ops::Range;
