@@ -182,20 +182,32 @@ fn cut_text(
 
 /// The JSON pointer and byte length of the longest string in `value`.
 fn largest_text(value: &Json) -> Option<(String, usize)> {
-    fn walk(value: &Json, path: &mut String, depth: usize, best: &mut Option<(String, usize)>) {
+    let mut best: Option<(String, usize)> = None;
+    for_each_text(value, &mut |pointer, len| {
+        if best.as_ref().is_none_or(|(_, n)| len > *n) {
+            best = Some((pointer.to_owned(), len));
+        }
+    });
+    best
+}
+
+/// Calls `found(pointer, len)` for every string in `value` (its JSON
+/// pointer and byte length), in document order, down to [`MAX_DEPTH`]
+/// levels: the one walk behind both cuts, the native row's and the OTLP
+/// span's (`otlp/fit.rs`).
+pub(crate) fn for_each_text(value: &Json, found: &mut dyn FnMut(&str, usize)) {
+    fn walk(value: &Json, path: &mut String, depth: usize, found: &mut dyn FnMut(&str, usize)) {
         if depth > MAX_DEPTH {
             return;
         }
         match value {
-            Json::String(s) if best.as_ref().is_none_or(|(_, n)| s.len() > *n) => {
-                *best = Some((path.clone(), s.len()));
-            }
+            Json::String(s) => found(path, s.len()),
             Json::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     let len = path.len();
                     path.push('/');
                     path.push_str(&i.to_string());
-                    walk(item, path, depth + 1, best);
+                    walk(item, path, depth + 1, found);
                     path.truncate(len);
                 }
             }
@@ -204,16 +216,14 @@ fn largest_text(value: &Json) -> Option<(String, usize)> {
                     let len = path.len();
                     path.push('/');
                     path.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                    walk(item, path, depth + 1, best);
+                    walk(item, path, depth + 1, found);
                     path.truncate(len);
                 }
             }
             _ => {}
         }
     }
-    let mut best = None;
-    walk(value, &mut String::new(), 0, &mut best);
-    best
+    walk(value, &mut String::new(), 0, found);
 }
 
 fn json_len(value: &Json) -> usize {

@@ -40,7 +40,7 @@ use opentelemetry_sdk::trace::SpanData;
 use serde_json::Value as Json;
 
 use crate::exporters::braintrust::truncate::{
-    Fit, TRUNCATED_KEY, cut_marker, field_marker, floor_char_boundary,
+    Fit, TRUNCATED_KEY, cut_marker, field_marker, floor_char_boundary, for_each_text,
 };
 use crate::exporters::delivery::span_bytes;
 use crate::telemetry::semconv;
@@ -68,8 +68,6 @@ const RESERVE: usize = 1024;
 const MIN_KEEP: usize = 1024;
 /// A cut marker is shorter than this.
 const MARKER_ROOM: usize = 128;
-/// How deep the walk for texts goes.
-const MAX_DEPTH: usize = 128;
 
 /// Where a content value lives in the span.
 #[derive(Debug, Clone, Copy)]
@@ -176,15 +174,11 @@ fn cut_texts(fields: &mut [Field], excess: usize) -> Option<Vec<usize>> {
     let mut texts: Vec<(usize, String, usize)> = Vec::new();
     for (i, field) in fields.iter().enumerate() {
         if !field.whole {
-            texts_over(
-                &field.value,
-                MIN_KEEP,
-                &mut String::new(),
-                0,
-                &mut |p, n| {
-                    texts.push((i, p, n));
-                },
-            );
+            for_each_text(&field.value, &mut |pointer, len| {
+                if len > MIN_KEEP {
+                    texts.push((i, pointer.to_owned(), len));
+                }
+            });
         }
     }
     if texts.is_empty() {
@@ -235,41 +229,6 @@ fn common_cap(mut lens: Vec<usize>, excess: usize) -> usize {
         }
     }
     0
-}
-
-/// Calls `found(pointer, len)` for each string longer than `min` in `value`.
-fn texts_over(
-    value: &Json,
-    min: usize,
-    path: &mut String,
-    depth: usize,
-    found: &mut dyn FnMut(String, usize),
-) {
-    if depth > MAX_DEPTH {
-        return;
-    }
-    match value {
-        Json::String(s) if s.len() > min => found(path.clone(), s.len()),
-        Json::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let len = path.len();
-                path.push('/');
-                path.push_str(&i.to_string());
-                texts_over(item, min, path, depth + 1, found);
-                path.truncate(len);
-            }
-        }
-        Json::Object(map) => {
-            for (key, item) in map {
-                let len = path.len();
-                path.push('/');
-                path.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                texts_over(item, min, path, depth + 1, found);
-                path.truncate(len);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Replaces the largest value not yet replaced by a marker.
