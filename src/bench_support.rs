@@ -16,6 +16,7 @@ use crate::telemetry::{
     TelemetryOptions, UsageRecord,
 };
 
+use crate::exporters::braintrust::ResolvedConfig;
 use crate::exporters::braintrust::transport::BraintrustSink;
 use crate::exporters::braintrust::{BraintrustConfig, Parent};
 use crate::exporters::delivery::{OtlpHttpSink, Sink};
@@ -61,11 +62,7 @@ impl ExportEncoder {
     /// as JSON and packed into `{"events":[...]}` bodies, as the exporter
     /// does without attachment conversion.
     pub fn braintrust() -> Result<Self, BoxError> {
-        let config = BraintrustConfig::new()
-            .with_api_key("bench-key")
-            .with_api_url("http://127.0.0.1:9")
-            .with_parent(Parent::ProjectName("bench".to_owned()))
-            .resolve_with(&|_| Ok(None))?;
+        let config = bench_config()?;
         let sink = BraintrustSink::new(&config)?;
         Ok(ExportEncoder {
             sink: EncoderSink::Braintrust(sink),
@@ -75,11 +72,7 @@ impl ExportEncoder {
     /// The Braintrust OTLP path: Braintrust's annotation (the row as JSON
     /// attributes, no attachment conversion), then the same encoder.
     pub fn braintrust_otlp(resource: &Resource) -> Result<Self, BoxError> {
-        let config = BraintrustConfig::new()
-            .with_api_key("bench-key")
-            .with_api_url("http://127.0.0.1:9")
-            .with_parent(Parent::ProjectName("bench".to_owned()))
-            .resolve_with(&|_| Ok(None))?;
+        let config = bench_config()?;
         let (mut sink, _) = crate::exporters::braintrust::otlp::sink(&config, None)?;
         sink.set_resource(resource);
         Ok(ExportEncoder {
@@ -106,6 +99,25 @@ impl ExportEncoder {
     }
 }
 
+/// The Braintrust configuration of both Braintrust encoders: a key, a
+/// project, an address nothing is sent to, and no environment.
+fn bench_config() -> Result<ResolvedConfig, BoxError> {
+    Ok(BraintrustConfig::new()
+        .with_api_key("bench-key")
+        .with_api_url("http://127.0.0.1:9")
+        .with_parent(Parent::ProjectName("bench".to_owned()))
+        .resolve_with(&|_| Ok(None))?)
+}
+
+/// The request of [`chat_span`] (and of the row writer's recorded corpus):
+/// `gpt-4o-mini`, `max_tokens` 256, `temperature` 0.2, `stop`.
+pub fn chat_request(stop: &[String]) -> RequestAttributes<'_> {
+    RequestAttributes::with_model(Some("gpt-4o-mini"))
+        .with(RequestParam::MaxTokens, 256i64)
+        .with(RequestParam::Temperature, 0.2)
+        .with(RequestParam::Stop, stop)
+}
+
 /// One chat span as the client records it (`gpt-4o-mini` at
 /// `example.services.ai.azure.com:443`, three request parameters, token
 /// counts, one choice answering `answer`), content recorded or not (off
@@ -122,11 +134,7 @@ pub fn chat_span(content: bool, answer: &str) -> Option<SpanData> {
         .with_content_recording(content);
     let inst = Instrumentation::new(&options, "example.services.ai.azure.com", 443);
     let stop = ["END".to_owned()];
-    let request = RequestAttributes::with_model(Some("gpt-4o-mini"))
-        .with(RequestParam::MaxTokens, 256i64)
-        .with(RequestParam::Temperature, 0.2)
-        .with(RequestParam::Stop, &stop[..]);
-    let mut span = inst.start(Operation::Chat, &request);
+    let mut span = inst.start(Operation::Chat, &chat_request(&stop));
     span.record_response(&ResponseRecord {
         id: Some("chatcmpl-123"),
         model: Some("gpt-4o-mini-2024-07-18"),

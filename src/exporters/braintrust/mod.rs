@@ -49,6 +49,7 @@ pub(crate) mod transport;
 pub mod truncate;
 
 pub use baggage::{BraintrustParentProcessor, baggage_parent};
+pub(crate) use config::ResolvedConfig;
 pub use config::{
     ApiKey, BRAINTRUST_API_KEY, BRAINTRUST_API_URL, BRAINTRUST_PARENT, BraintrustBuildError,
     BraintrustConfig, DEFAULT_API_URL, DEFAULT_PARENT, MAX_BATCH_BYTES, MAX_BATCH_ROWS, Parent,

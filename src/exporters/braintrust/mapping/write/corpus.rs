@@ -16,8 +16,8 @@ use serde_json::json;
 use crate::exporters::braintrust::test_spans::{chat_span, content_event, padded_span};
 use crate::telemetry::{
     ChoiceRecord, ErrorClass, Instrumentation, Operation, REQUEST_PARAMS, RequestAttributes,
-    RequestParam, ResponseRecord, SemconvMode, TOKEN_COUNTS, TelemetryOptions, ToolCallRecord,
-    UsageRecord, semconv,
+    ResponseRecord, SemconvMode, TOKEN_COUNTS, TelemetryOptions, ToolCallRecord, UsageRecord,
+    semconv,
 };
 
 /// Every span of the corpus: the hand-made ones, then the recorded ones of
@@ -354,10 +354,7 @@ pub(crate) fn recorded(mode: SemconvMode, content: bool) -> Vec<SpanData> {
         .with_content_recording(content);
     let inst = Instrumentation::new(&options, "example.services.ai.azure.com", 443);
     let stop = ["END".to_owned()];
-    let request = RequestAttributes::with_model(Some("gpt-4o-mini"))
-        .with(RequestParam::MaxTokens, 256i64)
-        .with(RequestParam::Temperature, 0.2)
-        .with(RequestParam::Stop, &stop[..]);
+    let request = crate::bench_support::chat_request(&stop);
     let messages = [
         json!({"role": "system", "content": "You are terse."}),
         json!({"role": "user", "content": [{"type":"text","text":"SECRET-PROMPT"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBOR"}}]}),
