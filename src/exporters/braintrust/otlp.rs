@@ -26,6 +26,14 @@ use crate::telemetry::semconv;
 mod fit;
 mod media;
 
+/// Event attributes holding GenAI content, in either vocabulary: what the
+/// content cut ([`fit`]) and the media references ([`media`]) rewrite.
+const GENAI_EVENT_KEYS: &[&str] = &[
+    semconv::GEN_AI_EVENT_CONTENT,
+    semconv::GEN_AI_INPUT_MESSAGES,
+    semconv::GEN_AI_OUTPUT_MESSAGES,
+];
+
 /// Path of Braintrust's OTLP traces endpoint, after the API URL.
 pub const OTLP_TRACES_PATH: &str = "/otel/v1/traces";
 

@@ -53,13 +53,6 @@ const SPAN_CONTENT_KEYS: &[&str] = &[
     semconv::GEN_AI_OUTPUT_MESSAGES,
 ];
 
-/// Event attributes whose values are content that may be cut.
-const EVENT_CONTENT_KEYS: &[&str] = &[
-    semconv::GEN_AI_EVENT_CONTENT,
-    semconv::GEN_AI_INPUT_MESSAGES,
-    semconv::GEN_AI_OUTPUT_MESSAGES,
-];
-
 /// Most rounds of cuts before giving up.
 const MAX_STEPS: usize = 8;
 /// Room kept under the limit for the flags.
@@ -159,7 +152,7 @@ fn content_fields(span: &SpanData) -> Vec<Field> {
     }
     for (e, event) in span.events.iter().enumerate() {
         for (a, kv) in event.attributes.iter().enumerate() {
-            if let Some(key) = known(EVENT_CONTENT_KEYS, kv) {
+            if let Some(key) = known(super::GENAI_EVENT_KEYS, kv) {
                 out.extend(field(Place::Event(e, a), key, &kv.value));
             }
         }

@@ -40,13 +40,6 @@ const SPAN_KEYS: &[&str] = &[
     semconv::GEN_AI_OUTPUT_MESSAGES,
 ];
 
-/// Event attributes holding GenAI content.
-const EVENT_KEYS: &[&str] = &[
-    semconv::GEN_AI_EVENT_CONTENT,
-    semconv::GEN_AI_INPUT_MESSAGES,
-    semconv::GEN_AI_OUTPUT_MESSAGES,
-];
-
 /// How deep the walk goes.
 const MAX_DEPTH: usize = 128;
 
@@ -76,7 +69,7 @@ pub(crate) fn replace_inline_media(span: &mut SpanData, replaced: &[(String, Jso
     }
     for event in &mut span.events.events {
         for kv in &mut event.attributes {
-            if EVENT_KEYS.contains(&kv.key.as_str()) {
+            if super::GENAI_EVENT_KEYS.contains(&kv.key.as_str()) {
                 rewrite(kv);
             }
         }
