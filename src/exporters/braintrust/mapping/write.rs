@@ -234,19 +234,15 @@ pub(crate) fn write_row_parts(span: &SpanData, out: &mut Vec<u8>) -> RowParts {
     });
     let input = part(out, &mut |out| row.write_input(out));
     let output = part(out, &mut |out| row.write_output(out));
-    let metadata_at = out.len();
-    row.metadata.write(out);
-    let metadata = metadata_at..out.len();
-    let metrics_at = out.len();
-    row.write_metrics(out);
-    let metrics = metrics_at..out.len();
-    [
-        span_attributes,
-        input,
-        output,
-        Some(metadata),
-        Some(metrics),
-    ]
+    let metadata = part(out, &mut |out| {
+        row.metadata.write(out);
+        true
+    });
+    let metrics = part(out, &mut |out| {
+        row.write_metrics(out);
+        true
+    });
+    [span_attributes, input, output, metadata, metrics]
 }
 
 /// A row's `metadata` entries as they are filed, in attribute order then
