@@ -15,15 +15,14 @@ use azure_ai_inference_otel::telemetry::semconv::{self, SemconvMode};
 use azure_ai_inference_otel::telemetry::{Instrumentation, Operation, RequestAttributes};
 use base64::Engine as _;
 use futures::executor::block_on;
-use opentelemetry::trace::{
-    Span as _, SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
-};
+use opentelemetry::trace::{Status, TraceContextExt as _, Tracer as _, TracerProvider as _};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_proto::tonic::common::v1::{KeyValue as ProtoKeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::Span as ProtoSpan;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
 use serde_json::{Value, json};
 use support::braintrust_stand_in::{API_KEY, PROJECT_NAME, fast_retries};
+use support::genai_spans::chat_under_root_with;
 use support::otlp_receiver::OtlpReceiver;
 use support::telemetry::Harness;
 
@@ -98,41 +97,22 @@ fn span_named(receiver: &OtlpReceiver, name: &str) -> Vec<ProtoSpan> {
 
 #[test]
 fn an_oversized_span_is_cut_and_sent_with_its_metrics_error_and_parent() {
-    let harness = Harness::new();
-    let tracer = harness.tracer_provider.tracer("my-app");
-    let root = tracer.start("handle");
-    let cx = Context::current_with_span(root);
-    let mut chat = tracer
-        .span_builder("chat gpt-4o")
-        .with_kind(SpanKind::Client)
-        .start_with_context(&tracer, &cx);
-    for kv in [
-        KeyValue::new(semconv::GEN_AI_OPERATION_NAME, semconv::OPERATION_CHAT),
-        KeyValue::new(semconv::GEN_AI_SYSTEM, semconv::SYSTEM_VALUE),
-        KeyValue::new(semconv::GEN_AI_RESPONSE_MODEL, "gpt-4o-2024-08-06"),
-        KeyValue::new(semconv::GEN_AI_USAGE_INPUT_TOKENS, 900_000i64),
-        KeyValue::new(semconv::GEN_AI_USAGE_OUTPUT_TOKENS, 3i64),
-        KeyValue::new(semconv::ERROR_TYPE, "timeout"),
-    ] {
-        chat.set_attribute(kv);
-    }
     // Over the limit alone; twice over it once the row's copy is added.
     let huge = "many words ".repeat(MAX_OTLP_REQUEST_BYTES / 8);
-    chat.add_event(
-        semconv::EVENT_USER_MESSAGE,
-        vec![KeyValue::new(
-            semconv::GEN_AI_EVENT_CONTENT,
-            json!({"role": "user", "content": huge}).to_string(),
-        )],
+    let spans = chat_under_root_with(
+        vec![
+            KeyValue::new(semconv::GEN_AI_USAGE_INPUT_TOKENS, 900_000i64),
+            KeyValue::new(semconv::GEN_AI_USAGE_OUTPUT_TOKENS, 3i64),
+            KeyValue::new(semconv::ERROR_TYPE, "timeout"),
+        ],
+        &json!([{"role": "user", "content": huge}]),
+        Status::error("took too long"),
     );
-    chat.set_status(Status::error("took too long"));
-    chat.end();
-    cx.span().end();
 
     let receiver = OtlpReceiver::start();
     let exporter = exporter(&receiver);
     let stats = exporter.stats();
-    send(&exporter, harness.spans());
+    send(&exporter, spans);
     assert_eq!((stats.sent(), stats.lost()), (2, 0));
     for request in receiver.requests() {
         assert!(request.bytes <= MAX_OTLP_REQUEST_BYTES, "{}", request.bytes);

@@ -16,15 +16,14 @@ use azure_ai_inference_otel::exporters::braintrust::{
 use azure_ai_inference_otel::telemetry::semconv;
 use base64::Engine as _;
 use futures::executor::block_on;
-use opentelemetry::trace::{
-    Span as _, SpanKind, TraceContextExt as _, Tracer as _, TracerProvider as _,
-};
+use opentelemetry::trace::{Span as _, TraceContextExt as _, Tracer as _, TracerProvider as _};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
 use serde_json::{Value, json};
 use support::attachment_store::ORG_ID;
 use support::braintrust_stand_in::{API_KEY, PROJECT_NAME, StandIn, fast_retries};
+use support::genai_spans::chat_under_root;
 use support::otlp_receiver::OtlpReceiver;
 use support::telemetry::Harness;
 
@@ -47,43 +46,6 @@ fn media_messages() -> Value {
         {"type": "image_url", "image_url": {"url": data_url("image/png", PNG)}},
         {"type": "file", "file": {"filename": "report.pdf", "file_data": data_url("application/pdf", PDF)}},
     ]}])
-}
-
-/// Finished spans: a root `handle` task span, under it a chat span with
-/// `attributes` and the messages of `input` as message events.
-fn chat_under_root(attributes: Vec<KeyValue>, input: &Value) -> Vec<SpanData> {
-    let harness = Harness::new();
-    let tracer = harness.tracer_provider.tracer("my-app");
-    let root = tracer.start("handle");
-    let cx = Context::current_with_span(root);
-    let mut chat = tracer
-        .span_builder("chat gpt-4o")
-        .with_kind(SpanKind::Client)
-        .start_with_context(&tracer, &cx);
-    chat.set_attribute(KeyValue::new(
-        semconv::GEN_AI_OPERATION_NAME,
-        semconv::OPERATION_CHAT,
-    ));
-    chat.set_attribute(KeyValue::new(semconv::GEN_AI_SYSTEM, semconv::SYSTEM_VALUE));
-    chat.set_attribute(KeyValue::new(
-        semconv::GEN_AI_RESPONSE_MODEL,
-        "gpt-4o-2024-08-06",
-    ));
-    for kv in attributes {
-        chat.set_attribute(kv);
-    }
-    for message in input.as_array().into_iter().flatten() {
-        chat.add_event(
-            semconv::message_event_name(message["role"].as_str().unwrap_or("user")),
-            vec![KeyValue::new(
-                semconv::GEN_AI_EVENT_CONTENT,
-                message.to_string(),
-            )],
-        );
-    }
-    chat.end();
-    cx.span().end();
-    harness.spans()
 }
 
 fn native(config: BraintrustConfig) -> BraintrustExporter {

@@ -296,3 +296,51 @@ pub fn in_user_span(provider: &SdkTracerProvider, f: impl FnOnce(&Context)) {
     f(&cx);
     cx.span().end_with_timestamp(t0() + Duration::from_secs(2));
 }
+
+/// Finished spans: a root `handle` task span ("my-app" scope), under it a
+/// chat span (`gpt-4o`, Azure AI Inference) with `attributes` and the
+/// messages of `input` as message events.
+pub fn chat_under_root(attributes: Vec<KeyValue>, input: &Json) -> Vec<SpanData> {
+    chat_under_root_with(attributes, input, Status::Unset)
+}
+
+/// [`chat_under_root`] with the chat span ended with `status`.
+pub fn chat_under_root_with(
+    attributes: Vec<KeyValue>,
+    input: &Json,
+    status: Status,
+) -> Vec<SpanData> {
+    let harness = super::telemetry::Harness::new();
+    let tracer = harness.tracer_provider.tracer("my-app");
+    let root = tracer.start("handle");
+    let cx = Context::current_with_span(root);
+    let mut chat = tracer
+        .span_builder("chat gpt-4o")
+        .with_kind(SpanKind::Client)
+        .start_with_context(&tracer, &cx);
+    chat.set_attribute(KeyValue::new(
+        semconv::GEN_AI_OPERATION_NAME,
+        semconv::OPERATION_CHAT,
+    ));
+    chat.set_attribute(KeyValue::new(semconv::GEN_AI_SYSTEM, semconv::SYSTEM_VALUE));
+    chat.set_attribute(KeyValue::new(
+        semconv::GEN_AI_RESPONSE_MODEL,
+        "gpt-4o-2024-08-06",
+    ));
+    for kv in attributes {
+        chat.set_attribute(kv);
+    }
+    for message in input.as_array().into_iter().flatten() {
+        chat.add_event(
+            semconv::message_event_name(message["role"].as_str().unwrap_or("user")),
+            vec![KeyValue::new(
+                semconv::GEN_AI_EVENT_CONTENT,
+                message.to_string(),
+            )],
+        );
+    }
+    chat.set_status(status);
+    chat.end();
+    cx.span().end();
+    harness.spans()
+}
