@@ -123,16 +123,10 @@ fn stream_chunks(c: &mut Criterion) {
 fn export_mapping(c: &mut Criterion) {
     use azure_ai_inference_otel::exporters::braintrust::{span_to_row, write_row_json};
     use azure_ai_inference_otel::telemetry::ToolCallRecord;
-    use opentelemetry_sdk::trace::InMemorySpanExporter;
 
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let options = TelemetryOptions::new()
-        .with_tracer_provider(&provider)
-        .with_content_recording(true);
-    let inst = Instrumentation::new(&options, "example.services.ai.azure.com", 443);
+    let (recorder, inst) = azure_ai_inference_otel::bench_support::Recorder::new(
+        TelemetryOptions::new().with_content_recording(true),
+    );
     let stop = vec!["END".to_owned()];
     let mut span = inst.start(Operation::Chat, &request(&stop));
     let messages = [
@@ -160,8 +154,7 @@ fn export_mapping(c: &mut Criterion) {
         ..response()
     });
     span.end();
-    let _ = provider.force_flush();
-    let mut data = exporter.get_finished_spans().unwrap_or_default().remove(0);
+    let mut data = recorder.finished().remove(0);
     // Fixed times: the text of a time's digits varies between runs, and the
     // callgrind figure compares two runs.
     data.start_time =

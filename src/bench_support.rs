@@ -125,14 +125,7 @@ pub fn chat_request(stop: &[String]) -> RequestAttributes<'_> {
 /// between runs, and a callgrind figure compares two runs. `None` only if
 /// the SDK exported no span.
 pub fn chat_span(content: bool, answer: &str) -> Option<SpanData> {
-    let spans = Collected::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(spans.clone())
-        .build();
-    let options = TelemetryOptions::new()
-        .with_tracer_provider(&provider)
-        .with_content_recording(content);
-    let inst = Instrumentation::new(&options, "example.services.ai.azure.com", 443);
+    let (recorder, inst) = Recorder::new(TelemetryOptions::new().with_content_recording(content));
     let stop = ["END".to_owned()];
     let mut span = inst.start(Operation::Chat, &chat_request(&stop));
     span.record_response(&ResponseRecord {
@@ -148,14 +141,47 @@ pub fn chat_span(content: bool, answer: &str) -> Option<SpanData> {
         }],
     });
     span.end();
-    let _ = provider.force_flush();
-    let mut span = spans.0.lock().ok()?.pop()?;
+    let mut span = recorder.finished().pop()?;
     span.start_time = UNIX_EPOCH + Duration::from_micros(1_764_633_600_123_456);
     span.end_time = span.start_time + Duration::from_micros(812_345);
     Some(span)
 }
 
-/// The finished spans of [`chat_span`]'s provider (the SDK's in-memory
+/// A tracer provider that keeps what it records, and an
+/// [`Instrumentation`] on it as a client at `example.services.ai.azure.com`
+/// builds one: where the benchmarks' and the row writer tests' recorded
+/// spans come from.
+#[derive(Debug)]
+pub struct Recorder {
+    provider: SdkTracerProvider,
+    spans: Collected,
+}
+
+impl Recorder {
+    /// `options` with the recorder's tracer provider, and the
+    /// instrumentation built from them.
+    pub fn new(options: TelemetryOptions) -> (Self, Instrumentation) {
+        let spans = Collected::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(spans.clone())
+            .build();
+        let options = options.with_tracer_provider(&provider);
+        let inst = Instrumentation::new(&options, "example.services.ai.azure.com", 443);
+        (Recorder { provider, spans }, inst)
+    }
+
+    /// The spans ended so far, in the order they ended; each is returned once.
+    pub fn finished(&self) -> Vec<SpanData> {
+        let _ = self.provider.force_flush();
+        self.spans
+            .0
+            .lock()
+            .map(|mut spans| std::mem::take(&mut *spans))
+            .unwrap_or_default()
+    }
+}
+
+/// The finished spans of a [`Recorder`]'s provider (the SDK's in-memory
 /// exporter is behind its `testing` feature, which the library does not
 /// turn on).
 #[derive(Debug, Clone, Default)]

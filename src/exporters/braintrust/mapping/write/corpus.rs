@@ -10,14 +10,13 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use opentelemetry::trace::{SpanId, Status};
 use opentelemetry::{Array, InstrumentationScope, KeyValue, StringValue, Value};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use opentelemetry_sdk::trace::SpanData;
 use serde_json::json;
 
 use crate::exporters::braintrust::test_spans::{chat_span, content_event, padded_span};
 use crate::telemetry::{
-    ChoiceRecord, ErrorClass, Instrumentation, Operation, REQUEST_PARAMS, RequestAttributes,
-    ResponseRecord, SemconvMode, TOKEN_COUNTS, TelemetryOptions, ToolCallRecord, UsageRecord,
-    semconv,
+    ChoiceRecord, ErrorClass, Operation, REQUEST_PARAMS, RequestAttributes, ResponseRecord,
+    SemconvMode, TOKEN_COUNTS, TelemetryOptions, ToolCallRecord, UsageRecord, semconv,
 };
 
 /// Every span of the corpus: the hand-made ones, then the recorded ones of
@@ -344,15 +343,11 @@ impl ErrorClass for Failure {
 /// Spans as the instrumentation records them: both vocabularies, content
 /// on and off, tool calls, a failure, embeddings.
 pub(crate) fn recorded(mode: SemconvMode, content: bool) -> Vec<SpanData> {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let options = TelemetryOptions::new()
-        .with_tracer_provider(&provider)
-        .with_semconv_mode(mode)
-        .with_content_recording(content);
-    let inst = Instrumentation::new(&options, "example.services.ai.azure.com", 443);
+    let (recorder, inst) = crate::bench_support::Recorder::new(
+        TelemetryOptions::new()
+            .with_semconv_mode(mode)
+            .with_content_recording(content),
+    );
     let stop = ["END".to_owned()];
     let request = crate::bench_support::chat_request(&stop);
     let messages = [
@@ -415,6 +410,5 @@ pub(crate) fn recorded(mode: SemconvMode, content: bool) -> Vec<SpanData> {
         choices: vec![],
     });
     span.end();
-    let _ = provider.force_flush();
-    exporter.get_finished_spans().unwrap_or_default()
+    recorder.finished()
 }
