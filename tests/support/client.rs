@@ -84,3 +84,22 @@ pub async fn stream_items(
         .collect()
         .await
 }
+
+/// Asserts that `results` are `events` updates and then the error of a
+/// stream cut after them with one choice unfinished.
+pub fn assert_cut_after(results: &[Result<StreamingChatCompletionsUpdate, Error>], events: usize) {
+    assert_eq!(
+        results.len(),
+        events + 1,
+        "{events} updates, then the error"
+    );
+    assert!(results[..events].iter().all(Result::is_ok), "{results:?}");
+    assert!(
+        matches!(
+            &results[events],
+            Err(Error::StreamTruncated { events: Some(n), unfinished: 1, .. }) if *n == events
+        ),
+        "{:?}",
+        results[events]
+    );
+}
