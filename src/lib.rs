@@ -211,6 +211,8 @@ pub mod client;
 pub mod error;
 pub mod exporters;
 mod hex;
+#[cfg(any(feature = "async-openai", feature = "reqwest-middleware"))]
+pub mod instrument;
 pub mod models;
 pub mod net;
 pub mod setup;

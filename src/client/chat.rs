@@ -5,9 +5,11 @@ use crate::models::{
     ChatCompletions, ChatCompletionsOptions, ChatCompletionsResponseFormat,
     ChatCompletionsToolChoice, ModelInfo,
 };
+use opentelemetry::Context;
+
 use crate::telemetry::{
-    ChoiceRecord, Operation, OperationSpan, ParamValue, RequestAttributes, RequestParam,
-    RequestParams, ResponseRecord, ToolCallRecord, UsageRecord,
+    ChoiceRecord, Instrumentation, Operation, OperationSpan, ParamValue, RequestAttributes,
+    RequestParam, RequestParams, ResponseRecord, ToolCallRecord, UsageRecord,
 };
 
 use super::core::ClientCore;
@@ -122,17 +124,28 @@ impl ChatCompletionsClient {
         if options.model.is_none() {
             options.model = self.core.default_model().map(str::to_owned);
         }
-        let instrumentation = self.core.instrumentation();
-        let request = request_attributes(options, instrumentation.records_content());
-        let mut span = instrumentation.start(Operation::Chat, &request);
-        if span.records_content() {
-            span.record_input_messages(options.messages.iter().map(|m| (m.role(), m)));
-            if let Some(tools) = &options.tools {
-                span.record_tool_definitions(tools);
-            }
-        }
-        span
+        start_span(self.core.instrumentation(), options, &Context::current())
     }
+}
+
+/// Starts the `chat` span of a request under `parent`, recording the
+/// request content when recording is on: what this client does, and what
+/// the instrumentation of other clients (`crate::instrument`) does with the
+/// request it decoded.
+pub(crate) fn start_span(
+    instrumentation: &Instrumentation,
+    options: &ChatCompletionsOptions,
+    parent: &Context,
+) -> OperationSpan {
+    let request = request_attributes(options, instrumentation.records_content());
+    let mut span = instrumentation.start_with_parent(Operation::Chat, &request, parent);
+    if span.records_content() {
+        span.record_input_messages(options.messages.iter().map(|m| (m.role(), m)));
+        if let Some(tools) = &options.tools {
+            span.record_tool_definitions(tools);
+        }
+    }
+    span
 }
 
 /// The request as the telemetry core sees it. The `match` is exhaustive: a
@@ -164,9 +177,11 @@ fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> Reque
             .get("n")
             .and_then(serde_json::Value::as_i64)
             .map(ParamValue::Int),
+        // A named tool is content: with recording off only its type.
         RequestParam::ToolChoice => o.tool_choice.as_ref().map(|choice| match choice {
             ChatCompletionsToolChoice::Preset(preset) => ParamValue::Text(preset.as_str()),
-            ChatCompletionsToolChoice::Named(named) => ParamValue::Json(named),
+            ChatCompletionsToolChoice::Named(named) if record_content => ParamValue::Json(named),
+            ChatCompletionsToolChoice::Named(named) => ParamValue::Text(&named.r#type),
         }),
         // Not in the REST API's request schema either: an extra parameter.
         RequestParam::ParallelToolCalls => o
@@ -192,7 +207,8 @@ fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> Reque
     }
 }
 
-fn response_record(r: &ChatCompletions) -> ResponseRecord<'_> {
+/// A whole answer as the span records it.
+pub(crate) fn response_record(r: &ChatCompletions) -> ResponseRecord<'_> {
     ResponseRecord {
         id: Some(r.id.as_str()).filter(|id| !id.is_empty()),
         model: r.model.as_deref(),

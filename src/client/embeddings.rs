@@ -2,7 +2,12 @@
 
 use crate::error::{Error, Result};
 use crate::models::{EmbeddingsOptions, EmbeddingsResult, ImageEmbeddingsOptions, ModelInfo};
-use crate::telemetry::{Operation, RequestAttributes, RequestParam, ResponseRecord, UsageRecord};
+use opentelemetry::Context;
+
+use crate::telemetry::{
+    Instrumentation, Operation, OperationSpan, RequestAttributes, RequestParam, ResponseRecord,
+    UsageRecord,
+};
 
 use super::core::ClientCore;
 use super::credential::Credential;
@@ -113,13 +118,12 @@ async fn embed<O: EmbeddingsRequest>(
     if model.is_none() {
         *model = core.default_model().map(str::to_owned);
     }
-    let mut request = RequestAttributes::with_model(options.model());
-    if let Some(format) = options.encoding_format() {
-        request = request.with(RequestParam::EncodingFormat, format);
-    }
-    let mut span = core
-        .instrumentation()
-        .start(Operation::Embeddings, &request);
+    let mut span = start_span(
+        core.instrumentation(),
+        options.model(),
+        options.encoding_format(),
+        &Context::current(),
+    );
     let result = match serde_json::to_vec(&options).map_err(Error::Serialize) {
         Ok(body) => {
             core.post_and_decode::<EmbeddingsResult>(route, body, &mut span)
@@ -129,15 +133,7 @@ async fn embed<O: EmbeddingsRequest>(
     };
     match result {
         Ok(result) => {
-            span.record_response(&ResponseRecord {
-                id: Some(result.id.as_str()).filter(|id| !id.is_empty()),
-                model: result.model.as_deref(),
-                usage: result
-                    .usage
-                    .as_ref()
-                    .map(|u| UsageRecord::new(Some(u.prompt_tokens), None)),
-                choices: Vec::new(),
-            });
+            span.record_response(&response_record(&result));
             span.end();
             Ok(result)
         }
@@ -145,5 +141,34 @@ async fn embed<O: EmbeddingsRequest>(
             span.fail(&error);
             Err(error)
         }
+    }
+}
+
+/// Starts the `embeddings` span of a request under `parent` (inputs are
+/// never recorded): what these clients do, and what the instrumentation of
+/// other clients (`crate::instrument`) does with the request it decoded.
+pub(crate) fn start_span(
+    instrumentation: &Instrumentation,
+    model: Option<&str>,
+    encoding_format: Option<&str>,
+    parent: &Context,
+) -> OperationSpan {
+    let mut request = RequestAttributes::with_model(model);
+    if let Some(format) = encoding_format {
+        request = request.with(RequestParam::EncodingFormat, format);
+    }
+    instrumentation.start_with_parent(Operation::Embeddings, &request, parent)
+}
+
+/// An embeddings answer as the span records it.
+pub(crate) fn response_record(result: &EmbeddingsResult) -> ResponseRecord<'_> {
+    ResponseRecord {
+        id: Some(result.id.as_str()).filter(|id| !id.is_empty()),
+        model: result.model.as_deref(),
+        usage: result
+            .usage
+            .as_ref()
+            .map(|u| UsageRecord::new(Some(u.prompt_tokens), None)),
+        choices: Vec::new(),
     }
 }

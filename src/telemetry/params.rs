@@ -48,7 +48,9 @@ pub enum RequestParam {
     /// when not 1.
     ChoiceCount,
     /// `tool_choice`: a preset string (`auto`, `none`, `required`) as
-    /// [`ParamValue::Text`], the named-function object as [`ParamValue::Json`].
+    /// [`ParamValue::Text`], the named-function object as [`ParamValue::Json`];
+    /// clients pass only a named choice's `type` (`function`) when content
+    /// recording is off, since the function's name is content.
     ToolChoice,
     /// `parallel_tool_calls` (an extra parameter of this API).
     ParallelToolCalls,
