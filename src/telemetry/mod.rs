@@ -60,7 +60,7 @@ pub use message::{ContentKind, Message, MessagePart, Role, ToolCallPart};
 pub use options::{TelemetryOptions, instrumentation_scope, instrumentation_scope_for};
 pub use params::{
     AttributeType, JsonParam, ParamSpec, ParamValue, REQUEST_PARAMS, RequestParam, RequestParams,
-    TOKEN_COUNTS, TokenCount, TokenCountSpec,
+    TOKEN_COUNTS, TokenCount, TokenCountSpec, named_tool_choice,
 };
 pub use record::{
     ChoiceRecord, ErrorClass, Operation, RequestAttributes, ResponseRecord, ToolCallRecord,
