@@ -7,7 +7,7 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::credential::Credential;
-use super::endpoint::Endpoint;
+use super::endpoint::{Endpoint, EndpointKind};
 use super::options::ClientOptions;
 use super::resend::Resend;
 use super::transport::{Transport, read_json, read_json_as, request_id, trace_headers};
@@ -52,6 +52,11 @@ impl ClientCore {
 
     pub(crate) fn instrumentation(&self) -> &Instrumentation {
         &self.instrumentation
+    }
+
+    /// Which API the endpoint speaks.
+    pub(crate) fn endpoint_kind(&self) -> EndpointKind {
+        self.transport.endpoint().kind()
     }
 
     /// Fills in the default model when the request names none; on an
