@@ -57,11 +57,17 @@ pub enum RequestParam {
     /// its `type` (as the JSON text `{"type":..}`) when content recording is
     /// off, since a JSON schema's names and descriptions are content.
     ResponseFormatJson,
+    /// `max_completion_tokens` (v1 API, reasoning models).
+    MaxCompletionTokens,
+    /// `reasoning_effort` (reasoning models).
+    ReasoningEffort,
+    /// Embeddings `dimensions`.
+    Dimensions,
 }
 
 impl RequestParam {
     /// Every parameter, in table order.
-    pub const ALL: [RequestParam; 14] = [
+    pub const ALL: [RequestParam; 17] = [
         RequestParam::MaxTokens,
         RequestParam::Temperature,
         RequestParam::TopP,
@@ -76,6 +82,9 @@ impl RequestParam {
         RequestParam::ToolChoice,
         RequestParam::ParallelToolCalls,
         RequestParam::ResponseFormatJson,
+        RequestParam::MaxCompletionTokens,
+        RequestParam::ReasoningEffort,
+        RequestParam::Dimensions,
     ];
 
     /// This parameter's row (`None` only for a variant left out of the
@@ -106,6 +115,8 @@ pub enum AttributeType {
     ChoiceCount,
     /// A boolean attribute, `true` or `false` as set.
     Bool,
+    /// A string attribute (from one string).
+    Text,
     /// A string attribute holding a JSON value: a [`ParamValue::Json`] as
     /// compact JSON text, a [`ParamValue::Text`] as it is (a preset such as
     /// `tool_choice` `auto`). Braintrust metadata gets the value back as
@@ -267,6 +278,32 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             Json,
             Some("response_format"),
         ),
+        // The v1 API's reasoning-model parameters: the conventions have no
+        // names for them; Braintrust metadata takes them by this crate's
+        // allow-list (`mapping/policy.rs`).
+        row(
+            P::MaxCompletionTokens,
+            "max_completion_tokens",
+            sc::AZ_AI_INFERENCE_REQUEST_MAX_COMPLETION_TOKENS,
+            Int,
+            Some("max_completion_tokens"),
+        ),
+        row(
+            P::ReasoningEffort,
+            "reasoning_effort",
+            sc::AZ_AI_INFERENCE_REQUEST_REASONING_EFFORT,
+            Text,
+            Some("reasoning_effort"),
+        ),
+        // Braintrust takes it as the embeddings row's
+        // `input.output_dimensions`, not as metadata.
+        row(
+            P::Dimensions,
+            "dimensions",
+            sc::AZ_AI_INFERENCE_REQUEST_DIMENSIONS,
+            Int,
+            None,
+        ),
     ]
 };
 
@@ -320,6 +357,7 @@ impl ParamSpec {
             (T::TrueFlag, V::Bool(true)) => Value::Bool(true),
             (T::ChoiceCount, V::Int(n)) if n != 1 => Value::I64(n),
             (T::Bool, V::Bool(b)) => Value::Bool(b),
+            (T::Text, V::Text(text)) => Value::from(text.to_owned()),
             (T::Json, V::Text(text)) => Value::from(text.to_owned()),
             (T::Json, V::Json(value)) => Value::from(value.to_json()?),
             _ => return None,

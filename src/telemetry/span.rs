@@ -110,6 +110,9 @@ impl Instrumentation {
             attrs.push(KeyValue::new(sc::SERVER_PORT, port));
         }
         attrs.push(KeyValue::new(vocab.namespace_key, vocab.namespace_value));
+        if let Some(api_type) = request.openai_api_type {
+            attrs.push(KeyValue::new(sc::OPENAI_API_TYPE, api_type));
+        }
         for (spec, value) in request.params.iter() {
             if let (Some(key), Some(value)) = (spec.key_in(vocab), spec.attribute_value(value)) {
                 attrs.push(KeyValue::new(key, value));
@@ -327,6 +330,42 @@ impl OperationSpan {
             self.span
                 .set_attribute(KeyValue::new(sc::GEN_AI_TOOL_DEFINITIONS, body));
         }
+    }
+
+    /// Embeddings, content recording only: the text inputs, in request
+    /// order, as a compact JSON array of strings (the Braintrust row's
+    /// `input.inputs`). Nothing is serialized when recording is off.
+    pub fn record_embeddings_inputs(&mut self, inputs: &[String]) {
+        if self.records_content() {
+            let body = serde_json::to_string(inputs).unwrap_or_default();
+            self.span
+                .set_attribute(KeyValue::new(sc::AZ_AI_INFERENCE_EMBEDDINGS_INPUTS, body));
+        }
+    }
+
+    /// Embeddings: how many vectors the answer holds, and their size
+    /// (`gen_ai.embeddings.dimension.count`) when the request set no
+    /// `dimensions` (the request's value was recorded at the start).
+    pub fn record_embeddings_answer(&mut self, count: usize, dimensions: Option<usize>) {
+        self.span.set_attribute(KeyValue::new(
+            sc::AZ_AI_INFERENCE_EMBEDDINGS_COUNT,
+            i64::try_from(count).unwrap_or(i64::MAX),
+        ));
+        if let Some(dimensions) = dimensions {
+            self.span.set_attribute(KeyValue::new(
+                sc::GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
+                i64::try_from(dimensions).unwrap_or(i64::MAX),
+            ));
+        }
+    }
+
+    /// Embeddings: the requested vector size, as
+    /// `gen_ai.embeddings.dimension.count` (so a failed call carries it too).
+    pub fn record_embeddings_dimensions(&mut self, dimensions: u32) {
+        self.span.set_attribute(KeyValue::new(
+            sc::GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
+            i64::from(dimensions),
+        ));
     }
 
     /// Marks the arrival of a streamed chunk now: the first sets the time
