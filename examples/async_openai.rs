@@ -8,7 +8,7 @@
 //! ```
 //!
 //! - Offline by default: the calls go to the built-in demo endpoint's v1
-//!   routes on 127.0.0.1. With `AZURE_OPENAI_V1_ENDPOINT`
+//!   routes on 127.0.0.1. With `AZURE_OPENAI_ENDPOINT`
 //!   (`https://<resource>.openai.azure.com/openai/v1`), `AZURE_OPENAI_API_KEY`
 //!   and `AZURE_OPENAI_MODEL` (a deployment name) they go there.
 //! - Spans are printed to stdout, or sent to Braintrust when
@@ -46,7 +46,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     // The demo endpoint, unless a real one is named.
     let demo;
-    let (base, key, model) = match std::env::var("AZURE_OPENAI_V1_ENDPOINT") {
+    let (base, key, model) = match std::env::var("AZURE_OPENAI_ENDPOINT") {
         Ok(base) => (
             base,
             std::env::var("AZURE_OPENAI_API_KEY")?,

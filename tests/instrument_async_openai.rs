@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use tower::Layer;
 
 use support::client::{self as crate_client, KEY, options};
-use support::instrumented::{assert_same_span, span_shape};
+use support::instrumented::{assert_same_span, span_shape, v1_chat, v1_embeddings};
 use support::telemetry::{Harness, attrs, dump};
 
 /// An async-openai client on the server's v1 base, its calls going
@@ -68,7 +68,7 @@ async fn compare_chat(reply: Reply, body: Value, record: bool) -> (Harness, Harn
     let (crate_request, openai_request) = chat_request(body);
 
     server.enqueue(reply.clone());
-    let crate_result = crate_client::chat(&server, options(&ours, record))
+    let crate_result = v1_chat(&server.endpoint(), options(&ours, record))
         .complete(crate_request)
         .await;
     server.enqueue(reply);
@@ -95,7 +95,7 @@ async fn compare_stream(reply: Reply, body: Value, record: bool) -> (Harness, Ha
 
     server.enqueue(reply.clone());
     let crate_items = crate_client::stream_items(
-        &crate_client::chat(&server, options(&ours, record)),
+        &v1_chat(&server.endpoint(), options(&ours, record)),
         crate_request,
     )
     .await;
@@ -254,12 +254,7 @@ async fn stream_dropped_early_matches() {
     body["stream"] = json!(true);
     let (crate_request, openai_request) = chat_request(body);
 
-    let client = azure_ai_inference_otel::client::ChatCompletionsClient::new(
-        server.url(),
-        azure_ai_inference_otel::client::Credential::api_key(KEY).unwrap(),
-        Some(options(&ours, false)),
-    )
-    .unwrap();
+    let client = v1_chat(&server.url(), options(&ours, false));
     let mut stream = client.complete_streaming(crate_request).await.unwrap();
     stream.next().await.unwrap().unwrap();
     drop(stream);
@@ -286,12 +281,12 @@ async fn embeddings_match_the_crates_client() {
     let openai_request: CreateEmbeddingRequest = serde_json::from_value(body).unwrap();
 
     server.enqueue(Reply::embeddings(1, 8));
-    crate_client::embeddings(&server, options(&ours, true))
+    v1_embeddings(&server.endpoint(), options(&ours, false))
         .embed(crate_request)
         .await
         .unwrap();
     server.enqueue(Reply::embeddings(1, 8));
-    openai(&server, &theirs, true)
+    openai(&server, &theirs, false)
         .embeddings()
         .create(openai_request)
         .await

@@ -13,7 +13,7 @@ use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use serde_json::{Value, json};
 
 use support::client::{self as crate_client, KEY, options};
-use support::instrumented::assert_same_span;
+use support::instrumented::{assert_same_span, v1_chat};
 use support::telemetry::{Harness, attrs, dump};
 
 fn client(harness: &Harness, record: bool) -> ClientWithMiddleware {
@@ -49,7 +49,7 @@ async fn chat_matches_the_crates_client() {
     let (ours, theirs) = (Harness::new(), Harness::new());
     let request: ChatCompletionsOptions = serde_json::from_value(hello()).unwrap();
     server.enqueue(Reply::chat_completion("secret-answer"));
-    crate_client::chat(&server, options(&ours, false))
+    v1_chat(&server.endpoint(), options(&ours, false))
         .complete(request)
         .await
         .unwrap();
@@ -80,7 +80,7 @@ async fn streamed_chat_matches_and_passes_byte_for_byte() {
     let request: ChatCompletionsOptions = serde_json::from_value(body.clone()).unwrap();
     let reply = Reply::chat_stream(["Hel", "lo"]);
     server.enqueue(reply.clone());
-    crate_client::stream_items(&crate_client::chat(&server, options(&ours, true)), request).await;
+    crate_client::stream_items(&v1_chat(&server.endpoint(), options(&ours, true)), request).await;
 
     let url = format!("{}/openai/v1/chat/completions", server.endpoint());
     server.enqueue(reply.clone());

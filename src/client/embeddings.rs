@@ -17,7 +17,9 @@ const TEXT_ROUTE: &str = "embeddings";
 const IMAGE_ROUTE: &str = "images/embeddings";
 
 /// A client for `POST {endpoint}/embeddings`: one `embeddings {model}`
-/// CLIENT span per call. Inputs are never recorded.
+/// CLIENT span per call, with the number of vectors returned and their
+/// size (`gen_ai.embeddings.dimension.count`), never the vectors. The text
+/// inputs are recorded only with content recording on.
 #[derive(Clone, Debug)]
 pub struct EmbeddingsClient {
     core: ClientCore,
@@ -77,13 +79,22 @@ impl ImageEmbeddingsClient {
 }
 
 /// What the two embeddings requests share, so one function sends both.
-trait EmbeddingsRequest: serde::Serialize {
+pub(crate) trait EmbeddingsRequest: serde::Serialize {
     fn model_mut(&mut self) -> &mut Option<String>;
     fn model(&self) -> Option<&str>;
     fn encoding_format(&self) -> Option<&str>;
+    fn dimensions(&self) -> Option<u32>;
+    /// The text inputs, recorded with content recording on (images never are).
+    fn texts(&self) -> Option<&[String]>;
 }
 
 impl EmbeddingsRequest for EmbeddingsOptions {
+    fn dimensions(&self) -> Option<u32> {
+        self.dimensions
+    }
+    fn texts(&self) -> Option<&[String]> {
+        Some(&self.input)
+    }
     fn model_mut(&mut self) -> &mut Option<String> {
         &mut self.model
     }
@@ -96,6 +107,12 @@ impl EmbeddingsRequest for EmbeddingsOptions {
 }
 
 impl EmbeddingsRequest for ImageEmbeddingsOptions {
+    fn dimensions(&self) -> Option<u32> {
+        self.dimensions
+    }
+    fn texts(&self) -> Option<&[String]> {
+        None
+    }
     fn model_mut(&mut self) -> &mut Option<String> {
         &mut self.model
     }
@@ -108,22 +125,15 @@ impl EmbeddingsRequest for ImageEmbeddingsOptions {
 }
 
 /// Fills in the default model, then sends `options` to `route` inside an
-/// `embeddings {model}` span. Inputs are never recorded.
+/// `embeddings {model}` span. Text inputs are recorded with content
+/// recording on; images and vectors never are.
 async fn embed<O: EmbeddingsRequest>(
     core: &ClientCore,
     route: &str,
     mut options: O,
 ) -> Result<EmbeddingsResult> {
-    let model = options.model_mut();
-    if model.is_none() {
-        *model = core.default_model().map(str::to_owned);
-    }
-    let mut span = start_span(
-        core.instrumentation(),
-        options.model(),
-        options.encoding_format(),
-        &Context::current(),
-    );
+    core.resolve_model(options.model_mut())?;
+    let mut span = start_span(core.instrumentation(), Some(&options), &Context::current());
     let result = match serde_json::to_vec(&options).map_err(Error::Serialize) {
         Ok(body) => {
             core.post_and_decode::<EmbeddingsResult>(route, body, &mut span)
@@ -133,7 +143,7 @@ async fn embed<O: EmbeddingsRequest>(
     };
     match result {
         Ok(result) => {
-            span.record_response(&response_record(&result));
+            record_answer(&mut span, options.dimensions(), &result);
             span.end();
             Ok(result)
         }
@@ -144,25 +154,42 @@ async fn embed<O: EmbeddingsRequest>(
     }
 }
 
-/// Starts the `embeddings` span of a request under `parent` (inputs are
-/// never recorded): what these clients do, and what the instrumentation of
-/// other clients (`crate::instrument`) does with the request it decoded.
-pub(crate) fn start_span(
+/// Starts the `embeddings` span of a request under `parent` (text inputs
+/// recorded with content recording on; images and vectors never): what
+/// these clients do, and what the instrumentation of other clients
+/// (`crate::instrument`) does with the request it decoded (`None`: a body
+/// that did not decode).
+pub(crate) fn start_span<O: EmbeddingsRequest>(
     instrumentation: &Instrumentation,
-    model: Option<&str>,
-    encoding_format: Option<&str>,
+    options: Option<&O>,
     parent: &Context,
 ) -> OperationSpan {
-    let mut request = RequestAttributes::with_model(model);
-    if let Some(format) = encoding_format {
+    let mut request = RequestAttributes::with_model(options.and_then(|o| o.model()));
+    if let Some(format) = options.and_then(|o| o.encoding_format()) {
         request = request.with(RequestParam::EncodingFormat, format);
     }
-    instrumentation.start_with_parent(Operation::Embeddings, &request, parent)
+    let dimensions = options.and_then(|o| o.dimensions());
+    if let Some(dimensions) = dimensions {
+        request = request.with(RequestParam::Dimensions, dimensions);
+    }
+    let mut span = instrumentation.start_with_parent(Operation::Embeddings, &request, parent);
+    if let Some(dimensions) = dimensions {
+        span.record_embeddings_dimensions(dimensions);
+    }
+    if let Some(texts) = options.and_then(|o| o.texts()) {
+        span.record_embeddings_inputs(texts);
+    }
+    span
 }
 
-/// An embeddings answer as the span records it.
-pub(crate) fn response_record(result: &EmbeddingsResult) -> ResponseRecord<'_> {
-    ResponseRecord {
+/// Records an embeddings answer on its span; the answer's dimensions only
+/// when the request did not ask for some (`requested`).
+pub(crate) fn record_answer(
+    span: &mut OperationSpan,
+    requested: Option<u32>,
+    result: &EmbeddingsResult,
+) {
+    span.record_response(&ResponseRecord {
         id: Some(result.id.as_str()).filter(|id| !id.is_empty()),
         model: result.model.as_deref(),
         usage: result
@@ -170,5 +197,13 @@ pub(crate) fn response_record(result: &EmbeddingsResult) -> ResponseRecord<'_> {
             .as_ref()
             .map(|u| UsageRecord::new(Some(u.prompt_tokens), None)),
         choices: Vec::new(),
-    }
+    });
+    let shown = match requested {
+        Some(_) => None,
+        None => result
+            .data
+            .first()
+            .and_then(|item| item.embedding.dimensions()),
+    };
+    span.record_embeddings_answer(result.data.len(), shown);
 }

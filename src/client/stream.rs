@@ -120,9 +120,12 @@ impl StreamingChatCompletions {
     }
 }
 
-/// The body's events as updates. Only an update without choices (or data
-/// that is no update) is searched for the service's in-band
-/// `{"error": {...}}`: an error object decodes as an update with none.
+/// The body's events as updates. Any update whose top-level object has a
+/// non-null `error` fails the stream (TELEMETRY.md §7), also one that
+/// carries choices and usage too, as OpenAI-compatible gateways send after
+/// the last content chunk. The update decodes `error` itself, so telling
+/// costs nothing more per chunk; only a failing event is read a second
+/// time, for the error's code and message.
 fn update_events(
     response: reqwest::Response,
     max_event_bytes: usize,
@@ -130,10 +133,10 @@ fn update_events(
     SseStream::from_response(response, max_event_bytes).error_only_if(may_be_error)
 }
 
-/// Whether an update may be the service's error object: only one without
-/// choices can be.
+/// Whether an update may be the service's error object: the update decodes
+/// the `error` key itself.
 pub(crate) fn may_be_error(update: &StreamingChatCompletionsUpdate) -> bool {
-    update.choices.is_empty()
+    update.error.is_some()
 }
 
 impl ChatStreamState {

@@ -9,14 +9,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use opentelemetry::Context;
 use reqwest::header::HeaderValue;
 
-use super::route::{Route, recognise};
+use super::route::{Route, openai_route, recognise};
 use super::tee::{Observer, TeeBody};
 use crate::client::chat;
 use crate::client::embeddings;
 use crate::client::propagation::span_headers;
 use crate::client::transport::{classify_reqwest_error, request_id};
 use crate::client::{DEFAULT_MAX_EVENT_BYTES, propagation::TraceHeaders};
-use crate::models::{ChatCompletionsOptions, EmbeddingsOptions};
+use crate::models::{ChatCompletionsOptions, EmbeddingsOptions, ImageEmbeddingsOptions};
 use crate::telemetry::{ErrorClass, Instrumentation, OperationSpan, TelemetryOptions, semconv};
 
 /// How many `(host, port)` pairs keep their resolved [`Instrumentation`]
@@ -83,33 +83,37 @@ impl Instrumenter {
         let port = url.port_or_known_default().unwrap_or_default();
         let instrumentation = self.instrumentation(host, port);
         let parent = Context::current();
+        let mut dimensions = None;
         let (span, streamed) = match route {
-            Route::Chat => match serde_json::from_slice::<ChatCompletionsOptions>(body) {
-                Ok(mut options) => {
-                    let streamed = options.stream == Some(true);
-                    // The crate's client sends no `stream` on a whole answer.
-                    options.stream = options.stream.filter(|stream| *stream);
-                    (
-                        chat::start_span(&instrumentation, &options, &parent),
-                        streamed,
-                    )
+            Route::Chat => {
+                let api_type =
+                    openai_route(url.path()).then_some(semconv::OPENAI_API_TYPE_CHAT_COMPLETIONS);
+                match serde_json::from_slice::<ChatCompletionsOptions>(body) {
+                    Ok(mut options) => {
+                        let streamed = options.stream == Some(true);
+                        // The crate's client sends no `stream` on a whole answer.
+                        options.stream = options.stream.filter(|stream| *stream);
+                        let span = chat::start_span(&instrumentation, &options, api_type, &parent);
+                        (span, streamed)
+                    }
+                    Err(_) => {
+                        let empty = ChatCompletionsOptions::new(Vec::new());
+                        let span = chat::start_span(&instrumentation, &empty, api_type, &parent);
+                        (span, false)
+                    }
                 }
-                Err(_) => (
-                    chat::start_span(&instrumentation, &undecoded_chat(), &parent),
-                    false,
-                ),
-            },
+            }
             Route::Embeddings => {
                 let options = serde_json::from_slice::<EmbeddingsOptions>(body).ok();
-                let model = options.as_ref().and_then(|o| o.model.as_deref());
-                let format = options
-                    .as_ref()
-                    .and_then(|o| o.encoding_format.as_ref())
-                    .map(|f| f.as_str());
-                (
-                    embeddings::start_span(&instrumentation, model, format, &parent),
-                    false,
-                )
+                dimensions = options.as_ref().and_then(|o| o.dimensions);
+                let span = embeddings::start_span(&instrumentation, options.as_ref(), &parent);
+                (span, false)
+            }
+            Route::ImageEmbeddings => {
+                let options = serde_json::from_slice::<ImageEmbeddingsOptions>(body).ok();
+                dimensions = options.as_ref().and_then(|o| o.dimensions);
+                let span = embeddings::start_span(&instrumentation, options.as_ref(), &parent);
+                (span, false)
             }
         };
         let headers = span_headers(&span);
@@ -120,14 +124,10 @@ impl Instrumenter {
             span,
             route,
             streamed,
+            dimensions,
             headers,
         })
     }
-}
-
-/// A chat request with nothing in it, for a body that did not decode.
-fn undecoded_chat() -> ChatCompletionsOptions {
-    ChatCompletionsOptions::new(Vec::new())
 }
 
 impl fmt::Debug for Instrumenter {
@@ -145,6 +145,8 @@ pub(crate) struct Exchange {
     span: OperationSpan,
     route: Route,
     streamed: bool,
+    /// The embeddings `dimensions` asked for.
+    dimensions: Option<u32>,
     headers: TraceHeaders,
 }
 
@@ -165,7 +167,7 @@ impl Exchange {
         }
         let observer = Observer::new(
             self.span,
-            self.route,
+            (self.route, self.dimensions),
             self.streamed,
             &response,
             id,

@@ -7,8 +7,10 @@ use reqwest::Method;
 pub(crate) enum Route {
     /// `POST …/chat/completions`.
     Chat,
-    /// `POST …/embeddings` or `POST …/images/embeddings`.
+    /// `POST …/embeddings`.
     Embeddings,
+    /// `POST …/images/embeddings` (the model inference API's image embeddings).
+    ImageEmbeddings,
 }
 
 /// The operation of a request, when it is one.
@@ -27,11 +29,21 @@ pub(crate) fn recognise(method: &Method, path: &str) -> Option<Route> {
     let path = path.strip_suffix('/').unwrap_or(path);
     if path.ends_with("/chat/completions") {
         Some(Route::Chat)
+    } else if path.ends_with("/images/embeddings") {
+        Some(Route::ImageEmbeddings)
     } else if path.ends_with("/embeddings") {
         Some(Route::Embeddings)
     } else {
         None
     }
+}
+
+/// Whether `path` is on an OpenAI-shaped base (the v1 API, an Azure OpenAI
+/// deployment, OpenAI itself), where chat spans carry `openai.api.type`,
+/// as the crate's client does for v1 and deployment endpoints; the legacy
+/// model inference routes (`…/models/…`) are not.
+pub(crate) fn openai_route(path: &str) -> bool {
+    !path.contains("/models/")
 }
 
 #[cfg(test)]
@@ -48,10 +60,13 @@ mod tests {
         ] {
             assert_eq!(recognise(&Method::POST, path), Some(Route::Chat), "{path}");
         }
+        assert_eq!(
+            recognise(&Method::POST, "/models/images/embeddings"),
+            Some(Route::ImageEmbeddings)
+        );
         for path in [
             "/openai/v1/embeddings",
             "/openai/deployments/emb/embeddings",
-            "/models/images/embeddings",
         ] {
             assert_eq!(
                 recognise(&Method::POST, path),
@@ -59,6 +74,14 @@ mod tests {
                 "{path}"
             );
         }
+    }
+
+    #[test]
+    fn openai_shaped_bases_are_told_from_the_model_inference_routes() {
+        assert!(openai_route("/openai/v1/chat/completions"));
+        assert!(openai_route("/openai/deployments/gpt-4o/chat/completions"));
+        assert!(openai_route("/v1/chat/completions"));
+        assert!(!openai_route("/models/chat/completions"));
     }
 
     #[test]

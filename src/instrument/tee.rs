@@ -76,6 +76,8 @@ enum Mode {
     Answer {
         span: OperationSpan,
         route: Route,
+        /// The embeddings `dimensions` asked for.
+        dimensions: Option<u32>,
         body: Vec<u8>,
         limit: usize,
         /// The answer outgrew `limit`: the span ends without its details.
@@ -97,10 +99,11 @@ enum Mode {
 
 impl Observer {
     /// The observer of `response`, the answer to a `route` request (streamed
-    /// or not). `max_bytes` bounds what a whole answer or one event may hold.
+    /// or not; for embeddings, the `dimensions` it asked for). `max_bytes`
+    /// bounds what a whole answer or one event may hold.
     pub(crate) fn new(
         span: OperationSpan,
-        route: Route,
+        (route, dimensions): (Route, Option<u32>),
         streamed: bool,
         response: &reqwest::Response,
         request_id: Option<String>,
@@ -133,6 +136,7 @@ impl Observer {
             Mode::Answer {
                 span,
                 route,
+                dimensions,
                 body: Vec::new(),
                 limit: max_bytes,
                 overflow: false,
@@ -226,6 +230,7 @@ impl Observer {
             Mode::Answer {
                 mut span,
                 route,
+                dimensions,
                 body,
                 overflow,
                 request_id,
@@ -239,8 +244,10 @@ impl Observer {
                 let result = match route {
                     Route::Chat => decode_answer::<ChatCompletions>(&body, id)
                         .map(|answer| span.record_response(&chat::response_record(&answer))),
-                    Route::Embeddings => decode_answer::<EmbeddingsResult>(&body, id)
-                        .map(|answer| span.record_response(&embeddings::response_record(&answer))),
+                    Route::Embeddings | Route::ImageEmbeddings => {
+                        decode_answer::<EmbeddingsResult>(&body, id)
+                            .map(|answer| embeddings::record_answer(&mut span, dimensions, &answer))
+                    }
                 };
                 match result {
                     Ok(()) => span.end(),

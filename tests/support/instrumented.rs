@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use azure_ai_inference_otel::client::{
+    ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient,
+};
 use azure_ai_inference_otel::exporters::braintrust::span_to_row;
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::{Value, json};
@@ -24,6 +27,21 @@ const ROW_ID_AND_TIME_KEYS: &[&str] = &[
     "end",
     "time_to_first_token",
 ];
+
+/// The crate's chat client on the v1 base of the server at `endpoint`
+/// (`http://127.0.0.1:PORT`), the base the instrumented clients call.
+pub fn v1_chat(endpoint: &str, options: ClientOptions) -> ChatCompletionsClient {
+    super::client::install_propagator();
+    let key = Credential::api_key(super::client::KEY).unwrap();
+    ChatCompletionsClient::new(format!("{endpoint}/openai/v1"), key, Some(options)).unwrap()
+}
+
+/// The crate's embeddings client on the v1 base of the server at `endpoint`.
+pub fn v1_embeddings(endpoint: &str, options: ClientOptions) -> EmbeddingsClient {
+    super::client::install_propagator();
+    let key = Credential::api_key(super::client::KEY).unwrap();
+    EmbeddingsClient::new(format!("{endpoint}/openai/v1"), key, Some(options)).unwrap()
+}
 
 /// A span as a comparable value: name, kind, status, attributes and events
 /// (names and attributes, in order), without ids, times or durations.
