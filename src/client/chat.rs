@@ -8,7 +8,7 @@ use crate::models::{
 use crate::telemetry::semconv;
 use crate::telemetry::{
     ChoiceRecord, Operation, OperationSpan, ParamValue, RequestAttributes, RequestParam,
-    RequestParams, ResponseRecord, ToolCallRecord, UsageRecord,
+    RequestParams, ResponseRecord, ToolCallRecord, UsageRecord, named_tool_choice,
 };
 
 use super::core::ClientCore;
@@ -155,8 +155,9 @@ impl ChatCompletionsClient {
 
 /// The request as the telemetry core sees it. The `match` is exhaustive: a
 /// new row of the parameter table does not compile until it is filled here.
-/// `record_content` decides how much of `response_format` is recorded (a
-/// JSON schema is content; its `type` is not).
+/// `record_content` decides how much of `response_format` and of a named
+/// `tool_choice` is recorded (a JSON schema and a tool's name are content;
+/// their `type` is not).
 fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> RequestAttributes<'_> {
     let params = RequestParams::from_fn(|param| match param {
         RequestParam::MaxTokens => o.max_tokens.map(ParamValue::from),
@@ -187,7 +188,9 @@ fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> Reque
             .map(ParamValue::Int),
         RequestParam::ToolChoice => o.tool_choice.as_ref().map(|choice| match choice {
             ChatCompletionsToolChoice::Preset(preset) => ParamValue::Text(preset.as_str()),
-            ChatCompletionsToolChoice::Named(named) => ParamValue::Json(named),
+            ChatCompletionsToolChoice::Named(named) => {
+                named_tool_choice(&named.r#type, named, record_content)
+            }
         }),
         // Not in the REST API's request schema either: an extra parameter.
         RequestParam::ParallelToolCalls => o

@@ -135,7 +135,7 @@ impl ClientCore {
         span: &mut OperationSpan,
     ) -> Result<T> {
         let (response, id) = self.post(route, body, span).await;
-        read_json_as(response?, id).await
+        read_json_as(response?, id, self.transport.max_response_bytes()).await
     }
 
     /// `GET /info`. Not a GenAI operation, so it makes no span; the current
@@ -147,6 +147,7 @@ impl ClientCore {
             self.transport
                 .get(INFO_ROUTE, &headers, &mut on_retry)
                 .await?,
+            self.transport.max_response_bytes(),
         )
         .await
     }

@@ -48,7 +48,8 @@ pub enum RequestParam {
     /// when not 1.
     ChoiceCount,
     /// `tool_choice`: a preset string (`auto`, `none`, `required`) as
-    /// [`ParamValue::Text`], the named-function object as [`ParamValue::Json`].
+    /// [`ParamValue::Text`], a named choice through [`named_tool_choice`]
+    /// (the whole object only with content recording on).
     ToolChoice,
     /// `parallel_tool_calls` (an extra parameter of this API).
     ParallelToolCalls,
@@ -395,6 +396,53 @@ impl<T: serde::Serialize + fmt::Debug + Sync + ?Sized> JsonParam for T {
     fn to_json(&self) -> Option<String> {
         serde_json::to_string(self).ok()
     }
+}
+
+/// A named (object) `tool_choice` as a span records it, on every surface
+/// (chat, Responses, other clients' requests): the whole object (`named`)
+/// when content recording is on; otherwise only its `type`, as the JSON
+/// text `{"type":".."}`, because the tool's name is content
+/// (TELEMETRY.md §4). Only the tool-choice types the APIs define are
+/// echoed; any other `type` is recorded as `{"type":"_OTHER"}`, so a
+/// caller's own text never reaches the span that way either.
+///
+/// Presets (`"auto"`, `"none"`, `"required"`) are not content: record
+/// them as [`ParamValue::Text`].
+///
+/// ```
+/// use azure_ai_inference_otel::telemetry::{ParamValue, named_tool_choice};
+///
+/// let named = serde_json::json!({"type": "function", "function": {"name": "secret_tool"}});
+/// let off = named_tool_choice("function", &named, false);
+/// assert_eq!(off, ParamValue::Text(r#"{"type":"function"}"#));
+/// let on = named_tool_choice("function", &named, true);
+/// assert_eq!(on, ParamValue::Json(&named));
+/// ```
+pub fn named_tool_choice<'a>(
+    kind: &str,
+    named: &'a dyn JsonParam,
+    record_content: bool,
+) -> ParamValue<'a> {
+    if record_content {
+        return ParamValue::Json(named);
+    }
+    /// The `type` values of the chat, Responses and Assistants APIs.
+    const TYPES: &[(&str, &str)] = &[
+        ("function", r#"{"type":"function"}"#),
+        ("allowed_tools", r#"{"type":"allowed_tools"}"#),
+        ("custom", r#"{"type":"custom"}"#),
+        ("mcp", r#"{"type":"mcp"}"#),
+        ("file_search", r#"{"type":"file_search"}"#),
+        ("web_search_preview", r#"{"type":"web_search_preview"}"#),
+        ("computer_use_preview", r#"{"type":"computer_use_preview"}"#),
+        ("code_interpreter", r#"{"type":"code_interpreter"}"#),
+        ("image_generation", r#"{"type":"image_generation"}"#),
+    ];
+    let text = TYPES
+        .iter()
+        .find(|(name, _)| *name == kind)
+        .map_or(r#"{"type":"_OTHER"}"#, |(_, json)| json);
+    ParamValue::Text(text)
 }
 
 /// A parameter's value as the request carries it, borrowed.

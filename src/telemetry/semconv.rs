@@ -96,9 +96,16 @@ names! { GEN_AI_ATTRIBUTES:
     /// Content recording only: how many request messages were not recorded
     /// as events, to leave room under the per-span event limit.
     AZ_AI_INFERENCE_MESSAGE_EVENTS_OMITTED = "az.ai.inference.message_events.omitted";
+    /// Streams only, when the answer had more choices than the accumulator
+    /// keeps: how many choice deltas were dropped.
+    AZ_AI_INFERENCE_RESPONSE_DROPPED_CHOICE_DELTAS = "az.ai.inference.response.dropped_choice_deltas";
+    /// Streams only, when a choice had more tool calls than the accumulator
+    /// keeps: how many tool-call deltas were dropped.
+    AZ_AI_INFERENCE_RESPONSE_DROPPED_TOOL_CALL_DELTAS = "az.ai.inference.response.dropped_tool_call_deltas";
     /// `tool_choice` as sent: a preset (`auto`, `none`, `required`) as it
-    /// is, the named-function form as compact JSON. The conventions have no
-    /// name for it.
+    /// is, the named-function form as compact JSON with content recording
+    /// on, its `{"type"}` alone otherwise (a tool's name is content). The
+    /// conventions have no name for it.
     AZ_AI_INFERENCE_REQUEST_TOOL_CHOICE = "az.ai.inference.request.tool_choice";
     /// `parallel_tool_calls` as sent. The conventions have no name for it.
     AZ_AI_INFERENCE_REQUEST_PARALLEL_TOOL_CALLS = "az.ai.inference.request.parallel_tool_calls";

@@ -10,6 +10,7 @@ use opentelemetry::{Array, Context, InstrumentationScope, KeyValue, StringValue,
 
 use super::accumulate::StreamAccumulator;
 use super::content;
+use super::gaps::ChunkGaps;
 use super::intern::{finish_reason_value, intern, span_name};
 use super::metrics::{Instruments, Measurement};
 use super::options::{TelemetryOptions, instrumentation_scope_for};
@@ -139,7 +140,7 @@ impl Instrumentation {
             last_event: SystemTime::UNIX_EPOCH,
             first_chunk: None,
             last_chunk: None,
-            chunk_gaps: Vec::new(),
+            chunk_gaps: ChunkGaps::new(),
             zero_gaps: 0,
             resends: 0,
             ended: false,
@@ -202,8 +203,9 @@ pub struct OperationSpan {
     last_event: SystemTime,
     first_chunk: Option<Duration>,
     last_chunk: Option<Instant>,
-    /// The gaps between chunks, in seconds, but those of zero.
-    chunk_gaps: Vec<f64>,
+    /// The gaps between chunks, in seconds, but those of zero (bounded
+    /// memory, however long the stream).
+    chunk_gaps: ChunkGaps,
     /// How many gaps were zero (chunks of the read before them).
     zero_gaps: u64,
     /// Attempts sent again after a failure (`http.request.resend_count`).
@@ -529,6 +531,22 @@ impl OperationSpan {
     /// `cancelled` in choice events when the caller dropped the stream) and
     /// the span ends as success, failure or cancellation.
     pub fn finish_stream(mut self, accumulator: &StreamAccumulator, outcome: StreamOutcome<'_>) {
+        let dropped = accumulator.dropped();
+        for (key, count) in [
+            (
+                sc::AZ_AI_INFERENCE_RESPONSE_DROPPED_CHOICE_DELTAS,
+                dropped.choice_deltas,
+            ),
+            (
+                sc::AZ_AI_INFERENCE_RESPONSE_DROPPED_TOOL_CALL_DELTAS,
+                dropped.tool_call_deltas,
+            ),
+        ] {
+            if count > 0 {
+                let count = i64::try_from(count).unwrap_or(i64::MAX);
+                self.span.set_attribute(KeyValue::new(key, count));
+            }
+        }
         let mut response = accumulator.response();
         if response.choices.is_empty() && !matches!(outcome, StreamOutcome::Completed) {
             // The caller was waiting for a choice that never came.
