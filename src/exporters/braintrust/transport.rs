@@ -61,7 +61,10 @@ impl BraintrustSink {
                 },
             )?;
         authorization.set_sensitive(true);
+        // Same-origin redirects only: the rows must not follow a 307 to
+        // another host (reqwest strips `Authorization`, not the body).
         let client = reqwest::Client::builder()
+            .redirect(crate::client::same_origin_redirects())
             .timeout(config.request_timeout)
             .user_agent(crate::net::USER_AGENT)
             .build()
@@ -163,7 +166,8 @@ impl BraintrustSink {
             .map_err(|_| invalid("could not encode the project name"))?;
         let bytes = self
             .post(&format!("{}/v1/project", self.api_url), body.into())
-            .await?;
+            .await?
+            .map_err(|why| invalid(&format!("the project answer: {why}")))?;
         let project: Project = serde_json::from_slice(&bytes)
             .map_err(|_| invalid("the project answer has no `id`"))?;
         let id_ok = !project.id.is_empty()
@@ -180,9 +184,10 @@ impl BraintrustSink {
         ))
     }
 
-    /// One JSON POST, one attempt; the answer's body on success, else how
-    /// it failed (the engine decides about retrying).
-    async fn post(&self, url: &str, body: Bytes) -> Result<Bytes, Outcome> {
+    /// One JSON POST, one attempt; on success the answer's body (or why it
+    /// could not be read: too large, cut), else how it failed (the engine
+    /// decides about retrying).
+    async fn post(&self, url: &str, body: Bytes) -> Result<Result<Bytes, String>, Outcome> {
         let response = self
             .client
             .post(url)
@@ -194,8 +199,9 @@ impl BraintrustSink {
             .map_err(|e| Outcome::from_reqwest(&e))?;
         let status = response.status().as_u16();
         let retry_after = crate::net::retry_after(response.headers(), SystemTime::now());
-        // Read the (small) answer either way so the connection can be reused.
-        let bytes = response.bytes().await;
+        // Read the (small, capped) answer either way so the connection can
+        // be reused.
+        let bytes = crate::net::read_exporter_answer(response).await;
         let hint = match status {
             401 | 403 => "; check the API key and its access to the parent",
             404 => "; check the API URL and the parent id",
@@ -203,7 +209,7 @@ impl BraintrustSink {
             _ => "",
         };
         match Outcome::from_status(status, retry_after, hint) {
-            Outcome::Delivered => bytes.map_err(|e| Outcome::from_reqwest(&e)),
+            Outcome::Delivered => Ok(bytes),
             failed => Err(failed),
         }
     }
