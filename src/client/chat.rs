@@ -174,6 +174,13 @@ fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> Reque
             .get("parallel_tool_calls")
             .and_then(serde_json::Value::as_bool)
             .map(ParamValue::Bool),
+        // Responses API settings (and chat's `reasoning_effort`, not
+        // modelled by this API's request).
+        RequestParam::ReasoningEffort
+        | RequestParam::ReasoningSummary
+        | RequestParam::PreviousResponseId
+        | RequestParam::Store
+        | RequestParam::Truncation => None,
         RequestParam::ResponseFormatJson => o.response_format.as_ref().map(|f| {
             if record_content {
                 ParamValue::Json(f)
@@ -189,6 +196,7 @@ fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> Reque
     RequestAttributes {
         model: o.model.as_deref(),
         params,
+        api_type: None,
     }
 }
 

@@ -35,6 +35,8 @@ pub enum ConfigField {
     MaxEventBytes,
     /// The HTTP client (or a request it could not build).
     HttpClient,
+    /// A request's `stream` flag, set against the method called.
+    Stream,
 }
 
 impl ConfigField {
@@ -53,6 +55,7 @@ impl ConfigField {
             ConfigField::UserAgent => "user_agent",
             ConfigField::MaxEventBytes => "max_event_bytes",
             ConfigField::HttpClient => "http_client",
+            ConfigField::Stream => "stream",
         }
     }
 }

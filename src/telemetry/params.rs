@@ -56,11 +56,21 @@ pub enum RequestParam {
     /// its `type` (as the JSON text `{"type":..}`) when content recording is
     /// off, since a JSON schema's names and descriptions are content.
     ResponseFormatJson,
+    /// `reasoning_effort` (chat) / `reasoning.effort` (Responses).
+    ReasoningEffort,
+    /// Responses `reasoning.summary`.
+    ReasoningSummary,
+    /// Responses `previous_response_id`: an id, not content.
+    PreviousResponseId,
+    /// Responses `store`.
+    Store,
+    /// Responses `truncation`.
+    Truncation,
 }
 
 impl RequestParam {
     /// Every parameter, in table order.
-    pub const ALL: [RequestParam; 14] = [
+    pub const ALL: [RequestParam; 19] = [
         RequestParam::MaxTokens,
         RequestParam::Temperature,
         RequestParam::TopP,
@@ -75,6 +85,11 @@ impl RequestParam {
         RequestParam::ToolChoice,
         RequestParam::ParallelToolCalls,
         RequestParam::ResponseFormatJson,
+        RequestParam::ReasoningEffort,
+        RequestParam::ReasoningSummary,
+        RequestParam::PreviousResponseId,
+        RequestParam::Store,
+        RequestParam::Truncation,
     ];
 
     /// This parameter's row (`None` only for a variant left out of the
@@ -105,6 +120,8 @@ pub enum AttributeType {
     ChoiceCount,
     /// A boolean attribute, `true` or `false` as set.
     Bool,
+    /// A string attribute, from one string.
+    Text,
     /// A string attribute holding a JSON value: a [`ParamValue::Json`] as
     /// compact JSON text, a [`ParamValue::Text`] as it is (a preset such as
     /// `tool_choice` `auto`). Braintrust metadata gets the value back as
@@ -266,6 +283,44 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             Json,
             Some("response_format"),
         ),
+        // The Responses API's own settings (and chat's `reasoning_effort`):
+        // no convention names either, so the crate's namespace. Not in
+        // Braintrust's metadata allow-list.
+        row(
+            P::ReasoningEffort,
+            "reasoning_effort",
+            sc::AZ_AI_INFERENCE_REQUEST_REASONING_EFFORT,
+            Text,
+            None,
+        ),
+        row(
+            P::ReasoningSummary,
+            "reasoning.summary",
+            sc::AZ_AI_INFERENCE_REQUEST_REASONING_SUMMARY,
+            Text,
+            None,
+        ),
+        row(
+            P::PreviousResponseId,
+            "previous_response_id",
+            sc::AZ_AI_INFERENCE_REQUEST_PREVIOUS_RESPONSE_ID,
+            Text,
+            None,
+        ),
+        row(
+            P::Store,
+            "store",
+            sc::AZ_AI_INFERENCE_REQUEST_STORE,
+            Bool,
+            None,
+        ),
+        row(
+            P::Truncation,
+            "truncation",
+            sc::AZ_AI_INFERENCE_REQUEST_TRUNCATION,
+            Text,
+            None,
+        ),
     ]
 };
 
@@ -319,6 +374,7 @@ impl ParamSpec {
             (T::TrueFlag, V::Bool(true)) => Value::Bool(true),
             (T::ChoiceCount, V::Int(n)) if n != 1 => Value::I64(n),
             (T::Bool, V::Bool(b)) => Value::Bool(b),
+            (T::Text, V::Text(text)) => Value::from(text.to_owned()),
             (T::Json, V::Text(text)) => Value::from(text.to_owned()),
             (T::Json, V::Json(value)) => Value::from(value.to_json()?),
             _ => return None,

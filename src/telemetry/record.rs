@@ -37,6 +37,9 @@ pub struct RequestAttributes<'a> {
     pub model: Option<&'a str>,
     /// The request parameters that were set.
     pub params: RequestParams<'a>,
+    /// `openai.api.type` ([`semconv::OPENAI_API_TYPE_RESPONSES`], ...), on
+    /// calls to the OpenAI-compatible surfaces.
+    pub api_type: Option<&'static str>,
 }
 
 impl<'a> RequestAttributes<'a> {

@@ -107,6 +107,27 @@ names! { GEN_AI_ATTRIBUTES:
     /// names and descriptions are content). [`GEN_AI_OUTPUT_TYPE`] is the
     /// conventions' coarser `text` / `json`.
     AZ_AI_INFERENCE_REQUEST_RESPONSE_FORMAT = "az.ai.inference.request.response_format";
+    /// `reasoning_effort` (chat) or `reasoning.effort` (Responses) as sent.
+    AZ_AI_INFERENCE_REQUEST_REASONING_EFFORT = "az.ai.inference.request.reasoning_effort";
+    /// Responses `reasoning.summary` as sent.
+    AZ_AI_INFERENCE_REQUEST_REASONING_SUMMARY = "az.ai.inference.request.reasoning_summary";
+    /// Responses `previous_response_id`.
+    AZ_AI_INFERENCE_REQUEST_PREVIOUS_RESPONSE_ID = "az.ai.inference.request.previous_response_id";
+    /// Responses `store`.
+    AZ_AI_INFERENCE_REQUEST_STORE = "az.ai.inference.request.store";
+    /// Responses `truncation`.
+    AZ_AI_INFERENCE_REQUEST_TRUNCATION = "az.ai.inference.request.truncation";
+    /// Responses: the answer's `output` items as JSON, as returned with
+    /// content recording on; without it only their content-free fields
+    /// (`type`, `id`, `status`, `role`, `call_id`, and the `type` of each
+    /// content and summary part). What the Braintrust row's `output` is.
+    AZ_AI_INFERENCE_RESPONSE_OUTPUT = "az.ai.inference.response.output";
+    /// The OpenAI API surface of the call: [`OPENAI_API_TYPE_CHAT_COMPLETIONS`]
+    /// or [`OPENAI_API_TYPE_RESPONSES`] (the upstream OpenAI refinement).
+    OPENAI_API_TYPE = "openai.api.type";
+    /// Content recording only, newer conventions: the `instructions` as
+    /// system instruction parts.
+    GEN_AI_SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions";
     /// Braintrust-bound OTLP copies only, when the span was over the request
     /// limit: the content attributes whose texts were cut.
     AZ_AI_INFERENCE_TRUNCATED = "az.ai.inference.truncated";
@@ -131,6 +152,11 @@ names! { BRAINTRUST_ATTRIBUTES:
     /// The Braintrust app URL (a routing attribute; not set by this crate).
     BRAINTRUST_APP_URL = "braintrust.app_url";
 }
+
+/// [`OPENAI_API_TYPE`] of chat completions calls.
+pub const OPENAI_API_TYPE_CHAT_COMPLETIONS: &str = "chat_completions";
+/// [`OPENAI_API_TYPE`] of Responses API calls.
+pub const OPENAI_API_TYPE_RESPONSES: &str = "responses";
 
 /// Attribute-key prefixes that mark a span as AI instrumentation for
 /// Braintrust's AI-span filter (its `filter-ai-spans` feature).

@@ -14,6 +14,7 @@ use crate::telemetry::{ParamSpec, REQUEST_PARAMS, TOKEN_COUNTS, TokenCountSpec, 
 
 mod messages;
 mod policy;
+mod responses;
 mod row;
 mod values;
 pub(crate) mod write;
@@ -103,7 +104,13 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
 
     let span_type = SpanType::from_operation(attrs.operation);
     let genai = attrs.operation.is_some();
-    let (input, output) = if genai {
+    let responses = attrs.api_type == Some(semconv::OPENAI_API_TYPE_RESPONSES);
+    let (input, output) = if genai && responses {
+        (
+            responses::build_input(span, attrs.input_messages, attrs.system_instructions),
+            responses::build_output(attrs.response_output),
+        )
+    } else if genai {
         (
             build_input(span, attrs.input_messages),
             build_output(span, attrs.output_messages),
@@ -123,6 +130,9 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     });
 
     let metrics = attrs.metrics(span);
+    if responses {
+        responses::normalize_metadata(&mut metadata);
+    }
     if span_type == SpanType::Llm {
         policy::keep_llm_metadata(&mut metadata);
     }
@@ -275,6 +285,12 @@ pub(super) struct Attributes<'a> {
     tools: Option<&'a str>,
     input_messages: Option<&'a str>,
     output_messages: Option<&'a str>,
+    /// `openai.api.type`.
+    api_type: Option<&'a str>,
+    /// Responses: the output items (`az.ai.inference.response.output`).
+    response_output: Option<&'a str>,
+    /// Responses, newer names: `gen_ai.system_instructions`.
+    system_instructions: Option<&'a str>,
     /// One slot per row of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS).
     token_counts: [Option<i64>; TOKEN_COUNTS.len()],
     time_to_first_token: Option<f64>,
@@ -364,6 +380,15 @@ impl<'a> Attributes<'a> {
             }
             semconv::GEN_AI_OUTPUT_MESSAGES if text.is_some() => {
                 self.output_messages = text;
+                return None;
+            }
+            semconv::OPENAI_API_TYPE => self.api_type = text,
+            semconv::AZ_AI_INFERENCE_RESPONSE_OUTPUT if text.is_some() => {
+                self.response_output = text;
+                return None;
+            }
+            semconv::GEN_AI_SYSTEM_INSTRUCTIONS if text.is_some() => {
+                self.system_instructions = text;
                 return None;
             }
             // Routing, not data: it chooses where the row goes.
