@@ -511,10 +511,10 @@ impl ResponsesStreamRecorder {
                     without_text(item)
                 };
             }
-            E::Created { response } | E::InProgress { response } => {
-                if self.details && self.response.is_none() {
-                    self.response = Some(response.clone());
-                }
+            E::Created { response } | E::InProgress { response }
+                if self.details && self.response.is_none() =>
+            {
+                self.response = Some(response.clone());
             }
             E::Completed { response } | E::Incomplete { response } | E::Failed { response } => {
                 self.terminal = true;

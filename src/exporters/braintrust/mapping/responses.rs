@@ -35,7 +35,7 @@ pub(super) fn build_input(
         return (!items.is_empty()).then_some(Json::Array(items));
     }
     let mut items = Vec::new();
-    if let Some(instructions) = instructions.and_then(|text| system_text(text)) {
+    if let Some(instructions) = instructions.and_then(system_text) {
         items.push(json!({"role": "system", "content": instructions}));
     }
     match messages::build_input(span, structured) {
