@@ -62,7 +62,7 @@ impl ChatCompletionsClient {
     /// The request's model, else the client's default model, is sent.
     pub async fn complete(&self, mut options: ChatCompletionsOptions) -> Result<ChatCompletions> {
         options.stream = None;
-        let mut span = self.start(&mut options);
+        let mut span = self.start(&mut options)?;
         let result = async {
             let body = serde_json::to_vec(&options).map_err(Error::Serialize)?;
             self.core
@@ -91,7 +91,7 @@ impl ChatCompletionsClient {
         mut options: ChatCompletionsOptions,
     ) -> Result<StreamingChatCompletions> {
         options.stream = Some(true);
-        let mut span = self.start(&mut options);
+        let mut span = self.start(&mut options)?;
         let result = async {
             let body = serde_json::to_vec(&options).map_err(Error::Serialize)?;
             self.core.open_stream(ROUTE, body, &mut span).await
@@ -117,11 +117,9 @@ impl ChatCompletionsClient {
     }
 
     /// Fills in the default model and starts the span, recording the request
-    /// content when recording is on.
-    fn start(&self, options: &mut ChatCompletionsOptions) -> OperationSpan {
-        if options.model.is_none() {
-            options.model = self.core.default_model().map(str::to_owned);
-        }
+    /// content when recording is on. A v1 request without a model fails here.
+    fn start(&self, options: &mut ChatCompletionsOptions) -> Result<OperationSpan> {
+        self.core.resolve_model(&mut options.model)?;
         let instrumentation = self.core.instrumentation();
         let request = request_attributes(options, instrumentation.records_content());
         let mut span = instrumentation.start(Operation::Chat, &request);
@@ -131,7 +129,7 @@ impl ChatCompletionsClient {
                 span.record_tool_definitions(tools);
             }
         }
-        span
+        Ok(span)
     }
 }
 

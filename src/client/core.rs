@@ -11,7 +11,7 @@ use super::endpoint::Endpoint;
 use super::options::ClientOptions;
 use super::resend::Resend;
 use super::transport::{Transport, read_json, read_json_as, request_id, trace_headers};
-use crate::error::{Error, Result};
+use crate::error::{ConfigField, Error, Result};
 use crate::models::ModelInfo;
 use crate::telemetry::{Instrumentation, OperationSpan};
 
@@ -54,8 +54,21 @@ impl ClientCore {
         &self.instrumentation
     }
 
-    pub(crate) fn default_model(&self) -> Option<&str> {
-        self.default_model.as_deref()
+    /// Fills in the default model when the request names none; on an
+    /// endpoint that routes by model (v1), a request left without one is
+    /// an [`Error::InvalidConfig`] naming `model`, before anything is sent.
+    pub(crate) fn resolve_model(&self, model: &mut Option<String>) -> Result<()> {
+        if model.is_none() {
+            model.clone_from(&self.default_model);
+        }
+        let kind = self.transport.endpoint().kind();
+        if model.is_none() && kind.requires_model() {
+            return Err(Error::invalid_config(
+                ConfigField::Model,
+                "the v1 API needs a model (the deployment name): set it on the request or with ClientOptions::with_model (azinfer --model, AZURE_AI_INFERENCE_MODEL)",
+            ));
+        }
+        Ok(())
     }
 
     pub(crate) fn max_event_bytes(&self) -> usize {

@@ -109,10 +109,7 @@ async fn embed<O: EmbeddingsRequest>(
     route: &str,
     mut options: O,
 ) -> Result<EmbeddingsResult> {
-    let model = options.model_mut();
-    if model.is_none() {
-        *model = core.default_model().map(str::to_owned);
-    }
+    core.resolve_model(options.model_mut())?;
     let mut request = RequestAttributes::with_model(options.model());
     if let Some(format) = options.encoding_format() {
         request = request.with(RequestParam::EncodingFormat, format);

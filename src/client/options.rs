@@ -7,11 +7,9 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
+use super::endpoint::DEFAULT_API_VERSION;
 use super::retry::RetryPolicy;
 use crate::error::{ConfigField, Error, Result};
-
-/// The Azure AI model inference API version sent when none is set.
-pub const DEFAULT_API_VERSION: &str = "2024-05-01-preview";
 
 /// The `User-Agent` every request carries; [`ClientOptions::with_user_agent`]
 /// appends to it.
@@ -95,7 +93,7 @@ impl FromStr for ExtraParameters {
 /// ```
 #[derive(Clone)]
 pub struct ClientOptions {
-    api_version: String,
+    api_version: Option<String>,
     model: Option<String>,
     extra_parameters: Option<ExtraParameters>,
     connect_timeout: Duration,
@@ -111,7 +109,7 @@ pub struct ClientOptions {
 impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
-            api_version: DEFAULT_API_VERSION.to_owned(),
+            api_version: None,
             model: None,
             extra_parameters: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -127,20 +125,30 @@ impl Default for ClientOptions {
 }
 
 impl ClientOptions {
-    /// The defaults: API version [`DEFAULT_API_VERSION`], no default model,
-    /// no `extra-parameters` header, 10 s connect and 120 s read timeouts.
+    /// The defaults: the endpoint's API version
+    /// ([`EndpointKind::default_api_version`](super::EndpointKind::default_api_version):
+    /// none on v1), no default model, no `extra-parameters` header, 10 s
+    /// connect and 120 s read timeouts.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The `api-version` query parameter (default [`DEFAULT_API_VERSION`]).
+    /// The `api-version` query parameter, sent on every endpoint kind, v1
+    /// included. Without it the endpoint's default is sent
+    /// ([`EndpointKind::default_api_version`](super::EndpointKind::default_api_version)):
+    /// nothing on v1 (`.../openai/v1`, which answers a dated version with
+    /// 400 `API version not supported`), [`DEFAULT_DEPLOYMENT_API_VERSION`](super::DEFAULT_DEPLOYMENT_API_VERSION)
+    /// on Azure OpenAI deployments, [`DEFAULT_API_VERSION`] elsewhere.
     pub fn with_api_version(mut self, api_version: impl Into<String>) -> Self {
-        self.api_version = api_version.into();
+        self.api_version = Some(api_version.into());
         self
     }
 
     /// The model used by requests that do not name one. Endpoints serving a
-    /// single model (serverless, Azure OpenAI deployments) need none.
+    /// single model (serverless, Azure OpenAI deployments) need none; on the
+    /// v1 API the model is the deployment name and every request needs one
+    /// (a call without fails with [`Error::InvalidConfig`] naming `model`
+    /// before anything is sent).
     pub fn with_model(mut self, model: impl Into<String>) -> Self {
         self.model = Some(model.into());
         self
@@ -239,9 +247,10 @@ impl ClientOptions {
         &self.telemetry
     }
 
-    /// The `api-version` query parameter sent with every request.
-    pub fn api_version(&self) -> &str {
-        &self.api_version
+    /// The `api-version` set with [`with_api_version`](Self::with_api_version),
+    /// if any (the endpoint's default is sent otherwise).
+    pub fn api_version(&self) -> Option<&str> {
+        self.api_version.as_deref()
     }
 
     /// The default model, if set.
@@ -284,11 +293,11 @@ impl ClientOptions {
 
     /// Checks every option; the client builder calls this.
     pub(crate) fn validate(&self) -> Result<()> {
-        let v = &self.api_version;
-        if v.is_empty()
-            || !v
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        if let Some(v) = &self.api_version
+            && (v.is_empty()
+                || !v
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')))
         {
             return Err(Error::invalid_config(
                 ConfigField::ApiVersion,
@@ -360,7 +369,7 @@ mod tests {
     #[test]
     fn defaults() {
         let o = ClientOptions::new();
-        assert_eq!(o.api_version(), "2024-05-01-preview");
+        assert_eq!(o.api_version(), None);
         assert_eq!(o.model(), None);
         assert_eq!(o.extra_parameters(), None);
         assert_eq!(o.connect_timeout(), Duration::from_secs(10));

@@ -56,7 +56,8 @@ pub(crate) struct Transport {
     http: reqwest::Client,
     endpoint: Endpoint,
     auth: Authorizer,
-    api_version: String,
+    /// The caller's `api-version`, else the endpoint kind's default (none on v1).
+    api_version: Option<String>,
     /// `User-Agent` and `extra-parameters`, sent with every request.
     common: HeaderMap,
     retry: RetryPolicy,
@@ -106,11 +107,15 @@ impl Transport {
         if let Some(extra) = options.extra_parameters() {
             common.insert(EXTRA_PARAMETERS, extra.header_value());
         }
+        let api_version = options
+            .api_version()
+            .or(endpoint.kind().default_api_version())
+            .map(str::to_owned);
         Ok(Transport {
             http,
             endpoint,
             auth,
-            api_version: options.api_version().to_owned(),
+            api_version,
             common,
             retry: options.retry().clone(),
         })
@@ -121,9 +126,9 @@ impl Transport {
         &self.endpoint
     }
 
-    /// The `api-version` sent.
-    pub(crate) fn api_version(&self) -> &str {
-        &self.api_version
+    /// The `api-version` sent, if any.
+    pub(crate) fn api_version(&self) -> Option<&str> {
+        self.api_version.as_deref()
     }
 
     /// The retry policy.
@@ -159,7 +164,7 @@ impl Transport {
         } else {
             APPLICATION_JSON
         };
-        let url = self.endpoint.url_for(route, &self.api_version);
+        let url = self.endpoint.url_for(route, self.api_version.as_deref());
         let response = self
             .send_with_retry(
                 Method::POST,
@@ -185,7 +190,7 @@ impl Transport {
         trace_headers: &[(HeaderName, HeaderValue)],
         on_retry: OnRetry<'_>,
     ) -> Result<reqwest::Response> {
-        let url = self.endpoint.url_for(route, &self.api_version);
+        let url = self.endpoint.url_for(route, self.api_version.as_deref());
         self.send_with_retry(
             Method::GET,
             &url,

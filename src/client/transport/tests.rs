@@ -426,7 +426,7 @@ async fn bring_your_own_client_and_construction_errors() {
     let d = format!("{t:?}");
     assert!(d.contains("api-key") && !d.contains("test-key-123"), "{d}");
     assert_eq!(t.endpoint().port(), server.addr.port());
-    assert_eq!(t.api_version(), "2024-05-01-preview");
+    assert_eq!(t.api_version(), Some("2024-05-01-preview"));
 }
 
 #[test]
