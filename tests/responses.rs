@@ -431,3 +431,27 @@ async fn input_items_of_every_kind_reach_the_demo_endpoint() {
         ["stop"]
     );
 }
+
+#[tokio::test]
+async fn on_a_v1_base_the_route_is_responses_without_api_version_and_a_model_is_required() {
+    use azure_ai_inference_otel::client::{ClientOptions, Credential, ResponsesClient};
+    let server = MockInferenceServer::start().await.unwrap();
+    let harness = Harness::new();
+    let client = ResponsesClient::new(
+        format!("{}/openai/v1", server.endpoint()),
+        Credential::api_key("test-key").unwrap(),
+        Some(ClientOptions::new().with_telemetry(harness.options(false))),
+    )
+    .unwrap();
+    let missing = client
+        .create(ResponsesOptions::new("hi"))
+        .await
+        .unwrap_err();
+    assert!(missing.to_string().contains("model"), "{missing}");
+    assert!(server.requests().is_empty(), "refused before sending");
+    client.create(request()).await.unwrap();
+    let sent = &server.requests()[0];
+    assert_eq!(sent.path, "/openai/v1/responses");
+    assert_eq!(sent.query_param("api-version"), None);
+    assert_eq!(sent.header("api-key"), Some("test-key"));
+}

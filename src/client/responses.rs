@@ -58,7 +58,8 @@ impl ResponsesClient {
     ///
     /// A request with `stream: true` is refused (use
     /// [`create_streaming`](Self::create_streaming)); the request's model,
-    /// else the client's default model, is sent. A `failed` response is
+    /// else the client's default model, is sent (on a v1 endpoint a
+    /// request without either is refused before anything is sent). A `failed` response is
     /// [`Error::Service`] with the response's error code; an `incomplete`
     /// one is returned (see its `incomplete_details`).
     pub async fn create(&self, mut request: ResponsesOptions) -> Result<ModelResponse> {
@@ -70,7 +71,7 @@ impl ResponsesClient {
                     .into(),
             });
         }
-        self.fill_model(&mut request);
+        self.core.resolve_model(&mut request.model)?;
         let mut span = start_responses_span(self.core.instrumentation(), &request);
         let result = async {
             let body = serde_json::to_vec(&request).map_err(Error::Serialize)?;
@@ -92,7 +93,7 @@ impl ResponsesClient {
     /// `response.incomplete`, `response.failed`).
     pub async fn create_streaming(&self, mut request: ResponsesOptions) -> Result<ResponsesStream> {
         request.stream = Some(true);
-        self.fill_model(&mut request);
+        self.core.resolve_model(&mut request.model)?;
         let mut span = start_responses_span(self.core.instrumentation(), &request);
         let result = async {
             let body = serde_json::to_vec(&request).map_err(Error::Serialize)?;
@@ -110,12 +111,6 @@ impl ResponsesClient {
                 span.fail(&error);
                 Err(error)
             }
-        }
-    }
-
-    fn fill_model(&self, request: &mut ResponsesOptions) {
-        if request.model.is_none() {
-            request.model = self.core.default_model().map(str::to_owned);
         }
     }
 }
