@@ -12,7 +12,7 @@
 use std::error::Error;
 
 use azure_ai_inference_otel::client::{
-    ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient,
+    ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient, ResponsesClient,
 };
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions,
@@ -94,6 +94,18 @@ impl Target {
         telemetry: TelemetryOptions,
     ) -> azure_ai_inference_otel::Result<ChatCompletionsClient> {
         ChatCompletionsClient::new(
+            &self.endpoint,
+            self.credential.clone(),
+            Some(self.options().with_telemetry(telemetry)),
+        )
+    }
+
+    /// A Responses API client for this endpoint (a v1 base on Azure).
+    pub fn responses_client(
+        &self,
+        telemetry: TelemetryOptions,
+    ) -> azure_ai_inference_otel::Result<ResponsesClient> {
+        ResponsesClient::new(
             &self.endpoint,
             self.credential.clone(),
             Some(self.options().with_telemetry(telemetry)),
