@@ -7,7 +7,7 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::credential::Credential;
-use super::endpoint::Endpoint;
+use super::endpoint::{Endpoint, EndpointKind};
 use super::options::ClientOptions;
 use super::resend::Resend;
 use super::transport::{Transport, read_json, read_json_as, request_id, trace_headers};
@@ -52,6 +52,11 @@ impl ClientCore {
 
     pub(crate) fn instrumentation(&self) -> &Instrumentation {
         &self.instrumentation
+    }
+
+    /// Which API the endpoint speaks.
+    pub(crate) fn endpoint_kind(&self) -> EndpointKind {
+        self.transport.endpoint().kind()
     }
 
     /// Fills in the default model when the request names none; on an
@@ -130,7 +135,7 @@ impl ClientCore {
         span: &mut OperationSpan,
     ) -> Result<T> {
         let (response, id) = self.post(route, body, span).await;
-        read_json_as(response?, id).await
+        read_json_as(response?, id, self.transport.max_response_bytes()).await
     }
 
     /// POSTs `body` (as [`post`](Self::post), not streamed) and reads the
@@ -158,6 +163,7 @@ impl ClientCore {
             self.transport
                 .get(INFO_ROUTE, &headers, &mut on_retry)
                 .await?,
+            self.transport.max_response_bytes(),
         )
         .await
     }

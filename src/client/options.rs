@@ -24,6 +24,11 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
 /// Default [`ClientOptions::with_max_event_bytes`]: 16 MiB.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
+/// Default [`ClientOptions::with_max_response_bytes`]: 256 MiB, room for a
+/// large embeddings batch (2,048 inputs of 3,072 floats as JSON text is
+/// about 80 MiB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
+
 /// What the service does with request parameters the model does not know,
 /// sent as the `extra-parameters` header.
 ///
@@ -101,6 +106,7 @@ pub struct ClientOptions {
     user_agent: Option<String>,
     http_client: Option<reqwest::Client>,
     max_event_bytes: usize,
+    max_response_bytes: usize,
     telemetry: TelemetryOptions,
     retry: RetryPolicy,
     insecure_http_key: bool,
@@ -117,6 +123,7 @@ impl Default for ClientOptions {
             user_agent: None,
             http_client: None,
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             telemetry: TelemetryOptions::default(),
             retry: RetryPolicy::default(),
             insecure_http_key: false,
@@ -209,6 +216,16 @@ impl ClientOptions {
         self
     }
 
+    /// The largest non-streaming answer a client reads, in bytes (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`], 256 MiB). A larger one, announced by
+    /// `Content-Length` or found while reading, fails the call with
+    /// [`Error::InvalidResponse`] naming the limit, instead of taking the
+    /// process's memory.
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
     /// When and how failed requests are retried (default: 3 retries with
     /// exponential backoff, see [`RetryPolicy`]); [`RetryPolicy::none`]
     /// turns retries off.
@@ -286,6 +303,11 @@ impl ClientOptions {
         self.max_event_bytes
     }
 
+    /// The largest non-streaming answer read, in bytes.
+    pub fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
+    }
+
     /// The HTTP client given with [`with_http_client`](Self::with_http_client).
     pub fn http_client(&self) -> Option<&reqwest::Client> {
         self.http_client.as_ref()
@@ -320,11 +342,13 @@ impl ClientOptions {
                 return Err(Error::invalid_config(field, "must be greater than zero"));
             }
         }
-        if self.max_event_bytes == 0 {
-            return Err(Error::invalid_config(
-                ConfigField::MaxEventBytes,
-                "must be greater than zero",
-            ));
+        for (field, value) in [
+            (ConfigField::MaxEventBytes, self.max_event_bytes),
+            (ConfigField::MaxResponseBytes, self.max_response_bytes),
+        ] {
+            if value == 0 {
+                return Err(Error::invalid_config(field, "must be greater than zero"));
+            }
         }
         self.user_agent_header()?;
         Ok(())
@@ -350,6 +374,7 @@ impl fmt::Debug for ClientOptions {
             .field("read_timeout", &self.read_timeout)
             .field("user_agent", &self.user_agent())
             .field("max_event_bytes", &self.max_event_bytes)
+            .field("max_response_bytes", &self.max_response_bytes)
             // A caller's client may carry default headers; show only that there is one.
             .field(
                 "http_client",

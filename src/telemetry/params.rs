@@ -48,7 +48,8 @@ pub enum RequestParam {
     /// when not 1.
     ChoiceCount,
     /// `tool_choice`: a preset string (`auto`, `none`, `required`) as
-    /// [`ParamValue::Text`], the named-function object as [`ParamValue::Json`].
+    /// [`ParamValue::Text`], a named choice through [`named_tool_choice`]
+    /// (the whole object only with content recording on).
     ToolChoice,
     /// `parallel_tool_calls` (an extra parameter of this API).
     ParallelToolCalls,
@@ -56,8 +57,12 @@ pub enum RequestParam {
     /// its `type` (as the JSON text `{"type":..}`) when content recording is
     /// off, since a JSON schema's names and descriptions are content.
     ResponseFormatJson,
-    /// `reasoning_effort` (chat) / `reasoning.effort` (Responses).
+    /// `max_completion_tokens` (v1 API, reasoning models).
+    MaxCompletionTokens,
+    /// `reasoning_effort` (reasoning models).
     ReasoningEffort,
+    /// Embeddings `dimensions`.
+    Dimensions,
     /// Responses `reasoning.summary`.
     ReasoningSummary,
     /// Responses `previous_response_id`: an id, not content.
@@ -70,7 +75,7 @@ pub enum RequestParam {
 
 impl RequestParam {
     /// Every parameter, in table order.
-    pub const ALL: [RequestParam; 19] = [
+    pub const ALL: [RequestParam; 21] = [
         RequestParam::MaxTokens,
         RequestParam::Temperature,
         RequestParam::TopP,
@@ -85,7 +90,9 @@ impl RequestParam {
         RequestParam::ToolChoice,
         RequestParam::ParallelToolCalls,
         RequestParam::ResponseFormatJson,
+        RequestParam::MaxCompletionTokens,
         RequestParam::ReasoningEffort,
+        RequestParam::Dimensions,
         RequestParam::ReasoningSummary,
         RequestParam::PreviousResponseId,
         RequestParam::Store,
@@ -120,7 +127,7 @@ pub enum AttributeType {
     ChoiceCount,
     /// A boolean attribute, `true` or `false` as set.
     Bool,
-    /// A string attribute, from one string.
+    /// A string attribute (from one string).
     Text,
     /// A string attribute holding a JSON value: a [`ParamValue::Json`] as
     /// compact JSON text, a [`ParamValue::Text`] as it is (a preset such as
@@ -283,16 +290,34 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             Json,
             Some("response_format"),
         ),
-        // The Responses API's own settings (and chat's `reasoning_effort`):
-        // no convention names either, so the crate's namespace. Not in
-        // Braintrust's metadata allow-list.
+        // The v1 API's reasoning-model parameters: the conventions have no
+        // names for them; Braintrust metadata takes them by this crate's
+        // allow-list (`mapping/policy.rs`).
+        row(
+            P::MaxCompletionTokens,
+            "max_completion_tokens",
+            sc::AZ_AI_INFERENCE_REQUEST_MAX_COMPLETION_TOKENS,
+            Int,
+            Some("max_completion_tokens"),
+        ),
         row(
             P::ReasoningEffort,
             "reasoning_effort",
             sc::AZ_AI_INFERENCE_REQUEST_REASONING_EFFORT,
             Text,
+            Some("reasoning_effort"),
+        ),
+        // Braintrust takes it as the embeddings row's
+        // `input.output_dimensions`, not as metadata.
+        row(
+            P::Dimensions,
+            "dimensions",
+            sc::AZ_AI_INFERENCE_REQUEST_DIMENSIONS,
+            Int,
             None,
         ),
+        // The Responses API's own settings: no convention names either,
+        // and not in Braintrust's metadata allow-list.
         row(
             P::ReasoningSummary,
             "reasoning.summary",
@@ -413,6 +438,53 @@ impl<T: serde::Serialize + fmt::Debug + Sync + ?Sized> JsonParam for T {
     fn to_json(&self) -> Option<String> {
         serde_json::to_string(self).ok()
     }
+}
+
+/// A named (object) `tool_choice` as a span records it, on every surface
+/// (chat, Responses, other clients' requests): the whole object (`named`)
+/// when content recording is on; otherwise only its `type`, as the JSON
+/// text `{"type":".."}`, because the tool's name is content
+/// (TELEMETRY.md §4). Only the tool-choice types the APIs define are
+/// echoed; any other `type` is recorded as `{"type":"_OTHER"}`, so a
+/// caller's own text never reaches the span that way either.
+///
+/// Presets (`"auto"`, `"none"`, `"required"`) are not content: record
+/// them as [`ParamValue::Text`].
+///
+/// ```
+/// use azure_ai_inference_otel::telemetry::{ParamValue, named_tool_choice};
+///
+/// let named = serde_json::json!({"type": "function", "function": {"name": "secret_tool"}});
+/// let off = named_tool_choice("function", &named, false);
+/// assert_eq!(off, ParamValue::Text(r#"{"type":"function"}"#));
+/// let on = named_tool_choice("function", &named, true);
+/// assert_eq!(on, ParamValue::Json(&named));
+/// ```
+pub fn named_tool_choice<'a>(
+    kind: &str,
+    named: &'a dyn JsonParam,
+    record_content: bool,
+) -> ParamValue<'a> {
+    if record_content {
+        return ParamValue::Json(named);
+    }
+    /// The `type` values of the chat, Responses and Assistants APIs.
+    const TYPES: &[(&str, &str)] = &[
+        ("function", r#"{"type":"function"}"#),
+        ("allowed_tools", r#"{"type":"allowed_tools"}"#),
+        ("custom", r#"{"type":"custom"}"#),
+        ("mcp", r#"{"type":"mcp"}"#),
+        ("file_search", r#"{"type":"file_search"}"#),
+        ("web_search_preview", r#"{"type":"web_search_preview"}"#),
+        ("computer_use_preview", r#"{"type":"computer_use_preview"}"#),
+        ("code_interpreter", r#"{"type":"code_interpreter"}"#),
+        ("image_generation", r#"{"type":"image_generation"}"#),
+    ];
+    let text = TYPES
+        .iter()
+        .find(|(name, _)| *name == kind)
+        .map_or(r#"{"type":"_OTHER"}"#, |(_, json)| json);
+    ParamValue::Text(text)
 }
 
 /// A parameter's value as the request carries it, borrowed.

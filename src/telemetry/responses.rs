@@ -47,7 +47,10 @@ pub fn responses_request_attributes(
         | RequestParam::Seed
         | RequestParam::Stop
         | RequestParam::EncodingFormat
-        | RequestParam::ChoiceCount => None,
+        | RequestParam::ChoiceCount
+        | RequestParam::Dimensions => None,
+        // `max_output_tokens` is recorded as `max_tokens` (§10).
+        RequestParam::MaxCompletionTokens => None,
         RequestParam::ResponseFormat => format.map(|f| ParamValue::Text(f.kind())),
         RequestParam::Stream => o.stream.map(ParamValue::Bool),
         RequestParam::ToolChoice => o.tool_choice.as_ref().map(|choice| match choice {
@@ -80,7 +83,7 @@ pub fn responses_request_attributes(
     RequestAttributes {
         model: o.model.as_deref(),
         params,
-        api_type: Some(sc::OPENAI_API_TYPE_RESPONSES),
+        openai_api_type: Some(sc::OPENAI_API_TYPE_RESPONSES),
     }
 }
 
