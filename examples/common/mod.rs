@@ -16,6 +16,7 @@ use std::error::Error;
 use azure_ai_inference_otel::client::{
     AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, AZURE_OPENAI_API_KEY,
     ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient, EndpointEnv,
+    ResponsesClient,
 };
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions,
@@ -97,6 +98,18 @@ impl Target {
         telemetry: TelemetryOptions,
     ) -> azure_ai_inference_otel::Result<ChatCompletionsClient> {
         ChatCompletionsClient::new(
+            &self.endpoint,
+            self.credential.clone(),
+            Some(self.options().with_telemetry(telemetry)),
+        )
+    }
+
+    /// A Responses API client for this endpoint (a v1 base on Azure).
+    pub fn responses_client(
+        &self,
+        telemetry: TelemetryOptions,
+    ) -> azure_ai_inference_otel::Result<ResponsesClient> {
+        ResponsesClient::new(
             &self.endpoint,
             self.credential.clone(),
             Some(self.options().with_telemetry(telemetry)),

@@ -163,7 +163,11 @@ fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> Reque
         RequestParam::MaxTokens => o.max_tokens.map(ParamValue::from),
         RequestParam::MaxCompletionTokens => o.max_completion_tokens.map(ParamValue::from),
         RequestParam::ReasoningEffort => o.reasoning_effort.as_deref().map(ParamValue::from),
-        RequestParam::Dimensions => None,
+        RequestParam::Dimensions
+        | RequestParam::ReasoningSummary
+        | RequestParam::PreviousResponseId
+        | RequestParam::Store
+        | RequestParam::Truncation => None,
         RequestParam::Temperature => o.temperature.map(ParamValue::from),
         RequestParam::TopP => o.top_p.map(ParamValue::from),
         RequestParam::FrequencyPenalty => o.frequency_penalty.map(ParamValue::from),

@@ -31,7 +31,9 @@
 //! - One file per operation on top of these: `chat.rs`
 //!   ([`ChatCompletionsClient`]), `embeddings.rs` ([`EmbeddingsClient`],
 //!   [`ImageEmbeddingsClient`]), `stream.rs` ([`StreamingChatCompletions`],
-//!   which owns the span of a streamed call), all sharing `core.rs`.
+//!   which owns the span of a streamed call), `responses.rs`
+//!   ([`ResponsesClient`], the v1 Responses API) and `responses_stream.rs`
+//!   ([`ResponsesStream`]), all sharing `core.rs`.
 //!
 //! [`Error::Http`]: crate::Error::Http
 //! [`Error::Timeout`]: crate::Error::Timeout
@@ -48,6 +50,8 @@ mod options;
 mod propagation;
 mod redirect;
 mod resend;
+mod responses;
+mod responses_stream;
 mod retry;
 pub(crate) mod sse;
 mod stream;
@@ -56,6 +60,8 @@ pub(crate) mod transport;
 
 pub use chat::ChatCompletionsClient;
 pub use embeddings::{EmbeddingsClient, ImageEmbeddingsClient};
+pub use responses::ResponsesClient;
+pub use responses_stream::ResponsesStream;
 pub use stream::StreamingChatCompletions;
 
 pub use credential::Credential;
