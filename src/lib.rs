@@ -137,7 +137,7 @@
 //! | `input`, `output` | messages and choices rebuilt from the events (or the newer attributes); inline base64 media (data URLs in `image_url.url`, `input_audio.data`, `file.file_data`) replaced by `braintrust_attachment` references, uploaded in the background ([`exporters::braintrust::attachments`]) |
 //! | `metadata` of `llm` rows | only `model`, `provider`, the request parameters the guide lists (`temperature`, `top_p`, `max_tokens`, `frequency_penalty`, `presence_penalty`, `stop`, `response_format`) under their wire names, `tools` when the request had tools, `tool_choice` and `parallel_tool_calls` when it set them (JSON objects as JSON) |
 //! | `metadata` of other rows | every attribute, so the application's own spans keep theirs and whole traces nest |
-//! | `metrics` | `start`, `end`, `prompt_tokens`, `completion_tokens`, `prompt_cached_tokens`, `prompt_cache_creation_tokens`, `completion_reasoning_tokens` (each when the service reported it), `tokens` (only when both totals are known), `time_to_first_token` (streams) |
+//! | `metrics` | `start`, `end`, `prompt_tokens`, `completion_tokens`, `prompt_cached_tokens`, `completion_reasoning_tokens` (each when the service reported it), `tokens` (only when both totals are known), `time_to_first_token` (streams) |
 //! | `error` | `"{error.type}: {description}"` |
 //! | `context` | `span_origin`: this crate and the span's instrumentation scope |
 //!

@@ -1,8 +1,9 @@
 //! The one table of request parameters: wire name, span attribute key per
-//! vocabulary, attribute type and Braintrust metadata key.
+//! vocabulary and attribute type.
 //!
 //! Span attributes ([`OperationSpan`](super::OperationSpan) start) and the
-//! Braintrust row's `metadata` keys are both read from [`REQUEST_PARAMS`];
+//! Braintrust row's `metadata` are both read from [`REQUEST_PARAMS`] (the
+//! Braintrust exporter names each [`RequestParam`] in one `match` of its own);
 //! a client fills [`RequestParams`] (a fixed array indexed by
 //! [`RequestParam`], no allocation). Adding a parameter is one
 //! [`RequestParam`] variant, one row, and the arm the compiler then asks for
@@ -126,10 +127,6 @@ pub struct ParamSpec {
     pub latest_key: Option<&'static str>,
     /// How the value becomes the attribute.
     pub attribute_type: AttributeType,
-    /// Its key (the wire name) in a Braintrust `llm` row's `metadata`, for
-    /// the parameters Braintrust's instrumentation guide allows there;
-    /// `None`: not sent on llm rows (other rows keep the attribute key).
-    pub braintrust_key: Option<&'static str>,
 }
 
 const fn row(
@@ -137,7 +134,6 @@ const fn row(
     wire_name: &'static str,
     key: &'static str,
     attribute_type: AttributeType,
-    braintrust_key: Option<&'static str>,
 ) -> ParamSpec {
     ParamSpec {
         param,
@@ -145,7 +141,6 @@ const fn row(
         key: Some(key),
         latest_key: Some(key),
         attribute_type,
-        braintrust_key,
     }
 }
 
@@ -155,7 +150,6 @@ const fn latest_row(
     wire_name: &'static str,
     latest_key: &'static str,
     attribute_type: AttributeType,
-    braintrust_key: Option<&'static str>,
 ) -> ParamSpec {
     ParamSpec {
         param,
@@ -163,7 +157,6 @@ const fn latest_row(
         key: None,
         latest_key: Some(latest_key),
         attribute_type,
-        braintrust_key,
     }
 }
 
@@ -177,71 +170,51 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             "max_tokens",
             sc::GEN_AI_REQUEST_MAX_TOKENS,
             Int,
-            Some("max_tokens"),
         ),
         row(
             P::Temperature,
             "temperature",
             sc::GEN_AI_REQUEST_TEMPERATURE,
             Double,
-            Some("temperature"),
         ),
-        row(
-            P::TopP,
-            "top_p",
-            sc::GEN_AI_REQUEST_TOP_P,
-            Double,
-            Some("top_p"),
-        ),
+        row(P::TopP, "top_p", sc::GEN_AI_REQUEST_TOP_P, Double),
         row(
             P::FrequencyPenalty,
             "frequency_penalty",
             sc::GEN_AI_REQUEST_FREQUENCY_PENALTY,
             Double,
-            Some("frequency_penalty"),
         ),
         row(
             P::PresencePenalty,
             "presence_penalty",
             sc::GEN_AI_REQUEST_PRESENCE_PENALTY,
             Double,
-            Some("presence_penalty"),
         ),
-        row(P::Seed, "seed", sc::GEN_AI_REQUEST_SEED, Int, None),
+        row(P::Seed, "seed", sc::GEN_AI_REQUEST_SEED, Int),
         row(
             P::Stop,
             "stop",
             sc::GEN_AI_REQUEST_STOP_SEQUENCES,
             StringArray,
-            Some("stop"),
         ),
         row(
             P::EncodingFormat,
             "encoding_format",
             sc::GEN_AI_REQUEST_ENCODING_FORMATS,
             StringArray,
-            None,
         ),
         row(
             P::ResponseFormat,
             "response_format.type",
             sc::GEN_AI_OUTPUT_TYPE,
             OutputType,
-            None,
         ),
-        latest_row(
-            P::Stream,
-            "stream",
-            sc::GEN_AI_REQUEST_STREAM,
-            TrueFlag,
-            None,
-        ),
+        latest_row(P::Stream, "stream", sc::GEN_AI_REQUEST_STREAM, TrueFlag),
         latest_row(
             P::ChoiceCount,
             "n",
             sc::GEN_AI_REQUEST_CHOICE_COUNT,
             ChoiceCount,
-            None,
         ),
         // The conventions (v1.41.0) have no names for these three: the
         // crate's own namespace, the same in both vocabularies.
@@ -250,21 +223,18 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             "tool_choice",
             sc::AZ_AI_INFERENCE_REQUEST_TOOL_CHOICE,
             Json,
-            Some("tool_choice"),
         ),
         row(
             P::ParallelToolCalls,
             "parallel_tool_calls",
             sc::AZ_AI_INFERENCE_REQUEST_PARALLEL_TOOL_CALLS,
             Bool,
-            Some("parallel_tool_calls"),
         ),
         row(
             P::ResponseFormatJson,
             "response_format",
             sc::AZ_AI_INFERENCE_REQUEST_RESPONSE_FORMAT,
             Json,
-            Some("response_format"),
         ),
     ]
 };

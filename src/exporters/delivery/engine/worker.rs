@@ -178,13 +178,11 @@ async fn send_with_retries<S: Sink>(
             } => {
                 let delay = retry.delay(attempt, retry_after);
                 let plural = if attempt == 1 { "" } else { "s" };
-                if attempt >= retry.max_attempts() {
-                    let reason = format!("{reason} after {attempt} attempt{plural}");
-                    return shared.settle(Counter::GaveUp, n, Some(&reason));
-                }
-                if started.elapsed().saturating_add(delay) > retry.max_elapsed() {
+                if retry.gives_up(attempt, started.elapsed(), delay) {
                     let mut reason = format!("{reason} after {attempt} attempt{plural}");
-                    if let Some(after) = retry_after.filter(|after| *after >= delay) {
+                    if attempt <= retry.max_retries()
+                        && let Some(after) = retry_after.filter(|after| *after >= delay)
+                    {
                         reason.push_str(&format!(
                             "; Retry-After asked for {} s, more than the retry budget",
                             after.as_secs()
