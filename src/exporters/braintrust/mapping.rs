@@ -484,6 +484,7 @@ mod tests {
                 "end": 1_700_000_001.75,
                 "prompt_tokens": 3,
                 "completion_tokens": 3,
+                "tokens": 6,
                 "prompt_cached_tokens": 3,
                 "completion_reasoning_tokens": 3,
             })
