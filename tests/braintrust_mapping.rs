@@ -25,7 +25,8 @@ use support::telemetry::Harness;
 const CRATE: &str = env!("CARGO_PKG_NAME");
 
 /// The request parameters Braintrust's guide allows in an llm row's
-/// `metadata`, under their wire names.
+/// `metadata`, under their wire names, then this integration's own
+/// allow-list (the v1 API's reasoning-model parameters).
 const GUIDE_PARAMS: &[&str] = &[
     "max_tokens",
     "temperature",
@@ -36,6 +37,8 @@ const GUIDE_PARAMS: &[&str] = &[
     "tool_choice",
     "parallel_tool_calls",
     "response_format",
+    "max_completion_tokens",
+    "reasoning_effort",
 ];
 
 /// The row of `span` as JSON, checked against Braintrust's schema.
@@ -468,6 +471,7 @@ fn sample(spec: &ParamSpec) -> ParamValue<'static> {
         AttributeType::ChoiceCount => ParamValue::Int(3),
         AttributeType::Bool => ParamValue::Bool(false),
         AttributeType::Json => ParamValue::Json(&*JSON_OBJECT),
+        AttributeType::Text => ParamValue::Text("low"),
         // The enum is non-exhaustive: a new type needs a sample here.
         other => panic!("no sample value for {other:?}"),
     }

@@ -22,6 +22,12 @@ pub(super) fn metadata_key(param: RequestParam) -> Option<&'static str> {
         P::ToolChoice => Some("tool_choice"),
         P::ParallelToolCalls => Some("parallel_tool_calls"),
         P::ResponseFormatJson => Some("response_format"),
+        // This integration's own allow-list, which the guide permits: the
+        // v1 API's reasoning-model parameters.
+        P::MaxCompletionTokens => Some("max_completion_tokens"),
+        P::ReasoningEffort => Some("reasoning_effort"),
+        // An embeddings row takes it as `input.output_dimensions`.
+        P::Dimensions => None,
         P::Seed | P::EncodingFormat | P::ResponseFormat | P::Stream | P::ChoiceCount => None,
     }
 }

@@ -5,8 +5,10 @@
 //! - `model` and `provider` (required);
 //! - the request parameters the guide lists (`temperature`, `top_p`,
 //!   `max_tokens`, `frequency_penalty`, `presence_penalty`, `stop`,
-//!   `response_format`): the parameters with a Braintrust metadata key
-//!   ([`names::metadata_key`](super::names::metadata_key));
+//!   `response_format`) and this integration's own allow-list, which the
+//!   guide permits (`max_completion_tokens` and `reasoning_effort`, the v1
+//!   API's reasoning-model parameters): the parameters with a Braintrust
+//!   metadata key ([`names::metadata_key`](super::names::metadata_key));
 //! - the tool fields: `tools`, `tool_choice`, `parallel_tool_calls`,
 //!   `max_tool_calls`.
 //!
@@ -50,7 +52,8 @@ pub(super) fn keep_llm_metadata(metadata: &mut Map<String, Json>) {
 mod tests {
     use super::*;
 
-    /// The request parameters the guide allows, as it names them.
+    /// The request parameters the guide allows, as it names them, then this
+    /// integration's own allow-list.
     const GUIDE_PARAMS: &[&str] = &[
         "temperature",
         "top_p",
@@ -59,6 +62,8 @@ mod tests {
         "presence_penalty",
         "stop",
         "response_format",
+        "max_completion_tokens",
+        "reasoning_effort",
     ];
 
     /// A parameter with a Braintrust key must have one the guide allows: a
