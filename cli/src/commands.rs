@@ -66,7 +66,9 @@ impl Target {
                     })?;
                 match &global.record {
                     Some(cassette) => {
-                        let options = RecordOptions::new().with_secret(key);
+                        let options = RecordOptions::new()
+                            .with_secret(key)
+                            .with_insecure_http_key(global.insecure_http_key);
                         let server = MockInferenceServer::record_background(url, cassette, options)
                             .map_err(|e| Failure::usage(e.to_string()))?;
                         let _ = writeln!(stderr, "azinfer: recording to {}", cassette.display());

@@ -38,6 +38,8 @@ pub(crate) struct BraintrustSink {
     insert_url: OnceCell<String>,
     /// The insert URLs of parents named by baggage (at most [`MAX_ROUTES`]).
     routes: std::sync::Mutex<HashMap<Parent, String>>,
+    /// Which of them rows may go to (none when unset).
+    baggage_parents: Option<super::baggage::BaggageParents>,
     /// The attachment uploader, when conversion is on.
     attachments: Option<Arc<Uploader>>,
 }
@@ -87,6 +89,7 @@ impl BraintrustSink {
             parent: config.parent.clone(),
             insert_url,
             routes: std::sync::Mutex::default(),
+            baggage_parents: config.baggage_parents.clone(),
             attachments: None,
         })
     }
@@ -98,14 +101,23 @@ impl BraintrustSink {
     }
 
     /// The insert URL of a parent named by a row (from baggage).
-    async fn routed_url(&self, parent: &Parent) -> Result<String, Outcome> {
+    /// The insert URL of a baggage parent; `None` when rows go to the
+    /// configured parent instead: the parent is not admitted
+    /// ([`BraintrustConfig::with_baggage_parents`](super::BraintrustConfig::with_baggage_parents)),
+    /// or [`MAX_ROUTES`] other parents are already routed to.
+    async fn routed_url(&self, parent: &Parent) -> Result<Option<String>, Outcome> {
+        if !self
+            .baggage_parents
+            .as_ref()
+            .is_some_and(|policy| policy.admits(parent))
+        {
+            return Ok(None);
+        }
         if let Some(url) = self.lock_routes().get(parent) {
-            return Ok(url.clone());
+            return Ok(Some(url.clone()));
         }
         if self.lock_routes().len() >= MAX_ROUTES {
-            return Err(Outcome::Reject {
-                reason: format!("more than {MAX_ROUTES} Braintrust parents in baggage"),
-            });
+            return Ok(None);
         }
         let url = match parent {
             Parent::ProjectId(id) => format!("{}/v1/project_logs/{id}/insert", self.api_url),
@@ -113,7 +125,7 @@ impl BraintrustSink {
             Parent::ProjectName(name) => self.resolve_project_named(name).await?,
         };
         self.lock_routes().insert(parent.clone(), url.clone());
-        Ok(url)
+        Ok(Some(url))
     }
 
     fn lock_routes(&self) -> std::sync::MutexGuard<'_, HashMap<Parent, String>> {
@@ -279,10 +291,14 @@ impl Sink for BraintrustSink {
         let routed;
         let url = match &batch.parent {
             Some(parent) if *parent != self.parent => match self.routed_url(parent).await {
-                Ok(url) => {
+                Ok(Some(url)) => {
                     routed = url;
                     routed.as_str()
                 }
+                Ok(None) => match self.insert_url().await {
+                    Ok(url) => url,
+                    Err(failed) => return failed,
+                },
                 Err(failed) => return failed,
             },
             _ => match self.insert_url().await {
