@@ -386,3 +386,95 @@ async fn the_first_event_reaches_the_caller_before_the_body_ends() {
     assert_eq!(span_shape(&spans[0])["status"], "Unset");
     drop(client);
 }
+
+fn responses_request() -> Value {
+    json!({
+        "model": "gpt-4o-mini",
+        "instructions": "Be brief.",
+        "input": "Hello secret-prompt",
+        "max_output_tokens": 50
+    })
+}
+
+/// The crate's Responses client and async-openai each get `reply`, whole
+/// or streamed (read to the end).
+async fn compare_responses(reply: Reply, body: Value, streamed: bool, record: bool) -> Harness {
+    use async_openai::types::responses::CreateResponse;
+    use azure_ai_inference_otel::client::{Credential, ResponsesClient};
+    use azure_ai_inference_otel::models::ResponsesOptions;
+
+    let server = MockInferenceServer::start().await.unwrap();
+    let (ours, theirs) = (Harness::new(), Harness::new());
+    let mut body = body;
+    if streamed {
+        body["stream"] = json!(true);
+    }
+    let crate_request: ResponsesOptions = serde_json::from_value(body.clone()).unwrap();
+    let openai_request: CreateResponse = serde_json::from_value(body).unwrap();
+
+    let crate_client = ResponsesClient::new(
+        format!("{}/openai/v1", server.endpoint()),
+        Credential::api_key(KEY).unwrap(),
+        Some(options(&ours, record)),
+    )
+    .unwrap();
+    let client = openai(&server, &theirs, record);
+    server.enqueue(reply.clone());
+    server.enqueue(reply);
+    if streamed {
+        let ours_items: Vec<_> = crate_client
+            .create_streaming(crate_request)
+            .await
+            .unwrap()
+            .collect()
+            .await;
+        let theirs_items: Vec<_> = client
+            .responses()
+            .create_stream(openai_request)
+            .await
+            .unwrap()
+            .collect()
+            .await;
+        assert!(!ours_items.is_empty() && !theirs_items.is_empty());
+    } else {
+        let ours_result = crate_client.create(crate_request).await;
+        let theirs_result = client.responses().create(openai_request).await;
+        assert_eq!(
+            ours_result.is_ok(),
+            theirs_result.is_ok(),
+            "{theirs_result:?}"
+        );
+    }
+    assert_same_span(&ours.spans(), &theirs.spans());
+    theirs
+}
+
+#[tokio::test]
+async fn responses_match_the_crates_client() {
+    use azure_ai_inference_otel::testing::ResponseAnswer;
+    let reply = Reply::response(ResponseAnswer::text("secret-answer"));
+    let theirs = compare_responses(reply, responses_request(), false, false).await;
+    let spans = theirs.spans();
+    assert_eq!(attrs(&spans[0])["openai.api.type"], "responses".into());
+    assert!(!dump(&spans).contains("secret"));
+}
+
+#[tokio::test]
+async fn streamed_responses_match_the_crates_client() {
+    use azure_ai_inference_otel::testing::ResponseAnswer;
+    let reply = Reply::response_stream(ResponseAnswer::text("Hi there"));
+    let theirs = compare_responses(reply, responses_request(), true, true).await;
+    assert!(dump(&theirs.spans()).contains("Hi there"));
+}
+
+#[tokio::test]
+async fn a_failed_response_matches() {
+    use azure_ai_inference_otel::testing::ResponseAnswer;
+    let reply =
+        Reply::response_stream(ResponseAnswer::text("Hi").failed("server_error", "secret-echo"));
+    let theirs = compare_responses(reply, responses_request(), true, false).await;
+    assert_eq!(
+        attrs(&theirs.spans()[0])["error.type"],
+        "server_error".into()
+    );
+}

@@ -16,8 +16,13 @@ use crate::client::embeddings;
 use crate::client::propagation::span_headers;
 use crate::client::transport::{classify_reqwest_error, request_id};
 use crate::client::{DEFAULT_MAX_EVENT_BYTES, propagation::TraceHeaders};
-use crate::models::{ChatCompletionsOptions, EmbeddingsOptions, ImageEmbeddingsOptions};
-use crate::telemetry::{ErrorClass, Instrumentation, OperationSpan, TelemetryOptions, semconv};
+use crate::models::{
+    ChatCompletionsOptions, EmbeddingsOptions, ImageEmbeddingsOptions, ResponseInput,
+    ResponsesOptions,
+};
+use crate::telemetry::{
+    ErrorClass, Instrumentation, OperationSpan, TelemetryOptions, semconv, start_responses_span,
+};
 
 /// How many `(host, port)` pairs keep their resolved [`Instrumentation`]
 /// (tracer, bound metric series); a service talking to more endpoints
@@ -109,6 +114,16 @@ impl Instrumenter {
                 let span = embeddings::start_span(&instrumentation, options.as_ref(), &parent);
                 (span, false)
             }
+            Route::Responses => match serde_json::from_slice::<ResponsesOptions>(body) {
+                Ok(options) => {
+                    let streamed = options.stream == Some(true);
+                    (start_responses_span(&instrumentation, &options), streamed)
+                }
+                Err(_) => {
+                    let empty = ResponsesOptions::new(ResponseInput::Items(Vec::new()));
+                    (start_responses_span(&instrumentation, &empty), false)
+                }
+            },
             Route::ImageEmbeddings => {
                 let options = serde_json::from_slice::<ImageEmbeddingsOptions>(body).ok();
                 dimensions = options.as_ref().and_then(|o| o.dimensions);

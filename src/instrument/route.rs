@@ -11,6 +11,8 @@ pub(crate) enum Route {
     Embeddings,
     /// `POST …/images/embeddings` (the model inference API's image embeddings).
     ImageEmbeddings,
+    /// `POST …/responses` (the Responses API, plain or streamed).
+    Responses,
 }
 
 /// The operation of a request, when it is one.
@@ -33,6 +35,8 @@ pub(crate) fn recognise(method: &Method, path: &str) -> Option<Route> {
         Some(Route::ImageEmbeddings)
     } else if path.ends_with("/embeddings") {
         Some(Route::Embeddings)
+    } else if path.ends_with("/responses") {
+        Some(Route::Responses)
     } else {
         None
     }
@@ -74,6 +78,15 @@ mod tests {
                 "{path}"
             );
         }
+    }
+
+    #[test]
+    fn responses_on_v1_bases() {
+        assert_eq!(
+            recognise(&Method::POST, "/openai/v1/responses"),
+            Some(Route::Responses)
+        );
+        assert_eq!(recognise(&Method::GET, "/openai/v1/responses/resp_1"), None);
     }
 
     #[test]

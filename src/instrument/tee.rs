@@ -18,10 +18,13 @@ use crate::client::transport::{
     MAX_ERROR_BODY, classify_reqwest_error, decode_answer, not_event_stream,
     not_event_stream_error, truncated,
 };
+use crate::client::{responses, responses_stream};
 use crate::error::{Error, HttpError};
-use crate::models::{ChatCompletions, EmbeddingsResult, StreamingChatCompletionsUpdate};
+use crate::models::{
+    ChatCompletions, EmbeddingsResult, ResponseStreamEvent, StreamingChatCompletionsUpdate,
+};
 use crate::net::retry_after;
-use crate::telemetry::{OperationSpan, StreamOutcome};
+use crate::telemetry::{OperationSpan, ResponsesStreamRecorder, StreamOutcome};
 
 /// A response body that hands every frame on unchanged and shows its data
 /// to an [`Observer`].
@@ -86,6 +89,8 @@ enum Mode {
     },
     /// A streamed chat answer, decoded event by event as it passes.
     Events(Box<Events>),
+    /// A streamed Responses answer, decoded event by event as it passes.
+    ResponseEvents(Box<ResponseEvents>),
     /// A non-success status: the error body (its first 64 KiB) gives the
     /// service's error code, as for the crate's client.
     Status {
@@ -124,6 +129,15 @@ impl Observer {
                 Some(content_type) => {
                     span.fail(&not_event_stream_error(&content_type, b""));
                     Mode::Ended
+                }
+                None if route == Route::Responses => {
+                    Mode::ResponseEvents(Box::new(ResponseEvents {
+                        recorder: ResponsesStreamRecorder::new(span),
+                        // An event that decodes is never the service's error object.
+                        decoder: EventDecoder::new(max_bytes, |_| false),
+                        received: 0,
+                        request_id,
+                    }))
                 }
                 None => Mode::Events(Box::new(Events {
                     state: ChatStreamState::new(span),
@@ -187,6 +201,11 @@ impl Observer {
                 };
                 self.finish_events(end);
             }
+            Mode::ResponseEvents(events) => {
+                if events.chunk(data) {
+                    self.mode = Mode::Ended;
+                }
+            }
             Mode::Status { body, .. } => {
                 let take = data.len().min(MAX_ERROR_BODY - body.len());
                 body.extend_from_slice(&data[..take]);
@@ -209,6 +228,7 @@ impl Observer {
                     .with_request_id(events.request_id.as_deref());
                 events.state.finish(StreamOutcome::Failed(&error));
             }
+            Mode::ResponseEvents(events) => events.end(Some(e)),
             // As for the crate's client: the status says enough.
             status @ Mode::Status { .. } => {
                 self.mode = status;
@@ -244,6 +264,14 @@ impl Observer {
                 let result = match route {
                     Route::Chat => decode_answer::<ChatCompletions>(&body, id)
                         .map(|answer| span.record_response(&chat::response_record(&answer))),
+                    Route::Responses => {
+                        // `finish` ends the span (a `failed` response fails it).
+                        match responses::decode(&body, id) {
+                            Ok(answer) => drop(responses::finish(span, answer)),
+                            Err(error) => span.fail(&error),
+                        }
+                        return;
+                    }
                     Route::Embeddings | Route::ImageEmbeddings => {
                         decode_answer::<EmbeddingsResult>(&body, id)
                             .map(|answer| embeddings::record_answer(&mut span, dimensions, &answer))
@@ -264,6 +292,7 @@ impl Observer {
                 error.message = parsed.message;
                 span.fail(&Error::Http(error));
             }
+            Mode::ResponseEvents(events) => events.end(None),
             Mode::Events(_) | Mode::Ended => {}
         }
     }
@@ -299,6 +328,68 @@ struct Events {
     request_id: Option<String>,
 }
 
+/// A Responses stream being observed.
+struct ResponseEvents {
+    recorder: ResponsesStreamRecorder,
+    decoder: EventDecoder<ResponseStreamEvent>,
+    received: usize,
+    request_id: Option<String>,
+}
+
+impl ResponseEvents {
+    /// Takes one chunk: `true` once the span has ended.
+    fn chunk(&mut self, data: &[u8]) -> bool {
+        let arrived = Instant::now();
+        if let Err(error) = self.decoder.feed(data) {
+            self.recorder.finish(StreamOutcome::Failed(&error));
+            return true;
+        }
+        while let Some(item) = self.decoder.next() {
+            let event = match item {
+                Ok(SseItem::Event(event)) => event,
+                Ok(SseItem::Done) => {
+                    let error =
+                        responses_stream::ended_early(self.received, self.request_id.as_deref());
+                    self.recorder.finish(StreamOutcome::Failed(&error));
+                    return true;
+                }
+                Err(error) => {
+                    let error = error.with_request_id(self.request_id.as_deref());
+                    self.recorder.finish(StreamOutcome::Failed(&error));
+                    return true;
+                }
+            };
+            self.received += 1;
+            self.recorder.observe(&event, arrived);
+            match responses_stream::terminal(&event, self.request_id.as_deref()) {
+                Some(Ok(())) => {
+                    self.recorder.finish(StreamOutcome::Completed);
+                    return true;
+                }
+                Some(Err(error)) => {
+                    self.recorder.finish(StreamOutcome::Failed(&error));
+                    return true;
+                }
+                None => {}
+            }
+        }
+        false
+    }
+
+    /// The body ended, or failed with `failure`.
+    fn end(mut self, failure: Option<&reqwest::Error>) {
+        let error = match failure {
+            Some(e) => truncated(classify_reqwest_error(e), Some(self.received))
+                .with_request_id(self.request_id.as_deref()),
+            None => match self.decoder.end() {
+                Err(error) => error,
+                Ok(()) => responses_stream::ended_early(self.received, self.request_id.as_deref()),
+            },
+        };
+        self.recorder.finish(StreamOutcome::Failed(&error));
+    }
+}
+
 /// How a stream's body came to an end.
 enum StreamEnd {
     /// `data: [DONE]`.
@@ -323,8 +414,9 @@ impl Drop for Observer {
                 self.mode = status;
                 self.ended();
             }
-            // The span's own `Drop` ends it as `cancelled`.
-            Mode::Answer { .. } | Mode::Ended => {}
+            // The span's (and the Responses recorder's) own `Drop` ends it
+            // as `cancelled`.
+            Mode::Answer { .. } | Mode::ResponseEvents(_) | Mode::Ended => {}
         }
     }
 }
