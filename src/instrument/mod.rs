@@ -4,8 +4,9 @@
 //!
 //! A service that already talks to Azure (or any OpenAI-compatible
 //! endpoint) with async-openai or its own reqwest code gets the same
-//! `chat` / `embeddings` spans, metrics and Braintrust rows as the crate's
-//! own clients make, without switching clients. Both read the request's
+//! `chat` / `embeddings` spans (chat completions, embeddings, the
+//! Responses API), metrics and Braintrust rows as the crate's own clients
+//! make, without switching clients. Both read the request's
 //! JSON body and the answer's JSON or server-sent events with the crate's
 //! wire types (`crate::models`) and its event decoder, and record through
 //! the crate's one recorder (`crate::telemetry`): a count or attribute the
@@ -14,8 +15,9 @@
 //! # What is recognised
 //!
 //! A `POST` whose path ends in `/chat/completions` (chat, plain or
-//! streamed), `/embeddings` or `/images/embeddings` (embeddings), on any
-//! base: the v1 API (`…/openai/v1`), Azure OpenAI deployment routes
+//! streamed), `/responses` (the Responses API, plain or streamed: a `chat`
+//! span with `openai.api.type` = `responses`), `/embeddings` or
+//! `/images/embeddings` (embeddings), on any base: the v1 API (`…/openai/v1`), Azure OpenAI deployment routes
 //! (`…/openai/deployments/{name}`), the legacy model inference routes
 //! (`…/models`) and OpenAI-compatible bases in general. Anything else
 //! (another route, a `GET`, a request whose body is a stream) passes
@@ -36,7 +38,9 @@
 //! the error body); an in-band `{"error": …}` answer or event with the
 //! service's code; a body cut short as `stream_truncated`; an answer that
 //! is not the expected JSON as `invalid_response`; a stream dropped before
-//! every choice finished, or a whole answer dropped unread, as `cancelled`.
+//! every choice finished (a Responses stream: before its terminal event), or
+//! a whole answer dropped unread, as `cancelled`; a `failed` response or a
+//! Responses `error` event with the service's code.
 //! A request that got no answer fails with the class of its transport
 //! error (`connection`, `timeout`), or `_OTHER` when a layer below failed
 //! it otherwise.
