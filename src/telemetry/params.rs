@@ -290,28 +290,24 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             "reasoning.summary",
             sc::AZ_AI_INFERENCE_REQUEST_REASONING_SUMMARY,
             Text,
-            None,
         ),
         row(
             P::PreviousResponseId,
             "previous_response_id",
             sc::AZ_AI_INFERENCE_REQUEST_PREVIOUS_RESPONSE_ID,
             Text,
-            None,
         ),
         row(
             P::Store,
             "store",
             sc::AZ_AI_INFERENCE_REQUEST_STORE,
             Bool,
-            None,
         ),
         row(
             P::Truncation,
             "truncation",
             sc::AZ_AI_INFERENCE_REQUEST_TRUNCATION,
             Text,
-            None,
         ),
     ]
 };
