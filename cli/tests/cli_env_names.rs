@@ -120,3 +120,29 @@ fn chat_flags_send_the_v1_parameters() {
     .fails_with(2, &["--stream"]);
     assert_eq!(server.requests().len(), 2);
 }
+
+#[test]
+fn a_v1_endpoint_records_and_replays_with_its_routes() {
+    let azure = MockInferenceServer::start_background().expect("mock server");
+    let dir = tempfile::tempdir().unwrap();
+    let cassette = dir.path().join("v1.json");
+    let cassette = cassette.to_str().unwrap();
+    let recorded = run(azinfer()
+        .env("AZURE_OPENAI_ENDPOINT", azure.v1_endpoint())
+        .env("AZURE_OPENAI_API_KEY", "sample-key-0123")
+        .args(["--model", "gpt-5-mini", "--record", cassette])
+        .args(["chat", "--stream", "--exporter", "none", "Hello"]))
+    .success();
+    recorded.never_shows("sample-key-0123");
+    let upstream = &azure.requests()[0];
+    assert_eq!(upstream.path, "/openai/v1/chat/completions");
+    assert_eq!(upstream.query, "", "no api-version on v1");
+
+    let replayed = run(azinfer()
+        .env("AZURE_OPENAI_ENDPOINT", azure.v1_endpoint())
+        .args(["--model", "gpt-5-mini", "--replay", cassette])
+        .args(["chat", "--stream", "--exporter", "none", "Hello"]))
+    .success();
+    assert_eq!(replayed.stdout, recorded.stdout);
+    assert_eq!(azure.requests().len(), 1, "the replay reached no upstream");
+}
