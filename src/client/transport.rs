@@ -73,7 +73,9 @@ impl Transport {
         options: &ClientOptions,
     ) -> Result<Transport> {
         options.validate()?;
-        let auth = credential.authorizer(&endpoint)?;
+        let auth = credential
+            .authorizer(&endpoint)?
+            .bounded_by(options.read_timeout());
         if auth.kind() == "api-key"
             && !endpoint.is_https()
             && !endpoint.is_loopback()
