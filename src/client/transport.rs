@@ -73,7 +73,9 @@ impl Transport {
         options: &ClientOptions,
     ) -> Result<Transport> {
         options.validate()?;
-        let auth = credential.authorizer(&endpoint)?;
+        let auth = credential
+            .authorizer(&endpoint)?
+            .bounded_by(options.read_timeout());
         if auth.kind() == "api-key"
             && !endpoint.is_https()
             && !endpoint.is_loopback()
@@ -88,21 +90,22 @@ impl Transport {
         }
         let http = match options.http_client() {
             Some(client) => client.clone(),
-            None => super::tls::client_builder()
-                .connect_timeout(options.connect_timeout())
-                // Idle time between reads; never `.timeout()`, a whole-call
-                // deadline that would cut long streams.
-                .read_timeout(options.read_timeout())
-                // reqwest's default would carry the `api-key` header to
-                // whatever host a redirect names.
-                .redirect(same_origin_redirects())
-                .build()
-                .map_err(|e| {
-                    Error::invalid_config(
-                        ConfigField::HttpClient,
-                        format!("could not build the HTTP client: {e}"),
-                    )
-                })?,
+            None => super::tls::build_client(|builder| {
+                builder
+                    .connect_timeout(options.connect_timeout())
+                    // Idle time between reads; never `.timeout()`, a whole-call
+                    // deadline that would cut long streams.
+                    .read_timeout(options.read_timeout())
+                    // reqwest's default would carry the `api-key` header to
+                    // whatever host a redirect names.
+                    .redirect(same_origin_redirects())
+            })
+            .map_err(|e| {
+                Error::invalid_config(
+                    ConfigField::HttpClient,
+                    format!("could not build the HTTP client: {e}"),
+                )
+            })?,
         };
         let mut common = HeaderMap::with_capacity(2);
         common.insert(USER_AGENT, options.user_agent_header()?);
