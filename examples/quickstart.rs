@@ -119,10 +119,19 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
     for row in &rows {
         let json = serde_json::to_value(row)?;
+        // Chat rows hold message and choice arrays; embeddings rows
+        // (Braintrust's embeddings spec) `{"inputs":[..]}` and `{"count":N}`.
         let count = |key: &str, what: &str| {
-            json[key]
-                .as_array()
-                .map_or("-".to_owned(), |items| format!("{} {what}", items.len()))
+            let value = &json[key];
+            if let Some(items) = value.as_array() {
+                format!("{} {what}", items.len())
+            } else if let Some(inputs) = value["inputs"].as_array() {
+                format!("{} inputs", inputs.len())
+            } else if let Some(n) = value["count"].as_u64() {
+                format!("{n} vectors")
+            } else {
+                "-".to_owned()
+            }
         };
         println!(
             "  {:<5} {:<12} input: {:<12} output: {:<10} tokens: {}{}",
