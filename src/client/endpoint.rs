@@ -195,9 +195,12 @@ impl Endpoint {
     pub fn parse(input: &str) -> Result<Endpoint> {
         let trimmed = input.trim();
         let bad = |what: &str| {
+            // Quoted redacted: a query (`?api-key=`, `?sig=`) or a
+            // `user:password@` part holds a credential.
+            let shown = crate::net::redact_url(trimmed);
             Error::invalid_config(
                 ConfigField::Endpoint,
-                format!("expected an https URL like {EXAMPLE}, got {trimmed:?} ({what})"),
+                format!("expected an https URL like {EXAMPLE}, got {shown:?} ({what})"),
             )
         };
         let mut url = Url::parse(trimmed).map_err(|e| bad(&e.to_string()))?;
@@ -313,12 +316,7 @@ impl Endpoint {
 
     /// Whether the host is `localhost` or a loopback address.
     pub fn is_loopback(&self) -> bool {
-        match self.url.host() {
-            Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        }
+        crate::net::is_loopback(&self.url)
     }
 
     /// The Entra ID scope a token for this endpoint is requested for:

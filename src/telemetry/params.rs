@@ -64,11 +64,19 @@ pub enum RequestParam {
     ReasoningEffort,
     /// Embeddings `dimensions`.
     Dimensions,
+    /// Responses `reasoning.summary`.
+    ReasoningSummary,
+    /// Responses `previous_response_id`: an id, not content.
+    PreviousResponseId,
+    /// Responses `store`.
+    Store,
+    /// Responses `truncation`.
+    Truncation,
 }
 
 impl RequestParam {
     /// Every parameter, in table order.
-    pub const ALL: [RequestParam; 17] = [
+    pub const ALL: [RequestParam; 21] = [
         RequestParam::MaxTokens,
         RequestParam::Temperature,
         RequestParam::TopP,
@@ -86,6 +94,10 @@ impl RequestParam {
         RequestParam::MaxCompletionTokens,
         RequestParam::ReasoningEffort,
         RequestParam::Dimensions,
+        RequestParam::ReasoningSummary,
+        RequestParam::PreviousResponseId,
+        RequestParam::Store,
+        RequestParam::Truncation,
     ];
 
     /// This parameter's row (`None` only for a variant left out of the
@@ -270,6 +282,27 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             "dimensions",
             sc::AZ_AI_INFERENCE_REQUEST_DIMENSIONS,
             Int,
+        ),
+        // The Responses API's own settings: no convention names either,
+        // and not in Braintrust's metadata allow-list.
+        row(
+            P::ReasoningSummary,
+            "reasoning.summary",
+            sc::AZ_AI_INFERENCE_REQUEST_REASONING_SUMMARY,
+            Text,
+        ),
+        row(
+            P::PreviousResponseId,
+            "previous_response_id",
+            sc::AZ_AI_INFERENCE_REQUEST_PREVIOUS_RESPONSE_ID,
+            Text,
+        ),
+        row(P::Store, "store", sc::AZ_AI_INFERENCE_REQUEST_STORE, Bool),
+        row(
+            P::Truncation,
+            "truncation",
+            sc::AZ_AI_INFERENCE_REQUEST_TRUNCATION,
+            Text,
         ),
     ]
 };

@@ -17,6 +17,7 @@ use crate::telemetry::{ParamSpec, TOKEN_COUNTS, TokenCountSpec, semconv};
 mod messages;
 mod names;
 mod policy;
+mod responses;
 mod row;
 mod values;
 
@@ -103,8 +104,14 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     let attrs = Attributes::read(span, span_type, &mut metadata);
 
     let genai = attrs.operation.is_some();
+    let responses = attrs.api_type == Some(semconv::OPENAI_API_TYPE_RESPONSES);
     let (input, output) = if attrs.is_embeddings() {
         (attrs.embeddings_input(), attrs.embeddings_output())
+    } else if genai && responses {
+        (
+            responses::build_input(span, attrs.input_messages, attrs.system_instructions),
+            responses::build_output(attrs.response_output),
+        )
     } else if genai {
         (
             build_input(span, attrs.input_messages),
@@ -118,6 +125,9 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     attrs.named_metadata(span_type, &mut metadata);
 
     let metrics = attrs.metrics(span);
+    if responses {
+        responses::normalize_metadata(&mut metadata);
+    }
 
     let error = match &span.status {
         Status::Error { description } => Some(error_text(attrs.error_type, description)),
@@ -187,6 +197,12 @@ struct Attributes<'a> {
     tools: Option<&'a str>,
     input_messages: Option<&'a str>,
     output_messages: Option<&'a str>,
+    /// `openai.api.type`.
+    api_type: Option<&'a str>,
+    /// Responses: the output items (`az.ai.inference.response.output`).
+    response_output: Option<&'a str>,
+    /// Responses, newer names: `gen_ai.system_instructions`.
+    system_instructions: Option<&'a str>,
     /// Embeddings: the recorded text inputs (a JSON array of strings).
     embeddings_inputs: Option<&'a str>,
     /// Embeddings: how many vectors the answer held.
@@ -256,6 +272,15 @@ impl<'a> Attributes<'a> {
             }
             semconv::GEN_AI_OUTPUT_MESSAGES if text.is_some() => {
                 self.output_messages = text;
+                return None;
+            }
+            semconv::OPENAI_API_TYPE => self.api_type = text,
+            semconv::AZ_AI_INFERENCE_RESPONSE_OUTPUT if text.is_some() => {
+                self.response_output = text;
+                return None;
+            }
+            semconv::GEN_AI_SYSTEM_INSTRUCTIONS if text.is_some() => {
+                self.system_instructions = text;
                 return None;
             }
             // The embeddings row's `input` and `output` (its own shape).

@@ -48,7 +48,8 @@ pub(crate) mod test_spans;
 pub(crate) mod transport;
 pub mod truncate;
 
-pub use baggage::{BraintrustParentProcessor, baggage_parent};
+pub(crate) use baggage::AdmittedParentProcessor;
+pub use baggage::{BaggageParents, BraintrustParentProcessor, baggage_parent};
 pub(crate) use config::ResolvedConfig;
 pub use config::{
     ApiKey, BRAINTRUST_API_KEY, BRAINTRUST_API_URL, BRAINTRUST_PARENT, BraintrustBuildError,

@@ -38,6 +38,8 @@ pub(crate) struct BraintrustSink {
     insert_url: OnceCell<String>,
     /// The insert URLs of parents named by baggage (at most [`MAX_ROUTES`]).
     routes: std::sync::Mutex<HashMap<Parent, String>>,
+    /// Which of them rows may go to (none when unset).
+    baggage_parents: Option<super::baggage::BaggageParents>,
     /// The attachment uploader, when conversion is on.
     attachments: Option<Arc<Uploader>>,
 }
@@ -61,7 +63,10 @@ impl BraintrustSink {
                 },
             )?;
         authorization.set_sensitive(true);
+        // Same-origin redirects only: the rows must not follow a 307 to
+        // another host (reqwest strips `Authorization`, not the body).
         let client = reqwest::Client::builder()
+            .redirect(crate::client::same_origin_redirects())
             .timeout(config.request_timeout)
             .user_agent(crate::net::USER_AGENT)
             .build()
@@ -84,6 +89,7 @@ impl BraintrustSink {
             parent: config.parent.clone(),
             insert_url,
             routes: std::sync::Mutex::default(),
+            baggage_parents: config.baggage_parents.clone(),
             attachments: None,
         })
     }
@@ -95,14 +101,23 @@ impl BraintrustSink {
     }
 
     /// The insert URL of a parent named by a row (from baggage).
-    async fn routed_url(&self, parent: &Parent) -> Result<String, Outcome> {
+    /// The insert URL of a baggage parent; `None` when rows go to the
+    /// configured parent instead: the parent is not admitted
+    /// ([`BraintrustConfig::with_baggage_parents`](super::BraintrustConfig::with_baggage_parents)),
+    /// or [`MAX_ROUTES`] other parents are already routed to.
+    async fn routed_url(&self, parent: &Parent) -> Result<Option<String>, Outcome> {
+        if !self
+            .baggage_parents
+            .as_ref()
+            .is_some_and(|policy| policy.admits(parent))
+        {
+            return Ok(None);
+        }
         if let Some(url) = self.lock_routes().get(parent) {
-            return Ok(url.clone());
+            return Ok(Some(url.clone()));
         }
         if self.lock_routes().len() >= MAX_ROUTES {
-            return Err(Outcome::Reject {
-                reason: format!("more than {MAX_ROUTES} Braintrust parents in baggage"),
-            });
+            return Ok(None);
         }
         let url = match parent {
             Parent::ProjectId(id) => format!("{}/v1/project_logs/{id}/insert", self.api_url),
@@ -110,7 +125,7 @@ impl BraintrustSink {
             Parent::ProjectName(name) => self.resolve_project_named(name).await?,
         };
         self.lock_routes().insert(parent.clone(), url.clone());
-        Ok(url)
+        Ok(Some(url))
     }
 
     fn lock_routes(&self) -> std::sync::MutexGuard<'_, HashMap<Parent, String>> {
@@ -163,7 +178,8 @@ impl BraintrustSink {
             .map_err(|_| invalid("could not encode the project name"))?;
         let bytes = self
             .post(&format!("{}/v1/project", self.api_url), body.into())
-            .await?;
+            .await?
+            .map_err(|why| invalid(&format!("the project answer: {why}")))?;
         let project: Project = serde_json::from_slice(&bytes)
             .map_err(|_| invalid("the project answer has no `id`"))?;
         let id_ok = !project.id.is_empty()
@@ -180,9 +196,10 @@ impl BraintrustSink {
         ))
     }
 
-    /// One JSON POST, one attempt; the answer's body on success, else how
-    /// it failed (the engine decides about retrying).
-    async fn post(&self, url: &str, body: Bytes) -> Result<Bytes, Outcome> {
+    /// One JSON POST, one attempt; on success the answer's body (or why it
+    /// could not be read: too large, cut), else how it failed (the engine
+    /// decides about retrying).
+    async fn post(&self, url: &str, body: Bytes) -> Result<Result<Bytes, String>, Outcome> {
         let response = self
             .client
             .post(url)
@@ -194,8 +211,9 @@ impl BraintrustSink {
             .map_err(|e| Outcome::from_reqwest(&e))?;
         let status = response.status().as_u16();
         let retry_after = crate::net::retry_after(response.headers(), SystemTime::now());
-        // Read the (small) answer either way so the connection can be reused.
-        let bytes = response.bytes().await;
+        // Read the (small, capped) answer either way so the connection can
+        // be reused.
+        let bytes = crate::net::read_exporter_answer(response).await;
         let hint = match status {
             401 | 403 => "; check the API key and its access to the parent",
             404 => "; check the API URL and the parent id",
@@ -203,7 +221,7 @@ impl BraintrustSink {
             _ => "",
         };
         match Outcome::from_status(status, retry_after, hint) {
-            Outcome::Delivered => bytes.map_err(|e| Outcome::from_reqwest(&e)),
+            Outcome::Delivered => Ok(bytes),
             failed => Err(failed),
         }
     }
@@ -273,10 +291,14 @@ impl Sink for BraintrustSink {
         let routed;
         let url = match &batch.parent {
             Some(parent) if *parent != self.parent => match self.routed_url(parent).await {
-                Ok(url) => {
+                Ok(Some(url)) => {
                     routed = url;
                     routed.as_str()
                 }
+                Ok(None) => match self.insert_url().await {
+                    Ok(url) => url,
+                    Err(failed) => return failed,
+                },
                 Err(failed) => return failed,
             },
             _ => match self.insert_url().await {

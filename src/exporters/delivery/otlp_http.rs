@@ -70,7 +70,10 @@ impl OtlpHttpSink {
             http::header::USER_AGENT,
             http::HeaderValue::from_static(crate::net::USER_AGENT),
         );
+        // Same-origin redirects only: the headers (API keys) and the body
+        // must not follow a 307 to another host.
         let client = reqwest::Client::builder()
+            .redirect(crate::client::same_origin_redirects())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .build()?;
@@ -133,8 +136,8 @@ impl Sink for OtlpHttpSink {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let retry_after = crate::net::retry_after(response.headers(), SystemTime::now());
-                // Read the (small) answer so the connection can be reused.
-                let _ = response.bytes().await;
+                // Read the (small, capped) answer so the connection can be reused.
+                let _ = crate::net::read_exporter_answer(response).await;
                 let hint = match status {
                     401 | 403 => "; check the credentials",
                     404 => "; check the endpoint URL",

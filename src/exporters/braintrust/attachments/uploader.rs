@@ -271,7 +271,10 @@ impl Drop for FinishOnExit {
 fn run(shared: Arc<Shared>, config: UploaderConfig) {
     let _finished = FinishOnExit(Arc::clone(&shared));
     let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
+    // Same-origin redirects only, per request: an attachment (content)
+    // must not follow a 307 from the signed URL's host to another one.
     let client = reqwest::blocking::Client::builder()
+        .redirect(crate::client::same_origin_redirects())
         .connect_timeout(config.request_timeout)
         .timeout(config.request_timeout)
         .user_agent(crate::net::USER_AGENT)
@@ -340,6 +343,34 @@ struct Pipeline<'a> {
     org_id: Option<String>,
 }
 
+/// The largest answer of the attachment API (or of the store) read: they
+/// are small JSON objects; a larger one is a failure, not a memory spike.
+const MAX_ANSWER_BYTES: u64 = 1024 * 1024;
+
+/// The answer's body, at most [`MAX_ANSWER_BYTES`].
+fn read_answer(response: reqwest::blocking::Response, what: &str) -> Result<Bytes, Failure> {
+    use std::io::Read;
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_ANSWER_BYTES)
+    {
+        return Err(format!(
+            "{what}: the answer is over {MAX_ANSWER_BYTES} bytes"
+        ));
+    }
+    let mut body = Vec::new();
+    response
+        .take(MAX_ANSWER_BYTES + 1)
+        .read_to_end(&mut body)
+        .map_err(|_| format!("{what}: the answer could not be read"))?;
+    if body.len() as u64 > MAX_ANSWER_BYTES {
+        return Err(format!(
+            "{what}: the answer is over {MAX_ANSWER_BYTES} bytes"
+        ));
+    }
+    Ok(Bytes::from(body))
+}
+
 /// One step that failed, described without URLs or keys.
 type Failure = String;
 
@@ -387,6 +418,14 @@ impl Pipeline<'_> {
             .ok_or_else(|| "attachment: the answer has no signedUrl".to_owned())?;
         let url = url::Url::parse(signed)
             .map_err(|_| "attachment: the signedUrl is not a URL".to_owned())?;
+        // The attachment (content) crosses the network: https only, but to
+        // a loopback test store.
+        if url.scheme() != "https" && !(url.scheme() == "http" && crate::net::is_loopback(&url)) {
+            return Err(format!(
+                "attachment: the signedUrl is not https ({}:), not uploaded",
+                url.scheme()
+            ));
+        }
         let mut headers = http::HeaderMap::new();
         if let Some(extra) = answer["headers"].as_object() {
             for (name, value) in extra {
@@ -455,9 +494,7 @@ impl Pipeline<'_> {
             attempt += 1;
             let failed = match request().send() {
                 Ok(response) if response.status().is_success() => {
-                    return response
-                        .bytes()
-                        .map_err(|_| format!("{what}: the answer could not be read"));
+                    return read_answer(response, what);
                 }
                 Ok(response) => {
                     let retry_after =

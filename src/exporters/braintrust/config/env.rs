@@ -2,7 +2,6 @@
 //! validating (and, in errors, redacting) a base URL.
 
 use super::BraintrustBuildError;
-use crate::net::Secret;
 
 /// An environment variable; unset and blank are the same.
 pub(super) fn read_env(name: &'static str) -> Result<Option<String>, BraintrustBuildError> {
@@ -19,15 +18,21 @@ pub(super) fn read_env(name: &'static str) -> Result<Option<String>, BraintrustB
 pub(super) fn validate_url(
     url: &str,
     origin: &'static str,
+    insecure_http: bool,
 ) -> Result<String, BraintrustBuildError> {
     let invalid = |reason: String| BraintrustBuildError::InvalidApiUrl {
-        url: redact_url(url.trim()),
+        url: crate::net::redact_url(url.trim()),
         origin,
         reason,
     };
     let parsed = url::Url::parse(url.trim()).map_err(|e| invalid(e.to_string()))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(invalid("the scheme must be http or https".to_owned()));
+    }
+    if parsed.scheme() == "http" && !insecure_http && !crate::net::is_loopback(&parsed) {
+        return Err(invalid(
+            "the API key is only sent over https (or to a loopback address); use an https URL, or BraintrustConfig::with_insecure_http(true) to send it in clear text anyway".to_owned(),
+        ));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(invalid(
@@ -40,34 +45,10 @@ pub(super) fn validate_url(
     Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
-/// `url` fit for an error message: the `user:password@` part and the query
-/// replaced by [`Secret::PLACEHOLDER`]. Works on text that is not a valid
-/// URL too (that is when it is shown), so it splits by hand rather than
-/// with `url::Url`, which would refuse it.
-fn redact_url(url: &str) -> String {
-    let (scheme, rest) = match url.find("://") {
-        Some(i) => url.split_at(i + 3),
-        None => ("", url),
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rfind('@') {
-        Some(at) => format!("{}{}", Secret::PLACEHOLDER, &authority[at..]),
-        None => authority.to_owned(),
-    };
-    let tail = match tail.find('?') {
-        Some(q) => {
-            let fragment = tail[q..].find('#').map_or("", |h| &tail[q + h..]);
-            format!("{}?{}{fragment}", &tail[..q], Secret::PLACEHOLDER)
-        }
-        None => tail.to_owned(),
-    };
-    format!("{scheme}{authority}{tail}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::Secret;
 
     #[test]
     fn credentials_in_the_url_never_reach_the_error() {
@@ -78,14 +59,16 @@ mod tests {
             ("http://user:hunter2@api.example:notaport", "api.example"),
             ("https://api.example/?token=hunter2", "api.example"),
         ] {
-            let err = validate_url(url, "code").expect_err("refused").to_string();
+            let err = validate_url(url, "code", true)
+                .expect_err("refused")
+                .to_string();
             assert!(!err.contains("hunter2"), "{err}");
             assert!(
                 err.contains(host) && err.contains(Secret::PLACEHOLDER),
                 "{err}"
             );
         }
-        let err = validate_url("https://u:p@x.example", "code")
+        let err = validate_url("https://u:p@x.example", "code", true)
             .expect_err("refused")
             .to_string();
         assert!(err.contains("user name or password"), "{err}");
@@ -93,12 +76,12 @@ mod tests {
 
     #[test]
     fn urls_without_secrets_are_shown_and_normalised() {
-        let err = validate_url("not a url", "code")
+        let err = validate_url("not a url", "code", true)
             .expect_err("bad")
             .to_string();
         assert!(err.contains("`not a url`"), "{err}");
         assert_eq!(
-            validate_url(" http://h.example/base/ ", "code")
+            validate_url(" http://h.example/base/ ", "code", true)
                 .ok()
                 .as_deref(),
             Some("http://h.example/base")

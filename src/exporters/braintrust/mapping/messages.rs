@@ -39,6 +39,11 @@ pub(super) fn build_input(span: &SpanData, structured: Option<&str>) -> Option<J
     (!messages.is_empty()).then_some(Json::Array(messages))
 }
 
+/// The `gen_ai.event.content` of an event.
+pub(super) fn event_text(attributes: &[KeyValue]) -> Option<&str> {
+    event_content(attributes)
+}
+
 fn event_content(attributes: &[KeyValue]) -> Option<&str> {
     attributes
         .iter()

@@ -28,6 +28,8 @@ pub(super) fn metadata_key(param: RequestParam) -> Option<&'static str> {
         P::ReasoningEffort => Some("reasoning_effort"),
         // An embeddings row takes it as `input.output_dimensions`.
         P::Dimensions => None,
+        // The Responses API's own settings: not in the guide's allow-list.
+        P::ReasoningSummary | P::PreviousResponseId | P::Store | P::Truncation => None,
         P::Seed | P::EncodingFormat | P::ResponseFormat | P::Stream | P::ChoiceCount => None,
     }
 }
