@@ -90,17 +90,19 @@ use values::{
 /// touch their events. Both exporters build this row on their worker
 /// thread, never on the application's.
 pub fn span_to_row(span: &SpanData) -> BraintrustRow {
-    let trace_id = span.span_context.trace_id().to_string();
-    let span_id = span.span_context.span_id().to_string();
+    let trace_id = hex_id(&span.span_context.trace_id().to_bytes());
+    let span_id = hex_id(&span.span_context.span_id().to_bytes());
     let mut row_id = String::with_capacity(trace_id.len() + 1 + span_id.len());
     row_id.push_str(&trace_id);
     row_id.push('-');
     row_id.push_str(&span_id);
 
+    // The type first: an llm row's data policy then keeps disallowed
+    // attributes out of `metadata` instead of adding and removing them.
+    let span_type = SpanType::from_operation(operation_of(span));
     let mut metadata = Map::new();
-    let attrs = Attributes::read(span, &mut metadata);
+    let attrs = Attributes::read(span, span_type, &mut metadata);
 
-    let span_type = SpanType::from_operation(attrs.operation);
     let genai = attrs.operation.is_some();
     let responses = attrs.api_type == Some(semconv::OPENAI_API_TYPE_RESPONSES);
     let (input, output) = if attrs.is_embeddings() {
@@ -120,14 +122,11 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     };
 
     // Named keys go in last, so they win over a same-named raw attribute.
-    attrs.named_metadata(&mut metadata);
+    attrs.named_metadata(span_type, &mut metadata);
 
     let metrics = attrs.metrics(span);
     if responses {
         responses::normalize_metadata(&mut metadata);
-    }
-    if span_type == SpanType::Llm {
-        policy::keep_llm_metadata(&mut metadata);
     }
 
     let error = match &span.status {
@@ -142,7 +141,7 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
         span_parents: if span.parent_span_id == SpanId::INVALID {
             Vec::new()
         } else {
-            vec![span.parent_span_id.to_string()]
+            vec![hex_id(&span.parent_span_id.to_bytes())]
         },
         created: rfc3339(span.start_time),
         span_attributes: RowSpanAttributes {
@@ -165,6 +164,25 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
             },
         },
     }
+}
+
+/// Lower-case hex of an id's bytes (16 or 32 digits).
+fn hex_id(bytes: &[u8]) -> String {
+    let mut digits = [0u8; 32];
+    let digits = &mut digits[..2 * bytes.len().min(16)];
+    crate::hex::hex_into(bytes, digits);
+    // Hex digits are ASCII.
+    String::from_utf8(digits.to_vec()).unwrap_or_default()
+}
+
+/// The span's [`GEN_AI_OPERATION_NAME`](semconv::GEN_AI_OPERATION_NAME),
+/// the last one as [`Attributes::read`] keeps it.
+fn operation_of(span: &SpanData) -> Option<&str> {
+    span.attributes
+        .iter()
+        .rev()
+        .find(|kv| kv.key.as_str() == semconv::GEN_AI_OPERATION_NAME)
+        .and_then(|kv| as_str(&kv.value))
 }
 
 /// What one pass over the span attributes picked out; everything else went
@@ -201,11 +219,18 @@ impl<'a> Attributes<'a> {
     /// One pass over the span's attributes: what the row has a place for is
     /// picked out, everything else goes into `metadata`, in attribute
     /// order, under its Braintrust or own key (a later entry of the same
-    /// key replaces an earlier one).
-    fn read(span: &'a SpanData, metadata: &mut Map<String, serde_json::Value>) -> Self {
+    /// key replaces an earlier one), when the data policy of `span_type`
+    /// keeps it.
+    fn read(
+        span: &'a SpanData,
+        span_type: SpanType,
+        metadata: &mut Map<String, serde_json::Value>,
+    ) -> Self {
         let mut attrs = Attributes::default();
         for kv in &span.attributes {
-            if let Some((key, param)) = attrs.pick(kv) {
+            if let Some((key, param)) = attrs.pick(kv)
+                && policy::keeps(span_type, key)
+            {
                 // JSON-valued parameters (`tool_choice` objects,
                 // `response_format`) go back to JSON; the rest as they are.
                 let value = param
@@ -349,10 +374,11 @@ impl<'a> Attributes<'a> {
     /// The `metadata` entries the row names itself, after the attributes
     /// (so they win over a same-named raw one): the request model when the
     /// response model differs, `model`, `provider`, `tools`.
-    fn named_metadata(&self, metadata: &mut Map<String, serde_json::Value>) {
+    fn named_metadata(&self, span_type: SpanType, metadata: &mut Map<String, serde_json::Value>) {
         let model = self.response_model.or(self.request_model);
         if let (Some(request), Some(model)) = (self.request_model, model)
             && request != model
+            && policy::keeps(span_type, semconv::GEN_AI_REQUEST_MODEL)
         {
             metadata.insert(semconv::GEN_AI_REQUEST_MODEL.to_owned(), request.into());
         }

@@ -74,11 +74,12 @@ pub(crate) fn convert_row_replacing(
     uploader: &Uploader,
 ) -> (Conversion, Vec<(String, Json)>) {
     let mut found = Vec::new();
+    let mut path = Vec::new();
     if let Some(input) = &row.input {
-        find(input, None, "/input", 0, &mut found);
+        find(input, None, "/input", &mut path, &mut found);
     }
     if let Some(output) = &row.output {
-        find(output, None, "/output", 0, &mut found);
+        find(output, None, "/output", &mut path, &mut found);
     }
     if found.is_empty() {
         return (Conversion::Nothing, Vec::new());
@@ -126,31 +127,64 @@ struct Found {
     data: bytes::Bytes,
 }
 
-fn find(value: &Json, parent: Option<&str>, path: &str, depth: usize, out: &mut Vec<Found>) {
-    if depth > MAX_DEPTH {
+/// One step of the walk's path: an object key or an array index.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The JSON pointer of `path` under `root`, built only for a data URL
+/// found (every exported row is walked, and formatting a pointer per key
+/// cost about a third of the native exporter's work per span, callgrind).
+fn pointer(root: &str, path: &[Step<'_>]) -> String {
+    let mut pointer = root.to_owned();
+    for step in path {
+        pointer.push('/');
+        match step {
+            Step::Key(key) => pointer.push_str(&escape(key)),
+            Step::Index(i) => pointer.push_str(&i.to_string()),
+        }
+    }
+    pointer
+}
+
+/// Collects the data URLs in `value` (at `root` + `path`), at most
+/// [`MAX_DEPTH`] levels down.
+fn find<'a>(
+    value: &'a Json,
+    parent: Option<&str>,
+    root: &str,
+    path: &mut Vec<Step<'a>>,
+    out: &mut Vec<Found>,
+) {
+    if path.len() > MAX_DEPTH {
         return;
     }
     match value {
         Json::Object(map) => {
             for (key, child) in map {
-                let pointer = format!("{path}/{}", escape(key));
+                path.push(Step::Key(key));
                 if let (Some(parent), Json::String(text)) = (parent, child)
                     && PLACES.contains(&(parent, key.as_str()))
                     && let Some((content_type, data)) = decode_data_url(text)
                 {
                     out.push(Found {
-                        pointer,
+                        pointer: pointer(root, path),
                         content_type,
                         data,
                     });
-                    continue;
+                } else {
+                    find(child, Some(key), root, path, out);
                 }
-                find(child, Some(key), &pointer, depth + 1, out);
+                path.pop();
             }
         }
         Json::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                find(item, parent, &format!("{path}/{i}"), depth + 1, out);
+                path.push(Step::Index(i));
+                find(item, parent, root, path, out);
+                path.pop();
             }
         }
         _ => {}

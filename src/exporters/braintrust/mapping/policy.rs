@@ -20,8 +20,7 @@
 //! the error type in `error`, and the rest is not allowed. The application's
 //! own spans (`task`) and tool spans keep their attributes.
 
-use serde_json::{Map, Value as Json};
-
+use super::SpanType;
 use super::names::metadata_key;
 use crate::telemetry::RequestParam;
 
@@ -43,9 +42,10 @@ fn llm_metadata_allowed(key: &str) -> bool {
             .any(|&param| metadata_key(param) == Some(key))
 }
 
-/// Drops every key the policy does not allow.
-pub(super) fn keep_llm_metadata(metadata: &mut Map<String, Json>) {
-    metadata.retain(|key, _| llm_metadata_allowed(key));
+/// Whether a row of `span_type` keeps `key` in its `metadata`: an llm row
+/// only the keys above, other rows every key.
+pub(super) fn keeps(span_type: SpanType, key: &str) -> bool {
+    span_type != SpanType::Llm || llm_metadata_allowed(key)
 }
 
 #[cfg(test)]
