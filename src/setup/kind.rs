@@ -68,15 +68,6 @@ impl ExporterKind {
         }
     }
 
-    /// What [`PipelineBuilder::from_env`](super::PipelineBuilder::from_env)
-    /// uses when neither a list nor a collector is configured: `stdout`, or
-    /// `none` in a build without the `stdout` feature.
-    pub(super) const LOCAL_DEFAULT: ExporterKind = if cfg!(feature = "stdout") {
-        ExporterKind::Stdout
-    } else {
-        ExporterKind::None
-    };
-
     /// Parses a comma-separated list such as `"stdout, otlp"`. Blank entries
     /// are skipped and repeated kinds kept once (in first-seen order), so a
     /// kind never exports twice. The first unknown name, or a kind this build
@@ -189,7 +180,6 @@ mod tests {
     #[test]
     fn stdout_is_available_with_its_feature() {
         assert_eq!(ExporterKind::Stdout.missing_feature(), None);
-        assert_eq!(ExporterKind::LOCAL_DEFAULT, ExporterKind::Stdout);
     }
 
     #[cfg(not(feature = "stdout"))]
@@ -201,7 +191,6 @@ mod tests {
             ("stdout", Some("stdout"))
         );
         assert!(err.to_string().contains("crate feature `stdout`"), "{err}");
-        assert_eq!(ExporterKind::LOCAL_DEFAULT, ExporterKind::None);
     }
 
     #[test]

@@ -178,7 +178,7 @@ pub(crate) fn write_row(span: &SpanData, out: &mut Vec<u8>) {
     row.write_metrics(out);
     if let Status::Error { description } = &span.status {
         out.extend_from_slice(br#","error":"#);
-        write_str(out, &error_text(row.attrs.error_type, description));
+        write_str(out, &error_text(span, row.attrs.error_type, description));
     }
     out.extend_from_slice(CONTEXT.as_bytes());
     write_str(out, span.instrumentation_scope.name());
