@@ -15,8 +15,8 @@
 //! (`AZURE_AI_INFERENCE_OTEL_EXPORTERS=otlp,braintrust` ...; with nothing set
 //! telemetry goes nowhere and the log says so). Without
 //! `AZURE_AI_INFERENCE_ENDPOINT` the model is the built-in demo endpoint, so
-//! the example runs offline. `PORT` picks the port (default 3000; `0` for
-//! any free one); the address is printed on stdout.
+//! the example runs offline. `PORT` picks the port (default 3000, with
+//! `--once` any free one); the address is printed on stdout.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -62,7 +62,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .init();
 
     let client = target.chat_client(TelemetryOptions::new())?;
-    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
+    // `--once` takes any free port unless `PORT` says otherwise.
+    let port = std::env::var("PORT").unwrap_or_else(|_| if once { "0" } else { "3000" }.into());
     let listener = TcpListener::bind(format!("127.0.0.1:{port}")).await?;
     let addr = listener.local_addr()?;
     println!("listening on http://{addr}");
@@ -141,7 +142,8 @@ pub struct Answer {
     pub answer: String,
 }
 
-async fn ask(
+/// `POST /ask`: one chat call inside the request span.
+pub async fn ask(
     State(client): State<Arc<ChatCompletionsClient>>,
     Json(question): Json<Question>,
 ) -> Result<Json<Answer>, (StatusCode, String)> {

@@ -51,7 +51,7 @@ pub fn continue_trace(
     ]);
     let cx = propagator.extract(&HeaderExtractor(headers));
     let has_caller = cx.span().span_context().is_valid();
-    let has_baggage = opentelemetry::baggage::BaggageExt::baggage(&cx).len() > 0;
+    let has_baggage = !opentelemetry::baggage::BaggageExt::baggage(&cx).is_empty();
     if !has_caller && !has_baggage {
         return Ok(false);
     }

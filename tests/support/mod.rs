@@ -15,6 +15,7 @@
 //! | [`schema`] | the Braintrust insert schema from `tests/data/` |
 //! | [`genai_spans`] | spans shaped like the crate's, for the mapping tests |
 //! | [`e2e`] | one pipeline into the stand-in and the collector at once |
+//! | [`log_capture`] | a `tracing` layer keeping the log lines (name, target, message) |
 #![allow(dead_code)]
 
 pub mod attachment_store;
@@ -24,6 +25,7 @@ pub mod client;
 pub mod e2e;
 pub mod faulty_backend;
 pub mod genai_spans;
+pub mod log_capture;
 pub mod loopback;
 pub mod otlp_collector;
 pub mod otlp_receiver;
