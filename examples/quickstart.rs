@@ -24,7 +24,8 @@
 //! - Prompts and completions are recorded on the spans here, so the rows
 //!   show them; content recording is off by default.
 
-#[path = "../src/bin/azinfer/tree.rs"]
+// The span tree the CLI draws for `--exporter stdout`.
+#[path = "../cli/src/tree.rs"]
 mod tree;
 
 mod common;

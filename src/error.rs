@@ -478,6 +478,10 @@ impl HttpError {
 
     fn hint(&self) -> &'static str {
         match self.status {
+            // What a v1 endpoint (`.../openai/v1`) answers a dated version.
+            400 if contains_ignore_case(&self.message, "api version not supported") => {
+                "drop the api-version parameter (ClientOptions::with_api_version, azinfer --api-version): a v1 endpoint (.../openai/v1) takes none, or `v1`"
+            }
             400 => "the service rejected the request; check the parameters it names",
             401 => "check the API key or token, and that it belongs to this endpoint",
             403 => "the credential is valid but lacks access to this resource or model",
@@ -497,6 +501,14 @@ impl HttpError {
             _ => "see the service's message",
         }
     }
+}
+
+/// Whether `haystack` contains the ASCII `needle` (lower case), ignoring case.
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 impl fmt::Display for HttpError {

@@ -178,19 +178,19 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `cli` | yes | the `azinfer` binary (clap), `testing` and `stdout` |
-//! | `stdout` | yes | [`ExporterKind::Stdout`](setup::ExporterKind::Stdout) (`opentelemetry-stdout`) and tracing-subscriber's `fmt` layer |
-//! | `testing` | yes (through `cli`) | [`testing::MockInferenceServer`] (axum) |
+//! | `stdout` | no | [`ExporterKind::Stdout`](setup::ExporterKind::Stdout) (`opentelemetry-stdout`) and tracing-subscriber's `fmt` layer |
+//! | `testing` | no | [`testing::MockInferenceServer`] (axum) |
 //! | `entra` | no | Entra ID tokens through `azure_core`'s `TokenCredential` ([`client::Credential`]) |
 //! | `grpc` | no | OTLP over gRPC (tonic) besides HTTP/protobuf |
 //!
-//! A library user who wants neither the binary nor the test endpoint sets
-//! `default-features = false`: then no clap, no axum, no
-//! `opentelemetry-stdout` and no `fmt` layer are built (`.ci/run` checks the
+//! No feature is on by default: a library user builds no clap, no axum, no
+//! `opentelemetry-stdout` and no `fmt` layer (`.ci/run` checks the
 //! dependency tree). `tracing-subscriber`'s registry and filter stay: the
 //! pipeline's `tracing` layer needs them. Without `stdout`, asking for the
 //! `stdout` exporter (in `AZURE_AI_INFERENCE_OTEL_EXPORTERS` or in code) is
 //! an error naming the feature, and the unset-variable default is `none`.
+//! The `azinfer` command-line client is a package of its own in this
+//! repository's workspace (`cargo run -p azinfer -- chat "Hi"`).
 //!
 //! # Environment variables
 //!
@@ -210,6 +210,7 @@
 //! | `AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL` | [`setup`] | least severe `tracing` event the pipeline's layer exports (default `info`) |
 //! | `AZURE_AI_INFERENCE_ENDPOINT`, `AZURE_AI_INFERENCE_KEY`, `AZURE_AI_INFERENCE_MODEL` | `azinfer` and the examples | the endpoint to call; without it they start the built-in demo endpoint |
 //! | `AZURE_AI_INFERENCE_CONNECT_TIMEOUT`, `AZURE_AI_INFERENCE_READ_TIMEOUT`, `AZURE_AI_INFERENCE_MAX_RETRIES` | `azinfer` | its `--connect-timeout`, `--read-timeout` (durations like `5s`, `500ms`) and `--max-retries` |
+#![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
 #[doc(hidden)]

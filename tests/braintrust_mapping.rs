@@ -454,6 +454,7 @@ fn sample(spec: &ParamSpec) -> ParamValue<'static> {
         AttributeType::ChoiceCount => ParamValue::Int(3),
         AttributeType::Bool => ParamValue::Bool(false),
         AttributeType::Json => ParamValue::Json(&*JSON_OBJECT),
+        AttributeType::Text => ParamValue::Text("low"),
         // The enum is non-exhaustive: a new type needs a sample here.
         other => panic!("no sample value for {other:?}"),
     }

@@ -54,10 +54,13 @@ pub use embeddings::{EmbeddingsClient, ImageEmbeddingsClient};
 pub use stream::StreamingChatCompletions;
 
 pub use credential::Credential;
-pub use endpoint::{COGNITIVE_SERVICES_SCOPE, Endpoint, MACHINE_LEARNING_SCOPE};
+pub use endpoint::{
+    AI_SCOPE, COGNITIVE_SERVICES_SCOPE, DEFAULT_API_VERSION, DEFAULT_DEPLOYMENT_API_VERSION,
+    Endpoint, EndpointKind, MACHINE_LEARNING_SCOPE,
+};
 pub use options::{
-    ClientOptions, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EVENT_BYTES,
-    DEFAULT_READ_TIMEOUT, DEFAULT_USER_AGENT, ExtraParameters,
+    ClientOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_READ_TIMEOUT,
+    DEFAULT_USER_AGENT, ExtraParameters,
 };
 pub use redirect::same_origin_redirects;
 pub use retry::{

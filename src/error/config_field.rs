@@ -33,6 +33,8 @@ pub enum ConfigField {
     UserAgent,
     /// The largest server-sent event a stream accepts.
     MaxEventBytes,
+    /// The largest non-streaming answer a client reads.
+    MaxResponseBytes,
     /// The HTTP client (or a request it could not build).
     HttpClient,
 }
@@ -52,6 +54,7 @@ impl ConfigField {
             ConfigField::ReadTimeout => "read_timeout",
             ConfigField::UserAgent => "user_agent",
             ConfigField::MaxEventBytes => "max_event_bytes",
+            ConfigField::MaxResponseBytes => "max_response_bytes",
             ConfigField::HttpClient => "http_client",
         }
     }

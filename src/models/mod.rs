@@ -50,7 +50,7 @@ mod tools;
 pub use chat::{
     ChatCompletionsModality, ChatCompletionsOptions, ChatRequestAssistantMessage,
     ChatRequestAudioReference, ChatRequestDeveloperMessage, ChatRequestMessage,
-    ChatRequestSystemMessage, ChatRequestToolMessage, ChatRequestUserMessage,
+    ChatRequestSystemMessage, ChatRequestToolMessage, ChatRequestUserMessage, StreamOptions,
 };
 pub use chat_response::{
     ChatChoice, ChatCompletions, ChatCompletionsAudio, ChatResponseMessage, FunctionCallUpdate,

@@ -12,6 +12,24 @@ pub use secret::Secret;
 /// client's calls and the exporters' alike.
 pub(crate) const USER_AGENT: &str = concat!("azure-ai-inference-otel/", env!("CARGO_PKG_VERSION"));
 
+/// `from + after`, saturating: a "forever" setting (`Duration::MAX`) is a
+/// deadline a century away instead of the panic `Instant + Duration` gives
+/// on overflow. Every deadline and timer the crate computes goes through it.
+pub(crate) fn saturating_deadline(
+    from: std::time::Instant,
+    after: std::time::Duration,
+) -> std::time::Instant {
+    const CENTURY: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 24 * 3600);
+    from.checked_add(after)
+        .or_else(|| from.checked_add(CENTURY))
+        .unwrap_or(from)
+}
+
+/// [`saturating_deadline`] from now.
+pub(crate) fn deadline_in(after: std::time::Duration) -> std::time::Instant {
+    saturating_deadline(std::time::Instant::now(), after)
+}
+
 /// A random UUID v4 in its usual text form (attachment keys, ids of the
 /// test endpoint's answers). Not for secrets: `fastrand` is not a CSPRNG.
 pub(crate) fn uuid_v4() -> String {
@@ -43,5 +61,14 @@ mod tests {
         assert!(groups[2].starts_with('4'), "{id}");
         assert!(matches!(&groups[3][..1], "8" | "9" | "a" | "b"), "{id}");
         assert_ne!(id, super::uuid_v4());
+    }
+
+    #[test]
+    fn forever_deadlines_saturate() {
+        let now = std::time::Instant::now();
+        let far = super::saturating_deadline(now, std::time::Duration::MAX);
+        assert!(far > now + std::time::Duration::from_secs(365 * 24 * 3600));
+        let near = super::saturating_deadline(now, std::time::Duration::from_secs(1));
+        assert_eq!(near, now + std::time::Duration::from_secs(1));
     }
 }

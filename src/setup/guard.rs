@@ -13,6 +13,7 @@ use tracing::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
 
 use super::layer::LayerSettings;
+use crate::net::deadline_in;
 use super::metrics_end::{MIN_METRICS_FLUSH, MetricsEnd, end_metrics};
 use super::{TRACING_SCOPE_NAME, TracingLayer};
 use crate::exporters::delivery::{Delivery, DeliveryStats, ShutdownOutcome};
@@ -303,13 +304,6 @@ impl TelemetryGuard {
         let metrics = end_metrics(&self.meter_provider, MetricsEnd::Shutdown, deadline);
         ShutdownError::check(lost, metrics)
     }
-}
-
-/// `timeout` from now; a "forever" timeout (`Duration::MAX`) saturates at a
-/// year instead of overflowing.
-fn deadline_in(timeout: Duration) -> Instant {
-    const YEAR: Duration = Duration::from_secs(365 * 86_400);
-    Instant::now() + timeout.min(YEAR)
 }
 
 impl Drop for TelemetryGuard {

@@ -48,7 +48,8 @@ pub enum RequestParam {
     /// when not 1.
     ChoiceCount,
     /// `tool_choice`: a preset string (`auto`, `none`, `required`) as
-    /// [`ParamValue::Text`], the named-function object as [`ParamValue::Json`].
+    /// [`ParamValue::Text`], a named choice through [`named_tool_choice`]
+    /// (the whole object only with content recording on).
     ToolChoice,
     /// `parallel_tool_calls` (an extra parameter of this API).
     ParallelToolCalls,
@@ -56,11 +57,17 @@ pub enum RequestParam {
     /// its `type` (as the JSON text `{"type":..}`) when content recording is
     /// off, since a JSON schema's names and descriptions are content.
     ResponseFormatJson,
+    /// `max_completion_tokens` (v1 API, reasoning models).
+    MaxCompletionTokens,
+    /// `reasoning_effort` (reasoning models).
+    ReasoningEffort,
+    /// Embeddings `dimensions`.
+    Dimensions,
 }
 
 impl RequestParam {
     /// Every parameter, in table order.
-    pub const ALL: [RequestParam; 14] = [
+    pub const ALL: [RequestParam; 17] = [
         RequestParam::MaxTokens,
         RequestParam::Temperature,
         RequestParam::TopP,
@@ -75,6 +82,9 @@ impl RequestParam {
         RequestParam::ToolChoice,
         RequestParam::ParallelToolCalls,
         RequestParam::ResponseFormatJson,
+        RequestParam::MaxCompletionTokens,
+        RequestParam::ReasoningEffort,
+        RequestParam::Dimensions,
     ];
 
     /// This parameter's row (`None` only for a variant left out of the
@@ -105,6 +115,8 @@ pub enum AttributeType {
     ChoiceCount,
     /// A boolean attribute, `true` or `false` as set.
     Bool,
+    /// A string attribute (from one string).
+    Text,
     /// A string attribute holding a JSON value: a [`ParamValue::Json`] as
     /// compact JSON text, a [`ParamValue::Text`] as it is (a preset such as
     /// `tool_choice` `auto`). Braintrust metadata gets the value back as
@@ -266,6 +278,32 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             Json,
             Some("response_format"),
         ),
+        // The v1 API's reasoning-model parameters: the conventions have no
+        // names for them; Braintrust metadata takes them by this crate's
+        // allow-list (`mapping/policy.rs`).
+        row(
+            P::MaxCompletionTokens,
+            "max_completion_tokens",
+            sc::AZ_AI_INFERENCE_REQUEST_MAX_COMPLETION_TOKENS,
+            Int,
+            Some("max_completion_tokens"),
+        ),
+        row(
+            P::ReasoningEffort,
+            "reasoning_effort",
+            sc::AZ_AI_INFERENCE_REQUEST_REASONING_EFFORT,
+            Text,
+            Some("reasoning_effort"),
+        ),
+        // Braintrust takes it as the embeddings row's
+        // `input.output_dimensions`, not as metadata.
+        row(
+            P::Dimensions,
+            "dimensions",
+            sc::AZ_AI_INFERENCE_REQUEST_DIMENSIONS,
+            Int,
+            None,
+        ),
     ]
 };
 
@@ -319,6 +357,7 @@ impl ParamSpec {
             (T::TrueFlag, V::Bool(true)) => Value::Bool(true),
             (T::ChoiceCount, V::Int(n)) if n != 1 => Value::I64(n),
             (T::Bool, V::Bool(b)) => Value::Bool(b),
+            (T::Text, V::Text(text)) => Value::from(text.to_owned()),
             (T::Json, V::Text(text)) => Value::from(text.to_owned()),
             (T::Json, V::Json(value)) => Value::from(value.to_json()?),
             _ => return None,
@@ -357,6 +396,53 @@ impl<T: serde::Serialize + fmt::Debug + Sync + ?Sized> JsonParam for T {
     fn to_json(&self) -> Option<String> {
         serde_json::to_string(self).ok()
     }
+}
+
+/// A named (object) `tool_choice` as a span records it, on every surface
+/// (chat, Responses, other clients' requests): the whole object (`named`)
+/// when content recording is on; otherwise only its `type`, as the JSON
+/// text `{"type":".."}`, because the tool's name is content
+/// (TELEMETRY.md §4). Only the tool-choice types the APIs define are
+/// echoed; any other `type` is recorded as `{"type":"_OTHER"}`, so a
+/// caller's own text never reaches the span that way either.
+///
+/// Presets (`"auto"`, `"none"`, `"required"`) are not content: record
+/// them as [`ParamValue::Text`].
+///
+/// ```
+/// use azure_ai_inference_otel::telemetry::{ParamValue, named_tool_choice};
+///
+/// let named = serde_json::json!({"type": "function", "function": {"name": "secret_tool"}});
+/// let off = named_tool_choice("function", &named, false);
+/// assert_eq!(off, ParamValue::Text(r#"{"type":"function"}"#));
+/// let on = named_tool_choice("function", &named, true);
+/// assert_eq!(on, ParamValue::Json(&named));
+/// ```
+pub fn named_tool_choice<'a>(
+    kind: &str,
+    named: &'a dyn JsonParam,
+    record_content: bool,
+) -> ParamValue<'a> {
+    if record_content {
+        return ParamValue::Json(named);
+    }
+    /// The `type` values of the chat, Responses and Assistants APIs.
+    const TYPES: &[(&str, &str)] = &[
+        ("function", r#"{"type":"function"}"#),
+        ("allowed_tools", r#"{"type":"allowed_tools"}"#),
+        ("custom", r#"{"type":"custom"}"#),
+        ("mcp", r#"{"type":"mcp"}"#),
+        ("file_search", r#"{"type":"file_search"}"#),
+        ("web_search_preview", r#"{"type":"web_search_preview"}"#),
+        ("computer_use_preview", r#"{"type":"computer_use_preview"}"#),
+        ("code_interpreter", r#"{"type":"code_interpreter"}"#),
+        ("image_generation", r#"{"type":"image_generation"}"#),
+    ];
+    let text = TYPES
+        .iter()
+        .find(|(name, _)| *name == kind)
+        .map_or(r#"{"type":"_OTHER"}"#, |(_, json)| json);
+    ParamValue::Text(text)
 }
 
 /// A parameter's value as the request carries it, borrowed.

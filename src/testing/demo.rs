@@ -22,6 +22,8 @@ enum Route {
     Embeddings,
     ImageEmbeddings,
     Info,
+    /// `GET …/models` (the v1 API's model list).
+    Models,
 }
 
 /// Which route a path names, by suffix, so that Azure OpenAI style bases
@@ -36,6 +38,8 @@ fn route_of(path: &str) -> Option<Route> {
         Some(Route::Embeddings)
     } else if path.ends_with("/info") {
         Some(Route::Info)
+    } else if path.ends_with("/models") {
+        Some(Route::Models)
     } else {
         None
     }
@@ -62,12 +66,16 @@ fn answer(request: &RecordedRequest) -> Reply {
             404,
             "NotFound",
             format!(
-                "no route for {} {}; the demo endpoint serves POST …/chat/completions, POST …/embeddings, POST …/images/embeddings and GET …/info",
+                "no route for {} {}; the demo endpoint serves POST …/chat/completions, POST …/embeddings, POST …/images/embeddings, GET …/info and GET …/models",
                 request.method, request.path
             ),
         );
     };
-    let expected_method = if route == Route::Info { "GET" } else { "POST" };
+    let expected_method = if matches!(route, Route::Info | Route::Models) {
+        "GET"
+    } else {
+        "POST"
+    };
     if request.method != expected_method {
         return Reply::error(
             405,
@@ -81,7 +89,11 @@ fn answer(request: &RecordedRequest) -> Reply {
     }
     match route {
         Route::Info => Reply::model_info(wire::DEMO_MODEL, "chat-completion", DEMO_PROVIDER),
-        Route::Chat => with_json_body(request, chat),
+        Route::Models => Reply::json(200, wire::model_list(&[wire::DEMO_MODEL])),
+        Route::Chat => {
+            let v1 = is_v1(&request.path);
+            with_json_body(request, |body, model| chat(body, model, v1))
+        }
         Route::Embeddings => with_json_body(request, |body, model| embeddings(body, model, false)),
         Route::ImageEmbeddings => {
             with_json_body(request, |body, model| embeddings(body, model, true))
@@ -155,7 +167,26 @@ pub(crate) fn demo_text(messages: &[Value]) -> String {
     }
 }
 
-fn chat(body: &Value, model: &str) -> Reply {
+/// Whether `path` is below a v1 base (`…/openai/v1/…`).
+fn is_v1(path: &str) -> bool {
+    path.contains("/openai/v1/")
+}
+
+/// A streamed answer's events as SSE. On v1 the usage chunk (the last) is
+/// sent only when the request asked for it with
+/// `stream_options.include_usage`, as the service does.
+fn stream_reply(mut events: Vec<Value>, body: &Value, v1: bool) -> Reply {
+    let asked = body
+        .pointer("/stream_options/include_usage")
+        .and_then(Value::as_bool)
+        == Some(true);
+    if v1 && !asked {
+        events.pop();
+    }
+    Reply::sse(events.iter().map(Value::to_string))
+}
+
+fn chat(body: &Value, model: &str, v1: bool) -> Reply {
     let messages = match body.get("messages").and_then(Value::as_array) {
         Some(m) if !m.is_empty() => m.as_slice(),
         _ => {
@@ -202,7 +233,7 @@ fn chat(body: &Value, model: &str) -> Reply {
                 &["{}".to_owned()],
                 usage,
             );
-            return Reply::sse(events.iter().map(Value::to_string));
+            return stream_reply(events, body, v1);
         }
         let choice = wire::Choice {
             content: None,
@@ -233,7 +264,7 @@ fn chat(body: &Value, model: &str) -> Reply {
     if stream {
         let pieces: Vec<String> = text.split_inclusive(' ').map(str::to_owned).collect();
         let events = wire::ChunkBuilder::new(model).text_events(&pieces, finish_reason, usage);
-        return Reply::sse(events.iter().map(Value::to_string));
+        return stream_reply(events, body, v1);
     }
     let choice = wire::Choice {
         content: Some(text),
@@ -303,6 +334,8 @@ mod tests {
         assert_eq!(route_of("/models/embeddings/"), Some(Route::Embeddings));
         assert_eq!(route_of("/images/embeddings"), Some(Route::ImageEmbeddings));
         assert_eq!(route_of("/info"), Some(Route::Info));
+        assert_eq!(route_of("/openai/v1/models"), Some(Route::Models));
+        assert_eq!(route_of("/openai/v1/chat/completions"), Some(Route::Chat));
         assert_eq!(route_of("/chat/completion"), None);
         assert_eq!(route_of("/"), None);
     }

@@ -7,7 +7,6 @@
 //! | [`loopback`] | the one loopback-server skeleton (own thread and runtime, stops on drop), and a port nothing listens on |
 //! | [`telemetry`] | the one in-memory span and metric harness ([`telemetry::Harness`]) |
 //! | [`client`] | clients pointed at a `MockInferenceServer`, telemetry into a `Harness` |
-//! | [`cli`] | runs `azinfer` in a clean environment |
 //! | [`otlp_collector`] | a loopback OTLP/HTTP collector (traces and metrics) |
 //! | [`otlp_receiver`] | a loopback OTLP receiver on Braintrust's path |
 //! | [`braintrust_stand_in`] | a loopback Braintrust REST API checking the schema |
@@ -20,7 +19,6 @@
 
 pub mod attachment_store;
 pub mod braintrust_stand_in;
-pub mod cli;
 pub mod client;
 pub mod e2e;
 pub mod faulty_backend;

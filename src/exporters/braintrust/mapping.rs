@@ -103,7 +103,9 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
 
     let span_type = SpanType::from_operation(attrs.operation);
     let genai = attrs.operation.is_some();
-    let (input, output) = if genai {
+    let (input, output) = if attrs.is_embeddings() {
+        (attrs.embeddings_input(), attrs.embeddings_output())
+    } else if genai {
         (
             build_input(span, attrs.input_messages),
             build_output(span, attrs.output_messages),
@@ -275,6 +277,12 @@ pub(super) struct Attributes<'a> {
     tools: Option<&'a str>,
     input_messages: Option<&'a str>,
     output_messages: Option<&'a str>,
+    /// Embeddings: the recorded text inputs (a JSON array of strings).
+    embeddings_inputs: Option<&'a str>,
+    /// Embeddings: how many vectors the answer held.
+    embeddings_count: Option<i64>,
+    /// Embeddings: the `dimensions` the request set.
+    requested_dimensions: Option<i64>,
     /// One slot per row of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS).
     token_counts: [Option<i64>; TOKEN_COUNTS.len()],
     time_to_first_token: Option<f64>,
@@ -366,6 +374,23 @@ impl<'a> Attributes<'a> {
                 self.output_messages = text;
                 return None;
             }
+            // The embeddings row's `input` and `output` (its own shape).
+            semconv::AZ_AI_INFERENCE_EMBEDDINGS_INPUTS if text.is_some() => {
+                self.embeddings_inputs = text;
+                return None;
+            }
+            semconv::AZ_AI_INFERENCE_EMBEDDINGS_COUNT => {
+                if let Some(n) = as_count(&kv.value) {
+                    self.embeddings_count = Some(n);
+                    return None;
+                }
+            }
+            semconv::AZ_AI_INFERENCE_REQUEST_DIMENSIONS => {
+                if let Some(n) = as_count(&kv.value) {
+                    self.requested_dimensions = Some(n);
+                    return None;
+                }
+            }
             // Routing, not data: it chooses where the row goes.
             semconv::BRAINTRUST_PARENT => {
                 if let Some(parent) = text.and_then(|t| t.parse().ok()) {
@@ -403,6 +428,42 @@ impl<'a> Attributes<'a> {
             }
         }
         Some(Filed { key, param: None })
+    }
+
+    /// Whether the span is an embeddings call, whose row follows
+    /// Braintrust's embeddings spec rather than the chat shape.
+    pub(super) fn is_embeddings(&self) -> bool {
+        self.operation == Some(semconv::OPERATION_EMBEDDINGS)
+    }
+
+    /// An embeddings row's `input` (Braintrust's embeddings spec):
+    /// `{"inputs":[{"content":...}],"output_dimensions":N}`, the inputs in
+    /// request order and only when content was recorded, `output_dimensions`
+    /// only when the request set `dimensions`; `None` when neither is known.
+    pub(super) fn embeddings_input(&self) -> Option<serde_json::Value> {
+        let mut input = Map::new();
+        if let Some(text) = self.embeddings_inputs {
+            let inputs = match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::Array(items)) => items
+                    .into_iter()
+                    .map(|content| serde_json::json!({ "content": content }))
+                    .collect(),
+                // Not the recorded shape: kept as one input, never lost.
+                _ => vec![serde_json::json!({ "content": text })],
+            };
+            input.insert("inputs".to_owned(), serde_json::Value::Array(inputs));
+        }
+        if let Some(n) = self.requested_dimensions {
+            input.insert("output_dimensions".to_owned(), n.into());
+        }
+        (!input.is_empty()).then_some(serde_json::Value::Object(input))
+    }
+
+    /// An embeddings row's `output`: `{"count":N}`, never the vectors;
+    /// `None` when the call returned no answer.
+    pub(super) fn embeddings_output(&self) -> Option<serde_json::Value> {
+        self.embeddings_count
+            .map(|count| serde_json::json!({ "count": count }))
     }
 
     /// The `metadata` entries the row names itself, in the order they go in

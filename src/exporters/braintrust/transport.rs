@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
@@ -292,7 +292,7 @@ impl Sink for BraintrustSink {
     /// that the uploader gives up without holding the worker further).
     fn shutdown(&self) {
         if let Some(uploader) = &self.attachments {
-            uploader.shutdown(Instant::now() + UPLOAD_SHUTDOWN);
+            uploader.shutdown(crate::net::deadline_in(UPLOAD_SHUTDOWN));
         }
     }
 

@@ -139,7 +139,7 @@ impl Shared {
 
     /// A retry wait that a giving-up shutdown cuts short; `false` when cut.
     fn sleep(&self, delay: Duration) -> bool {
-        let deadline = Instant::now() + delay;
+        let deadline = crate::net::deadline_in(delay);
         !self.wait_until(deadline, |s| s.abandoned)
     }
 }

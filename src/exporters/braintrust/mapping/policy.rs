@@ -5,7 +5,9 @@
 //! - `model` and `provider` (required);
 //! - the request parameters the guide lists (`temperature`, `top_p`,
 //!   `max_tokens`, `frequency_penalty`, `presence_penalty`, `stop`,
-//!   `response_format`): the rows of
+//!   `response_format`) and this integration's own allow-list, which the
+//!   guide permits (`max_completion_tokens` and `reasoning_effort`, the v1
+//!   API's reasoning-model parameters): the rows of
 //!   [`REQUEST_PARAMS`](crate::telemetry::REQUEST_PARAMS) with a
 //!   `braintrust_key`;
 //! - the tool fields: `tools`, `tool_choice`, `parallel_tool_calls`,
@@ -33,7 +35,9 @@ pub(crate) const LLM_METADATA_KEYS: &[&str] = &[
     "max_tool_calls",
 ];
 
-/// The request parameters' keys the guide allows, as the table names them.
+/// The request parameters' keys the guide allows, as the table names them,
+/// then this integration's own (the guide lets an integration allow-list
+/// fields one by one).
 const ALLOWED_PARAMS: &[&str] = &[
     "temperature",
     "top_p",
@@ -42,6 +46,8 @@ const ALLOWED_PARAMS: &[&str] = &[
     "presence_penalty",
     "stop",
     "response_format",
+    "max_completion_tokens",
+    "reasoning_effort",
 ];
 
 /// Whether an llm row's `metadata` may carry `key`: the policy as the
@@ -59,12 +65,14 @@ fn llm_metadata_allowed(key: &str) -> bool {
 /// a sorted `metadata`.
 const SORTED_ALLOWED: &[&str] = &[
     "frequency_penalty",
+    "max_completion_tokens",
     "max_tokens",
     "max_tool_calls",
     "model",
     "parallel_tool_calls",
     "presence_penalty",
     "provider",
+    "reasoning_effort",
     "response_format",
     "stop",
     "temperature",
@@ -91,18 +99,20 @@ pub(crate) fn llm_metadata_rank(key: &str) -> Option<usize> {
     // 12.6k instructions per span instead of 10.2k.
     let rank = match key {
         "frequency_penalty" => 0,
-        "max_tokens" => 1,
-        "max_tool_calls" => 2,
-        "model" => 3,
-        "parallel_tool_calls" => 4,
-        "presence_penalty" => 5,
-        "provider" => 6,
-        "response_format" => 7,
-        "stop" => 8,
-        "temperature" => 9,
-        "tool_choice" => 10,
-        "tools" => 11,
-        "top_p" => 12,
+        "max_completion_tokens" => 1,
+        "max_tokens" => 2,
+        "max_tool_calls" => 3,
+        "model" => 4,
+        "parallel_tool_calls" => 5,
+        "presence_penalty" => 6,
+        "provider" => 7,
+        "reasoning_effort" => 8,
+        "response_format" => 9,
+        "stop" => 10,
+        "temperature" => 11,
+        "tool_choice" => 12,
+        "tools" => 13,
+        "top_p" => 14,
         _ => return None,
     };
     ALLOWED_BY_RANK.get(rank).copied()?.then_some(rank)

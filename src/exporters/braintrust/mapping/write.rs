@@ -115,11 +115,17 @@ impl<'a> Prepared<'a> {
     /// `input`; `false` (nothing written) when the row has none. Only
     /// GenAI spans (with an operation name) read their content.
     fn write_input(&self, out: &mut Vec<u8>) -> bool {
+        if self.attrs.is_embeddings() {
+            return write_embeddings_part(self.attrs.embeddings_input(), out);
+        }
         self.attrs.operation.is_some() && write_input(self.span, self.attrs.input_messages, out)
     }
 
     /// `output`, as [`Self::write_input`].
     fn write_output(&self, out: &mut Vec<u8>) -> bool {
+        if self.attrs.is_embeddings() {
+            return write_embeddings_part(self.attrs.embeddings_output(), out);
+        }
         self.attrs.operation.is_some() && write_output(self.span, self.attrs.output_messages, out)
     }
 
@@ -130,6 +136,15 @@ impl<'a> Prepared<'a> {
             out,
         );
     }
+}
+
+/// Appends the embeddings row's `input` or `output`, built by the same
+/// functions as [`span_to_row`](super::span_to_row)'s; `false` without one.
+fn write_embeddings_part(value: Option<serde_json::Value>, out: &mut Vec<u8>) -> bool {
+    value.is_some_and(|value| {
+        write_json(out, &value);
+        true
+    })
 }
 
 /// Appends `,"{key}":` and the value `write` appends; nothing at all when

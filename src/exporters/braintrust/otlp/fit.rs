@@ -51,6 +51,7 @@ const SPAN_CONTENT_KEYS: &[&str] = &[
     semconv::BRAINTRUST_OUTPUT_JSON,
     semconv::GEN_AI_INPUT_MESSAGES,
     semconv::GEN_AI_OUTPUT_MESSAGES,
+    semconv::AZ_AI_INFERENCE_EMBEDDINGS_INPUTS,
 ];
 
 /// Most rounds of cuts before giving up.

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use azure_ai_inference_otel::client::DEFAULT_API_VERSION;
 use azure_ai_inference_otel::setup::{ExporterKind, UnknownExporterKind};
 use clap::{ArgAction, Args, Parser, Subcommand};
 
@@ -122,9 +121,9 @@ pub struct Global {
     )]
     pub key: Option<String>,
 
-    /// The API version sent as `api-version`
-    #[arg(long, global = true, help_heading = GLOBAL, value_name = "VERSION", default_value = DEFAULT_API_VERSION)]
-    pub api_version: String,
+    /// The API version sent as `api-version` [default: none on .../openai/v1, 2024-10-21 on .../openai/deployments/<name>, 2024-05-01-preview elsewhere]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "VERSION")]
+    pub api_version: Option<String>,
 
     /// The model to ask for when the request names none (endpoints serving several models need one)
     #[arg(long, global = true, help_heading = GLOBAL, env = AZURE_AI_INFERENCE_MODEL, value_name = "MODEL")]

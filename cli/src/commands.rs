@@ -90,7 +90,9 @@ impl Target {
 
         let mut options =
             ClientOptions::new().with_user_agent(concat!("azinfer/", env!("CARGO_PKG_VERSION")));
-        options = options.with_api_version(global.api_version.clone());
+        if let Some(version) = &global.api_version {
+            options = options.with_api_version(version.clone());
+        }
         if let Some(model) = global.model.as_deref().filter(|m| !m.is_empty()) {
             options = options.with_model(model);
         }
