@@ -25,7 +25,8 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ExporterKind {
-    /// Human-readable dump on standard output, for development.
+    /// Human-readable dump on standard output, for development: only when
+    /// asked for (it would mix into a service's own output), never a default.
     Stdout,
     /// OTLP to any collector, configured by the standard `OTEL_EXPORTER_OTLP_*`
     /// variables or by [`PipelineBuilder::with_otlp_config`](super::PipelineBuilder::with_otlp_config).
