@@ -53,9 +53,9 @@ fn one_warning_when_exports_fail_and_one_when_they_recover_per_path() {
         calls: Arc::default(),
     };
     let fast = RetryPolicy::default()
-        .with_max_attempts(10)
-        .with_initial_backoff(Duration::from_millis(1))
-        .with_max_backoff(Duration::from_millis(5));
+        .with_max_retries(9)
+        .with_initial_delay(Duration::from_millis(1))
+        .with_max_delay(Duration::from_millis(5));
     let guard = TelemetryPipeline::builder()
         .with_global(false)
         .with_exporter(ExporterKind::Braintrust)

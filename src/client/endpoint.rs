@@ -313,12 +313,7 @@ impl Endpoint {
 
     /// Whether the host is `localhost` or a loopback address.
     pub fn is_loopback(&self) -> bool {
-        match self.url.host() {
-            Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        }
+        crate::net::is_loopback(&self.url)
     }
 
     /// The Entra ID scope a token for this endpoint is requested for:

@@ -15,6 +15,7 @@
 //! | [`genai_spans`] | spans shaped like the crate's, for the mapping tests |
 //! | [`e2e`] | one pipeline into the stand-in and the collector at once |
 //! | [`log_capture`] | a `tracing` layer keeping the log lines (name, target, message) |
+//! | [`responses`] | Responses API calls against the demo endpoint: the one span, its rows on both Braintrust paths |
 #![allow(dead_code)]
 
 pub mod attachment_store;
@@ -27,5 +28,6 @@ pub mod log_capture;
 pub mod loopback;
 pub mod otlp_collector;
 pub mod otlp_receiver;
+pub mod responses;
 pub mod schema;
 pub mod telemetry;

@@ -51,7 +51,6 @@
 
 mod engine;
 mod otlp_http;
-mod otlp_proto;
 mod processor;
 mod retry;
 mod sink;
