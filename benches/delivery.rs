@@ -6,7 +6,10 @@
 //!   endpoint, then the guard's shutdown; a loopback backend counts the
 //!   distinct ids it accepted, per scenario (healthy; 30 % of answers 500,
 //!   502, 503, 504 or 429 with `Retry-After: 1`; connections refused for the
-//!   first 3 s; every answer 200 ms late);
+//!   first 3 s, i.e. the burst first, the outage from the start, and the
+//!   guard's shutdown with its defaults while the backend is still down
+//!   (during shutdown every retry is capped by the time left, so each batch
+//!   gets a last attempt once it is back); every answer 200 ms late);
 //! - sustained delivery: 100 000 spans ended as fast as one thread can,
 //!   delivered spans per second until shutdown returned, and the high-water
 //!   mark of the queue's memory.

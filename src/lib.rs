@@ -215,7 +215,6 @@
 //! | `AZURE_OPENAI_ENDPOINT`, `AZURE_OPENAI_API_KEY` | the same, when the crate's own names above are unset (they win) | the names Microsoft's v1 samples use |
 //! | `AZURE_AI_INFERENCE_CONNECT_TIMEOUT`, `AZURE_AI_INFERENCE_READ_TIMEOUT`, `AZURE_AI_INFERENCE_MAX_RETRIES` | `azinfer` | its `--connect-timeout`, `--read-timeout` (durations like `5s`, `500ms`) and `--max-retries` |
 #![warn(missing_docs, missing_debug_implementations)]
-#![forbid(unsafe_code)]
 // docs.rs (`--cfg docsrs`, see Cargo.toml) marks items with the feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -225,6 +224,12 @@ pub mod client;
 pub mod error;
 pub mod exporters;
 mod hex;
+#[cfg(any(feature = "async-openai", feature = "reqwest-middleware"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "async-openai", feature = "reqwest-middleware")))
+)]
+pub mod instrument;
 pub mod models;
 pub mod net;
 pub mod setup;

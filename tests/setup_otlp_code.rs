@@ -118,14 +118,15 @@ fn export_failures_are_reported_by_shutdown() {
         .u64_counter("lost")
         .build()
         .add(1, &[]);
-    // Connections are refused all along: the span is still being retried
-    // when the deadline passes, and shutdown says so.
+    // Connections are refused all along: the span's last attempt before
+    // the deadline fails too, and shutdown says so.
     match guard.shutdown_with_timeout(Duration::from_millis(700)) {
         Err(ShutdownError::Undelivered { spans, metrics }) => {
             assert!(
                 spans.len() == 1
                     && spans[0].starts_with("otlp: ")
-                    && spans[0].contains("1 unsent at the shutdown deadline")
+                    && spans[0].contains("1 gave up after retries")
+                    && spans[0].contains("no time left before the shutdown deadline")
                     && spans[0].contains("connection failed")
                     && metrics.is_some(),
                 "{spans:?} {metrics:?}"

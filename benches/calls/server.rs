@@ -24,6 +24,11 @@ pub enum Answer {
     Stream(usize),
     /// One SSE event whose data line is this many bytes, then `[DONE]`.
     BigEvent(usize),
+    /// A whole Responses API answer (`benches/responses.rs`).
+    Response,
+    /// A streamed Responses API answer of this many text deltas, typed
+    /// events as the service sends them (`benches/responses.rs`).
+    ResponseStream(usize),
 }
 
 impl Answer {
@@ -32,12 +37,20 @@ impl Answer {
             Answer::Chat => "bench-chat".to_owned(),
             Answer::Stream(n) => format!("bench-stream-{n}"),
             Answer::BigEvent(n) => format!("bench-big-{n}"),
+            Answer::Response => "bench-response".to_owned(),
+            Answer::ResponseStream(n) => format!("bench-responses-{n}"),
         }
     }
 
     fn from_model(model: &str) -> Option<Answer> {
         if model == "bench-chat" {
             return Some(Answer::Chat);
+        }
+        if model == "bench-response" {
+            return Some(Answer::Response);
+        }
+        if let Some(n) = model.strip_prefix("bench-responses-") {
+            return n.parse().ok().map(Answer::ResponseStream);
         }
         if let Some(n) = model.strip_prefix("bench-stream-") {
             return n.parse().ok().map(Answer::Stream);
@@ -58,6 +71,8 @@ impl Answer {
             Answer::Chat => ("application/json", chat_body()),
             Answer::Stream(n) => ("text/event-stream", stream_body(n)),
             Answer::BigEvent(n) => ("text/event-stream", big_event_body(n)),
+            Answer::Response => ("application/json", response_body()),
+            Answer::ResponseStream(n) => ("text/event-stream", response_stream_body(n)),
         }
     }
 
@@ -129,6 +144,78 @@ fn big_event_body(bytes: usize) -> Vec<u8> {
         "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": "stop"}]
     });
     format!("data: {chunk}\n\ndata: [DONE]\n\n").into_bytes()
+}
+
+/// The Responses API object of the benchmark's answers.
+fn response_object(status: &str, text: &str, deltas: usize) -> serde_json::Value {
+    serde_json::json!({
+        "id": "resp_0123456789abcdef0123456789abcdef", "object": "response",
+        "created_at": 1_764_600_000u64, "status": status, "error": null,
+        "incomplete_details": null, "model": "gpt-5-mini-2025-08-07",
+        "output": if text.is_empty() { serde_json::json!([]) } else { serde_json::json!([
+            {"type": "reasoning", "id": "rs_0123456789abcdef", "summary": []},
+            {"type": "message", "id": "msg_0123456789abcdef", "role": "assistant", "status": "completed",
+             "content": [{"type": "output_text", "text": text, "annotations": []}]}
+        ]) },
+        "usage": if status == "in_progress" { serde_json::Value::Null } else { serde_json::json!({
+            "input_tokens": 24, "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": deltas + 64, "output_tokens_details": {"reasoning_tokens": 64},
+            "total_tokens": deltas + 88}) },
+    })
+}
+
+fn response_body() -> Vec<u8> {
+    response_object(
+        "completed",
+        "The capital of France is Paris. It has been the capital since the tenth century and is its largest city.",
+        23,
+    )
+    .to_string()
+    .into_bytes()
+}
+
+/// `n` `response.output_text.delta` events (about 190 bytes each) between
+/// the opening and closing events of a message, then `response.completed`.
+fn response_stream_body(n: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(n * 200 + 4096);
+    let mut seq = 0;
+    let mut event = |out: &mut Vec<u8>, mut value: serde_json::Value| {
+        value["sequence_number"] = seq.into();
+        seq += 1;
+        let kind = value["type"].as_str().unwrap_or_default().to_owned();
+        out.extend_from_slice(format!("event: {kind}\ndata: {value}\n\n").as_bytes());
+    };
+    let started = response_object("in_progress", "", 0);
+    event(
+        &mut out,
+        serde_json::json!({"type": "response.created", "response": started}),
+    );
+    event(
+        &mut out,
+        serde_json::json!({"type": "response.in_progress", "response": started}),
+    );
+    event(
+        &mut out,
+        serde_json::json!({"type": "response.output_item.added", "output_index": 0,
+        "item": {"type": "message", "id": "msg_0123456789abcdef", "role": "assistant", "status": "in_progress", "content": []}}),
+    );
+    let mut text = String::new();
+    for i in 0..n {
+        let delta = format!("word{} ", i % 1000);
+        text.push_str(&delta);
+        event(
+            &mut out,
+            serde_json::json!({"type": "response.output_text.delta",
+            "item_id": "msg_0123456789abcdef", "output_index": 0, "content_index": 0,
+            "delta": delta, "logprobs": []}),
+        );
+    }
+    event(
+        &mut out,
+        serde_json::json!({"type": "response.completed",
+        "response": response_object("completed", &text, n)}),
+    );
+    out
 }
 
 /// A running server; its threads end with the process.

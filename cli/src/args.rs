@@ -197,6 +197,8 @@ fn parse_exporters(list: &str) -> Result<Exporters, UnknownExporterKind> {
 pub enum Command {
     /// Ask for a chat completion and print the answer
     Chat(ChatArgs),
+    /// Ask the Responses API (POST …/responses, v1 endpoints) and print the answer
+    Responses(ResponsesArgs),
     /// Embed texts and print one summary line per vector
     Embed(EmbedArgs),
     /// Embed images and print one summary line per vector
@@ -210,6 +212,7 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Chat(_) => "chat",
+            Command::Responses(_) => "responses",
             Command::Embed(_) => "embed",
             Command::ImageEmbed(_) => "image-embed",
             Command::Info(_) => "info",
@@ -240,11 +243,63 @@ pub struct ChatArgs {
     #[arg(long, value_name = "T")]
     pub temperature: Option<f64>,
 
+    /// How many choices to generate, sent as `n` (overrides the request's)
+    #[arg(long = "n", value_name = "N")]
+    pub choices: Option<u32>,
+
+    /// The most tokens to generate, reasoning included, sent as `max_completion_tokens` (v1 API, reasoning models; overrides the request's)
+    #[arg(long, value_name = "N")]
+    pub max_completion_tokens: Option<u32>,
+
+    /// How hard a reasoning model thinks: minimal, low, medium or high, sent as `reasoning_effort` (overrides the request's)
+    #[arg(long, value_name = "EFFORT")]
+    pub reasoning_effort: Option<String>,
+
+    /// With --stream: whether the last chunk carries the token counts, sent as `stream_options.include_usage` [default on v1 and deployment endpoints: true]
+    #[arg(long, value_name = "BOOL")]
+    pub include_usage: Option<bool>,
+
     /// Stream the answer: print the text as it arrives (also when the --request body has "stream": true)
     #[arg(long)]
     pub stream: bool,
 
     /// Print the whole response as JSON (with --stream: one JSON line per update)
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `azinfer responses`.
+#[derive(Args)]
+pub struct ResponsesArgs {
+    /// The prompt (the `input`); the words are joined with spaces (put `--` before words that start with `-`)
+    #[arg(value_name = "PROMPT", required_unless_present = "request")]
+    pub prompt: Vec<String>,
+
+    /// Send this JSON request body instead, exactly as the REST API takes it ({"input": ..., "tools": [...], ...}); `-` reads stdin
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["prompt", "instructions"])]
+    pub request: Option<PathBuf>,
+
+    /// The `instructions` (a system message ahead of the input)
+    #[arg(long, value_name = "TEXT")]
+    pub instructions: Option<String>,
+
+    /// The most output tokens, reasoning included (`max_output_tokens`; overrides the request's)
+    #[arg(long, value_name = "N")]
+    pub max_output_tokens: Option<u32>,
+
+    /// The sampling temperature (overrides the request's)
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f64>,
+
+    /// `reasoning.effort` for reasoning models: minimal, low, medium or high (overrides the request's)
+    #[arg(long, value_name = "EFFORT")]
+    pub reasoning_effort: Option<String>,
+
+    /// Stream the answer: print the text as it arrives (also when the --request body has "stream": true)
+    #[arg(long)]
+    pub stream: bool,
+
+    /// Print the whole response as JSON (with --stream: one JSON line per event's data)
     #[arg(long)]
     pub json: bool,
 }

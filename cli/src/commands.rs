@@ -4,9 +4,11 @@ use std::io::{self, Write};
 
 use azure_ai_inference_otel::client::{
     AZURE_OPENAI_API_KEY, ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient,
-    Endpoint, EndpointEnv, ImageEmbeddingsClient, RetryPolicy,
+    Endpoint, EndpointEnv, ImageEmbeddingsClient, ResponsesClient, RetryPolicy,
 };
-use azure_ai_inference_otel::models::{ChatCompletions, CompletionsFinishReason};
+use azure_ai_inference_otel::models::{
+    ChatCompletions, CompletionsFinishReason, ModelResponse, ResponseStatus, ResponseStreamEvent,
+};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use azure_ai_inference_otel::testing::{MockInferenceServer, RecordOptions, ReplayOptions};
 use futures::StreamExt as _;
@@ -50,7 +52,21 @@ impl Target {
                 let server = MockInferenceServer::replay_background(cassette, options)
                     .map_err(|e| Failure::usage(e.to_string()))?;
                 let _ = writeln!(stderr, "azinfer: replaying {}", cassette.display());
-                (server.endpoint(), DEMO_KEY, Some(server))
+                // The configured endpoint's path (a v1 base, a deployment)
+                // is kept, so the calls match the recorded routes.
+                let path = match configured {
+                    Some(url) => Endpoint::parse(url)?
+                        .as_url()
+                        .path()
+                        .trim_end_matches('/')
+                        .to_owned(),
+                    None => String::new(),
+                };
+                (
+                    format!("{}{path}", server.endpoint()),
+                    DEMO_KEY,
+                    Some(server),
+                )
             }
             (Some(url), None) => {
                 Endpoint::parse(url)?;
@@ -66,13 +82,20 @@ impl Target {
                     })?;
                 match &global.record {
                     Some(cassette) => {
+                        // The recorder forwards to the endpoint's origin and
+                        // the client keeps its path, so the endpoint keeps its
+                        // kind (no api-version on v1, the model required).
+                        let endpoint = Endpoint::parse(url)?;
+                        let path = endpoint.as_url().path().trim_end_matches('/').to_owned();
+                        let origin = endpoint.as_url().origin().ascii_serialization();
                         let options = RecordOptions::new()
                             .with_secret(key)
                             .with_insecure_http_key(global.insecure_http_key);
-                        let server = MockInferenceServer::record_background(url, cassette, options)
-                            .map_err(|e| Failure::usage(e.to_string()))?;
+                        let server =
+                            MockInferenceServer::record_background(&origin, cassette, options)
+                                .map_err(|e| Failure::usage(e.to_string()))?;
                         let _ = writeln!(stderr, "azinfer: recording to {}", cassette.display());
-                        (server.endpoint(), key, Some(server))
+                        (format!("{}{path}", server.endpoint()), key, Some(server))
                     }
                     None => (url.to_owned(), key, None),
                 }
@@ -199,6 +222,55 @@ pub async fn execute(
             printer.finish(out)?;
             note_cut_short(printer.finish_reason());
         }
+        Prepared::Responses {
+            request,
+            stream: false,
+            json,
+        } => {
+            let client = ResponsesClient::new(endpoint, credential, options)?;
+            let answer = client.create(*request).await?;
+            if json {
+                output::json(out, &answer)?;
+            } else {
+                output::response(out, &answer)?;
+                note_incomplete(&answer);
+            }
+        }
+        Prepared::Responses {
+            request,
+            stream: true,
+            json,
+        } => {
+            let client = ResponsesClient::new(endpoint, credential, options)?;
+            let mut stream = client.create_streaming(*request).await?;
+            let mut last = None;
+            while let Some(event) = stream.next().await {
+                match event {
+                    Ok(event) => {
+                        if json {
+                            output::json_line(out, &event)?;
+                        } else if let ResponseStreamEvent::OutputTextDelta { delta, .. } = &event {
+                            write!(out, "{delta}")?;
+                            out.flush()?;
+                        }
+                        if let Some(response) = event.terminal_response() {
+                            last = Some(response.clone());
+                        }
+                    }
+                    Err(error) => {
+                        if !json {
+                            writeln!(out)?;
+                        }
+                        return Err(error.into());
+                    }
+                }
+            }
+            if let Some(answer) = last.filter(|_| !json) {
+                writeln!(out)?;
+                output::function_calls(out, &answer)?;
+                note_incomplete(&answer);
+            }
+        }
         Prepared::Embed { request, json } => {
             let client = EmbeddingsClient::new(endpoint, credential, options)?;
             let result = client.embed(request).await?;
@@ -229,6 +301,21 @@ pub async fn execute(
     }
     out.flush()?;
     Ok(())
+}
+
+/// Says on `stderr` when a Responses answer is `incomplete`, and why.
+fn note_incomplete(answer: &ModelResponse) {
+    if answer.status == Some(ResponseStatus::Incomplete) {
+        let reason = answer
+            .incomplete_details
+            .as_ref()
+            .and_then(|d| d.reason.as_deref())
+            .unwrap_or("unknown");
+        let _ = writeln!(
+            io::stderr(),
+            "azinfer: note: the answer is incomplete (incomplete_details.reason: {reason})"
+        );
+    }
 }
 
 fn first_finish_reason(answer: &ChatCompletions) -> Option<&CompletionsFinishReason> {

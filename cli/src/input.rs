@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions, ImageEmbeddingInput,
-    ImageEmbeddingsOptions,
+    ImageEmbeddingsOptions, ReasoningEffort, ResponseInput, ResponsesOptions, StreamOptions,
 };
 use serde::de::DeserializeOwned;
 
-use crate::args::{ChatArgs, Command, EmbedArgs, ImageEmbedArgs};
+use crate::args::{ChatArgs, Command, EmbedArgs, ImageEmbedArgs, ResponsesArgs};
 use crate::failure::Failure;
 
 /// A subcommand with its request ready to send.
@@ -18,6 +18,12 @@ pub enum Prepared {
     /// `chat`.
     Chat {
         request: Box<ChatCompletionsOptions>,
+        stream: bool,
+        json: bool,
+    },
+    /// `responses`.
+    Responses {
+        request: Box<ResponsesOptions>,
         stream: bool,
         json: bool,
     },
@@ -43,6 +49,17 @@ pub fn prepare(command: &Command, stdin: &mut dyn Read) -> Result<Prepared, Fail
             // A body that asks for a stream gets one, as the REST API would give.
             let stream = args.stream || request.stream == Some(true);
             Prepared::Chat {
+                request: Box::new(request),
+                stream,
+                json: args.json,
+            }
+        }
+        Command::Responses(args) => {
+            let mut request = responses_request(args, stdin)?;
+            let stream = args.stream || request.stream == Some(true);
+            // The client sets `stream` itself, by the method it is asked for.
+            request.stream = None;
+            Prepared::Responses {
                 request: Box::new(request),
                 stream,
                 json: args.json,
@@ -87,6 +104,70 @@ fn chat_request(args: &ChatArgs, stdin: &mut dyn Read) -> Result<ChatCompletions
     }
     if let Some(temperature) = args.temperature {
         request.temperature = Some(temperature);
+    }
+    if let Some(n) = args.choices {
+        request.extra.insert("n".to_owned(), n.into());
+    }
+    if let Some(max) = args.max_completion_tokens {
+        request.max_completion_tokens = Some(max);
+    }
+    if let Some(effort) = &args.reasoning_effort {
+        request.reasoning_effort = Some(effort.clone());
+    }
+    if let Some(include) = args.include_usage {
+        // The service refuses `stream_options` on a call that is not streamed.
+        if !(args.stream || request.stream == Some(true)) {
+            return Err(Failure::usage(
+                "--include-usage applies to streamed answers: add --stream",
+            ));
+        }
+        request
+            .stream_options
+            .get_or_insert_with(StreamOptions::default)
+            .include_usage = Some(include);
+    }
+    Ok(request)
+}
+
+fn responses_request(
+    args: &ResponsesArgs,
+    stdin: &mut dyn Read,
+) -> Result<ResponsesOptions, Failure> {
+    let mut request = match &args.request {
+        Some(path) => read_request::<ResponsesOptions>(path, "Responses API", stdin)?,
+        None => {
+            let prompt = args.prompt.join(" ");
+            if prompt.trim().is_empty() {
+                return Err(Failure::usage("the prompt is empty"));
+            }
+            let mut request = ResponsesOptions::new(prompt);
+            request.instructions.clone_from(&args.instructions);
+            request
+        }
+    };
+    if matches!(&request.input, ResponseInput::Items(items) if items.is_empty()) {
+        return Err(Failure::usage(format!(
+            "{}: `input` is empty; the request needs a string or at least one item",
+            request_label(args.request.as_deref())
+        )));
+    }
+    if let Some(max) = args.max_output_tokens {
+        request.max_output_tokens = Some(max);
+    }
+    if let Some(temperature) = args.temperature {
+        request.temperature = Some(temperature);
+    }
+    if let Some(effort) = &args.reasoning_effort {
+        let effort = ReasoningEffort::from(effort.as_str());
+        if let ReasoningEffort::Other(other) = &effort {
+            return Err(Failure::usage(format!(
+                "--reasoning-effort {other}: expected minimal, low, medium or high"
+            )));
+        }
+        request
+            .reasoning
+            .get_or_insert_with(Default::default)
+            .effort = Some(effort);
     }
     Ok(request)
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use azure_ai_inference_otel::models::{
-    ChatCompletions, CompletionsFinishReason, EmbeddingsResult, ModelInfo,
+    ChatCompletions, CompletionsFinishReason, EmbeddingsResult, ModelInfo, ModelResponse,
     StreamingChatCompletionsUpdate,
 };
 
@@ -146,6 +146,22 @@ pub fn json<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> Result<(), F
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| Failure::call(format!("cannot print the response as JSON: {e}")))?;
     writeln!(out, "{text}")?;
+    Ok(())
+}
+
+/// A Responses answer: its text, then its function calls.
+pub fn response(out: &mut dyn Write, answer: &ModelResponse) -> io::Result<()> {
+    if let Some(text) = answer.output_text().filter(|t| !t.is_empty()) {
+        writeln!(out, "{text}")?;
+    }
+    function_calls(out, answer)
+}
+
+/// The function calls of a Responses answer, one line each.
+pub fn function_calls(out: &mut dyn Write, answer: &ModelResponse) -> io::Result<()> {
+    for call in answer.function_calls() {
+        tool_call(out, &call.name, &call.arguments, &call.call_id)?;
+    }
     Ok(())
 }
 

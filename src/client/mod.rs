@@ -40,21 +40,21 @@
 //! [`Error::Connection`]: crate::Error::Connection
 //! [`Error::Service`]: crate::Error::Service
 
-mod chat;
+pub(crate) mod chat;
 mod core;
 mod credential;
-mod embeddings;
+pub(crate) mod embeddings;
 mod endpoint;
 mod env;
 mod options;
-mod propagation;
+pub(crate) mod propagation;
 mod redirect;
 mod resend;
-mod responses;
-mod responses_stream;
+pub(crate) mod responses;
+pub(crate) mod responses_stream;
 mod retry;
 pub(crate) mod sse;
-mod stream;
+pub(crate) mod stream;
 mod tls;
 pub(crate) mod transport;
 

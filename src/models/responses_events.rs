@@ -153,6 +153,79 @@ impl ResponseStreamEvent {
     }
 }
 
+impl serde::Serialize for ResponseStreamEvent {
+    /// The event's data as the service sends it (`{"type": ..., ...}`;
+    /// an [`Other`](Self::Other) event keeps only its `type`).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use ResponseStreamEvent as E;
+        use serde_json::json;
+        let value = match self {
+            E::Created { response } => json!({"type": "response.created", "response": response}),
+            E::InProgress { response } => {
+                json!({"type": "response.in_progress", "response": response})
+            }
+            E::Completed { response } => {
+                json!({"type": "response.completed", "response": response})
+            }
+            E::Incomplete { response } => {
+                json!({"type": "response.incomplete", "response": response})
+            }
+            E::Failed { response } => json!({"type": "response.failed", "response": response}),
+            E::OutputItemAdded { output_index, item } => json!({
+                "type": "response.output_item.added", "output_index": output_index, "item": item}),
+            E::OutputItemDone { output_index, item } => json!({
+                "type": "response.output_item.done", "output_index": output_index, "item": item}),
+            E::OutputTextDelta {
+                item_id,
+                output_index,
+                content_index,
+                delta,
+            } => json!({"type": "response.output_text.delta", "item_id": item_id,
+                "output_index": output_index, "content_index": content_index, "delta": delta}),
+            E::OutputTextDone {
+                item_id,
+                output_index,
+                content_index,
+                text,
+            } => json!({"type": "response.output_text.done", "item_id": item_id,
+                "output_index": output_index, "content_index": content_index, "text": text}),
+            E::FunctionCallArgumentsDelta {
+                item_id,
+                output_index,
+                delta,
+            } => json!({"type": "response.function_call_arguments.delta", "item_id": item_id,
+                "output_index": output_index, "delta": delta}),
+            E::FunctionCallArgumentsDone {
+                item_id,
+                output_index,
+                arguments,
+            } => json!({"type": "response.function_call_arguments.done", "item_id": item_id,
+                "output_index": output_index, "arguments": arguments}),
+            E::ReasoningSummaryTextDelta {
+                item_id,
+                output_index,
+                summary_index,
+                delta,
+            } => json!({"type": "response.reasoning_summary_text.delta", "item_id": item_id,
+                "output_index": output_index, "summary_index": summary_index, "delta": delta}),
+            E::ReasoningSummaryTextDone {
+                item_id,
+                output_index,
+                summary_index,
+                text,
+            } => json!({"type": "response.reasoning_summary_text.done", "item_id": item_id,
+                "output_index": output_index, "summary_index": summary_index, "text": text}),
+            E::Error {
+                code,
+                message,
+                param,
+            } => json!({"type": "error", "code": code, "message": message, "param": param}),
+            E::Other { event_type } => json!({"type": event_type}),
+        };
+        value.serialize(serializer)
+    }
+}
+
 /// An event's `type`, read without allocating for the known ones.
 #[derive(Debug)]
 enum EventType {
@@ -350,7 +423,7 @@ mod tests {
         assert_eq!(done.terminal_response().unwrap().id, "resp_1");
         let error = event(json!({"type": "error", "code": "server_error", "message": "boom", "param": null, "sequence_number": 2})).unwrap();
         assert!(
-            matches!(error, ResponseStreamEvent::Error { code: Some(c), .. } if c == "server_error")
+            matches!(&error, ResponseStreamEvent::Error { code: Some(c), .. } if c == "server_error")
         );
         let other =
             event(json!({"type": "response.content_part.added", "part": {"type": "output_text"}}))
@@ -361,6 +434,12 @@ mod tests {
                 event_type: "response.content_part.added".into()
             }
         );
+        // Written back as the service sent it.
+        for event in [delta, done, error] {
+            let again: ResponseStreamEvent =
+                serde_json::from_value(serde_json::to_value(&event).unwrap()).unwrap();
+            assert_eq!(again, event);
+        }
     }
 
     #[test]

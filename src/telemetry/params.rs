@@ -297,12 +297,7 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             sc::AZ_AI_INFERENCE_REQUEST_PREVIOUS_RESPONSE_ID,
             Text,
         ),
-        row(
-            P::Store,
-            "store",
-            sc::AZ_AI_INFERENCE_REQUEST_STORE,
-            Bool,
-        ),
+        row(P::Store, "store", sc::AZ_AI_INFERENCE_REQUEST_STORE, Bool),
         row(
             P::Truncation,
             "truncation",

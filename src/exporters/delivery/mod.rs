@@ -34,6 +34,34 @@
 //! encoded size: a chat span with a few dozen attributes is about 4 KiB, so
 //! the default holds some 15 000 of them.
 //!
+//! # The whole memory bound
+//!
+//! Besides the budget, a path holds the encoded bodies of the requests in
+//! flight or waiting to retry: one per batch, at most about 4 MiB each
+//! (OTLP requests are split at 4 MiB, Braintrust inserts at 3 MiB), so at
+//! most [`max_in_flight`](DeliveryConfig::with_max_in_flight) plus the
+//! batches waiting out a backoff, each of whose spans is also counted in
+//! the budget until it settles. The native Braintrust exporter's attachment
+//! uploader keeps its own bound (256 uploads, 256 MiB by default), and
+//! every backend answer is read up to 1 MiB. With the defaults a path
+//! therefore peaks at about 64 MiB of spans, 2× that while their encoded
+//! copies are on the wire, plus 256 MiB of attachments when conversion is on.
+//!
+//! # After a timed-out shutdown
+//!
+//! A shutdown whose deadline passes counts what is left as unsent and
+//! returns. The worker thread is told to stop: it cancels its pending
+//! retries and the requests on the wire at once, but the native Braintrust
+//! exporter's attachment uploader then gets up to 30 s to finish the
+//! uploads the sent rows refer to. These threads are not joined: they run
+//! on in the background, and a process that exits right after shutdown
+//! simply ends them.
+//!
+//! During shutdown, retries wait no longer than the deadline allows: a
+//! request still failing gets one last attempt a fifth of the time given
+//! (at most one attempt timeout) before the deadline, so a backend that
+//! comes back during the shutdown receives everything.
+//!
 //! # Environment
 //!
 //! | variable | meaning | default |
