@@ -14,8 +14,9 @@
 //! `AZURE_AI_INFERENCE_MODEL`, e.g. `text-embedding-3-small`) related texts
 //! score higher.
 //!
-//! Telemetry comes from the environment (`PipelineBuilder::from_env`; by
-//! default `stdout`, which prints the `embeddings` span at the end). Inputs
+//! Telemetry comes from the environment (`PipelineBuilder::from_env`;
+//! `AZURE_AI_INFERENCE_OTEL_EXPORTERS=stdout` prints the `embeddings` span at
+//! the end; with nothing set it goes nowhere, and a log line says so). Inputs
 //! are never recorded on embeddings spans.
 
 mod common;

@@ -10,9 +10,10 @@
 //! layer returned by `install_with_tracing`. Each request is handled by
 //! `handle_question`, an instrumented handler that calls the model, so each
 //! trace reads `handle_question` → `chat {model}`. The exporters come from
-//! the environment (`PipelineBuilder::from_env`: by default `stdout`, which
-//! prints the spans at the end; `AZURE_AI_INFERENCE_OTEL_EXPORTERS=otlp` or
-//! `braintrust` to send them).
+//! the environment (`PipelineBuilder::from_env`:
+//! `AZURE_AI_INFERENCE_OTEL_EXPORTERS=stdout` prints the spans at the end,
+//! `otlp` or `braintrust` sends them; with nothing set they go nowhere and
+//! the console log says so).
 //!
 //! Without `AZURE_AI_INFERENCE_ENDPOINT` the model is the built-in demo
 //! endpoint (no network); with it (plus `AZURE_AI_INFERENCE_KEY`, optionally

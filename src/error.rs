@@ -183,7 +183,10 @@ impl Error {
     /// For [`Error::Service`] it is the service's code when that is a short
     /// identifier (letters, digits, `_ . -`, at most 64 characters), else
     /// `_OTHER`.
-    pub fn error_type(&self) -> Cow<'static, str> {
+    ///
+    /// A `&str`, so it can be a `tracing` field:
+    /// `tracing::warn!(error.type = e.error_type(), "...")`.
+    pub fn error_type(&self) -> &str {
         match self {
             Error::Service(e) => e.error_type(),
             _ => self.kind().error_type(),
@@ -293,7 +296,10 @@ impl Error {
 /// content-free description and `exception.type` as the methods above.
 impl crate::telemetry::ErrorClass for Error {
     fn error_type(&self) -> Cow<'static, str> {
-        Error::error_type(self)
+        match self {
+            Error::Service(e) => Cow::Owned(e.error_type().to_owned()),
+            _ => Cow::Borrowed(self.kind().error_type()),
+        }
     }
 
     fn exception_type(&self) -> Cow<'static, str> {
@@ -311,37 +317,42 @@ impl crate::telemetry::ErrorClass for Error {
 
 impl ErrorKind {
     /// The `error.type` value for this kind.
-    pub fn error_type(self) -> Cow<'static, str> {
+    pub fn error_type(self) -> &'static str {
         match self {
             ErrorKind::Http(status) => status_str(status),
-            ErrorKind::Timeout => semconv::ERROR_TIMEOUT.into(),
-            ErrorKind::Connection => semconv::ERROR_CONNECTION.into(),
-            ErrorKind::InvalidResponse => semconv::ERROR_INVALID_RESPONSE.into(),
-            ErrorKind::StreamTruncated => semconv::ERROR_STREAM_TRUNCATED.into(),
-            ErrorKind::Service | ErrorKind::Other => semconv::ERROR_OTHER.into(),
+            ErrorKind::Timeout => semconv::ERROR_TIMEOUT,
+            ErrorKind::Connection => semconv::ERROR_CONNECTION,
+            ErrorKind::InvalidResponse => semconv::ERROR_INVALID_RESPONSE,
+            ErrorKind::StreamTruncated => semconv::ERROR_STREAM_TRUNCATED,
+            ErrorKind::Service | ErrorKind::Other => semconv::ERROR_OTHER,
         }
     }
 }
 
-/// The common statuses as static strings, so the error path of a span does
-/// not allocate for them.
-fn status_str(status: u16) -> Cow<'static, str> {
+/// `"100"` to `"999"`, three bytes each: every HTTP status as a static
+/// string, so `error.type` is a `&'static str` (a `tracing` value) that the
+/// error path of a span never allocates.
+static STATUS_DIGITS: [u8; 2700] = {
+    let mut table = [0u8; 2700];
+    let mut n = 0;
+    while n < 900 {
+        let status = n + 100;
+        table[3 * n] = b'0' + (status / 100) as u8;
+        table[3 * n + 1] = b'0' + (status / 10 % 10) as u8;
+        table[3 * n + 2] = b'0' + (status % 10) as u8;
+        n += 1;
+    }
+    table
+};
+
+/// The status as `error.type`; `_OTHER` outside the HTTP range 100-999.
+fn status_str(status: u16) -> &'static str {
     match status {
-        400 => "400".into(),
-        401 => "401".into(),
-        403 => "403".into(),
-        404 => "404".into(),
-        408 => "408".into(),
-        409 => "409".into(),
-        413 => "413".into(),
-        422 => "422".into(),
-        424 => "424".into(),
-        429 => "429".into(),
-        500 => "500".into(),
-        502 => "502".into(),
-        503 => "503".into(),
-        504 => "504".into(),
-        other => other.to_string().into(),
+        100..=999 => {
+            let at = usize::from(status - 100) * 3;
+            std::str::from_utf8(&STATUS_DIGITS[at..at + 3]).unwrap_or(semconv::ERROR_OTHER)
+        }
+        _ => semconv::ERROR_OTHER,
     }
 }
 
@@ -418,11 +429,11 @@ impl ServiceError {
     }
 
     /// The `error.type` value: the code when it is a short identifier, else `_OTHER`.
-    pub fn error_type(&self) -> Cow<'static, str> {
-        match self.code.as_deref().and_then(short_code) {
-            Some(code) => Cow::Owned(code.to_owned()),
-            None => semconv::ERROR_OTHER.into(),
-        }
+    pub fn error_type(&self) -> &str {
+        self.code
+            .as_deref()
+            .and_then(short_code)
+            .unwrap_or(semconv::ERROR_OTHER)
     }
 }
 

@@ -99,6 +99,12 @@
 //! With it off nothing of the content reaches a span, event, metric or
 //! exporter on any path, errors included: error descriptions on spans carry
 //! the status and the service's error code, never its message.
+//! What a service logs itself is its own: the pipeline's `tracing` layer
+//! exports the service's spans and its events at INFO or more severe, never a
+//! library's DEBUG or TRACE events (which may quote request bodies) unless
+//! `AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL` or
+//! [`PipelineBuilder::with_event_level`](setup::PipelineBuilder::with_event_level)
+//! lowers the level ([the tracing layer](setup#the-tracing-layer)).
 //!
 //! `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental` (or
 //! [`TelemetryOptions::with_semconv_mode`](telemetry::TelemetryOptions::with_semconv_mode))
@@ -204,6 +210,7 @@
 //! | `BRAINTRUST_FILTER_AI_SPANS` (or `BRAINTRUST_OTEL_FILTER_AI_SPANS`) | [`exporters::braintrust`] | `true`: only AI spans (and each trace's local root) become rows |
 //! | `BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS` | [`exporters::braintrust`] | `false`: inline media stays inline instead of being uploaded as attachments |
 //! | `OTEL_BSP_*`, `OTEL_METRIC_EXPORT_INTERVAL` | the OpenTelemetry SDK | batch sizes and delays, metric interval |
+//! | `AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL` | [`setup`] | least severe `tracing` event the pipeline's layer exports (default `info`) |
 //! | `AZURE_AI_INFERENCE_ENDPOINT`, `AZURE_AI_INFERENCE_KEY`, `AZURE_AI_INFERENCE_MODEL` | `azinfer` and the examples ([`EndpointEnv`](client::EndpointEnv)) | the endpoint to call; without it they start the built-in demo endpoint |
 //! | `AZURE_OPENAI_ENDPOINT`, `AZURE_OPENAI_API_KEY` | the same, when the crate's own names above are unset (they win) | the names Microsoft's v1 samples use |
 //! | `AZURE_AI_INFERENCE_CONNECT_TIMEOUT`, `AZURE_AI_INFERENCE_READ_TIMEOUT`, `AZURE_AI_INFERENCE_MAX_RETRIES` | `azinfer` | its `--connect-timeout`, `--read-timeout` (durations like `5s`, `500ms`) and `--max-retries` |
@@ -231,6 +238,15 @@ pub mod telemetry;
 pub mod testing;
 
 pub use error::{ConfigField, Error, ErrorKind, Result};
+
+/// The `opentelemetry` API this crate is built on: use it (rather than a
+/// dependency of your own, which may be another version whose contexts and
+/// propagators this crate does not see) for extraction, baggage and metrics.
+pub use opentelemetry;
+/// The `tracing` ↔ OpenTelemetry bridge this crate's `tracing` layer is built
+/// on ([`OpenTelemetrySpanExt`](tracing_opentelemetry::OpenTelemetrySpanExt)
+/// and the layer's types), for the same reason.
+pub use tracing_opentelemetry;
 
 /// The README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -38,8 +38,8 @@ fn exporters_variable() {
     let builder = PipelineBuilder::from_env().expect("blank means unset");
     assert_eq!(
         builder.exporter_kinds(),
-        [ExporterKind::Stdout],
-        "no collector: stdout"
+        [],
+        "no collector: nothing (stdout only when asked for)"
     );
 
     // SAFETY: as above.

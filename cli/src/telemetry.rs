@@ -31,13 +31,19 @@ pub struct Telemetry {
 
 impl Telemetry {
     /// Installs the exporters `--exporter` names (else those of the
-    /// environment, see `PipelineBuilder::from_env`) and the `tracing` layer.
+    /// environment, see `PipelineBuilder::from_env`, else the CLI's own
+    /// default, `stdout`: a tree on stderr) and the `tracing` layer.
     pub fn install(global: &Global) -> Result<Telemetry, Failure> {
         let kinds: Vec<ExporterKind> = if global.exporter.is_empty() {
-            PipelineBuilder::from_env()
+            let from_env = PipelineBuilder::from_env()
                 .map_err(|e| Failure::usage(e.to_string()))?
                 .exporter_kinds()
-                .to_vec()
+                .to_vec();
+            if from_env.is_empty() {
+                vec![ExporterKind::Stdout]
+            } else {
+                from_env
+            }
         } else {
             global
                 .exporter

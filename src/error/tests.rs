@@ -108,6 +108,27 @@ fn display_tells_what_to_do() {
 }
 
 #[test]
+fn every_http_status_is_its_own_static_error_type() {
+    for status in 100..=999u16 {
+        assert_eq!(ErrorKind::Http(status).error_type(), status.to_string());
+    }
+    assert_eq!(ErrorKind::Http(1000).error_type(), "_OTHER");
+    assert_eq!(ErrorKind::Http(99).error_type(), "_OTHER");
+}
+
+#[test]
+fn error_type_is_a_tracing_field() {
+    let e = Error::Http(HttpError::from_body(503, b"{}"));
+    // Compiles only if `error_type()` is a `tracing::Value`.
+    tracing::warn!(error.type = e.error_type(), "call failed");
+    let service = Error::Service(ServiceError::from_body(
+        br#"{"error":{"code":"rate_limited"}}"#,
+    ));
+    tracing::warn!(error.type = service.error_type(), "call failed");
+    assert_eq!(service.error_type(), "rate_limited");
+}
+
+#[test]
 fn a_v1_endpoint_refusing_the_api_version_says_which_parameter_to_drop() {
     // What an `.../openai/v1` endpoint answers `?api-version=2024-10-21`.
     let e = Error::Http(HttpError::from_body(

@@ -12,7 +12,10 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
 
-use super::{HTTP_INTERNAL_TARGETS, TRACING_SCOPE_NAME, TracingLayer};
+use super::layer::LayerSettings;
+use crate::net::deadline_in;
+use super::metrics_end::{MIN_METRICS_FLUSH, MetricsEnd, end_metrics};
+use super::{TRACING_SCOPE_NAME, TracingLayer};
 use crate::exporters::delivery::{Delivery, DeliveryStats, ShutdownOutcome};
 
 /// One exporter path of the pipeline and its delivery counters.
@@ -84,6 +87,21 @@ impl fmt::Debug for DeliveryPath {
 /// delivered (and metrics too), otherwise [`ShutdownError::Undelivered`]
 /// says how many spans each path did not deliver and why.
 ///
+/// The deadline covers everything, metrics included: the meter provider's
+/// flush and shutdown (which the SDK does not bound) run on a thread of their
+/// own that the guard stops waiting for at the deadline. Keep the deadline
+/// below the orchestrator's grace period (see the
+/// [module docs](super#shutting-down)).
+///
+/// After a shutdown that ran out of time, the call returns at the deadline
+/// with what was lost, and these threads are left to end on their own
+/// (nothing waits for them; process exit stops them): each delivery worker
+/// drops its queue and aborts its requests at once, except an attachment
+/// upload already on the wire, which ends within the uploader's request
+/// timeout (30 s); the metrics thread ends with the export it is waiting for,
+/// within the exporter's timeout (`OTEL_EXPORTER_OTLP_TIMEOUT`, 10 s by
+/// default). None of them delivers anything counted as lost.
+///
 /// - From synchronous code (a plain `main`, a `Drop`, a test), call
 ///   [`shutdown`](Self::shutdown).
 /// - From async code, prefer [`shutdown_async`](Self::shutdown_async): it runs
@@ -102,6 +120,7 @@ pub struct TelemetryGuard {
     meter_provider: SdkMeterProvider,
     paths: Vec<DeliveryPath>,
     shutdown_timeout: Duration,
+    layer: LayerSettings,
     done: bool,
 }
 
@@ -122,12 +141,14 @@ impl TelemetryGuard {
         meter_provider: SdkMeterProvider,
         paths: Vec<DeliveryPath>,
         shutdown_timeout: Duration,
+        layer: LayerSettings,
     ) -> Self {
         TelemetryGuard {
             tracer_provider,
             meter_provider,
             paths,
             shutdown_timeout,
+            layer,
             done: false,
         }
     }
@@ -162,26 +183,27 @@ impl TelemetryGuard {
     /// Another `tracing` layer feeding this pipeline (the one
     /// [`install_with_tracing`](super::PipelineBuilder::install_with_tracing)
     /// returns is built the same way): spans go to this guard's tracer
-    /// provider under the scope [`TRACING_SCOPE_NAME`], without the `code.*`
-    /// and `thread.*` attributes `tracing-opentelemetry` adds by default, and
-    /// without the spans of [`HTTP_INTERNAL_TARGETS`](super::HTTP_INTERNAL_TARGETS).
+    /// provider under the scope [`TRACING_SCOPE_NAME`], filtered as
+    /// [the tracing layer](super#the-tracing-layer) says, and without
+    /// tracing-opentelemetry's `target`, `busy_ns`/`idle_ns`, `code.*` and
+    /// `thread.*` attributes unless
+    /// [`with_tracing_bookkeeping(true)`](super::PipelineBuilder::with_tracing_bookkeeping)
+    /// asked for them.
     pub fn tracing_layer<S>(&self) -> TracingLayer<S>
     where
         S: Subscriber + for<'span> LookupSpan<'span>,
     {
         use tracing_subscriber::Layer as _;
-        use tracing_subscriber::filter::{LevelFilter, Targets};
 
         let scope = InstrumentationScope::builder(TRACING_SCOPE_NAME).build();
-        let internals = HTTP_INTERNAL_TARGETS.iter().fold(
-            Targets::new().with_default(LevelFilter::TRACE),
-            |t, target| t.with_target(*target, LevelFilter::OFF),
-        );
+        let bookkeeping = self.layer.bookkeeping;
         tracing_opentelemetry::layer()
             .with_tracer(self.tracer_provider.tracer_with_scope(scope))
-            .with_location(false)
-            .with_threads(false)
-            .with_filter(internals)
+            .with_location(bookkeeping)
+            .with_threads(bookkeeping)
+            .with_target(bookkeeping)
+            .with_tracked_inactivity(bookkeeping)
+            .with_filter(self.layer.filter)
     }
 
     /// Exports everything queued so far without shutting down, blocking
@@ -196,7 +218,15 @@ impl TelemetryGuard {
                 path.engine.flush(timeout).err()
             })
             .collect();
-        let metrics = self.meter_provider.force_flush().err();
+        let longest = self
+            .paths
+            .iter()
+            .map(DeliveryPath::flush_timeout)
+            .max()
+            .unwrap_or_default()
+            .max(MIN_METRICS_FLUSH);
+        let deadline = deadline_in(longest);
+        let metrics = end_metrics(&self.meter_provider, MetricsEnd::Flush, deadline);
         ShutdownError::check(lost, metrics)
     }
 
@@ -251,7 +281,7 @@ impl TelemetryGuard {
         if std::mem::replace(&mut self.done, true) {
             return Ok(());
         }
-        let deadline = crate::net::deadline_in(self.shutdown_timeout);
+        let deadline = deadline_in(self.shutdown_timeout);
         // Every path starts sending what it holds at once; then each is
         // waited for within what is left of the one deadline.
         for path in &self.paths {
@@ -267,30 +297,12 @@ impl TelemetryGuard {
         }
         // The paths are shut down: the provider's own shutdown is quick, and
         // its result adds nothing to the counters above.
+        let left = deadline.saturating_duration_since(Instant::now());
         let _ = self
             .tracer_provider
-            .shutdown_with_timeout(Duration::from_millis(100));
-        let left = deadline
-            .saturating_duration_since(Instant::now())
-            .max(Duration::from_secs(1));
-        let metrics = settle(
-            self.meter_provider.force_flush(),
-            self.meter_provider.shutdown_with_timeout(left),
-        );
+            .shutdown_with_timeout(left.min(Duration::from_millis(100)));
+        let metrics = end_metrics(&self.meter_provider, MetricsEnd::Shutdown, deadline);
         ShutdownError::check(lost, metrics)
-    }
-}
-
-/// One provider's outcome: nothing to report when someone else already shut
-/// it down, else the shutdown error, else the flush error.
-fn settle(
-    flush: Result<(), OTelSdkError>,
-    shutdown: Result<(), OTelSdkError>,
-) -> Option<OTelSdkError> {
-    match shutdown {
-        Err(OTelSdkError::AlreadyShutdown) => None,
-        Err(e) => Some(e),
-        Ok(()) => flush.err(),
     }
 }
 
@@ -334,8 +346,13 @@ impl ShutdownError {
 
 fn describe(spans: &[String], metrics: &Option<OTelSdkError>) -> String {
     let mut parts: Vec<String> = spans.iter().map(|s| format!("spans: {s}")).collect();
-    if let Some(e) = metrics {
-        parts.push(format!("metrics: {e}"));
+    match metrics {
+        Some(OTelSdkError::InternalFailure(message)) => parts.push(format!("metrics: {message}")),
+        Some(OTelSdkError::Timeout(after)) => {
+            parts.push(format!("metrics: timed out after {after:?}"));
+        }
+        Some(e) => parts.push(format!("metrics: {e}")),
+        None => {}
     }
     parts.join("; ")
 }
@@ -356,14 +373,6 @@ fn summary(paths: &[DeliveryPath]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn settle_ignores_a_provider_shut_down_elsewhere() {
-        let flush_failed = || Err(OTelSdkError::InternalFailure("flush".into()));
-        assert!(settle(flush_failed(), Err(OTelSdkError::AlreadyShutdown)).is_none());
-        assert!(settle(flush_failed(), Ok(())).is_some());
-        assert!(settle(Ok(()), Ok(())).is_none());
-    }
 
     #[test]
     fn error_names_the_failing_signal() {
@@ -392,6 +401,7 @@ mod tests {
             SdkMeterProvider::builder().build(),
             Vec::new(),
             Duration::from_secs(1),
+            LayerSettings::default(),
         );
         assert!(guard.shutdown_now().is_ok());
         assert!(guard.shutdown_now().is_ok());
@@ -401,6 +411,7 @@ mod tests {
             SdkMeterProvider::builder().build(),
             Vec::new(),
             Duration::from_secs(1),
+            LayerSettings::default(),
         );
         guard.tracer_provider().shutdown().expect("first shutdown");
         guard.meter_provider().shutdown().expect("first shutdown");

@@ -25,7 +25,8 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ExporterKind {
-    /// Human-readable dump on standard output, for development.
+    /// Human-readable dump on standard output, for development: only when
+    /// asked for (it would mix into a service's own output), never a default.
     Stdout,
     /// OTLP to any collector, configured by the standard `OTEL_EXPORTER_OTLP_*`
     /// variables or by [`PipelineBuilder::with_otlp_config`](super::PipelineBuilder::with_otlp_config).
@@ -67,15 +68,6 @@ impl ExporterKind {
             _ => None,
         }
     }
-
-    /// What [`PipelineBuilder::from_env`](super::PipelineBuilder::from_env)
-    /// uses when neither a list nor a collector is configured: `stdout`, or
-    /// `none` in a build without the `stdout` feature.
-    pub(super) const LOCAL_DEFAULT: ExporterKind = if cfg!(feature = "stdout") {
-        ExporterKind::Stdout
-    } else {
-        ExporterKind::None
-    };
 
     /// Parses a comma-separated list such as `"stdout, otlp"`. Blank entries
     /// are skipped and repeated kinds kept once (in first-seen order), so a
@@ -189,7 +181,6 @@ mod tests {
     #[test]
     fn stdout_is_available_with_its_feature() {
         assert_eq!(ExporterKind::Stdout.missing_feature(), None);
-        assert_eq!(ExporterKind::LOCAL_DEFAULT, ExporterKind::Stdout);
     }
 
     #[cfg(not(feature = "stdout"))]
@@ -201,7 +192,6 @@ mod tests {
             ("stdout", Some("stdout"))
         );
         assert!(err.to_string().contains("crate feature `stdout`"), "{err}");
-        assert_eq!(ExporterKind::LOCAL_DEFAULT, ExporterKind::None);
     }
 
     #[test]

@@ -78,6 +78,45 @@
 //!   their `TelemetryOptions` name others, so install the pipeline before
 //!   building clients (their metric instruments are created then).
 //!
+//! # The tracing layer
+//!
+//! The layer from [`install_with_tracing`](PipelineBuilder::install_with_tracing)
+//! (or [`TelemetryGuard::tracing_layer`]) turns the service's `tracing` spans
+//! into OpenTelemetry spans (and Braintrust `task` rows) and their events into
+//! span events. What it exports of them:
+//!
+//! - **Spans of every level**, so a request span (tower-http's `TraceLayer`
+//!   makes them at DEBUG) stays the parent of the client's `chat` spans;
+//!   except the spans of [`HTTP_INTERNAL_TARGETS`] and of OpenTelemetry's own
+//!   crates, matched as a crate or its modules (`tower` is not `tower_http`).
+//! - **Events at INFO or more severe** ([`DEFAULT_EVENT_LEVEL`];
+//!   [`with_event_level`](PipelineBuilder::with_event_level),
+//!   [`AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`]), except those of the same
+//!   targets. Content recording (off by default) governs what the crate's
+//!   own spans carry; the service's own events are exported as the service
+//!   wrote them, so at DEBUG or TRACE a library's event quoting a request
+//!   body (axum's `axum::rejection` does) would leave the process: the
+//!   default keeps them in.
+//! - Field values as recorded, plus the event's `level` and `target`; the
+//!   span bookkeeping attributes of tracing-opentelemetry (`target`,
+//!   `busy_ns`, `idle_ns`, `code.*`, `thread.*`) only with
+//!   [`with_tracing_bookkeeping(true)`](PipelineBuilder::with_tracing_bookkeeping).
+//!
+//! # Continuing a caller's trace
+//!
+//! A service answering requests from other traced services makes its request
+//! span continue the caller's trace (`traceparent`, `tracestate`, `baggage`)
+//! with [`continue_trace`], before the span is first entered:
+//!
+//! ```
+//! # fn handler(headers: &http::HeaderMap) {
+//! let request = tracing::info_span!("ask");
+//! let _ = azure_ai_inference_otel::setup::continue_trace(&request, headers);
+//! # }
+//! ```
+//!
+//! `examples/axum_service.rs` is a whole axum service doing so.
+//!
 //! # Environment variables
 //!
 //! | variable | read by | meaning |
@@ -89,12 +128,21 @@
 //! | [`AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB`] | `install` | memory budget of each exporter path's queue, MiB (default 64) |
 //! | `OTEL_BSP_*` | `install` | batch size, delay, attempt timeout, requests in flight, optional span cap ([`delivery`](crate::exporters::delivery)) |
 //! | `OTEL_METRIC_EXPORT_INTERVAL` | the SDK | metric interval |
+//! | [`AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`] | `install` | least severe `tracing` event the layer exports: `error`, `warn`, `info` (default), `debug`, `trace`, `off` |
 //!
 //! # Shutting down
 //!
 //! [`TelemetryGuard::shutdown`] from synchronous code,
 //! [`TelemetryGuard::shutdown_async`] from async code; dropping the guard
 //! does the same. See [`TelemetryGuard`] for why and for the gRPC caveat.
+//!
+//! The whole shutdown, metrics included, ends by its deadline
+//! ([`with_shutdown_timeout`](PipelineBuilder::with_shutdown_timeout), 30 s
+//! by default). An orchestrator kills a process that overruns its grace
+//! period (Kubernetes: `terminationGracePeriodSeconds`, 30 s by default)
+//! before the shutdown report is printed, so keep the deadline a few seconds
+//! below it, e.g. `.with_shutdown_timeout(Duration::from_secs(20))` for the
+//! default grace period.
 
 use crate::exporters::braintrust::{
     AdmittedParentProcessor, BraintrustBuildError, BraintrustConfig,
@@ -109,18 +157,28 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use tracing::Subscriber;
+use tracing::level_filters::LevelFilter;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::exporters::otlp::{
     OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OtlpBuildError, OtlpConfig,
 };
 
+mod continuation;
 mod guard;
 mod kind;
+mod layer;
+mod metrics_end;
+mod nowhere;
 mod parts;
 
+pub use continuation::continue_trace;
 pub use guard::{DeliveryPath, ShutdownError, TelemetryGuard};
 pub use kind::{ExporterKind, UnknownExporterKind};
+pub use layer::{
+    AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL, DEFAULT_EVENT_LEVEL, HTTP_INTERNAL_TARGETS, TracingFilter,
+};
+use layer::{LayerSettings, resolve_event_level};
 pub use parts::{DEFAULT_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME};
 use parts::{ErasedSpanExporter, MetricSink, braintrust_processor, periodic};
 
@@ -136,34 +194,21 @@ pub const PIPELINE_MAX_EVENTS_PER_SPAN: u32 = 256;
 /// Comma-separated [`ExporterKind`] names read by [`PipelineBuilder::from_env`],
 /// e.g. `stdout,otlp`. Unset or blank: `otlp` when
 /// [`OTEL_EXPORTER_OTLP_ENDPOINT`] or [`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`]
-/// is set (someone configured a collector), else `stdout` (`none` in a build
-/// without the `stdout` feature).
+/// is set (someone configured a collector), else nothing: the pipeline then
+/// logs one warning, when the first span ends, that telemetry goes nowhere
+/// and how to configure it. `stdout` prints to the process's standard output,
+/// so it is used only when asked for.
 pub const AZURE_AI_INFERENCE_OTEL_EXPORTERS: &str = "AZURE_AI_INFERENCE_OTEL_EXPORTERS";
 /// Instrumentation scope name of spans that come from `tracing` through the
 /// layer (the crate's own spans use [`instrumentation_scope`](crate::telemetry::instrumentation_scope)).
 pub const TRACING_SCOPE_NAME: &str = "tracing-opentelemetry";
 
-/// Targets of the HTTP and TLS libraries under our clients and exporters.
-/// Their `tracing` spans (h2 opens several per request at debug and trace
-/// level) would otherwise become exported spans, and Braintrust `task`
-/// rows, in every trace: the layer drops them. The application's own spans
-/// pass at every level.
-pub const HTTP_INTERNAL_TARGETS: &[&str] = &[
-    "h2",
-    "hyper",
-    "hyper_util",
-    "reqwest",
-    "rustls",
-    "tonic",
-    "tower",
-];
-
 /// The `tracing` layer returned by [`PipelineBuilder::install_with_tracing`]
-/// and [`TelemetryGuard::tracing_layer`]: tracing-opentelemetry's layer,
-/// filtered to drop [`HTTP_INTERNAL_TARGETS`].
+/// and [`TelemetryGuard::tracing_layer`]: tracing-opentelemetry's layer
+/// behind a [`TracingFilter`] (see [the tracing layer](self#the-tracing-layer)).
 pub type TracingLayer<S> = tracing_subscriber::filter::Filtered<
     tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::SdkTracer>,
-    tracing_subscriber::filter::Targets,
+    TracingFilter,
     S,
 >;
 
@@ -204,6 +249,14 @@ pub enum SetupError {
         #[source]
         source: BraintrustBuildError,
     },
+    /// [`AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`] names no level.
+    #[error("invalid {variable}={value:?}: expected one of error, warn, info, debug, trace, off")]
+    InvalidEventLevel {
+        /// The variable.
+        variable: &'static str,
+        /// Its value.
+        value: String,
+    },
 }
 
 /// Entry point: [`TelemetryPipeline::builder`].
@@ -231,6 +284,8 @@ pub struct PipelineBuilder {
     metric_interval: Option<Duration>,
     delivery: Option<DeliveryConfig>,
     shutdown_timeout: Option<Duration>,
+    event_level: Option<LevelFilter>,
+    bookkeeping: bool,
 }
 
 impl PipelineBuilder {
@@ -344,6 +399,25 @@ impl PipelineBuilder {
         self
     }
 
+    /// The least severe `tracing` event the pipeline's `tracing` layer
+    /// exports (default [`DEFAULT_EVENT_LEVEL`], INFO); beats
+    /// [`AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`]. Spans are kept at every level
+    /// (see [the tracing layer](self#the-tracing-layer)).
+    pub fn with_event_level(mut self, level: LevelFilter) -> Self {
+        self.event_level = Some(level);
+        self
+    }
+
+    /// Whether spans exported by the `tracing` layer carry
+    /// tracing-opentelemetry's bookkeeping attributes: `target`, `busy_ns` and
+    /// `idle_ns`, `code.file.path`/`code.module.name`/`code.line.number`,
+    /// `thread.id`/`thread.name` (default `false`: they describe the process,
+    /// not the work, and would fill every Braintrust `task` row's metadata).
+    pub fn with_tracing_bookkeeping(mut self, on: bool) -> Self {
+        self.bookkeeping = on;
+        self
+    }
+
     /// Whether to set the global tracer and meter providers and the global
     /// propagator (default `true`). With `false`, hand the providers to
     /// clients through `TelemetryOptions::with_tracer_provider` /
@@ -357,6 +431,19 @@ impl PipelineBuilder {
     /// Builds every exporter, then the providers, then sets the globals.
     /// When an exporter cannot be built, nothing is installed.
     pub fn install(self) -> Result<TelemetryGuard, SetupError> {
+        self.install_with_env(&|name| std::env::var(name).ok())
+    }
+
+    /// [`install`](Self::install) reading the crate's own variables through
+    /// `env` (the SDK still reads the standard ones itself).
+    fn install_with_env(
+        self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<TelemetryGuard, SetupError> {
+        let layer = LayerSettings {
+            filter: TracingFilter::new(resolve_event_level(self.event_level, env)?),
+            bookkeeping: self.bookkeeping,
+        };
         let resource = self.resource();
         let delivery = self.delivery.clone().unwrap_or_default();
 
@@ -437,6 +524,10 @@ impl PipelineBuilder {
             tracer_builder =
                 tracer_builder.with_span_processor(AdmittedParentProcessor(policy.clone()));
         }
+        // Nothing configured (not even `none`): say so once, in the log.
+        if processors.is_empty() && !self.kinds.contains(&ExporterKind::None) {
+            tracer_builder = tracer_builder.with_span_processor(nowhere::NowhereNotice::default());
+        }
         let tracer_provider = processors
             .into_iter()
             .fold(tracer_builder, |builder, processor| {
@@ -469,6 +560,7 @@ impl PipelineBuilder {
             meter_provider,
             paths,
             shutdown_timeout,
+            layer,
         ))
     }
 
@@ -503,7 +595,7 @@ fn kinds_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ExporterKi
         {
             Ok(vec![ExporterKind::Otlp])
         }
-        None => Ok(vec![ExporterKind::LOCAL_DEFAULT]),
+        None => Ok(Vec::new()),
     }
 }
 

@@ -14,10 +14,7 @@ fn env_of<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String
 
 #[test]
 fn from_env_defaults_to_otlp_when_a_collector_is_configured() {
-    assert_eq!(
-        kinds_from_env(&env_of(&[])).ok(),
-        Some(vec![ExporterKind::LOCAL_DEFAULT])
-    );
+    assert_eq!(kinds_from_env(&env_of(&[])).ok(), Some(vec![]));
     for var in [
         OTEL_EXPORTER_OTLP_ENDPOINT,
         OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
@@ -29,10 +26,7 @@ fn from_env_defaults_to_otlp_when_a_collector_is_configured() {
         );
     }
     let env = [(OTEL_EXPORTER_OTLP_ENDPOINT, " ")];
-    assert_eq!(
-        kinds_from_env(&env_of(&env)).ok(),
-        Some(vec![ExporterKind::LOCAL_DEFAULT])
-    );
+    assert_eq!(kinds_from_env(&env_of(&env)).ok(), Some(vec![]));
 }
 
 #[test]

@@ -18,7 +18,7 @@ fn fast(max_retries: u32) -> RetryPolicy {
 }
 
 async fn post(t: &Transport, log: &mut Vec<String>) -> Result<reqwest::Response> {
-    let mut on_retry = |e: &Error| log.push(e.error_type().into_owned());
+    let mut on_retry = |e: &Error| log.push(e.error_type().to_owned());
     t.post_json(
         "chat/completions",
         Bytes::from_static(br#"{"n":1}"#),

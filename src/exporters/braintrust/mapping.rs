@@ -58,7 +58,7 @@ use values::{
 /// | `metrics.{token metric}` | each token count of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS) the span reports: `prompt_tokens` from [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS), `completion_tokens` from [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS), `prompt_cached_tokens` and `completion_reasoning_tokens` from the cache-read and reasoning details; absent when not reported |
 /// | `metrics.tokens` | prompt + completion tokens when both are known (never one alone); prompt tokens for embeddings (their `usage.total_tokens`) |
 /// | `metrics.time_to_first_token` | [`GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK`](semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK) (seconds, streaming) |
-/// | `error` | when the status is Error: `"{error.type}: {description}"` (either part alone when the other is missing) |
+/// | `error` | when the status is Error: `"{error.type}: {description}"` (either part alone when the other is missing; the type once when the description starts with it); with no description, the message of the span's first ERROR-level `tracing` event |
 /// | `context.span_origin` | `{"name": this crate, "version": its version, "instrumentation": {"name": the span's instrumentation scope}}` |
 ///
 /// [`BRAINTRUST_PARENT`](semconv::BRAINTRUST_PARENT) is routing, not data:
@@ -130,7 +130,7 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     }
 
     let error = match &span.status {
-        Status::Error { description } => Some(error_text(attrs.error_type, description)),
+        Status::Error { description } => Some(error_text(span, attrs.error_type, description)),
         _ => None,
     };
 
@@ -617,6 +617,58 @@ mod tests {
         assert_eq!(span_to_row(&s).error.as_deref(), Some("error"));
         s.status = Status::Ok;
         assert_eq!(span_to_row(&s).error, None);
+    }
+
+    #[test]
+    fn error_text_is_the_error_events_message_and_never_doubles_the_type() {
+        use opentelemetry::trace::Event;
+        use std::time::UNIX_EPOCH;
+        let mut s = span(
+            vec![KeyValue::new(semconv::ERROR_TYPE, "cancelled")],
+            vec![],
+        );
+        s.status = Status::error("cancelled: the caller dropped the call before it completed");
+        assert_eq!(
+            span_to_row(&s).error.as_deref(),
+            Some("cancelled: the caller dropped the call before it completed")
+        );
+        s.status = Status::error("cancelled");
+        assert_eq!(span_to_row(&s).error.as_deref(), Some("cancelled"));
+        s.status = Status::error("cancelledness");
+        assert_eq!(
+            span_to_row(&s).error.as_deref(),
+            Some("cancelled: cancelledness")
+        );
+
+        // An application span failed by `tracing::error!` (empty description).
+        let level = |l: &'static str| KeyValue::new("level", l);
+        let mut app = span(
+            vec![],
+            vec![
+                Event::new("cache warm", UNIX_EPOCH, vec![level("INFO")], 0),
+                Event::new("payment declined", UNIX_EPOCH, vec![level("ERROR")], 0),
+                Event::new("second failure", UNIX_EPOCH, vec![level("ERROR")], 0),
+            ],
+        );
+        app.status = Status::error("");
+        assert_eq!(span_to_row(&app).error.as_deref(), Some("payment declined"));
+        let mut with_exception = span(
+            vec![],
+            vec![Event::new(
+                "lookup failed",
+                UNIX_EPOCH,
+                vec![
+                    level("ERROR"),
+                    KeyValue::new("exception.message", "connection reset"),
+                ],
+                0,
+            )],
+        );
+        with_exception.status = Status::error("");
+        assert_eq!(
+            span_to_row(&with_exception).error.as_deref(),
+            Some("lookup failed: connection reset")
+        );
     }
 
     #[test]

@@ -32,6 +32,17 @@ pub(crate) trait Delivery: Send + Sync {
     fn config(&self) -> &DeliveryConfig;
 }
 
+/// What a delivery log line is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Notice {
+    /// Spans were lost (rejected or given up), once per cause.
+    Dropped,
+    /// Exports started failing.
+    Failing,
+    /// Exports work again.
+    Recovered,
+}
+
 /// What [`Delivery::shutdown`] found.
 #[derive(Debug)]
 pub(crate) enum ShutdownOutcome {
@@ -80,7 +91,10 @@ struct State {
     /// Causes already warned about (one warning each).
     warned: Vec<Counter>,
     /// Warnings for the worker to log.
-    warnings: Vec<String>,
+    warnings: Vec<(Notice, String)>,
+    /// Failed attempts since the path last delivered, while it is failing:
+    /// one warning when exports start failing, one when they recover.
+    failing: Option<u64>,
     /// `lost()` when the last flush reported.
     reported_lost: u64,
 }
@@ -99,7 +113,7 @@ impl State {
             return false;
         }
         self.warned.push(cause);
-        self.warnings.push(line);
+        self.warnings.push((Notice::Dropped, line));
         true
     }
 }
@@ -131,6 +145,44 @@ impl Shared {
                 drop(st);
                 self.wake.notify_one();
             }
+        }
+    }
+
+    /// An attempt failed and will be retried: the first failure since the
+    /// path last delivered is a warning with its cause, the others are only
+    /// counted (a backend that is down fails every retry of every batch).
+    fn attempt_failed(&self, reason: &str) {
+        let mut st = self.lock();
+        let first = st.failing.is_none();
+        *st.failing.get_or_insert(0) += 1;
+        if first && !st.aborted {
+            st.warnings.push((
+                Notice::Failing,
+                format!(
+                    "{}: exports are failing ({reason}); no further warning until they recover",
+                    self.name
+                ),
+            ));
+            drop(st);
+            self.wake.notify_one();
+        }
+    }
+
+    /// A request was delivered: after failures, one line saying the path
+    /// recovered.
+    fn attempt_delivered(&self) {
+        let mut st = self.lock();
+        if let Some(failed) = st.failing.take() {
+            let plural = if failed == 1 { "" } else { "s" };
+            st.warnings.push((
+                Notice::Recovered,
+                format!(
+                    "{}: exports recovered after {failed} failed attempt{plural}",
+                    self.name
+                ),
+            ));
+            drop(st);
+            self.wake.notify_one();
         }
     }
 

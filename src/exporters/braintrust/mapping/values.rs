@@ -1,9 +1,11 @@
 //! Attribute values, times and texts as the row's JSON needs them. Never
 //! panics: out-of-range times are clamped, non-finite numbers become `null`.
 
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use opentelemetry::{Array, Value};
+use opentelemetry_sdk::trace::SpanData;
 use serde_json::Value as Json;
 
 pub(super) fn as_str(value: &Value) -> Option<&str> {
@@ -54,14 +56,57 @@ pub(super) fn parse_or_text(text: &str) -> Json {
     serde_json::from_str(text).unwrap_or_else(|_| Json::String(text.to_owned()))
 }
 
-pub(super) fn error_text(error_type: Option<&str>, description: &str) -> String {
+/// The row's `error`: `"{error.type}: {description}"`, the type not
+/// repeated when the description already starts with it (`cancelled:
+/// cancelled: ...` reads as one). With no description (tracing-opentelemetry
+/// marks a span failed by an ERROR event with an empty one), the first ERROR
+/// event's message, with its `exception.message` when it has one: what the
+/// application said, rather than the word `error`.
+pub(super) fn error_text(span: &SpanData, error_type: Option<&str>, description: &str) -> String {
+    let description = if description.is_empty() {
+        error_event_message(span).unwrap_or_default()
+    } else {
+        Cow::Borrowed(description)
+    };
     match (error_type, description.is_empty()) {
+        (Some(t), false) if starts_with_type(&description, t) => description.into_owned(),
         (Some(t), false) => format!("{t}: {description}"),
         (Some(t), true) => t.to_owned(),
-        (None, false) => description.to_owned(),
+        (None, false) => description.into_owned(),
         (None, true) => "error".to_owned(),
     }
 }
+
+/// `description` is `t` or begins with `"{t}:"`.
+fn starts_with_type(description: &str, t: &str) -> bool {
+    description
+        .strip_prefix(t)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(':'))
+}
+
+/// The message of the span's first event that tracing-opentelemetry
+/// recorded at ERROR level.
+fn error_event_message(span: &SpanData) -> Option<Cow<'_, str>> {
+    let event = span.events.iter().find(|event| {
+        event
+            .attributes
+            .iter()
+            .any(|kv| kv.key.as_str() == "level" && as_str(&kv.value) == Some("ERROR"))
+    })?;
+    let exception = event
+        .attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == EXCEPTION_MESSAGE)
+        .and_then(|kv| as_str(&kv.value))
+        .filter(|m| !m.is_empty() && *m != event.name.as_ref());
+    Some(match exception {
+        Some(exception) => Cow::Owned(format!("{}: {exception}", event.name)),
+        None => Cow::Borrowed(event.name.as_ref()),
+    })
+}
+
+/// The standard attribute tracing-opentelemetry fills from an `error` field.
+const EXCEPTION_MESSAGE: &str = opentelemetry_semantic_conventions::attribute::EXCEPTION_MESSAGE;
 
 /// Seconds since the unix epoch (0 for times before it).
 pub(super) fn unix_seconds(t: SystemTime) -> f64 {

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 
 use super::super::sink::{Outcome, Sink};
 use super::super::stats::Counter;
-use super::Shared;
+use super::{Notice, Shared};
 use crate::net::{deadline_in, saturating_deadline};
 
 /// `target` of the delivery log lines.
@@ -111,13 +111,23 @@ async fn dispatch<S: Sink>(shared: &Arc<Shared>, sink: &Arc<S>, quiet: &mut Quie
     }
 }
 
-fn log_warnings(quiet: &mut QuietTracing, warnings: Vec<String>) {
+fn log_warnings(quiet: &mut QuietTracing, warnings: Vec<(Notice, String)>) {
     if warnings.is_empty() {
         return;
     }
     quiet.with_global(|| {
-        for line in warnings {
-            tracing::warn!(name: "Delivery.SpansDropped", target: LOG_TARGET, "{line}");
+        for (notice, line) in warnings {
+            match notice {
+                Notice::Dropped => {
+                    tracing::warn!(name: "Delivery.SpansDropped", target: LOG_TARGET, "{line}");
+                }
+                Notice::Failing => {
+                    tracing::warn!(name: "Delivery.ExportsFailing", target: LOG_TARGET, "{line}");
+                }
+                Notice::Recovered => {
+                    tracing::warn!(name: "Delivery.ExportsRecovered", target: LOG_TARGET, "{line}");
+                }
+            }
         }
     });
 }
@@ -216,7 +226,10 @@ async fn send_with_retries<S: Sink>(
                 })
         };
         match outcome {
-            Outcome::Delivered => return settle(shared, settled, Counter::Sent, n, None),
+            Outcome::Delivered => {
+                shared.attempt_delivered();
+                return settle(shared, settled, Counter::Sent, n, None);
+            }
             Outcome::Reject { reason } => {
                 return settle(shared, settled, Counter::Rejected, n, Some(&reason));
             }
@@ -224,6 +237,7 @@ async fn send_with_retries<S: Sink>(
                 reason,
                 retry_after,
             } => {
+                shared.attempt_failed(&reason);
                 let delay = retry.delay(attempt, retry_after);
                 let plural = if attempt == 1 { "" } else { "s" };
                 let gave_up = |why: &str| {
