@@ -40,7 +40,7 @@ mod credential;
 mod embeddings;
 mod endpoint;
 mod options;
-mod propagation;
+pub(crate) mod propagation;
 mod redirect;
 mod resend;
 mod retry;

@@ -55,9 +55,6 @@ pub struct StreamingChatCompletions {
 struct State {
     span: OperationSpan,
     accumulator: StreamAccumulator,
-    /// Whether anything records more than the finish reasons
-    /// ([`OperationSpan::records_stream_details`]), asked once per stream.
-    details: bool,
 }
 
 enum Body {
@@ -88,18 +85,13 @@ impl StreamingChatCompletions {
         max_event_bytes: usize,
     ) -> Self {
         let accumulator = StreamAccumulator::new(span.records_content());
-        let details = span.records_stream_details();
         StreamingChatCompletions {
             body: Body::Events(events),
             resend: None,
             received: 0,
             max_event_bytes,
             request_id,
-            state: Some(State {
-                span,
-                accumulator,
-                details,
-            }),
+            state: Some(State { span, accumulator }),
         }
     }
 
@@ -138,19 +130,11 @@ fn update_events(
 
 impl State {
     /// Feeds one update to the span and the accumulator: no copy of the
-    /// update, and no text kept unless content recording is on. When
-    /// nothing records the details, only the finish reasons are kept: the
-    /// stream itself needs them (a body that ends without `[DONE]` is
-    /// complete only if every choice finished).
+    /// update, and no text kept unless content recording is on. Always
+    /// done: the metrics need the chunk times and usage whether or not the
+    /// span records (the API cannot tell whether a meter provider records).
     fn observe(&mut self, update: &StreamingChatCompletionsUpdate, arrived: Instant) {
         let acc = &mut self.accumulator;
-        if !self.details {
-            for choice in &update.choices {
-                let finish = choice.finish_reason.as_ref().map(|f| f.as_str());
-                acc.observe_delta(choice.index, None, finish);
-            }
-            return;
-        }
         self.span.record_chunk_at(arrived);
         acc.observe_ids(Some(update.id.as_str()), update.model.as_deref());
         if let Some(usage) = &update.usage {

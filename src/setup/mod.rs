@@ -71,8 +71,10 @@
 //!   else `OTEL_METRIC_EXPORT_INTERVAL` ms, else 60 s.
 //! - Unless [`with_global(false)`](PipelineBuilder::with_global): both
 //!   providers as the global ones and W3C trace context plus baggage
-//!   ([`TraceContextPropagator`], [`BaggagePropagator`]) as the global
-//!   propagator, so an incoming `baggage: braintrust.parent=...` travels on
+//!   as the global propagator (what the SDK's
+//!   [`TraceContextPropagator`](opentelemetry_sdk::propagation::TraceContextPropagator)
+//!   and [`BaggagePropagator`](opentelemetry_sdk::propagation::BaggagePropagator)
+//!   write and read, with `traceparent` written without `format!`), so an incoming `baggage: braintrust.parent=...` travels on
 //!   with the trace (and, with a Braintrust exporter, routes its rows: see
 //!   [`BraintrustParentProcessor`]). The crate's clients use the global providers unless
 //!   their `TelemetryOptions` name others, so install the pipeline before
@@ -96,6 +98,7 @@
 //! [`TelemetryGuard::shutdown_async`] from async code; dropping the guard
 //! does the same. See [`TelemetryGuard`] for why and for the gRPC caveat.
 
+use crate::client::propagation::TraceContextAndBaggage;
 use crate::exporters::braintrust::{
     BraintrustBuildError, BraintrustConfig, BraintrustParentProcessor,
 };
@@ -104,9 +107,7 @@ use crate::exporters::delivery::{DeliveryConfig, DeliveryProcessor};
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
-use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
-use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use tracing::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
@@ -456,10 +457,7 @@ impl PipelineBuilder {
         if self.global.unwrap_or(true) {
             opentelemetry::global::set_tracer_provider(tracer_provider.clone());
             opentelemetry::global::set_meter_provider(meter_provider.clone());
-            opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
-                Box::new(TraceContextPropagator::new()),
-                Box::new(BaggagePropagator::new()),
-            ]));
+            opentelemetry::global::set_text_map_propagator(TraceContextAndBaggage::new());
         }
         Ok(TelemetryGuard::new(
             tracer_provider,
