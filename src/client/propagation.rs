@@ -29,6 +29,10 @@ const TRACEPARENT: &str = "traceparent";
 const TRACESTATE: &str = "tracestate";
 const BAGGAGE: &str = "baggage";
 const EMPTY_VALUE: HeaderValue = HeaderValue::from_static("");
+// Constants, so their names are checked once at compile time, not per call.
+const TRACEPARENT_NAME: HeaderName = HeaderName::from_static(TRACEPARENT);
+const TRACESTATE_NAME: HeaderName = HeaderName::from_static(TRACESTATE);
+const BAGGAGE_NAME: HeaderName = HeaderName::from_static(BAGGAGE);
 
 /// Trace context headers in the order the propagator wrote them, each name
 /// once (a later value for a name replaces the earlier one).
@@ -62,8 +66,10 @@ fn inject(cx: impl FnOnce() -> Context) -> TraceHeaders {
 /// W3C trace context, then W3C baggage: what the SDK's
 /// `TextMapCompositePropagator` of `TraceContextPropagator` and
 /// `BaggagePropagator` does, the one the pipeline installs globally.
-/// Extraction and baggage are the SDK's own; only `traceparent` is
-/// written here, from the span context's bytes instead of `format!`.
+/// Extraction and baggage are the SDK's own; only the trace context is
+/// written here: `traceparent` from the span context's bytes instead of
+/// `format!`, and `tracestate` only when it is not empty (as the W3C
+/// recommendation asks; the SDK's propagator sends an empty one).
 #[derive(Debug)]
 pub(crate) struct TraceContextAndBaggage {
     trace_context: TraceContextPropagator,
@@ -87,16 +93,19 @@ impl TextMapPropagator for TraceContextAndBaggage {
         let sc = span.span_context();
         if sc.is_valid() {
             injector.set(TRACEPARENT, traceparent(sc));
+            // No empty `tracestate` (the usual case): W3C Trace Context
+            // §3.3.1.1, "Vendors MUST accept empty tracestate headers but
+            // SHOULD avoid sending them". The SDK's propagator sends one;
+            // leaving it out spares a header the HTTP stack hashes, clones
+            // three times and writes (about 500 instructions per call,
+            // callgrind).
             let state = sc.trace_state();
-            // The usual empty trace state without building its header.
-            injector.set(
-                TRACESTATE,
-                if *state == TraceState::NONE {
-                    String::new()
-                } else {
-                    state.header()
-                },
-            );
+            if *state != TraceState::NONE {
+                let header = state.header();
+                if !header.is_empty() {
+                    injector.set(TRACESTATE, header);
+                }
+            }
         }
         self.baggage.inject_context(cx, injector);
     }
@@ -123,7 +132,8 @@ fn traceparent(sc: &SpanContext) -> String {
         &[(sc.trace_flags() & TraceFlags::SAMPLED).to_u8()],
         &mut buf[53..],
     );
-    buf.iter().map(|&b| char::from(b)).collect()
+    // Hex digits and dashes only: always UTF-8.
+    std::str::from_utf8(&buf).unwrap_or_default().to_owned()
 }
 
 /// Writes propagator output as request headers; entries that are not valid
@@ -133,9 +143,9 @@ pub(crate) struct HeaderInjector<'a>(pub(crate) &'a mut TraceHeaders);
 impl Injector for HeaderInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
         let name = match key {
-            TRACEPARENT => HeaderName::from_static(TRACEPARENT),
-            TRACESTATE => HeaderName::from_static(TRACESTATE),
-            BAGGAGE => HeaderName::from_static(BAGGAGE),
+            TRACEPARENT => TRACEPARENT_NAME,
+            TRACESTATE => TRACESTATE_NAME,
+            BAGGAGE => BAGGAGE_NAME,
             other => match HeaderName::from_bytes(other.as_bytes()) {
                 Ok(name) => name,
                 Err(_) => return,
@@ -215,7 +225,7 @@ mod tests {
         vec![
             with(&sampled),
             with(&unsampled),
-            with(&sampled).with_baggage([KeyValue::new("braintrust.parent", "project_name:a b")]),
+            with(&unsampled).with_baggage([KeyValue::new("braintrust.parent", "project_name:a b")]),
             Context::new().with_baggage([KeyValue::new("k", "v")]),
             Context::new(),
         ]
@@ -225,12 +235,18 @@ mod tests {
     fn the_pipeline_propagator_injects_what_the_sdk_composite_injects() {
         let ours = TraceContextAndBaggage::new();
         let theirs = reference();
+        let mut empty_states = 0;
         for cx in contexts() {
             let (mut a, mut b) = (TraceHeaders::new(), TraceHeaders::new());
             ours.inject_context(&cx, &mut HeaderInjector(&mut a));
             theirs.inject_context(&cx, &mut HeaderInjector(&mut b));
+            // Everything the SDK writes but its empty `tracestate`.
+            let before = b.len();
+            b.retain(|(name, value)| !(name == "tracestate" && value.is_empty()));
+            empty_states += before - b.len();
             assert_eq!(a, b);
         }
+        assert_eq!(empty_states, 2, "the reference sends empty trace states");
         let sorted = |fields: FieldIter<'_>| {
             let mut fields: Vec<String> = fields.map(str::to_owned).collect();
             fields.sort();
@@ -284,6 +300,6 @@ mod tests {
             traceparent,
             format!("00-{}-{}-01", sc.trace_id(), sc.span_id())
         );
-        assert_eq!(get(&headers, "tracestate").unwrap(), "");
+        assert_eq!(get(&headers, "tracestate"), None, "{headers:?}");
     }
 }
