@@ -406,6 +406,17 @@ impl ServiceError {
         }
     }
 
+    /// An error the service reported in a decoded object (a `failed`
+    /// Responses answer, an `error` stream event); the message is cut to
+    /// 512 bytes like any other.
+    pub(crate) fn new(code: Option<String>, message: String, request_id: Option<&str>) -> Self {
+        ServiceError {
+            code,
+            message: truncate(&message),
+            request_id: request_id.map(str::to_owned),
+        }
+    }
+
     /// The `error.type` value: the code when it is a short identifier, else `_OTHER`.
     pub fn error_type(&self) -> Cow<'static, str> {
         match self.code.as_deref().and_then(short_code) {
@@ -467,6 +478,10 @@ impl HttpError {
 
     fn hint(&self) -> &'static str {
         match self.status {
+            // What a v1 endpoint (`.../openai/v1`) answers a dated version.
+            400 if contains_ignore_case(&self.message, "api version not supported") => {
+                "drop the api-version parameter (ClientOptions::with_api_version, azinfer --api-version): a v1 endpoint (.../openai/v1) takes none, or `v1`"
+            }
             400 => "the service rejected the request; check the parameters it names",
             401 => "check the API key or token, and that it belongs to this endpoint",
             403 => "the credential is valid but lacks access to this resource or model",
@@ -486,6 +501,14 @@ impl HttpError {
             _ => "see the service's message",
         }
     }
+}
+
+/// Whether `haystack` contains the ASCII `needle` (lower case), ignoring case.
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 impl fmt::Display for HttpError {

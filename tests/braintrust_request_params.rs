@@ -3,7 +3,8 @@
 //! parameter table's keys, and sent in the llm row's `metadata` under their
 //! wire names on both Braintrust paths (native rows checked against the
 //! insert schema by the stand-in), JSON objects as JSON. With content
-//! recording off only the `type` of `response_format` is recorded.
+//! recording off only the `type` of `response_format` and of a named
+//! `tool_choice` is recorded.
 
 mod support;
 
@@ -189,5 +190,35 @@ async fn presets_are_strings_and_without_content_only_the_format_type_is_recorde
     let metadata = native_metadata(&span);
     for key in ["tool_choice", "parallel_tool_calls", "response_format"] {
         assert!(metadata.get(key).is_none(), "{key} in {metadata:#}");
+    }
+}
+
+/// A named `tool_choice` carries a tool's name, which is content: with
+/// recording off only its `type` reaches the span and both Braintrust paths.
+#[tokio::test]
+async fn a_named_tool_choice_without_content_records_only_its_type() {
+    let server = MockInferenceServer::start().await.unwrap();
+    for mode in [SemconvMode::Default, SemconvMode::LatestExperimental] {
+        let span = call(&server, false, mode, request()).await;
+        let a = attrs(&span);
+        assert_eq!(
+            a[sc::AZ_AI_INFERENCE_REQUEST_TOOL_CHOICE],
+            Value::from(r#"{"type":"function"}"#),
+            "{mode:?}"
+        );
+        for (key, value) in &a {
+            assert!(!value.as_str().contains("get_weather"), "{key}: {value:?}");
+        }
+        for metadata in [native_metadata(&span), otlp_metadata(&span)] {
+            assert_eq!(
+                metadata["tool_choice"],
+                json!({"type": "function"}),
+                "{metadata:#}"
+            );
+            assert!(
+                !metadata.to_string().contains("get_weather"),
+                "{metadata:#}"
+            );
+        }
     }
 }

@@ -46,7 +46,9 @@ async fn text_embeddings_span_and_wire() {
     assert_eq!(
         keys,
         vec![
+            "az.ai.inference.embeddings.count",
             "az.namespace",
+            "gen_ai.embeddings.dimension.count",
             "gen_ai.operation.name",
             "gen_ai.request.model",
             "gen_ai.response.id",
@@ -59,6 +61,9 @@ async fn text_embeddings_span_and_wire() {
     );
     assert_eq!(a["gen_ai.operation.name"], Value::from("embeddings"));
     assert_eq!(a["gen_ai.usage.input_tokens"], Value::I64(6));
+    // How many vectors and their size, read from the answer; never the vectors.
+    assert_eq!(a["az.ai.inference.embeddings.count"], Value::I64(2));
+    assert_eq!(a["gen_ai.embeddings.dimension.count"], Value::I64(4));
     assert_eq!(s.events.iter().count(), 0, "embeddings have no choices");
 }
 

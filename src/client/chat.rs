@@ -3,11 +3,12 @@
 use crate::error::{Error, Result};
 use crate::models::{
     ChatCompletions, ChatCompletionsOptions, ChatCompletionsResponseFormat,
-    ChatCompletionsToolChoice, ModelInfo,
+    ChatCompletionsToolChoice, ModelInfo, StreamOptions,
 };
+use crate::telemetry::semconv;
 use crate::telemetry::{
     ChoiceRecord, Operation, OperationSpan, ParamValue, RequestAttributes, RequestParam,
-    RequestParams, ResponseRecord, ToolCallRecord, UsageRecord,
+    RequestParams, ResponseRecord, ToolCallRecord, UsageRecord, named_tool_choice,
 };
 
 use super::core::ClientCore;
@@ -28,7 +29,7 @@ const ROUTE: &str = "chat/completions";
 /// use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
 ///
 /// let client = ChatCompletionsClient::new(
-///     "https://my-resource.services.ai.azure.com/models",
+///     "https://my-resource.openai.azure.com/openai/v1",
 ///     Credential::api_key(std::env::var("AZURE_AI_INFERENCE_KEY").unwrap_or_default())?,
 ///     None,
 /// )?;
@@ -44,9 +45,12 @@ pub struct ChatCompletionsClient {
 }
 
 impl ChatCompletionsClient {
-    /// A client for `endpoint` (Foundry `https://<resource>.services.ai.azure.com/models`,
-    /// serverless, GitHub Models `https://models.inference.ai.azure.com`, or an
-    /// Azure OpenAI deployment `https://<resource>.openai.azure.com/openai/deployments/<name>`).
+    /// A client for `endpoint`: the v1 API `https://<resource>.openai.azure.com/openai/v1`
+    /// (or `.services.ai.azure.com/openai/v1`; every request then needs a
+    /// model, the deployment name), an Azure OpenAI deployment
+    /// `https://<resource>.openai.azure.com/openai/deployments/<name>`, or a
+    /// Model Inference (`.../models`, retired 2026-08-26) or serverless
+    /// endpoint. See [`Endpoint`](super::Endpoint) for how each is called.
     pub fn new(
         endpoint: impl AsRef<str>,
         credential: Credential,
@@ -62,7 +66,7 @@ impl ChatCompletionsClient {
     /// The request's model, else the client's default model, is sent.
     pub async fn complete(&self, mut options: ChatCompletionsOptions) -> Result<ChatCompletions> {
         options.stream = None;
-        let mut span = self.start(&mut options);
+        let mut span = self.start(&mut options)?;
         let result = async {
             let body = serde_json::to_vec(&options).map_err(Error::Serialize)?;
             self.core
@@ -86,12 +90,22 @@ impl ChatCompletionsClient {
     /// Asks for a streamed chat completion. Resolves once the service has
     /// accepted the request; the returned stream yields updates as they
     /// arrive and ends after `data: [DONE]`.
+    ///
+    /// On v1 and Azure OpenAI deployment endpoints, a request without
+    /// `stream_options` is sent `"stream_options": {"include_usage": true}`,
+    /// so the last chunk carries the token counts the span, the metrics and
+    /// the Braintrust row need (the OpenAI API sends none otherwise). A
+    /// `stream_options` the caller set is sent as it is.
     pub async fn complete_streaming(
         &self,
         mut options: ChatCompletionsOptions,
     ) -> Result<StreamingChatCompletions> {
         options.stream = Some(true);
-        let mut span = self.start(&mut options);
+        // The OpenAI API reports usage on a stream only when asked to.
+        if options.stream_options.is_none() && self.core.endpoint_kind().is_openai() {
+            options.stream_options = Some(StreamOptions::include_usage());
+        }
+        let mut span = self.start(&mut options)?;
         let result = async {
             let body = serde_json::to_vec(&options).map_err(Error::Serialize)?;
             self.core.open_stream(ROUTE, body, &mut span).await
@@ -117,13 +131,17 @@ impl ChatCompletionsClient {
     }
 
     /// Fills in the default model and starts the span, recording the request
-    /// content when recording is on.
-    fn start(&self, options: &mut ChatCompletionsOptions) -> OperationSpan {
-        if options.model.is_none() {
-            options.model = self.core.default_model().map(str::to_owned);
-        }
+    /// content when recording is on. A v1 request without a model fails here.
+    fn start(&self, options: &mut ChatCompletionsOptions) -> Result<OperationSpan> {
+        self.core.resolve_model(&mut options.model)?;
         let instrumentation = self.core.instrumentation();
-        let request = request_attributes(options, instrumentation.records_content());
+        let api_type = self
+            .core
+            .endpoint_kind()
+            .is_openai()
+            .then_some(semconv::OPENAI_API_TYPE_CHAT_COMPLETIONS);
+        let request = request_attributes(options, instrumentation.records_content())
+            .with_openai_api_type(api_type);
         let mut span = instrumentation.start(Operation::Chat, &request);
         if span.records_content() {
             span.record_input_messages(options.messages.iter().map(|m| (m.role(), m)));
@@ -131,17 +149,25 @@ impl ChatCompletionsClient {
                 span.record_tool_definitions(tools);
             }
         }
-        span
+        Ok(span)
     }
 }
 
 /// The request as the telemetry core sees it. The `match` is exhaustive: a
 /// new row of the parameter table does not compile until it is filled here.
-/// `record_content` decides how much of `response_format` is recorded (a
-/// JSON schema is content; its `type` is not).
+/// `record_content` decides how much of `response_format` and of a named
+/// `tool_choice` is recorded (a JSON schema and a tool's name are content;
+/// their `type` is not).
 fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> RequestAttributes<'_> {
     let params = RequestParams::from_fn(|param| match param {
         RequestParam::MaxTokens => o.max_tokens.map(ParamValue::from),
+        RequestParam::MaxCompletionTokens => o.max_completion_tokens.map(ParamValue::from),
+        RequestParam::ReasoningEffort => o.reasoning_effort.as_deref().map(ParamValue::from),
+        RequestParam::Dimensions
+        | RequestParam::ReasoningSummary
+        | RequestParam::PreviousResponseId
+        | RequestParam::Store
+        | RequestParam::Truncation => None,
         RequestParam::Temperature => o.temperature.map(ParamValue::from),
         RequestParam::TopP => o.top_p.map(ParamValue::from),
         RequestParam::FrequencyPenalty => o.frequency_penalty.map(ParamValue::from),
@@ -166,7 +192,9 @@ fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> Reque
             .map(ParamValue::Int),
         RequestParam::ToolChoice => o.tool_choice.as_ref().map(|choice| match choice {
             ChatCompletionsToolChoice::Preset(preset) => ParamValue::Text(preset.as_str()),
-            ChatCompletionsToolChoice::Named(named) => ParamValue::Json(named),
+            ChatCompletionsToolChoice::Named(named) => {
+                named_tool_choice(&named.r#type, named, record_content)
+            }
         }),
         // Not in the REST API's request schema either: an extra parameter.
         RequestParam::ParallelToolCalls => o
@@ -189,6 +217,7 @@ fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> Reque
     RequestAttributes {
         model: o.model.as_deref(),
         params,
+        openai_api_type: None,
     }
 }
 

@@ -7,11 +7,11 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::credential::Credential;
-use super::endpoint::Endpoint;
+use super::endpoint::{Endpoint, EndpointKind};
 use super::options::ClientOptions;
 use super::resend::Resend;
 use super::transport::{Transport, read_json, read_json_as, request_id};
-use crate::error::{Error, Result};
+use crate::error::{ConfigField, Error, Result};
 use crate::models::ModelInfo;
 use crate::telemetry::{Instrumentation, OperationSpan};
 
@@ -54,8 +54,26 @@ impl ClientCore {
         &self.instrumentation
     }
 
-    pub(crate) fn default_model(&self) -> Option<&str> {
-        self.default_model.as_deref()
+    /// Which API the endpoint speaks.
+    pub(crate) fn endpoint_kind(&self) -> EndpointKind {
+        self.transport.endpoint().kind()
+    }
+
+    /// Fills in the default model when the request names none; on an
+    /// endpoint that routes by model (v1), a request left without one is
+    /// an [`Error::InvalidConfig`] naming `model`, before anything is sent.
+    pub(crate) fn resolve_model(&self, model: &mut Option<String>) -> Result<()> {
+        if model.is_none() {
+            model.clone_from(&self.default_model);
+        }
+        let kind = self.transport.endpoint().kind();
+        if model.is_none() && kind.requires_model() {
+            return Err(Error::invalid_config(
+                ConfigField::Model,
+                "the v1 API needs a model (the deployment name): set it on the request or with ClientOptions::with_model (azinfer --model, AZURE_AI_INFERENCE_MODEL)",
+            ));
+        }
+        Ok(())
     }
 
     pub(crate) fn max_event_bytes(&self) -> usize {
@@ -117,7 +135,23 @@ impl ClientCore {
         span: &mut OperationSpan,
     ) -> Result<T> {
         let (response, id) = self.post(route, body, span).await;
-        read_json_as(response?, id).await
+        read_json_as(response?, id, self.transport.max_response_bytes()).await
+    }
+
+    /// POSTs `body` (as [`post`](Self::post), not streamed) and reads the
+    /// whole answer, for an operation that decodes it itself; also returns
+    /// the response's request id.
+    pub(crate) async fn post_and_read(
+        &self,
+        route: &str,
+        body: Vec<u8>,
+        span: &mut OperationSpan,
+    ) -> Result<(Bytes, Option<String>)> {
+        let (response, id) = self.post(route, body, span).await;
+        match response?.bytes().await {
+            Ok(bytes) => Ok((bytes, id)),
+            Err(e) => Err(super::transport::body_error(e, None).with_request_id(id.as_deref())),
+        }
     }
 
     /// `GET /info`. Not a GenAI operation, so it makes no span; the current
@@ -129,6 +163,7 @@ impl ClientCore {
             self.transport
                 .get(INFO_ROUTE, &headers, &mut on_retry)
                 .await?,
+            self.transport.max_response_bytes(),
         )
         .await
     }

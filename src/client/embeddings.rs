@@ -12,7 +12,9 @@ const TEXT_ROUTE: &str = "embeddings";
 const IMAGE_ROUTE: &str = "images/embeddings";
 
 /// A client for `POST {endpoint}/embeddings`: one `embeddings {model}`
-/// CLIENT span per call. Inputs are never recorded.
+/// CLIENT span per call, with the number of vectors returned and their
+/// size (`gen_ai.embeddings.dimension.count`), never the vectors. The text
+/// inputs are recorded only with content recording on.
 #[derive(Clone, Debug)]
 pub struct EmbeddingsClient {
     core: ClientCore,
@@ -76,9 +78,18 @@ trait EmbeddingsRequest: serde::Serialize {
     fn model_mut(&mut self) -> &mut Option<String>;
     fn model(&self) -> Option<&str>;
     fn encoding_format(&self) -> Option<&str>;
+    fn dimensions(&self) -> Option<u32>;
+    /// The text inputs, recorded with content recording on (images never are).
+    fn texts(&self) -> Option<&[String]>;
 }
 
 impl EmbeddingsRequest for EmbeddingsOptions {
+    fn dimensions(&self) -> Option<u32> {
+        self.dimensions
+    }
+    fn texts(&self) -> Option<&[String]> {
+        Some(&self.input)
+    }
     fn model_mut(&mut self) -> &mut Option<String> {
         &mut self.model
     }
@@ -91,6 +102,12 @@ impl EmbeddingsRequest for EmbeddingsOptions {
 }
 
 impl EmbeddingsRequest for ImageEmbeddingsOptions {
+    fn dimensions(&self) -> Option<u32> {
+        self.dimensions
+    }
+    fn texts(&self) -> Option<&[String]> {
+        None
+    }
     fn model_mut(&mut self) -> &mut Option<String> {
         &mut self.model
     }
@@ -103,23 +120,30 @@ impl EmbeddingsRequest for ImageEmbeddingsOptions {
 }
 
 /// Fills in the default model, then sends `options` to `route` inside an
-/// `embeddings {model}` span. Inputs are never recorded.
+/// `embeddings {model}` span. Text inputs are recorded with content
+/// recording on; images and vectors never are.
 async fn embed<O: EmbeddingsRequest>(
     core: &ClientCore,
     route: &str,
     mut options: O,
 ) -> Result<EmbeddingsResult> {
-    let model = options.model_mut();
-    if model.is_none() {
-        *model = core.default_model().map(str::to_owned);
-    }
+    core.resolve_model(options.model_mut())?;
     let mut request = RequestAttributes::with_model(options.model());
     if let Some(format) = options.encoding_format() {
         request = request.with(RequestParam::EncodingFormat, format);
     }
+    if let Some(dimensions) = options.dimensions() {
+        request = request.with(RequestParam::Dimensions, dimensions);
+    }
     let mut span = core
         .instrumentation()
         .start(Operation::Embeddings, &request);
+    if let Some(dimensions) = options.dimensions() {
+        span.record_embeddings_dimensions(dimensions);
+    }
+    if let Some(texts) = options.texts() {
+        span.record_embeddings_inputs(texts);
+    }
     let result = match serde_json::to_vec(&options).map_err(Error::Serialize) {
         Ok(body) => {
             core.post_and_decode::<EmbeddingsResult>(route, body, &mut span)
@@ -138,6 +162,14 @@ async fn embed<O: EmbeddingsRequest>(
                     .map(|u| UsageRecord::new(Some(u.prompt_tokens), None)),
                 choices: Vec::new(),
             });
+            let shown = match options.dimensions() {
+                Some(_) => None,
+                None => result
+                    .data
+                    .first()
+                    .and_then(|item| item.embedding.dimensions()),
+            };
+            span.record_embeddings_answer(result.data.len(), shown);
             span.end();
             Ok(result)
         }

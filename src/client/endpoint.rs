@@ -8,7 +8,12 @@ use url::Url;
 
 use crate::error::{ConfigField, Error, Result};
 
-/// Entra ID scope for Azure AI Services and Azure OpenAI resources.
+/// Entra ID scope for the v1 API (`.../openai/v1` bases), the default on
+/// those endpoints.
+pub const AI_SCOPE: &str = "https://ai.azure.com/.default";
+
+/// Entra ID scope for Azure AI Services and Azure OpenAI resources called
+/// on their older routes (deployments, the Model Inference `/models` API).
 pub const COGNITIVE_SERVICES_SCOPE: &str = "https://cognitiveservices.azure.com/.default";
 
 /// Entra ID scope for everything else (serverless and managed compute
@@ -22,23 +27,125 @@ const COGNITIVE_SERVICES_HOSTS: &[&str] = &[
     ".cognitiveservices.azure.com",
 ];
 
-const EXAMPLE: &str = "https://<resource>.services.ai.azure.com/models";
+const EXAMPLE: &str = "https://<resource>.openai.azure.com/openai/v1";
+
+/// The `api-version` sent to Azure OpenAI deployment routes when the caller
+/// sets none: the newest GA data-plane version, the first GA one that takes
+/// `stream_options` (older versions reject it, and without it a stream
+/// reports no usage).
+pub const DEFAULT_DEPLOYMENT_API_VERSION: &str = "2024-10-21";
+
+/// The `api-version` sent to Model Inference (`/models`), serverless and
+/// other endpoints when the caller sets none.
+pub const DEFAULT_API_VERSION: &str = "2024-05-01-preview";
+
+/// Which API an endpoint speaks, read from its URL by [`Endpoint::parse`].
+///
+/// It decides the `api-version` sent by default
+/// ([`EndpointKind::default_api_version`]), the Entra ID scope
+/// ([`Endpoint::default_scope`]), whether a model is required, whether
+/// streamed requests ask for usage, and `openai.api.type` on spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EndpointKind {
+    /// The OpenAI-compatible v1 API: a path ending in `/openai/v1`
+    /// (`https://<resource>.openai.azure.com/openai/v1`,
+    /// `https://<resource>.services.ai.azure.com/openai/v1`, or any host,
+    /// loopback included). `model` (the deployment name) is required; no
+    /// `api-version` is sent unless the caller sets one.
+    V1,
+    /// An Azure OpenAI deployment route: `.../openai/deployments/<name>`,
+    /// with a dated `api-version` ([`DEFAULT_DEPLOYMENT_API_VERSION`]).
+    Deployment,
+    /// The Azure AI Model Inference API: a path ending in `/models`, or a
+    /// serverless `*.models.ai.azure.com` host. Microsoft retired it on
+    /// 2026-08-26; endpoints that still answer keep working.
+    ModelInference,
+    /// Anything else (a local server, a proxy): treated like the Model
+    /// Inference API.
+    Other,
+}
+
+impl EndpointKind {
+    /// Reads the kind from a host and a path without its trailing `/`.
+    fn of(host: &str, path: &str) -> EndpointKind {
+        if path.ends_with("/openai/v1") {
+            EndpointKind::V1
+        } else if deployment_name(path).is_some() {
+            EndpointKind::Deployment
+        } else if path.ends_with("/models") || host.ends_with(".models.ai.azure.com") {
+            EndpointKind::ModelInference
+        } else {
+            EndpointKind::Other
+        }
+    }
+
+    /// The `api-version` sent when the caller sets none: none on v1 (the
+    /// service's default is `v1`), [`DEFAULT_DEPLOYMENT_API_VERSION`] on
+    /// deployments, [`DEFAULT_API_VERSION`] otherwise.
+    pub fn default_api_version(self) -> Option<&'static str> {
+        match self {
+            EndpointKind::V1 => None,
+            EndpointKind::Deployment => Some(DEFAULT_DEPLOYMENT_API_VERSION),
+            EndpointKind::ModelInference | EndpointKind::Other => Some(DEFAULT_API_VERSION),
+        }
+    }
+
+    /// Whether the endpoint speaks the OpenAI API (v1 or a deployment
+    /// route): spans carry `openai.api.type`, and streamed chat asks for
+    /// usage with `stream_options`.
+    pub fn is_openai(self) -> bool {
+        matches!(self, EndpointKind::V1 | EndpointKind::Deployment)
+    }
+
+    /// Whether every request must name a model (the v1 API routes by it).
+    pub fn requires_model(self) -> bool {
+        self == EndpointKind::V1
+    }
+
+    /// `v1`, `deployment`, `model_inference` or `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointKind::V1 => "v1",
+            EndpointKind::Deployment => "deployment",
+            EndpointKind::ModelInference => "model_inference",
+            EndpointKind::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for EndpointKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The deployment name of a `.../openai/deployments/<name>` path.
+fn deployment_name(path: &str) -> Option<&str> {
+    let (_, name) = path.rsplit_once("/openai/deployments/")?;
+    (!name.is_empty() && !name.contains('/')).then_some(name)
+}
 
 /// A validated service endpoint.
 ///
 /// Parsed once from the URL the user gives ([`Endpoint::parse`]); operation
-/// URLs are the endpoint followed by the route and the `api-version` query
-/// parameter: `{endpoint}/chat/completions?api-version=2024-05-01-preview`.
+/// URLs are the endpoint followed by the route and, except on v1, the
+/// `api-version` query parameter: `{endpoint}/chat/completions` on v1,
+/// `{endpoint}/chat/completions?api-version=2024-10-21` on a deployment.
 ///
-/// Accepted shapes (any path prefix is kept, trailing slashes are trimmed):
+/// Accepted shapes (any path prefix is kept, trailing slashes are trimmed),
+/// with the [`EndpointKind`] each is read as:
 ///
-/// | Service | Endpoint |
-/// |---|---|
-/// | AI Foundry (Azure AI Services) | `https://<resource>.services.ai.azure.com/models` |
-/// | Azure OpenAI | `https://<resource>.openai.azure.com/openai/deployments/<deployment>` |
-/// | GitHub Models | `https://models.inference.ai.azure.com` |
-/// | Serverless API | `https://<name>.<region>.models.ai.azure.com` |
-/// | Local / test server | `http://127.0.0.1:8080` |
+/// | Service | Endpoint | Kind |
+/// |---|---|---|
+/// | Azure OpenAI / AI Foundry, v1 API | `https://<resource>.openai.azure.com/openai/v1` | [`V1`](EndpointKind::V1) |
+/// | AI Foundry (Azure AI Services), v1 API | `https://<resource>.services.ai.azure.com/openai/v1` | [`V1`](EndpointKind::V1) |
+/// | Azure OpenAI deployment | `https://<resource>.openai.azure.com/openai/deployments/<deployment>` | [`Deployment`](EndpointKind::Deployment) |
+/// | Model Inference API (retired 2026-08-26) | `https://<resource>.services.ai.azure.com/models` | [`ModelInference`](EndpointKind::ModelInference) |
+/// | Serverless API | `https://<name>.<region>.models.ai.azure.com` | [`ModelInference`](EndpointKind::ModelInference) |
+/// | Local / test server | `http://127.0.0.1:8080/openai/v1`, or any path | [`V1`](EndpointKind::V1) / [`Other`](EndpointKind::Other) |
+///
+/// GitHub Models (`models.inference.ai.azure.com`) was retired on 2026-07-30.
 ///
 /// Rejected: schemes other than `http`/`https`, user names or passwords in the
 /// URL (they would end up in logs), fragments, and **query strings**: the
@@ -58,6 +165,8 @@ const EXAMPLE: &str = "https://<resource>.services.ai.azure.com/models";
 pub struct Endpoint {
     /// The base URL; its path never ends with `/` unless it is the root.
     url: Url,
+    /// Which API the URL speaks.
+    kind: EndpointKind,
     /// Built operation URLs, oldest first.
     cache: Arc<Mutex<Vec<CachedUrl>>>,
 }
@@ -69,7 +178,7 @@ const URL_CACHE_LEN: usize = 8;
 /// One operation URL, with the route and version it was built from.
 struct CachedUrl {
     route: Box<str>,
-    api_version: Box<str>,
+    api_version: Option<Box<str>>,
     url: Url,
 }
 
@@ -123,21 +232,41 @@ impl Endpoint {
             )));
         }
         url.set_path(&path);
+        let kind = EndpointKind::of(url.host_str().unwrap_or_default(), &path);
         Ok(Endpoint {
             url,
+            kind,
             cache: Arc::default(),
         })
     }
 
-    /// The URL of `route` (`chat/completions`, `embeddings`,
-    /// `images/embeddings`, `info`) with `api-version` as query parameter.
-    pub fn url_for(&self, route: &str, api_version: &str) -> Url {
+    /// Which API the endpoint speaks.
+    pub fn kind(&self) -> EndpointKind {
+        self.kind
+    }
+
+    /// The URL of `route` (`chat/completions`, `embeddings`, `responses`,
+    /// `models`, `images/embeddings`, `info`) below the endpoint, with
+    /// `api-version` as query parameter when there is one (see
+    /// [`EndpointKind::default_api_version`] for what clients send).
+    ///
+    /// ```
+    /// use azure_ai_inference_otel::client::Endpoint;
+    ///
+    /// let v1 = Endpoint::parse("https://res.openai.azure.com/openai/v1")?;
+    /// assert_eq!(
+    ///     v1.url_for("responses", None).as_str(),
+    ///     "https://res.openai.azure.com/openai/v1/responses"
+    /// );
+    /// # Ok::<(), azure_ai_inference_otel::Error>(())
+    /// ```
+    pub fn url_for(&self, route: &str, api_version: Option<&str>) -> Url {
         // A poisoned lock only means another thread panicked while holding
         // it; the entries are whole either way.
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(hit) = cache
             .iter()
-            .find(|c| &*c.route == route && &*c.api_version == api_version)
+            .find(|c| &*c.route == route && c.api_version.as_deref() == api_version)
         {
             return hit.url.clone();
         }
@@ -145,7 +274,7 @@ impl Endpoint {
         if cache.len() < URL_CACHE_LEN {
             cache.push(CachedUrl {
                 route: route.into(),
-                api_version: api_version.into(),
+                api_version: api_version.map(Box::from),
                 url: url.clone(),
             });
         }
@@ -153,13 +282,14 @@ impl Endpoint {
     }
 
     /// Builds the URL of `route` with `api-version` (see [`Endpoint::url_for`]).
-    fn build_url(&self, route: &str, api_version: &str) -> Url {
+    fn build_url(&self, route: &str, api_version: Option<&str>) -> Url {
         let mut url = self.url.clone();
         let base = self.url.path().trim_end_matches('/');
         let route = route.trim_start_matches('/');
         url.set_path(&format!("{base}/{route}"));
-        url.query_pairs_mut()
-            .append_pair("api-version", api_version);
+        if let Some(version) = api_version {
+            url.query_pairs_mut().append_pair("api-version", version);
+        }
         url
     }
 
@@ -183,21 +313,20 @@ impl Endpoint {
 
     /// Whether the host is `localhost` or a loopback address.
     pub fn is_loopback(&self) -> bool {
-        match self.url.host() {
-            Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        }
+        crate::net::is_loopback(&self.url)
     }
 
     /// The Entra ID scope a token for this endpoint is requested for:
+    /// [`AI_SCOPE`] on v1 bases (any host), else
     /// [`COGNITIVE_SERVICES_SCOPE`] for `*.openai.azure.com`,
-    /// `*.services.ai.azure.com` and `*.cognitiveservices.azure.com`,
-    /// [`MACHINE_LEARNING_SCOPE`] otherwise.
+    /// `*.services.ai.azure.com` and `*.cognitiveservices.azure.com`, else
+    /// [`MACHINE_LEARNING_SCOPE`].
+    /// [`Credential::token_with_scope`](crate::client::Credential) overrides it.
     pub fn default_scope(&self) -> &'static str {
         let host = self.host();
-        if COGNITIVE_SERVICES_HOSTS.iter().any(|s| host.ends_with(s)) {
+        if self.kind == EndpointKind::V1 {
+            AI_SCOPE
+        } else if COGNITIVE_SERVICES_HOSTS.iter().any(|s| host.ends_with(s)) {
             COGNITIVE_SERVICES_SCOPE
         } else {
             MACHINE_LEARNING_SCOPE
@@ -218,6 +347,8 @@ fn pasted_route(path: &str) -> Option<&'static str> {
         Some("images/embeddings")
     } else if path.ends_with("/embeddings") && !path.ends_with("/deployments/embeddings") {
         Some("embeddings")
+    } else if path.ends_with("/openai/v1/responses") {
+        Some("responses")
     } else {
         None
     }
@@ -299,7 +430,10 @@ mod tests {
             ),
         ];
         for (input, want) in cases {
-            assert_eq!(ok(input).url_for("chat/completions", "v1").as_str(), want);
+            assert_eq!(
+                ok(input).url_for("chat/completions", Some("v1")).as_str(),
+                want
+            );
         }
     }
 
@@ -312,13 +446,13 @@ mod tests {
             ("images/embeddings", "/models/images/embeddings"),
             ("info", "/models/info"),
         ] {
-            let url = e.url_for(route, "2024-05-01-preview");
+            let url = e.url_for(route, Some("2024-05-01-preview"));
             assert_eq!(url.path(), path);
             assert_eq!(url.query(), Some("api-version=2024-05-01-preview"));
         }
         // The version is encoded, never spliced in raw.
         assert_eq!(
-            e.url_for("info", "a&b=c").query(),
+            e.url_for("info", Some("a&b=c")).query(),
             Some("api-version=a%26b%3Dc")
         );
     }
@@ -331,9 +465,9 @@ mod tests {
             for v in 0..(URL_CACHE_LEN + 3) {
                 for route in ["chat/completions", "info"] {
                     let version = format!("v{v}");
-                    let want = e.build_url(route, &version);
-                    assert_eq!(e.url_for(route, &version), want, "round {round}");
-                    assert_eq!(clone.url_for(route, &version), want, "round {round}");
+                    let want = e.build_url(route, Some(&version));
+                    assert_eq!(e.url_for(route, Some(&version)), want, "round {round}");
+                    assert_eq!(clone.url_for(route, Some(&version)), want, "round {round}");
                 }
             }
         }
@@ -367,6 +501,13 @@ mod tests {
             assert_eq!(ok(host).default_scope(), COGNITIVE_SERVICES_SCOPE, "{host}");
         }
         for host in [
+            "https://res.openai.azure.com/openai/v1",
+            "https://res.services.ai.azure.com/openai/v1/",
+            "http://127.0.0.1:9/openai/v1",
+        ] {
+            assert_eq!(ok(host).default_scope(), AI_SCOPE, "{host}");
+        }
+        for host in [
             "https://x.eastus2.models.ai.azure.com",
             "https://models.inference.ai.azure.com",
             "https://my.inference.ml.azure.com",
@@ -379,9 +520,11 @@ mod tests {
 
     #[test]
     fn rejects_bad_inputs_with_a_reason() {
-        assert!(err("").contains(
-            "expected an https URL like https://<resource>.services.ai.azure.com/models"
-        ));
+        assert!(
+            err("").contains(
+                "expected an https URL like https://<resource>.openai.azure.com/openai/v1"
+            )
+        );
         assert!(
             err("res.services.ai.azure.com/models").contains("res.services.ai.azure.com/models")
         );
@@ -399,6 +542,10 @@ mod tests {
             err("https://x.models.ai.azure.com/images/embeddings/").contains("/images/embeddings")
         );
         assert!(err("https://x.models.ai.azure.com/embeddings").contains("/embeddings"));
+        assert!(
+            err("https://res.openai.azure.com/openai/v1/responses")
+                .contains("remove the operation path /responses")
+        );
         let e = err("https://user:hunter2@example.com");
         assert!(
             !e.contains("hunter2") && e.contains("user name or password"),
@@ -407,10 +554,74 @@ mod tests {
     }
 
     #[test]
+    fn kind_by_url() {
+        for (input, kind) in [
+            ("https://res.openai.azure.com/openai/v1", EndpointKind::V1),
+            (
+                "https://res.services.ai.azure.com/openai/v1/",
+                EndpointKind::V1,
+            ),
+            ("http://127.0.0.1:8080/openai/v1", EndpointKind::V1),
+            ("http://localhost/proxy/openai/v1", EndpointKind::V1),
+            (
+                "https://res.openai.azure.com/openai/deployments/gpt-4o",
+                EndpointKind::Deployment,
+            ),
+            (
+                "https://res.services.ai.azure.com/models",
+                EndpointKind::ModelInference,
+            ),
+            (
+                "https://x.eastus2.models.ai.azure.com",
+                EndpointKind::ModelInference,
+            ),
+            ("http://127.0.0.1:8080", EndpointKind::Other),
+            // A version other than v1 is not the v1 API.
+            (
+                "https://res.openai.azure.com/openai/v2",
+                EndpointKind::Other,
+            ),
+            (
+                "https://res.openai.azure.com/openai/deployments/",
+                EndpointKind::Other,
+            ),
+        ] {
+            assert_eq!(ok(input).kind(), kind, "{input}");
+        }
+        assert_eq!(EndpointKind::V1.default_api_version(), None);
+        assert_eq!(
+            EndpointKind::Deployment.default_api_version(),
+            Some(DEFAULT_DEPLOYMENT_API_VERSION)
+        );
+        assert_eq!(
+            EndpointKind::ModelInference.default_api_version(),
+            Some(DEFAULT_API_VERSION)
+        );
+        assert!(EndpointKind::V1.requires_model() && !EndpointKind::Other.requires_model());
+        assert!(EndpointKind::Deployment.is_openai() && !EndpointKind::Other.is_openai());
+        assert_eq!(EndpointKind::ModelInference.to_string(), "model_inference");
+    }
+
+    #[test]
+    fn v1_urls_have_no_api_version_unless_given() {
+        let e = ok("https://res.services.ai.azure.com/openai/v1");
+        assert_eq!(
+            e.url_for("chat/completions", None).as_str(),
+            "https://res.services.ai.azure.com/openai/v1/chat/completions"
+        );
+        assert_eq!(
+            e.url_for("embeddings", Some("preview")).as_str(),
+            "https://res.services.ai.azure.com/openai/v1/embeddings?api-version=preview"
+        );
+        // Both are cached apart.
+        assert_eq!(e.url_for("embeddings", None).query(), None);
+    }
+
+    #[test]
     fn a_deployment_named_embeddings_is_kept() {
         let e = ok("https://res.openai.azure.com/openai/deployments/embeddings");
         assert_eq!(
-            e.url_for("embeddings", "v").path(),
+            e.url_for("embeddings", Some("v")).path(),
             "/openai/deployments/embeddings/embeddings"
         );
     }

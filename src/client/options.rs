@@ -7,11 +7,9 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
+use super::endpoint::DEFAULT_API_VERSION;
 use super::retry::RetryPolicy;
 use crate::error::{ConfigField, Error, Result};
-
-/// The Azure AI model inference API version sent when none is set.
-pub const DEFAULT_API_VERSION: &str = "2024-05-01-preview";
 
 /// The `User-Agent` every request carries; [`ClientOptions::with_user_agent`]
 /// appends to it.
@@ -25,6 +23,11 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Default [`ClientOptions::with_max_event_bytes`]: 16 MiB.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
+
+/// Default [`ClientOptions::with_max_response_bytes`]: 256 MiB, room for a
+/// large embeddings batch (2,048 inputs of 3,072 floats as JSON text is
+/// about 80 MiB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
 
 /// What the service does with request parameters the model does not know,
 /// sent as the `extra-parameters` header.
@@ -95,7 +98,7 @@ impl FromStr for ExtraParameters {
 /// ```
 #[derive(Clone)]
 pub struct ClientOptions {
-    api_version: String,
+    api_version: Option<String>,
     model: Option<String>,
     extra_parameters: Option<ExtraParameters>,
     connect_timeout: Duration,
@@ -103,6 +106,7 @@ pub struct ClientOptions {
     user_agent: Option<String>,
     http_client: Option<reqwest::Client>,
     max_event_bytes: usize,
+    max_response_bytes: usize,
     telemetry: TelemetryOptions,
     retry: RetryPolicy,
     insecure_http_key: bool,
@@ -111,7 +115,7 @@ pub struct ClientOptions {
 impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
-            api_version: DEFAULT_API_VERSION.to_owned(),
+            api_version: None,
             model: None,
             extra_parameters: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -119,6 +123,7 @@ impl Default for ClientOptions {
             user_agent: None,
             http_client: None,
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             telemetry: TelemetryOptions::default(),
             retry: RetryPolicy::default(),
             insecure_http_key: false,
@@ -127,20 +132,30 @@ impl Default for ClientOptions {
 }
 
 impl ClientOptions {
-    /// The defaults: API version [`DEFAULT_API_VERSION`], no default model,
-    /// no `extra-parameters` header, 10 s connect and 120 s read timeouts.
+    /// The defaults: the endpoint's API version
+    /// ([`EndpointKind::default_api_version`](super::EndpointKind::default_api_version):
+    /// none on v1), no default model, no `extra-parameters` header, 10 s
+    /// connect and 120 s read timeouts.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The `api-version` query parameter (default [`DEFAULT_API_VERSION`]).
+    /// The `api-version` query parameter, sent on every endpoint kind, v1
+    /// included. Without it the endpoint's default is sent
+    /// ([`EndpointKind::default_api_version`](super::EndpointKind::default_api_version)):
+    /// nothing on v1 (`.../openai/v1`, which answers a dated version with
+    /// 400 `API version not supported`), [`DEFAULT_DEPLOYMENT_API_VERSION`](super::DEFAULT_DEPLOYMENT_API_VERSION)
+    /// on Azure OpenAI deployments, [`DEFAULT_API_VERSION`] elsewhere.
     pub fn with_api_version(mut self, api_version: impl Into<String>) -> Self {
-        self.api_version = api_version.into();
+        self.api_version = Some(api_version.into());
         self
     }
 
     /// The model used by requests that do not name one. Endpoints serving a
-    /// single model (serverless, Azure OpenAI deployments) need none.
+    /// single model (serverless, Azure OpenAI deployments) need none; on the
+    /// v1 API the model is the deployment name and every request needs one
+    /// (a call without fails with [`Error::InvalidConfig`] naming `model`
+    /// before anything is sent).
     pub fn with_model(mut self, model: impl Into<String>) -> Self {
         self.model = Some(model.into());
         self
@@ -201,6 +216,16 @@ impl ClientOptions {
         self
     }
 
+    /// The largest non-streaming answer a client reads, in bytes (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`], 256 MiB). A larger one, announced by
+    /// `Content-Length` or found while reading, fails the call with
+    /// [`Error::InvalidResponse`] naming the limit, instead of taking the
+    /// process's memory.
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
     /// When and how failed requests are retried (default: 3 retries with
     /// exponential backoff, see [`RetryPolicy`]); [`RetryPolicy::none`]
     /// turns retries off.
@@ -239,9 +264,10 @@ impl ClientOptions {
         &self.telemetry
     }
 
-    /// The `api-version` query parameter sent with every request.
-    pub fn api_version(&self) -> &str {
-        &self.api_version
+    /// The `api-version` set with [`with_api_version`](Self::with_api_version),
+    /// if any (the endpoint's default is sent otherwise).
+    pub fn api_version(&self) -> Option<&str> {
+        self.api_version.as_deref()
     }
 
     /// The default model, if set.
@@ -277,6 +303,11 @@ impl ClientOptions {
         self.max_event_bytes
     }
 
+    /// The largest non-streaming answer read, in bytes.
+    pub fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
+    }
+
     /// The HTTP client given with [`with_http_client`](Self::with_http_client).
     pub fn http_client(&self) -> Option<&reqwest::Client> {
         self.http_client.as_ref()
@@ -284,11 +315,11 @@ impl ClientOptions {
 
     /// Checks every option; the client builder calls this.
     pub(crate) fn validate(&self) -> Result<()> {
-        let v = &self.api_version;
-        if v.is_empty()
-            || !v
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        if let Some(v) = &self.api_version
+            && (v.is_empty()
+                || !v
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')))
         {
             return Err(Error::invalid_config(
                 ConfigField::ApiVersion,
@@ -311,11 +342,13 @@ impl ClientOptions {
                 return Err(Error::invalid_config(field, "must be greater than zero"));
             }
         }
-        if self.max_event_bytes == 0 {
-            return Err(Error::invalid_config(
-                ConfigField::MaxEventBytes,
-                "must be greater than zero",
-            ));
+        for (field, value) in [
+            (ConfigField::MaxEventBytes, self.max_event_bytes),
+            (ConfigField::MaxResponseBytes, self.max_response_bytes),
+        ] {
+            if value == 0 {
+                return Err(Error::invalid_config(field, "must be greater than zero"));
+            }
         }
         self.user_agent_header()?;
         Ok(())
@@ -341,6 +374,7 @@ impl fmt::Debug for ClientOptions {
             .field("read_timeout", &self.read_timeout)
             .field("user_agent", &self.user_agent())
             .field("max_event_bytes", &self.max_event_bytes)
+            .field("max_response_bytes", &self.max_response_bytes)
             // A caller's client may carry default headers; show only that there is one.
             .field(
                 "http_client",
@@ -360,7 +394,7 @@ mod tests {
     #[test]
     fn defaults() {
         let o = ClientOptions::new();
-        assert_eq!(o.api_version(), "2024-05-01-preview");
+        assert_eq!(o.api_version(), None);
         assert_eq!(o.model(), None);
         assert_eq!(o.extra_parameters(), None);
         assert_eq!(o.connect_timeout(), Duration::from_secs(10));

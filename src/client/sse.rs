@@ -17,8 +17,8 @@
 //! - data that is a JSON object with a top-level `error` is
 //!   [`Error::Service`], and ends the stream; a stream built with
 //!   [`SseStream::error_only_if`] looks for that key only in events that
-//!   fail to decode as `T` or whose `T` the hint says could be an error
-//!   object (for chat updates: no `choices`), not in every event;
+//!   fail to decode as `T` or whose `T` the hint says carries one (for chat
+//!   updates: the typed `error` field is set), not in every event;
 //! - data that is not JSON for `T` is [`Error::InvalidResponse`] (with a
 //!   snippet of the data, which may quote model output: it belongs in the
 //!   returned error only, never in telemetry);
@@ -129,8 +129,8 @@ impl<T: DeserializeOwned> SseStream<T> {
     /// when `may_be_error` says so (events that do not decode are always
     /// searched). The search of every event (a `memmem` for `"error"`,
     /// which JSON's many quotes make slow) was about 50 ns per event of the
-    /// 10,000-chunk benchmark (`perf`); a chat update with choices cannot
-    /// be the service's `{"error": {...}}`.
+    /// 10,000-chunk benchmark (`perf`); a type that decodes the `error`
+    /// key itself says for free whether the event had one.
     pub(crate) fn error_only_if(mut self, may_be_error: fn(&T) -> bool) -> Self {
         self.may_be_error = may_be_error;
         self

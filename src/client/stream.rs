@@ -117,15 +117,18 @@ impl StreamingChatCompletions {
     }
 }
 
-/// The body's events as updates. Only an update without choices (or data
-/// that is no update) is searched for the service's in-band
-/// `{"error": {...}}`: an error object decodes as an update with none.
+/// The body's events as updates. Any update whose top-level object has a
+/// non-null `error` fails the stream (TELEMETRY.md §7), also one that
+/// carries choices and usage too, as OpenAI-compatible gateways send after
+/// the last content chunk. The update decodes `error` itself, so telling
+/// costs nothing more per chunk; only a failing event is read a second
+/// time, for the error's code and message.
 fn update_events(
     response: reqwest::Response,
     max_event_bytes: usize,
 ) -> SseStream<StreamingChatCompletionsUpdate> {
     SseStream::from_response(response, max_event_bytes)
-        .error_only_if(|update| update.choices.is_empty())
+        .error_only_if(|update| update.error.is_some())
 }
 
 impl State {

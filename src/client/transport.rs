@@ -55,10 +55,13 @@ pub(crate) struct Transport {
     http: reqwest::Client,
     endpoint: Endpoint,
     auth: Authorizer,
-    api_version: String,
+    /// The caller's `api-version`, else the endpoint kind's default (none on v1).
+    api_version: Option<String>,
     /// `User-Agent` and `extra-parameters`, sent with every request.
     common: HeaderMap,
     retry: RetryPolicy,
+    /// The largest non-streaming answer read ([`read_json_as`]).
+    max_response_bytes: usize,
 }
 
 impl Transport {
@@ -105,14 +108,24 @@ impl Transport {
         if let Some(extra) = options.extra_parameters() {
             common.insert(EXTRA_PARAMETERS, extra.header_value());
         }
+        let api_version = options
+            .api_version()
+            .or(endpoint.kind().default_api_version())
+            .map(str::to_owned);
         Ok(Transport {
             http,
             endpoint,
             auth,
-            api_version: options.api_version().to_owned(),
+            api_version,
             common,
             retry: options.retry().clone(),
+            max_response_bytes: options.max_response_bytes(),
         })
+    }
+
+    /// The largest non-streaming answer read, in bytes.
+    pub(crate) fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
     }
 
     /// The endpoint requests go to (for `server.address` / `server.port`).
@@ -120,9 +133,9 @@ impl Transport {
         &self.endpoint
     }
 
-    /// The `api-version` sent.
-    pub(crate) fn api_version(&self) -> &str {
-        &self.api_version
+    /// The `api-version` sent, if any.
+    pub(crate) fn api_version(&self) -> Option<&str> {
+        self.api_version.as_deref()
     }
 
     /// The retry policy.
@@ -158,7 +171,7 @@ impl Transport {
         } else {
             APPLICATION_JSON
         };
-        let url = self.endpoint.url_for(route, &self.api_version);
+        let url = self.endpoint.url_for(route, self.api_version.as_deref());
         let response = self
             .send_with_retry(
                 Method::POST,
@@ -184,7 +197,7 @@ impl Transport {
         trace_headers: &[(HeaderName, HeaderValue)],
         on_retry: OnRetry<'_>,
     ) -> Result<reqwest::Response> {
-        let url = self.endpoint.url_for(route, &self.api_version);
+        let url = self.endpoint.url_for(route, self.api_version.as_deref());
         self.send_with_retry(
             Method::GET,
             &url,
@@ -291,22 +304,31 @@ impl fmt::Debug for Transport {
     }
 }
 
-/// Reads the whole body and decodes it as `T`. A body that is an error
-/// object is [`Error::Service`]; a body cut short is
-/// [`Error::StreamTruncated`]. Errors carry the response's request id.
-pub(crate) async fn read_json<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
+/// Reads the whole body (at most `limit` bytes) and decodes it as `T`. A
+/// body that is an error object is [`Error::Service`]; a body cut short is
+/// [`Error::StreamTruncated`]; a body over `limit` is
+/// [`Error::InvalidResponse`] naming the limit. Errors carry the response's
+/// request id.
+pub(crate) async fn read_json<T: DeserializeOwned>(
+    resp: reqwest::Response,
+    limit: usize,
+) -> Result<T> {
     let id = request_id(resp.headers());
-    read_json_as(resp, id).await
+    read_json_as(resp, id, limit).await
 }
 
 /// [`read_json`] for a response whose request id (`id`) was already read.
+///
+/// The body is parsed once as `T`; only a body holding the text `"error"`
+/// is also skimmed for a top-level error object ([`in_band_error`]).
 pub(crate) async fn read_json_as<T: DeserializeOwned>(
     resp: reqwest::Response,
     id: Option<String>,
+    limit: usize,
 ) -> Result<T> {
-    let bytes = match resp.bytes().await {
+    let bytes = match read_capped(resp, limit).await {
         Ok(bytes) => bytes,
-        Err(e) => return Err(body_error(e, None).with_request_id(id.as_deref())),
+        Err(e) => return Err(e.with_request_id(id.as_deref())),
     };
     if let Some(error) = in_band_error(&bytes) {
         return Err(error.with_request_id(id.as_deref()));
@@ -317,6 +339,39 @@ pub(crate) async fn read_json_as<T: DeserializeOwned>(
             &bytes,
         )
     })
+}
+
+/// Reads a whole body of at most `limit` bytes: a larger `Content-Length`
+/// is refused before anything is read, and a body that grows past `limit`
+/// while it is read (chunked, or a lying length) is refused as soon as it
+/// does, so memory stays bounded by `limit` whatever the server sends.
+pub(crate) async fn read_capped(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>> {
+    let too_large = |what: String| {
+        Error::invalid_response(
+            format!("{what}, over the {limit}-byte limit (ClientOptions::with_max_response_bytes)"),
+            b"",
+        )
+    };
+    let announced = resp.content_length();
+    if let Some(length) = announced
+        && length > limit as u64
+    {
+        return Err(too_large(format!("the answer announces {length} bytes")));
+    }
+    // Reserve what is announced, up to 8 MiB (a length is a claim, not
+    // bytes received); beyond that the buffer grows as chunks come.
+    let reserve = announced.map_or(0, |n| n.min(8 << 20) as usize);
+    let mut body = Vec::with_capacity(reserve);
+    while let Some(chunk) = resp.chunk().await.map_err(|e| body_error(e, None))? {
+        if chunk.len() > limit - body.len() {
+            return Err(too_large(format!(
+                "the answer runs past {} bytes",
+                body.len() + chunk.len()
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// [`Error::Service`] when `body` (a whole answer or one event's data) is a

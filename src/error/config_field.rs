@@ -33,8 +33,12 @@ pub enum ConfigField {
     UserAgent,
     /// The largest server-sent event a stream accepts.
     MaxEventBytes,
+    /// The largest non-streaming answer a client reads.
+    MaxResponseBytes,
     /// The HTTP client (or a request it could not build).
     HttpClient,
+    /// A request's `stream` flag, set against the method called.
+    Stream,
 }
 
 impl ConfigField {
@@ -52,7 +56,9 @@ impl ConfigField {
             ConfigField::ReadTimeout => "read_timeout",
             ConfigField::UserAgent => "user_agent",
             ConfigField::MaxEventBytes => "max_event_bytes",
+            ConfigField::MaxResponseBytes => "max_response_bytes",
             ConfigField::HttpClient => "http_client",
+            ConfigField::Stream => "stream",
         }
     }
 }

@@ -106,3 +106,25 @@ fn display_tells_what_to_do() {
         "{s}"
     );
 }
+
+#[test]
+fn a_v1_endpoint_refusing_the_api_version_says_which_parameter_to_drop() {
+    // What an `.../openai/v1` endpoint answers `?api-version=2024-10-21`.
+    let e = Error::Http(HttpError::from_body(
+        400,
+        br#"{"error":{"code":"BadRequest","message":"API version not supported"}}"#,
+    ));
+    let text = e.to_string();
+    assert!(
+        text.contains("API version not supported")
+            && text.contains("drop the api-version parameter")
+            && text.contains("with_api_version"),
+        "{text}"
+    );
+    // Another 400 keeps the generic hint.
+    let other = Error::Http(HttpError::from_body(
+        400,
+        br#"{"error":{"message":"bad n"}}"#,
+    ));
+    assert!(!other.to_string().contains("api-version"), "{other}");
+}

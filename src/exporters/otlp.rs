@@ -343,6 +343,7 @@ impl OtlpConfig {
             OtlpProtocol::HttpProtobuf => {
                 let mut builder = opentelemetry_otlp::SpanExporter::builder()
                     .with_http()
+                    .with_http_client(self.blocking_client(OtlpSignal::Traces)?)
                     .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
                     .with_endpoint(target.endpoint)
                     .with_headers(self.header_map());
@@ -367,6 +368,7 @@ impl OtlpConfig {
             OtlpProtocol::HttpProtobuf => {
                 let mut builder = opentelemetry_otlp::MetricExporter::builder()
                     .with_http()
+                    .with_http_client(self.blocking_client(OtlpSignal::Metrics)?)
                     .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
                     .with_endpoint(target.endpoint)
                     .with_headers(self.header_map());
@@ -377,6 +379,36 @@ impl OtlpConfig {
             }
             OtlpProtocol::Grpc => grpc::metric_exporter(self, target.endpoint),
         }
+    }
+
+    /// The HTTP client of the `opentelemetry-otlp` exporters: the one they
+    /// would build themselves (blocking reqwest, built on a thread of its
+    /// own so that building it inside a Tokio runtime does not panic), but
+    /// following redirects only within the collector's origin, so that
+    /// `OTEL_EXPORTER_OTLP_HEADERS` keys and the metrics never follow a
+    /// 307 to another host.
+    fn blocking_client(
+        &self,
+        signal: OtlpSignal,
+    ) -> Result<reqwest::blocking::Client, OtlpBuildError> {
+        let timeout = self.timeout_for(signal, &env_var);
+        std::thread::Builder::new()
+            .name("otlp-http-client".to_owned())
+            .spawn(move || {
+                reqwest::blocking::Client::builder()
+                    .redirect(crate::client::same_origin_redirects())
+                    .timeout(timeout)
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .map_err(|e| e.to_string())
+            .and_then(|t| {
+                t.join()
+                    .unwrap_or_else(|_| Err("the thread building it panicked".to_owned()))
+            })
+            .map_err(|e| {
+                OtlpBuildError::HttpClient(format!("could not build the HTTP client: {e}"))
+            })
     }
 
     fn header_map(&self) -> HashMap<String, String> {

@@ -27,6 +27,15 @@ pub struct ChatCompletionsOptions {
     /// `max_tokens`: the most tokens to generate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
+    /// `max_completion_tokens` (v1 API and deployments): the most tokens
+    /// to generate, reasoning tokens included; what reasoning models
+    /// (o-series, GPT-5) take instead of `max_tokens`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_completion_tokens: Option<u32>,
+    /// `reasoning_effort` (reasoning models): `minimal`, `low`, `medium`
+    /// or `high`, passed as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<String>,
     /// `temperature`: sampling temperature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
@@ -60,9 +69,36 @@ pub struct ChatCompletionsOptions {
     /// `stream`: whether the service streams updates; set by the client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
+    /// `stream_options`. On v1 and Azure OpenAI deployment endpoints a
+    /// streamed call left without it is sent `{"include_usage": true}`
+    /// (without it the service reports no token counts on a stream); a
+    /// value set here is sent as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_options: Option<StreamOptions>,
     /// Extra top-level parameters passed through as they are.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// `stream_options` of a streamed chat request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StreamOptions {
+    /// `include_usage`: send a last chunk with the token counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_usage: Option<bool>,
+    /// Other keys, passed through as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl StreamOptions {
+    /// `{"include_usage": true}`.
+    pub fn include_usage() -> Self {
+        StreamOptions {
+            include_usage: Some(true),
+            extra: Map::new(),
+        }
+    }
 }
 
 impl ChatCompletionsOptions {
@@ -72,6 +108,8 @@ impl ChatCompletionsOptions {
             messages,
             model: None,
             max_tokens: None,
+            max_completion_tokens: None,
+            reasoning_effort: None,
             temperature: None,
             top_p: None,
             frequency_penalty: None,
@@ -83,8 +121,27 @@ impl ChatCompletionsOptions {
             response_format: None,
             modalities: None,
             stream: None,
+            stream_options: None,
             extra: Map::new(),
         }
+    }
+
+    /// Sets `max_completion_tokens`.
+    pub fn with_max_completion_tokens(mut self, max_completion_tokens: u32) -> Self {
+        self.max_completion_tokens = Some(max_completion_tokens);
+        self
+    }
+
+    /// Sets `reasoning_effort` (`minimal`, `low`, `medium`, `high`).
+    pub fn with_reasoning_effort(mut self, effort: impl Into<String>) -> Self {
+        self.reasoning_effort = Some(effort.into());
+        self
+    }
+
+    /// Sets `stream_options` (see [`stream_options`](Self::stream_options)).
+    pub fn with_stream_options(mut self, stream_options: StreamOptions) -> Self {
+        self.stream_options = Some(stream_options);
+        self
     }
 
     /// Sets `model`.
@@ -483,8 +540,8 @@ mod tests {
             r.response_format,
             Some(ChatCompletionsResponseFormat::JsonObject)
         );
-        assert_eq!(r.extra.len(), 3);
-        assert_eq!(r.extra["stream_options"], json!({"include_usage": true}));
+        assert_eq!(r.extra.len(), 2);
+        assert_eq!(r.stream_options, Some(StreamOptions::include_usage()));
         let ChatRequestMessage::User(user) = &r.messages[1] else {
             panic!("not a user message: {:?}", r.messages[1]);
         };

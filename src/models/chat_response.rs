@@ -112,6 +112,11 @@ pub struct StreamingChatCompletionsUpdate {
     /// `usage`: token counts, usually only in the last chunk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<CompletionsUsage>,
+    /// `error`: an in-band error object. A stream never yields an update
+    /// that has one (it fails with [`Error::Service`](crate::error::Error::Service)
+    /// instead); the field exists so that telling costs no second search.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<serde_json::Value>,
 }
 
 impl StreamingChatCompletionsUpdate {
@@ -464,6 +469,7 @@ mod tests {
                 finish_reason: None,
             }],
             usage: None,
+            error: None,
         };
         assert_eq!(
             serde_json::to_value(&u).unwrap(),

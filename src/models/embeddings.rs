@@ -308,6 +308,20 @@ impl EmbeddingVector {
         }
     }
 
+    /// How many values the vector holds, read without decoding it (a
+    /// base64 string's decoded length over 4); `None` for a malformed one.
+    pub fn dimensions(&self) -> Option<usize> {
+        match self {
+            EmbeddingVector::Float(values) => Some(values.len()),
+            EmbeddingVector::Base64(encoded) => {
+                let encoded = encoded.trim().as_bytes();
+                let padding = encoded.iter().rev().take_while(|&&b| b == b'=').count();
+                let bytes = (encoded.len() / 4 * 3).checked_sub(padding)?;
+                (encoded.len() % 4 == 0 && bytes % 4 == 0).then_some(bytes / 4)
+            }
+        }
+    }
+
     /// The floats, when the vector came as an array.
     pub fn as_floats(&self) -> Option<&[f32]> {
         match self {

@@ -12,6 +12,68 @@ pub use secret::Secret;
 /// client's calls and the exporters' alike.
 pub(crate) const USER_AGENT: &str = concat!("azure-ai-inference-otel/", env!("CARGO_PKG_VERSION"));
 
+/// Whether `url`'s host is `localhost` (or a `*.localhost` name) or a
+/// loopback address: the one place where a key may go over plain `http://`
+/// without an explicit opt-in (the client's rule everywhere: https, or
+/// loopback, or the caller said so).
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The largest answer an exporter's backend (Braintrust API, OTLP
+/// collector) is read for: its answers are small JSON or protobuf objects.
+pub(crate) const MAX_EXPORTER_ANSWER: usize = 1024 * 1024;
+
+/// Reads an exporter backend's answer, at most [`MAX_EXPORTER_ANSWER`]
+/// bytes (a larger `Content-Length` is refused before reading). `Err` says
+/// why, without the body.
+pub(crate) async fn read_exporter_answer(
+    mut response: reqwest::Response,
+) -> Result<bytes::Bytes, String> {
+    let too_large = || format!("the answer is over the {MAX_EXPORTER_ANSWER}-byte limit");
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_EXPORTER_ANSWER as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|_| "the answer could not be read".to_owned())?
+    {
+        if body.len() + chunk.len() > MAX_EXPORTER_ANSWER {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// `from + after`, saturating: a "forever" setting (`Duration::MAX`) is a
+/// deadline a century away instead of the panic `Instant + Duration` gives
+/// on overflow. Every deadline and timer the crate computes goes through it.
+pub(crate) fn saturating_deadline(
+    from: std::time::Instant,
+    after: std::time::Duration,
+) -> std::time::Instant {
+    const CENTURY: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 24 * 3600);
+    from.checked_add(after)
+        .or_else(|| from.checked_add(CENTURY))
+        .unwrap_or(from)
+}
+
+/// [`saturating_deadline`] from now.
+pub(crate) fn deadline_in(after: std::time::Duration) -> std::time::Instant {
+    saturating_deadline(std::time::Instant::now(), after)
+}
+
 /// A random UUID v4 in its usual text form (attachment keys, ids of the
 /// test endpoint's answers). Not for secrets: `fastrand` is not a CSPRNG.
 pub(crate) fn uuid_v4() -> String {
@@ -43,5 +105,14 @@ mod tests {
         assert!(groups[2].starts_with('4'), "{id}");
         assert!(matches!(&groups[3][..1], "8" | "9" | "a" | "b"), "{id}");
         assert_ne!(id, super::uuid_v4());
+    }
+
+    #[test]
+    fn forever_deadlines_saturate() {
+        let now = std::time::Instant::now();
+        let far = super::saturating_deadline(now, std::time::Duration::MAX);
+        assert!(far > now + std::time::Duration::from_secs(365 * 24 * 3600));
+        let near = super::saturating_deadline(now, std::time::Duration::from_secs(1));
+        assert_eq!(near, now + std::time::Duration::from_secs(1));
     }
 }

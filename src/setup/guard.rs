@@ -251,7 +251,7 @@ impl TelemetryGuard {
         if std::mem::replace(&mut self.done, true) {
             return Ok(());
         }
-        let deadline = Instant::now() + self.shutdown_timeout;
+        let deadline = crate::net::deadline_in(self.shutdown_timeout);
         // Every path starts sending what it holds at once; then each is
         // waited for within what is left of the one deadline.
         for path in &self.paths {

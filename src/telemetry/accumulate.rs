@@ -1,6 +1,16 @@
 //! Turns a stream of chat deltas into the response a span records.
 
+use std::collections::HashMap;
+
 use super::record::{ChoiceRecord, ResponseRecord, ToolCallRecord, UsageRecord};
+
+/// The most choices one answer keeps ([`StreamAccumulator`]); deltas for
+/// further choice indices are counted, not kept.
+pub const MAX_STREAM_CHOICES: usize = 128;
+
+/// The most tool calls one choice keeps; deltas for further calls are
+/// counted, not kept.
+pub const MAX_STREAM_TOOL_CALLS: usize = 128;
 
 /// Accumulates streamed chat deltas per choice index.
 ///
@@ -13,6 +23,14 @@ use super::record::{ChoiceRecord, ResponseRecord, ToolCallRecord, UsageRecord};
 /// Text (content, reasoning, tool names and arguments) is kept only when the
 /// accumulator was made with `keep_content`; otherwise it holds ids, finish
 /// reasons and counts only, so an unrecorded stream costs no memory for its text.
+///
+/// Bounded whatever the service sends: at most [`MAX_STREAM_CHOICES`]
+/// choices and [`MAX_STREAM_TOOL_CALLS`] tool calls per choice are kept;
+/// deltas beyond them are counted ([`dropped`](Self::dropped)) and the span
+/// flags the answer as cut. Choices and tool calls are found by index
+/// through a map (the last one used is tried first), so a single event of a
+/// million `{"index": N}` items costs a million lookups, not 10^11
+/// comparisons.
 #[derive(Debug, Default)]
 pub struct StreamAccumulator {
     keep_content: bool,
@@ -20,6 +38,28 @@ pub struct StreamAccumulator {
     model: Option<String>,
     usage: Option<UsageRecord>,
     choices: Vec<ChoiceState>,
+    /// Choice index -> position in `choices`.
+    choice_at: HashMap<u32, usize>,
+    /// Position of the choice the last delta went to.
+    last_choice: usize,
+    dropped: Dropped,
+}
+
+/// Deltas the accumulator did not keep because an answer went past
+/// [`MAX_STREAM_CHOICES`] or a choice past [`MAX_STREAM_TOOL_CALLS`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Dropped {
+    /// Deltas for choices beyond the first [`MAX_STREAM_CHOICES`] indices seen.
+    pub choice_deltas: u64,
+    /// Tool-call deltas for calls beyond the first [`MAX_STREAM_TOOL_CALLS`] of a choice.
+    pub tool_call_deltas: u64,
+}
+
+impl Dropped {
+    /// Whether anything was dropped.
+    pub fn any(&self) -> bool {
+        self.choice_deltas > 0 || self.tool_call_deltas > 0
+    }
 }
 
 /// One streamed tool-call delta (`choices[].delta.tool_calls[]`), borrowed
@@ -45,6 +85,8 @@ struct ChoiceState {
     content: Option<String>,
     reasoning: Option<String>,
     tool_calls: Vec<ToolCallState>,
+    /// Tool-call `index` -> position in `tool_calls`.
+    call_at: HashMap<u32, usize>,
 }
 
 #[derive(Debug, Default)]
@@ -81,10 +123,28 @@ impl StreamAccumulator {
         self.usage = Some(usage);
     }
 
-    fn choice(&mut self, index: u32) -> &mut ChoiceState {
-        // Choices are few (usually one): a linear scan beats a map.
-        let pos = match self.choices.iter().position(|c| c.index == index) {
-            Some(pos) => pos,
+    /// The state of choice `index`, or `None` (the delta counted as
+    /// dropped) when the answer already holds [`MAX_STREAM_CHOICES`].
+    #[inline]
+    fn choice(&mut self, index: u32) -> Option<&mut ChoiceState> {
+        // Usually one choice, or deltas for the same one in a row.
+        if self
+            .choices
+            .get(self.last_choice)
+            .is_some_and(|c| c.index == index)
+        {
+            return Some(&mut self.choices[self.last_choice]);
+        }
+        self.find_or_add_choice(index)
+    }
+
+    fn find_or_add_choice(&mut self, index: u32) -> Option<&mut ChoiceState> {
+        let pos = match self.choice_at.get(&index) {
+            Some(&pos) => pos,
+            None if self.choices.len() >= MAX_STREAM_CHOICES => {
+                self.dropped.choice_deltas += 1;
+                return None;
+            }
             None => {
                 self.choices.push(ChoiceState {
                     index,
@@ -92,11 +152,20 @@ impl StreamAccumulator {
                     content: None,
                     reasoning: None,
                     tool_calls: Vec::new(),
+                    call_at: HashMap::new(),
                 });
-                self.choices.len() - 1
+                let pos = self.choices.len() - 1;
+                self.choice_at.insert(index, pos);
+                pos
             }
         };
-        &mut self.choices[pos]
+        self.last_choice = pos;
+        Some(&mut self.choices[pos])
+    }
+
+    /// Deltas not kept because the answer went past the bounds.
+    pub fn dropped(&self) -> Dropped {
+        self.dropped
     }
 
     /// Records a choice delta: appended text and, when present, the finish reason.
@@ -107,7 +176,9 @@ impl StreamAccumulator {
         finish_reason: Option<&str>,
     ) {
         let keep = self.keep_content;
-        let choice = self.choice(choice_index);
+        let Some(choice) = self.choice(choice_index) else {
+            return;
+        };
         if let (true, Some(text)) = (keep, content) {
             choice
                 .content
@@ -123,7 +194,9 @@ impl StreamAccumulator {
     /// appended like content and kept only with `keep_content`.
     pub fn observe_reasoning(&mut self, choice_index: u32, reasoning: &str) {
         let keep = self.keep_content;
-        let choice = self.choice(choice_index);
+        let Some(choice) = self.choice(choice_index) else {
+            return;
+        };
         if keep {
             choice
                 .reasoning
@@ -142,20 +215,37 @@ impl StreamAccumulator {
             arguments,
         } = delta;
         let keep = self.keep_content;
-        let choice = self.choice(choice_index);
-        let existing = match (call_index, id) {
-            (Some(i), _) => choice.tool_calls.iter().position(|c| c.index == Some(i)),
-            (None, Some(id)) => choice.tool_calls.iter().position(|c| c.id == id),
-            (None, None) => choice.tool_calls.len().checked_sub(1),
+        let Some(choice) = self.choice(choice_index) else {
+            return;
         };
-        let pos = existing.unwrap_or_else(|| {
-            choice.tool_calls.push(ToolCallState {
-                index: call_index,
-                kind: "function".to_owned(),
-                ..Default::default()
-            });
-            choice.tool_calls.len() - 1
-        });
+        let last = choice.tool_calls.len().checked_sub(1);
+        let existing = match (call_index, id) {
+            // The call being streamed, usually.
+            (Some(i), _) if last.is_some_and(|l| choice.tool_calls[l].index == Some(i)) => last,
+            (Some(i), _) => choice.call_at.get(&i).copied(),
+            // At most MAX_STREAM_TOOL_CALLS to scan.
+            (None, Some(id)) => choice.tool_calls.iter().position(|c| c.id == id),
+            (None, None) => last,
+        };
+        let pos = match existing {
+            Some(pos) => pos,
+            None if choice.tool_calls.len() >= MAX_STREAM_TOOL_CALLS => {
+                self.dropped.tool_call_deltas += 1;
+                return;
+            }
+            None => {
+                choice.tool_calls.push(ToolCallState {
+                    index: call_index,
+                    kind: "function".to_owned(),
+                    ..Default::default()
+                });
+                let pos = choice.tool_calls.len() - 1;
+                if let Some(i) = call_index {
+                    choice.call_at.insert(i, pos);
+                }
+                pos
+            }
+        };
         let call = &mut choice.tool_calls[pos];
         if let Some(id) = id.filter(|s| !s.is_empty()) {
             id.clone_into(&mut call.id);
@@ -289,6 +379,38 @@ mod tests {
         assert_eq!(r.choices[0].tool_calls[0].name, "");
         assert_eq!(r.choices[0].tool_calls[0].arguments, "");
         assert!(!format!("{acc:?}").contains("secret"));
+    }
+
+    #[test]
+    fn choices_and_tool_calls_are_bounded_and_the_rest_counted() {
+        let mut acc = StreamAccumulator::new(true);
+        for index in 0..1_000_000u32 {
+            acc.observe_delta(index, Some("x"), Some("stop"));
+        }
+        for call in 0..100_000u32 {
+            acc.observe_tool_call(
+                0,
+                ToolCallDelta {
+                    call_index: Some(call),
+                    arguments: Some("{}"),
+                    ..Default::default()
+                },
+            );
+        }
+        // Known indices are still found once the table is full.
+        acc.observe_delta(5, Some("y"), None);
+        let r = acc.response();
+        assert_eq!(r.choices.len(), MAX_STREAM_CHOICES);
+        assert_eq!(r.choices[0].tool_calls.len(), MAX_STREAM_TOOL_CALLS);
+        assert_eq!(r.choices[5].content, Some("xy"));
+        assert_eq!(
+            acc.dropped(),
+            Dropped {
+                choice_deltas: 1_000_000 - MAX_STREAM_CHOICES as u64,
+                tool_call_deltas: 100_000 - MAX_STREAM_TOOL_CALLS as u64,
+            }
+        );
+        assert!(acc.all_finished());
     }
 
     #[test]

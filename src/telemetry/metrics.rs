@@ -39,6 +39,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use opentelemetry::metrics::{BoundHistogram, Histogram, Meter};
 use opentelemetry::{KeyValue, StringValue};
 
+use super::gaps::ChunkGaps;
 use super::params::TOKEN_COUNTS;
 use super::semconv;
 
@@ -127,7 +128,7 @@ pub(crate) struct Measurement<'a> {
     pub usage: Option<super::record::UsageRecord>,
     pub time_to_first_chunk: Option<f64>,
     /// Gaps between chunks after the first, in seconds, but the zeros...
-    pub chunk_gaps: &'a [f64],
+    pub chunk_gaps: &'a ChunkGaps,
     /// ... which are counted: `time_per_output_chunk` gets this many points
     /// of `0.0` besides `chunk_gaps` (a histogram's buckets, count, sum, min
     /// and max do not depend on the order of its points).
@@ -241,9 +242,7 @@ impl Instruments {
         }
         if !m.chunk_gaps.is_empty() || m.zero_gaps > 0 {
             let per_chunk = bind(&set.time_per_output_chunk, &self.time_per_output_chunk);
-            for gap in m.chunk_gaps {
-                per_chunk.record(*gap);
-            }
+            m.chunk_gaps.for_each_point(|gap| per_chunk.record(gap));
             for _ in 0..m.zero_gaps {
                 per_chunk.record(0.0);
             }
@@ -277,9 +276,8 @@ impl Instruments {
         if let Some(ttfc) = m.time_to_first_chunk {
             self.time_to_first_chunk.record(ttfc, &attrs);
         }
-        for gap in m.chunk_gaps {
-            self.time_per_output_chunk.record(*gap, &attrs);
-        }
+        m.chunk_gaps
+            .for_each_point(|gap| self.time_per_output_chunk.record(gap, &attrs));
         for _ in 0..m.zero_gaps {
             self.time_per_output_chunk.record(0.0, &attrs);
         }
@@ -311,10 +309,12 @@ mod tests {
     use super::*;
     use crate::telemetry::UsageRecord;
 
+    static NO_GAPS: ChunkGaps = ChunkGaps::new();
+
     fn measurement<'a>(
         request: &'a StringValue,
         response: &'a StringValue,
-        gaps: &'a [f64],
+        gaps: &'a ChunkGaps,
     ) -> Measurement<'a> {
         Measurement {
             operation: "chat",
@@ -386,10 +386,11 @@ mod tests {
     fn bound_and_unbound_series_record_the_same_points() {
         let (provider, exporter, instruments) = setup();
         let (req, resp) = (StringValue::from("m"), StringValue::from("m-1"));
+        let three_gaps: ChunkGaps = [0.1, 0.2, 0.3].into_iter().collect();
         // Twice through the same bound set, with chunk gaps (three, and two
         // zeros) the second time.
-        instruments.record(measurement(&req, &resp, &[]));
-        let mut with_zeros = measurement(&req, &resp, &[0.1, 0.2, 0.3]);
+        instruments.record(measurement(&req, &resp, &NO_GAPS));
+        let mut with_zeros = measurement(&req, &resp, &three_gaps);
         with_zeros.zero_gaps = 2;
         instruments.record(with_zeros);
         let bound = points(&provider, &exporter);
@@ -430,10 +431,10 @@ mod tests {
             .map(|i| StringValue::from(format!("other-{i}")))
             .collect();
         for name in &names {
-            instruments.record(measurement(name, name, &[]));
+            instruments.record(measurement(name, name, &NO_GAPS));
         }
-        instruments.record(measurement(&req, &resp, &[]));
-        let mut with_zeros = measurement(&req, &resp, &[0.1, 0.2, 0.3]);
+        instruments.record(measurement(&req, &resp, &NO_GAPS));
+        let mut with_zeros = measurement(&req, &resp, &three_gaps);
         with_zeros.zero_gaps = 2;
         instruments.record(with_zeros);
         let unbound: Vec<String> = points(&provider, &exporter)
@@ -447,8 +448,8 @@ mod tests {
     fn only_the_duration_of_a_failure_carries_error_type() {
         let (provider, exporter, instruments) = setup();
         let (req, resp) = (StringValue::from("m"), StringValue::from("m-1"));
-        instruments.record(measurement(&req, &resp, &[]));
-        let mut failed = measurement(&req, &resp, &[]);
+        instruments.record(measurement(&req, &resp, &NO_GAPS));
+        let mut failed = measurement(&req, &resp, &NO_GAPS);
         failed.error_type = Some("timeout".into());
         failed.time_to_first_chunk = Some(0.05);
         instruments.record(failed);
@@ -522,10 +523,10 @@ mod tests {
             .map(|i| StringValue::from(format!("other-{i}")))
             .collect();
         for other in &others {
-            instruments.record(measurement(other, other, &[]));
+            instruments.record(measurement(other, other, &NO_GAPS));
         }
         let m = StringValue::from("m");
-        instruments.record(measurement(&m, &m, &[]));
+        instruments.record(measurement(&m, &m, &NO_GAPS));
         let mut taken = others.len() as u32 + 1;
         let first = last_durations(&provider, &exporter);
         assert!(
@@ -538,14 +539,14 @@ mod tests {
         // dropped (`m` binds again, still at the limit: the other series
         // are not evicted yet); two collections evict the idle series.
         while taken <= REBIND_AFTER {
-            instruments.record(measurement(&m, &m, &[]));
+            instruments.record(measurement(&m, &m, &NO_GAPS));
             taken += 1;
         }
         last_durations(&provider, &exporter);
         last_durations(&provider, &exporter);
         // The next rebinding finds room: `m` gets its own series.
         for _ in 0..REBIND_AFTER {
-            instruments.record(measurement(&m, &m, &[]));
+            instruments.record(measurement(&m, &m, &NO_GAPS));
         }
         let last = last_durations(&provider, &exporter);
         assert!(

@@ -41,27 +41,35 @@
 
 mod accumulate;
 mod content;
+mod gaps;
 mod intern;
 mod message;
 mod metrics;
 mod options;
 mod params;
 mod record;
+mod responses;
 pub mod semconv;
 mod span;
 mod token_counts;
 
-pub use accumulate::{StreamAccumulator, ToolCallDelta};
+pub use accumulate::{
+    Dropped, MAX_STREAM_CHOICES, MAX_STREAM_TOOL_CALLS, StreamAccumulator, ToolCallDelta,
+};
 pub(crate) use content::tool_definitions_to_wire;
 pub use message::{ContentKind, Message, MessagePart, Role, ToolCallPart};
 pub use options::{TelemetryOptions, instrumentation_scope, instrumentation_scope_for};
 pub use params::{
     AttributeType, JsonParam, ParamSpec, ParamValue, REQUEST_PARAMS, RequestParam, RequestParams,
-    TOKEN_COUNTS, TokenCount, TokenCountSpec,
+    TOKEN_COUNTS, TokenCount, TokenCountSpec, named_tool_choice,
 };
 pub use record::{
     ChoiceRecord, ErrorClass, Operation, RequestAttributes, ResponseRecord, ToolCallRecord,
     UsageRecord,
+};
+pub use responses::{
+    ResponsesStreamRecorder, record_model_response, responses_request_attributes,
+    start_responses_span,
 };
 pub use semconv::SemconvMode;
 pub use span::{Instrumentation, MAX_MESSAGE_EVENTS, OperationSpan, StreamOutcome};

@@ -1,8 +1,9 @@
 //! The one table of request parameters: wire name, span attribute key per
-//! vocabulary, attribute type and Braintrust metadata key.
+//! vocabulary and attribute type.
 //!
 //! Span attributes ([`OperationSpan`](super::OperationSpan) start) and the
-//! Braintrust row's `metadata` keys are both read from [`REQUEST_PARAMS`];
+//! Braintrust row's `metadata` are both read from [`REQUEST_PARAMS`] (the
+//! Braintrust exporter names each [`RequestParam`] in one `match` of its own);
 //! a client fills [`RequestParams`] (a fixed array indexed by
 //! [`RequestParam`], no allocation). Adding a parameter is one
 //! [`RequestParam`] variant, one row, and the arm the compiler then asks for
@@ -48,7 +49,8 @@ pub enum RequestParam {
     /// when not 1.
     ChoiceCount,
     /// `tool_choice`: a preset string (`auto`, `none`, `required`) as
-    /// [`ParamValue::Text`], the named-function object as [`ParamValue::Json`].
+    /// [`ParamValue::Text`], a named choice through [`named_tool_choice`]
+    /// (the whole object only with content recording on).
     ToolChoice,
     /// `parallel_tool_calls` (an extra parameter of this API).
     ParallelToolCalls,
@@ -56,11 +58,25 @@ pub enum RequestParam {
     /// its `type` (as the JSON text `{"type":..}`) when content recording is
     /// off, since a JSON schema's names and descriptions are content.
     ResponseFormatJson,
+    /// `max_completion_tokens` (v1 API, reasoning models).
+    MaxCompletionTokens,
+    /// `reasoning_effort` (reasoning models).
+    ReasoningEffort,
+    /// Embeddings `dimensions`.
+    Dimensions,
+    /// Responses `reasoning.summary`.
+    ReasoningSummary,
+    /// Responses `previous_response_id`: an id, not content.
+    PreviousResponseId,
+    /// Responses `store`.
+    Store,
+    /// Responses `truncation`.
+    Truncation,
 }
 
 impl RequestParam {
     /// Every parameter, in table order.
-    pub const ALL: [RequestParam; 14] = [
+    pub const ALL: [RequestParam; 21] = [
         RequestParam::MaxTokens,
         RequestParam::Temperature,
         RequestParam::TopP,
@@ -75,6 +91,13 @@ impl RequestParam {
         RequestParam::ToolChoice,
         RequestParam::ParallelToolCalls,
         RequestParam::ResponseFormatJson,
+        RequestParam::MaxCompletionTokens,
+        RequestParam::ReasoningEffort,
+        RequestParam::Dimensions,
+        RequestParam::ReasoningSummary,
+        RequestParam::PreviousResponseId,
+        RequestParam::Store,
+        RequestParam::Truncation,
     ];
 
     /// This parameter's row (`None` only for a variant left out of the
@@ -105,6 +128,8 @@ pub enum AttributeType {
     ChoiceCount,
     /// A boolean attribute, `true` or `false` as set.
     Bool,
+    /// A string attribute (from one string).
+    Text,
     /// A string attribute holding a JSON value: a [`ParamValue::Json`] as
     /// compact JSON text, a [`ParamValue::Text`] as it is (a preset such as
     /// `tool_choice` `auto`). Braintrust metadata gets the value back as
@@ -126,10 +151,6 @@ pub struct ParamSpec {
     pub latest_key: Option<&'static str>,
     /// How the value becomes the attribute.
     pub attribute_type: AttributeType,
-    /// Its key (the wire name) in a Braintrust `llm` row's `metadata`, for
-    /// the parameters Braintrust's instrumentation guide allows there;
-    /// `None`: not sent on llm rows (other rows keep the attribute key).
-    pub braintrust_key: Option<&'static str>,
 }
 
 const fn row(
@@ -137,7 +158,6 @@ const fn row(
     wire_name: &'static str,
     key: &'static str,
     attribute_type: AttributeType,
-    braintrust_key: Option<&'static str>,
 ) -> ParamSpec {
     ParamSpec {
         param,
@@ -145,7 +165,6 @@ const fn row(
         key: Some(key),
         latest_key: Some(key),
         attribute_type,
-        braintrust_key,
     }
 }
 
@@ -155,7 +174,6 @@ const fn latest_row(
     wire_name: &'static str,
     latest_key: &'static str,
     attribute_type: AttributeType,
-    braintrust_key: Option<&'static str>,
 ) -> ParamSpec {
     ParamSpec {
         param,
@@ -163,7 +181,6 @@ const fn latest_row(
         key: None,
         latest_key: Some(latest_key),
         attribute_type,
-        braintrust_key,
     }
 }
 
@@ -177,71 +194,51 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             "max_tokens",
             sc::GEN_AI_REQUEST_MAX_TOKENS,
             Int,
-            Some("max_tokens"),
         ),
         row(
             P::Temperature,
             "temperature",
             sc::GEN_AI_REQUEST_TEMPERATURE,
             Double,
-            Some("temperature"),
         ),
-        row(
-            P::TopP,
-            "top_p",
-            sc::GEN_AI_REQUEST_TOP_P,
-            Double,
-            Some("top_p"),
-        ),
+        row(P::TopP, "top_p", sc::GEN_AI_REQUEST_TOP_P, Double),
         row(
             P::FrequencyPenalty,
             "frequency_penalty",
             sc::GEN_AI_REQUEST_FREQUENCY_PENALTY,
             Double,
-            Some("frequency_penalty"),
         ),
         row(
             P::PresencePenalty,
             "presence_penalty",
             sc::GEN_AI_REQUEST_PRESENCE_PENALTY,
             Double,
-            Some("presence_penalty"),
         ),
-        row(P::Seed, "seed", sc::GEN_AI_REQUEST_SEED, Int, None),
+        row(P::Seed, "seed", sc::GEN_AI_REQUEST_SEED, Int),
         row(
             P::Stop,
             "stop",
             sc::GEN_AI_REQUEST_STOP_SEQUENCES,
             StringArray,
-            Some("stop"),
         ),
         row(
             P::EncodingFormat,
             "encoding_format",
             sc::GEN_AI_REQUEST_ENCODING_FORMATS,
             StringArray,
-            None,
         ),
         row(
             P::ResponseFormat,
             "response_format.type",
             sc::GEN_AI_OUTPUT_TYPE,
             OutputType,
-            None,
         ),
-        latest_row(
-            P::Stream,
-            "stream",
-            sc::GEN_AI_REQUEST_STREAM,
-            TrueFlag,
-            None,
-        ),
+        latest_row(P::Stream, "stream", sc::GEN_AI_REQUEST_STREAM, TrueFlag),
         latest_row(
             P::ChoiceCount,
             "n",
             sc::GEN_AI_REQUEST_CHOICE_COUNT,
             ChoiceCount,
-            None,
         ),
         // The conventions (v1.41.0) have no names for these three: the
         // crate's own namespace, the same in both vocabularies.
@@ -250,21 +247,62 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             "tool_choice",
             sc::AZ_AI_INFERENCE_REQUEST_TOOL_CHOICE,
             Json,
-            Some("tool_choice"),
         ),
         row(
             P::ParallelToolCalls,
             "parallel_tool_calls",
             sc::AZ_AI_INFERENCE_REQUEST_PARALLEL_TOOL_CALLS,
             Bool,
-            Some("parallel_tool_calls"),
         ),
         row(
             P::ResponseFormatJson,
             "response_format",
             sc::AZ_AI_INFERENCE_REQUEST_RESPONSE_FORMAT,
             Json,
-            Some("response_format"),
+        ),
+        // The v1 API's reasoning-model parameters: the conventions have no
+        // names for them; Braintrust metadata takes them by this crate's
+        // allow-list (the Braintrust exporter's `mapping/names.rs`).
+        row(
+            P::MaxCompletionTokens,
+            "max_completion_tokens",
+            sc::AZ_AI_INFERENCE_REQUEST_MAX_COMPLETION_TOKENS,
+            Int,
+        ),
+        row(
+            P::ReasoningEffort,
+            "reasoning_effort",
+            sc::AZ_AI_INFERENCE_REQUEST_REASONING_EFFORT,
+            Text,
+        ),
+        // Braintrust takes it as the embeddings row's
+        // `input.output_dimensions`, not as metadata.
+        row(
+            P::Dimensions,
+            "dimensions",
+            sc::AZ_AI_INFERENCE_REQUEST_DIMENSIONS,
+            Int,
+        ),
+        // The Responses API's own settings: no convention names either,
+        // and not in Braintrust's metadata allow-list.
+        row(
+            P::ReasoningSummary,
+            "reasoning.summary",
+            sc::AZ_AI_INFERENCE_REQUEST_REASONING_SUMMARY,
+            Text,
+        ),
+        row(
+            P::PreviousResponseId,
+            "previous_response_id",
+            sc::AZ_AI_INFERENCE_REQUEST_PREVIOUS_RESPONSE_ID,
+            Text,
+        ),
+        row(P::Store, "store", sc::AZ_AI_INFERENCE_REQUEST_STORE, Bool),
+        row(
+            P::Truncation,
+            "truncation",
+            sc::AZ_AI_INFERENCE_REQUEST_TRUNCATION,
+            Text,
         ),
     ]
 };
@@ -319,6 +357,7 @@ impl ParamSpec {
             (T::TrueFlag, V::Bool(true)) => Value::Bool(true),
             (T::ChoiceCount, V::Int(n)) if n != 1 => Value::I64(n),
             (T::Bool, V::Bool(b)) => Value::Bool(b),
+            (T::Text, V::Text(text)) => Value::from(text.to_owned()),
             (T::Json, V::Text(text)) => Value::from(text.to_owned()),
             (T::Json, V::Json(value)) => Value::from(value.to_json()?),
             _ => return None,
@@ -357,6 +396,53 @@ impl<T: serde::Serialize + fmt::Debug + Sync + ?Sized> JsonParam for T {
     fn to_json(&self) -> Option<String> {
         serde_json::to_string(self).ok()
     }
+}
+
+/// A named (object) `tool_choice` as a span records it, on every surface
+/// (chat, Responses, other clients' requests): the whole object (`named`)
+/// when content recording is on; otherwise only its `type`, as the JSON
+/// text `{"type":".."}`, because the tool's name is content
+/// (TELEMETRY.md §4). Only the tool-choice types the APIs define are
+/// echoed; any other `type` is recorded as `{"type":"_OTHER"}`, so a
+/// caller's own text never reaches the span that way either.
+///
+/// Presets (`"auto"`, `"none"`, `"required"`) are not content: record
+/// them as [`ParamValue::Text`].
+///
+/// ```
+/// use azure_ai_inference_otel::telemetry::{ParamValue, named_tool_choice};
+///
+/// let named = serde_json::json!({"type": "function", "function": {"name": "secret_tool"}});
+/// let off = named_tool_choice("function", &named, false);
+/// assert_eq!(off, ParamValue::Text(r#"{"type":"function"}"#));
+/// let on = named_tool_choice("function", &named, true);
+/// assert_eq!(on, ParamValue::Json(&named));
+/// ```
+pub fn named_tool_choice<'a>(
+    kind: &str,
+    named: &'a dyn JsonParam,
+    record_content: bool,
+) -> ParamValue<'a> {
+    if record_content {
+        return ParamValue::Json(named);
+    }
+    /// The `type` values of the chat, Responses and Assistants APIs.
+    const TYPES: &[(&str, &str)] = &[
+        ("function", r#"{"type":"function"}"#),
+        ("allowed_tools", r#"{"type":"allowed_tools"}"#),
+        ("custom", r#"{"type":"custom"}"#),
+        ("mcp", r#"{"type":"mcp"}"#),
+        ("file_search", r#"{"type":"file_search"}"#),
+        ("web_search_preview", r#"{"type":"web_search_preview"}"#),
+        ("computer_use_preview", r#"{"type":"computer_use_preview"}"#),
+        ("code_interpreter", r#"{"type":"code_interpreter"}"#),
+        ("image_generation", r#"{"type":"image_generation"}"#),
+    ];
+    let text = TYPES
+        .iter()
+        .find(|(name, _)| *name == kind)
+        .map_or(r#"{"type":"_OTHER"}"#, |(_, json)| json);
+    ParamValue::Text(text)
 }
 
 /// A parameter's value as the request carries it, borrowed.

@@ -37,6 +37,9 @@ pub struct RequestAttributes<'a> {
     pub model: Option<&'a str>,
     /// The request parameters that were set.
     pub params: RequestParams<'a>,
+    /// `openai.api.type` (`chat_completions`, `responses`): set on calls to
+    /// v1 and Azure OpenAI deployment endpoints.
+    pub openai_api_type: Option<&'static str>,
 }
 
 impl<'a> RequestAttributes<'a> {
@@ -46,6 +49,12 @@ impl<'a> RequestAttributes<'a> {
             model,
             ..Default::default()
         }
+    }
+
+    /// Sets `openai.api.type`.
+    pub fn with_openai_api_type(mut self, api_type: Option<&'static str>) -> Self {
+        self.openai_api_type = api_type;
+        self
     }
 
     /// Sets one parameter.

@@ -96,9 +96,16 @@ names! { GEN_AI_ATTRIBUTES:
     /// Content recording only: how many request messages were not recorded
     /// as events, to leave room under the per-span event limit.
     AZ_AI_INFERENCE_MESSAGE_EVENTS_OMITTED = "az.ai.inference.message_events.omitted";
+    /// Streams only, when the answer had more choices than the accumulator
+    /// keeps: how many choice deltas were dropped.
+    AZ_AI_INFERENCE_RESPONSE_DROPPED_CHOICE_DELTAS = "az.ai.inference.response.dropped_choice_deltas";
+    /// Streams only, when a choice had more tool calls than the accumulator
+    /// keeps: how many tool-call deltas were dropped.
+    AZ_AI_INFERENCE_RESPONSE_DROPPED_TOOL_CALL_DELTAS = "az.ai.inference.response.dropped_tool_call_deltas";
     /// `tool_choice` as sent: a preset (`auto`, `none`, `required`) as it
-    /// is, the named-function form as compact JSON. The conventions have no
-    /// name for it.
+    /// is, the named-function form as compact JSON with content recording
+    /// on, its `{"type"}` alone otherwise (a tool's name is content). The
+    /// conventions have no name for it.
     AZ_AI_INFERENCE_REQUEST_TOOL_CHOICE = "az.ai.inference.request.tool_choice";
     /// `parallel_tool_calls` as sent. The conventions have no name for it.
     AZ_AI_INFERENCE_REQUEST_PARALLEL_TOOL_CALLS = "az.ai.inference.request.parallel_tool_calls";
@@ -107,6 +114,41 @@ names! { GEN_AI_ATTRIBUTES:
     /// names and descriptions are content). [`GEN_AI_OUTPUT_TYPE`] is the
     /// conventions' coarser `text` / `json`.
     AZ_AI_INFERENCE_REQUEST_RESPONSE_FORMAT = "az.ai.inference.request.response_format";
+    /// `max_completion_tokens` as sent (v1 API, reasoning models). The
+    /// conventions' [`GEN_AI_REQUEST_MAX_TOKENS`] is `max_tokens`'.
+    AZ_AI_INFERENCE_REQUEST_MAX_COMPLETION_TOKENS = "az.ai.inference.request.max_completion_tokens";
+    /// `reasoning_effort` as sent. The conventions have no name for it.
+    AZ_AI_INFERENCE_REQUEST_REASONING_EFFORT = "az.ai.inference.request.reasoning_effort";
+    /// Embeddings `dimensions` as sent: the vector size asked for.
+    /// [`GEN_AI_EMBEDDINGS_DIMENSION_COUNT`] is also set from the answer.
+    AZ_AI_INFERENCE_REQUEST_DIMENSIONS = "az.ai.inference.request.dimensions";
+    /// Embeddings: how many embeddings the answer holds.
+    AZ_AI_INFERENCE_EMBEDDINGS_COUNT = "az.ai.inference.embeddings.count";
+    /// Embeddings, content recording only: the request's text inputs, as
+    /// a compact JSON array of strings in request order.
+    AZ_AI_INFERENCE_EMBEDDINGS_INPUTS = "az.ai.inference.embeddings.inputs";
+    /// Embeddings: the vector size, from the request's `dimensions` or,
+    /// when it set none, the answer's first vector.
+    GEN_AI_EMBEDDINGS_DIMENSION_COUNT = "gen_ai.embeddings.dimension.count";
+    /// The OpenAI API a call used (`chat_completions`, `responses`), on
+    /// calls to v1 and Azure OpenAI deployment endpoints.
+    OPENAI_API_TYPE = "openai.api.type";
+    /// Responses `reasoning.summary` as sent.
+    AZ_AI_INFERENCE_REQUEST_REASONING_SUMMARY = "az.ai.inference.request.reasoning_summary";
+    /// Responses `previous_response_id`.
+    AZ_AI_INFERENCE_REQUEST_PREVIOUS_RESPONSE_ID = "az.ai.inference.request.previous_response_id";
+    /// Responses `store`.
+    AZ_AI_INFERENCE_REQUEST_STORE = "az.ai.inference.request.store";
+    /// Responses `truncation`.
+    AZ_AI_INFERENCE_REQUEST_TRUNCATION = "az.ai.inference.request.truncation";
+    /// Responses: the answer's `output` items as JSON, as returned with
+    /// content recording on; without it only their content-free fields
+    /// (`type`, `id`, `status`, `role`, `call_id`, and the `type` of each
+    /// content and summary part). What the Braintrust row's `output` is.
+    AZ_AI_INFERENCE_RESPONSE_OUTPUT = "az.ai.inference.response.output";
+    /// Content recording only, newer conventions: the Responses
+    /// `instructions` as system instruction parts.
+    GEN_AI_SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions";
     /// Braintrust-bound OTLP copies only, when the span was over the request
     /// limit: the content attributes whose texts were cut.
     AZ_AI_INFERENCE_TRUNCATED = "az.ai.inference.truncated";
@@ -229,6 +271,10 @@ names! { VALUES:
     TOKEN_TYPE_OUTPUT = "output";
     /// Finish reason of a choice the service never finished.
     FINISH_REASON_ERROR = "error";
+    /// `openai.api.type` of chat completions calls.
+    OPENAI_API_TYPE_CHAT_COMPLETIONS = "chat_completions";
+    /// `openai.api.type` of Responses API calls.
+    OPENAI_API_TYPE_RESPONSES = "responses";
 }
 
 /// Schema URL of the conventions version today's names come from.

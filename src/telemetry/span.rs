@@ -10,6 +10,7 @@ use opentelemetry::{Array, Context, InstrumentationScope, KeyValue, StringValue,
 
 use super::accumulate::StreamAccumulator;
 use super::content;
+use super::gaps::ChunkGaps;
 use super::intern::{finish_reason_value, intern, span_name};
 use super::metrics::{Instruments, Measurement};
 use super::options::{TelemetryOptions, instrumentation_scope_for};
@@ -108,6 +109,9 @@ impl Instrumentation {
             attrs.push(KeyValue::new(sc::SERVER_PORT, port));
         }
         attrs.push(KeyValue::new(vocab.namespace_key, vocab.namespace_value));
+        if let Some(api_type) = request.openai_api_type {
+            attrs.push(KeyValue::new(sc::OPENAI_API_TYPE, api_type));
+        }
         for (spec, value) in request.params.iter() {
             if let (Some(key), Some(value)) = (spec.key_in(vocab), spec.attribute_value(value)) {
                 attrs.push(KeyValue::new(key, value));
@@ -135,7 +139,7 @@ impl Instrumentation {
             last_event: SystemTime::UNIX_EPOCH,
             first_chunk: None,
             last_chunk: None,
-            chunk_gaps: Vec::new(),
+            chunk_gaps: ChunkGaps::new(),
             zero_gaps: 0,
             resends: 0,
             ended: false,
@@ -198,8 +202,9 @@ pub struct OperationSpan {
     last_event: SystemTime,
     first_chunk: Option<Duration>,
     last_chunk: Option<Instant>,
-    /// The gaps between chunks, in seconds, but those of zero.
-    chunk_gaps: Vec<f64>,
+    /// The gaps between chunks, in seconds, but those of zero (bounded
+    /// memory, however long the stream).
+    chunk_gaps: ChunkGaps,
     /// How many gaps were zero (chunks of the read before them).
     zero_gaps: u64,
     /// Attempts sent again after a failure (`http.request.resend_count`).
@@ -311,6 +316,42 @@ impl OperationSpan {
             self.span
                 .set_attribute(KeyValue::new(sc::GEN_AI_TOOL_DEFINITIONS, body));
         }
+    }
+
+    /// Embeddings, content recording only: the text inputs, in request
+    /// order, as a compact JSON array of strings (the Braintrust row's
+    /// `input.inputs`). Nothing is serialized when recording is off.
+    pub fn record_embeddings_inputs(&mut self, inputs: &[String]) {
+        if self.records_content() {
+            let body = serde_json::to_string(inputs).unwrap_or_default();
+            self.span
+                .set_attribute(KeyValue::new(sc::AZ_AI_INFERENCE_EMBEDDINGS_INPUTS, body));
+        }
+    }
+
+    /// Embeddings: how many vectors the answer holds, and their size
+    /// (`gen_ai.embeddings.dimension.count`) when the request set no
+    /// `dimensions` (the request's value was recorded at the start).
+    pub fn record_embeddings_answer(&mut self, count: usize, dimensions: Option<usize>) {
+        self.span.set_attribute(KeyValue::new(
+            sc::AZ_AI_INFERENCE_EMBEDDINGS_COUNT,
+            i64::try_from(count).unwrap_or(i64::MAX),
+        ));
+        if let Some(dimensions) = dimensions {
+            self.span.set_attribute(KeyValue::new(
+                sc::GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
+                i64::try_from(dimensions).unwrap_or(i64::MAX),
+            ));
+        }
+    }
+
+    /// Embeddings: the requested vector size, as
+    /// `gen_ai.embeddings.dimension.count` (so a failed call carries it too).
+    pub fn record_embeddings_dimensions(&mut self, dimensions: u32) {
+        self.span.set_attribute(KeyValue::new(
+            sc::GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
+            i64::from(dimensions),
+        ));
     }
 
     /// Marks the arrival of a streamed chunk now: the first sets the time
@@ -476,7 +517,32 @@ impl OperationSpan {
     /// `cancelled` in choice events when the caller dropped the stream) and
     /// the span ends as success, failure or cancellation.
     pub fn finish_stream(mut self, accumulator: &StreamAccumulator, outcome: StreamOutcome<'_>) {
-        let mut response = accumulator.response();
+        let dropped = accumulator.dropped();
+        for (key, count) in [
+            (
+                sc::AZ_AI_INFERENCE_RESPONSE_DROPPED_CHOICE_DELTAS,
+                dropped.choice_deltas,
+            ),
+            (
+                sc::AZ_AI_INFERENCE_RESPONSE_DROPPED_TOOL_CALL_DELTAS,
+                dropped.tool_call_deltas,
+            ),
+        ] {
+            if count > 0 {
+                let count = i64::try_from(count).unwrap_or(i64::MAX);
+                self.span.set_attribute(KeyValue::new(key, count));
+            }
+        }
+        self.finish_response(accumulator.response(), outcome);
+    }
+
+    /// Ends the span of a streamed response from what was gathered of it
+    /// (any stream's accumulation: chat's [`StreamAccumulator`], the
+    /// Responses API's recorder): the response is recorded (unfinished
+    /// choices as `error`, or `cancelled` in choice events when the caller
+    /// dropped the stream; no choice at all counts as one unfinished) and
+    /// the span ends as success, failure or cancellation.
+    pub fn finish_response(mut self, mut response: ResponseRecord<'_>, outcome: StreamOutcome<'_>) {
         if response.choices.is_empty() && !matches!(outcome, StreamOutcome::Completed) {
             // The caller was waiting for a choice that never came.
             response.choices.push(crate::telemetry::ChoiceRecord {
@@ -501,6 +567,19 @@ impl OperationSpan {
                 self.finish(Some(&Cancellation));
             }
         }
+    }
+
+    /// Sets an attribute when the span records (content attributes: the
+    /// caller checks [`records_content`](Self::records_content) first).
+    pub(crate) fn record_attribute(&mut self, attribute: KeyValue) {
+        if self.span.is_recording() {
+            self.span.set_attribute(attribute);
+        }
+    }
+
+    /// The convention names this span uses.
+    pub(crate) fn vocabulary(&self) -> &'static sc::Vocabulary {
+        self.instrumentation.inner.vocabulary
     }
 
     fn finish(&mut self, failure: Option<&dyn ErrorClass>) {

@@ -106,10 +106,13 @@ impl Shared {
 /// inference wire format.
 ///
 /// It serves `POST …/chat/completions` (plain and streamed),
-/// `POST …/embeddings`, `POST …/images/embeddings` and `GET …/info`, matched
-/// on the path suffix so that any base works, including Azure OpenAI's
-/// `/openai/deployments/<name>`; the query (`api-version`) is recorded but
-/// not checked.
+/// `POST …/embeddings`, `POST …/images/embeddings`, `GET …/info` and
+/// `GET …/models`, matched on the path suffix so that any base works: the
+/// v1 API's `/openai/v1` ([`v1_endpoint`](Self::v1_endpoint)), Azure
+/// OpenAI's `/openai/deployments/<name>`, or none; the query
+/// (`api-version`) is recorded but not checked. Below a v1 base a stream
+/// carries its usage chunk only when the request asked for it with
+/// `stream_options: {"include_usage": true}`, as the service does.
 ///
 /// * **Scripted**: [`enqueue`](Self::enqueue) [`Reply`]s; each request, on any
 ///   route, takes the oldest one.
@@ -284,6 +287,13 @@ impl MockInferenceServer {
     /// Azure OpenAI style base; routes match on the path suffix.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The v1 API base on this server, `http://127.0.0.1:PORT/openai/v1`:
+    /// what the examples and a real Foundry resource use (a model, the
+    /// deployment name, is then required on every request).
+    pub fn v1_endpoint(&self) -> String {
+        format!("http://{}/openai/v1", self.addr)
     }
 
     /// The address the server listens on (`127.0.0.1:PORT`).

@@ -285,6 +285,15 @@ impl ChunkBuilder {
     }
 }
 
+/// The v1 API's model list (`GET …/models`): `{"object":"list","data":[..]}`.
+pub(crate) fn model_list(ids: &[&str]) -> Value {
+    let data: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({ "id": id, "object": "model", "created": 0, "owned_by": "demo" }))
+        .collect();
+    json!({ "object": "list", "data": data })
+}
+
 /// FNV-1a, to turn an input into a seed.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {

@@ -7,7 +7,6 @@
 //! | [`loopback`] | the one loopback-server skeleton (own thread and runtime, stops on drop), and a port nothing listens on |
 //! | [`telemetry`] | the one in-memory span and metric harness ([`telemetry::Harness`]) |
 //! | [`client`] | clients pointed at a `MockInferenceServer`, telemetry into a `Harness` |
-//! | [`cli`] | runs `azinfer` in a clean environment |
 //! | [`otlp_collector`] | a loopback OTLP/HTTP collector (traces and metrics) |
 //! | [`otlp_receiver`] | a loopback OTLP receiver on Braintrust's path |
 //! | [`braintrust_stand_in`] | a loopback Braintrust REST API checking the schema |
@@ -15,11 +14,11 @@
 //! | [`schema`] | the Braintrust insert schema from `tests/data/` |
 //! | [`genai_spans`] | spans shaped like the crate's, for the mapping tests |
 //! | [`e2e`] | one pipeline into the stand-in and the collector at once |
+//! | [`responses`] | Responses API calls against the demo endpoint: the one span, its rows on both Braintrust paths |
 #![allow(dead_code)]
 
 pub mod attachment_store;
 pub mod braintrust_stand_in;
-pub mod cli;
 pub mod client;
 pub mod e2e;
 pub mod faulty_backend;
@@ -27,5 +26,6 @@ pub mod genai_spans;
 pub mod loopback;
 pub mod otlp_collector;
 pub mod otlp_receiver;
+pub mod responses;
 pub mod schema;
 pub mod telemetry;

@@ -152,7 +152,7 @@ async fn post_sends_auth_version_and_common_headers() {
         )
         .await
         .unwrap();
-    let value: serde_json::Value = read_json(resp).await.unwrap();
+    let value: serde_json::Value = read_json(resp, usize::MAX).await.unwrap();
     assert_eq!(value["ok"], true);
 
     let seen = server.seen();
@@ -245,7 +245,7 @@ async fn get_info() {
     let server = Server::start(200, &[JSON], r#"{"model_name":"m"}"#).await;
     let t = transport(&server.url(), ClientOptions::new());
     let resp = t.get("info", &[], &mut |_: &Error| {}).await.unwrap();
-    let v: serde_json::Value = read_json(resp).await.unwrap();
+    let v: serde_json::Value = read_json(resp, usize::MAX).await.unwrap();
     assert_eq!(v["model_name"], "m");
     let s = &server.seen()[0];
     assert_eq!(
@@ -336,7 +336,7 @@ async fn bad_json_is_an_invalid_response_naming_the_type() {
     .await;
     let t = transport(&server.url(), ClientOptions::new());
     let resp = t.get("info", &[], &mut |_: &Error| {}).await.unwrap();
-    match read_json::<ChatCompletion>(resp).await {
+    match read_json::<ChatCompletion>(resp, usize::MAX).await {
         Err(Error::InvalidResponse { reason, snippet }) => {
             assert!(
                 reason.starts_with("expected a JSON ChatCompletion: "),
@@ -426,7 +426,7 @@ async fn bring_your_own_client_and_construction_errors() {
     let d = format!("{t:?}");
     assert!(d.contains("api-key") && !d.contains("test-key-123"), "{d}");
     assert_eq!(t.endpoint().port(), server.addr.port());
-    assert_eq!(t.api_version(), "2024-05-01-preview");
+    assert_eq!(t.api_version(), Some("2024-05-01-preview"));
 }
 
 #[test]

@@ -40,7 +40,7 @@ async fn transient_statuses_are_retried_with_the_same_request() {
     let t = transport(&server.url(), ClientOptions::new().with_retry(fast(3)));
     let mut log = Vec::new();
     let resp = post(&t, &mut log).await.unwrap();
-    let value: serde_json::Value = read_json(resp).await.unwrap();
+    let value: serde_json::Value = read_json(resp, usize::MAX).await.unwrap();
     assert_eq!(value["ok"], true);
     assert_eq!(log, ["503", "429"]);
     let seen = server.seen();
@@ -147,7 +147,9 @@ async fn an_error_object_in_a_200_answer_is_a_service_error() {
     .await;
     let t = transport(&server.url(), ClientOptions::new().with_retry(fast(3)));
     let resp = post(&t, &mut Vec::new()).await.unwrap();
-    let e = read_json::<serde_json::Value>(resp).await.unwrap_err();
+    let e = read_json::<serde_json::Value>(resp, usize::MAX)
+        .await
+        .unwrap_err();
     match &e {
         Error::Service(s) => {
             assert_eq!(s.code.as_deref(), Some("content_filter"));
@@ -202,7 +204,9 @@ async fn a_body_cut_after_the_headers_is_truncated_not_connection() {
     let t = transport(&url, ClientOptions::new().with_retry(fast(3)));
     let mut log = Vec::new();
     let resp = post(&t, &mut log).await.unwrap();
-    let e = read_json::<serde_json::Value>(resp).await.unwrap_err();
+    let e = read_json::<serde_json::Value>(resp, usize::MAX)
+        .await
+        .unwrap_err();
     match &e {
         Error::StreamTruncated {
             events: None,

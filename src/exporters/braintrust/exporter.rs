@@ -1,5 +1,6 @@
 //! The native Braintrust exporter: rows over Braintrust's REST API.
 
+use crate::net::saturating_deadline;
 use std::fmt;
 use std::time::Duration;
 
@@ -136,7 +137,9 @@ pub(super) fn flush_then_uploads(
         .flush(timeout)
         .map_err(OTelSdkError::InternalFailure)?;
     match attachments {
-        Some(uploader) if !uploader.flush(started + timeout) => Err(OTelSdkError::Timeout(timeout)),
+        Some(uploader) if !uploader.flush(saturating_deadline(started, timeout)) => {
+            Err(OTelSdkError::Timeout(timeout))
+        }
         _ => Ok(()),
     }
 }
@@ -152,7 +155,8 @@ pub(super) fn shutdown_then_uploads(
 ) -> OTelSdkResult {
     let started = std::time::Instant::now();
     let spans = engine.shutdown(timeout);
-    let uploads_done = attachments.is_none_or(|u| u.shutdown(started + timeout));
+    let uploads_done =
+        attachments.is_none_or(|u| u.shutdown(saturating_deadline(started, timeout)));
     // What was lost comes first: it is the figure the caller acts on.
     match spans {
         ShutdownOutcome::Lost(summary) if uploads_done => {

@@ -41,14 +41,15 @@ mod config;
 mod exporter;
 pub mod filter;
 mod mapping;
-mod options;
+pub(crate) mod options;
 pub(crate) mod otlp;
 #[cfg(test)]
 pub(crate) mod test_spans;
 pub(crate) mod transport;
 pub mod truncate;
 
-pub use baggage::{BraintrustParentProcessor, baggage_parent};
+pub(crate) use baggage::AdmittedParentProcessor;
+pub use baggage::{BaggageParents, BraintrustParentProcessor, baggage_parent};
 pub(crate) use config::ResolvedConfig;
 pub use config::{
     ApiKey, BRAINTRUST_API_KEY, BRAINTRUST_API_URL, BRAINTRUST_PARENT, BraintrustBuildError,
@@ -58,7 +59,7 @@ pub use config::{
 pub use exporter::{BraintrustExporter, BraintrustStats};
 pub use mapping::{
     BraintrustRow, InstrumentationInfo, LLM_OPERATIONS, PROVIDER_AZURE, RowContext, RowMetrics,
-    RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION, span_to_row, write_row_json,
+    RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION, span_to_row,
 };
 pub use options::{
     BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS, BRAINTRUST_FILTER_AI_SPANS,

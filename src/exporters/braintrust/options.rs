@@ -135,7 +135,7 @@ pub(crate) fn path_hooks(filter: &SpanFilter, uploader: Option<&Arc<Uploader>>) 
     });
     let then_flush = uploader.map(|uploader| {
         let uploader = Arc::clone(uploader);
-        Arc::new(move |left: std::time::Duration| uploader.flush(std::time::Instant::now() + left))
+        Arc::new(move |left: std::time::Duration| uploader.flush(crate::net::deadline_in(left)))
             as ThenFlushFn
     });
     ProcessorHooks { keep, then_flush }

@@ -57,6 +57,10 @@ struct Shared {
     state: Mutex<State>,
     settled: Condvar,
     wake: Notify,
+    /// Set by shutdown: the last moment a retry may start so that it ends
+    /// before the deadline. Requests waiting to retry watch it, so a
+    /// backoff never carries an attempt past the deadline.
+    last_call: tokio::sync::watch::Sender<Option<Instant>>,
     stats: DeliveryStats,
     config: DeliveryConfig,
     name: &'static str,
@@ -121,6 +125,7 @@ impl Shared {
             self.stats.set_last_failure(reason);
             let cause = match counter {
                 Counter::Rejected => "rejected by the backend",
+                Counter::Panicked => "lost to a panic in the exporter",
                 _ => "given up after retries",
             };
             if st.warn_once(
@@ -187,6 +192,7 @@ impl<S: Sink> Engine<S> {
                 state: Mutex::new(state),
                 settled: Condvar::new(),
                 wake: Notify::new(),
+                last_call: tokio::sync::watch::Sender::new(None),
                 stats: DeliveryStats::default(),
                 config,
                 name,
@@ -340,6 +346,12 @@ impl<S: Sink> Delivery for Engine<S> {
         if std::mem::replace(&mut self.shared.lock().shut_down, true) {
             return ShutdownOutcome::AlreadyShutDown;
         }
+        // The last attempt of a request must fit before the deadline: a
+        // fifth of the time given, at most one attempt's timeout.
+        let deadline = crate::net::deadline_in(timeout);
+        let reserve = (timeout / 5).min(self.shared.config.attempt_timeout);
+        let last_call = deadline.checked_sub(reserve).unwrap_or(deadline);
+        self.shared.last_call.send_replace(Some(last_call));
         self.close();
         let finished = self.shared.wait(timeout, |st| st.finished);
         if finished {

@@ -40,7 +40,7 @@
 //! |---|---|---|
 //! | [`AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB`] | memory budget per exporter path, MiB | 64 |
 //! | `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | spans per batch | 512 |
-//! | `OTEL_BSP_SCHEDULE_DELAY` | ms before a partial batch is sent | 1000 |
+//! | `OTEL_BSP_SCHEDULE_DELAY` | ms before a partial batch is sent (at least 10) | 1000 |
 //! | `OTEL_BSP_EXPORT_TIMEOUT` | ms one attempt may take | 30 000 |
 //! | `OTEL_BSP_MAX_CONCURRENT_EXPORTS` | requests in flight | 4 |
 //! | `OTEL_BSP_MAX_QUEUE_SIZE` | when set, also a cap on queued spans | unset |
@@ -51,13 +51,17 @@
 
 mod engine;
 mod otlp_http;
-mod otlp_proto;
 mod processor;
 mod retry;
 mod sink;
 mod stats;
 
 use std::time::Duration;
+
+/// The shortest schedule delay ([`DeliveryConfig::with_schedule_delay`],
+/// `OTEL_BSP_SCHEDULE_DELAY`): 10 ms. Shorter ones, `0` included, are
+/// raised to it, so an idle worker wakes at most 100 times a second.
+pub const MIN_SCHEDULE_DELAY: Duration = Duration::from_millis(10);
 
 pub(crate) use engine::{Delivery, Engine, ShutdownOutcome};
 pub(crate) use otlp_http::{OtlpHttpSink, parse_header_list};
@@ -125,7 +129,8 @@ impl DeliveryConfig {
             max_batch_spans: positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE").map_or(512, |n| n as usize),
             schedule_delay: Duration::from_millis(
                 number("OTEL_BSP_SCHEDULE_DELAY").unwrap_or(1000),
-            ),
+            )
+            .max(MIN_SCHEDULE_DELAY),
             attempt_timeout: Duration::from_millis(
                 positive("OTEL_BSP_EXPORT_TIMEOUT").unwrap_or(30_000),
             ),
@@ -154,9 +159,12 @@ impl DeliveryConfig {
         self
     }
 
-    /// How long a partial batch waits before it is sent anyway.
+    /// How long a partial batch waits before it is sent anyway; at least
+    /// [`MIN_SCHEDULE_DELAY`] (a delay of zero would wake the idle worker
+    /// continuously), `Duration::MAX` for "only when a batch is full, or on
+    /// flush and shutdown".
     pub fn with_schedule_delay(mut self, delay: Duration) -> Self {
-        self.schedule_delay = delay;
+        self.schedule_delay = delay.max(MIN_SCHEDULE_DELAY);
         self
     }
 

@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// Every span accepted ends in exactly one of: sent, rejected (a 4xx
 /// answer other than 408/429), given up (still failing when the retry
 /// budget ran out), or unsent (still queued or retrying when shutdown's
-/// deadline passed). Spans refused before being accepted are counted in
+/// deadline passed), or panicked (the exporter or encoder panicked while
+/// the span's batch was in its hands). Spans refused before being accepted are counted in
 /// [`dropped_budget`](DeliverySnapshot::dropped_budget) (the memory budget
 /// was full) and [`dropped_after_shutdown`](DeliverySnapshot::dropped_after_shutdown).
 #[derive(Clone, Default)]
@@ -27,6 +28,7 @@ struct Counters {
     gave_up: AtomicU64,
     rejected: AtomicU64,
     unsent: AtomicU64,
+    panicked: AtomicU64,
     queued_bytes: AtomicUsize,
     peak_bytes: AtomicUsize,
     last_failure: Mutex<Option<String>>,
@@ -52,6 +54,9 @@ pub struct DeliverySnapshot {
     pub rejected: u64,
     /// Spans still queued or retrying when shutdown's deadline passed.
     pub unsent: u64,
+    /// Spans of batches whose exporter or encoder panicked (the batch is
+    /// released and the worker goes on; the panic message is the last failure).
+    pub panicked: u64,
     /// Bytes (estimated memory) queued or in flight now.
     pub queued_bytes: usize,
     /// The most bytes queued or in flight at any time.
@@ -68,12 +73,13 @@ impl DeliverySnapshot {
             + self.gave_up
             + self.rejected
             + self.unsent
+            + self.panicked
     }
 
     /// Accepted spans not settled yet (queued, in flight or waiting to retry).
     pub fn pending(&self) -> u64 {
         self.accepted
-            .saturating_sub(self.sent + self.gave_up + self.rejected + self.unsent)
+            .saturating_sub(self.sent + self.gave_up + self.rejected + self.unsent + self.panicked)
     }
 }
 
@@ -98,6 +104,7 @@ impl fmt::Display for DeliverySnapshot {
                 (self.gave_up, "gave up after retries"),
                 (self.rejected, "rejected by the backend"),
                 (self.unsent, "unsent at the shutdown deadline"),
+                (self.panicked, "lost to a panic in the exporter"),
             ] {
                 if n > 0 {
                     write!(f, "{sep}{n} {cause}")?;
@@ -134,6 +141,7 @@ impl DeliveryStats {
             gave_up: load(&c.gave_up),
             rejected: load(&c.rejected),
             unsent: load(&c.unsent),
+            panicked: load(&c.panicked),
             queued_bytes: c.queued_bytes.load(Ordering::Relaxed),
             peak_bytes: c.peak_bytes.load(Ordering::Relaxed),
             last_failure: c
@@ -165,6 +173,7 @@ impl DeliveryStats {
             Counter::GaveUp => &c.gave_up,
             Counter::Rejected => &c.rejected,
             Counter::Unsent => &c.unsent,
+            Counter::Panicked => &c.panicked,
         };
         atomic.fetch_add(n as u64, Ordering::AcqRel);
     }
@@ -194,6 +203,7 @@ pub(crate) enum Counter {
     GaveUp,
     Rejected,
     Unsent,
+    Panicked,
 }
 
 #[cfg(test)]

@@ -79,7 +79,11 @@ impl OtlpConfig {
 
     /// Code, then `OTEL_EXPORTER_OTLP_{TRACES,METRICS}_TIMEOUT`, then
     /// [`OTEL_EXPORTER_OTLP_TIMEOUT`] (milliseconds), then 10 s.
-    fn timeout_for(&self, signal: OtlpSignal, env: &dyn Fn(&str) -> Option<String>) -> Duration {
+    pub(super) fn timeout_for(
+        &self,
+        signal: OtlpSignal,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Duration {
         let var = match signal {
             OtlpSignal::Traces => "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
             OtlpSignal::Metrics => "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",

@@ -15,9 +15,9 @@
 //! 4. `POST {api_url}/attachment/status` `{"key","org_id","status":{"upload_status":"done"}}`
 //!    (or `"error"` with an `error_message` when step 2 or 3 failed).
 //!
-//! Each request is retried on 5xx answers and network failures (not on
-//! other answers) per the exporter's [`RetryPolicy`]; the waits end early
-//! when a shutdown gives up.
+//! Each request is retried as the delivery engine retries a batch (network
+//! failures, timeouts, 408, 429 and 5xx; `Retry-After` honoured) per the
+//! exporter's [`RetryPolicy`]; the waits end early when a shutdown gives up.
 //!
 //! # Limits and failures
 //!
@@ -33,7 +33,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -41,6 +41,7 @@ use http::{HeaderName, HeaderValue};
 use serde_json::{Value as Json, json};
 
 use crate::exporters::braintrust::config::{ApiKey, RetryPolicy};
+use crate::exporters::delivery::Outcome;
 
 /// `target` of the uploader's log line.
 const LOG_TARGET: &str = env!("CARGO_PKG_NAME");
@@ -139,7 +140,7 @@ impl Shared {
 
     /// A retry wait that a giving-up shutdown cuts short; `false` when cut.
     fn sleep(&self, delay: Duration) -> bool {
-        let deadline = Instant::now() + delay;
+        let deadline = crate::net::deadline_in(delay);
         !self.wait_until(deadline, |s| s.abandoned)
     }
 }
@@ -270,7 +271,10 @@ impl Drop for FinishOnExit {
 fn run(shared: Arc<Shared>, config: UploaderConfig) {
     let _finished = FinishOnExit(Arc::clone(&shared));
     let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
+    // Same-origin redirects only, per request: an attachment (content)
+    // must not follow a 307 from the signed URL's host to another one.
     let client = reqwest::blocking::Client::builder()
+        .redirect(crate::client::same_origin_redirects())
         .connect_timeout(config.request_timeout)
         .timeout(config.request_timeout)
         .user_agent(crate::net::USER_AGENT)
@@ -339,6 +343,34 @@ struct Pipeline<'a> {
     org_id: Option<String>,
 }
 
+/// The largest answer of the attachment API (or of the store) read: they
+/// are small JSON objects; a larger one is a failure, not a memory spike.
+const MAX_ANSWER_BYTES: u64 = 1024 * 1024;
+
+/// The answer's body, at most [`MAX_ANSWER_BYTES`].
+fn read_answer(response: reqwest::blocking::Response, what: &str) -> Result<Bytes, Failure> {
+    use std::io::Read;
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_ANSWER_BYTES)
+    {
+        return Err(format!(
+            "{what}: the answer is over {MAX_ANSWER_BYTES} bytes"
+        ));
+    }
+    let mut body = Vec::new();
+    response
+        .take(MAX_ANSWER_BYTES + 1)
+        .read_to_end(&mut body)
+        .map_err(|_| format!("{what}: the answer could not be read"))?;
+    if body.len() as u64 > MAX_ANSWER_BYTES {
+        return Err(format!(
+            "{what}: the answer is over {MAX_ANSWER_BYTES} bytes"
+        ));
+    }
+    Ok(Bytes::from(body))
+}
+
 /// One step that failed, described without URLs or keys.
 type Failure = String;
 
@@ -386,6 +418,14 @@ impl Pipeline<'_> {
             .ok_or_else(|| "attachment: the answer has no signedUrl".to_owned())?;
         let url = url::Url::parse(signed)
             .map_err(|_| "attachment: the signedUrl is not a URL".to_owned())?;
+        // The attachment (content) crosses the network: https only, but to
+        // a loopback test store.
+        if url.scheme() != "https" && !(url.scheme() == "http" && crate::net::is_loopback(&url)) {
+            return Err(format!(
+                "attachment: the signedUrl is not https ({}:), not uploaded",
+                url.scheme()
+            ));
+        }
         let mut headers = http::HeaderMap::new();
         if let Some(extra) = answer["headers"].as_object() {
             for (name, value) in extra {
@@ -438,7 +478,10 @@ impl Pipeline<'_> {
         serde_json::from_slice(&bytes).map_err(|_| format!("{path}: the answer is not JSON"))
     }
 
-    /// Sends with retries on 5xx and network failures.
+    /// One request, retried as the delivery engine retries: the same
+    /// classification ([`Outcome`]: connection failures, timeouts, 408,
+    /// 429 and 5xx are retried), `Retry-After`, backoff and time budget
+    /// ([`RetryPolicy`]); the waits end early when a shutdown gives up.
     fn send(
         &self,
         what: &str,
@@ -449,42 +492,28 @@ impl Pipeline<'_> {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let (failure, retryable) = match request().send() {
+            let failed = match request().send() {
                 Ok(response) if response.status().is_success() => {
-                    return response
-                        .bytes()
-                        .map_err(|_| format!("{what}: the answer could not be read"));
+                    return read_answer(response, what);
                 }
                 Ok(response) => {
-                    let status = response.status();
-                    (
-                        format!("{what}: HTTP {}", status.as_u16()),
-                        status.is_server_error(),
-                    )
+                    let retry_after =
+                        crate::net::retry_after(response.headers(), SystemTime::now());
+                    Outcome::from_status(response.status().as_u16(), retry_after, "")
                 }
-                Err(error) => (
-                    format!(
-                        "{what}: {}",
-                        if error.is_timeout() {
-                            "timeout"
-                        } else if error.is_connect() {
-                            "connection failed"
-                        } else {
-                            "network error"
-                        }
-                    ),
-                    true,
-                ),
+                Err(error) => Outcome::from_reqwest(&error),
             };
-            if !retryable {
-                return Err(format!("{failure} (not retried)"));
-            }
-            let delay = retry.delay(attempt, None);
-            if attempt >= retry.max_attempts()
-                || started.elapsed().saturating_add(delay) > retry.max_elapsed()
-                || !self.shared.sleep(delay)
-            {
-                return Err(format!("{failure} after {attempt} attempts"));
+            let (reason, retry_after) = match failed {
+                Outcome::Retry {
+                    reason,
+                    retry_after,
+                } => (reason, retry_after),
+                Outcome::Reject { reason } => return Err(format!("{what}: {reason}")),
+                Outcome::Delivered => return Err(format!("{what}: an unexpected answer")),
+            };
+            let delay = retry.delay(attempt, retry_after);
+            if retry.gives_up(attempt, started.elapsed(), delay) || !self.shared.sleep(delay) {
+                return Err(format!("{what}: {reason} after {attempt} attempts"));
             }
         }
     }

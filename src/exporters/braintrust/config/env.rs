@@ -19,6 +19,7 @@ pub(super) fn read_env(name: &'static str) -> Result<Option<String>, BraintrustB
 pub(super) fn validate_url(
     url: &str,
     origin: &'static str,
+    insecure_http: bool,
 ) -> Result<String, BraintrustBuildError> {
     let invalid = |reason: String| BraintrustBuildError::InvalidApiUrl {
         url: redact_url(url.trim()),
@@ -28,6 +29,11 @@ pub(super) fn validate_url(
     let parsed = url::Url::parse(url.trim()).map_err(|e| invalid(e.to_string()))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(invalid("the scheme must be http or https".to_owned()));
+    }
+    if parsed.scheme() == "http" && !insecure_http && !crate::net::is_loopback(&parsed) {
+        return Err(invalid(
+            "the API key is only sent over https (or to a loopback address); use an https URL, or BraintrustConfig::with_insecure_http(true) to send it in clear text anyway".to_owned(),
+        ));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(invalid(
@@ -78,14 +84,16 @@ mod tests {
             ("http://user:hunter2@api.example:notaport", "api.example"),
             ("https://api.example/?token=hunter2", "api.example"),
         ] {
-            let err = validate_url(url, "code").expect_err("refused").to_string();
+            let err = validate_url(url, "code", true)
+                .expect_err("refused")
+                .to_string();
             assert!(!err.contains("hunter2"), "{err}");
             assert!(
                 err.contains(host) && err.contains(Secret::PLACEHOLDER),
                 "{err}"
             );
         }
-        let err = validate_url("https://u:p@x.example", "code")
+        let err = validate_url("https://u:p@x.example", "code", true)
             .expect_err("refused")
             .to_string();
         assert!(err.contains("user name or password"), "{err}");
@@ -93,12 +101,12 @@ mod tests {
 
     #[test]
     fn urls_without_secrets_are_shown_and_normalised() {
-        let err = validate_url("not a url", "code")
+        let err = validate_url("not a url", "code", true)
             .expect_err("bad")
             .to_string();
         assert!(err.contains("`not a url`"), "{err}");
         assert_eq!(
-            validate_url(" http://h.example/base/ ", "code")
+            validate_url(" http://h.example/base/ ", "code", true)
                 .ok()
                 .as_deref(),
             Some("http://h.example/base")

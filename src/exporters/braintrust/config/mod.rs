@@ -63,6 +63,10 @@ pub struct BraintrustConfig {
     retry: Option<RetryPolicy>,
     request_timeout: Duration,
     flush_timeout: Option<Duration>,
+    /// Whether the API key may go over plain http to a non-loopback host.
+    insecure_http: bool,
+    /// Which baggage parents may steer rows; `None`: none.
+    baggage_parents: Option<super::baggage::BaggageParents>,
     /// Span filter and attachments (their builder methods are in `options`).
     rows: super::options::RowOptions,
 }
@@ -76,6 +80,8 @@ impl Default for BraintrustConfig {
             retry: None,
             request_timeout: Duration::from_secs(30),
             flush_timeout: None,
+            insecure_http: false,
+            baggage_parents: None,
             rows: super::options::RowOptions::default(),
         }
     }
@@ -116,6 +122,30 @@ impl BraintrustConfig {
     pub fn with_api_url(mut self, url: impl Into<String>) -> Self {
         self.api_url = Some(url.into());
         self
+    }
+
+    /// Allows an `http://` API URL whose host is not loopback (off by
+    /// default: the API key and every row would cross the network in clear
+    /// text). `https://` URLs and loopback ones (`localhost`, `127.0.0.1`,
+    /// `[::1]`) need no opt-in.
+    pub fn with_insecure_http(mut self, allow: bool) -> Self {
+        self.insecure_http = allow;
+        self
+    }
+
+    /// Lets an incoming `braintrust.parent` baggage entry route a trace's
+    /// rows to the parents `policy` admits (off by default: baggage comes
+    /// from whoever calls the service; see [`BaggageParents`](super::BaggageParents)).
+    /// Other values, and every row while this is unset, go to the
+    /// configured parent.
+    pub fn with_baggage_parents(mut self, policy: super::baggage::BaggageParents) -> Self {
+        self.baggage_parents = Some(policy);
+        self
+    }
+
+    /// See [`with_baggage_parents`](Self::with_baggage_parents).
+    pub fn baggage_parents(&self) -> Option<&super::baggage::BaggageParents> {
+        self.baggage_parents.as_ref()
     }
 
     /// Where rows go (beats [`BRAINTRUST_PARENT`]).
@@ -183,7 +213,7 @@ impl BraintrustConfig {
                 None => (DEFAULT_API_URL.to_owned(), "default"),
             },
         };
-        let api_url = validate_url(&api_url, origin)?;
+        let api_url = validate_url(&api_url, origin, self.insecure_http)?;
 
         let parent = match &self.parent {
             Some(parent) => {
@@ -218,13 +248,14 @@ impl BraintrustConfig {
             api_url,
             parent,
             request_timeout: self.request_timeout,
+            baggage_parents: self.baggage_parents.clone(),
             rows,
             // Attachment uploads: the configured policy, else the
             // attachments spec's (8 retries from 500 ms, doubling).
             upload_retry: self.retry.unwrap_or_else(|| {
                 RetryPolicy::default()
-                    .with_max_attempts(9)
-                    .with_initial_backoff(Duration::from_millis(500))
+                    .with_max_retries(8)
+                    .with_initial_delay(Duration::from_millis(500))
             }),
         })
     }
@@ -238,6 +269,8 @@ pub(crate) struct ResolvedConfig {
     pub(crate) api_url: String,
     pub(crate) parent: Parent,
     pub(crate) request_timeout: Duration,
+    /// Which baggage parents rows may be routed to (none when unset).
+    pub(crate) baggage_parents: Option<super::baggage::BaggageParents>,
     pub(crate) rows: super::options::ResolvedRowOptions,
     /// How attachment uploads are retried.
     pub(crate) upload_retry: RetryPolicy,
@@ -264,7 +297,7 @@ mod tests {
     fn code_beats_env_beats_default() {
         static ENV: &[(&str, &str)] = &[
             (BRAINTRUST_API_KEY, "env-key"),
-            (BRAINTRUST_API_URL, "http://env.example/"),
+            (BRAINTRUST_API_URL, "https://env.example/"),
             (BRAINTRUST_PARENT, "project_name:from-env"),
         ];
         let env = env_of(ENV);
@@ -272,17 +305,34 @@ mod tests {
             .resolve_with(&env)
             .expect("resolves");
         assert_eq!(from_env.api_key.expose(), "env-key");
-        assert_eq!(from_env.api_url, "http://env.example");
+        assert_eq!(from_env.api_url, "https://env.example");
         assert_eq!(from_env.parent, Parent::ProjectName("from-env".to_owned()));
 
         let code = BraintrustConfig::new()
             .with_api_key("code-key")
-            .with_api_url("http://code.example/base/")
+            .with_api_url("https://code.example/base/")
             .with_parent(Parent::ProjectName("from-code".to_owned()))
             .resolve_with(&env)
             .expect("resolves");
         assert_eq!(code.api_key.expose(), "code-key");
-        assert_eq!(code.api_url, "http://code.example/base");
+        assert_eq!(code.api_url, "https://code.example/base");
+
+        // Clear-text http: loopback, or an explicit opt-in.
+        let http = |url: &str, allow: bool| {
+            BraintrustConfig::new()
+                .with_api_key("code-key")
+                .with_api_url(url)
+                .with_insecure_http(allow)
+                .resolve_with(&env)
+        };
+        let err = http("http://collector.example", false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("with_insecure_http"), "{err}");
+        assert!(!err.contains("code-key"), "{err}");
+        assert!(http("http://collector.example", true).is_ok());
+        assert!(http("http://127.0.0.1:9", false).is_ok());
+        assert!(http("http://localhost:9", false).is_ok());
         assert_eq!(code.parent, Parent::ProjectName("from-code".to_owned()));
 
         static KEY_ONLY: &[(&str, &str)] = &[(BRAINTRUST_API_KEY, "k")];

@@ -1,8 +1,12 @@
 //! The worker thread: takes batches off the queue, sends them a few at a
 //! time, retries them, and logs the delivery warnings.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
 
 use opentelemetry_sdk::trace::SpanData;
 use tokio::sync::Semaphore;
@@ -10,6 +14,7 @@ use tokio::sync::Semaphore;
 use super::super::sink::{Outcome, Sink};
 use super::super::stats::Counter;
 use super::Shared;
+use crate::net::{deadline_in, saturating_deadline};
 
 /// `target` of the delivery log lines.
 const LOG_TARGET: &str = env!("CARGO_PKG_NAME");
@@ -50,7 +55,7 @@ async fn dispatch<S: Sink>(shared: &Arc<Shared>, sink: &Arc<S>, quiet: &mut Quie
         .map_or(config.max_in_flight, |max| max.min(config.max_in_flight))
         .max(1);
     let permits = Arc::new(Semaphore::new(in_flight));
-    let mut tick = Instant::now() + config.schedule_delay;
+    let mut tick = deadline_in(config.schedule_delay);
     loop {
         let (batch, warnings) = {
             let mut st = shared.lock();
@@ -70,7 +75,7 @@ async fn dispatch<S: Sink>(shared: &Arc<Shared>, sink: &Arc<S>, quiet: &mut Quie
                 let batch: Vec<(SpanData, usize)> = st.queue.drain(..n).collect();
                 *st.in_flight.entry(front).or_insert(0) += 1;
                 if st.queue.len() < config.max_batch_spans {
-                    tick = now + config.schedule_delay;
+                    tick = saturating_deadline(now, config.schedule_delay);
                 }
                 Some((front, batch))
             } else if st.closed && st.queue.is_empty() && st.in_flight.is_empty() {
@@ -79,7 +84,7 @@ async fn dispatch<S: Sink>(shared: &Arc<Shared>, sink: &Arc<S>, quiet: &mut Quie
                 return;
             } else {
                 if now >= tick {
-                    tick = now + config.schedule_delay;
+                    tick = saturating_deadline(now, config.schedule_delay);
                 }
                 None
             };
@@ -119,6 +124,11 @@ fn log_warnings(quiet: &mut QuietTracing, warnings: Vec<String>) {
 
 /// Delivers one batch: encodes it, sends its requests with retries, then
 /// frees its memory.
+///
+/// A panic in the sink (a user's exporter, an encoder) is caught: the
+/// batch's spans not settled yet are counted as [`Counter::Panicked`] with
+/// the panic's message, the batch is released (so flushes and shutdown do
+/// not wait for it) and the worker goes on with the next one.
 async fn deliver<S: Sink>(
     shared: Arc<Shared>,
     sink: Arc<S>,
@@ -127,27 +137,65 @@ async fn deliver<S: Sink>(
     batch: Vec<(SpanData, usize)>,
 ) {
     let bytes = batch.iter().map(|(_, size)| size).sum();
-    let spans = batch.into_iter().map(|(span, _)| span).collect();
-    let encoded = sink.encode(spans);
-    if encoded.rejected > 0 {
-        let reason = encoded.reason.as_deref().unwrap_or("could not be encoded");
-        shared.settle(Counter::Rejected, encoded.rejected, Some(reason));
+    let count = batch.len();
+    let settled = AtomicUsize::new(0);
+    let work = async {
+        let spans = batch.into_iter().map(|(span, _)| span).collect();
+        let encoded = sink.encode(spans);
+        if encoded.rejected > 0 {
+            let reason = encoded.reason.as_deref().unwrap_or("could not be encoded");
+            settle(
+                &shared,
+                &settled,
+                Counter::Rejected,
+                encoded.rejected,
+                Some(reason),
+            );
+        }
+        let sends = encoded
+            .requests
+            .into_iter()
+            .map(|(request, n)| send_with_retries(&shared, &*sink, &permits, &settled, request, n));
+        futures::future::join_all(sends).await;
+    };
+    if let Err(panic) = AssertUnwindSafe(work).catch_unwind().await {
+        let what = panic
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("no message");
+        let left = count.saturating_sub(settled.load(Ordering::Acquire));
+        let reason = format!("the exporter panicked: {what}");
+        shared.settle(Counter::Panicked, left, Some(&reason));
     }
-    let sends = encoded
-        .requests
-        .into_iter()
-        .map(|(request, n)| send_with_retries(&shared, &*sink, &permits, request, n));
-    futures::future::join_all(sends).await;
     shared.release(first_seq, bytes);
+}
+
+/// [`Shared::settle`], also counting the batch's settled spans.
+fn settle(
+    shared: &Shared,
+    settled: &AtomicUsize,
+    counter: Counter,
+    n: usize,
+    reason: Option<&str>,
+) {
+    settled.fetch_add(n, Ordering::AcqRel);
+    shared.settle(counter, n, reason);
 }
 
 /// One request until it is delivered, rejected or out of retry budget. The
 /// permit is held only while a request is on the wire, so a request
 /// waiting out a `Retry-After` never holds back the others.
+///
+/// Once shutdown has begun, a backoff ends no later than the shutdown's
+/// last call ([`Shared::last_call`]): every request still failing gets one
+/// more attempt before the deadline, and is given up only when even that
+/// one failed.
 async fn send_with_retries<S: Sink>(
     shared: &Shared,
     sink: &S,
     permits: &Semaphore,
+    settled: &AtomicUsize,
     request: S::Request,
     n: usize,
 ) {
@@ -168,9 +216,9 @@ async fn send_with_retries<S: Sink>(
                 })
         };
         match outcome {
-            Outcome::Delivered => return shared.settle(Counter::Sent, n, None),
+            Outcome::Delivered => return settle(shared, settled, Counter::Sent, n, None),
             Outcome::Reject { reason } => {
-                return shared.settle(Counter::Rejected, n, Some(&reason));
+                return settle(shared, settled, Counter::Rejected, n, Some(&reason));
             }
             Outcome::Retry {
                 reason,
@@ -178,23 +226,55 @@ async fn send_with_retries<S: Sink>(
             } => {
                 let delay = retry.delay(attempt, retry_after);
                 let plural = if attempt == 1 { "" } else { "s" };
-                if attempt >= retry.max_attempts() {
-                    let reason = format!("{reason} after {attempt} attempt{plural}");
-                    return shared.settle(Counter::GaveUp, n, Some(&reason));
-                }
-                if started.elapsed().saturating_add(delay) > retry.max_elapsed() {
-                    let mut reason = format!("{reason} after {attempt} attempt{plural}");
-                    if let Some(after) = retry_after.filter(|after| *after >= delay) {
-                        reason.push_str(&format!(
+                let gave_up = |why: &str| {
+                    let reason = format!("{reason} after {attempt} attempt{plural}{why}");
+                    settle(shared, settled, Counter::GaveUp, n, Some(&reason));
+                };
+                if retry.gives_up(attempt, started.elapsed(), delay) {
+                    let why = match retry_after
+                        .filter(|after| attempt <= retry.max_retries() && *after >= delay)
+                    {
+                        Some(after) => format!(
                             "; Retry-After asked for {} s, more than the retry budget",
                             after.as_secs()
-                        ));
-                    }
-                    return shared.settle(Counter::GaveUp, n, Some(&reason));
+                        ),
+                        None => String::new(),
+                    };
+                    return gave_up(&why);
+                }
+                if shared
+                    .last_call
+                    .borrow()
+                    .is_some_and(|last| Instant::now() >= last)
+                {
+                    return gave_up("; no time left before the shutdown deadline");
                 }
                 shared.stats.add(Counter::Retried, n);
                 shared.stats.set_last_failure(&reason);
-                tokio::time::sleep(delay).await;
+                wait_to_retry(shared, delay).await;
+            }
+        }
+    }
+}
+
+/// Sleeps `delay`, or until the shutdown's last call if that comes first
+/// (also when shutdown begins during the sleep).
+async fn wait_to_retry(shared: &Shared, delay: Duration) {
+    let wake_at = deadline_in(delay);
+    let mut last_call = shared.last_call.subscribe();
+    loop {
+        let until = match *last_call.borrow_and_update() {
+            Some(last) => wake_at.min(last),
+            None => wake_at,
+        };
+        tokio::select! {
+            () = tokio::time::sleep_until(until.into()) => return,
+            changed = last_call.changed() => {
+                if changed.is_err() {
+                    // The engine is gone: nothing will change any more.
+                    tokio::time::sleep_until(until.into()).await;
+                    return;
+                }
             }
         }
     }

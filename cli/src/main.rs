@@ -31,20 +31,12 @@
 // terminal: placeholders like `<resource>` are meant literally, not as HTML.
 #![allow(rustdoc::invalid_html_tags)]
 
-// The binary's root is this file, so its modules are named by path.
-#[path = "azinfer/args.rs"]
 mod args;
-#[path = "azinfer/commands.rs"]
 mod commands;
-#[path = "azinfer/failure.rs"]
 mod failure;
-#[path = "azinfer/input.rs"]
 mod input;
-#[path = "azinfer/output.rs"]
 mod output;
-#[path = "azinfer/telemetry.rs"]
 mod telemetry;
-#[path = "azinfer/tree.rs"]
 mod tree;
 
 use std::io::{self, Write};
