@@ -3,9 +3,17 @@
 //! - `floor`: raw `reqwest` + `serde_json` into the crate's model types (what
 //!   a hand-written client would cost at least);
 //! - `crate`: the crate's client with no telemetry installed;
-//! - `telemetry`: the crate with an SDK tracer provider (batch processor to
-//!   an exporter that drops spans), an SDK meter provider (periodic reader, 60 s, to an in-memory exporter)
-//!   and the W3C propagator installed globally.
+//! - `telemetry`: the crate with the one-call pipeline exactly as a user
+//!   installs it, `TelemetryPipeline::builder().with_exporter(ExporterKind::Otlp)
+//!   .install()` (the crate's delivery processor with its byte budget, the
+//!   OTLP metric reader, the W3C trace-context and baggage propagator, all
+//!   global), exporting to the same loopback server, which answers OTLP
+//!   requests with `200` and counts them.
+//!
+//! The pipeline sets process-wide globals, so each configuration runs in a
+//! process of its own: the table mode starts this binary once per
+//! configuration and round (`BENCH_CONFIG`), and the callgrind mode runs one
+//! cell per process anyway.
 //!
 //! Scenarios: a whole chat call, a 100-chunk and a 10,000-chunk stream
 //! (about 1.8 MB), one 10 MB event, and building a client (`http://` and
@@ -14,8 +22,9 @@
 //!
 //! Run through `.ci/bench` (or `cargo bench --bench calls`). Environment:
 //! - `BENCH_SECONDS`: time spent per cell (default 1.0), split over
-//!   `BENCH_ROUNDS` rounds (default 3) that interleave the configurations;
-//!   each cell shows its best round.
+//!   `BENCH_ROUNDS` rounds (default 3) that interleave the configurations
+//!   (one process per configuration and round); each cell shows its best
+//!   round.
 //! - `BENCH_ONLY=config:scenario` with `BENCH_CALLS=N`: run N calls of one
 //!   cell inside `callgrind_measured` and print nothing else; `.ci/bench
 //!   --callgrind` runs that under `valgrind --tool=callgrind
@@ -31,15 +40,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use azure_ai_inference_otel::client::{ChatCompletionsClient, ClientOptions, Credential};
+use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
 use azure_ai_inference_otel::models::{
     ChatCompletions, ChatCompletionsOptions, ChatRequestMessage, StreamingChatCompletionsUpdate,
 };
-use azure_ai_inference_otel::telemetry::TelemetryOptions;
+use azure_ai_inference_otel::setup::{ExporterKind, TelemetryGuard, TelemetryPipeline};
 use futures::StreamExt;
-use opentelemetry::trace::noop::NoopTextMapPropagator;
-use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use server::{Answer, Server};
 
 const API_KEY: &str = "bench-api-key-0123456789";
@@ -60,6 +66,13 @@ impl Config {
             Config::Crate => "crate",
             Config::Telemetry => "telemetry",
         }
+    }
+
+    fn from_name(name: &str) -> Config {
+        *CONFIGS
+            .iter()
+            .find(|c| c.name() == name)
+            .expect("config: floor, crate or telemetry")
     }
 }
 
@@ -96,18 +109,6 @@ fn title(name: &str) -> &'static str {
     }
 }
 
-/// An exporter that drops every span: the figures measure recording and the
-/// batch hand-off, not a collector.
-#[derive(Debug)]
-struct Discard;
-
-impl SpanExporter for Discard {
-    async fn export(&self, batch: Vec<SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
-        black_box(batch);
-        Ok(())
-    }
-}
-
 /// One configuration, ready to call the server.
 struct Runner {
     config: Config,
@@ -115,30 +116,24 @@ struct Runner {
     http: reqwest::Client,
     client: ChatCompletionsClient,
     options: ClientOptions,
-    tracer: Option<SdkTracerProvider>,
-    _meter: Option<SdkMeterProvider>,
+    /// The installed pipeline (`telemetry` only); dropping it shuts it down.
+    guard: Option<TelemetryGuard>,
 }
 
 impl Runner {
+    /// Builds the configuration's client; for `telemetry`, installs the
+    /// pipeline first, as a user does (a client's metric instruments are
+    /// created when it is built).
     fn new(config: Config, server: &Server) -> Runner {
         let base = format!("http://{}", server.addr);
-        let mut options = ClientOptions::new();
-        let (mut tracer, mut meter) = (None, None);
-        if config == Config::Telemetry {
-            let t = SdkTracerProvider::builder()
-                .with_batch_exporter(Discard)
-                .build();
-            let m = SdkMeterProvider::builder()
-                .with_reader(PeriodicReader::builder(InMemoryMetricExporter::default()).build())
-                .build();
-            options = options.with_telemetry(
-                TelemetryOptions::new()
-                    .with_tracer_provider(&t)
-                    .with_meter_provider(&m),
-            );
-            tracer = Some(t);
-            meter = Some(m);
-        }
+        let guard = (config == Config::Telemetry).then(|| {
+            TelemetryPipeline::builder()
+                .with_exporter(ExporterKind::Otlp)
+                .with_otlp_config(OtlpConfig::new().with_endpoint(base.clone()))
+                .install()
+                .expect("install the pipeline")
+        });
+        let options = ClientOptions::new();
         let client = ChatCompletionsClient::new(
             base.clone(),
             Credential::api_key(API_KEY).expect("api key"),
@@ -151,18 +146,7 @@ impl Runner {
             base,
             client,
             options,
-            tracer,
-            _meter: meter,
-        }
-    }
-
-    /// Installs this configuration's global propagator: W3C trace context
-    /// with telemetry, none otherwise (so "no telemetry" means none at all).
-    fn enter(&self) {
-        if self.config == Config::Telemetry {
-            opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-        } else {
-            opentelemetry::global::set_text_map_propagator(NoopTextMapPropagator::new());
+            guard,
         }
     }
 
@@ -276,8 +260,10 @@ impl Runner {
 
     /// Waits until queued spans are exported, so their cost lands in the window.
     fn flush(&self) {
-        if let Some(tracer) = &self.tracer {
-            let _ = tracer.force_flush();
+        if let Some(guard) = &self.guard {
+            guard
+                .force_flush()
+                .expect("the pipeline delivers to the loopback server");
         }
     }
 }
@@ -396,10 +382,7 @@ fn main() {
             .and_then(|n| n.parse().ok())
             .unwrap_or(10);
         let (config, name) = only.split_once(':').expect("BENCH_ONLY=config:scenario");
-        let config = *CONFIGS
-            .iter()
-            .find(|c| c.name() == config)
-            .expect("config: floor, crate or telemetry");
+        let config = Config::from_name(config);
         let scenario = SCENARIOS
             .iter()
             .find(|(n, _)| *n == name)
@@ -407,16 +390,18 @@ fn main() {
             .expect("a scenario name");
         let server = Server::start(&answers);
         let runner = Runner::new(config, &server);
-        runner.enter();
         if let Scenario::Call(_) = scenario {
             rt.block_on(runner.run(scenario));
         }
+        runner.flush();
         let before = server.connections();
+        let otlp_before = server.otlp_requests();
         let n = callgrind_measured(&rt, &runner, scenario, calls);
         runner.flush();
         println!(
-            "{only}: {calls} calls, {n} chunks, {} new connections",
-            server.connections() - before
+            "{only}: {calls} calls, {n} chunks, {} new connections, {} OTLP requests",
+            server.connections() - before,
+            server.otlp_requests() - otlp_before
         );
         return;
     }
@@ -427,7 +412,26 @@ fn main() {
             .and_then(|s| s.parse().ok())
             .unwrap_or(1.0),
     );
-    let server = Server::start(&answers);
+
+    // One configuration's process of a round: every scenario, one line each.
+    if let Ok(config) = std::env::var("BENCH_CONFIG") {
+        let config = Config::from_name(&config);
+        let server = Server::start(&answers);
+        let runner = Runner::new(config, &server);
+        for (name, scenario) in SCENARIOS {
+            let f = measure(&rt, &runner, &server, scenario, budget);
+            println!(
+                "{name} {} {} {} {} {}",
+                f.calls,
+                f.chunks,
+                f.wall.as_nanos(),
+                f.thread_us,
+                f.client_us
+            );
+        }
+        return;
+    }
+
     // Rounds interleave the configurations, and each cell keeps its best
     // round: on a shared machine, interference only ever adds time.
     let rounds: u32 = std::env::var("BENCH_ROUNDS")
@@ -435,20 +439,43 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(3)
         .max(1);
-    let runners: Vec<Runner> = CONFIGS.iter().map(|&c| Runner::new(c, &server)).collect();
+    let exe = std::env::current_exe().expect("the benchmark's own path");
     let mut results: Vec<(Config, &str, Figures)> = Vec::new();
     for round in 1..=rounds {
-        for (name, scenario) in SCENARIOS {
-            for runner in &runners {
-                eprintln!(
-                    "  round {round}/{rounds}: {} / {name}",
-                    runner.config.name()
-                );
-                runner.enter();
-                let f = measure(&rt, runner, &server, scenario, budget / rounds);
+        for config in CONFIGS {
+            eprintln!("  round {round}/{rounds}: {}", config.name());
+            let out = std::process::Command::new(&exe)
+                .env("BENCH_CONFIG", config.name())
+                .env("BENCH_SECONDS", (budget / rounds).as_secs_f64().to_string())
+                .stderr(std::process::Stdio::inherit())
+                .output()
+                .expect("run one configuration");
+            assert!(out.status.success(), "{} failed", config.name());
+            for line in String::from_utf8_lossy(&out.stdout).lines() {
+                let mut fields = line.split(' ');
+                let Some(name) = fields
+                    .next()
+                    .and_then(|n| SCENARIOS.iter().find(|(s, _)| *s == n))
+                    .map(|(s, _)| *s)
+                else {
+                    continue;
+                };
+                let mut num = || -> u64 {
+                    fields
+                        .next()
+                        .and_then(|v| v.parse().ok())
+                        .expect("a figure")
+                };
+                let f = Figures {
+                    calls: num(),
+                    chunks: num(),
+                    wall: Duration::from_nanos(num()),
+                    thread_us: num(),
+                    client_us: num(),
+                };
                 match results
                     .iter_mut()
-                    .find(|(c, n, _)| *c == runner.config && *n == name)
+                    .find(|(c, n, _)| *c == config && *n == name)
                 {
                     Some((_, _, best)) => {
                         if f.thread_us as f64 / (f.calls as f64)
@@ -457,7 +484,7 @@ fn main() {
                             *best = f;
                         }
                     }
-                    None => results.push((runner.config, name, f)),
+                    None => results.push((config, name, f)),
                 }
             }
         }

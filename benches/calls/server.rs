@@ -1,6 +1,8 @@
 //! The loopback HTTP/1.1 server every configuration of the benchmark talks
 //! to: one thread per connection, keep-alive, canned answers chosen by the
 //! request's `model`, written with `Content-Length` in one `write_all`.
+//! It is also the pipeline's OTLP receiver: a request for `/v1/...`
+//! (traces, metrics) is read whole, answered `200` and counted.
 //!
 //! It is deliberately plain (blocking `std::net`, no parsing beyond the
 //! header block and `Content-Length`) so its own cost is small and the same
@@ -223,6 +225,7 @@ pub struct Server {
     pub addr: SocketAddr,
     cpu_us: Arc<AtomicU64>,
     connections: Arc<AtomicU64>,
+    otlp: Arc<AtomicU64>,
 }
 
 impl Server {
@@ -235,6 +238,8 @@ impl Server {
         let total = cpu_us.clone();
         let connections = Arc::new(AtomicU64::new(0));
         let accepted = connections.clone();
+        let otlp = Arc::new(AtomicU64::new(0));
+        let received = otlp.clone();
         thread::Builder::new()
             .name("bench-accept".into())
             .spawn(move || {
@@ -242,9 +247,10 @@ impl Server {
                     accepted.fetch_add(1, Ordering::Relaxed);
                     let responses = responses.clone();
                     let total = total.clone();
+                    let received = received.clone();
                     let _ = thread::Builder::new()
                         .name("bench-conn".into())
-                        .spawn(move || serve(conn, &responses, &total));
+                        .spawn(move || serve(conn, &responses, &total, &received));
                 }
             })
             .expect("spawn the accept thread");
@@ -252,7 +258,13 @@ impl Server {
             addr,
             cpu_us,
             connections,
+            otlp,
         }
+    }
+
+    /// OTLP requests (spans, metrics) received so far.
+    pub fn otlp_requests(&self) -> u64 {
+        self.otlp.load(Ordering::Relaxed)
     }
 
     /// Connections accepted so far (a client that reuses its connections
@@ -267,7 +279,10 @@ impl Server {
     }
 }
 
-fn serve(conn: TcpStream, responses: &[(String, Vec<u8>)], total: &AtomicU64) {
+const OTLP_OK: &[u8] =
+    b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n";
+
+fn serve(conn: TcpStream, responses: &[(String, Vec<u8>)], total: &AtomicU64, otlp: &AtomicU64) {
     let _ = conn.set_nodelay(true);
     let mut writer = match conn.try_clone() {
         Ok(w) => w,
@@ -281,6 +296,7 @@ fn serve(conn: TcpStream, responses: &[(String, Vec<u8>)], total: &AtomicU64) {
         // The header block.
         let mut content_length = 0usize;
         let mut first = true;
+        let mut is_otlp = false;
         loop {
             line.clear();
             match reader.read_line(&mut line) {
@@ -292,6 +308,7 @@ fn serve(conn: TcpStream, responses: &[(String, Vec<u8>)], total: &AtomicU64) {
             }
             if first {
                 first = false;
+                is_otlp = line.contains(" /v1/");
                 continue;
             }
             if let Some((name, value)) = line.split_once(':')
@@ -303,6 +320,14 @@ fn serve(conn: TcpStream, responses: &[(String, Vec<u8>)], total: &AtomicU64) {
         body.resize(content_length, 0);
         if reader.read_exact(&mut body).is_err() {
             return;
+        }
+        if is_otlp {
+            otlp.fetch_add(1, Ordering::Relaxed);
+            if writer.write_all(OTLP_OK).is_err() {
+                return;
+            }
+            total.fetch_add(cpu::thread_us().saturating_sub(start), Ordering::Relaxed);
+            continue;
         }
         let model = serde_json::from_slice::<serde_json::Value>(&body)
             .ok()

@@ -10,7 +10,7 @@ use super::credential::Credential;
 use super::endpoint::{Endpoint, EndpointKind};
 use super::options::ClientOptions;
 use super::resend::Resend;
-use super::transport::{Transport, read_json, read_json_as, request_id, trace_headers};
+use super::transport::{Transport, read_json, read_json_as, request_id};
 use crate::error::{ConfigField, Error, Result};
 use crate::models::ModelInfo;
 use crate::telemetry::{Instrumentation, OperationSpan};
@@ -157,7 +157,7 @@ impl ClientCore {
     /// `GET /info`. Not a GenAI operation, so it makes no span; the current
     /// context is still propagated. Retried like every request.
     pub(crate) async fn model_info(&self) -> Result<ModelInfo> {
-        let headers = trace_headers(&opentelemetry::Context::current());
+        let headers = super::propagation::context_headers(&opentelemetry::Context::current());
         let mut on_retry = |_: &Error| {};
         read_json(
             self.transport

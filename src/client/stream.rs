@@ -59,9 +59,6 @@ pub struct StreamingChatCompletions {
 pub(crate) struct ChatStreamState {
     pub(crate) span: OperationSpan,
     accumulator: StreamAccumulator,
-    /// Whether anything records more than the finish reasons
-    /// ([`OperationSpan::records_stream_details`]), asked once per stream.
-    details: bool,
 }
 
 enum Body {
@@ -142,12 +139,7 @@ pub(crate) fn may_be_error(update: &StreamingChatCompletionsUpdate) -> bool {
 impl ChatStreamState {
     pub(crate) fn new(span: OperationSpan) -> Self {
         let accumulator = StreamAccumulator::new(span.records_content());
-        let details = span.records_stream_details();
-        ChatStreamState {
-            span,
-            accumulator,
-            details,
-        }
+        ChatStreamState { span, accumulator }
     }
 
     /// Ends the span with what the updates told.
@@ -183,19 +175,11 @@ impl ChatStreamState {
     }
 
     /// Feeds one update to the span and the accumulator: no copy of the
-    /// update, and no text kept unless content recording is on. When
-    /// nothing records the details, only the finish reasons are kept: the
-    /// stream itself needs them (a body that ends without `[DONE]` is
-    /// complete only if every choice finished).
+    /// update, and no text kept unless content recording is on. Always
+    /// done: the metrics need the chunk times and usage whether or not the
+    /// span records (the API cannot tell whether a meter provider records).
     pub(crate) fn observe(&mut self, update: &StreamingChatCompletionsUpdate, arrived: Instant) {
         let acc = &mut self.accumulator;
-        if !self.details {
-            for choice in &update.choices {
-                let finish = choice.finish_reason.as_ref().map(|f| f.as_str());
-                acc.observe_delta(choice.index, None, finish);
-            }
-            return;
-        }
         self.span.record_chunk_at(arrived);
         acc.observe_ids(Some(update.id.as_str()), update.model.as_deref());
         if let Some(usage) = &update.usage {

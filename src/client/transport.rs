@@ -23,7 +23,6 @@ use serde::de::DeserializeOwned;
 use super::credential::{Authorizer, Credential};
 use super::endpoint::Endpoint;
 use super::options::ClientOptions;
-use super::propagation::{HeaderInjector, TraceHeaders};
 use super::redirect::{check_origin, origin_text, same_origin_redirects};
 use super::retry::RetryPolicy;
 use crate::error::{ConfigField, Error, HttpError, Result, ServiceError, TimeoutPhase};
@@ -306,16 +305,6 @@ impl fmt::Debug for Transport {
             .field("auth", &self.auth.kind())
             .finish_non_exhaustive()
     }
-}
-
-/// The W3C trace context (and whatever else the global propagator writes)
-/// for `cx`, as request headers. Entries that are not valid headers are skipped.
-pub(crate) fn trace_headers(cx: &opentelemetry::Context) -> TraceHeaders {
-    let mut headers = TraceHeaders::new();
-    opentelemetry::global::get_text_map_propagator(|p| {
-        p.inject_context(cx, &mut HeaderInjector(&mut headers))
-    });
-    headers
 }
 
 /// Reads the whole body (at most `limit` bytes) and decodes it as `T`. A

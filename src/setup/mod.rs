@@ -71,8 +71,11 @@
 //!   else `OTEL_METRIC_EXPORT_INTERVAL` ms, else 60 s.
 //! - Unless [`with_global(false)`](PipelineBuilder::with_global): both
 //!   providers as the global ones and W3C trace context plus baggage
-//!   ([`TraceContextPropagator`], [`BaggagePropagator`]) as the global
-//!   propagator, so an incoming `baggage: braintrust.parent=...` travels on
+//!   as the global propagator (what the SDK's
+//!   [`TraceContextPropagator`](opentelemetry_sdk::propagation::TraceContextPropagator)
+//!   and [`BaggagePropagator`](opentelemetry_sdk::propagation::BaggagePropagator)
+//!   read and write, with `traceparent` written without `format!` and no
+//!   empty `tracestate`), so an incoming `baggage: braintrust.parent=...` travels on
 //!   with the trace (and, with a Braintrust exporter and
 //!   [`BraintrustConfig::with_baggage_parents`], routes its rows). The crate's clients use the global providers unless
 //!   their `TelemetryOptions` name others, so install the pipeline before
@@ -144,6 +147,7 @@
 //! below it, e.g. `.with_shutdown_timeout(Duration::from_secs(20))` for the
 //! default grace period.
 
+use crate::client::propagation::TraceContextAndBaggage;
 use crate::exporters::braintrust::{
     AdmittedParentProcessor, BraintrustBuildError, BraintrustConfig,
 };
@@ -152,9 +156,7 @@ use crate::exporters::delivery::{DeliveryConfig, DeliveryProcessor};
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
-use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
-use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use tracing::Subscriber;
 use tracing::level_filters::LevelFilter;
@@ -550,10 +552,7 @@ impl PipelineBuilder {
         if self.global.unwrap_or(true) {
             opentelemetry::global::set_tracer_provider(tracer_provider.clone());
             opentelemetry::global::set_meter_provider(meter_provider.clone());
-            opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
-                Box::new(TraceContextPropagator::new()),
-                Box::new(BaggagePropagator::new()),
-            ]));
+            opentelemetry::global::set_text_map_propagator(TraceContextAndBaggage::new());
         }
         Ok(TelemetryGuard::new(
             tracer_provider,

@@ -12,6 +12,27 @@
 //! kept per client; past that (many distinct models), points are recorded
 //! with their attributes as before. `error.type` goes on the duration point
 //! of a failed call only, which is recorded with its attributes.
+//!
+//! # What the bound instruments are relied on for, and rebinding
+//!
+//! Bound instruments are experimental in OpenTelemetry Rust (feature
+//! `experimental_metrics_bound_instruments`), so the whole OpenTelemetry
+//! family is pinned to the exact version this was written against
+//! (`=0.33.1` in `Cargo.toml`, one version for every crate of the family):
+//! a patch release may change what a bound handle does. What 0.33.1 does:
+//! a bound point lands in the same series as an unbound point with the
+//! same attributes; a handle bound while the meter's cardinality limit is
+//! reached stays on the `otel.metric.overflow` series for as long as the
+//! handle lives; and a series with a live handle is never evicted by delta
+//! collection. Holding handles for a client's whole life would therefore
+//! keep a model that first came while the limit was reached on the
+//! overflow series for good, and keep idle models' series from ever being
+//! freed. So the bound sets are a cache that starts over every
+//! [`REBIND_AFTER`] measurements of the client: every handle is dropped,
+//! idle series can be evicted (delta temporality), and the models still
+//! in use are bound again, to their own series once there is room, as
+//! unbound points would be. Rebinding costs a few binds per
+//! [`REBIND_AFTER`] calls (a few instructions per call).
 
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -26,6 +47,10 @@ use super::semconv;
 /// alive in the meter provider for the client's lifetime).
 pub(crate) const MAX_BOUND_SETS: usize = 16;
 
+/// Measurements of a client after which its bound sets are dropped and
+/// bound again on their next use (see the [module docs](self)).
+pub(crate) const REBIND_AFTER: u32 = 1024;
+
 /// The four GenAI client histograms with their units and bucket boundaries,
 /// and the series this client has bound.
 #[derive(Debug, Clone)]
@@ -38,21 +63,25 @@ pub(crate) struct Instruments {
     pub time_to_first_chunk: Histogram<f64>,
     /// `gen_ai.client.operation.time_per_output_chunk`, seconds.
     pub time_per_output_chunk: Histogram<f64>,
-    /// Whether the meter may record anything (it is not the API's no-op
-    /// one): when not, no point is recorded and streams need not time
-    /// their chunks for these instruments.
-    pub live: bool,
     /// The provider (or system) attribute, on every point.
     system: KeyValue,
     /// `server.address` and, when not 443, `server.port`, on every point.
     server: Vec<KeyValue>,
-    bound: Arc<Mutex<Vec<Arc<BoundSet>>>>,
+    bound: Arc<Mutex<BoundSets>>,
+}
+
+/// The bound series of a client, and how many measurements they took
+/// since they were (re)bound.
+#[derive(Debug, Default)]
+struct BoundSets {
+    sets: Vec<Arc<BoundSet>>,
+    measurements: u32,
 }
 
 impl Instruments {
     /// `system` and `server` are the attributes every point of this client
     /// carries besides the operation and the models.
-    pub fn new(meter: &Meter, live: bool, system: KeyValue, server: Vec<KeyValue>) -> Self {
+    pub fn new(meter: &Meter, system: KeyValue, server: Vec<KeyValue>) -> Self {
         let seconds = |name: &'static str, description: &'static str| {
             meter
                 .f64_histogram(name)
@@ -80,7 +109,6 @@ impl Instruments {
                 semconv::METRIC_TIME_PER_OUTPUT_CHUNK,
                 "Time between consecutive streamed chunks after the first",
             ),
-            live,
             system,
             server,
             bound: Arc::default(),
@@ -172,7 +200,13 @@ impl Instruments {
     fn series(&self, m: &Measurement<'_>) -> Series {
         // A poisoned lock only means another thread panicked mid-lookup:
         // the list itself is always consistent.
-        let mut sets = self.bound.lock().unwrap_or_else(|e| e.into_inner());
+        let mut bound = self.bound.lock().unwrap_or_else(|e| e.into_inner());
+        bound.measurements += 1;
+        if bound.measurements > REBIND_AFTER {
+            bound.measurements = 1;
+            bound.sets.clear();
+        }
+        let sets = &mut bound.sets;
         if let Some(set) = sets.iter().find(|s| s.matches(m)) {
             return Series::Bound(set.clone());
         }
@@ -195,9 +229,6 @@ impl Instruments {
     }
 
     pub fn record(&self, m: Measurement<'_>) {
-        if !self.live {
-            return;
-        }
         match self.series(&m) {
             Series::Bound(set) => self.record_bound(&set, m),
             Series::Unbound(attrs) => self.record_unbound(attrs, m),
@@ -270,7 +301,10 @@ impl Instruments {
 mod tests {
     use opentelemetry::metrics::MeterProvider;
     use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
-    use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+    use opentelemetry_sdk::metrics::{
+        InMemoryMetricExporter, InMemoryMetricExporterBuilder, Instrument, PeriodicReader,
+        SdkMeterProvider, Stream, Temporality,
+    };
 
     use super::*;
     use crate::telemetry::UsageRecord;
@@ -342,7 +376,6 @@ mod tests {
             .build();
         let instruments = Instruments::new(
             &provider.meter("test"),
-            true,
             KeyValue::new("gen_ai.provider.name", "azure.ai.inference"),
             vec![KeyValue::new("server.address", "example.com")],
         );
@@ -428,5 +461,98 @@ mod tests {
         assert!(all.iter().any(
             |p| p.starts_with("gen_ai.client.operation.time_to_first_chunk ") && p.ends_with(" 1")
         ));
+    }
+
+    /// The duration points of the last export: (request model, whether
+    /// the point is the overflow series).
+    fn last_durations(
+        provider: &SdkMeterProvider,
+        exporter: &InMemoryMetricExporter,
+    ) -> Vec<(String, bool)> {
+        provider.force_flush().unwrap();
+        let all = exporter.get_finished_metrics().unwrap();
+        let mut out = Vec::new();
+        for scope in all.last().unwrap().scope_metrics() {
+            for metric in scope.metrics() {
+                if metric.name() != semconv::METRIC_OPERATION_DURATION {
+                    continue;
+                }
+                let AggregatedMetrics::F64(MetricData::Histogram(h)) = metric.data() else {
+                    panic!("{:?}", metric.data());
+                };
+                for p in h.data_points() {
+                    let get = |key: &str| {
+                        p.attributes()
+                            .find(|kv| kv.key.as_str() == key)
+                            .map(|kv| kv.value.to_string())
+                    };
+                    out.push((
+                        get(semconv::GEN_AI_REQUEST_MODEL).unwrap_or_default(),
+                        get("otel.metric.overflow").is_some(),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// The SDK binds a handle taken at the cardinality limit to the
+    /// overflow series for the handle's life, and never evicts a series
+    /// with a live handle: the client drops its handles every
+    /// `REBIND_AFTER` measurements, so a model that came while the limit
+    /// was reached gets its own series once delta collection freed room.
+    #[test]
+    fn a_model_bound_at_the_cardinality_limit_gets_its_series_after_rebinding() {
+        let exporter = InMemoryMetricExporterBuilder::new()
+            .with_temporality(Temporality::Delta)
+            .build();
+        let provider = SdkMeterProvider::builder()
+            .with_reader(PeriodicReader::builder(exporter.clone()).build())
+            .with_view(|i: &Instrument| {
+                (i.name() == semconv::METRIC_OPERATION_DURATION)
+                    .then(|| Stream::builder().with_cardinality_limit(2).build().ok())
+                    .flatten()
+            })
+            .build();
+        let instruments = Instruments::new(
+            &provider.meter("test"),
+            KeyValue::new("gen_ai.provider.name", "azure.ai.inference"),
+            vec![],
+        );
+        let others: Vec<StringValue> = (0..4)
+            .map(|i| StringValue::from(format!("other-{i}")))
+            .collect();
+        for other in &others {
+            instruments.record(measurement(other, other, &NO_GAPS));
+        }
+        let m = StringValue::from("m");
+        instruments.record(measurement(&m, &m, &NO_GAPS));
+        let mut taken = others.len() as u32 + 1;
+        let first = last_durations(&provider, &exporter);
+        assert!(
+            first.iter().any(|(_, overflow)| *overflow)
+                && !first.iter().any(|(model, _)| model == "m"),
+            "the set-up reaches the limit before `m`: {first:?}"
+        );
+
+        // Only `m` from now on. Past `REBIND_AFTER`, every handle is
+        // dropped (`m` binds again, still at the limit: the other series
+        // are not evicted yet); two collections evict the idle series.
+        while taken <= REBIND_AFTER {
+            instruments.record(measurement(&m, &m, &NO_GAPS));
+            taken += 1;
+        }
+        last_durations(&provider, &exporter);
+        last_durations(&provider, &exporter);
+        // The next rebinding finds room: `m` gets its own series.
+        for _ in 0..REBIND_AFTER {
+            instruments.record(measurement(&m, &m, &NO_GAPS));
+        }
+        let last = last_durations(&provider, &exporter);
+        assert!(
+            last.iter()
+                .any(|(model, overflow)| model == "m" && !overflow),
+            "{last:?}"
+        );
     }
 }

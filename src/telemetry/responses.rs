@@ -421,9 +421,6 @@ pub fn record_model_response(span: &mut OperationSpan, response: &ModelResponse)
 pub struct ResponsesStreamRecorder {
     span: Option<OperationSpan>,
     keep_content: bool,
-    /// Whether anything records more than the outcome (see
-    /// [`OperationSpan::records_stream_details`]).
-    details: bool,
     /// The first response an event carried (`response.created`), replaced
     /// by the terminal one.
     response: Option<Box<ModelResponse>>,
@@ -436,7 +433,6 @@ impl ResponsesStreamRecorder {
     pub fn new(span: OperationSpan) -> Self {
         ResponsesStreamRecorder {
             keep_content: span.records_content(),
-            details: span.records_stream_details(),
             span: Some(span),
             response: None,
             items: Vec::new(),
@@ -500,9 +496,6 @@ impl ResponsesStreamRecorder {
             }
             E::OutputItemAdded { output_index, item }
             | E::OutputItemDone { output_index, item } => {
-                if !self.details {
-                    return;
-                }
                 let index = *output_index as usize;
                 if self.items.len() <= index {
                     self.items
@@ -514,9 +507,7 @@ impl ResponsesStreamRecorder {
                     without_text(item)
                 };
             }
-            E::Created { response } | E::InProgress { response }
-                if self.details && self.response.is_none() =>
-            {
+            E::Created { response } | E::InProgress { response } if self.response.is_none() => {
                 self.response = Some(response.clone());
             }
             E::Completed { response } | E::Incomplete { response } | E::Failed { response } => {
@@ -528,9 +519,7 @@ impl ResponsesStreamRecorder {
     }
 
     fn chunk(&mut self, arrived: std::time::Instant) {
-        if self.details
-            && let Some(span) = self.span.as_mut()
-        {
+        if let Some(span) = self.span.as_mut() {
             span.record_chunk_at(arrived);
         }
     }

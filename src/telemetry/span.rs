@@ -50,7 +50,7 @@ impl Instrumentation {
     /// `server.port` is recorded only when it is not 443.
     pub fn new(options: &TelemetryOptions, server_address: &str, server_port: u16) -> Self {
         let vocabulary = options.semconv_mode().vocabulary();
-        let (meter, meter_live) = options.meter();
+        let meter = options.meter();
         Instrumentation {
             inner: Arc::new(Inner {
                 tracer: options.tracer().cloned(),
@@ -60,7 +60,6 @@ impl Instrumentation {
                 server_port: (server_port != 443).then_some(i64::from(server_port)),
                 instruments: Instruments::new(
                     &meter,
-                    meter_live,
                     KeyValue::new(vocabulary.system_key, vocabulary.system_value),
                     server_attributes(server_address, server_port),
                 ),
@@ -219,24 +218,11 @@ impl OperationSpan {
         self.instrumentation.inner.record_content && self.span.is_recording()
     }
 
-    /// Whether anything records what a stream's chunks tell beyond their
-    /// finish reasons (arrival times, ids, model, usage, tool-call ids):
-    /// the span records, or the meter may. When neither does (no SDK, or
-    /// a span sampled out with no meter), a stream skips gathering them.
-    pub fn records_stream_details(&self) -> bool {
-        self.span.is_recording() || self.instrumentation.inner.instruments.live
-    }
-
     /// The parent context with this span in it: inject it into the outgoing
     /// request (`traceparent`) so server-side telemetry joins the trace.
     pub fn context(&self) -> Context {
         self.parent
             .with_remote_span_context(self.span.span_context().clone())
-    }
-
-    /// The span's own context (ids, flags, trace state), for propagation.
-    pub(crate) fn span_context(&self) -> &opentelemetry::trace::SpanContext {
-        self.span.span_context()
     }
 
     /// Event timestamps strictly increase even when the clock does not move.

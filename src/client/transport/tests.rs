@@ -469,14 +469,14 @@ fn trace_headers_use_the_global_propagator() {
         TraceState::default(),
     );
     let cx = opentelemetry::Context::new().with_remote_span_context(sc);
-    let h = trace_headers(&cx);
+    let h = crate::client::propagation::context_headers(&cx);
     assert_eq!(h[0].0, "traceparent");
     assert_eq!(
         h[0].1,
         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     );
     assert!(
-        trace_headers(&opentelemetry::Context::new())
+        crate::client::propagation::context_headers(&opentelemetry::Context::new())
             .iter()
             .all(|(name, _)| name != "traceparent")
     );

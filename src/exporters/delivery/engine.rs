@@ -20,6 +20,10 @@ mod worker;
 
 use worker::run_worker;
 
+/// The most spans the queue has room for before the first one comes (a
+/// batch, up to this): a few hundred bytes each.
+const MAX_RESERVED_SPANS: usize = 1024;
+
 /// The engine as the processor and the Braintrust exporter see it.
 pub(crate) trait Delivery: Send + Sync {
     fn enqueue(&self, span: SpanData);
@@ -227,9 +231,17 @@ impl Shared {
 
 impl<S: Sink> Engine<S> {
     pub(crate) fn new(sink: S, config: DeliveryConfig, name: &'static str) -> Self {
+        // Room for a whole batch from the start: the queue keeps its
+        // largest size anyway, and growing it on the application thread
+        // (doubling, moving every queued span) cost about 300 instructions
+        // per span over the first hundred spans (callgrind).
+        let state = State {
+            queue: VecDeque::with_capacity(config.max_batch_spans.min(MAX_RESERVED_SPANS)),
+            ..State::default()
+        };
         Engine {
             shared: Arc::new(Shared {
-                state: Mutex::default(),
+                state: Mutex::new(state),
                 settled: Condvar::new(),
                 wake: Notify::new(),
                 last_call: tokio::sync::watch::Sender::new(None),
