@@ -319,7 +319,7 @@ fn through_pipeline(config: BraintrustConfig, contexts: &[(&str, Option<String>)
         .expect("installs");
     let provider = guard.tracer_provider();
     for (name, baggage) in contexts {
-        handle(&provider, &incoming(baggage.as_deref()), name);
+        handle(provider, &incoming(baggage.as_deref()), name);
     }
     guard.shutdown().expect("everything delivered");
 }
