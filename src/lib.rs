@@ -204,12 +204,45 @@
 //! | `OTEL_BSP_*`, `OTEL_METRIC_EXPORT_INTERVAL` | the OpenTelemetry SDK | batch sizes and delays, metric interval |
 //! | `AZURE_AI_INFERENCE_ENDPOINT`, `AZURE_AI_INFERENCE_KEY`, `AZURE_AI_INFERENCE_MODEL` | `azinfer` and the examples | the endpoint to call; without it they start the built-in demo endpoint |
 //! | `AZURE_AI_INFERENCE_CONNECT_TIMEOUT`, `AZURE_AI_INFERENCE_READ_TIMEOUT`, `AZURE_AI_INFERENCE_MAX_RETRIES` | `azinfer` | its `--connect-timeout`, `--read-timeout` (durations like `5s`, `500ms`) and `--max-retries` |
-#![warn(missing_docs, missing_debug_implementations)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![forbid(unsafe_code)]
 // docs.rs (`--cfg docsrs`, see Cargo.toml) marks items with the feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+/// Re-exports what this repository's own tests, benchmarks and CLI reach
+/// inside the crate: public but doc-hidden with the unstable `__internal`
+/// feature (outside semver, never for users), crate-private without it.
+macro_rules! internal_use {
+    ($($path:tt)*) => {
+        #[cfg(feature = "__internal")]
+        #[doc(hidden)]
+        pub use $($path)*;
+        #[cfg(not(feature = "__internal"))]
+        #[allow(unused_imports)]
+        pub(crate) use $($path)*;
+    };
+}
+
+/// A module reached as [`internal_use`] describes; its items are `pub` for
+/// that feature, so without it `unreachable_pub` is quiet in it, and so is
+/// `dead_code` for what only the tests use.
+macro_rules! internal_mod {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[cfg(feature = "__internal")]
+        #[doc(hidden)]
+        pub mod $name;
+        $(#[$meta])*
+        #[cfg(not(feature = "__internal"))]
+        #[allow(unreachable_pub, dead_code)]
+        pub(crate) mod $name;
+    };
+}
+
+/// Not API: the benchmarks' and unit tests' view of the export encoders.
+#[cfg(any(test, feature = "__internal"))]
 #[doc(hidden)]
+#[allow(unreachable_pub)]
 pub mod bench_support;
 pub mod client;
 pub mod error;

@@ -98,7 +98,7 @@ fn forever_settings_do_not_panic() {
         .install()
         .expect("installs");
     let stats = guard.delivery_stats()[0].stats();
-    spans(&guard.tracer_provider(), 3);
+    spans(guard.tracer_provider(), 3);
     guard.tracer_provider().force_flush().expect("flushes");
     guard.shutdown().expect("shuts down");
     assert_eq!(stats.snapshot().sent, 3);

@@ -38,11 +38,14 @@ mod chat;
 mod core;
 mod credential;
 mod embeddings;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod endpoint;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod options;
 mod propagation;
 mod redirect;
 mod resend;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod retry;
 pub(crate) mod sse;
 mod stream;
@@ -54,16 +57,19 @@ pub use embeddings::{EmbeddingsClient, ImageEmbeddingsClient};
 pub use stream::StreamingChatCompletions;
 
 pub use credential::Credential;
-pub use endpoint::{
-    AI_SCOPE, COGNITIVE_SERVICES_SCOPE, DEFAULT_API_VERSION, DEFAULT_DEPLOYMENT_API_VERSION,
-    Endpoint, EndpointKind, MACHINE_LEARNING_SCOPE,
-};
-pub use options::{
-    ClientOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_READ_TIMEOUT,
-    DEFAULT_USER_AGENT, ExtraParameters,
-};
+pub use endpoint::{Endpoint, EndpointKind};
+pub use options::{ClientOptions, ExtraParameters};
 pub use redirect::same_origin_redirects;
-pub use retry::{
+pub use retry::RetryPolicy;
+
+// Defaults and scopes: documented on the types that use them, not API.
+internal_use!(endpoint::{
+    AI_SCOPE, COGNITIVE_SERVICES_SCOPE, DEFAULT_API_VERSION, DEFAULT_DEPLOYMENT_API_VERSION,
+    MACHINE_LEARNING_SCOPE,
+});
+internal_use!(options::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_READ_TIMEOUT, DEFAULT_USER_AGENT,
+});
+internal_use!(retry::{
     DEFAULT_INITIAL_DELAY, DEFAULT_MAX_DELAY, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER,
-    RetryPolicy,
-};
+});

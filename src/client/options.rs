@@ -27,7 +27,7 @@ pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 /// Default [`ClientOptions::with_max_response_bytes`]: 256 MiB, room for a
 /// large embeddings batch (2,048 inputs of 3,072 floats as JSON text is
 /// about 80 MiB).
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
 
 /// What the service does with request parameters the model does not know,
 /// sent as the `extra-parameters` header.

@@ -117,21 +117,23 @@ use crate::exporters::otlp::{
 
 mod guard;
 mod kind;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod parts;
 
 pub use guard::{DeliveryPath, ShutdownError, TelemetryGuard};
 pub use kind::{ExporterKind, UnknownExporterKind};
-pub use parts::{DEFAULT_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME};
+pub(crate) use parts::HTTP_INTERNAL_TARGETS;
+// The standard variables' names and the pipeline's fixed values: documented
+// on the builder, not API.
+internal_use!(parts::{
+    DEFAULT_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, PIPELINE_MAX_EVENTS_PER_SPAN,
+    TRACING_SCOPE_NAME,
+});
 use parts::{ErasedSpanExporter, MetricSink, braintrust_processor, periodic};
 
 /// The standard variable that sets the SDK's per-span event limit.
 const SPAN_EVENT_COUNT_LIMIT_ENV: &str = "OTEL_SPAN_EVENT_COUNT_LIMIT";
 
-/// The pipeline's per-span event limit (the SDK's default is 128): the
-/// client's message events are capped at
-/// [`MAX_MESSAGE_EVENTS`](crate::telemetry::MAX_MESSAGE_EVENTS), so this
-/// leaves room for many choices and retry attempts besides.
-pub const PIPELINE_MAX_EVENTS_PER_SPAN: u32 = 256;
 
 /// Comma-separated [`ExporterKind`] names read by [`PipelineBuilder::from_env`],
 /// e.g. `stdout,otlp`. Unset or blank: `otlp` when
@@ -139,24 +141,7 @@ pub const PIPELINE_MAX_EVENTS_PER_SPAN: u32 = 256;
 /// is set (someone configured a collector), else `stdout` (`none` in a build
 /// without the `stdout` feature).
 pub const AZURE_AI_INFERENCE_OTEL_EXPORTERS: &str = "AZURE_AI_INFERENCE_OTEL_EXPORTERS";
-/// Instrumentation scope name of spans that come from `tracing` through the
-/// layer (the crate's own spans use [`instrumentation_scope`](crate::telemetry::instrumentation_scope)).
-pub const TRACING_SCOPE_NAME: &str = "tracing-opentelemetry";
 
-/// Targets of the HTTP and TLS libraries under our clients and exporters.
-/// Their `tracing` spans (h2 opens several per request at debug and trace
-/// level) would otherwise become exported spans, and Braintrust `task`
-/// rows, in every trace: the layer drops them. The application's own spans
-/// pass at every level.
-pub const HTTP_INTERNAL_TARGETS: &[&str] = &[
-    "h2",
-    "hyper",
-    "hyper_util",
-    "reqwest",
-    "rustls",
-    "tonic",
-    "tower",
-];
 
 /// The `tracing` layer returned by [`PipelineBuilder::install_with_tracing`]
 /// and [`TelemetryGuard::tracing_layer`]: tracing-opentelemetry's layer,

@@ -126,3 +126,28 @@ pub(super) fn braintrust_processor(
         _ => BraintrustExporter::processor(config, delivery).map_err(wrap),
     }
 }
+
+/// The pipeline's per-span event limit (the SDK's default is 128): the
+/// client's message events are capped at
+/// the telemetry core's message-event limit, so this
+/// leaves room for many choices and retry attempts besides.
+pub const PIPELINE_MAX_EVENTS_PER_SPAN: u32 = 256;
+
+/// Instrumentation scope name of spans that come from `tracing` through the
+/// layer (the crate's own spans use the crate's instrumentation scope).
+pub const TRACING_SCOPE_NAME: &str = "tracing-opentelemetry";
+
+/// Targets of the HTTP and TLS libraries under our clients and exporters.
+/// Their `tracing` spans (h2 opens several per request at debug and trace
+/// level) would otherwise become exported spans, and Braintrust `task`
+/// rows, in every trace: the layer drops them. The application's own spans
+/// pass at every level.
+pub(crate) const HTTP_INTERNAL_TARGETS: &[&str] = &[
+    "h2",
+    "hyper",
+    "hyper_util",
+    "reqwest",
+    "rustls",
+    "tonic",
+    "tower",
+];

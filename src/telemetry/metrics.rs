@@ -52,7 +52,7 @@ pub(crate) struct Instruments {
 impl Instruments {
     /// `system` and `server` are the attributes every point of this client
     /// carries besides the operation and the models.
-    pub fn new(meter: &Meter, live: bool, system: KeyValue, server: Vec<KeyValue>) -> Self {
+    pub(crate) fn new(meter: &Meter, live: bool, system: KeyValue, server: Vec<KeyValue>) -> Self {
         let seconds = |name: &'static str, description: &'static str| {
             meter
                 .f64_histogram(name)
@@ -194,7 +194,7 @@ impl Instruments {
         Series::Bound(set)
     }
 
-    pub fn record(&self, m: Measurement<'_>) {
+    pub(crate) fn record(&self, m: Measurement<'_>) {
         if !self.live {
             return;
         }

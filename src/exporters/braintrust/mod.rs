@@ -35,36 +35,49 @@
 //! # }
 //! ```
 
-pub mod attachments;
+mod attachments;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod baggage;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod config;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod exporter;
-pub mod filter;
+internal_mod!(filter);
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod mapping;
 mod options;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 pub(crate) mod otlp;
 #[cfg(test)]
 pub(crate) mod test_spans;
 pub(crate) mod transport;
-pub mod truncate;
+internal_mod!(truncate);
 
-pub use baggage::{BraintrustParentProcessor, baggage_parent};
+pub use baggage::BraintrustParentProcessor;
+internal_use!(baggage::baggage_parent);
+#[cfg(any(test, feature = "__internal"))]
 pub(crate) use config::ResolvedConfig;
 pub use config::{
     ApiKey, BRAINTRUST_API_KEY, BRAINTRUST_API_URL, BRAINTRUST_PARENT, BraintrustBuildError,
-    BraintrustConfig, DEFAULT_API_URL, DEFAULT_PARENT, MAX_BATCH_BYTES, MAX_BATCH_ROWS, Parent,
-    ParseParentError, RetryPolicy,
+    BraintrustConfig, Parent, ParseParentError,
 };
-pub use exporter::{BraintrustExporter, BraintrustStats};
-pub use mapping::{
+/// The delivery engine's retry policy, which the Braintrust exporters use.
+#[doc(no_inline)]
+pub use config::RetryPolicy;
+internal_use!(config::{DEFAULT_API_URL, DEFAULT_PARENT, MAX_BATCH_BYTES, MAX_BATCH_ROWS});
+pub use exporter::BraintrustExporter;
+internal_use!(exporter::BraintrustStats);
+// The row model and its mapping are the exporters' machinery, not API.
+internal_use!(mapping::{
     BraintrustRow, InstrumentationInfo, LLM_OPERATIONS, PROVIDER_AZURE, RowContext, RowMetrics,
     RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION, span_to_row, write_row_json,
-};
+});
 pub use options::{
     BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS, BRAINTRUST_FILTER_AI_SPANS,
     BRAINTRUST_OTEL_FILTER_AI_SPANS, SpanFilterFn,
 };
-pub use otlp::{
-    BraintrustOtlpExporter, MAX_OTLP_REQUEST_BYTES, MAX_OTLP_SPAN_BYTES, OTLP_SPLIT_BYTES,
-    OTLP_TRACES_PATH, braintrust_attributes,
-};
+pub use otlp::BraintrustOtlpExporter;
+internal_use!(otlp::{
+    MAX_OTLP_REQUEST_BYTES, MAX_OTLP_SPAN_BYTES, OTLP_SPLIT_BYTES, OTLP_TRACES_PATH,
+    braintrust_attributes,
+});

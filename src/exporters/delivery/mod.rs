@@ -52,6 +52,7 @@
 mod engine;
 mod otlp_http;
 mod otlp_proto;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod processor;
 mod retry;
 mod sink;
@@ -62,11 +63,11 @@ use std::time::Duration;
 /// The shortest schedule delay ([`DeliveryConfig::with_schedule_delay`],
 /// `OTEL_BSP_SCHEDULE_DELAY`): 10 ms. Shorter ones, `0` included, are
 /// raised to it, so an idle worker wakes at most 100 times a second.
-pub const MIN_SCHEDULE_DELAY: Duration = Duration::from_millis(10);
+pub(crate) const MIN_SCHEDULE_DELAY: Duration = Duration::from_millis(10);
 
 pub(crate) use engine::{Delivery, Engine, ShutdownOutcome};
 pub(crate) use otlp_http::{OtlpHttpSink, parse_header_list};
-pub use processor::DeliveryProcessor;
+internal_use!(processor::DeliveryProcessor);
 pub(crate) use processor::{KeepFn, ProcessorHooks, ThenFlushFn};
 pub use retry::RetryPolicy;
 pub(crate) use sink::{Encoded, Outcome, Sink, span_bytes};
@@ -77,7 +78,7 @@ pub const AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB: &str =
     "AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB";
 
 /// The default memory budget: 64 MiB per exporter path.
-pub const DEFAULT_MEMORY_BUDGET: usize = 64 * 1024 * 1024;
+pub(crate) const DEFAULT_MEMORY_BUDGET: usize = 64 * 1024 * 1024;
 
 /// Settings of a [`DeliveryProcessor`]; see the [module docs](self).
 /// [`DeliveryConfig::default`] reads the environment; `with_*` beats it.
