@@ -1,9 +1,10 @@
 //! Azure AI model inference for Rust services, with the GenAI telemetry the
 //! official SDKs leave out.
 //!
-//! A client for Azure's model inference APIs (the Azure OpenAI / AI Foundry
-//! v1 API, Azure OpenAI deployments, and the Model Inference API retired on
-//! 2026-08-26) in which every
+//! A client for Azure AI Foundry and Azure OpenAI (the OpenAI-compatible v1
+//! API at `https://<resource>.openai.azure.com/openai/v1`, deployment routes,
+//! and the Model Inference API that Microsoft retired on 2026-08-26, for
+//! endpoints that still answer it) in which every
 //! call makes an OpenTelemetry CLIENT span and GenAI metrics following the
 //! `az.ai.inference` conventions, plus exporters that send those spans to
 //! Braintrust (native REST or OTLP) or any OTLP collector, and one call that
@@ -26,6 +27,7 @@
 //!         .install_with_tracing()?;
 //!     tracing_subscriber::registry().with(otel_layer).init();
 //!
+//!     // e.g. https://<resource>.openai.azure.com/openai/v1
 //!     let client = ChatCompletionsClient::new(
 //!         std::env::var("AZURE_AI_INFERENCE_ENDPOINT")?,
 //!         Credential::api_key(std::env::var("AZURE_AI_INFERENCE_KEY")?)?,
@@ -202,7 +204,8 @@
 //! | `BRAINTRUST_FILTER_AI_SPANS` (or `BRAINTRUST_OTEL_FILTER_AI_SPANS`) | [`exporters::braintrust`] | `true`: only AI spans (and each trace's local root) become rows |
 //! | `BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS` | [`exporters::braintrust`] | `false`: inline media stays inline instead of being uploaded as attachments |
 //! | `OTEL_BSP_*`, `OTEL_METRIC_EXPORT_INTERVAL` | the OpenTelemetry SDK | batch sizes and delays, metric interval |
-//! | `AZURE_AI_INFERENCE_ENDPOINT`, `AZURE_AI_INFERENCE_KEY`, `AZURE_AI_INFERENCE_MODEL` | `azinfer` and the examples | the endpoint to call; without it they start the built-in demo endpoint |
+//! | `AZURE_AI_INFERENCE_ENDPOINT`, `AZURE_AI_INFERENCE_KEY`, `AZURE_AI_INFERENCE_MODEL` | `azinfer` and the examples ([`EndpointEnv`](client::EndpointEnv)) | the endpoint to call; without it they start the built-in demo endpoint |
+//! | `AZURE_OPENAI_ENDPOINT`, `AZURE_OPENAI_API_KEY` | the same, when the crate's own names above are unset (they win) | the names Microsoft's v1 samples use |
 //! | `AZURE_AI_INFERENCE_CONNECT_TIMEOUT`, `AZURE_AI_INFERENCE_READ_TIMEOUT`, `AZURE_AI_INFERENCE_MAX_RETRIES` | `azinfer` | its `--connect-timeout`, `--read-timeout` (durations like `5s`, `500ms`) and `--max-retries` |
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![forbid(unsafe_code)]

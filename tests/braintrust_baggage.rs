@@ -2,16 +2,22 @@
 //! braintrust.parent=...` routes the rows of that trace to that project or
 //! experiment, on the native path (insert URL) and the OTLP path (the
 //! `braintrust.parent` attribute), and the baggage travels on when the
-//! context is injected into an outgoing request.
+//! context is injected into an outgoing request. Only when the
+//! configuration admits baggage parents (`with_baggage_parents`): by
+//! default, and for parents outside the allow-list, rows go to the
+//! configured parent and no project is created from baggage; a full route
+//! table falls back to the configured parent.
 
 mod support;
 
 use std::collections::HashMap;
 
 use azure_ai_inference_otel::exporters::braintrust::{
-    BraintrustExporter, BraintrustOtlpExporter, BraintrustParentProcessor, Parent,
+    BaggageParents, BraintrustConfig, BraintrustExporter, BraintrustOtlpExporter,
+    BraintrustParentProcessor, Parent,
 };
 use azure_ai_inference_otel::exporters::delivery::{DeliveryConfig, DeliveryProcessor};
+use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
 use azure_ai_inference_otel::telemetry::semconv;
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator as _};
 use opentelemetry::trace::{Span as _, TraceContextExt as _, Tracer as _, TracerProvider as _};
@@ -55,8 +61,13 @@ fn provider(path: DeliveryProcessor) -> SdkTracerProvider {
         .build()
 }
 
+/// Any parent, projects created: what adding `BraintrustParentProcessor`
+/// by hand chooses.
 fn native_path(stand_in: &StandIn) -> DeliveryProcessor {
-    BraintrustExporter::processor(stand_in.config(), DeliveryConfig::new()).expect("builds")
+    let config = stand_in
+        .config()
+        .with_baggage_parents(BaggageParents::any().with_project_creation(true));
+    BraintrustExporter::processor(config, DeliveryConfig::new()).expect("builds")
 }
 
 /// A handler span under `cx` with a chat span under it.
@@ -276,4 +287,139 @@ async fn a_client_call_passes_the_baggage_on_and_its_row_follows_it() {
         ("experiment", EXPERIMENT)
     );
     stand_in.assert_clean();
+}
+
+/// Row targets by span name, from the stand-in's accepted inserts.
+fn targets(stand_in: &StandIn) -> HashMap<String, (String, String)> {
+    let rows = stand_in.rows();
+    let mut by_row = HashMap::new();
+    let mut next = 0;
+    for insert in stand_in.inserts().iter().filter(|i| i.status == 200) {
+        for row in &rows[next..next + insert.rows] {
+            by_row.insert(
+                row["span_attributes"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                (insert.object_type.clone(), insert.object_id.clone()),
+            );
+        }
+        next += insert.rows;
+    }
+    by_row
+}
+
+/// The pipeline with `config`, spans under an incoming context each.
+fn through_pipeline(config: BraintrustConfig, contexts: &[(&str, Option<String>)]) {
+    let guard = TelemetryPipeline::builder()
+        .with_global(false)
+        .with_exporter(ExporterKind::Braintrust)
+        .with_braintrust_config(config)
+        .install()
+        .expect("installs");
+    let provider = guard.tracer_provider();
+    for (name, baggage) in contexts {
+        handle(provider, &incoming(baggage.as_deref()), name);
+    }
+    guard.shutdown().expect("everything delivered");
+}
+
+#[test]
+fn by_default_baggage_steers_nothing_and_creates_no_project() {
+    let stand_in = StandIn::start();
+    through_pipeline(
+        stand_in.config(),
+        &[
+            (
+                "named",
+                Some("braintrust.parent=project_name:attacker".to_owned()),
+            ),
+            (
+                "experiment",
+                Some(format!("braintrust.parent=experiment_id:{EXPERIMENT}")),
+            ),
+        ],
+    );
+    let configured = ("project_logs".to_owned(), project_id_for(PROJECT_NAME));
+    for (name, target) in targets(&stand_in) {
+        assert_eq!(target, configured, "{name}");
+    }
+    assert_eq!(stand_in.project_names(), [PROJECT_NAME]);
+}
+
+#[test]
+fn only_admitted_parents_steer_rows_and_names_need_creation_allowed() {
+    let stand_in = StandIn::start();
+    let policy = BaggageParents::allow([
+        format!("experiment_id:{EXPERIMENT}"),
+        "project_name:team-".to_owned(),
+    ]);
+    through_pipeline(
+        stand_in.config().with_baggage_parents(policy),
+        &[
+            (
+                "allowed",
+                Some(format!("braintrust.parent=experiment_id:{EXPERIMENT}")),
+            ),
+            (
+                "other",
+                Some(
+                    "braintrust.parent=experiment_id:00000000-0000-4000-8000-000000000000"
+                        .to_owned(),
+                ),
+            ),
+            (
+                "team",
+                Some("braintrust.parent=project_name:team-a".to_owned()),
+            ),
+        ],
+    );
+    let by_row = targets(&stand_in);
+    let configured = ("project_logs".to_owned(), project_id_for(PROJECT_NAME));
+    assert_eq!(
+        by_row["chat allowed"],
+        ("experiment".to_owned(), EXPERIMENT.to_owned())
+    );
+    assert_eq!(by_row["chat other"], configured);
+    assert_eq!(
+        by_row["chat team"], configured,
+        "no creation: the configured parent"
+    );
+    assert_eq!(stand_in.project_names(), [PROJECT_NAME]);
+}
+
+#[test]
+fn a_full_route_table_falls_back_to_the_configured_parent() {
+    let stand_in = StandIn::start();
+    let contexts: Vec<(String, Option<String>)> = (0..70)
+        .map(|i| {
+            (
+                format!("e{i}"),
+                Some(format!(
+                    "braintrust.parent=experiment_id:00000000-0000-4000-8000-{i:012}"
+                )),
+            )
+        })
+        .collect();
+    let borrowed: Vec<(&str, Option<String>)> = contexts
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.clone()))
+        .collect();
+    through_pipeline(
+        stand_in
+            .config()
+            .with_baggage_parents(BaggageParents::any()),
+        &borrowed,
+    );
+    let by_row = targets(&stand_in);
+    assert_eq!(by_row.len(), 140, "every row delivered");
+    let configured = by_row
+        .values()
+        .filter(|(kind, _)| kind == "project_logs")
+        .count();
+    assert_eq!(
+        configured,
+        2 * (70 - 64),
+        "the parents past 64 go to the configured one"
+    );
 }

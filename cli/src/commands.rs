@@ -3,8 +3,8 @@
 use std::io::{self, Write};
 
 use azure_ai_inference_otel::client::{
-    ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient, Endpoint,
-    ImageEmbeddingsClient, RetryPolicy,
+    AZURE_OPENAI_API_KEY, ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient,
+    Endpoint, EndpointEnv, ImageEmbeddingsClient, RetryPolicy,
 };
 use azure_ai_inference_otel::models::{ChatCompletions, CompletionsFinishReason};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
@@ -35,11 +35,15 @@ impl Target {
     /// The configured endpoint and key, or the built-in demo endpoint (said
     /// on `stderr`) when no endpoint is configured.
     pub fn resolve(global: &Global, stderr: &mut dyn Write) -> Result<Target, Failure> {
+        // --endpoint / AZURE_AI_INFERENCE_ENDPOINT (clap), else the names
+        // Microsoft's v1 samples use (EndpointEnv: the crate's own win).
+        let env = EndpointEnv::from_env();
         let configured = global
             .endpoint
             .as_deref()
             .map(str::trim)
-            .filter(|e| !e.is_empty());
+            .filter(|e| !e.is_empty())
+            .or(env.endpoint.as_deref());
         let (endpoint, key, server) = match (configured, &global.replay) {
             (_, Some(cassette)) => {
                 let options = ReplayOptions::new().realtime(global.realtime);
@@ -54,14 +58,17 @@ impl Target {
                     .key
                     .as_deref()
                     .filter(|k| !k.is_empty())
+                    .or(env.key.as_deref())
                     .ok_or_else(|| {
                         Failure::usage(format!(
-                            "no API key for the endpoint: pass --key or set {AZURE_AI_INFERENCE_KEY}"
+                            "no API key for the endpoint: pass --key or set {AZURE_AI_INFERENCE_KEY} (or {AZURE_OPENAI_API_KEY})"
                         ))
                     })?;
                 match &global.record {
                     Some(cassette) => {
-                        let options = RecordOptions::new().with_secret(key);
+                        let options = RecordOptions::new()
+                            .with_secret(key)
+                            .with_insecure_http_key(global.insecure_http_key);
                         let server = MockInferenceServer::record_background(url, cassette, options)
                             .map_err(|e| Failure::usage(e.to_string()))?;
                         let _ = writeln!(stderr, "azinfer: recording to {}", cassette.display());

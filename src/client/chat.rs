@@ -29,7 +29,7 @@ const ROUTE: &str = "chat/completions";
 /// use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
 ///
 /// let client = ChatCompletionsClient::new(
-///     "https://my-resource.services.ai.azure.com/models",
+///     "https://my-resource.openai.azure.com/openai/v1",
 ///     Credential::api_key(std::env::var("AZURE_AI_INFERENCE_KEY").unwrap_or_default())?,
 ///     None,
 /// )?;
@@ -45,9 +45,12 @@ pub struct ChatCompletionsClient {
 }
 
 impl ChatCompletionsClient {
-    /// A client for `endpoint` (Foundry `https://<resource>.services.ai.azure.com/models`,
-    /// serverless, GitHub Models `https://models.inference.ai.azure.com`, or an
-    /// Azure OpenAI deployment `https://<resource>.openai.azure.com/openai/deployments/<name>`).
+    /// A client for `endpoint`: the v1 API `https://<resource>.openai.azure.com/openai/v1`
+    /// (or `.services.ai.azure.com/openai/v1`; every request then needs a
+    /// model, the deployment name), an Azure OpenAI deployment
+    /// `https://<resource>.openai.azure.com/openai/deployments/<name>`, or a
+    /// Model Inference (`.../models`, retired 2026-08-26) or serverless
+    /// endpoint. See [`Endpoint`](super::Endpoint) for how each is called.
     pub fn new(
         endpoint: impl AsRef<str>,
         credential: Credential,
@@ -160,7 +163,11 @@ fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> Reque
         RequestParam::MaxTokens => o.max_tokens.map(ParamValue::from),
         RequestParam::MaxCompletionTokens => o.max_completion_tokens.map(ParamValue::from),
         RequestParam::ReasoningEffort => o.reasoning_effort.as_deref().map(ParamValue::from),
-        RequestParam::Dimensions => None,
+        RequestParam::Dimensions
+        | RequestParam::ReasoningSummary
+        | RequestParam::PreviousResponseId
+        | RequestParam::Store
+        | RequestParam::Truncation => None,
         RequestParam::Temperature => o.temperature.map(ParamValue::from),
         RequestParam::TopP => o.top_p.map(ParamValue::from),
         RequestParam::FrequencyPenalty => o.frequency_penalty.map(ParamValue::from),

@@ -2,12 +2,16 @@
 //!
 //! # Layout
 //!
-//! - [`Endpoint`] (`endpoint.rs`): the service URL, validated once; builds
-//!   `{endpoint}/{route}?api-version=...` and picks the Entra ID scope.
+//! - [`Endpoint`] (`endpoint.rs`): the service URL, validated once; reads
+//!   its [`EndpointKind`] (v1, deployment, Model Inference, other), builds
+//!   `{endpoint}/{route}` with the kind's `api-version` (none on v1) and
+//!   picks the Entra ID scope.
 //! - [`Credential`] (`credential.rs`): an API key (sent as `api-key` and as
 //!   `Authorization: Bearer`) or, with the `entra` feature, an
 //!   `azure_core` token credential whose tokens are cached. Secrets never
 //!   appear in `Debug` output or errors.
+//! - [`EndpointEnv`] (`env.rs`): the endpoint, key and model from the
+//!   environment, the crate's names before Microsoft's v1 samples' ones.
 //! - [`ClientOptions`] (`options.rs`): API version, default model,
 //!   `extra-parameters`, timeouts, user agent, a caller's own HTTP client.
 //! - `transport.rs`: one `reqwest` client per client; adds the common and
@@ -27,7 +31,9 @@
 //! - One file per operation on top of these: `chat.rs`
 //!   ([`ChatCompletionsClient`]), `embeddings.rs` ([`EmbeddingsClient`],
 //!   [`ImageEmbeddingsClient`]), `stream.rs` ([`StreamingChatCompletions`],
-//!   which owns the span of a streamed call), all sharing `core.rs`.
+//!   which owns the span of a streamed call), `responses.rs`
+//!   ([`ResponsesClient`], the v1 Responses API) and `responses_stream.rs`
+//!   ([`ResponsesStream`]), all sharing `core.rs`.
 //!
 //! [`Error::Http`]: crate::Error::Http
 //! [`Error::Timeout`]: crate::Error::Timeout
@@ -40,11 +46,14 @@ mod credential;
 mod embeddings;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod endpoint;
+mod env;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod options;
 mod propagation;
 mod redirect;
 mod resend;
+mod responses;
+mod responses_stream;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod retry;
 pub(crate) mod sse;
@@ -54,10 +63,16 @@ pub(crate) mod transport;
 
 pub use chat::ChatCompletionsClient;
 pub use embeddings::{EmbeddingsClient, ImageEmbeddingsClient};
+pub use responses::ResponsesClient;
+pub use responses_stream::ResponsesStream;
 pub use stream::StreamingChatCompletions;
 
 pub use credential::Credential;
 pub use endpoint::{Endpoint, EndpointKind};
+pub use env::{
+    AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, AZURE_AI_INFERENCE_MODEL,
+    AZURE_OPENAI_API_KEY, AZURE_OPENAI_ENDPOINT, EndpointEnv,
+};
 pub use options::{ClientOptions, ExtraParameters};
 pub use redirect::same_origin_redirects;
 pub use retry::RetryPolicy;

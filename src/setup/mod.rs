@@ -73,8 +73,8 @@
 //!   providers as the global ones and W3C trace context plus baggage
 //!   ([`TraceContextPropagator`], [`BaggagePropagator`]) as the global
 //!   propagator, so an incoming `baggage: braintrust.parent=...` travels on
-//!   with the trace (and, with a Braintrust exporter, routes its rows: see
-//!   [`BraintrustParentProcessor`]). The crate's clients use the global providers unless
+//!   with the trace (and, with a Braintrust exporter and
+//!   [`BraintrustConfig::with_baggage_parents`], routes its rows). The crate's clients use the global providers unless
 //!   their `TelemetryOptions` name others, so install the pipeline before
 //!   building clients (their metric instruments are created then).
 //!
@@ -97,7 +97,7 @@
 //! does the same. See [`TelemetryGuard`] for why and for the gRPC caveat.
 
 use crate::exporters::braintrust::{
-    BraintrustBuildError, BraintrustConfig, BraintrustParentProcessor,
+    AdmittedParentProcessor, BraintrustBuildError, BraintrustConfig,
 };
 pub use crate::exporters::delivery::AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB;
 use crate::exporters::delivery::{DeliveryConfig, DeliveryProcessor};
@@ -411,13 +411,16 @@ impl PipelineBuilder {
         if std::env::var_os(SPAN_EVENT_COUNT_LIMIT_ENV).is_none() {
             tracer_builder = tracer_builder.with_max_events_per_span(PIPELINE_MAX_EVENTS_PER_SPAN);
         }
-        // Rows follow an incoming `braintrust.parent` baggage entry.
-        if self
-            .kinds
-            .iter()
-            .any(|k| matches!(k, ExporterKind::Braintrust | ExporterKind::BraintrustOtlp))
+        // Rows follow an incoming `braintrust.parent` baggage entry, when
+        // the configuration admits baggage parents at all.
+        if let Some(policy) = self.braintrust.baggage_parents()
+            && self
+                .kinds
+                .iter()
+                .any(|k| matches!(k, ExporterKind::Braintrust | ExporterKind::BraintrustOtlp))
         {
-            tracer_builder = tracer_builder.with_span_processor(BraintrustParentProcessor);
+            tracer_builder =
+                tracer_builder.with_span_processor(AdmittedParentProcessor(policy.clone()));
         }
         let tracer_provider = processors
             .into_iter()

@@ -57,6 +57,8 @@ mod options;
 mod params;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod record;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
+mod responses;
 internal_mod!(semconv);
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod span;
@@ -79,5 +81,9 @@ internal_use!(params::{
 internal_use!(record::{
     ChoiceRecord, ErrorClass, Operation, RequestAttributes, ResponseRecord, ToolCallRecord,
     UsageRecord,
+});
+internal_use!(responses::{
+    ResponsesStreamRecorder, record_model_response, responses_request_attributes,
+    start_responses_span,
 });
 internal_use!(span::{Instrumentation, MAX_MESSAGE_EVENTS, OperationSpan, StreamOutcome});

@@ -49,6 +49,7 @@ mod record;
 mod replay;
 mod reply;
 mod request;
+mod responses_wire;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod scrub;
 mod server;
@@ -63,6 +64,7 @@ pub use replay::{ReplayMismatch, ReplayOptions};
 internal_use!(replay::{NO_MATCH_CODE, NO_MATCH_STATUS});
 pub use reply::Reply;
 pub use request::RecordedRequest;
+pub use responses_wire::ResponseAnswer;
 pub use scrub::SCRUBBED;
 internal_use!(scrub::ALWAYS_SCRUBBED_HEADERS);
 pub use server::MockInferenceServer;

@@ -69,6 +69,7 @@ pub struct RecordOptions {
     headers: Vec<String>,
     query: Vec<String>,
     secrets: Vec<crate::net::Secret>,
+    insecure_http_key: bool,
 }
 
 impl RecordOptions {
@@ -99,6 +100,16 @@ impl RecordOptions {
     #[must_use]
     pub fn with_secret(mut self, secret: impl Into<String>) -> Self {
         self.secrets.push(crate::net::Secret::new(secret.into()));
+        self
+    }
+
+    /// Allows forwarding to a plain `http://` upstream that is not
+    /// loopback (off by default: the caller's key would cross the network
+    /// in clear text), as [`ClientOptions::with_insecure_http_key`](crate::client::ClientOptions::with_insecure_http_key)
+    /// does for a client.
+    #[must_use]
+    pub fn with_insecure_http_key(mut self, allow: bool) -> Self {
+        self.insecure_http_key = allow;
         self
     }
 
@@ -146,6 +157,15 @@ impl Recorder {
             return Err(CassetteError::Setup(format!(
                 "the upstream must be an http(s) URL with a host, got {}",
                 upstream.scheme()
+            )));
+        }
+        if upstream.scheme() == "http"
+            && !options.insecure_http_key
+            && !crate::net::is_loopback(&upstream)
+        {
+            return Err(CassetteError::Setup(format!(
+                "the key is only forwarded over https (or to a loopback address), got http://{}; use an https endpoint, or --insecure-http-key (RecordOptions::with_insecure_http_key) to send it in clear text anyway",
+                upstream.host_str().unwrap_or("?")
             )));
         }
         if upstream.query().is_some()
@@ -377,5 +397,31 @@ impl Drop for Tap {
     fn drop(&mut self) {
         // The caller went away (or the server stopped) before the end.
         self.finish(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_is_forwarded_over_https_or_loopback_or_with_the_opt_in() {
+        let new = |url: &str, options: RecordOptions| {
+            Recorder::new(url, PathBuf::from("unused.json"), &options).map(|_| ())
+        };
+        let err = new(
+            "http://gateway.example",
+            RecordOptions::new().with_secret("sk-1"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("--insecure-http-key") && !err.contains("sk-1"),
+            "{err}"
+        );
+        assert!(new("https://gateway.example", RecordOptions::new()).is_ok());
+        assert!(new("http://127.0.0.1:9", RecordOptions::new()).is_ok());
+        let opted_in = RecordOptions::new().with_insecure_http_key(true);
+        assert!(new("http://gateway.example", opted_in).is_ok());
     }
 }

@@ -14,6 +14,7 @@
 //! | [`schema`] | the Braintrust insert schema from `tests/data/` |
 //! | [`genai_spans`] | spans shaped like the crate's, for the mapping tests |
 //! | [`e2e`] | one pipeline into the stand-in and the collector at once |
+//! | [`responses`] | Responses API calls against the demo endpoint: the one span, its rows on both Braintrust paths |
 #![allow(dead_code)]
 
 pub mod attachment_store;
@@ -25,5 +26,6 @@ pub mod genai_spans;
 pub mod loopback;
 pub mod otlp_collector;
 pub mod otlp_receiver;
+pub mod responses;
 pub mod schema;
 pub mod telemetry;

@@ -45,7 +45,7 @@ mod exporter;
 internal_mod!(filter);
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod mapping;
-mod options;
+pub(crate) mod options;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 pub(crate) mod otlp;
 #[cfg(test)]
@@ -53,7 +53,8 @@ pub(crate) mod test_spans;
 pub(crate) mod transport;
 internal_mod!(truncate);
 
-pub use baggage::BraintrustParentProcessor;
+pub(crate) use baggage::AdmittedParentProcessor;
+pub use baggage::{BaggageParents, BraintrustParentProcessor};
 internal_use!(baggage::baggage_parent);
 #[cfg(any(test, feature = "__internal"))]
 pub(crate) use config::ResolvedConfig;
@@ -70,7 +71,7 @@ internal_use!(exporter::BraintrustStats);
 // The row model and its mapping are the exporters' machinery, not API.
 internal_use!(mapping::{
     BraintrustRow, InstrumentationInfo, LLM_OPERATIONS, PROVIDER_AZURE, RowContext, RowMetrics,
-    RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION, span_to_row, write_row_json,
+    RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION, span_to_row,
 });
 pub use options::{
     BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS, BRAINTRUST_FILTER_AI_SPANS,

@@ -51,7 +51,6 @@
 
 mod engine;
 mod otlp_http;
-mod otlp_proto;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod processor;
 mod retry;

@@ -65,6 +65,8 @@ pub struct BraintrustConfig {
     flush_timeout: Option<Duration>,
     /// Whether the API key may go over plain http to a non-loopback host.
     insecure_http: bool,
+    /// Which baggage parents may steer rows; `None`: none.
+    baggage_parents: Option<super::baggage::BaggageParents>,
     /// Span filter and attachments (their builder methods are in `options`).
     rows: super::options::RowOptions,
 }
@@ -79,6 +81,7 @@ impl Default for BraintrustConfig {
             request_timeout: Duration::from_secs(30),
             flush_timeout: None,
             insecure_http: false,
+            baggage_parents: None,
             rows: super::options::RowOptions::default(),
         }
     }
@@ -128,6 +131,21 @@ impl BraintrustConfig {
     pub fn with_insecure_http(mut self, allow: bool) -> Self {
         self.insecure_http = allow;
         self
+    }
+
+    /// Lets an incoming `braintrust.parent` baggage entry route a trace's
+    /// rows to the parents `policy` admits (off by default: baggage comes
+    /// from whoever calls the service; see [`BaggageParents`](super::BaggageParents)).
+    /// Other values, and every row while this is unset, go to the
+    /// configured parent.
+    pub fn with_baggage_parents(mut self, policy: super::baggage::BaggageParents) -> Self {
+        self.baggage_parents = Some(policy);
+        self
+    }
+
+    /// See [`with_baggage_parents`](Self::with_baggage_parents).
+    pub fn baggage_parents(&self) -> Option<&super::baggage::BaggageParents> {
+        self.baggage_parents.as_ref()
     }
 
     /// Where rows go (beats [`BRAINTRUST_PARENT`]).
@@ -230,13 +248,14 @@ impl BraintrustConfig {
             api_url,
             parent,
             request_timeout: self.request_timeout,
+            baggage_parents: self.baggage_parents.clone(),
             rows,
             // Attachment uploads: the configured policy, else the
             // attachments spec's (8 retries from 500 ms, doubling).
             upload_retry: self.retry.unwrap_or_else(|| {
                 RetryPolicy::default()
-                    .with_max_attempts(9)
-                    .with_initial_backoff(Duration::from_millis(500))
+                    .with_max_retries(8)
+                    .with_initial_delay(Duration::from_millis(500))
             }),
         })
     }
@@ -250,6 +269,8 @@ pub(crate) struct ResolvedConfig {
     pub(crate) api_url: String,
     pub(crate) parent: Parent,
     pub(crate) request_timeout: Duration,
+    /// Which baggage parents rows may be routed to (none when unset).
+    pub(crate) baggage_parents: Option<super::baggage::BaggageParents>,
     pub(crate) rows: super::options::ResolvedRowOptions,
     /// How attachment uploads are retried.
     pub(crate) upload_retry: RetryPolicy,
