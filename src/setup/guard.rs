@@ -162,9 +162,9 @@ impl TelemetryGuard {
     /// Another `tracing` layer feeding this pipeline (the one
     /// [`install_with_tracing`](super::PipelineBuilder::install_with_tracing)
     /// returns is built the same way): spans go to this guard's tracer
-    /// provider under the scope [`TRACING_SCOPE_NAME`], without the `code.*`
+    /// provider under the scope `TRACING_SCOPE_NAME`, without the `code.*`
     /// and `thread.*` attributes `tracing-opentelemetry` adds by default, and
-    /// without the spans of [`HTTP_INTERNAL_TARGETS`](super::HTTP_INTERNAL_TARGETS).
+    /// without the spans of `HTTP_INTERNAL_TARGETS`.
     pub fn tracing_layer<S>(&self) -> TracingLayer<S>
     where
         S: Subscriber + for<'span> LookupSpan<'span>,

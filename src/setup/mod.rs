@@ -52,9 +52,9 @@
 //!   and the `telemetry.sdk.*` attributes are there), plus the attributes
 //!   given in code (which win), with `service.name` taken from the first of:
 //!   [`PipelineBuilder::with_service_name`], a `service.name` resource
-//!   attribute given in code, [`OTEL_SERVICE_NAME`], `service.name` in
-//!   [`OTEL_RESOURCE_ATTRIBUTES`], [`DEFAULT_SERVICE_NAME`].
-//! - One [`DeliveryProcessor`] per exporter path (see
+//!   attribute given in code, `OTEL_SERVICE_NAME`, `service.name` in
+//!   `OTEL_RESOURCE_ATTRIBUTES`, `DEFAULT_SERVICE_NAME`.
+//! - One `DeliveryProcessor` per exporter path (see
 //!   [`exporters::delivery`](crate::exporters::delivery)): a queue bounded
 //!   by bytes ([`with_memory_budget`](PipelineBuilder::with_memory_budget),
 //!   [`AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB`], 64 MiB by default) that
@@ -83,8 +83,8 @@
 //! | variable | read by | meaning |
 //! |---|---|---|
 //! | [`AZURE_AI_INFERENCE_OTEL_EXPORTERS`] | [`PipelineBuilder::from_env`] | comma-separated [`ExporterKind`] names |
-//! | [`OTEL_SERVICE_NAME`] | `install` | `service.name` when not set in code |
-//! | [`OTEL_RESOURCE_ATTRIBUTES`] | `install` | `k=v,k=v` resource attributes; code wins |
+//! | `OTEL_SERVICE_NAME` | `install` | `service.name` when not set in code |
+//! | `OTEL_RESOURCE_ATTRIBUTES` | `install` | `k=v,k=v` resource attributes; code wins |
 //! | `OTEL_EXPORTER_OTLP_*` | the `otlp` kind | see [`exporters::otlp`](crate::exporters::otlp) |
 //! | [`AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB`] | `install` | memory budget of each exporter path's queue, MiB (default 64) |
 //! | `OTEL_BSP_*` | `install` | batch size, delay, attempt timeout, requests in flight, optional span cap ([`delivery`](crate::exporters::delivery)) |
@@ -134,18 +134,16 @@ use parts::{ErasedSpanExporter, MetricSink, braintrust_processor, periodic};
 /// The standard variable that sets the SDK's per-span event limit.
 const SPAN_EVENT_COUNT_LIMIT_ENV: &str = "OTEL_SPAN_EVENT_COUNT_LIMIT";
 
-
 /// Comma-separated [`ExporterKind`] names read by [`PipelineBuilder::from_env`],
 /// e.g. `stdout,otlp`. Unset or blank: `otlp` when
-/// [`OTEL_EXPORTER_OTLP_ENDPOINT`] or [`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`]
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
 /// is set (someone configured a collector), else `stdout` (`none` in a build
 /// without the `stdout` feature).
 pub const AZURE_AI_INFERENCE_OTEL_EXPORTERS: &str = "AZURE_AI_INFERENCE_OTEL_EXPORTERS";
 
-
 /// The `tracing` layer returned by [`PipelineBuilder::install_with_tracing`]
 /// and [`TelemetryGuard::tracing_layer`]: tracing-opentelemetry's layer,
-/// filtered to drop [`HTTP_INTERNAL_TARGETS`].
+/// filtered to drop `HTTP_INTERNAL_TARGETS`.
 pub type TracingLayer<S> = tracing_subscriber::filter::Filtered<
     tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::SdkTracer>,
     tracing_subscriber::filter::Targets,
@@ -237,13 +235,13 @@ impl PipelineBuilder {
         self
     }
 
-    /// Adds a resource attribute; beats the same key in [`OTEL_RESOURCE_ATTRIBUTES`].
+    /// Adds a resource attribute; beats the same key in `OTEL_RESOURCE_ATTRIBUTES`.
     pub fn with_resource_attribute(mut self, attribute: KeyValue) -> Self {
         self.resource_attributes.push(attribute);
         self
     }
 
-    /// Adds resource attributes; they beat the same keys in [`OTEL_RESOURCE_ATTRIBUTES`].
+    /// Adds resource attributes; they beat the same keys in `OTEL_RESOURCE_ATTRIBUTES`.
     pub fn with_resource_attributes(
         mut self,
         attributes: impl IntoIterator<Item = KeyValue>,
@@ -270,7 +268,7 @@ impl PipelineBuilder {
         &self.kinds
     }
 
-    /// Adds any span exporter, behind its own [`DeliveryProcessor`] (one
+    /// Adds any span exporter, behind its own `DeliveryProcessor` (one
     /// export at a time; every export error is retried within the budget).
     pub fn with_span_exporter(mut self, exporter: impl SpanExporter + 'static) -> Self {
         self.custom.push(Box::new(exporter));

@@ -18,7 +18,7 @@ use crate::exporters::delivery::{DeliveryConfig, DeliveryProcessor};
 
 /// The standard variable for `service.name`; beaten by
 /// [`PipelineBuilder::with_service_name`], and it beats `service.name` in
-/// [`OTEL_RESOURCE_ATTRIBUTES`] (as the specification asks).
+/// `OTEL_RESOURCE_ATTRIBUTES` (as the specification asks).
 pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
 /// The standard variable for extra resource attributes (`k=v,k=v`, values
 /// percent-encoded); attributes given in code win over it.

@@ -116,7 +116,7 @@ struct BoundSet {
     /// Operation, provider, models and server, in that order.
     attributes: Vec<KeyValue>,
     duration: OnceLock<BoundHistogram<f64>>,
-    /// One per [`TOKEN_COUNTS`] row (used only for rows with a token type).
+    /// One per `TOKEN_COUNTS` row (used only for rows with a token type).
     tokens: [OnceLock<BoundHistogram<u64>>; TOKEN_COUNTS.len()],
     time_to_first_chunk: OnceLock<BoundHistogram<f64>>,
     time_per_output_chunk: OnceLock<BoundHistogram<f64>>,

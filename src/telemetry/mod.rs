@@ -2,13 +2,13 @@
 //!
 //! This module does not depend on the crate's HTTP client: any client can
 //! produce the same `az.ai.inference` spans by describing its request with
-//! [`RequestAttributes`] (the model and [`RequestParams`], keyed by the one
-//! parameter table [`REQUEST_PARAMS`]), starting an [`OperationSpan`] from an
-//! [`Instrumentation`], reporting the response with a [`ResponseRecord`]
-//! (or, for streams, a [`StreamAccumulator`]) and a failure through the
-//! [`ErrorClass`] view of its own error type.
+//! `RequestAttributes` (the model and `RequestParams`, keyed by the one
+//! parameter table `REQUEST_PARAMS`), starting an `OperationSpan` from an
+//! `Instrumentation`, reporting the response with a `ResponseRecord`
+//! (or, for streams, a `StreamAccumulator`) and a failure through the
+//! `ErrorClass` view of its own error type.
 //!
-//! Recorded messages go through one typed model, [`Message`], with both
+//! Recorded messages go through one typed model, `Message`, with both
 //! encodings the crate needs (the chat wire shape and the semconv parts
 //! shape); the Braintrust mapping reads recorded content back through it.
 //!
@@ -32,12 +32,12 @@
 //! ```
 //!
 //! What is recorded is fixed by `semconv/registry.toml` (names in
-//! [`semconv`]); content (prompts, completions, reasoning, tool names and
+//! `semconv`); content (prompts, completions, reasoning, tool names and
 //! arguments) is recorded only when [`TelemetryOptions::content_recording`]
 //! is on. Token details (cached and reasoning tokens) are rows of
-//! [`TOKEN_COUNTS`], recorded only when the service reports them. The newer
+//! `TOKEN_COUNTS`, recorded only when the service reports them. The newer
 //! names follow semantic-conventions v1.41.0, and the instrumentation
-//! scope's schema URL follows the vocabulary ([`instrumentation_scope_for`]).
+//! scope's schema URL follows the vocabulary (`instrumentation_scope_for`).
 
 // The recording core (spans, records, tables, messages, accumulation) is
 // the clients' machinery, not API: crate-private, reached by this

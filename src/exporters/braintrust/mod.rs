@@ -1,6 +1,6 @@
 //! Braintrust: finished spans as Braintrust log rows.
 //!
-//! Two ways out, one mapping ([`span_to_row`], a pure function documented
+//! Two ways out, one mapping (`span_to_row`, a pure function documented
 //! there as a table):
 //!
 //! - [`BraintrustExporter`]: rows over Braintrust's REST API
@@ -11,7 +11,7 @@
 //!
 //! Both are configured by one [`BraintrustConfig`]: code, then the
 //! environment variables Braintrust's SDKs read ([`BRAINTRUST_API_KEY`],
-//! [`BRAINTRUST_API_URL`], [`BRAINTRUST_PARENT`]), then defaults.
+//! [`BRAINTRUST_API_URL`], `BRAINTRUST_PARENT`), then defaults.
 //!
 //! Both deliver through the [delivery](crate::exporters::delivery) engine
 //! (memory-bounded queue, own worker thread, retries within a time budget,
@@ -58,13 +58,13 @@ pub use baggage::{BaggageParents, BraintrustParentProcessor};
 internal_use!(baggage::baggage_parent);
 #[cfg(any(test, feature = "__internal"))]
 pub(crate) use config::ResolvedConfig;
+/// The delivery engine's retry policy, which the Braintrust exporters use.
+#[doc(no_inline)]
+pub use config::RetryPolicy;
 pub use config::{
     ApiKey, BRAINTRUST_API_KEY, BRAINTRUST_API_URL, BRAINTRUST_PARENT, BraintrustBuildError,
     BraintrustConfig, Parent, ParseParentError,
 };
-/// The delivery engine's retry policy, which the Braintrust exporters use.
-#[doc(no_inline)]
-pub use config::RetryPolicy;
 internal_use!(config::{DEFAULT_API_URL, DEFAULT_PARENT, MAX_BATCH_BYTES, MAX_BATCH_ROWS});
 pub use exporter::BraintrustExporter;
 internal_use!(exporter::BraintrustStats);

@@ -79,7 +79,7 @@ pub const AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB: &str =
 /// The default memory budget: 64 MiB per exporter path.
 pub(crate) const DEFAULT_MEMORY_BUDGET: usize = 64 * 1024 * 1024;
 
-/// Settings of a [`DeliveryProcessor`]; see the [module docs](self).
+/// Settings of a `DeliveryProcessor`; see the [module docs](self).
 /// [`DeliveryConfig::default`] reads the environment; `with_*` beats it.
 #[derive(Debug, Clone)]
 pub struct DeliveryConfig {
@@ -161,7 +161,7 @@ impl DeliveryConfig {
     }
 
     /// How long a partial batch waits before it is sent anyway; at least
-    /// [`MIN_SCHEDULE_DELAY`] (a delay of zero would wake the idle worker
+    /// `MIN_SCHEDULE_DELAY` (a delay of zero would wake the idle worker
     /// continuously), `Duration::MAX` for "only when a batch is full, or on
     /// flush and shutdown".
     pub fn with_schedule_delay(mut self, delay: Duration) -> Self {
