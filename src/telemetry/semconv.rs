@@ -368,7 +368,7 @@ impl SemconvMode {
         }
     }
 
-    /// Reads [`SEMCONV_OPT_IN_ENV`]: a comma-separated list that selects the
+    /// Reads `OTEL_SEMCONV_STABILITY_OPT_IN`: a comma-separated list that selects the
     /// newer names when it contains `SEMCONV_OPT_IN_GEN_AI_LATEST`.
     pub fn from_env() -> Self {
         Self::from_opt_in(std::env::var(SEMCONV_OPT_IN_ENV).ok().as_deref())

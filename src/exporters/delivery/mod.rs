@@ -2,7 +2,7 @@
 //!
 //! Every exporter path of the pipeline (native Braintrust, Braintrust OTLP,
 //! OTLP to a collector, and any other exporter) goes through one
-//! [`DeliveryProcessor`]:
+//! `DeliveryProcessor`:
 //!
 //! - `on_end` appends the span to a queue bounded by **bytes** (the
 //!   [memory budget](DeliveryConfig::with_memory_budget), 64 MiB by
