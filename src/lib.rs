@@ -253,6 +253,12 @@ pub mod client;
 pub mod error;
 pub mod exporters;
 mod hex;
+#[cfg(any(feature = "async-openai", feature = "reqwest-middleware"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "async-openai", feature = "reqwest-middleware")))
+)]
+pub mod instrument;
 pub mod models;
 pub mod net;
 pub mod setup;

@@ -149,3 +149,26 @@ fn a_clear_text_braintrust_url_to_another_host_is_refused() {
     // The explicit opt-in builds it (nothing is sent here).
     assert!(BraintrustExporter::new(config.with_insecure_http(true)).is_ok());
 }
+
+#[test]
+fn secrets_in_endpoint_urls_are_redacted_in_errors() {
+    use azure_ai_inference_otel::client::Endpoint;
+    let error = Endpoint::parse("https://h.example/chat/completions?api-key=SECRET-1")
+        .expect_err("a pasted route and a query")
+        .to_string();
+    assert!(
+        !error.contains("SECRET-1") && error.contains("h.example"),
+        "{error}"
+    );
+    let error = OtlpConfig::new()
+        .with_endpoint("ftp://user:SECRET-2@collector.example/v1?sig=SECRET-3")
+        .build_span_exporter()
+        .expect_err("not http")
+        .to_string();
+    assert!(
+        !error.contains("SECRET-2")
+            && !error.contains("SECRET-3")
+            && error.contains("collector.example"),
+        "{error}"
+    );
+}

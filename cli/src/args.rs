@@ -240,6 +240,22 @@ pub struct ChatArgs {
     #[arg(long, value_name = "T")]
     pub temperature: Option<f64>,
 
+    /// How many choices to generate, sent as `n` (overrides the request's)
+    #[arg(long = "n", value_name = "N")]
+    pub choices: Option<u32>,
+
+    /// The most tokens to generate, reasoning included, sent as `max_completion_tokens` (v1 API, reasoning models; overrides the request's)
+    #[arg(long, value_name = "N")]
+    pub max_completion_tokens: Option<u32>,
+
+    /// How hard a reasoning model thinks: minimal, low, medium or high, sent as `reasoning_effort` (overrides the request's)
+    #[arg(long, value_name = "EFFORT")]
+    pub reasoning_effort: Option<String>,
+
+    /// With --stream: whether the last chunk carries the token counts, sent as `stream_options.include_usage` [default on v1 and deployment endpoints: true]
+    #[arg(long, value_name = "BOOL")]
+    pub include_usage: Option<bool>,
+
     /// Stream the answer: print the text as it arrives (also when the --request body has "stream": true)
     #[arg(long)]
     pub stream: bool,

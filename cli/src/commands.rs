@@ -50,7 +50,21 @@ impl Target {
                 let server = MockInferenceServer::replay_background(cassette, options)
                     .map_err(|e| Failure::usage(e.to_string()))?;
                 let _ = writeln!(stderr, "azinfer: replaying {}", cassette.display());
-                (server.endpoint(), DEMO_KEY, Some(server))
+                // The configured endpoint's path (a v1 base, a deployment)
+                // is kept, so the calls match the recorded routes.
+                let path = match configured {
+                    Some(url) => Endpoint::parse(url)?
+                        .as_url()
+                        .path()
+                        .trim_end_matches('/')
+                        .to_owned(),
+                    None => String::new(),
+                };
+                (
+                    format!("{}{path}", server.endpoint()),
+                    DEMO_KEY,
+                    Some(server),
+                )
             }
             (Some(url), None) => {
                 Endpoint::parse(url)?;
@@ -66,13 +80,20 @@ impl Target {
                     })?;
                 match &global.record {
                     Some(cassette) => {
+                        // The recorder forwards to the endpoint's origin and
+                        // the client keeps its path, so the endpoint keeps its
+                        // kind (no api-version on v1, the model required).
+                        let endpoint = Endpoint::parse(url)?;
+                        let path = endpoint.as_url().path().trim_end_matches('/').to_owned();
+                        let origin = endpoint.as_url().origin().ascii_serialization();
                         let options = RecordOptions::new()
                             .with_secret(key)
                             .with_insecure_http_key(global.insecure_http_key);
-                        let server = MockInferenceServer::record_background(url, cassette, options)
-                            .map_err(|e| Failure::usage(e.to_string()))?;
+                        let server =
+                            MockInferenceServer::record_background(&origin, cassette, options)
+                                .map_err(|e| Failure::usage(e.to_string()))?;
                         let _ = writeln!(stderr, "azinfer: recording to {}", cassette.display());
-                        (server.endpoint(), key, Some(server))
+                        (format!("{}{path}", server.endpoint()), key, Some(server))
                     }
                     None => (url.to_owned(), key, None),
                 }

@@ -5,10 +5,12 @@ use crate::models::{
     ChatCompletions, ChatCompletionsOptions, ChatCompletionsResponseFormat,
     ChatCompletionsToolChoice, ModelInfo, StreamOptions,
 };
+use opentelemetry::Context;
+
 use crate::telemetry::semconv;
 use crate::telemetry::{
-    ChoiceRecord, Operation, OperationSpan, ParamValue, RequestAttributes, RequestParam,
-    RequestParams, ResponseRecord, ToolCallRecord, UsageRecord, named_tool_choice,
+    ChoiceRecord, Instrumentation, Operation, OperationSpan, ParamValue, RequestAttributes,
+    RequestParam, RequestParams, ResponseRecord, ToolCallRecord, UsageRecord, named_tool_choice,
 };
 
 use super::core::ClientCore;
@@ -134,23 +136,41 @@ impl ChatCompletionsClient {
     /// content when recording is on. A v1 request without a model fails here.
     fn start(&self, options: &mut ChatCompletionsOptions) -> Result<OperationSpan> {
         self.core.resolve_model(&mut options.model)?;
-        let instrumentation = self.core.instrumentation();
         let api_type = self
             .core
             .endpoint_kind()
             .is_openai()
             .then_some(semconv::OPENAI_API_TYPE_CHAT_COMPLETIONS);
-        let request = request_attributes(options, instrumentation.records_content())
-            .with_openai_api_type(api_type);
-        let mut span = instrumentation.start(Operation::Chat, &request);
-        if span.records_content() {
-            span.record_input_messages(options.messages.iter().map(|m| (m.role(), m)));
-            if let Some(tools) = &options.tools {
-                span.record_tool_definitions(tools);
-            }
-        }
-        Ok(span)
+        Ok(start_span(
+            self.core.instrumentation(),
+            options,
+            api_type,
+            &Context::current(),
+        ))
     }
+}
+
+/// Starts the `chat` span of a request under `parent`, recording the
+/// request content when recording is on: what this client does, and what
+/// the instrumentation of other clients (`crate::instrument`) does with the
+/// request it decoded. `api_type` is `openai.api.type`, for calls to the v1
+/// API or Azure OpenAI deployment routes.
+pub(crate) fn start_span(
+    instrumentation: &Instrumentation,
+    options: &ChatCompletionsOptions,
+    api_type: Option<&'static str>,
+    parent: &Context,
+) -> OperationSpan {
+    let request = request_attributes(options, instrumentation.records_content())
+        .with_openai_api_type(api_type);
+    let mut span = instrumentation.start_with_parent(Operation::Chat, &request, parent);
+    if span.records_content() {
+        span.record_input_messages(options.messages.iter().map(|m| (m.role(), m)));
+        if let Some(tools) = &options.tools {
+            span.record_tool_definitions(tools);
+        }
+    }
+    span
 }
 
 /// The request as the telemetry core sees it. The `match` is exhaustive: a
@@ -221,7 +241,8 @@ fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> Reque
     }
 }
 
-fn response_record(r: &ChatCompletions) -> ResponseRecord<'_> {
+/// A whole answer as the span records it.
+pub(crate) fn response_record(r: &ChatCompletions) -> ResponseRecord<'_> {
     ResponseRecord {
         id: Some(r.id.as_str()).filter(|id| !id.is_empty()),
         model: r.model.as_deref(),

@@ -220,6 +220,19 @@ pub(crate) enum Authorizer {
 }
 
 impl Authorizer {
+    /// Bounds every token fetch (waiting for another caller's fetch
+    /// included) by `timeout`: a hung IMDS or `az` fails the call with
+    /// [`Error::Timeout`](crate::Error::Timeout) instead of holding it, and
+    /// every later call, forever.
+    #[cfg_attr(not(feature = "entra"), allow(unused_variables, unused_mut))]
+    pub(crate) fn bounded_by(mut self, timeout: std::time::Duration) -> Self {
+        #[cfg(feature = "entra")]
+        if let Authorizer::Token(cache) = &mut self {
+            cache.timeout = timeout;
+        }
+        self
+    }
+
     /// Inserts `api-key` + `Authorization` (API key) or `Authorization`
     /// (token, fetched or taken from the cache).
     pub(crate) async fn apply(&self, headers: &mut HeaderMap) -> Result<()> {
@@ -283,6 +296,9 @@ mod entra {
         credential: Arc<dyn TokenCredential>,
         scope: Arc<str>,
         cached: Arc<Mutex<Option<Cached>>>,
+        /// The most one [`header`](Self::header) call waits, for the lock
+        /// and the fetch together.
+        pub(super) timeout: std::time::Duration,
     }
 
     impl TokenCache {
@@ -291,11 +307,27 @@ mod entra {
                 credential,
                 scope: scope.into(),
                 cached: Arc::new(Mutex::new(None)),
+                timeout: crate::client::options::DEFAULT_READ_TIMEOUT,
             }
         }
 
-        /// `Bearer <token>`, from the cache while it is fresh.
+        /// `Bearer <token>`, from the cache while it is fresh; within
+        /// `timeout` or [`Error::Timeout`], so neither a hung credential nor
+        /// a caller waiting for it holds a call forever.
         pub(crate) async fn header(&self) -> Result<HeaderValue> {
+            let timed_out = || Error::Timeout {
+                phase: crate::error::TimeoutPhase::Read,
+                request_id: None,
+                source: Some(
+                    format!("the credential gave no token for {} in time", self.scope).into(),
+                ),
+            };
+            tokio::time::timeout(self.timeout, self.fetch())
+                .await
+                .unwrap_or_else(|_| Err(timed_out()))
+        }
+
+        async fn fetch(&self) -> Result<HeaderValue> {
             let mut cached = self.cached.lock().await;
             let now = OffsetDateTime::now_utc();
             if let Some(c) = cached.as_ref()
@@ -442,6 +474,38 @@ mod tests {
                     fail,
                     scopes: std::sync::Mutex::new(Vec::new()),
                 })
+            }
+        }
+
+        /// Never answers: a hung IMDS or `az`.
+        #[derive(Debug)]
+        struct Hung;
+
+        #[async_trait::async_trait]
+        impl TokenCredential for Hung {
+            async fn get_token(
+                &self,
+                _scopes: &[&str],
+                _options: Option<TokenRequestOptions<'_>>,
+            ) -> azure_core::Result<AccessToken> {
+                std::future::pending().await
+            }
+        }
+
+        #[tokio::test]
+        async fn a_hung_credential_fails_each_call_with_timeout() {
+            let c = Credential::token(Arc::new(Hung));
+            let auth = c
+                .authorizer(&endpoint("https://r.services.ai.azure.com/models"))
+                .unwrap()
+                .bounded_by(std::time::Duration::from_millis(50));
+            // The second call waits for the lock the first one held: bounded too.
+            let mut h1 = HeaderMap::new();
+            let mut h2 = HeaderMap::new();
+            let (a, b) = tokio::join!(auth.apply(&mut h1), auth.apply(&mut h2));
+            for result in [a, b] {
+                let e = result.unwrap_err();
+                assert_eq!(e.error_type(), "timeout", "{e:?}");
             }
         }
 

@@ -195,9 +195,12 @@ impl Endpoint {
     pub fn parse(input: &str) -> Result<Endpoint> {
         let trimmed = input.trim();
         let bad = |what: &str| {
+            // Quoted redacted: a query (`?api-key=`, `?sig=`) or a
+            // `user:password@` part holds a credential.
+            let shown = crate::net::redact_url(trimmed);
             Error::invalid_config(
                 ConfigField::Endpoint,
-                format!("expected an https URL like {EXAMPLE}, got {trimmed:?} ({what})"),
+                format!("expected an https URL like {EXAMPLE}, got {shown:?} ({what})"),
             )
         };
         let mut url = Url::parse(trimmed).map_err(|e| bad(&e.to_string()))?;

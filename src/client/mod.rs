@@ -40,24 +40,24 @@
 //! [`Error::Connection`]: crate::Error::Connection
 //! [`Error::Service`]: crate::Error::Service
 
-mod chat;
+pub(crate) mod chat;
 mod core;
 mod credential;
-mod embeddings;
+pub(crate) mod embeddings;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod endpoint;
 mod env;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod options;
-mod propagation;
+pub(crate) mod propagation;
 mod redirect;
 mod resend;
-mod responses;
-mod responses_stream;
+pub(crate) mod responses;
+pub(crate) mod responses_stream;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod retry;
 pub(crate) mod sse;
-mod stream;
+pub(crate) mod stream;
 mod tls;
 pub(crate) mod transport;
 

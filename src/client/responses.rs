@@ -118,7 +118,7 @@ impl ResponsesClient {
 /// Decodes a whole answer: a response object (whatever its status), else
 /// the service's `{"error": {...}}` ([`Error::Service`]), else
 /// [`Error::InvalidResponse`].
-fn decode(bytes: &[u8], request_id: Option<&str>) -> Result<ModelResponse> {
+pub(crate) fn decode(bytes: &[u8], request_id: Option<&str>) -> Result<ModelResponse> {
     match serde_json::from_slice::<ModelResponse>(bytes) {
         // A response carries a status; an error object decodes as one
         // with an `error` and nothing else.
@@ -141,7 +141,7 @@ fn decode(bytes: &[u8], request_id: Option<&str>) -> Result<ModelResponse> {
 }
 
 /// Records the answer and ends the span: a `failed` response is an error.
-fn finish(mut span: OperationSpan, response: ModelResponse) -> Result<ModelResponse> {
+pub(crate) fn finish(mut span: OperationSpan, response: ModelResponse) -> Result<ModelResponse> {
     record_model_response(&mut span, &response);
     if response.status == Some(ResponseStatus::Failed) {
         let error = failure(response.error.as_ref(), None);

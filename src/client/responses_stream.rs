@@ -81,6 +81,44 @@ impl ResponsesStream {
     }
 }
 
+/// What an event means for the stream: `Some(Ok)` at `response.completed`
+/// or `response.incomplete` (a success), `Some(Err)` at `response.failed`
+/// or an `error` event (the service's failure), `None` for the others. The
+/// crate's stream and the instrumentation of other clients' streams
+/// (`crate::instrument`) both end their spans by it.
+pub(crate) fn terminal(
+    event: &ResponseStreamEvent,
+    request_id: Option<&str>,
+) -> Option<Result<()>> {
+    match event {
+        ResponseStreamEvent::Completed { .. } | ResponseStreamEvent::Incomplete { .. } => {
+            Some(Ok(()))
+        }
+        ResponseStreamEvent::Failed { response } => {
+            Some(Err(failure(response.error.as_ref(), request_id)))
+        }
+        ResponseStreamEvent::Error { code, message, .. } => Some(Err(failure(
+            Some(&crate::models::ResponseError {
+                code: code.clone(),
+                message: message.clone(),
+            }),
+            request_id,
+        ))),
+        _ => None,
+    }
+}
+
+/// The failure of a body that ended after `received` events without a
+/// terminal one.
+pub(crate) fn ended_early(received: usize, request_id: Option<&str>) -> Error {
+    Error::StreamTruncated {
+        events: Some(received),
+        unfinished: 1,
+        request_id: request_id.map(str::to_owned),
+        source: None,
+    }
+}
+
 /// The body's events. An event that decodes is never the service's
 /// `{"error": {...}}` (which has no `type`), so only undecodable data is
 /// searched for one.
@@ -121,39 +159,20 @@ impl Stream for ResponsesStream {
                     Some(Ok(SseItem::Event(event))) => {
                         this.received += 1;
                         this.recorder.observe(&event, events.read_at());
-                        let request_id = this.request_id.as_deref();
-                        match &event {
-                            ResponseStreamEvent::Completed { .. }
-                            | ResponseStreamEvent::Incomplete { .. } => {
-                                this.end(StreamOutcome::Completed);
-                            }
-                            ResponseStreamEvent::Failed { response } => {
-                                let error = failure(response.error.as_ref(), request_id);
+                        match terminal(&event, this.request_id.as_deref()) {
+                            Some(Ok(())) => this.end(StreamOutcome::Completed),
+                            Some(Err(error)) => {
                                 this.end(StreamOutcome::Failed(&error));
                                 return Poll::Ready(Some(Err(error)));
                             }
-                            ResponseStreamEvent::Error { code, message, .. } => {
-                                let error = failure(
-                                    Some(&crate::models::ResponseError {
-                                        code: code.clone(),
-                                        message: message.clone(),
-                                    }),
-                                    request_id,
-                                );
-                                this.end(StreamOutcome::Failed(&error));
-                                return Poll::Ready(Some(Err(error)));
-                            }
-                            _ => {}
+                            None => {}
                         }
                         return Poll::Ready(Some(Ok(event)));
                     }
                     // Not part of this API's streams; nothing after it counts.
-                    Some(Ok(SseItem::Done)) | None => Error::StreamTruncated {
-                        events: Some(this.received),
-                        unfinished: 1,
-                        request_id: this.request_id.clone(),
-                        source: None,
-                    },
+                    Some(Ok(SseItem::Done)) | None => {
+                        ended_early(this.received, this.request_id.as_deref())
+                    }
                     Some(Err(error)) => truncated(error, Some(this.received))
                         .with_request_id(this.request_id.as_deref()),
                 },

@@ -26,16 +26,35 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-/// A `reqwest` client builder whose TLS is the process-wide lazily loaded
-/// verifier ([`tls_config`]); the caller sets timeouts and redirects.
-pub(super) fn client_builder() -> reqwest::ClientBuilder {
-    let builder = reqwest::Client::builder();
-    match tls_config() {
-        Ok(tls) => builder.tls_backend_preconfigured(tls),
-        // Only a crypto provider without TLS 1.2 or 1.3 support fails here:
-        // let reqwest set TLS up (and report the problem) itself.
-        Err(_) => builder,
+/// Builds a `reqwest` client whose TLS is the process-wide lazily loaded
+/// verifier ([`tls_config`]); `configure` sets timeouts and redirects.
+///
+/// `tls_backend_preconfigured` has no semver promise: a `rustls` in the
+/// user's lockfile that differs from reqwest's makes reqwest refuse the
+/// configuration at build time. The client is then built again with
+/// reqwest's own TLS set-up (the same checks, the roots loaded per client),
+/// so a version drift costs start-up time, never every call.
+pub(super) fn build_client(
+    configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+) -> reqwest::Result<reqwest::Client> {
+    // Only a crypto provider without TLS 1.2 or 1.3 support fails
+    // `tls_config`: reqwest then sets TLS up (and reports the problem) itself.
+    build_preferring(tls_config().ok(), configure)
+}
+
+/// [`build_client`] with the preconfigured TLS value given (tests force the
+/// fallback with one reqwest refuses).
+fn build_preferring<T: std::any::Any>(
+    tls: Option<T>,
+    configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+) -> reqwest::Result<reqwest::Client> {
+    if let Some(tls) = tls
+        && let Ok(client) =
+            configure(reqwest::Client::builder().tls_backend_preconfigured(tls)).build()
+    {
+        return Ok(client);
     }
+    configure(reqwest::Client::builder()).build()
 }
 
 /// A rustls configuration around the process-wide [`LazyPlatformVerifier`].
@@ -146,9 +165,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_refused_preconfigured_tls_falls_back_to_reqwests_own() {
+        // What a rustls version drift looks like to reqwest: a value it
+        // does not know.
+        struct OtherRustlsConfig;
+        assert!(
+            reqwest::Client::builder()
+                .tls_backend_preconfigured(OtherRustlsConfig)
+                .build()
+                .is_err(),
+            "reqwest refuses it"
+        );
+        let client = build_preferring(Some(OtherRustlsConfig), |b| {
+            b.redirect(crate::client::same_origin_redirects())
+        });
+        assert!(client.is_ok(), "{client:?}");
+    }
+
+    #[test]
     fn clients_share_one_verifier_and_offer_h2() {
-        client_builder().build().unwrap();
-        client_builder().build().unwrap();
+        build_client(|b| b).unwrap();
+        build_client(|b| b).unwrap();
         let a = shared_verifier();
         let b = shared_verifier();
         assert!(Arc::ptr_eq(&a, &b));

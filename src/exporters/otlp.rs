@@ -488,7 +488,8 @@ fn env_header_names(list: &str) -> impl Iterator<Item = &str> {
 
 fn validate_http_endpoint(endpoint: &str, origin: ConfigSource) -> Result<(), OtlpBuildError> {
     let invalid = |reason: String| OtlpBuildError::InvalidEndpoint {
-        value: endpoint.to_owned(),
+        // Redacted: a query or `user:password@` may hold a credential.
+        value: crate::net::redact_url(endpoint),
         origin,
         reason,
     };

@@ -56,6 +56,32 @@ pub(crate) async fn read_exporter_answer(
     Ok(body.freeze())
 }
 
+/// `url` fit for an error message: the `user:password@` part and the query
+/// replaced by [`Secret::PLACEHOLDER`]. The one redaction of URLs quoted
+/// in errors (client endpoint, OTLP endpoint, Braintrust API URL). Works on text that is not a valid
+/// URL too (that is when it is shown), so it splits by hand rather than
+/// with `url::Url`, which would refuse it.
+pub(crate) fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rfind('@') {
+        Some(at) => format!("{}{}", Secret::PLACEHOLDER, &authority[at..]),
+        None => authority.to_owned(),
+    };
+    let tail = match tail.find('?') {
+        Some(q) => {
+            let fragment = tail[q..].find('#').map_or("", |h| &tail[q + h..]);
+            format!("{}?{}{fragment}", &tail[..q], Secret::PLACEHOLDER)
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}{authority}{tail}")
+}
+
 /// `from + after`, saturating: a "forever" setting (`Duration::MAX`) is a
 /// deadline a century away instead of the panic `Instant + Duration` gives
 /// on overflow. Every deadline and timer the crate computes goes through it.

@@ -2,7 +2,6 @@
 //! validating (and, in errors, redacting) a base URL.
 
 use super::BraintrustBuildError;
-use crate::net::Secret;
 
 /// An environment variable; unset and blank are the same.
 pub(super) fn read_env(name: &'static str) -> Result<Option<String>, BraintrustBuildError> {
@@ -22,7 +21,7 @@ pub(super) fn validate_url(
     insecure_http: bool,
 ) -> Result<String, BraintrustBuildError> {
     let invalid = |reason: String| BraintrustBuildError::InvalidApiUrl {
-        url: redact_url(url.trim()),
+        url: crate::net::redact_url(url.trim()),
         origin,
         reason,
     };
@@ -46,34 +45,10 @@ pub(super) fn validate_url(
     Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
-/// `url` fit for an error message: the `user:password@` part and the query
-/// replaced by [`Secret::PLACEHOLDER`]. Works on text that is not a valid
-/// URL too (that is when it is shown), so it splits by hand rather than
-/// with `url::Url`, which would refuse it.
-fn redact_url(url: &str) -> String {
-    let (scheme, rest) = match url.find("://") {
-        Some(i) => url.split_at(i + 3),
-        None => ("", url),
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rfind('@') {
-        Some(at) => format!("{}{}", Secret::PLACEHOLDER, &authority[at..]),
-        None => authority.to_owned(),
-    };
-    let tail = match tail.find('?') {
-        Some(q) => {
-            let fragment = tail[q..].find('#').map_or("", |h| &tail[q + h..]);
-            format!("{}?{}{fragment}", &tail[..q], Secret::PLACEHOLDER)
-        }
-        None => tail.to_owned(),
-    };
-    format!("{scheme}{authority}{tail}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::Secret;
 
     #[test]
     fn credentials_in_the_url_never_reach_the_error() {
