@@ -153,7 +153,7 @@ pub fn chat_span(content: bool, answer: &str) -> Option<SpanData> {
 }
 
 /// A tracer provider that keeps what it records, and an
-/// [`Instrumentation`] on it as a client at `example.services.ai.azure.com`
+/// `Instrumentation` on it as a client at `example.services.ai.azure.com`
 /// builds one: where the benchmarks' recorded
 /// spans come from.
 #[derive(Debug)]

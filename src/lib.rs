@@ -49,8 +49,8 @@
 //! |---|---|
 //! | [`client`] | the clients ([`ChatCompletionsClient`](client::ChatCompletionsClient), [`EmbeddingsClient`](client::EmbeddingsClient), [`ImageEmbeddingsClient`](client::ImageEmbeddingsClient)), credentials, endpoint parsing, transport, SSE decoding |
 //! | [`models`] | serde types for every request and response of the API |
-//! | [`telemetry`] | the telemetry core, usable without our client: the one request-parameter table ([`telemetry::REQUEST_PARAMS`]) and token-count table ([`telemetry::TOKEN_COUNTS`]), the one message model ([`telemetry::Message`], wire and semconv-parts encodings), spans, the [`telemetry::ErrorClass`] view of a failure, stream accumulation, metrics, and the convention names ([`telemetry::semconv`], mirrored by `semconv/registry.toml`) |
-//! | [`exporters`] | [`exporters::braintrust`] (the row mapping `mapping/` — row types, values, messages, the data policy — over the telemetry tables; native REST exporter; OTLP exporter with its `braintrust.*` attributes; and beside them, each in its own room, `attachments/` (conversion and the background uploader), `truncate`, `filter`, `baggage` and their `options`) and [`exporters::otlp`] |
+//! | [`telemetry`] | [`TelemetryOptions`](telemetry::TelemetryOptions) and [`SemconvMode`](telemetry::SemconvMode); inside (crate-private): the request-parameter and token-count tables, the one message model, spans, stream accumulation, metrics and the convention names (mirrored by `semconv/registry.toml`) |
+//! | [`exporters`] | [`exporters::braintrust`] (native REST and OTLP exporters, their config; inside: the row mapping, attachments, truncation, the AI-span filter, baggage parents), [`exporters::otlp`] (collector config and builders) and [`exporters::delivery`] (its config and statistics) |
 //! | [`setup`] | the one-call pipeline and its guard |
 //! | [`testing`] | an in-process endpoint speaking the real wire format (feature `testing`): `reply/` (the [`Reply`](testing::Reply) builder, fitting it to the request, HTTP/SSE encoding), `answers` (queued replies, then a fallback source), `demo`, `server` — each room depends only on the ones before it |
 //! | [`error`] | the one error type; [`Error::error_type`] is the span's `error.type` |
@@ -126,7 +126,7 @@
 //!
 //! Points carry the operation, provider, request and response models and
 //! the server address and port — never content. Bucket boundaries are the
-//! conventions' ([`telemetry::semconv::DURATION_BUCKETS`], [`telemetry::semconv::TOKEN_BUCKETS`]).
+//! conventions' (`telemetry::semconv::DURATION_BUCKETS`, `telemetry::semconv::TOKEN_BUCKETS`).
 //!
 //! # Braintrust mapping
 //!
@@ -135,7 +135,7 @@
 //! Braintrust-bound copy of the span only. Rows follow
 //! Braintrust's own instrumentation guide: `llm` rows carry only the fields
 //! it requires or allows. In short (the full table is on
-//! [`exporters::braintrust::span_to_row`]):
+//! `exporters::braintrust::span_to_row`):
 //!
 //! | row field | from the span |
 //! |---|---|
@@ -143,7 +143,7 @@
 //! | `span_id`, `root_span_id`, `span_parents` | span id, trace id, `[parent span id]` |
 //! | `created` | span start, RFC 3339 |
 //! | `span_attributes` | name and type: `llm` for chat / embeddings, `tool` for tools, `task` for the application's own spans |
-//! | `input`, `output` | messages and choices rebuilt from the events (or the newer attributes); inline base64 media (data URLs in `image_url.url`, `input_audio.data`, `file.file_data`) replaced by `braintrust_attachment` references, uploaded in the background ([`exporters::braintrust::attachments`]) |
+//! | `input`, `output` | messages and choices rebuilt from the events (or the newer attributes); inline base64 media (data URLs in `image_url.url`, `input_audio.data`, `file.file_data`) replaced by `braintrust_attachment` references, uploaded in the background (`exporters::braintrust::attachments`) |
 //! | `metadata` of `llm` rows | only `model`, `provider`, the request parameters the guide lists (`temperature`, `top_p`, `max_tokens`, `frequency_penalty`, `presence_penalty`, `stop`, `response_format`) under their wire names, `tools` when the request had tools, `tool_choice` and `parallel_tool_calls` when it set them (JSON objects as JSON) |
 //! | `metadata` of other rows | every attribute, so the application's own spans keep theirs and whole traces nest |
 //! | `metrics` | `start`, `end`, `prompt_tokens`, `completion_tokens`, `prompt_cached_tokens`, `completion_reasoning_tokens` (each when the service reported it), `tokens` (only when both totals are known), `time_to_first_token` (streams) |
@@ -168,12 +168,12 @@
 //!
 //! Further rules, on both paths: a row over the request limit has its
 //! largest texts cut with a visible marker and `metadata.truncated` listing
-//! the cut fields ([`exporters::braintrust::truncate`]) instead of being
+//! the cut fields (`exporters::braintrust::truncate`) instead of being
 //! dropped (over OTLP, the span's content attributes and events are cut the
 //! same way, with `az.ai.inference.truncated` listing them, so the span is
 //! sent rather than refused); once attachments are converted, the OTLP
 //! span's own GenAI content holds the same references, not the base64; with `BRAINTRUST_FILTER_AI_SPANS=true` only AI spans and each
-//! trace's local root become rows ([`exporters::braintrust::filter`]); an
+//! trace's local root become rows (`exporters::braintrust::filter`); an
 //! incoming `baggage: braintrust.parent=...` routes the trace's rows
 //! ([`exporters::braintrust::BraintrustParentProcessor`]).
 //!
@@ -194,6 +194,8 @@
 //! an error naming the feature, and the unset-variable default is `none`.
 //! The `azinfer` command-line client is a package of its own in this
 //! repository's workspace (`cargo run -p azinfer -- chat "Hi"`).
+//! (`__internal` is this repository's own, for its tests, benchmarks and
+//! CLI: doc-hidden, not API, outside semver; never enable it.)
 //!
 //! # Environment variables
 //!
@@ -214,11 +216,45 @@
 //! | `AZURE_AI_INFERENCE_ENDPOINT`, `AZURE_AI_INFERENCE_KEY`, `AZURE_AI_INFERENCE_MODEL` | `azinfer` and the examples ([`EndpointEnv`](client::EndpointEnv)) | the endpoint to call; without it they start the built-in demo endpoint |
 //! | `AZURE_OPENAI_ENDPOINT`, `AZURE_OPENAI_API_KEY` | the same, when the crate's own names above are unset (they win) | the names Microsoft's v1 samples use |
 //! | `AZURE_AI_INFERENCE_CONNECT_TIMEOUT`, `AZURE_AI_INFERENCE_READ_TIMEOUT`, `AZURE_AI_INFERENCE_MAX_RETRIES` | `azinfer` | its `--connect-timeout`, `--read-timeout` (durations like `5s`, `500ms`) and `--max-retries` |
-#![warn(missing_docs, missing_debug_implementations)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+#![forbid(unsafe_code)]
 // docs.rs (`--cfg docsrs`, see Cargo.toml) marks items with the feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+/// Re-exports what this repository's own tests, benchmarks and CLI reach
+/// inside the crate: public but doc-hidden with the unstable `__internal`
+/// feature (outside semver, never for users), crate-private without it.
+macro_rules! internal_use {
+    ($($path:tt)*) => {
+        #[cfg(feature = "__internal")]
+        #[doc(hidden)]
+        pub use $($path)*;
+        #[cfg(not(feature = "__internal"))]
+        #[allow(unused_imports)]
+        pub(crate) use $($path)*;
+    };
+}
+
+/// A module reached as [`internal_use`] describes; its items are `pub` for
+/// that feature, so without it `unreachable_pub` is quiet in it, and so is
+/// `dead_code` for what only the tests use.
+macro_rules! internal_mod {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[cfg(feature = "__internal")]
+        #[doc(hidden)]
+        pub mod $name;
+        $(#[$meta])*
+        #[cfg(not(feature = "__internal"))]
+        #[allow(unreachable_pub, dead_code)]
+        pub(crate) mod $name;
+    };
+}
+
+/// Not API: the benchmarks' and unit tests' view of the export encoders.
+#[cfg(any(test, feature = "__internal"))]
 #[doc(hidden)]
+#[allow(unreachable_pub)]
 pub mod bench_support;
 pub mod client;
 pub mod error;

@@ -20,7 +20,7 @@ pub const COGNITIVE_SERVICES_SCOPE: &str = "https://cognitiveservices.azure.com/
 /// deployments in Azure Machine Learning / AI Foundry projects).
 pub const MACHINE_LEARNING_SCOPE: &str = "https://ml.azure.com/.default";
 
-/// Host suffixes whose resources take [`COGNITIVE_SERVICES_SCOPE`].
+/// Host suffixes whose resources take `COGNITIVE_SERVICES_SCOPE`.
 const COGNITIVE_SERVICES_HOSTS: &[&str] = &[
     ".openai.azure.com",
     ".services.ai.azure.com",
@@ -55,7 +55,7 @@ pub enum EndpointKind {
     /// `api-version` is sent unless the caller sets one.
     V1,
     /// An Azure OpenAI deployment route: `.../openai/deployments/<name>`,
-    /// with a dated `api-version` ([`DEFAULT_DEPLOYMENT_API_VERSION`]).
+    /// with a dated `api-version` (`DEFAULT_DEPLOYMENT_API_VERSION`).
     Deployment,
     /// The Azure AI Model Inference API: a path ending in `/models`, or a
     /// serverless `*.models.ai.azure.com` host. Microsoft retired it on
@@ -81,8 +81,8 @@ impl EndpointKind {
     }
 
     /// The `api-version` sent when the caller sets none: none on v1 (the
-    /// service's default is `v1`), [`DEFAULT_DEPLOYMENT_API_VERSION`] on
-    /// deployments, [`DEFAULT_API_VERSION`] otherwise.
+    /// service's default is `v1`), `DEFAULT_DEPLOYMENT_API_VERSION` on
+    /// deployments, `DEFAULT_API_VERSION` otherwise.
     pub fn default_api_version(self) -> Option<&'static str> {
         match self {
             EndpointKind::V1 => None,
@@ -158,7 +158,7 @@ fn deployment_name(path: &str) -> Option<&str> {
 /// and is kept.
 ///
 /// Operation URLs are built once per (route, API version) and cached (shared
-/// by clones, at most [`URL_CACHE_LEN`] entries; past that they are built per
+/// by clones, at most `URL_CACHE_LEN` entries; past that they are built per
 /// call): rebuilding one cost about 3,600 instructions per call (callgrind),
 /// a cached clone a few hundred.
 #[derive(Clone)]
@@ -320,10 +320,10 @@ impl Endpoint {
     }
 
     /// The Entra ID scope a token for this endpoint is requested for:
-    /// [`AI_SCOPE`] on v1 bases (any host), else
-    /// [`COGNITIVE_SERVICES_SCOPE`] for `*.openai.azure.com`,
+    /// `AI_SCOPE` on v1 bases (any host), else
+    /// `COGNITIVE_SERVICES_SCOPE` for `*.openai.azure.com`,
     /// `*.services.ai.azure.com` and `*.cognitiveservices.azure.com`, else
-    /// [`MACHINE_LEARNING_SCOPE`].
+    /// `MACHINE_LEARNING_SCOPE`.
     /// [`Credential::token_with_scope`](crate::client::Credential) overrides it.
     pub fn default_scope(&self) -> &'static str {
         let host = self.host();

@@ -44,14 +44,17 @@ pub(crate) mod chat;
 mod core;
 mod credential;
 pub(crate) mod embeddings;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod endpoint;
 mod env;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod options;
 pub(crate) mod propagation;
 mod redirect;
 mod resend;
 pub(crate) mod responses;
 pub(crate) mod responses_stream;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod retry;
 pub(crate) mod sse;
 pub(crate) mod stream;
@@ -65,20 +68,23 @@ pub use responses_stream::ResponsesStream;
 pub use stream::StreamingChatCompletions;
 
 pub use credential::Credential;
-pub use endpoint::{
-    AI_SCOPE, COGNITIVE_SERVICES_SCOPE, DEFAULT_API_VERSION, DEFAULT_DEPLOYMENT_API_VERSION,
-    Endpoint, EndpointKind, MACHINE_LEARNING_SCOPE,
-};
+pub use endpoint::{Endpoint, EndpointKind};
 pub use env::{
     AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, AZURE_AI_INFERENCE_MODEL,
     AZURE_OPENAI_API_KEY, AZURE_OPENAI_ENDPOINT, EndpointEnv,
 };
-pub use options::{
-    ClientOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_READ_TIMEOUT,
-    DEFAULT_USER_AGENT, ExtraParameters,
-};
+pub use options::{ClientOptions, ExtraParameters};
 pub use redirect::same_origin_redirects;
-pub use retry::{
+pub use retry::RetryPolicy;
+
+// Defaults and scopes: documented on the types that use them, not API.
+internal_use!(endpoint::{
+    AI_SCOPE, COGNITIVE_SERVICES_SCOPE, DEFAULT_API_VERSION, DEFAULT_DEPLOYMENT_API_VERSION,
+    MACHINE_LEARNING_SCOPE,
+});
+internal_use!(options::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_READ_TIMEOUT, DEFAULT_USER_AGENT,
+});
+internal_use!(retry::{
     DEFAULT_INITIAL_DELAY, DEFAULT_MAX_DELAY, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER,
-    RetryPolicy,
-};
+});

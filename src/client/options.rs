@@ -27,7 +27,7 @@ pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 /// Default [`ClientOptions::with_max_response_bytes`]: 256 MiB, room for a
 /// large embeddings batch (2,048 inputs of 3,072 floats as JSON text is
 /// about 80 MiB).
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
 
 /// What the service does with request parameters the model does not know,
 /// sent as the `extra-parameters` header.
@@ -144,8 +144,8 @@ impl ClientOptions {
     /// included. Without it the endpoint's default is sent
     /// ([`EndpointKind::default_api_version`](super::EndpointKind::default_api_version)):
     /// nothing on v1 (`.../openai/v1`, which answers a dated version with
-    /// 400 `API version not supported`), [`DEFAULT_DEPLOYMENT_API_VERSION`](super::DEFAULT_DEPLOYMENT_API_VERSION)
-    /// on Azure OpenAI deployments, [`DEFAULT_API_VERSION`] elsewhere.
+    /// 400 `API version not supported`), `DEFAULT_DEPLOYMENT_API_VERSION`
+    /// on Azure OpenAI deployments, `DEFAULT_API_VERSION` elsewhere.
     pub fn with_api_version(mut self, api_version: impl Into<String>) -> Self {
         self.api_version = Some(api_version.into());
         self
@@ -184,7 +184,7 @@ impl ClientOptions {
         self
     }
 
-    /// Text appended to the `User-Agent` header, after [`DEFAULT_USER_AGENT`].
+    /// Text appended to the `User-Agent` header, after `DEFAULT_USER_AGENT`.
     pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
         self
@@ -208,7 +208,7 @@ impl ClientOptions {
     }
 
     /// The largest server-sent event a stream accepts, in bytes (default
-    /// [`DEFAULT_MAX_EVENT_BYTES`], 16 MiB): the event's data plus the line
+    /// `DEFAULT_MAX_EVENT_BYTES`, 16 MiB): the event's data plus the line
     /// being read. A larger one fails the stream with
     /// [`Error::InvalidResponse`] rather than being buffered without bound.
     pub fn with_max_event_bytes(mut self, bytes: usize) -> Self {
@@ -217,7 +217,7 @@ impl ClientOptions {
     }
 
     /// The largest non-streaming answer a client reads, in bytes (default
-    /// [`DEFAULT_MAX_RESPONSE_BYTES`], 256 MiB). A larger one, announced by
+    /// `DEFAULT_MAX_RESPONSE_BYTES`, 256 MiB). A larger one, announced by
     /// `Content-Length` or found while reading, fails the call with
     /// [`Error::InvalidResponse`] naming the limit, instead of taking the
     /// process's memory.

@@ -17,7 +17,7 @@ use crate::telemetry::{OperationSpan, ResponsesStreamRecorder, StreamOutcome};
 /// A streamed Responses API call: yields [`ResponseStreamEvent`]s as the
 /// service sends them, decoded incrementally from server-sent events.
 ///
-/// It owns the call's span (through a [`ResponsesStreamRecorder`], which
+/// It owns the call's span (through a `ResponsesStreamRecorder`, which
 /// appends text, function-call argument and reasoning summary deltas to
 /// their items while content recording is on) and ends it exactly once:
 ///

@@ -19,7 +19,7 @@ use crate::telemetry::{
 /// A streamed chat completion: yields [`StreamingChatCompletionsUpdate`]s
 /// as the service sends them, decoded incrementally from server-sent events.
 ///
-/// It owns the call's span and a [`StreamAccumulator`], and ends the span
+/// It owns the call's span and a `StreamAccumulator`, and ends the span
 /// exactly once:
 ///
 /// - as a success after `data: [DONE]`, or when the body ends, or the

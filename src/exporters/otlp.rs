@@ -26,10 +26,10 @@
 //!
 //! | setting | 1. code | 2. signal-specific variable | 3. generic variable | 4. default |
 //! |---|---|---|---|---|
-//! | endpoint | [`OtlpConfig::with_traces_endpoint`] / [`with_metrics_endpoint`](OtlpConfig::with_metrics_endpoint) used as is, else [`OtlpConfig::with_endpoint`] + `/v1/traces` or `/v1/metrics` | [`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`] / [`OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`], used as is | [`OTEL_EXPORTER_OTLP_ENDPOINT`] + `/v1/traces` or `/v1/metrics` | `http://localhost:4318` + the path |
-//! | protocol | [`OtlpConfig::with_protocol`] | [`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`] / [`OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`] | [`OTEL_EXPORTER_OTLP_PROTOCOL`] | `http/protobuf` |
-//! | headers (merged) | [`OtlpConfig::with_header`] | [`OTEL_EXPORTER_OTLP_TRACES_HEADERS`] / [`OTEL_EXPORTER_OTLP_METRICS_HEADERS`] | [`OTEL_EXPORTER_OTLP_HEADERS`], only when the signal variable is unset | none |
-//! | timeout | [`OtlpConfig::with_timeout`] | `OTEL_EXPORTER_OTLP_{TRACES,METRICS}_TIMEOUT` | [`OTEL_EXPORTER_OTLP_TIMEOUT`] | 10 s |
+//! | endpoint | [`OtlpConfig::with_traces_endpoint`] / [`with_metrics_endpoint`](OtlpConfig::with_metrics_endpoint) used as is, else [`OtlpConfig::with_endpoint`] + `/v1/traces` or `/v1/metrics` | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, used as is | `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces` or `/v1/metrics` | `http://localhost:4318` + the path |
+//! | protocol | [`OtlpConfig::with_protocol`] | `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` / `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL` | `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` |
+//! | headers (merged) | [`OtlpConfig::with_header`] | `OTEL_EXPORTER_OTLP_TRACES_HEADERS` / `OTEL_EXPORTER_OTLP_METRICS_HEADERS` | `OTEL_EXPORTER_OTLP_HEADERS`, only when the signal variable is unset | none |
+//! | timeout | [`OtlpConfig::with_timeout`] | `OTEL_EXPORTER_OTLP_{TRACES,METRICS}_TIMEOUT` | `OTEL_EXPORTER_OTLP_TIMEOUT` | 10 s |
 //!
 //! With `grpc` the paths are not appended (gRPC routes by service name) and
 //! the default endpoint is `http://localhost:4317`.
@@ -48,7 +48,7 @@
 //! # Spans and metrics travel differently
 //!
 //! The pipeline sends spans with [`OtlpConfig::build_span_processor`]: a
-//! [`DeliveryProcessor`](crate::exporters::delivery::DeliveryProcessor) whose worker posts OTLP/HTTP protobuf itself, so
+//! `DeliveryProcessor` whose worker posts OTLP/HTTP protobuf itself, so
 //! that its queue bound, retries and `Retry-After` handling apply and its
 //! counters are exact (see [`delivery`](crate::exporters::delivery)). Over
 //! HTTP it does not compress (`OTEL_EXPORTER_OTLP_COMPRESSION` is not
@@ -79,18 +79,22 @@ use std::time::Duration;
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 
 mod grpc;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod settings;
 mod spans;
 
 use settings::parse_protocol;
-pub use settings::{
-    ConfigSource, DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, METRICS_PATH,
-    OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+pub use settings::{ConfigSource, OtlpProtocol, OtlpSignal};
+// The standard variables' names are `opentelemetry_otlp`'s own constants
+// (`opentelemetry_otlp::OTEL_EXPORTER_OTLP_ENDPOINT`, ...); these copies,
+// the defaults and the paths are not API.
+internal_use!(settings::{
+    DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, METRICS_PATH, OTEL_EXPORTER_OTLP_ENDPOINT,
+    OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
     OTEL_EXPORTER_OTLP_METRICS_HEADERS, OTEL_EXPORTER_OTLP_METRICS_PROTOCOL,
     OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    OTEL_EXPORTER_OTLP_TRACES_HEADERS, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OtlpProtocol,
-    OtlpSignal, TRACES_PATH,
-};
+    OTEL_EXPORTER_OTLP_TRACES_HEADERS, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, TRACES_PATH,
+});
 
 /// Label of the OTLP span path's logs, errors and statistics.
 pub(crate) const SPAN_PATH_NAME: &str = "otlp";
@@ -206,7 +210,7 @@ impl OtlpConfig {
     }
 
     /// The collector's base URL for both signals, like
-    /// [`OTEL_EXPORTER_OTLP_ENDPOINT`] and beating it: over HTTP `/v1/traces`
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` and beating it: over HTTP `/v1/traces`
     /// and `/v1/metrics` are appended.
     pub fn with_endpoint(mut self, base: impl Into<String>) -> Self {
         self.endpoint = Some(base.into());
@@ -227,7 +231,7 @@ impl OtlpConfig {
 
     /// Adds a header sent with every export (both signals). Setting the same
     /// name twice keeps the last value. See the module docs for how it
-    /// combines with [`OTEL_EXPORTER_OTLP_HEADERS`].
+    /// combines with `OTEL_EXPORTER_OTLP_HEADERS`.
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         let name = name.into();
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
@@ -247,13 +251,13 @@ impl OtlpConfig {
             .fold(self, |config, (k, v)| config.with_header(k, v))
     }
 
-    /// The transport, beating [`OTEL_EXPORTER_OTLP_PROTOCOL`] and the signal-specific variables.
+    /// The transport, beating `OTEL_EXPORTER_OTLP_PROTOCOL` and the signal-specific variables.
     pub fn with_protocol(mut self, protocol: OtlpProtocol) -> Self {
         self.protocol = Some(protocol);
         self
     }
 
-    /// How long one export may take, beating [`OTEL_EXPORTER_OTLP_TIMEOUT`].
+    /// How long one export may take, beating `OTEL_EXPORTER_OTLP_TIMEOUT`.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self

@@ -4,7 +4,7 @@ use std::fmt;
 
 /// A secret such as an API key. `Debug` prints [`Secret::PLACEHOLDER`] and
 /// there is no `Display`, so it cannot end up in a span, a log line or an
-/// error message by accident; [`Secret::expose`] is crate-private and used
+/// error message by accident; `Secret::expose` is crate-private and used
 /// only to build request headers.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Box<str>);

@@ -183,7 +183,7 @@ impl TelemetryGuard {
     /// Another `tracing` layer feeding this pipeline (the one
     /// [`install_with_tracing`](super::PipelineBuilder::install_with_tracing)
     /// returns is built the same way): spans go to this guard's tracer
-    /// provider under the scope [`TRACING_SCOPE_NAME`], filtered as
+    /// provider under the scope `TRACING_SCOPE_NAME`, filtered as
     /// [the tracing layer](super#the-tracing-layer) says, and without
     /// tracing-opentelemetry's `target`, `busy_ns`/`idle_ns`, `code.*` and
     /// `thread.*` attributes unless

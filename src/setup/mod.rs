@@ -52,9 +52,9 @@
 //!   and the `telemetry.sdk.*` attributes are there), plus the attributes
 //!   given in code (which win), with `service.name` taken from the first of:
 //!   [`PipelineBuilder::with_service_name`], a `service.name` resource
-//!   attribute given in code, [`OTEL_SERVICE_NAME`], `service.name` in
-//!   [`OTEL_RESOURCE_ATTRIBUTES`], [`DEFAULT_SERVICE_NAME`].
-//! - One [`DeliveryProcessor`] per exporter path (see
+//!   attribute given in code, `OTEL_SERVICE_NAME`, `service.name` in
+//!   `OTEL_RESOURCE_ATTRIBUTES`, `DEFAULT_SERVICE_NAME`.
+//! - One `DeliveryProcessor` per exporter path (see
 //!   [`exporters::delivery`](crate::exporters::delivery)): a queue bounded
 //!   by bytes ([`with_memory_budget`](PipelineBuilder::with_memory_budget),
 //!   [`AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB`], 64 MiB by default) that
@@ -125,8 +125,8 @@
 //! | variable | read by | meaning |
 //! |---|---|---|
 //! | [`AZURE_AI_INFERENCE_OTEL_EXPORTERS`] | [`PipelineBuilder::from_env`] | comma-separated [`ExporterKind`] names |
-//! | [`OTEL_SERVICE_NAME`] | `install` | `service.name` when not set in code |
-//! | [`OTEL_RESOURCE_ATTRIBUTES`] | `install` | `k=v,k=v` resource attributes; code wins |
+//! | `OTEL_SERVICE_NAME` | `install` | `service.name` when not set in code |
+//! | `OTEL_RESOURCE_ATTRIBUTES` | `install` | `k=v,k=v` resource attributes; code wins |
 //! | `OTEL_EXPORTER_OTLP_*` | the `otlp` kind | see [`exporters::otlp`](crate::exporters::otlp) |
 //! | [`AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB`] | `install` | memory budget of each exporter path's queue, MiB (default 64) |
 //! | `OTEL_BSP_*` | `install` | batch size, delay, attempt timeout, requests in flight, optional span cap ([`delivery`](crate::exporters::delivery)) |
@@ -172,6 +172,7 @@ mod kind;
 mod layer;
 mod metrics_end;
 mod nowhere;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod parts;
 
 pub use continuation::continue_trace;
@@ -181,17 +182,16 @@ pub use layer::{
     AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL, DEFAULT_EVENT_LEVEL, HTTP_INTERNAL_TARGETS, TracingFilter,
 };
 use layer::{LayerSettings, resolve_event_level};
-pub use parts::{DEFAULT_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME};
+// The standard variables' names and the pipeline's fixed values: documented
+// on the builder, not API.
+internal_use!(parts::{
+    DEFAULT_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, PIPELINE_MAX_EVENTS_PER_SPAN,
+    TRACING_SCOPE_NAME,
+});
 use parts::{ErasedSpanExporter, MetricSink, braintrust_processor, periodic};
 
 /// The standard variable that sets the SDK's per-span event limit.
 const SPAN_EVENT_COUNT_LIMIT_ENV: &str = "OTEL_SPAN_EVENT_COUNT_LIMIT";
-
-/// The pipeline's per-span event limit (the SDK's default is 128): the
-/// client's message events are capped at
-/// [`MAX_MESSAGE_EVENTS`](crate::telemetry::MAX_MESSAGE_EVENTS), so this
-/// leaves room for many choices and retry attempts besides.
-pub const PIPELINE_MAX_EVENTS_PER_SPAN: u32 = 256;
 
 /// Comma-separated [`ExporterKind`] names read by [`PipelineBuilder::from_env`],
 /// e.g. `stdout,otlp`. Unset or blank: `otlp` when
@@ -201,9 +201,6 @@ pub const PIPELINE_MAX_EVENTS_PER_SPAN: u32 = 256;
 /// and how to configure it. `stdout` prints to the process's standard output,
 /// so it is used only when asked for.
 pub const AZURE_AI_INFERENCE_OTEL_EXPORTERS: &str = "AZURE_AI_INFERENCE_OTEL_EXPORTERS";
-/// Instrumentation scope name of spans that come from `tracing` through the
-/// layer (the crate's own spans use [`instrumentation_scope`](crate::telemetry::instrumentation_scope)).
-pub const TRACING_SCOPE_NAME: &str = "tracing-opentelemetry";
 
 /// The `tracing` layer returned by [`PipelineBuilder::install_with_tracing`]
 /// and [`TelemetryGuard::tracing_layer`]: tracing-opentelemetry's layer
@@ -309,13 +306,13 @@ impl PipelineBuilder {
         self
     }
 
-    /// Adds a resource attribute; beats the same key in [`OTEL_RESOURCE_ATTRIBUTES`].
+    /// Adds a resource attribute; beats the same key in `OTEL_RESOURCE_ATTRIBUTES`.
     pub fn with_resource_attribute(mut self, attribute: KeyValue) -> Self {
         self.resource_attributes.push(attribute);
         self
     }
 
-    /// Adds resource attributes; they beat the same keys in [`OTEL_RESOURCE_ATTRIBUTES`].
+    /// Adds resource attributes; they beat the same keys in `OTEL_RESOURCE_ATTRIBUTES`.
     pub fn with_resource_attributes(
         mut self,
         attributes: impl IntoIterator<Item = KeyValue>,
@@ -342,7 +339,7 @@ impl PipelineBuilder {
         &self.kinds
     }
 
-    /// Adds any span exporter, behind its own [`DeliveryProcessor`] (one
+    /// Adds any span exporter, behind its own `DeliveryProcessor` (one
     /// export at a time; every export error is retried within the budget).
     pub fn with_span_exporter(mut self, exporter: impl SpanExporter + 'static) -> Self {
         self.custom.push(Box::new(exporter));

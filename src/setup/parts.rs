@@ -18,7 +18,7 @@ use crate::exporters::delivery::{DeliveryConfig, DeliveryProcessor};
 
 /// The standard variable for `service.name`; beaten by
 /// [`PipelineBuilder::with_service_name`], and it beats `service.name` in
-/// [`OTEL_RESOURCE_ATTRIBUTES`] (as the specification asks).
+/// `OTEL_RESOURCE_ATTRIBUTES` (as the specification asks).
 pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
 /// The standard variable for extra resource attributes (`k=v,k=v`, values
 /// percent-encoded); attributes given in code win over it.
@@ -126,3 +126,14 @@ pub(super) fn braintrust_processor(
         _ => BraintrustExporter::processor(config, delivery).map_err(wrap),
     }
 }
+
+/// The pipeline's per-span event limit (the SDK's default is 128): the
+/// client's message events are capped at
+/// the telemetry core's message-event limit, so this
+/// leaves room for many choices and retry attempts besides.
+pub const PIPELINE_MAX_EVENTS_PER_SPAN: u32 = 256;
+
+/// Instrumentation scope name of spans that come from `tracing` through the
+/// layer (the crate's own spans use the crate's instrumentation scope).
+pub const TRACING_SCOPE_NAME: &str = "tracing-opentelemetry";
+

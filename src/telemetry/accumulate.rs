@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::record::{ChoiceRecord, ResponseRecord, ToolCallRecord, UsageRecord};
 
-/// The most choices one answer keeps ([`StreamAccumulator`]); deltas for
+/// The most choices one answer keeps (`StreamAccumulator`); deltas for
 /// further choice indices are counted, not kept.
 pub const MAX_STREAM_CHOICES: usize = 128;
 

@@ -4,7 +4,7 @@
 //! intermediate `Value` tree), since it is written on every call, recording
 //! or not. The content attributes (`gen_ai.input.messages`,
 //! `gen_ai.output.messages`, content recording only) go through the one
-//! [message model](super::Message), which the Braintrust mapping reads back.
+//! message model, which the Braintrust mapping reads back.
 
 use std::borrow::Cow;
 
@@ -189,7 +189,7 @@ pub(crate) fn output_messages(choices: &[&ChoiceRecord<'_>], unfinished: &str) -
     Value::Array(messages).to_string()
 }
 
-/// A recorded choice as an assistant [`Message`].
+/// A recorded choice as an assistant `Message`.
 fn choice_message(choice: &ChoiceRecord<'_>) -> Message {
     let mut parts = Vec::with_capacity(2 + choice.tool_calls.len());
     // Reasoning comes first, as the model produced it (and as

@@ -4,7 +4,7 @@
 //! A stream can be arbitrarily long (or a hostile endpoint can send a
 //! million one-byte events), so the gaps are kept exactly only up to
 //! [`EXACT_GAPS`]; later ones go into a running histogram over the
-//! instrument's own buckets ([`DURATION_BUCKETS`]) that keeps, per bucket,
+//! instrument's own buckets (`DURATION_BUCKETS`) that keeps, per bucket,
 //! the count, sum, minimum and maximum. Replayed as the minimum, the
 //! maximum and the rest at their mean (which lies between the two), the
 //! points give the instrument the same per-bucket counts, count, sum,

@@ -81,7 +81,7 @@ struct BoundSets {
 impl Instruments {
     /// `system` and `server` are the attributes every point of this client
     /// carries besides the operation and the models.
-    pub fn new(meter: &Meter, system: KeyValue, server: Vec<KeyValue>) -> Self {
+    pub(crate) fn new(meter: &Meter, system: KeyValue, server: Vec<KeyValue>) -> Self {
         let seconds = |name: &'static str, description: &'static str| {
             meter
                 .f64_histogram(name)
@@ -144,7 +144,7 @@ struct BoundSet {
     /// Operation, provider, models and server, in that order.
     attributes: Vec<KeyValue>,
     duration: OnceLock<BoundHistogram<f64>>,
-    /// One per [`TOKEN_COUNTS`] row (used only for rows with a token type).
+    /// One per `TOKEN_COUNTS` row (used only for rows with a token type).
     tokens: [OnceLock<BoundHistogram<u64>>; TOKEN_COUNTS.len()],
     time_to_first_chunk: OnceLock<BoundHistogram<f64>>,
     time_per_output_chunk: OnceLock<BoundHistogram<f64>>,
@@ -228,7 +228,7 @@ impl Instruments {
         Series::Bound(set)
     }
 
-    pub fn record(&self, m: Measurement<'_>) {
+    pub(crate) fn record(&self, m: Measurement<'_>) {
         match self.series(&m) {
             Series::Bound(set) => self.record_bound(&set, m),
             Series::Unbound(attrs) => self.record_unbound(attrs, m),

@@ -2,13 +2,13 @@
 //!
 //! This module does not depend on the crate's HTTP client: any client can
 //! produce the same `az.ai.inference` spans by describing its request with
-//! [`RequestAttributes`] (the model and [`RequestParams`], keyed by the one
-//! parameter table [`REQUEST_PARAMS`]), starting an [`OperationSpan`] from an
-//! [`Instrumentation`], reporting the response with a [`ResponseRecord`]
-//! (or, for streams, a [`StreamAccumulator`]) and a failure through the
-//! [`ErrorClass`] view of its own error type.
+//! `RequestAttributes` (the model and `RequestParams`, keyed by the one
+//! parameter table `REQUEST_PARAMS`), starting an `OperationSpan` from an
+//! `Instrumentation`, reporting the response with a `ResponseRecord`
+//! (or, for streams, a `StreamAccumulator`) and a failure through the
+//! `ErrorClass` view of its own error type.
 //!
-//! Recorded messages go through one typed model, [`Message`], with both
+//! Recorded messages go through one typed model, `Message`, with both
 //! encodings the crate needs (the chat wire shape and the semconv parts
 //! shape); the Braintrust mapping reads recorded content back through it.
 //!
@@ -32,44 +32,58 @@
 //! ```
 //!
 //! What is recorded is fixed by `semconv/registry.toml` (names in
-//! [`semconv`]); content (prompts, completions, reasoning, tool names and
+//! `semconv`); content (prompts, completions, reasoning, tool names and
 //! arguments) is recorded only when [`TelemetryOptions::content_recording`]
 //! is on. Token details (cached and reasoning tokens) are rows of
-//! [`TOKEN_COUNTS`], recorded only when the service reports them. The newer
+//! `TOKEN_COUNTS`, recorded only when the service reports them. The newer
 //! names follow semantic-conventions v1.41.0, and the instrumentation
-//! scope's schema URL follows the vocabulary ([`instrumentation_scope_for`]).
+//! scope's schema URL follows the vocabulary (`instrumentation_scope_for`).
 
+// The recording core (spans, records, tables, messages, accumulation) is
+// the clients' machinery, not API: crate-private, reached by this
+// repository's tests and benchmarks through the `__internal` feature
+// (without it, what only they use is neither reachable nor used).
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod accumulate;
 mod content;
 mod gaps;
 mod intern;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod message;
 mod metrics;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod options;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod params;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod record;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod responses;
-pub mod semconv;
+internal_mod!(semconv);
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod span;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod token_counts;
 
-pub use accumulate::{
+pub use options::TelemetryOptions;
+pub use semconv::SemconvMode;
+
+internal_use!(accumulate::{
     Dropped, MAX_STREAM_CHOICES, MAX_STREAM_TOOL_CALLS, StreamAccumulator, ToolCallDelta,
-};
+});
 pub(crate) use content::tool_definitions_to_wire;
-pub use message::{ContentKind, Message, MessagePart, Role, ToolCallPart};
-pub use options::{TelemetryOptions, instrumentation_scope, instrumentation_scope_for};
-pub use params::{
+internal_use!(message::{ContentKind, Message, MessagePart, Role, ToolCallPart});
+internal_use!(options::{instrumentation_scope, instrumentation_scope_for});
+internal_use!(params::{
     AttributeType, JsonParam, ParamSpec, ParamValue, REQUEST_PARAMS, RequestParam, RequestParams,
     TOKEN_COUNTS, TokenCount, TokenCountSpec, named_tool_choice,
-};
-pub use record::{
+});
+internal_use!(record::{
     ChoiceRecord, ErrorClass, Operation, RequestAttributes, ResponseRecord, ToolCallRecord,
     UsageRecord,
-};
-pub use responses::{
+});
+internal_use!(responses::{
     ResponsesStreamRecorder, record_model_response, responses_request_attributes,
     start_responses_span,
-};
-pub use semconv::SemconvMode;
-pub use span::{Instrumentation, MAX_MESSAGE_EVENTS, OperationSpan, StreamOutcome};
+});
+internal_use!(span::{Instrumentation, MAX_MESSAGE_EVENTS, OperationSpan, StreamOutcome});

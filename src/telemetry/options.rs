@@ -13,7 +13,7 @@ use super::semconv::{self, SemconvMode};
 /// The instrumentation scope of every span and metric this crate produces
 /// with today's names: the crate's name and version, and the schema URL of
 /// the conventions its names come from. One helper so tracer and meter
-/// always agree; [`instrumentation_scope_for`] gives the newer names' scope.
+/// always agree; `instrumentation_scope_for` gives the newer names' scope.
 pub fn instrumentation_scope() -> InstrumentationScope {
     instrumentation_scope_for(SemconvMode::Default)
 }

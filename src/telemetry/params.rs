@@ -1,10 +1,10 @@
 //! The one table of request parameters: wire name, span attribute key per
 //! vocabulary and attribute type.
 //!
-//! Span attributes ([`OperationSpan`](super::OperationSpan) start) and the
-//! Braintrust row's `metadata` are both read from [`REQUEST_PARAMS`] (the
+//! Span attributes (`OperationSpan` start) and the
+//! Braintrust row's `metadata` are both read from `REQUEST_PARAMS` (the
 //! Braintrust exporter names each [`RequestParam`] in one `match` of its own);
-//! a client fills [`RequestParams`] (a fixed array indexed by
+//! a client fills `RequestParams` (a fixed array indexed by
 //! [`RequestParam`], no allocation). Adding a parameter is one
 //! [`RequestParam`] variant, one row, and the arm the compiler then asks for
 //! in each client's exhaustive fill.
@@ -20,7 +20,7 @@ use super::semconv::{self as sc, SemconvMode, Vocabulary};
 pub use super::token_counts::{TOKEN_COUNTS, TokenCount, TokenCountSpec};
 
 /// A request parameter the telemetry records. The discriminant is the
-/// parameter's row in [`REQUEST_PARAMS`].
+/// parameter's row in `REQUEST_PARAMS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RequestParam {
@@ -138,7 +138,7 @@ pub enum AttributeType {
     Json,
 }
 
-/// One row of [`REQUEST_PARAMS`].
+/// One row of `REQUEST_PARAMS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParamSpec {
     /// The parameter.

@@ -27,7 +27,7 @@ impl Operation {
 }
 
 /// What a span records about a request: the model and the parameters of
-/// [`REQUEST_PARAMS`](super::REQUEST_PARAMS), each only when set.
+/// `REQUEST_PARAMS`, each only when set.
 ///
 /// Numbers keep their JSON type: integers become int attributes, floats
 /// double attributes (per the row's [`AttributeType`](super::AttributeType)).
@@ -93,7 +93,7 @@ impl UsageRecord {
 }
 
 impl UsageRecord {
-    /// One count of [`TOKEN_COUNTS`](super::TOKEN_COUNTS), when reported.
+    /// One count of `TOKEN_COUNTS`, when reported.
     pub fn get(&self, count: TokenCount) -> Option<u64> {
         match count {
             TokenCount::Input => self.input_tokens,

@@ -315,7 +315,7 @@ fn record_output(
     ResponseRecordOwned { texts, finish }
 }
 
-/// What a [`ResponseRecord`] borrows that had to be built.
+/// What a `ResponseRecord` borrows that had to be built.
 struct ResponseRecordOwned {
     texts: OutputTexts,
     finish: Option<&'static str>,

@@ -287,7 +287,7 @@ pub const SCHEMA_URL_LATEST: &str = "https://opentelemetry.io/schemas/1.41.0";
 pub const CONTENT_RECORDING_ENV: &str = "AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED";
 /// The standard switch for newer convention names.
 pub const SEMCONV_OPT_IN_ENV: &str = "OTEL_SEMCONV_STABILITY_OPT_IN";
-/// The value of [`SEMCONV_OPT_IN_ENV`] (one of a comma-separated list) that
+/// The value of `SEMCONV_OPT_IN_ENV` (one of a comma-separated list) that
 /// selects the newer GenAI names.
 pub const SEMCONV_OPT_IN_GEN_AI_LATEST: &str = "gen_ai_latest_experimental";
 
@@ -368,13 +368,13 @@ impl SemconvMode {
         }
     }
 
-    /// Reads [`SEMCONV_OPT_IN_ENV`]: a comma-separated list that selects the
-    /// newer names when it contains [`SEMCONV_OPT_IN_GEN_AI_LATEST`].
+    /// Reads `OTEL_SEMCONV_STABILITY_OPT_IN`: a comma-separated list that selects the
+    /// newer names when it contains `SEMCONV_OPT_IN_GEN_AI_LATEST`.
     pub fn from_env() -> Self {
         Self::from_opt_in(std::env::var(SEMCONV_OPT_IN_ENV).ok().as_deref())
     }
 
-    /// Parses a value of [`SEMCONV_OPT_IN_ENV`].
+    /// Parses a value of `SEMCONV_OPT_IN_ENV`.
     pub fn from_opt_in(value: Option<&str>) -> Self {
         let latest = value.is_some_and(|v| {
             v.split(',').any(|item| {

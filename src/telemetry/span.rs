@@ -506,7 +506,7 @@ impl OperationSpan {
     }
 
     /// Ends the span as a failure: status Error, `error.type`, an
-    /// `exception` event, all from the content-free [`ErrorClass`] view
+    /// `exception` event, all from the content-free `ErrorClass` view
     /// (this crate's [`Error`](crate::Error) is one).
     pub fn fail(mut self, error: &dyn ErrorClass) {
         self.finish(Some(error));
@@ -537,7 +537,7 @@ impl OperationSpan {
     }
 
     /// Ends the span of a streamed response from what was gathered of it
-    /// (any stream's accumulation: chat's [`StreamAccumulator`], the
+    /// (any stream's accumulation: chat's `StreamAccumulator`, the
     /// Responses API's recorder): the response is recorded (unfinished
     /// choices as `error`, or `cancelled` in choice events when the caller
     /// dropped the stream; no choice at all counts as one unfinished) and

@@ -1,12 +1,12 @@
 //! The table of token counts the service reports in `usage`: span attribute
 //! and token-usage histogram type per count (the Braintrust exporter names
 //! each [`TokenCount`]'s metric in one `match` of its own). The
-//! request-side table is [`REQUEST_PARAMS`](super::REQUEST_PARAMS).
+//! request-side table is `REQUEST_PARAMS`.
 
 use super::semconv as sc;
 
 /// A token count the service reports in `usage`. The discriminant is the
-/// count's row in [`TOKEN_COUNTS`].
+/// count's row in `TOKEN_COUNTS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TokenCount {
@@ -20,7 +20,7 @@ pub enum TokenCount {
     ReasoningOutput,
 }
 
-/// One row of [`TOKEN_COUNTS`].
+/// One row of `TOKEN_COUNTS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenCountSpec {
     /// The count.

@@ -45,10 +45,12 @@ mod answers;
 mod cassette;
 mod demo;
 mod record;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod replay;
 mod reply;
 mod request;
 mod responses_wire;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod scrub;
 mod server;
 mod wire;
@@ -58,9 +60,11 @@ mod tests;
 
 pub use cassette::CassetteError;
 pub use record::RecordOptions;
-pub use replay::{NO_MATCH_CODE, NO_MATCH_STATUS, ReplayMismatch, ReplayOptions};
+pub use replay::{ReplayMismatch, ReplayOptions};
+internal_use!(replay::{NO_MATCH_CODE, NO_MATCH_STATUS});
 pub use reply::Reply;
 pub use request::RecordedRequest;
 pub use responses_wire::ResponseAnswer;
-pub use scrub::{ALWAYS_SCRUBBED_HEADERS, SCRUBBED};
+pub use scrub::SCRUBBED;
+internal_use!(scrub::ALWAYS_SCRUBBED_HEADERS);
 pub use server::MockInferenceServer;

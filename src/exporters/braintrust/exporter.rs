@@ -27,12 +27,12 @@ pub type BraintrustStats = DeliveryStats;
 pub(crate) const NAME: &str = "braintrust";
 
 /// An `opentelemetry_sdk` [`SpanExporter`] that sends each span as a
-/// Braintrust log row (see [`span_to_row`](super::span_to_row)) with Braintrust's REST
+/// Braintrust log row (see `span_to_row`) with Braintrust's REST
 /// API.
 ///
 /// The pipeline ([`ExporterKind::Braintrust`](crate::setup::ExporterKind::Braintrust))
 /// does not use this type but the same sink behind a
-/// [`DeliveryProcessor`] ([`BraintrustExporter::processor`]); this type is
+/// `DeliveryProcessor` ([`BraintrustExporter::processor`]); this type is
 /// for providers built by hand.
 ///
 /// # Runtime and limits

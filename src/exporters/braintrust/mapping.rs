@@ -1,6 +1,6 @@
 //! One finished span → one Braintrust log row: wiring over the telemetry
 //! core's tables (request parameters, the message model). The mapping itself
-//! is documented as a table on [`span_to_row`].
+//! is documented as a table on `span_to_row`.
 //!
 //! Rooms: [`row`] (the row types), [`messages`] (recorded content → `input`
 //! and `output`), [`policy`] (what an llm row may carry), [`names`] (the
@@ -34,7 +34,7 @@ use values::{
 ///
 /// Pure functions over [`SpanData`]: no I/O, no clock, no global state, so the
 /// native exporter and the OTLP exporter produce the same row from the same
-/// span. Attribute names come from [`semconv`]; the tables below name the
+/// span. Attribute names come from `semconv`; the tables below name the
 /// constants rather than spelling the conventions again.
 ///
 /// # The mapping
@@ -51,17 +51,17 @@ use values::{
 /// | `output` | `[{"index","finish_reason","message":{"role":"assistant","content"?,"tool_calls"?}}]` from the [`EVENT_CHOICE`](semconv::EVENT_CHOICE) events, with content from [`GEN_AI_OUTPUT_MESSAGES`](semconv::GEN_AI_OUTPUT_MESSAGES) when present; content-free when content was not recorded |
 /// | `metadata.model` | [`GEN_AI_RESPONSE_MODEL`](semconv::GEN_AI_RESPONSE_MODEL), else [`GEN_AI_REQUEST_MODEL`](semconv::GEN_AI_REQUEST_MODEL) (on non-llm rows the request model also stays under its own key when it differs) |
 /// | `metadata.provider` | `azure` when the provider attribute ([`GEN_AI_SYSTEM`](semconv::GEN_AI_SYSTEM) or [`GEN_AI_PROVIDER_NAME`](semconv::GEN_AI_PROVIDER_NAME)) names Azure AI Inference, else its value |
-/// | `metadata.{wire name}` | request parameters of [`REQUEST_PARAMS`](crate::telemetry::REQUEST_PARAMS) that the guide allows (the sampling parameters, `response_format`, `tool_choice`, `parallel_tool_calls`) under their wire name; JSON-valued ones ([`AttributeType::Json`](crate::telemetry::AttributeType::Json)) parsed back, so objects are sent as objects |
+/// | `metadata.{wire name}` | request parameters of `REQUEST_PARAMS` that the guide allows (the sampling parameters, `response_format`, `tool_choice`, `parallel_tool_calls`) under their wire name; JSON-valued ones ([`AttributeType::Json`](crate::telemetry::AttributeType::Json)) parsed back, so objects are sent as objects |
 /// | `metadata.tools` | [`GEN_AI_TOOL_DEFINITIONS`](semconv::GEN_AI_TOOL_DEFINITIONS), parsed, in the wire shape `{"type","function":{...}}` (the newer names record `{"type","name",...}`); absent without tools |
 /// | `metadata.{attribute key}` | non-llm rows only: every other span attribute under its own key; arrays stay arrays, numbers stay numbers. `llm` rows keep only the keys above (the guide's data policy) |
 /// | `metrics.start`, `metrics.end` | span start and end, unix seconds (fractional) |
-/// | `metrics.{token metric}` | each token count of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS) the span reports: `prompt_tokens` from [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS), `completion_tokens` from [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS), `prompt_cached_tokens` and `completion_reasoning_tokens` from the cache-read and reasoning details; absent when not reported |
+/// | `metrics.{token metric}` | each token count of `TOKEN_COUNTS` the span reports: `prompt_tokens` from [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS), `completion_tokens` from [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS), `prompt_cached_tokens` and `completion_reasoning_tokens` from the cache-read and reasoning details; absent when not reported |
 /// | `metrics.tokens` | prompt + completion tokens when both are known (never one alone); prompt tokens for embeddings (their `usage.total_tokens`) |
 /// | `metrics.time_to_first_token` | [`GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK`](semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK) (seconds, streaming) |
 /// | `error` | when the status is Error: `"{error.type}: {description}"` (either part alone when the other is missing; the type once when the description starts with it); with no description, the message of the span's first ERROR-level `tracing` event |
 /// | `context.span_origin` | `{"name": this crate, "version": its version, "instrumentation": {"name": the span's instrumentation scope}}` |
 ///
-/// [`BRAINTRUST_PARENT`](semconv::BRAINTRUST_PARENT) is routing, not data:
+/// `BRAINTRUST_PARENT` is routing, not data:
 /// it becomes [`BraintrustRow::route`] and no metadata.
 ///
 /// Attributes that became `model`, a wire-name key, `tools`, a metric,
@@ -71,7 +71,7 @@ use values::{
 ///
 /// Content recorded as events (today's names) and as structured
 /// `parts` attributes (the newer names) are read into the one
-/// [message model](crate::telemetry::Message) and written back in chat format:
+/// message model and written back in chat format:
 /// a `null` `content` is omitted, tool-call `arguments` are compact JSON text,
 /// one text part (or a content array of one text item) becomes a string
 /// `content`, several parts (or non-text parts) a content array in chat format
@@ -209,7 +209,7 @@ struct Attributes<'a> {
     embeddings_count: Option<i64>,
     /// Embeddings: the `dimensions` the request set.
     requested_dimensions: Option<i64>,
-    /// One slot per row of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS).
+    /// One slot per row of `TOKEN_COUNTS`.
     token_counts: [Option<i64>; TOKEN_COUNTS.len()],
     time_to_first_token: Option<f64>,
     route: Option<crate::exporters::braintrust::Parent>,
@@ -400,7 +400,7 @@ impl<'a> Attributes<'a> {
     }
 
     /// The row's `metrics`: start and end, the token counts of
-    /// [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS) that the span
+    /// `TOKEN_COUNTS` that the span
     /// reports, each in its Braintrust metric ([`names::token_metric`]),
     /// and `tokens`: the sum when both totals are known (never a guess from
     /// one of them), the prompt count for embeddings (whose

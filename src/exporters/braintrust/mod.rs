@@ -1,6 +1,6 @@
 //! Braintrust: finished spans as Braintrust log rows.
 //!
-//! Two ways out, one mapping ([`span_to_row`], a pure function documented
+//! Two ways out, one mapping (`span_to_row`, a pure function documented
 //! there as a table):
 //!
 //! - [`BraintrustExporter`]: rows over Braintrust's REST API
@@ -11,7 +11,7 @@
 //!
 //! Both are configured by one [`BraintrustConfig`]: code, then the
 //! environment variables Braintrust's SDKs read ([`BRAINTRUST_API_KEY`],
-//! [`BRAINTRUST_API_URL`], [`BRAINTRUST_PARENT`]), then defaults.
+//! [`BRAINTRUST_API_URL`], `BRAINTRUST_PARENT`), then defaults.
 //!
 //! Both deliver through the [delivery](crate::exporters::delivery) engine
 //! (memory-bounded queue, own worker thread, retries within a time budget,
@@ -35,37 +35,50 @@
 //! # }
 //! ```
 
-pub mod attachments;
+mod attachments;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod baggage;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod config;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod exporter;
-pub mod filter;
+internal_mod!(filter);
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod mapping;
 pub(crate) mod options;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 pub(crate) mod otlp;
 #[cfg(test)]
 pub(crate) mod test_spans;
 pub(crate) mod transport;
-pub mod truncate;
+internal_mod!(truncate);
 
 pub(crate) use baggage::AdmittedParentProcessor;
-pub use baggage::{BaggageParents, BraintrustParentProcessor, baggage_parent};
+pub use baggage::{BaggageParents, BraintrustParentProcessor};
+internal_use!(baggage::baggage_parent);
+#[cfg(any(test, feature = "__internal"))]
 pub(crate) use config::ResolvedConfig;
+/// The delivery engine's retry policy, which the Braintrust exporters use.
+#[doc(no_inline)]
+pub use config::RetryPolicy;
 pub use config::{
     ApiKey, BRAINTRUST_API_KEY, BRAINTRUST_API_URL, BRAINTRUST_PARENT, BraintrustBuildError,
-    BraintrustConfig, DEFAULT_API_URL, DEFAULT_PARENT, MAX_BATCH_BYTES, MAX_BATCH_ROWS, Parent,
-    ParseParentError, RetryPolicy,
+    BraintrustConfig, Parent, ParseParentError,
 };
-pub use exporter::{BraintrustExporter, BraintrustStats};
-pub use mapping::{
+internal_use!(config::{DEFAULT_API_URL, DEFAULT_PARENT, MAX_BATCH_BYTES, MAX_BATCH_ROWS});
+pub use exporter::BraintrustExporter;
+internal_use!(exporter::BraintrustStats);
+// The row model and its mapping are the exporters' machinery, not API.
+internal_use!(mapping::{
     BraintrustRow, InstrumentationInfo, LLM_OPERATIONS, PROVIDER_AZURE, RowContext, RowMetrics,
     RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION, span_to_row,
-};
+});
 pub use options::{
     BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS, BRAINTRUST_FILTER_AI_SPANS,
     BRAINTRUST_OTEL_FILTER_AI_SPANS, SpanFilterFn,
 };
-pub use otlp::{
-    BraintrustOtlpExporter, MAX_OTLP_REQUEST_BYTES, MAX_OTLP_SPAN_BYTES, OTLP_SPLIT_BYTES,
-    OTLP_TRACES_PATH, braintrust_attributes,
-};
+pub use otlp::BraintrustOtlpExporter;
+internal_use!(otlp::{
+    MAX_OTLP_REQUEST_BYTES, MAX_OTLP_SPAN_BYTES, OTLP_SPLIT_BYTES, OTLP_TRACES_PATH,
+    braintrust_attributes,
+});

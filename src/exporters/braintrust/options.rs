@@ -1,6 +1,6 @@
 //! What the Braintrust exporters do to spans before they become rows, and
-//! its settings: the AI-span filter ([`filter`](super::filter)) and the
-//! attachment conversion ([`attachments`](super::attachments)).
+//! its settings: the AI-span filter (`filter`) and the
+//! attachment conversion (`attachments`).
 //!
 //! | setting | code | environment variable | default |
 //! |---|---|---|---|
@@ -169,7 +169,7 @@ impl BraintrustConfig {
     /// `input_audio.data`, `file.file_data`) as Braintrust attachments and
     /// put references in the rows (default `true`; beats
     /// [`BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS`]). See
-    /// [`attachments`](super::attachments).
+    /// `attachments`.
     pub fn with_auto_convert_attachments(mut self, on: bool) -> Self {
         self.rows_mut().attachments = Some(on);
         self

@@ -1,5 +1,5 @@
 //! OTLP to Braintrust: OTLP/HTTP (protobuf) to Braintrust's endpoint, sent
-//! by the delivery engine, with the row of [`span_to_row`] riding along as
+//! by the delivery engine, with the row of `span_to_row` riding along as
 //! span attributes.
 
 use std::fmt;
@@ -38,13 +38,13 @@ const GENAI_EVENT_KEYS: &[&str] = &[
 pub const OTLP_TRACES_PATH: &str = "/otel/v1/traces";
 
 /// Braintrust refuses OTLP requests over 10 MB (HTTP 413); no bigger body
-/// is sent. A span over [`MAX_OTLP_SPAN_BYTES`] has its content cut first;
+/// is sent. A span over `MAX_OTLP_SPAN_BYTES` has its content cut first;
 /// one that is still too large (for other attributes) is rejected and
 /// counted lost.
 pub const MAX_OTLP_REQUEST_BYTES: usize = 10_000_000;
 
 /// Encoded span bytes above which a batch is split into several requests,
-/// well below [`MAX_OTLP_REQUEST_BYTES`].
+/// well below `MAX_OTLP_REQUEST_BYTES`.
 pub const OTLP_SPLIT_BYTES: usize = 4 * 1024 * 1024;
 
 /// Estimated span size above which its content texts are cut (with a
@@ -59,9 +59,9 @@ pub(crate) const NAME: &str = "braintrust-otlp";
 /// Braintrust's `{api_url}/otel/v1/traces`, with headers
 /// `Authorization: Bearer {api key}` and `x-bt-parent: {parent}`.
 ///
-/// Each exported span also carries [`BRAINTRUST_PARENT`](semconv::BRAINTRUST_PARENT)
+/// Each exported span also carries `BRAINTRUST_PARENT`
 /// (which Braintrust prefers over the header) and the JSON attributes of
-/// [`braintrust_attributes`], computed by the same mapping as the native
+/// `braintrust_attributes`, computed by the same mapping as the native
 /// exporter so that a row looks the same whichever path it took. Attributes
 /// the application already set under those keys are left alone. Only
 /// Braintrust's copy of a span is annotated.
@@ -73,8 +73,8 @@ pub(crate) const NAME: &str = "braintrust-otlp";
 /// bytes, retries within a time budget, `Retry-After` honoured); the
 /// pipeline uses [`BraintrustOtlpExporter::processor`] instead, with no SDK
 /// batch processor in between. An export whose encoded spans pass
-/// [`OTLP_SPLIT_BYTES`] is sent as several requests, and no request body
-/// over [`MAX_OTLP_REQUEST_BYTES`] is sent.
+/// `OTLP_SPLIT_BYTES` is sent as several requests, and no request body
+/// over `MAX_OTLP_REQUEST_BYTES` is sent.
 ///
 /// # Content on Braintrust's copy
 ///
@@ -83,10 +83,10 @@ pub(crate) const NAME: &str = "braintrust-otlp";
 ///   the span's own GenAI content (message and choice events,
 ///   `gen_ai.input.messages` / `output.messages`): no converted base64 is
 ///   sent. A span whose uploads cannot all be queued goes unchanged.
-/// - A span estimated over [`MAX_OTLP_SPAN_BYTES`] has its content texts cut
+/// - A span estimated over `MAX_OTLP_SPAN_BYTES` has its content texts cut
 ///   to a common length with the native path's visible
-///   [marker](super::truncate::MARKER), listed in
-///   [`AZ_AI_INFERENCE_TRUNCATED`](semconv::AZ_AI_INFERENCE_TRUNCATED) (and
+///   marker, listed in
+///   `AZ_AI_INFERENCE_TRUNCATED` (and
 ///   `metadata.truncated` when the row's input or output was cut), and is
 ///   sent with its metrics, status and parent instead of being rejected.
 ///
@@ -226,8 +226,8 @@ pub fn braintrust_attributes(row: &BraintrustRow) -> Vec<KeyValue> {
     out
 }
 
-/// The keys the annotation adds, in the order of [`braintrust_attributes`],
-/// then [`BRAINTRUST_PARENT`](semconv::BRAINTRUST_PARENT).
+/// The keys the annotation adds, in the order of `braintrust_attributes`,
+/// then `BRAINTRUST_PARENT`.
 const ANNOTATION_KEYS: [&str; 6] = [
     semconv::BRAINTRUST_SPAN_ATTRIBUTES,
     semconv::BRAINTRUST_INPUT_JSON,

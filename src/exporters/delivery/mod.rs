@@ -2,7 +2,7 @@
 //!
 //! Every exporter path of the pipeline (native Braintrust, Braintrust OTLP,
 //! OTLP to a collector, and any other exporter) goes through one
-//! [`DeliveryProcessor`]:
+//! `DeliveryProcessor`:
 //!
 //! - `on_end` appends the span to a queue bounded by **bytes** (the
 //!   [memory budget](DeliveryConfig::with_memory_budget), 64 MiB by
@@ -79,6 +79,7 @@
 
 mod engine;
 mod otlp_http;
+#[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod processor;
 mod retry;
 mod sink;
@@ -89,11 +90,11 @@ use std::time::Duration;
 /// The shortest schedule delay ([`DeliveryConfig::with_schedule_delay`],
 /// `OTEL_BSP_SCHEDULE_DELAY`): 10 ms. Shorter ones, `0` included, are
 /// raised to it, so an idle worker wakes at most 100 times a second.
-pub const MIN_SCHEDULE_DELAY: Duration = Duration::from_millis(10);
+pub(crate) const MIN_SCHEDULE_DELAY: Duration = Duration::from_millis(10);
 
 pub(crate) use engine::{Delivery, Engine, ShutdownOutcome};
 pub(crate) use otlp_http::{OtlpHttpSink, parse_header_list};
-pub use processor::DeliveryProcessor;
+internal_use!(processor::DeliveryProcessor);
 pub(crate) use processor::{KeepFn, ProcessorHooks, ThenFlushFn};
 pub use retry::RetryPolicy;
 pub(crate) use sink::{Encoded, Outcome, Sink, span_bytes};
@@ -104,9 +105,9 @@ pub const AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB: &str =
     "AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB";
 
 /// The default memory budget: 64 MiB per exporter path.
-pub const DEFAULT_MEMORY_BUDGET: usize = 64 * 1024 * 1024;
+pub(crate) const DEFAULT_MEMORY_BUDGET: usize = 64 * 1024 * 1024;
 
-/// Settings of a [`DeliveryProcessor`]; see the [module docs](self).
+/// Settings of a `DeliveryProcessor`; see the [module docs](self).
 /// [`DeliveryConfig::default`] reads the environment; `with_*` beats it.
 #[derive(Debug, Clone)]
 pub struct DeliveryConfig {
@@ -188,7 +189,7 @@ impl DeliveryConfig {
     }
 
     /// How long a partial batch waits before it is sent anyway; at least
-    /// [`MIN_SCHEDULE_DELAY`] (a delay of zero would wake the idle worker
+    /// `MIN_SCHEDULE_DELAY` (a delay of zero would wake the idle worker
     /// continuously), `Duration::MAX` for "only when a batch is full, or on
     /// flush and shutdown".
     pub fn with_schedule_delay(mut self, delay: Duration) -> Self {

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Live counters of one exporter path (one [`DeliveryProcessor`](super::DeliveryProcessor)
+/// Live counters of one exporter path (one `DeliveryProcessor`
 /// or Braintrust exporter). Cheap to clone; every clone sees the same
 /// counts, while the pipeline runs and after it has shut down.
 ///

@@ -1,6 +1,6 @@
 //! The span path of the `otlp` kind: the delivery engine's own OTLP/HTTP
 //! sink (or, over gRPC, `opentelemetry-otlp`'s exporter) behind a
-//! [`DeliveryProcessor`].
+//! `DeliveryProcessor`.
 
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use crate::exporters::delivery::{
 };
 
 impl OtlpConfig {
-    /// The span path the pipeline installs: a [`DeliveryProcessor`] whose
+    /// The span path the pipeline installs: a `DeliveryProcessor` whose
     /// worker posts OTLP/HTTP protobuf itself (retries, `Retry-After` and
     /// every status in one place, see [`delivery`](crate::exporters::delivery)),
     /// or, over gRPC, the `opentelemetry-otlp` tonic exporter behind the same
@@ -78,7 +78,7 @@ impl OtlpConfig {
     }
 
     /// Code, then `OTEL_EXPORTER_OTLP_{TRACES,METRICS}_TIMEOUT`, then
-    /// [`OTEL_EXPORTER_OTLP_TIMEOUT`] (milliseconds), then 10 s.
+    /// `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds), then 10 s.
     pub(super) fn timeout_for(
         &self,
         signal: OtlpSignal,

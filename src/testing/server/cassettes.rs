@@ -68,8 +68,8 @@ impl MockInferenceServer {
     /// [`replay`](Self::replay) with `options` (fields to ignore, pacing).
     ///
     /// A request no recorded one matches is answered
-    /// [`NO_MATCH_STATUS`](crate::testing::NO_MATCH_STATUS) with the service's error
-    /// shape, `code` [`NO_MATCH_CODE`](crate::testing::NO_MATCH_CODE) and a message
+    /// `NO_MATCH_STATUS` with the service's error
+    /// shape, `code` `NO_MATCH_CODE` and a message
     /// naming the closest recorded request and how it differs; it is also
     /// kept in [`replay_mismatches`](Self::replay_mismatches). Queued
     /// replies still come first.

@@ -4,7 +4,7 @@ use super::{BRAINTRUST_API_KEY, ParseParentError};
 
 /// Why a Braintrust exporter could not be built. Export-time failures are
 /// reported differently: as `OTelSdkError` from the exporter, in
-/// [`BraintrustStats`](crate::exporters::braintrust::BraintrustStats) and in the log.
+/// `BraintrustStats` and in the log.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BraintrustBuildError {

@@ -51,7 +51,7 @@ fn event_content(attributes: &[KeyValue]) -> Option<&str> {
         .and_then(|kv| as_str(&kv.value))
 }
 
-/// A wire-format message, normalized through the [message model](crate::telemetry::Message):
+/// A wire-format message, normalized through the message model:
 /// role filled in from the event name when missing, `null` content dropped,
 /// tool-call arguments compacted. A value that is not a message stays as it came.
 fn normalize_chat_message(message: Json, role: &str) -> Json {

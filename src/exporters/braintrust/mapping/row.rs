@@ -19,7 +19,7 @@ pub const TOOL_OPERATION: &str = "execute_tool";
 /// `metadata.provider` of spans from Azure AI Inference, whichever vocabulary.
 pub const PROVIDER_AZURE: &str = "azure";
 
-/// One Braintrust log row (`InsertProjectLogsEvent`), built by [`span_to_row`](super::span_to_row).
+/// One Braintrust log row (`InsertProjectLogsEvent`), built by `span_to_row`.
 ///
 /// Serializes to the JSON Braintrust's insert API takes; optional fields that
 /// are `None` (or an empty `span_parents`) are not sent.
@@ -55,7 +55,7 @@ pub struct BraintrustRow {
     /// Where the row comes from.
     pub context: RowContext,
     /// The project or experiment the span asked for (its
-    /// [`BRAINTRUST_PARENT`](semconv::BRAINTRUST_PARENT) attribute, from
+    /// `BRAINTRUST_PARENT` attribute, from
     /// baggage); `None`: the exporter's. Not part of the row's JSON.
     #[serde(skip)]
     pub route: Option<crate::exporters::braintrust::Parent>,

@@ -1,7 +1,7 @@
 //! No span dropped for its size on the OTLP-to-Braintrust path: a span
 //! whose estimated size ([`span_bytes`], the estimate the delivery engine's
 //! memory budget counts) is over the limit has its content texts cut with the
-//! [visible marker](crate::exporters::braintrust::truncate::MARKER) of the
+//! visible marker of the
 //! native path, until it fits. It is then sent with its ids, parents,
 //! metrics, status and every other attribute.
 //!
@@ -24,7 +24,7 @@
 //!
 //! # Flags
 //!
-//! [`AZ_AI_INFERENCE_TRUNCATED`](semconv::AZ_AI_INFERENCE_TRUNCATED) lists
+//! `AZ_AI_INFERENCE_TRUNCATED` lists
 //! the attribute keys that were cut; when the row's input or output was,
 //! `braintrust.metadata` gets `truncated: ["input", "output"]`, as a native
 //! row does ([`TRUNCATED_KEY`]).

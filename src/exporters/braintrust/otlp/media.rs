@@ -19,7 +19,7 @@
 //! Anything else stays as it is, including data URLs the conversion left
 //! alone (inside a larger text, or in other places). A span whose uploads
 //! could not all be queued is not touched at all (the no-mixed-state rule
-//! of [`attachments`](crate::exporters::braintrust::attachments)).
+//! of `attachments`).
 //!
 //! # Cost
 //!
