@@ -1,64 +1,45 @@
-//! Export-side cost per span, for one recorded chat span (default options:
-//! content off):
+//! Export-side cost per span, for one recorded chat span (content off, as
+//! the client records it by default), through each exporter path's own
+//! `encode` (the crate's code through `bench_support`):
 //!
-//! - `otlp`: the collector sink's `encode` (split by size, protobuf), the
-//!   crate's own code through `bench_support`;
-//! - `braintrust-otlp`: the Braintrust OTLP sink's `encode` (Braintrust's
-//!   annotation, then the same encoder);
-//! - `otlp-prost`: the reference encoding, `opentelemetry-proto`'s
-//!   `group_spans_by_resource_and_scope` + prost's `encode_to_vec`;
-//! - `braintrust`: the native sink's `encode` (each row's JSON written
-//!   straight from the span, packed into insert bodies);
-//! - `braintrust-row`: the native path as it was, `span_to_row` +
-//!   `serde_json` into a reused buffer.
+//! - `otlp`: the collector sink (the proto transform, split by encoded
+//!   size, prost);
+//! - `braintrust-otlp`: the Braintrust OTLP sink (Braintrust's annotation:
+//!   `span_to_row`, attachment conversion, the row's parts as JSON
+//!   attributes; then the same encoder);
+//! - `braintrust`: the native sink (`span_to_row`, attachment conversion,
+//!   `serde_json` into `{"events":[...]}` insert bodies).
 //!
-//! `EXPORT_PATH=otlp|braintrust-otlp|otlp-prost|braintrust|braintrust-row EXPORT_SPANS=N`
-//! encodes N copies in batches of 512 (the batch size of the pipeline)
-//! inside `callgrind_measured` and prints wall time per span. Instructions per span: run it under callgrind
-//! with two N (the README's Benchmarks section has the command) and divide
-//! the difference of the totals by the difference of N, so set-up cancels.
+//! Attachment conversion is on, as it is by default
+//! (`BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS` unset); `EXPORT_ATTACHMENTS=0`
+//! turns it off.
+//!
+//! `EXPORT_PATH=otlp|braintrust-otlp|braintrust EXPORT_SPANS=N` encodes N
+//! copies in batches of 512 (the batch size of the pipeline) inside
+//! `callgrind_measured` and prints wall time per span. Instructions per
+//! span: run it under callgrind with two N and divide the difference of the
+//! totals by the difference of N, so set-up cancels:
+//!
+//! ```sh
+//! bin=$(cargo bench --bench export_encode --no-run 2>&1 | sed -n 's/.*(\(.*\))$/\1/p' | tail -1)
+//! for n in 1024 3072; do EXPORT_PATH=otlp EXPORT_SPANS=$n valgrind --tool=callgrind \
+//!   --toggle-collect='*callgrind_measured*' --callgrind-out-file=cg.$n "$bin"; done
+//! ```
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use azure_ai_inference_otel::bench_support::{ExportEncoder, chat_span};
-use azure_ai_inference_otel::exporters::braintrust::span_to_row;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
-use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanData;
-use prost::Message as _;
 
 const BATCH: usize = 512;
 
 #[inline(never)]
-fn callgrind_measured(
-    path: &str,
-    batches: Vec<Vec<SpanData>>,
-    resource: &ResourceAttributesWithSchema,
-    encoder: Option<&ExportEncoder>,
-) -> usize {
+fn callgrind_measured(batches: Vec<Vec<SpanData>>, encoder: &ExportEncoder) -> usize {
     let mut total = 0;
-    let mut buffer = Vec::with_capacity(64 * 1024);
     for batch in batches {
-        match (path, encoder) {
-            (_, Some(encoder)) => total += black_box(encoder.encode(batch)),
-            ("otlp-prost", None) => {
-                let request = ExportTraceServiceRequest {
-                    resource_spans: group_spans_by_resource_and_scope(batch, resource),
-                };
-                total += black_box(request.encode_to_vec()).len();
-            }
-            _ => {
-                buffer.clear();
-                for span in &batch {
-                    let _ = serde_json::to_writer(&mut buffer, &span_to_row(span));
-                    buffer.push(b'\n');
-                }
-                total += black_box(&buffer).len();
-            }
-        }
+        total += black_box(encoder.encode(batch));
     }
     total
 }
@@ -69,28 +50,28 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
+    let attachments = std::env::var("EXPORT_ATTACHMENTS").map_or(true, |v| v != "0");
     // Content off, as the client records it by default.
     let span = chat_span(false, "Hello there").expect("the chat span was exported");
-    let sdk_resource = Resource::builder().build();
-    let resource: ResourceAttributesWithSchema = (&sdk_resource).into();
+    let resource = Resource::builder().build();
     let encoder = match path.as_str() {
-        "otlp" => Some(ExportEncoder::otlp(&sdk_resource).expect("the OTLP sink builds")),
-        "braintrust-otlp" => {
-            Some(ExportEncoder::braintrust_otlp(&sdk_resource).expect("the Braintrust sink builds"))
-        }
-        "braintrust" => Some(ExportEncoder::braintrust().expect("the Braintrust sink builds")),
-        _ => None,
-    };
+        "otlp" => ExportEncoder::otlp(&resource),
+        "braintrust-otlp" => ExportEncoder::braintrust_otlp(&resource, attachments),
+        "braintrust" => ExportEncoder::braintrust(attachments),
+        other => panic!("EXPORT_PATH={other}: one of otlp, braintrust-otlp, braintrust"),
+    }
+    .expect("the sink builds");
     let batches: Vec<Vec<SpanData>> = (0..n)
         .collect::<Vec<_>>()
         .chunks(BATCH)
         .map(|c| c.iter().map(|_| span.clone()).collect())
         .collect();
     let started = Instant::now();
-    let bytes = callgrind_measured(&path, batches, &resource, encoder.as_ref());
+    let bytes = callgrind_measured(batches, &encoder);
     let elapsed = started.elapsed();
     println!(
-        "{path}: {n} spans, {bytes} bytes, {:.0} ns per span",
+        "{path} (attachments {}): {n} spans, {bytes} bytes, {:.0} ns per span",
+        if attachments { "on" } else { "off" },
         elapsed.as_nanos() as f64 / n.max(1) as f64
     );
 }

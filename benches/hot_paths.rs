@@ -119,9 +119,10 @@ fn stream_chunks(c: &mut Criterion) {
 }
 
 /// Export mapping: a recorded chat span (content on, one tool call) to a
-/// Braintrust row, and the row to its JSON bytes, as the native exporter does.
+/// Braintrust row, and the row to its JSON bytes, as both Braintrust
+/// exporters do (the native one packs the JSON into insert bodies).
 fn export_mapping(c: &mut Criterion) {
-    use azure_ai_inference_otel::exporters::braintrust::{span_to_row, write_row_json};
+    use azure_ai_inference_otel::exporters::braintrust::span_to_row;
     use azure_ai_inference_otel::telemetry::ToolCallRecord;
 
     let (recorder, inst) = azure_ai_inference_otel::bench_support::Recorder::new(
@@ -163,8 +164,7 @@ fn export_mapping(c: &mut Criterion) {
 
     // Instruction counts under callgrind (stable where timings are noisy):
     // `HOT_PATHS_MAP_SPANS=N valgrind --tool=callgrind target/release/deps/hot_paths-* braintrust`
-    // maps and serializes N spans (`HOT_PATHS_MAP_ONLY=1`: maps only;
-    // `HOT_PATHS_DIRECT=1`: `write_row_json`, the native exporter's path),
+    // maps and serializes N spans (`HOT_PATHS_MAP_ONLY=1`: maps only),
     // then exits before criterion's timed loops; run it for two N and divide
     // the difference by the difference in N.
     if let Some(n) = std::env::var("HOT_PATHS_MAP_SPANS")
@@ -172,15 +172,9 @@ fn export_mapping(c: &mut Criterion) {
         .and_then(|n| n.parse::<usize>().ok())
     {
         let map_only = std::env::var_os("HOT_PATHS_MAP_ONLY").is_some();
-        let direct = std::env::var_os("HOT_PATHS_DIRECT").is_some();
         let mut buffer = Vec::with_capacity(8 * 1024);
         for _ in 0..n {
             buffer.clear();
-            if direct {
-                write_row_json(black_box(&data), &mut buffer);
-                black_box(buffer.len());
-                continue;
-            }
             let row = span_to_row(black_box(&data));
             if !map_only {
                 let _ = serde_json::to_writer(&mut buffer, &row);
@@ -201,25 +195,14 @@ fn export_mapping(c: &mut Criterion) {
     c.bench_function("braintrust span_to_row + serialize to JSON", |b| {
         b.iter(|| black_box(serde_json::to_vec(&span_to_row(black_box(&data))).unwrap_or_default()))
     });
+    // What the native exporter's worker does per span (`encode_batches`).
     let mut buffer = Vec::with_capacity(8 * 1024);
     c.bench_function(
-        "braintrust span_to_row + serialize into a reused buffer",
+        "braintrust span_to_row + serialize into a reused buffer (exporter path)",
         |b| {
             b.iter(|| {
                 buffer.clear();
                 let _ = serde_json::to_writer(&mut buffer, &span_to_row(black_box(&data)));
-                black_box(buffer.len())
-            })
-        },
-    );
-    // What the native exporter's worker does per span (`encode_batches`):
-    // the row's JSON written straight from the span into a reused buffer.
-    c.bench_function(
-        "braintrust write_row_json into a reused buffer (exporter path)",
-        |b| {
-            b.iter(|| {
-                buffer.clear();
-                write_row_json(black_box(&data), &mut buffer);
                 black_box(buffer.len())
             })
         },

@@ -1,12 +1,13 @@
-//! Quick start: four calls, then their spans as a tree and the Braintrust
+//! Quick start: six calls, then their spans as a tree and the Braintrust
 //! rows they become.
 //!
 //! ```text
 //! cargo run --example quickstart
 //! ```
 //!
-//! It makes a chat completion, a streamed one, an embedding and one call
-//! that fails (a scripted HTTP 429 from the demo endpoint; against a real
+//! It makes a chat completion, a streamed one, a Responses API call (plain
+//! and streamed, with a reasoning effort), an embedding and one call that
+//! fails (a scripted HTTP 429 from the demo endpoint; against a real
 //! endpoint, a call to a closed loopback port), all inside a `tracing` span
 //! named `quickstart`. The spans are collected in memory and drawn as a tree
 //! (name, duration, model, tokens, finish reasons, error), and each is mapped
@@ -34,10 +35,11 @@ use std::error::Error;
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use azure_ai_inference_otel::client::{ChatCompletionsClient, ClientOptions};
+use azure_ai_inference_otel::client::{ChatCompletionsClient, ClientOptions, ResponsesClient};
 use azure_ai_inference_otel::exporters::braintrust::{BRAINTRUST_API_KEY, span_to_row};
 use azure_ai_inference_otel::models::{
-    ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions,
+    ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions, ReasoningEffort,
+    ResponseStreamEvent, ResponsesOptions,
 };
 use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
@@ -74,8 +76,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
     );
     let chat = target.chat_client(telemetry.clone())?;
     let embeddings = target.embeddings_client(telemetry.clone())?;
+    let responses = target.responses_client(telemetry.clone())?;
 
-    calls(&target, &chat, &embeddings, telemetry)
+    calls(&target, &chat, &responses, &embeddings, telemetry)
         .instrument(tracing::info_span!("quickstart"))
         .await?;
 
@@ -116,17 +119,26 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
     for row in &rows {
         let json = serde_json::to_value(row)?;
+        // Chat rows hold message and choice arrays; embeddings rows
+        // (Braintrust's embeddings spec) `{"inputs":[..]}` and `{"count":N}`.
         let count = |key: &str, what: &str| {
-            json[key]
-                .as_array()
-                .map_or("-".to_owned(), |items| format!("{} {what}", items.len()))
+            let value = &json[key];
+            if let Some(items) = value.as_array() {
+                format!("{} {what}", items.len())
+            } else if let Some(inputs) = value["inputs"].as_array() {
+                format!("{} inputs", inputs.len())
+            } else if let Some(n) = value["count"].as_u64() {
+                format!("{n} vectors")
+            } else {
+                "-".to_owned()
+            }
         };
         println!(
             "  {:<5} {:<12} input: {:<12} output: {:<10} tokens: {}{}",
             json["span_attributes"]["type"].as_str().unwrap_or_default(),
             row.span_attributes.name,
             count("input", "messages"),
-            count("output", "choices"),
+            count("output", "items"),
             row.metrics.tokens.map_or("-".to_owned(), |t| t.to_string()),
             row.error
                 .as_deref()
@@ -137,11 +149,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// The four calls. Each failure is printed and the next call still made, so
-/// the tree always shows all four.
+/// The six calls. Each failure is printed and the next call still made, so
+/// the tree always shows all six.
 async fn calls(
     target: &Target,
     chat: &ChatCompletionsClient,
+    responses: &ResponsesClient,
     embeddings: &azure_ai_inference_otel::client::EmbeddingsClient,
     telemetry: TelemetryOptions,
 ) -> Result<(), Box<dyn Error>> {
@@ -173,7 +186,34 @@ async fn calls(
         Err(e) => println!("failed: {e}"),
     }
 
-    // 3. Embeddings of two texts.
+    // 3. The Responses API, which Azure recommends for OpenAI models: the
+    //    same question with instructions and a reasoning effort...
+    let ask = ResponsesOptions::new("What is OpenTelemetry, in one sentence?")
+        .with_instructions("You are a terse assistant.")
+        .with_reasoning_effort(ReasoningEffort::Low)
+        .with_max_output_tokens(200);
+    match responses.create(ask.clone()).await {
+        Ok(answer) => println!("responses: {}", answer.output_text().unwrap_or_default()),
+        Err(e) => println!("responses failed: {e}"),
+    }
+    // ...and streamed: typed events, text deltas printed as they arrive.
+    print!("streamed:  ");
+    match responses.create_streaming(ask).await {
+        Ok(mut stream) => {
+            while let Some(event) = stream.next().await {
+                match event {
+                    Ok(ResponseStreamEvent::OutputTextDelta { delta, .. }) => print!("{delta}"),
+                    Ok(_) => {}
+                    Err(e) => print!(" [stream failed: {e}]"),
+                }
+                std::io::stdout().flush()?;
+            }
+            println!();
+        }
+        Err(e) => println!("failed: {e}"),
+    }
+
+    // 4. Embeddings of two texts.
     match embeddings
         .embed(EmbeddingsOptions::new(["OpenTelemetry", "Braintrust"]))
         .await
@@ -190,7 +230,7 @@ async fn calls(
         Err(e) => println!("embedding failed: {e}"),
     }
 
-    // 4. A call that fails.
+    // 5. A call that fails.
     let failing = match &target.demo {
         Some(demo) => {
             // A 429 or 503 would be retried; a 400 goes straight back.

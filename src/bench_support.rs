@@ -1,8 +1,8 @@
 //! Not API: the export-side encoders as the exporters run them, reachable
 //! from `benches/export_encode.rs` so that the benchmark measures the
 //! crate's own code path rather than a copy of it, and the chat span that
-//! benchmark and the OTLP encoder's tests use. Hidden from the docs and
-//! free to change with any release.
+//! benchmark encodes. Hidden from the docs and free to change with any
+//! release.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
@@ -24,8 +24,8 @@ use crate::exporters::delivery::{OtlpHttpSink, Sink};
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// One exporter sink's `encode` (OTLP: annotation, split by size,
-/// protobuf; native Braintrust: rows packed into insert bodies), with
-/// nothing sent.
+/// protobuf; native Braintrust: rows, attachments converted, packed into
+/// insert bodies), with nothing sent.
 pub struct ExportEncoder {
     sink: EncoderSink,
 }
@@ -58,22 +58,25 @@ impl ExportEncoder {
         })
     }
 
-    /// The native Braintrust path (`braintrust`): each span's row written
-    /// as JSON and packed into `{"events":[...]}` bodies, as the exporter
-    /// does without attachment conversion.
-    pub fn braintrust() -> Result<Self, BoxError> {
-        let config = bench_config()?;
-        let sink = BraintrustSink::new(&config)?;
+    /// The native Braintrust path (`braintrust`): each span's row packed
+    /// into `{"events":[...]}` bodies, with attachment conversion as the
+    /// exporter has it by default (`attachments`) or off.
+    pub fn braintrust(attachments: bool) -> Result<Self, BoxError> {
+        let config = bench_config(attachments)?;
+        let uploader = crate::exporters::braintrust::options::start_uploader(&config)?;
+        let sink = BraintrustSink::new(&config)?.with_attachments(uploader);
         Ok(ExportEncoder {
             sink: EncoderSink::Braintrust(sink),
         })
     }
 
     /// The Braintrust OTLP path: Braintrust's annotation (the row as JSON
-    /// attributes, no attachment conversion), then the same encoder.
-    pub fn braintrust_otlp(resource: &Resource) -> Result<Self, BoxError> {
-        let config = bench_config()?;
-        let (mut sink, _) = crate::exporters::braintrust::otlp::sink(&config, None)?;
+    /// attributes, attachment conversion on by default or off), then the
+    /// same encoder.
+    pub fn braintrust_otlp(resource: &Resource, attachments: bool) -> Result<Self, BoxError> {
+        let config = bench_config(attachments)?;
+        let uploader = crate::exporters::braintrust::options::start_uploader(&config)?;
+        let (mut sink, _) = crate::exporters::braintrust::otlp::sink(&config, uploader)?;
         sink.set_resource(resource);
         Ok(ExportEncoder {
             sink: EncoderSink::Otlp(sink),
@@ -100,16 +103,18 @@ impl ExportEncoder {
 }
 
 /// The Braintrust configuration of both Braintrust encoders: a key, a
-/// project, an address nothing is sent to, and no environment.
-fn bench_config() -> Result<ResolvedConfig, BoxError> {
+/// project, an address nothing is sent to, attachment conversion as asked
+/// (on is the default), and no environment.
+fn bench_config(attachments: bool) -> Result<ResolvedConfig, BoxError> {
     Ok(BraintrustConfig::new()
+        .with_auto_convert_attachments(attachments)
         .with_api_key("bench-key")
         .with_api_url("http://127.0.0.1:9")
         .with_parent(Parent::ProjectName("bench".to_owned()))
         .resolve_with(&|_| Ok(None))?)
 }
 
-/// The request of [`chat_span`] (and of the row writer's recorded corpus):
+/// The request of [`chat_span`]:
 /// `gpt-4o-mini`, `max_tokens` 256, `temperature` 0.2, `stop`.
 pub fn chat_request(stop: &[String]) -> RequestAttributes<'_> {
     RequestAttributes::with_model(Some("gpt-4o-mini"))
@@ -149,7 +154,7 @@ pub fn chat_span(content: bool, answer: &str) -> Option<SpanData> {
 
 /// A tracer provider that keeps what it records, and an
 /// [`Instrumentation`] on it as a client at `example.services.ai.azure.com`
-/// builds one: where the benchmarks' and the row writer tests' recorded
+/// builds one: where the benchmarks' recorded
 /// spans come from.
 #[derive(Debug)]
 pub struct Recorder {

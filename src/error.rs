@@ -406,6 +406,17 @@ impl ServiceError {
         }
     }
 
+    /// An error the service reported in a decoded object (a `failed`
+    /// Responses answer, an `error` stream event); the message is cut to
+    /// 512 bytes like any other.
+    pub(crate) fn new(code: Option<String>, message: String, request_id: Option<&str>) -> Self {
+        ServiceError {
+            code,
+            message: truncate(&message),
+            request_id: request_id.map(str::to_owned),
+        }
+    }
+
     /// The `error.type` value: the code when it is a short identifier, else `_OTHER`.
     pub fn error_type(&self) -> Cow<'static, str> {
         match self.code.as_deref().and_then(short_code) {

@@ -1,9 +1,8 @@
-//! Lower-case hex of ids, shared by the `traceparent` writer and the
-//! Braintrust row writer (both hex every span's ids on a hot path).
+//! Lower-case hex of ids, for the `traceparent` writer (it hexes every
+//! call's ids on the calling thread).
 
 /// Every byte's two lower-case hex digits: one load per byte (a digit per
-/// nibble cost about 250 more instructions per `traceparent` and about 100
-/// per Braintrust row, callgrind).
+/// nibble cost about 250 more instructions per `traceparent`, callgrind).
 static HEX_PAIRS: [[u8; 2]; 256] = {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut table = [[0u8; 2]; 256];

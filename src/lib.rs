@@ -1,8 +1,10 @@
 //! Azure AI model inference for Rust services, with the GenAI telemetry the
 //! official SDKs leave out.
 //!
-//! A client for the Azure AI model inference REST API (Azure AI Foundry,
-//! serverless models, GitHub Models, Azure OpenAI deployments) in which every
+//! A client for Azure AI Foundry and Azure OpenAI (the OpenAI-compatible v1
+//! API at `https://<resource>.openai.azure.com/openai/v1`, deployment routes,
+//! and the Model Inference API that Microsoft retired on 2026-08-26, for
+//! endpoints that still answer it) in which every
 //! call makes an OpenTelemetry CLIENT span and GenAI metrics following the
 //! `az.ai.inference` conventions, plus exporters that send those spans to
 //! Braintrust (native REST or OTLP) or any OTLP collector, and one call that
@@ -25,6 +27,7 @@
 //!         .install_with_tracing()?;
 //!     tracing_subscriber::registry().with(otel_layer).init();
 //!
+//!     // e.g. https://<resource>.openai.azure.com/openai/v1
 //!     let client = ChatCompletionsClient::new(
 //!         std::env::var("AZURE_AI_INFERENCE_ENDPOINT")?,
 //!         Credential::api_key(std::env::var("AZURE_AI_INFERENCE_KEY")?)?,
@@ -121,9 +124,9 @@
 //!
 //! # Braintrust mapping
 //!
-//! One pure function, [`exporters::braintrust::span_to_row`], serves both
-//! the native exporter and the OTLP one (which carries the row as
-//! `braintrust.*` attributes on the Braintrust-bound copy only). Rows follow
+//! The native exporter sends each span as a row; the Braintrust OTLP
+//! exporter carries the same row as `braintrust.*` attributes on the
+//! Braintrust-bound copy of the span only. Rows follow
 //! Braintrust's own instrumentation guide: `llm` rows carry only the fields
 //! it requires or allows. In short (the full table is on
 //! [`exporters::braintrust::span_to_row`]):
@@ -137,7 +140,7 @@
 //! | `input`, `output` | messages and choices rebuilt from the events (or the newer attributes); inline base64 media (data URLs in `image_url.url`, `input_audio.data`, `file.file_data`) replaced by `braintrust_attachment` references, uploaded in the background ([`exporters::braintrust::attachments`]) |
 //! | `metadata` of `llm` rows | only `model`, `provider`, the request parameters the guide lists (`temperature`, `top_p`, `max_tokens`, `frequency_penalty`, `presence_penalty`, `stop`, `response_format`) under their wire names, `tools` when the request had tools, `tool_choice` and `parallel_tool_calls` when it set them (JSON objects as JSON) |
 //! | `metadata` of other rows | every attribute, so the application's own spans keep theirs and whole traces nest |
-//! | `metrics` | `start`, `end`, `prompt_tokens`, `completion_tokens`, `prompt_cached_tokens`, `prompt_cache_creation_tokens`, `completion_reasoning_tokens` (each when the service reported it), `tokens` (only when both totals are known), `time_to_first_token` (streams) |
+//! | `metrics` | `start`, `end`, `prompt_tokens`, `completion_tokens`, `prompt_cached_tokens`, `completion_reasoning_tokens` (each when the service reported it), `tokens` (only when both totals are known), `time_to_first_token` (streams) |
 //! | `error` | `"{error.type}: {description}"` |
 //! | `context` | `span_origin`: this crate and the span's instrumentation scope |
 //!
@@ -201,10 +204,12 @@
 //! | `BRAINTRUST_FILTER_AI_SPANS` (or `BRAINTRUST_OTEL_FILTER_AI_SPANS`) | [`exporters::braintrust`] | `true`: only AI spans (and each trace's local root) become rows |
 //! | `BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS` | [`exporters::braintrust`] | `false`: inline media stays inline instead of being uploaded as attachments |
 //! | `OTEL_BSP_*`, `OTEL_METRIC_EXPORT_INTERVAL` | the OpenTelemetry SDK | batch sizes and delays, metric interval |
-//! | `AZURE_AI_INFERENCE_ENDPOINT`, `AZURE_AI_INFERENCE_KEY`, `AZURE_AI_INFERENCE_MODEL` | `azinfer` and the examples | the endpoint to call; without it they start the built-in demo endpoint |
+//! | `AZURE_AI_INFERENCE_ENDPOINT`, `AZURE_AI_INFERENCE_KEY`, `AZURE_AI_INFERENCE_MODEL` | `azinfer` and the examples ([`EndpointEnv`](client::EndpointEnv)) | the endpoint to call; without it they start the built-in demo endpoint |
+//! | `AZURE_OPENAI_ENDPOINT`, `AZURE_OPENAI_API_KEY` | the same, when the crate's own names above are unset (they win) | the names Microsoft's v1 samples use |
 //! | `AZURE_AI_INFERENCE_CONNECT_TIMEOUT`, `AZURE_AI_INFERENCE_READ_TIMEOUT`, `AZURE_AI_INFERENCE_MAX_RETRIES` | `azinfer` | its `--connect-timeout`, `--read-timeout` (durations like `5s`, `500ms`) and `--max-retries` |
-#![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
+// docs.rs (`--cfg docsrs`, see Cargo.toml) marks items with the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[doc(hidden)]
 pub mod bench_support;
@@ -212,6 +217,12 @@ pub mod client;
 pub mod error;
 pub mod exporters;
 mod hex;
+#[cfg(any(feature = "async-openai", feature = "reqwest-middleware"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "async-openai", feature = "reqwest-middleware")))
+)]
+pub mod instrument;
 pub mod models;
 pub mod net;
 pub mod setup;

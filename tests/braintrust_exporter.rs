@@ -184,7 +184,7 @@ fn giving_up_after_the_last_attempt_counts_the_rows() {
     let exporter = exporter(
         stand_in
             .config()
-            .with_retry_policy(fast_retries().with_max_attempts(4)),
+            .with_retry_policy(fast_retries().with_max_retries(3)),
     );
     let stats = exporter.stats();
     let err = send(&exporter, task_spans(250, 0)).expect_err("given up");
@@ -205,7 +205,7 @@ fn a_network_failure_is_retried_then_given_up() {
             .with_api_key(API_KEY)
             .with_api_url(url)
             .with_parent(Parent::ExperimentId(EXPERIMENT.to_owned()))
-            .with_retry_policy(fast_retries().with_max_attempts(3)),
+            .with_retry_policy(fast_retries().with_max_retries(2)),
     );
     let stats = exporter.stats();
     let err = send(&exporter, task_spans(2, 0)).expect_err("unreachable");

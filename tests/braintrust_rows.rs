@@ -489,16 +489,21 @@ fn every_token_count_reaches_both_paths_and_none_is_invented() {
         exporter.force_flush().expect("flush");
         let otlp_metrics = otlp_rows(&receiver)["chat gpt-4o"][semconv::BRAINTRUST_METRICS].clone();
         for metrics in [&native_metrics, &otlp_metrics] {
-            for (i, spec) in TOKEN_COUNTS.iter().enumerate() {
+            // The guide's metric of each row of the table, in table order.
+            let names = [
+                "prompt_tokens",
+                "completion_tokens",
+                "prompt_cached_tokens",
+                "completion_reasoning_tokens",
+            ];
+            assert_eq!(names.len(), TOKEN_COUNTS.len());
+            for (i, (spec, name)) in TOKEN_COUNTS.iter().zip(names).enumerate() {
                 let expected = if attributes.is_empty() {
                     Value::Null
                 } else {
                     json!(10 + i)
                 };
-                assert_eq!(
-                    metrics[spec.braintrust_metric], expected,
-                    "{spec:?}: {metrics}"
-                );
+                assert_eq!(metrics[name], expected, "{spec:?}: {metrics}");
             }
             assert_eq!(metrics.get("tokens").is_some(), !attributes.is_empty());
         }
@@ -517,9 +522,9 @@ fn native_shutdown_gives_uploads_only_the_callers_deadline() {
     // Every upload request answers 503 and is retried every 200 ms.
     stand_in.attachments.fail_attachment_requests([503; 200]);
     let slow = RetryPolicy::default()
-        .with_max_attempts(200)
-        .with_initial_backoff(Duration::from_millis(200))
-        .with_max_backoff(Duration::from_millis(200))
+        .with_max_retries(199)
+        .with_initial_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_millis(200))
         .with_max_elapsed(Duration::from_secs(60));
     let exporter = native(stand_in.config().with_retry_policy(slow));
     block_on(exporter.export(chat_under_root(vec![], &media_messages()))).expect("export");

@@ -24,8 +24,8 @@ use support::faulty_backend::{Faults, FaultyBackend};
 fn delivery() -> DeliveryConfig {
     DeliveryConfig::new().with_retry_policy(
         RetryPolicy::default()
-            .with_initial_backoff(Duration::from_millis(20))
-            .with_max_backoff(Duration::from_millis(300)),
+            .with_initial_delay(Duration::from_millis(20))
+            .with_max_delay(Duration::from_millis(300)),
     )
 }
 

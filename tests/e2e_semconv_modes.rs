@@ -373,7 +373,7 @@ fn comparable(span: &SpanData, vocab: &Vocabulary) -> Value {
     }
     // Parameters only the newer names record (`gen_ai.request.stream`, ...).
     for spec in REQUEST_PARAMS.iter().filter(|p| p.key.is_none()) {
-        let Some(key) = spec.braintrust_key.or(spec.latest_key) else {
+        let Some(key) = spec.latest_key else {
             continue;
         };
         let value = metadata.remove(key);

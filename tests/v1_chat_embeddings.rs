@@ -302,3 +302,46 @@ async fn the_demo_lists_its_models_on_v1() {
     assert_eq!(list["object"], "list");
     assert_eq!(list["data"][0]["object"], "model");
 }
+
+#[tokio::test]
+async fn v1_calls_record_and_replay_through_a_cassette() {
+    use azure_ai_inference_otel::testing::{RecordOptions, ReplayOptions};
+
+    let dir = tempfile::tempdir().unwrap();
+    let cassette = dir.path().join("v1.json");
+    let azure = MockInferenceServer::start().await.unwrap();
+    let call = |base: String| async move {
+        let h = Harness::new();
+        let client = ChatCompletionsClient::new(
+            base,
+            Credential::api_key(KEY).unwrap(),
+            Some(options(&h, false).with_model("gpt-5-mini")),
+        )
+        .unwrap();
+        let items = support::client::stream_items(&client, hello()).await;
+        assert!(items.iter().all(Result::is_ok), "{items:?}");
+        let a = attrs(&h.spans()[0]);
+        assert!(a.contains_key(sc::GEN_AI_USAGE_OUTPUT_TOKENS), "{a:?}");
+        assert_eq!(
+            a[sc::OPENAI_API_TYPE],
+            Value::from(sc::OPENAI_API_TYPE_CHAT_COMPLETIONS)
+        );
+    };
+    {
+        // The recorder forwards to the upstream origin; the client keeps
+        // the v1 base path, so the cassette holds the v1 routes.
+        let recorder =
+            MockInferenceServer::record(&azure.endpoint(), &cassette, RecordOptions::new())
+                .await
+                .unwrap();
+        call(recorder.v1_endpoint()).await;
+        recorder.finish().unwrap();
+    }
+    assert_eq!(azure.requests()[0].path, "/openai/v1/chat/completions");
+    assert_eq!(azure.requests()[0].query, "");
+    let replay = MockInferenceServer::replay_with(&cassette, ReplayOptions::new())
+        .await
+        .unwrap();
+    call(replay.v1_endpoint()).await;
+    assert_eq!(azure.requests().len(), 1, "the replay reached no upstream");
+}

@@ -6,12 +6,11 @@ use std::time::Duration;
 use azure_ai_inference_otel::setup::{ExporterKind, UnknownExporterKind};
 use clap::{ArgAction, Args, Parser, Subcommand};
 
-/// The endpoint URL when `--endpoint` is not given.
-pub const AZURE_AI_INFERENCE_ENDPOINT: &str = "AZURE_AI_INFERENCE_ENDPOINT";
-/// The API key (or GitHub token) when `--key` is not given.
-pub const AZURE_AI_INFERENCE_KEY: &str = "AZURE_AI_INFERENCE_KEY";
-/// The model when `--model` is not given.
-pub const AZURE_AI_INFERENCE_MODEL: &str = "AZURE_AI_INFERENCE_MODEL";
+// The endpoint, key and model when `--endpoint`, `--key`, `--model` are not
+// given (then `AZURE_OPENAI_ENDPOINT` / `AZURE_OPENAI_API_KEY`, see `EndpointEnv`).
+pub use azure_ai_inference_otel::client::{
+    AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, AZURE_AI_INFERENCE_MODEL,
+};
 /// The connect timeout when `--connect-timeout` is not given (`5s`, `500ms`).
 pub const AZURE_AI_INFERENCE_CONNECT_TIMEOUT: &str = "AZURE_AI_INFERENCE_CONNECT_TIMEOUT";
 /// The read timeout when `--read-timeout` is not given (`30s`, `2m`).
@@ -19,12 +18,12 @@ pub const AZURE_AI_INFERENCE_READ_TIMEOUT: &str = "AZURE_AI_INFERENCE_READ_TIMEO
 /// The number of retries when `--max-retries` is not given.
 pub const AZURE_AI_INFERENCE_MAX_RETRIES: &str = "AZURE_AI_INFERENCE_MAX_RETRIES";
 
-const ABOUT: &str = "Call an Azure AI model inference endpoint (Azure AI Foundry, GitHub Models, \
-Azure OpenAI) and see its OpenTelemetry GenAI spans.";
+const ABOUT: &str = "Call an Azure AI Foundry or Azure OpenAI endpoint (the v1 API, deployments, \
+the retired Model Inference API) and see its OpenTelemetry GenAI spans.";
 
 const LONG_ABOUT: &str =
-    "Call an Azure AI model inference endpoint (Azure AI Foundry, GitHub Models, \
-Azure OpenAI) and see its OpenTelemetry GenAI spans.
+    "Call an Azure AI Foundry or Azure OpenAI endpoint (the v1 API, deployments, \
+the retired Model Inference API) and see its OpenTelemetry GenAI spans.
 
 The answer goes to stdout; everything else (notes, errors, the span tree of the `stdout` \
 exporter) goes to stderr, so the answer can be piped.
@@ -34,9 +33,10 @@ the real wire format (JSON and server-sent events) with canned answers, and says
 
 const AFTER_HELP: &str = "\
 Environment:
-  AZURE_AI_INFERENCE_ENDPOINT   the endpoint (--endpoint); unset: the built-in demo endpoint
-  AZURE_AI_INFERENCE_KEY        the API key or GitHub token (--key)
-  AZURE_AI_INFERENCE_MODEL      the model (--model)
+  AZURE_AI_INFERENCE_ENDPOINT   the endpoint (--endpoint), e.g. https://<resource>.openai.azure.com/openai/v1;
+                                unset: AZURE_OPENAI_ENDPOINT, else the built-in demo endpoint
+  AZURE_AI_INFERENCE_KEY        the API key (--key); unset: AZURE_OPENAI_API_KEY
+  AZURE_AI_INFERENCE_MODEL      the model (--model), on v1 the deployment name (required there)
   AZURE_AI_INFERENCE_CONNECT_TIMEOUT, AZURE_AI_INFERENCE_READ_TIMEOUT
                                 the timeouts (--connect-timeout, --read-timeout), e.g. 5s
   AZURE_AI_INFERENCE_MAX_RETRIES
@@ -106,11 +106,11 @@ pub struct Cli {
 /// No `Debug`: it holds the API key.
 #[derive(Args)]
 pub struct Global {
-    /// The endpoint, e.g. https://<resource>.services.ai.azure.com/models; unset: the built-in demo endpoint
+    /// The endpoint, e.g. https://<resource>.openai.azure.com/openai/v1; unset: AZURE_OPENAI_ENDPOINT, else the built-in demo endpoint
     #[arg(long, global = true, help_heading = GLOBAL, env = AZURE_AI_INFERENCE_ENDPOINT, value_name = "URL")]
     pub endpoint: Option<String>,
 
-    /// The API key (or a GitHub token for GitHub Models); prefer the environment variable, which other users cannot see
+    /// The API key; prefer the environment variable, which other users cannot see
     #[arg(
         long,
         global = true,
@@ -239,6 +239,22 @@ pub struct ChatArgs {
     /// The sampling temperature (overrides the request's)
     #[arg(long, value_name = "T")]
     pub temperature: Option<f64>,
+
+    /// How many choices to generate, sent as `n` (overrides the request's)
+    #[arg(long = "n", value_name = "N")]
+    pub choices: Option<u32>,
+
+    /// The most tokens to generate, reasoning included, sent as `max_completion_tokens` (v1 API, reasoning models; overrides the request's)
+    #[arg(long, value_name = "N")]
+    pub max_completion_tokens: Option<u32>,
+
+    /// How hard a reasoning model thinks: minimal, low, medium or high, sent as `reasoning_effort` (overrides the request's)
+    #[arg(long, value_name = "EFFORT")]
+    pub reasoning_effort: Option<String>,
+
+    /// With --stream: whether the last chunk carries the token counts, sent as `stream_options.include_usage` [default on v1 and deployment endpoints: true]
+    #[arg(long, value_name = "BOOL")]
+    pub include_usage: Option<bool>,
 
     /// Stream the answer: print the text as it arrives (also when the --request body has "stream": true)
     #[arg(long)]

@@ -3,8 +3,8 @@
 use std::io::{self, Write};
 
 use azure_ai_inference_otel::client::{
-    ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient, Endpoint,
-    ImageEmbeddingsClient, RetryPolicy,
+    AZURE_OPENAI_API_KEY, ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient,
+    Endpoint, EndpointEnv, ImageEmbeddingsClient, RetryPolicy,
 };
 use azure_ai_inference_otel::models::{ChatCompletions, CompletionsFinishReason};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
@@ -35,18 +35,36 @@ impl Target {
     /// The configured endpoint and key, or the built-in demo endpoint (said
     /// on `stderr`) when no endpoint is configured.
     pub fn resolve(global: &Global, stderr: &mut dyn Write) -> Result<Target, Failure> {
+        // --endpoint / AZURE_AI_INFERENCE_ENDPOINT (clap), else the names
+        // Microsoft's v1 samples use (EndpointEnv: the crate's own win).
+        let env = EndpointEnv::from_env();
         let configured = global
             .endpoint
             .as_deref()
             .map(str::trim)
-            .filter(|e| !e.is_empty());
+            .filter(|e| !e.is_empty())
+            .or(env.endpoint.as_deref());
         let (endpoint, key, server) = match (configured, &global.replay) {
             (_, Some(cassette)) => {
                 let options = ReplayOptions::new().realtime(global.realtime);
                 let server = MockInferenceServer::replay_background(cassette, options)
                     .map_err(|e| Failure::usage(e.to_string()))?;
                 let _ = writeln!(stderr, "azinfer: replaying {}", cassette.display());
-                (server.endpoint(), DEMO_KEY, Some(server))
+                // The configured endpoint's path (a v1 base, a deployment)
+                // is kept, so the calls match the recorded routes.
+                let path = match configured {
+                    Some(url) => Endpoint::parse(url)?
+                        .as_url()
+                        .path()
+                        .trim_end_matches('/')
+                        .to_owned(),
+                    None => String::new(),
+                };
+                (
+                    format!("{}{path}", server.endpoint()),
+                    DEMO_KEY,
+                    Some(server),
+                )
             }
             (Some(url), None) => {
                 Endpoint::parse(url)?;
@@ -54,20 +72,28 @@ impl Target {
                     .key
                     .as_deref()
                     .filter(|k| !k.is_empty())
+                    .or(env.key.as_deref())
                     .ok_or_else(|| {
                         Failure::usage(format!(
-                            "no API key for the endpoint: pass --key or set {AZURE_AI_INFERENCE_KEY}"
+                            "no API key for the endpoint: pass --key or set {AZURE_AI_INFERENCE_KEY} (or {AZURE_OPENAI_API_KEY})"
                         ))
                     })?;
                 match &global.record {
                     Some(cassette) => {
+                        // The recorder forwards to the endpoint's origin and
+                        // the client keeps its path, so the endpoint keeps its
+                        // kind (no api-version on v1, the model required).
+                        let endpoint = Endpoint::parse(url)?;
+                        let path = endpoint.as_url().path().trim_end_matches('/').to_owned();
+                        let origin = endpoint.as_url().origin().ascii_serialization();
                         let options = RecordOptions::new()
                             .with_secret(key)
                             .with_insecure_http_key(global.insecure_http_key);
-                        let server = MockInferenceServer::record_background(url, cassette, options)
-                            .map_err(|e| Failure::usage(e.to_string()))?;
+                        let server =
+                            MockInferenceServer::record_background(&origin, cassette, options)
+                                .map_err(|e| Failure::usage(e.to_string()))?;
                         let _ = writeln!(stderr, "azinfer: recording to {}", cassette.display());
-                        (server.endpoint(), key, Some(server))
+                        (format!("{}{path}", server.endpoint()), key, Some(server))
                     }
                     None => (url.to_owned(), key, None),
                 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions, ImageEmbeddingInput,
-    ImageEmbeddingsOptions,
+    ImageEmbeddingsOptions, StreamOptions,
 };
 use serde::de::DeserializeOwned;
 
@@ -87,6 +87,27 @@ fn chat_request(args: &ChatArgs, stdin: &mut dyn Read) -> Result<ChatCompletions
     }
     if let Some(temperature) = args.temperature {
         request.temperature = Some(temperature);
+    }
+    if let Some(n) = args.choices {
+        request.extra.insert("n".to_owned(), n.into());
+    }
+    if let Some(max) = args.max_completion_tokens {
+        request.max_completion_tokens = Some(max);
+    }
+    if let Some(effort) = &args.reasoning_effort {
+        request.reasoning_effort = Some(effort.clone());
+    }
+    if let Some(include) = args.include_usage {
+        // The service refuses `stream_options` on a call that is not streamed.
+        if !(args.stream || request.stream == Some(true)) {
+            return Err(Failure::usage(
+                "--include-usage applies to streamed answers: add --stream",
+            ));
+        }
+        request
+            .stream_options
+            .get_or_insert_with(StreamOptions::default)
+            .include_usage = Some(include);
     }
     Ok(request)
 }

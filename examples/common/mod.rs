@@ -1,18 +1,22 @@
 //! What the examples share: which endpoint they call, and with what key.
 //!
-//! - `AZURE_AI_INFERENCE_ENDPOINT` set: that endpoint, with the key in
-//!   `AZURE_AI_INFERENCE_KEY` (required) and the model in
-//!   `AZURE_AI_INFERENCE_MODEL` (optional; endpoints serving several models
-//!   need one).
+//! - `AZURE_AI_INFERENCE_ENDPOINT` (else `AZURE_OPENAI_ENDPOINT`, the name
+//!   Microsoft's v1 samples use) set: that endpoint, e.g.
+//!   `https://<resource>.openai.azure.com/openai/v1`, with the key in
+//!   `AZURE_AI_INFERENCE_KEY` (else `AZURE_OPENAI_API_KEY`; required) and
+//!   the model, on v1 the deployment name, in `AZURE_AI_INFERENCE_MODEL`
+//!   (required on v1). The crate's own names win (see `EndpointEnv`).
 //! - Unset: the crate's built-in demo endpoint on 127.0.0.1
-//!   (`MockInferenceServer`), which speaks the real wire format with canned
-//!   answers. The examples then need no network at all.
+//!   (`MockInferenceServer`) at its v1 base, which speaks the real wire
+//!   format with canned answers. The examples then need no network at all.
 #![allow(dead_code)] // each example uses part of this
 
 use std::error::Error;
 
 use azure_ai_inference_otel::client::{
-    ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient,
+    AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, AZURE_OPENAI_API_KEY,
+    ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient, EndpointEnv,
+    ResponsesClient,
 };
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions,
@@ -21,12 +25,9 @@ use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use azure_ai_inference_otel::testing::MockInferenceServer;
 use tracing::Instrument as _;
 
-/// The endpoint URL; unset: the built-in demo endpoint.
-pub const AZURE_AI_INFERENCE_ENDPOINT: &str = "AZURE_AI_INFERENCE_ENDPOINT";
-/// The API key (or GitHub token) for that endpoint.
-pub const AZURE_AI_INFERENCE_KEY: &str = "AZURE_AI_INFERENCE_KEY";
-/// The model to ask for (optional).
-pub const AZURE_AI_INFERENCE_MODEL: &str = "AZURE_AI_INFERENCE_MODEL";
+/// The model the demo endpoint is asked for when none is configured (a v1
+/// base needs one).
+const DEMO_MODEL: &str = "gpt-4o-mini";
 
 /// The endpoint an example calls.
 #[derive(Debug)]
@@ -45,12 +46,15 @@ pub struct Target {
 impl Target {
     /// The configured endpoint, else the built-in demo endpoint (said on stderr).
     pub fn from_env() -> Result<Target, Box<dyn Error>> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let model = var(AZURE_AI_INFERENCE_MODEL);
-        match var(AZURE_AI_INFERENCE_ENDPOINT) {
+        let env = EndpointEnv::from_env();
+        let model = env.model;
+        match env.endpoint {
             Some(endpoint) => {
-                let key = var(AZURE_AI_INFERENCE_KEY).ok_or_else(|| {
-                    format!("{AZURE_AI_INFERENCE_ENDPOINT} is set, so {AZURE_AI_INFERENCE_KEY} must hold its key")
+                let key = env.key.ok_or_else(|| {
+                    format!(
+                        "{} is set, so {AZURE_AI_INFERENCE_KEY} (or {AZURE_OPENAI_API_KEY}) must hold its key",
+                        env.endpoint_variable.unwrap_or(AZURE_AI_INFERENCE_ENDPOINT)
+                    )
                 })?;
                 Ok(Target {
                     endpoint,
@@ -65,9 +69,9 @@ impl Target {
                     "using the built-in demo endpoint; set {AZURE_AI_INFERENCE_ENDPOINT} for a real one"
                 );
                 Ok(Target {
-                    endpoint: server.endpoint(),
+                    endpoint: server.v1_endpoint(),
                     credential: Credential::api_key("demo-key")?,
-                    model,
+                    model: model.or_else(|| Some(DEMO_MODEL.to_owned())),
                     demo: Some(server),
                 })
             }
@@ -94,6 +98,18 @@ impl Target {
         telemetry: TelemetryOptions,
     ) -> azure_ai_inference_otel::Result<ChatCompletionsClient> {
         ChatCompletionsClient::new(
+            &self.endpoint,
+            self.credential.clone(),
+            Some(self.options().with_telemetry(telemetry)),
+        )
+    }
+
+    /// A Responses API client for this endpoint (a v1 base on Azure).
+    pub fn responses_client(
+        &self,
+        telemetry: TelemetryOptions,
+    ) -> azure_ai_inference_otel::Result<ResponsesClient> {
+        ResponsesClient::new(
             &self.endpoint,
             self.credential.clone(),
             Some(self.options().with_telemetry(telemetry)),

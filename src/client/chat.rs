@@ -5,10 +5,12 @@ use crate::models::{
     ChatCompletions, ChatCompletionsOptions, ChatCompletionsResponseFormat,
     ChatCompletionsToolChoice, ModelInfo, StreamOptions,
 };
+use opentelemetry::Context;
+
 use crate::telemetry::semconv;
 use crate::telemetry::{
-    ChoiceRecord, Operation, OperationSpan, ParamValue, RequestAttributes, RequestParam,
-    RequestParams, ResponseRecord, ToolCallRecord, UsageRecord, named_tool_choice,
+    ChoiceRecord, Instrumentation, Operation, OperationSpan, ParamValue, RequestAttributes,
+    RequestParam, RequestParams, ResponseRecord, ToolCallRecord, UsageRecord, named_tool_choice,
 };
 
 use super::core::ClientCore;
@@ -29,7 +31,7 @@ const ROUTE: &str = "chat/completions";
 /// use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
 ///
 /// let client = ChatCompletionsClient::new(
-///     "https://my-resource.services.ai.azure.com/models",
+///     "https://my-resource.openai.azure.com/openai/v1",
 ///     Credential::api_key(std::env::var("AZURE_AI_INFERENCE_KEY").unwrap_or_default())?,
 ///     None,
 /// )?;
@@ -45,9 +47,12 @@ pub struct ChatCompletionsClient {
 }
 
 impl ChatCompletionsClient {
-    /// A client for `endpoint` (Foundry `https://<resource>.services.ai.azure.com/models`,
-    /// serverless, GitHub Models `https://models.inference.ai.azure.com`, or an
-    /// Azure OpenAI deployment `https://<resource>.openai.azure.com/openai/deployments/<name>`).
+    /// A client for `endpoint`: the v1 API `https://<resource>.openai.azure.com/openai/v1`
+    /// (or `.services.ai.azure.com/openai/v1`; every request then needs a
+    /// model, the deployment name), an Azure OpenAI deployment
+    /// `https://<resource>.openai.azure.com/openai/deployments/<name>`, or a
+    /// Model Inference (`.../models`, retired 2026-08-26) or serverless
+    /// endpoint. See [`Endpoint`](super::Endpoint) for how each is called.
     pub fn new(
         endpoint: impl AsRef<str>,
         credential: Credential,
@@ -131,23 +136,41 @@ impl ChatCompletionsClient {
     /// content when recording is on. A v1 request without a model fails here.
     fn start(&self, options: &mut ChatCompletionsOptions) -> Result<OperationSpan> {
         self.core.resolve_model(&mut options.model)?;
-        let instrumentation = self.core.instrumentation();
         let api_type = self
             .core
             .endpoint_kind()
             .is_openai()
             .then_some(semconv::OPENAI_API_TYPE_CHAT_COMPLETIONS);
-        let request = request_attributes(options, instrumentation.records_content())
-            .with_openai_api_type(api_type);
-        let mut span = instrumentation.start(Operation::Chat, &request);
-        if span.records_content() {
-            span.record_input_messages(options.messages.iter().map(|m| (m.role(), m)));
-            if let Some(tools) = &options.tools {
-                span.record_tool_definitions(tools);
-            }
-        }
-        Ok(span)
+        Ok(start_span(
+            self.core.instrumentation(),
+            options,
+            api_type,
+            &Context::current(),
+        ))
     }
+}
+
+/// Starts the `chat` span of a request under `parent`, recording the
+/// request content when recording is on: what this client does, and what
+/// the instrumentation of other clients (`crate::instrument`) does with the
+/// request it decoded. `api_type` is `openai.api.type`, for calls to the v1
+/// API or Azure OpenAI deployment routes.
+pub(crate) fn start_span(
+    instrumentation: &Instrumentation,
+    options: &ChatCompletionsOptions,
+    api_type: Option<&'static str>,
+    parent: &Context,
+) -> OperationSpan {
+    let request = request_attributes(options, instrumentation.records_content())
+        .with_openai_api_type(api_type);
+    let mut span = instrumentation.start_with_parent(Operation::Chat, &request, parent);
+    if span.records_content() {
+        span.record_input_messages(options.messages.iter().map(|m| (m.role(), m)));
+        if let Some(tools) = &options.tools {
+            span.record_tool_definitions(tools);
+        }
+    }
+    span
 }
 
 /// The request as the telemetry core sees it. The `match` is exhaustive: a
@@ -160,7 +183,11 @@ fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> Reque
         RequestParam::MaxTokens => o.max_tokens.map(ParamValue::from),
         RequestParam::MaxCompletionTokens => o.max_completion_tokens.map(ParamValue::from),
         RequestParam::ReasoningEffort => o.reasoning_effort.as_deref().map(ParamValue::from),
-        RequestParam::Dimensions => None,
+        RequestParam::Dimensions
+        | RequestParam::ReasoningSummary
+        | RequestParam::PreviousResponseId
+        | RequestParam::Store
+        | RequestParam::Truncation => None,
         RequestParam::Temperature => o.temperature.map(ParamValue::from),
         RequestParam::TopP => o.top_p.map(ParamValue::from),
         RequestParam::FrequencyPenalty => o.frequency_penalty.map(ParamValue::from),
@@ -214,7 +241,8 @@ fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> Reque
     }
 }
 
-fn response_record(r: &ChatCompletions) -> ResponseRecord<'_> {
+/// A whole answer as the span records it.
+pub(crate) fn response_record(r: &ChatCompletions) -> ResponseRecord<'_> {
     ResponseRecord {
         id: Some(r.id.as_str()).filter(|id| !id.is_empty()),
         model: r.model.as_deref(),

@@ -138,6 +138,22 @@ impl ClientCore {
         read_json_as(response?, id, self.transport.max_response_bytes()).await
     }
 
+    /// POSTs `body` (as [`post`](Self::post), not streamed) and reads the
+    /// whole answer, for an operation that decodes it itself; also returns
+    /// the response's request id.
+    pub(crate) async fn post_and_read(
+        &self,
+        route: &str,
+        body: Vec<u8>,
+        span: &mut OperationSpan,
+    ) -> Result<(Bytes, Option<String>)> {
+        let (response, id) = self.post(route, body, span).await;
+        match response?.bytes().await {
+            Ok(bytes) => Ok((bytes, id)),
+            Err(e) => Err(super::transport::body_error(e, None).with_request_id(id.as_deref())),
+        }
+    }
+
     /// `GET /info`. Not a GenAI operation, so it makes no span; the current
     /// context is still propagated. Retried like every request.
     pub(crate) async fn model_info(&self) -> Result<ModelInfo> {

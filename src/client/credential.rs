@@ -47,8 +47,8 @@ enum Inner {
 }
 
 impl Credential {
-    /// An API key (Azure AI Foundry, Azure OpenAI, serverless endpoints) or
-    /// a GitHub token (GitHub Models).
+    /// An API key (Azure AI Foundry, Azure OpenAI, serverless endpoints).
+    /// (GitHub Models, which took a GitHub token here, was retired on 2026-07-30.)
     ///
     /// It is sent both as `api-key: KEY` and as `Authorization: Bearer KEY`,
     /// which every one of those services accepts.

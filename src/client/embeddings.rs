@@ -2,7 +2,12 @@
 
 use crate::error::{Error, Result};
 use crate::models::{EmbeddingsOptions, EmbeddingsResult, ImageEmbeddingsOptions, ModelInfo};
-use crate::telemetry::{Operation, RequestAttributes, RequestParam, ResponseRecord, UsageRecord};
+use opentelemetry::Context;
+
+use crate::telemetry::{
+    Instrumentation, Operation, OperationSpan, RequestAttributes, RequestParam, ResponseRecord,
+    UsageRecord,
+};
 
 use super::core::ClientCore;
 use super::credential::Credential;
@@ -74,7 +79,7 @@ impl ImageEmbeddingsClient {
 }
 
 /// What the two embeddings requests share, so one function sends both.
-trait EmbeddingsRequest: serde::Serialize {
+pub(crate) trait EmbeddingsRequest: serde::Serialize {
     fn model_mut(&mut self) -> &mut Option<String>;
     fn model(&self) -> Option<&str>;
     fn encoding_format(&self) -> Option<&str>;
@@ -128,22 +133,7 @@ async fn embed<O: EmbeddingsRequest>(
     mut options: O,
 ) -> Result<EmbeddingsResult> {
     core.resolve_model(options.model_mut())?;
-    let mut request = RequestAttributes::with_model(options.model());
-    if let Some(format) = options.encoding_format() {
-        request = request.with(RequestParam::EncodingFormat, format);
-    }
-    if let Some(dimensions) = options.dimensions() {
-        request = request.with(RequestParam::Dimensions, dimensions);
-    }
-    let mut span = core
-        .instrumentation()
-        .start(Operation::Embeddings, &request);
-    if let Some(dimensions) = options.dimensions() {
-        span.record_embeddings_dimensions(dimensions);
-    }
-    if let Some(texts) = options.texts() {
-        span.record_embeddings_inputs(texts);
-    }
+    let mut span = start_span(core.instrumentation(), Some(&options), &Context::current());
     let result = match serde_json::to_vec(&options).map_err(Error::Serialize) {
         Ok(body) => {
             core.post_and_decode::<EmbeddingsResult>(route, body, &mut span)
@@ -153,23 +143,7 @@ async fn embed<O: EmbeddingsRequest>(
     };
     match result {
         Ok(result) => {
-            span.record_response(&ResponseRecord {
-                id: Some(result.id.as_str()).filter(|id| !id.is_empty()),
-                model: result.model.as_deref(),
-                usage: result
-                    .usage
-                    .as_ref()
-                    .map(|u| UsageRecord::new(Some(u.prompt_tokens), None)),
-                choices: Vec::new(),
-            });
-            let shown = match options.dimensions() {
-                Some(_) => None,
-                None => result
-                    .data
-                    .first()
-                    .and_then(|item| item.embedding.dimensions()),
-            };
-            span.record_embeddings_answer(result.data.len(), shown);
+            record_answer(&mut span, options.dimensions(), &result);
             span.end();
             Ok(result)
         }
@@ -178,4 +152,58 @@ async fn embed<O: EmbeddingsRequest>(
             Err(error)
         }
     }
+}
+
+/// Starts the `embeddings` span of a request under `parent` (text inputs
+/// recorded with content recording on; images and vectors never): what
+/// these clients do, and what the instrumentation of other clients
+/// (`crate::instrument`) does with the request it decoded (`None`: a body
+/// that did not decode).
+pub(crate) fn start_span<O: EmbeddingsRequest>(
+    instrumentation: &Instrumentation,
+    options: Option<&O>,
+    parent: &Context,
+) -> OperationSpan {
+    let mut request = RequestAttributes::with_model(options.and_then(|o| o.model()));
+    if let Some(format) = options.and_then(|o| o.encoding_format()) {
+        request = request.with(RequestParam::EncodingFormat, format);
+    }
+    let dimensions = options.and_then(|o| o.dimensions());
+    if let Some(dimensions) = dimensions {
+        request = request.with(RequestParam::Dimensions, dimensions);
+    }
+    let mut span = instrumentation.start_with_parent(Operation::Embeddings, &request, parent);
+    if let Some(dimensions) = dimensions {
+        span.record_embeddings_dimensions(dimensions);
+    }
+    if let Some(texts) = options.and_then(|o| o.texts()) {
+        span.record_embeddings_inputs(texts);
+    }
+    span
+}
+
+/// Records an embeddings answer on its span; the answer's dimensions only
+/// when the request did not ask for some (`requested`).
+pub(crate) fn record_answer(
+    span: &mut OperationSpan,
+    requested: Option<u32>,
+    result: &EmbeddingsResult,
+) {
+    span.record_response(&ResponseRecord {
+        id: Some(result.id.as_str()).filter(|id| !id.is_empty()),
+        model: result.model.as_deref(),
+        usage: result
+            .usage
+            .as_ref()
+            .map(|u| UsageRecord::new(Some(u.prompt_tokens), None)),
+        choices: Vec::new(),
+    });
+    let shown = match requested {
+        Some(_) => None,
+        None => result
+            .data
+            .first()
+            .and_then(|item| item.embedding.dimensions()),
+    };
+    span.record_embeddings_answer(result.data.len(), shown);
 }

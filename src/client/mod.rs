@@ -2,12 +2,16 @@
 //!
 //! # Layout
 //!
-//! - [`Endpoint`] (`endpoint.rs`): the service URL, validated once; builds
-//!   `{endpoint}/{route}?api-version=...` and picks the Entra ID scope.
+//! - [`Endpoint`] (`endpoint.rs`): the service URL, validated once; reads
+//!   its [`EndpointKind`] (v1, deployment, Model Inference, other), builds
+//!   `{endpoint}/{route}` with the kind's `api-version` (none on v1) and
+//!   picks the Entra ID scope.
 //! - [`Credential`] (`credential.rs`): an API key (sent as `api-key` and as
 //!   `Authorization: Bearer`) or, with the `entra` feature, an
 //!   `azure_core` token credential whose tokens are cached. Secrets never
 //!   appear in `Debug` output or errors.
+//! - [`EndpointEnv`] (`env.rs`): the endpoint, key and model from the
+//!   environment, the crate's names before Microsoft's v1 samples' ones.
 //! - [`ClientOptions`] (`options.rs`): API version, default model,
 //!   `extra-parameters`, timeouts, user agent, a caller's own HTTP client.
 //! - `transport.rs`: one `reqwest` client per client; adds the common and
@@ -27,36 +31,47 @@
 //! - One file per operation on top of these: `chat.rs`
 //!   ([`ChatCompletionsClient`]), `embeddings.rs` ([`EmbeddingsClient`],
 //!   [`ImageEmbeddingsClient`]), `stream.rs` ([`StreamingChatCompletions`],
-//!   which owns the span of a streamed call), all sharing `core.rs`.
+//!   which owns the span of a streamed call), `responses.rs`
+//!   ([`ResponsesClient`], the v1 Responses API) and `responses_stream.rs`
+//!   ([`ResponsesStream`]), all sharing `core.rs`.
 //!
 //! [`Error::Http`]: crate::Error::Http
 //! [`Error::Timeout`]: crate::Error::Timeout
 //! [`Error::Connection`]: crate::Error::Connection
 //! [`Error::Service`]: crate::Error::Service
 
-mod chat;
+pub(crate) mod chat;
 mod core;
 mod credential;
-mod embeddings;
+pub(crate) mod embeddings;
 mod endpoint;
+mod env;
 mod options;
-mod propagation;
+pub(crate) mod propagation;
 mod redirect;
 mod resend;
+pub(crate) mod responses;
+pub(crate) mod responses_stream;
 mod retry;
 pub(crate) mod sse;
-mod stream;
+pub(crate) mod stream;
 mod tls;
 pub(crate) mod transport;
 
 pub use chat::ChatCompletionsClient;
 pub use embeddings::{EmbeddingsClient, ImageEmbeddingsClient};
+pub use responses::ResponsesClient;
+pub use responses_stream::ResponsesStream;
 pub use stream::StreamingChatCompletions;
 
 pub use credential::Credential;
 pub use endpoint::{
     AI_SCOPE, COGNITIVE_SERVICES_SCOPE, DEFAULT_API_VERSION, DEFAULT_DEPLOYMENT_API_VERSION,
     Endpoint, EndpointKind, MACHINE_LEARNING_SCOPE,
+};
+pub use env::{
+    AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, AZURE_AI_INFERENCE_MODEL,
+    AZURE_OPENAI_API_KEY, AZURE_OPENAI_ENDPOINT, EndpointEnv,
 };
 pub use options::{
     ClientOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_READ_TIMEOUT,

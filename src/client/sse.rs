@@ -86,12 +86,21 @@ pub(crate) enum SseItem<T> {
 /// limit it was built with) plus the unread rest of the last chunk.
 pub(crate) struct SseStream<T> {
     body: ByteStream,
-    utf8: Utf8Check,
-    decoder: Decoder,
-    finished: bool,
+    events: EventDecoder<T>,
     /// When the last body chunk was read: the arrival time of the events
     /// it completes.
     read_at: Instant,
+}
+
+/// The decoding of [`SseStream`] without the I/O: body chunks go in with
+/// [`feed`](Self::feed), [`SseItem`]s come out of [`next`](Self::next).
+/// The crate's own stream reads a body through it, and so does the
+/// instrumentation of other clients' streams (`crate::instrument`), which
+/// sees the chunks on their way to the caller: one decoding for both.
+pub(crate) struct EventDecoder<T> {
+    utf8: Utf8Check,
+    decoder: Decoder,
+    finished: bool,
     /// Whether an event that decoded as this `T` may still be an error
     /// object, so its data is searched for a top-level `error`.
     may_be_error: fn(&T) -> bool,
@@ -116,24 +125,106 @@ impl<T: DeserializeOwned> SseStream<T> {
     {
         SseStream {
             body: Box::pin(body),
-            utf8: Utf8Check::default(),
-            decoder: Decoder::new(max_event_bytes),
-            finished: false,
+            events: EventDecoder::new(max_event_bytes, |_| true),
             read_at: Instant::now(),
-            may_be_error: |_| true,
-            _item: PhantomData,
         }
     }
 
-    /// Searches an event that decoded as `T` for a top-level `error` only
+    /// See [`EventDecoder::new`].
+    pub(crate) fn error_only_if(mut self, may_be_error: fn(&T) -> bool) -> Self {
+        self.events.may_be_error = may_be_error;
+        self
+    }
+}
+
+impl<T: DeserializeOwned> EventDecoder<T> {
+    /// A decoder failing on an event larger than `max_event_bytes`, which
+    /// searches an event that decoded as `T` for a top-level `error` only
     /// when `may_be_error` says so (events that do not decode are always
     /// searched). The search of every event (a `memmem` for `"error"`,
     /// which JSON's many quotes make slow) was about 50 ns per event of the
     /// 10,000-chunk benchmark (`perf`); a type that decodes the `error`
     /// key itself says for free whether the event had one.
-    pub(crate) fn error_only_if(mut self, may_be_error: fn(&T) -> bool) -> Self {
-        self.may_be_error = may_be_error;
-        self
+    pub(crate) fn new(max_event_bytes: usize, may_be_error: fn(&T) -> bool) -> Self {
+        EventDecoder {
+            utf8: Utf8Check::default(),
+            decoder: Decoder::new(max_event_bytes),
+            finished: false,
+            may_be_error,
+            _item: PhantomData,
+        }
+    }
+
+    /// Whether `[DONE]` or an error ended the decoding.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Takes one body chunk. Bytes that are not UTF-8 fail (and finish) at once.
+    pub(crate) fn feed(&mut self, chunk: &[u8]) -> Result<()> {
+        if let Err(e) = self.utf8.check(chunk) {
+            self.finished = true;
+            return Err(e);
+        }
+        self.decoder.feed(chunk);
+        Ok(())
+    }
+
+    /// The body ended (or failed): no more input. Fails when it ended
+    /// inside a UTF-8 character.
+    pub(crate) fn end(&mut self) -> Result<()> {
+        let was_finished = std::mem::replace(&mut self.finished, true);
+        if !was_finished && self.utf8.carry_len > 0 {
+            return Err(Error::invalid_response(
+                "the event stream ended inside a UTF-8 character",
+                &self.utf8.carry[..self.utf8.carry_len],
+            ));
+        }
+        Ok(())
+    }
+
+    /// The next item of the input fed so far; `None` when more input is
+    /// needed (or the decoding has finished). The first error finishes it.
+    pub(crate) fn next(&mut self) -> Option<Result<SseItem<T>>> {
+        if self.finished {
+            return None;
+        }
+        loop {
+            let data = match self.decoder.next_event() {
+                Ok(Some(data)) => data.trim_ascii(),
+                Ok(None) => return None,
+                Err(too_large) => {
+                    self.finished = true;
+                    return Some(Err(too_large.into_error()));
+                }
+            };
+            if data.is_empty() {
+                continue;
+            }
+            if data == b"[DONE]" {
+                self.finished = true;
+                return Some(Ok(SseItem::Done));
+            }
+            let decoded = serde_json::from_slice::<T>(data);
+            let decoded = match decoded {
+                Ok(value) if !(self.may_be_error)(&value) => {
+                    return Some(Ok(SseItem::Event(value)));
+                }
+                other => other,
+            };
+            // `{"error": {...}}` mid-stream is the service failing the call.
+            if let Some(error) = in_band_error(data) {
+                self.finished = true;
+                return Some(Err(error));
+            }
+            return Some(match decoded {
+                Ok(value) => Ok(SseItem::Event(value)),
+                Err(e) => {
+                    self.finished = true;
+                    Err(decode_error::<T>(data, e))
+                }
+            });
+        }
     }
 }
 
@@ -142,69 +233,25 @@ impl<T: DeserializeOwned> Stream for SseStream<T> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        if this.finished {
-            return Poll::Ready(None);
-        }
         loop {
-            match this.decoder.next_event() {
-                Ok(Some(data)) => {
-                    let data = data.trim_ascii();
-                    if data.is_empty() {
-                        continue;
-                    }
-                    if data == b"[DONE]" {
-                        this.finished = true;
-                        return Poll::Ready(Some(Ok(SseItem::Done)));
-                    }
-                    let decoded = serde_json::from_slice::<T>(data);
-                    let decoded = match decoded {
-                        Ok(value) if !(this.may_be_error)(&value) => {
-                            return Poll::Ready(Some(Ok(SseItem::Event(value))));
-                        }
-                        other => other,
-                    };
-                    // `{"error": {...}}` mid-stream is the service failing the call.
-                    if let Some(error) = in_band_error(data) {
-                        this.finished = true;
-                        return Poll::Ready(Some(Err(error)));
-                    }
-                    return Poll::Ready(Some(match decoded {
-                        Ok(value) => Ok(SseItem::Event(value)),
-                        Err(e) => {
-                            this.finished = true;
-                            Err(decode_error::<T>(data, e))
-                        }
-                    }));
-                }
-                Ok(None) => {}
-                Err(too_large) => {
-                    this.finished = true;
-                    return Poll::Ready(Some(Err(too_large.into_error())));
-                }
+            if let Some(item) = this.events.next() {
+                return Poll::Ready(Some(item));
+            }
+            if this.events.is_finished() {
+                return Poll::Ready(None);
             }
             match ready!(this.body.as_mut().poll_next(cx)) {
                 Some(Ok(chunk)) => {
                     this.read_at = Instant::now();
-                    if let Err(e) = this.utf8.check(&chunk) {
-                        this.finished = true;
+                    if let Err(e) = this.events.feed(&chunk) {
                         return Poll::Ready(Some(Err(e)));
                     }
-                    this.decoder.feed(&chunk);
                 }
                 Some(Err(e)) => {
-                    this.finished = true;
+                    this.events.finished = true;
                     return Poll::Ready(Some(Err(e)));
                 }
-                None => {
-                    this.finished = true;
-                    if this.utf8.carry_len > 0 {
-                        return Poll::Ready(Some(Err(Error::invalid_response(
-                            "the event stream ended inside a UTF-8 character",
-                            &this.utf8.carry[..this.utf8.carry_len],
-                        ))));
-                    }
-                    return Poll::Ready(None);
-                }
+                None => return Poll::Ready(this.events.end().err().map(Err)),
             }
         }
     }
@@ -225,8 +272,8 @@ impl<T> fmt::Debug for SseStream<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SseStream")
             .field("item", &short_type_name::<T>())
-            .field("finished", &self.finished)
-            .field("max_event_bytes", &self.decoder.max_event_bytes)
+            .field("finished", &self.events.finished)
+            .field("max_event_bytes", &self.events.decoder.max_event_bytes)
             .finish_non_exhaustive()
     }
 }

@@ -49,11 +49,15 @@ pub struct StreamingChatCompletions {
     max_event_bytes: usize,
     request_id: Option<String>,
     /// `None` once the span has ended.
-    state: Option<State>,
+    state: Option<ChatStreamState>,
 }
 
-struct State {
-    span: OperationSpan,
+/// The telemetry of one streamed chat answer: its span and what the
+/// updates told so far. The crate's stream and the instrumentation of other
+/// clients' streams (`crate::instrument`) both record through it, so a
+/// streamed call looks the same whichever client made it.
+pub(crate) struct ChatStreamState {
+    pub(crate) span: OperationSpan,
     accumulator: StreamAccumulator,
     /// Whether anything records more than the finish reasons
     /// ([`OperationSpan::records_stream_details`]), asked once per stream.
@@ -87,19 +91,13 @@ impl StreamingChatCompletions {
         span: OperationSpan,
         max_event_bytes: usize,
     ) -> Self {
-        let accumulator = StreamAccumulator::new(span.records_content());
-        let details = span.records_stream_details();
         StreamingChatCompletions {
             body: Body::Events(events),
             resend: None,
             received: 0,
             max_event_bytes,
             request_id,
-            state: Some(State {
-                span,
-                accumulator,
-                details,
-            }),
+            state: Some(ChatStreamState::new(span)),
         }
     }
 
@@ -116,11 +114,8 @@ impl StreamingChatCompletions {
     }
 
     fn finish(&mut self, outcome: StreamOutcome<'_>) {
-        if let Some(State {
-            span, accumulator, ..
-        }) = self.state.take()
-        {
-            span.finish_stream(&accumulator, outcome);
+        if let Some(state) = self.state.take() {
+            state.finish(outcome);
         }
     }
 }
@@ -135,17 +130,64 @@ fn update_events(
     response: reqwest::Response,
     max_event_bytes: usize,
 ) -> SseStream<StreamingChatCompletionsUpdate> {
-    SseStream::from_response(response, max_event_bytes)
-        .error_only_if(|update| update.error.is_some())
+    SseStream::from_response(response, max_event_bytes).error_only_if(may_be_error)
 }
 
-impl State {
+/// Whether an update may be the service's error object: the update decodes
+/// the `error` key itself.
+pub(crate) fn may_be_error(update: &StreamingChatCompletionsUpdate) -> bool {
+    update.error.is_some()
+}
+
+impl ChatStreamState {
+    pub(crate) fn new(span: OperationSpan) -> Self {
+        let accumulator = StreamAccumulator::new(span.records_content());
+        let details = span.records_stream_details();
+        ChatStreamState {
+            span,
+            accumulator,
+            details,
+        }
+    }
+
+    /// Ends the span with what the updates told.
+    pub(crate) fn finish(self, outcome: StreamOutcome<'_>) {
+        self.span.finish_stream(&self.accumulator, outcome);
+    }
+
+    /// How the stream ends when the body ends without `[DONE]` after
+    /// `received` events: complete (`None`) only if every choice had
+    /// finished, as some services omit the marker; else truncated.
+    pub(crate) fn ended_without_done(
+        &self,
+        received: usize,
+        request_id: Option<&str>,
+    ) -> Option<Error> {
+        let unfinished = self.accumulator.unfinished();
+        (unfinished > 0).then(|| Error::StreamTruncated {
+            events: Some(received),
+            unfinished,
+            request_id: request_id.map(str::to_owned),
+            source: None,
+        })
+    }
+
+    /// How a stream the caller drops ends: a caller that stops reading once
+    /// every choice has finished got the whole answer, a success.
+    pub(crate) fn dropped_outcome(&self) -> StreamOutcome<'static> {
+        if self.accumulator.all_finished() {
+            StreamOutcome::Completed
+        } else {
+            StreamOutcome::Cancelled
+        }
+    }
+
     /// Feeds one update to the span and the accumulator: no copy of the
     /// update, and no text kept unless content recording is on. When
     /// nothing records the details, only the finish reasons are kept: the
     /// stream itself needs them (a body that ends without `[DONE]` is
     /// complete only if every choice finished).
-    fn observe(&mut self, update: &StreamingChatCompletionsUpdate, arrived: Instant) {
+    pub(crate) fn observe(&mut self, update: &StreamingChatCompletionsUpdate, arrived: Instant) {
         let acc = &mut self.accumulator;
         if !self.details {
             for choice in &update.choices {
@@ -228,22 +270,15 @@ impl Stream for StreamingChatCompletions {
                     }
                     Some(Err(error)) => this.body_failure(error),
                     None => {
-                        // The body ended without `[DONE]`: complete only if
-                        // every choice had finished, as some services omit
-                        // the marker.
-                        let unfinished = this
-                            .state
-                            .as_ref()
-                            .map_or(0, |state| state.accumulator.unfinished());
-                        if unfinished == 0 {
-                            this.finish(StreamOutcome::Completed);
-                            return Poll::Ready(None);
-                        }
-                        Error::StreamTruncated {
-                            events: Some(this.received),
-                            unfinished,
-                            request_id: this.request_id.clone(),
-                            source: None,
+                        let cut = this.state.as_ref().and_then(|state| {
+                            state.ended_without_done(this.received, this.request_id.as_deref())
+                        });
+                        match cut {
+                            Some(error) => error,
+                            None => {
+                                this.finish(StreamOutcome::Completed);
+                                return Poll::Ready(None);
+                            }
                         }
                     }
                 },
@@ -268,15 +303,10 @@ impl Drop for StreamingChatCompletions {
     /// A caller that stops reading once every choice has finished got the
     /// whole answer: that is a success, not a cancellation.
     fn drop(&mut self) {
-        let finished = self
-            .state
-            .as_ref()
-            .is_some_and(|state| state.accumulator.all_finished());
-        self.finish(if finished {
-            StreamOutcome::Completed
-        } else {
-            StreamOutcome::Cancelled
-        });
+        if let Some(state) = self.state.take() {
+            let outcome = state.dropped_outcome();
+            state.finish(outcome);
+        }
     }
 }
 

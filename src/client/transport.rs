@@ -30,7 +30,7 @@ use crate::error::{ConfigField, Error, HttpError, Result, ServiceError, TimeoutP
 use crate::net::retry_after;
 
 /// Largest error body read to build an [`HttpError`].
-const MAX_ERROR_BODY: usize = 64 * 1024;
+pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// Longest root-cause text kept in an [`Error::Connection`] detail.
 const MAX_DETAIL: usize = 200;
@@ -344,13 +344,19 @@ pub(crate) async fn read_json_as<T: DeserializeOwned>(
         Ok(bytes) => bytes,
         Err(e) => return Err(e.with_request_id(id.as_deref())),
     };
-    if let Some(error) = in_band_error(&bytes) {
-        return Err(error.with_request_id(id.as_deref()));
+    decode_answer(&bytes, id.as_deref())
+}
+
+/// Decodes a whole answer's body as `T`: [`Error::Service`] when it is an
+/// error object, [`Error::InvalidResponse`] when it is not a `T`.
+pub(crate) fn decode_answer<T: DeserializeOwned>(bytes: &[u8], id: Option<&str>) -> Result<T> {
+    if let Some(error) = in_band_error(bytes) {
+        return Err(error.with_request_id(id));
     }
-    serde_json::from_slice(&bytes).map_err(|e| {
+    serde_json::from_slice(bytes).map_err(|e| {
         Error::invalid_response(
             format!("expected a JSON {}: {e}", short_type_name::<T>()),
-            &bytes,
+            bytes,
         )
     })
 }
@@ -437,6 +443,16 @@ pub(crate) fn truncated(error: Error, events: Option<usize>) -> Error {
 /// read phase), everything else to [`Error::Connection`] with a short
 /// detail naming the host and port and the cause, never a header or body.
 pub(crate) fn map_reqwest_error(e: reqwest::Error) -> Error {
+    let mut error = classify_reqwest_error(&e);
+    if let Error::Timeout { source, .. } | Error::Connection { source, .. } = &mut error {
+        *source = Some(Box::new(e));
+    }
+    error
+}
+
+/// [`map_reqwest_error`] without the source: for a failure that goes on to
+/// the caller unchanged while telemetry records its class (`crate::instrument`).
+pub(crate) fn classify_reqwest_error(e: &reqwest::Error) -> Error {
     if e.is_timeout() {
         let phase = if e.is_connect() {
             TimeoutPhase::Connect
@@ -446,7 +462,7 @@ pub(crate) fn map_reqwest_error(e: reqwest::Error) -> Error {
         return Error::Timeout {
             phase,
             request_id: None,
-            source: Some(Box::new(e)),
+            source: None,
         };
     }
     if e.is_builder() {
@@ -457,15 +473,15 @@ pub(crate) fn map_reqwest_error(e: reqwest::Error) -> Error {
     }
     if e.is_redirect() {
         // A redirect loop, or too many hops: sending again would not help.
-        let why = sources(&e)
+        let why = sources(e)
             .last()
             .map(ToString::to_string)
             .unwrap_or_default();
         return Error::invalid_response(format!("the redirects were not followed: {why}"), b"");
     }
     Error::Connection {
-        detail: connection_detail(&e),
-        source: Some(Box::new(e)),
+        detail: connection_detail(e),
+        source: None,
     }
 }
 
@@ -546,19 +562,27 @@ async fn check_status(resp: reqwest::Response) -> Result<reqwest::Response> {
 /// A successful answer to a streaming request must be an event stream. A
 /// missing `Content-Type` is given the benefit of the doubt.
 async fn check_event_stream(resp: reqwest::Response) -> Result<reqwest::Response> {
-    let content_type = match resp.headers().get(CONTENT_TYPE) {
-        None => return Ok(resp),
-        Some(v) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
-    };
-    let essence = content_type.split(';').next().unwrap_or_default().trim();
-    if essence.eq_ignore_ascii_case("text/event-stream") {
+    let Some(content_type) = not_event_stream(resp.headers()) else {
         return Ok(resp);
-    }
+    };
     let body = read_bounded(resp, MAX_ERROR_BODY).await.unwrap_or_default();
-    Err(Error::invalid_response(
+    Err(not_event_stream_error(&content_type, &body))
+}
+
+/// The `Content-Type` of an answer to a streaming request when it is not
+/// `text/event-stream` (a missing one is given the benefit of the doubt).
+pub(crate) fn not_event_stream(headers: &HeaderMap) -> Option<String> {
+    let content_type = String::from_utf8_lossy(headers.get(CONTENT_TYPE)?.as_bytes()).into_owned();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    (!essence.eq_ignore_ascii_case("text/event-stream")).then_some(content_type)
+}
+
+/// The failure of a streaming request answered with another content type.
+pub(crate) fn not_event_stream_error(content_type: &str, body: &[u8]) -> Error {
+    Error::invalid_response(
         format!("expected a text/event-stream answer to a streaming request, got {content_type:?}"),
-        &body,
-    ))
+        body,
+    )
 }
 
 /// Reads the body up to `limit` bytes, dropping the rest.

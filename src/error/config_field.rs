@@ -37,6 +37,8 @@ pub enum ConfigField {
     MaxResponseBytes,
     /// The HTTP client (or a request it could not build).
     HttpClient,
+    /// A request's `stream` flag, set against the method called.
+    Stream,
 }
 
 impl ConfigField {
@@ -56,6 +58,7 @@ impl ConfigField {
             ConfigField::MaxEventBytes => "max_event_bytes",
             ConfigField::MaxResponseBytes => "max_response_bytes",
             ConfigField::HttpClient => "http_client",
+            ConfigField::Stream => "stream",
         }
     }
 }

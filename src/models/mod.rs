@@ -12,6 +12,9 @@
 //! - Embeddings: [`EmbeddingsOptions`], [`ImageEmbeddingsOptions`] and their
 //!   shared [`EmbeddingsResult`].
 //! - Model information: [`ModelInfo`] (`GET /info`).
+//! - Responses (v1 API): [`ResponsesOptions`] (request, built with `new` +
+//!   `with_*`), its [`ResponseInputItem`]s, [`ModelResponse`] (answer) with
+//!   [`ResponseOutputItem`]s, and [`ResponseStreamEvent`] (one streamed event).
 //!
 //! Requests serialize only what is set (`None` fields are left out) and
 //! carry an `extra` map for parameters the REST API does not define; reading
@@ -45,6 +48,11 @@ mod common;
 mod content;
 mod embeddings;
 mod model_info;
+mod responses;
+mod responses_events;
+mod responses_items;
+mod responses_output;
+mod responses_tools;
 mod tools;
 
 pub use chat::{
@@ -70,6 +78,22 @@ pub use embeddings::{
     EmbeddingsResult, EmbeddingsUsage, ImageEmbeddingInput, ImageEmbeddingsOptions,
 };
 pub use model_info::{ModelInfo, ModelType};
+pub use responses::{ResponseInput, ResponsesOptions};
+pub use responses_events::ResponseStreamEvent;
+pub use responses_items::{
+    FunctionCallItem, FunctionCallOutputItem, OutputMessage, ReasoningItem, ReasoningSummaryPart,
+    ResponseContentPart, ResponseInputItem, ResponseInputMessage, ResponseMessageContent,
+    ResponseOutputItem,
+};
+pub use responses_output::{
+    IncompleteDetails, InputTokensDetails, ModelResponse, OutputTokensDetails, ResponseError,
+    ResponseStatus, ResponseUsage,
+};
+pub use responses_tools::{
+    FunctionType, NamedFunctionChoice, ReasoningConfig, ReasoningEffort, ReasoningSummary,
+    ResponseFunctionTool, ResponseTextConfig, ResponseTextFormat, ResponseTool, ResponseToolChoice,
+    ResponseToolChoiceMode, Truncation,
+};
 pub use tools::{
     ChatCompletionsNamedToolChoice, ChatCompletionsNamedToolChoiceFunction,
     ChatCompletionsResponseFormat, ChatCompletionsToolCall, ChatCompletionsToolChoice,

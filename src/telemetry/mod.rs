@@ -48,6 +48,7 @@ mod metrics;
 mod options;
 mod params;
 mod record;
+mod responses;
 pub mod semconv;
 mod span;
 mod token_counts;
@@ -65,6 +66,10 @@ pub use params::{
 pub use record::{
     ChoiceRecord, ErrorClass, Operation, RequestAttributes, ResponseRecord, ToolCallRecord,
     UsageRecord,
+};
+pub use responses::{
+    ResponsesStreamRecorder, record_model_response, responses_request_attributes,
+    start_responses_span,
 };
 pub use semconv::SemconvMode;
 pub use span::{Instrumentation, MAX_MESSAGE_EVENTS, OperationSpan, StreamOutcome};

@@ -1,8 +1,9 @@
 //! The one table of request parameters: wire name, span attribute key per
-//! vocabulary, attribute type and Braintrust metadata key.
+//! vocabulary and attribute type.
 //!
 //! Span attributes ([`OperationSpan`](super::OperationSpan) start) and the
-//! Braintrust row's `metadata` keys are both read from [`REQUEST_PARAMS`];
+//! Braintrust row's `metadata` are both read from [`REQUEST_PARAMS`] (the
+//! Braintrust exporter names each [`RequestParam`] in one `match` of its own);
 //! a client fills [`RequestParams`] (a fixed array indexed by
 //! [`RequestParam`], no allocation). Adding a parameter is one
 //! [`RequestParam`] variant, one row, and the arm the compiler then asks for
@@ -63,11 +64,19 @@ pub enum RequestParam {
     ReasoningEffort,
     /// Embeddings `dimensions`.
     Dimensions,
+    /// Responses `reasoning.summary`.
+    ReasoningSummary,
+    /// Responses `previous_response_id`: an id, not content.
+    PreviousResponseId,
+    /// Responses `store`.
+    Store,
+    /// Responses `truncation`.
+    Truncation,
 }
 
 impl RequestParam {
     /// Every parameter, in table order.
-    pub const ALL: [RequestParam; 17] = [
+    pub const ALL: [RequestParam; 21] = [
         RequestParam::MaxTokens,
         RequestParam::Temperature,
         RequestParam::TopP,
@@ -85,6 +94,10 @@ impl RequestParam {
         RequestParam::MaxCompletionTokens,
         RequestParam::ReasoningEffort,
         RequestParam::Dimensions,
+        RequestParam::ReasoningSummary,
+        RequestParam::PreviousResponseId,
+        RequestParam::Store,
+        RequestParam::Truncation,
     ];
 
     /// This parameter's row (`None` only for a variant left out of the
@@ -138,10 +151,6 @@ pub struct ParamSpec {
     pub latest_key: Option<&'static str>,
     /// How the value becomes the attribute.
     pub attribute_type: AttributeType,
-    /// Its key (the wire name) in a Braintrust `llm` row's `metadata`, for
-    /// the parameters Braintrust's instrumentation guide allows there;
-    /// `None`: not sent on llm rows (other rows keep the attribute key).
-    pub braintrust_key: Option<&'static str>,
 }
 
 const fn row(
@@ -149,7 +158,6 @@ const fn row(
     wire_name: &'static str,
     key: &'static str,
     attribute_type: AttributeType,
-    braintrust_key: Option<&'static str>,
 ) -> ParamSpec {
     ParamSpec {
         param,
@@ -157,7 +165,6 @@ const fn row(
         key: Some(key),
         latest_key: Some(key),
         attribute_type,
-        braintrust_key,
     }
 }
 
@@ -167,7 +174,6 @@ const fn latest_row(
     wire_name: &'static str,
     latest_key: &'static str,
     attribute_type: AttributeType,
-    braintrust_key: Option<&'static str>,
 ) -> ParamSpec {
     ParamSpec {
         param,
@@ -175,7 +181,6 @@ const fn latest_row(
         key: None,
         latest_key: Some(latest_key),
         attribute_type,
-        braintrust_key,
     }
 }
 
@@ -189,71 +194,51 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             "max_tokens",
             sc::GEN_AI_REQUEST_MAX_TOKENS,
             Int,
-            Some("max_tokens"),
         ),
         row(
             P::Temperature,
             "temperature",
             sc::GEN_AI_REQUEST_TEMPERATURE,
             Double,
-            Some("temperature"),
         ),
-        row(
-            P::TopP,
-            "top_p",
-            sc::GEN_AI_REQUEST_TOP_P,
-            Double,
-            Some("top_p"),
-        ),
+        row(P::TopP, "top_p", sc::GEN_AI_REQUEST_TOP_P, Double),
         row(
             P::FrequencyPenalty,
             "frequency_penalty",
             sc::GEN_AI_REQUEST_FREQUENCY_PENALTY,
             Double,
-            Some("frequency_penalty"),
         ),
         row(
             P::PresencePenalty,
             "presence_penalty",
             sc::GEN_AI_REQUEST_PRESENCE_PENALTY,
             Double,
-            Some("presence_penalty"),
         ),
-        row(P::Seed, "seed", sc::GEN_AI_REQUEST_SEED, Int, None),
+        row(P::Seed, "seed", sc::GEN_AI_REQUEST_SEED, Int),
         row(
             P::Stop,
             "stop",
             sc::GEN_AI_REQUEST_STOP_SEQUENCES,
             StringArray,
-            Some("stop"),
         ),
         row(
             P::EncodingFormat,
             "encoding_format",
             sc::GEN_AI_REQUEST_ENCODING_FORMATS,
             StringArray,
-            None,
         ),
         row(
             P::ResponseFormat,
             "response_format.type",
             sc::GEN_AI_OUTPUT_TYPE,
             OutputType,
-            None,
         ),
-        latest_row(
-            P::Stream,
-            "stream",
-            sc::GEN_AI_REQUEST_STREAM,
-            TrueFlag,
-            None,
-        ),
+        latest_row(P::Stream, "stream", sc::GEN_AI_REQUEST_STREAM, TrueFlag),
         latest_row(
             P::ChoiceCount,
             "n",
             sc::GEN_AI_REQUEST_CHOICE_COUNT,
             ChoiceCount,
-            None,
         ),
         // The conventions (v1.41.0) have no names for these three: the
         // crate's own namespace, the same in both vocabularies.
@@ -262,38 +247,33 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             "tool_choice",
             sc::AZ_AI_INFERENCE_REQUEST_TOOL_CHOICE,
             Json,
-            Some("tool_choice"),
         ),
         row(
             P::ParallelToolCalls,
             "parallel_tool_calls",
             sc::AZ_AI_INFERENCE_REQUEST_PARALLEL_TOOL_CALLS,
             Bool,
-            Some("parallel_tool_calls"),
         ),
         row(
             P::ResponseFormatJson,
             "response_format",
             sc::AZ_AI_INFERENCE_REQUEST_RESPONSE_FORMAT,
             Json,
-            Some("response_format"),
         ),
         // The v1 API's reasoning-model parameters: the conventions have no
         // names for them; Braintrust metadata takes them by this crate's
-        // allow-list (`mapping/policy.rs`).
+        // allow-list (the Braintrust exporter's `mapping/names.rs`).
         row(
             P::MaxCompletionTokens,
             "max_completion_tokens",
             sc::AZ_AI_INFERENCE_REQUEST_MAX_COMPLETION_TOKENS,
             Int,
-            Some("max_completion_tokens"),
         ),
         row(
             P::ReasoningEffort,
             "reasoning_effort",
             sc::AZ_AI_INFERENCE_REQUEST_REASONING_EFFORT,
             Text,
-            Some("reasoning_effort"),
         ),
         // Braintrust takes it as the embeddings row's
         // `input.output_dimensions`, not as metadata.
@@ -302,7 +282,27 @@ pub const REQUEST_PARAMS: &[ParamSpec] = {
             "dimensions",
             sc::AZ_AI_INFERENCE_REQUEST_DIMENSIONS,
             Int,
-            None,
+        ),
+        // The Responses API's own settings: no convention names either,
+        // and not in Braintrust's metadata allow-list.
+        row(
+            P::ReasoningSummary,
+            "reasoning.summary",
+            sc::AZ_AI_INFERENCE_REQUEST_REASONING_SUMMARY,
+            Text,
+        ),
+        row(
+            P::PreviousResponseId,
+            "previous_response_id",
+            sc::AZ_AI_INFERENCE_REQUEST_PREVIOUS_RESPONSE_ID,
+            Text,
+        ),
+        row(P::Store, "store", sc::AZ_AI_INFERENCE_REQUEST_STORE, Bool),
+        row(
+            P::Truncation,
+            "truncation",
+            sc::AZ_AI_INFERENCE_REQUEST_TRUNCATION,
+            Text,
         ),
     ]
 };

@@ -133,6 +133,22 @@ names! { GEN_AI_ATTRIBUTES:
     /// The OpenAI API a call used (`chat_completions`, `responses`), on
     /// calls to v1 and Azure OpenAI deployment endpoints.
     OPENAI_API_TYPE = "openai.api.type";
+    /// Responses `reasoning.summary` as sent.
+    AZ_AI_INFERENCE_REQUEST_REASONING_SUMMARY = "az.ai.inference.request.reasoning_summary";
+    /// Responses `previous_response_id`.
+    AZ_AI_INFERENCE_REQUEST_PREVIOUS_RESPONSE_ID = "az.ai.inference.request.previous_response_id";
+    /// Responses `store`.
+    AZ_AI_INFERENCE_REQUEST_STORE = "az.ai.inference.request.store";
+    /// Responses `truncation`.
+    AZ_AI_INFERENCE_REQUEST_TRUNCATION = "az.ai.inference.request.truncation";
+    /// Responses: the answer's `output` items as JSON, as returned with
+    /// content recording on; without it only their content-free fields
+    /// (`type`, `id`, `status`, `role`, `call_id`, and the `type` of each
+    /// content and summary part). What the Braintrust row's `output` is.
+    AZ_AI_INFERENCE_RESPONSE_OUTPUT = "az.ai.inference.response.output";
+    /// Content recording only, newer conventions: the Responses
+    /// `instructions` as system instruction parts.
+    GEN_AI_SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions";
     /// Braintrust-bound OTLP copies only, when the span was over the request
     /// limit: the content attributes whose texts were cut.
     AZ_AI_INFERENCE_TRUNCATED = "az.ai.inference.truncated";

@@ -547,7 +547,16 @@ impl OperationSpan {
                 self.span.set_attribute(KeyValue::new(key, count));
             }
         }
-        let mut response = accumulator.response();
+        self.finish_response(accumulator.response(), outcome);
+    }
+
+    /// Ends the span of a streamed response from what was gathered of it
+    /// (any stream's accumulation: chat's [`StreamAccumulator`], the
+    /// Responses API's recorder): the response is recorded (unfinished
+    /// choices as `error`, or `cancelled` in choice events when the caller
+    /// dropped the stream; no choice at all counts as one unfinished) and
+    /// the span ends as success, failure or cancellation.
+    pub fn finish_response(mut self, mut response: ResponseRecord<'_>, outcome: StreamOutcome<'_>) {
         if response.choices.is_empty() && !matches!(outcome, StreamOutcome::Completed) {
             // The caller was waiting for a choice that never came.
             response.choices.push(crate::telemetry::ChoiceRecord {
@@ -572,6 +581,19 @@ impl OperationSpan {
                 self.finish(Some(&Cancellation));
             }
         }
+    }
+
+    /// Sets an attribute when the span records (content attributes: the
+    /// caller checks [`records_content`](Self::records_content) first).
+    pub(crate) fn record_attribute(&mut self, attribute: KeyValue) {
+        if self.span.is_recording() {
+            self.span.set_attribute(attribute);
+        }
+    }
+
+    /// The convention names this span uses.
+    pub(crate) fn vocabulary(&self) -> &'static sc::Vocabulary {
+        self.instrumentation.inner.vocabulary
     }
 
     fn finish(&mut self, failure: Option<&dyn ErrorClass>) {

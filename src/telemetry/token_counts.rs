@@ -1,5 +1,6 @@
-//! The table of token counts the service reports in `usage`: span attribute,
-//! token-usage histogram type and Braintrust metric per count. The
+//! The table of token counts the service reports in `usage`: span attribute
+//! and token-usage histogram type per count (the Braintrust exporter names
+//! each [`TokenCount`]'s metric in one `match` of its own). The
 //! request-side table is [`REQUEST_PARAMS`](super::REQUEST_PARAMS).
 
 use super::semconv as sc;
@@ -31,8 +32,6 @@ pub struct TokenCountSpec {
     /// Its `gen_ai.token.type` on the token-usage histogram; `None`: not a
     /// histogram point (counts that are part of another, such as cached tokens).
     pub token_type: Option<&'static str>,
-    /// Its key in a Braintrust row's `metrics`.
-    pub braintrust_metric: &'static str,
 }
 
 /// The token counts, one row each, in [`TokenCount`] order. The span
@@ -44,14 +43,12 @@ pub const TOKEN_COUNTS: &[TokenCountSpec] = &[
         wire_name: "usage.prompt_tokens",
         key: sc::GEN_AI_USAGE_INPUT_TOKENS,
         token_type: Some(sc::TOKEN_TYPE_INPUT),
-        braintrust_metric: "prompt_tokens",
     },
     TokenCountSpec {
         count: TokenCount::Output,
         wire_name: "usage.completion_tokens",
         key: sc::GEN_AI_USAGE_OUTPUT_TOKENS,
         token_type: Some(sc::TOKEN_TYPE_OUTPUT),
-        braintrust_metric: "completion_tokens",
     },
     // Details are parts of the counts above: no histogram point of their own
     // (`gen_ai.token.type` has only `input` and `output`). The 2025-04-01 API
@@ -61,14 +58,12 @@ pub const TOKEN_COUNTS: &[TokenCountSpec] = &[
         wire_name: "usage.prompt_tokens_details.cached_tokens",
         key: sc::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
         token_type: None,
-        braintrust_metric: "prompt_cached_tokens",
     },
     TokenCountSpec {
         count: TokenCount::ReasoningOutput,
         wire_name: "usage.completion_tokens_details.reasoning_tokens",
         key: sc::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
         token_type: None,
-        braintrust_metric: "completion_reasoning_tokens",
     },
 ];
 
@@ -97,7 +92,6 @@ mod tests {
         for (i, a) in TOKEN_COUNTS.iter().enumerate() {
             for b in &TOKEN_COUNTS[i + 1..] {
                 assert_ne!(a.key, b.key);
-                assert_ne!(a.braintrust_metric, b.braintrust_metric);
             }
         }
         assert_eq!(
@@ -107,11 +101,5 @@ mod tests {
         // Only input and output are histogram points; details are parts of them.
         let typed: Vec<_> = TOKEN_COUNTS.iter().filter_map(|t| t.token_type).collect();
         assert_eq!(typed, [sc::TOKEN_TYPE_INPUT, sc::TOKEN_TYPE_OUTPUT]);
-        let metric = |count: TokenCount| TOKEN_COUNTS[count as usize].braintrust_metric;
-        assert_eq!(metric(TokenCount::CacheReadInput), "prompt_cached_tokens");
-        assert_eq!(
-            metric(TokenCount::ReasoningOutput),
-            "completion_reasoning_tokens"
-        );
     }
 }

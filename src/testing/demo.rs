@@ -5,6 +5,7 @@ use serde_json::Value;
 use super::answers::Answers;
 use super::reply::Reply;
 use super::request::RecordedRequest;
+use super::responses_wire::ResponseAnswer;
 use super::wire;
 
 /// How many words of the user's message the demo answer quotes back.
@@ -22,6 +23,7 @@ enum Route {
     Embeddings,
     ImageEmbeddings,
     Info,
+    Responses,
     /// `GET …/models` (the v1 API's model list).
     Models,
 }
@@ -38,6 +40,8 @@ fn route_of(path: &str) -> Option<Route> {
         Some(Route::Embeddings)
     } else if path.ends_with("/info") {
         Some(Route::Info)
+    } else if path.ends_with("/responses") {
+        Some(Route::Responses)
     } else if path.ends_with("/models") {
         Some(Route::Models)
     } else {
@@ -66,7 +70,7 @@ fn answer(request: &RecordedRequest) -> Reply {
             404,
             "NotFound",
             format!(
-                "no route for {} {}; the demo endpoint serves POST …/chat/completions, POST …/embeddings, POST …/images/embeddings, GET …/info and GET …/models",
+                "no route for {} {}; the demo endpoint serves POST …/chat/completions, POST …/embeddings, POST …/images/embeddings, POST …/responses, GET …/info and GET …/models",
                 request.method, request.path
             ),
         );
@@ -94,6 +98,7 @@ fn answer(request: &RecordedRequest) -> Reply {
             let v1 = is_v1(&request.path);
             with_json_body(request, |body, model| chat(body, model, v1))
         }
+        Route::Responses => with_json_body(request, |body, _| responses(body)),
         Route::Embeddings => with_json_body(request, |body, model| embeddings(body, model, false)),
         Route::ImageEmbeddings => {
             with_json_body(request, |body, model| embeddings(body, model, true))
@@ -274,6 +279,91 @@ fn chat(body: &Value, model: &str, v1: bool) -> Reply {
     Reply::json(200, wire::chat_completion(model, &[choice], usage))
 }
 
+/// The demo Responses answer: the chat demo's text as one message (a call
+/// of the first function tool when the input ends with the user's turn and
+/// `tool_choice` is not `none`), after a reasoning summary when the request
+/// sets `reasoning`, cut to `max_output_tokens` words as `incomplete`.
+fn responses(body: &Value) -> Reply {
+    let messages: Vec<Value> = match body.get("input") {
+        Some(Value::String(text)) => vec![serde_json::json!({"role": "user", "content": text})],
+        Some(Value::Array(items)) if !items.is_empty() => {
+            items.iter().map(as_chat_message).collect()
+        }
+        _ => {
+            return bad_request(
+                "`input` is required: a string or a non-empty array of input items",
+            );
+        }
+    };
+    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let mut answer = ResponseAnswer::new();
+    if body.get("reasoning").is_some_and(|r| !r.is_null()) {
+        answer = answer.with_reasoning(
+            "The demo endpoint does not reason; this summary stands in for a reasoning model's.",
+        );
+    }
+    let last_is_user = messages
+        .last()
+        .and_then(|m| m.get("role"))
+        .and_then(Value::as_str)
+        == Some("user");
+    let tool_choice_none = body.get("tool_choice").and_then(Value::as_str) == Some("none");
+    let first_function = body
+        .get("tools")
+        .and_then(Value::as_array)
+        .and_then(|tools| {
+            tools
+                .iter()
+                .find(|t| t.get("type").and_then(Value::as_str) == Some("function"))
+        })
+        .and_then(|tool| tool.get("name"))
+        .and_then(Value::as_str);
+    answer = match first_function {
+        Some(name) if last_is_user && !tool_choice_none => {
+            answer.with_function_call(wire::tool_call_id(), name, "{}")
+        }
+        _ => {
+            let mut text = demo_text(&messages);
+            let max = body.get("max_output_tokens").and_then(Value::as_u64);
+            match max {
+                Some(max) if wire::count_words(&text) > max => {
+                    text = text
+                        .split_inclusive(char::is_whitespace)
+                        .take(usize::try_from(max).unwrap_or(usize::MAX))
+                        .collect::<String>()
+                        .trim_end()
+                        .to_owned();
+                    answer.with_text(text).incomplete("max_output_tokens")
+                }
+                _ => answer.with_text(text),
+            }
+        }
+    };
+    if stream {
+        Reply::response_stream(answer)
+    } else {
+        Reply::response(answer)
+    }
+}
+
+/// A Responses input item as a chat message, for [`demo_text`]: a
+/// function's output speaks as the tool.
+fn as_chat_message(item: &Value) -> Value {
+    match item.get("type").and_then(Value::as_str) {
+        Some("function_call_output") => serde_json::json!({
+            "role": "tool",
+            "content": item.get("output").map(|o| match o {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }).unwrap_or_default(),
+        }),
+        Some("function_call") | Some("reasoning") => {
+            serde_json::json!({"role": "assistant", "content": null})
+        }
+        _ => item.clone(),
+    }
+}
+
 fn embeddings(body: &Value, model: &str, image: bool) -> Reply {
     let Some(input) = body.get("input") else {
         return bad_request(if image {
@@ -334,6 +424,7 @@ mod tests {
         assert_eq!(route_of("/models/embeddings/"), Some(Route::Embeddings));
         assert_eq!(route_of("/images/embeddings"), Some(Route::ImageEmbeddings));
         assert_eq!(route_of("/info"), Some(Route::Info));
+        assert_eq!(route_of("/openai/v1/responses"), Some(Route::Responses));
         assert_eq!(route_of("/openai/v1/models"), Some(Route::Models));
         assert_eq!(route_of("/openai/v1/chat/completions"), Some(Route::Chat));
         assert_eq!(route_of("/chat/completion"), None);

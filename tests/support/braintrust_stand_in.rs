@@ -234,9 +234,9 @@ impl Drop for StandIn {
 /// Small delays so retry tests run fast; attempts are what tests count.
 pub fn fast_retries() -> RetryPolicy {
     RetryPolicy::default()
-        .with_max_attempts(4)
-        .with_initial_backoff(Duration::from_millis(1))
-        .with_max_backoff(Duration::from_millis(5))
+        .with_max_retries(3)
+        .with_initial_delay(Duration::from_millis(1))
+        .with_max_delay(Duration::from_millis(5))
         .with_max_elapsed(Duration::from_secs(5))
 }
 

@@ -14,6 +14,8 @@
 //! | [`schema`] | the Braintrust insert schema from `tests/data/` |
 //! | [`genai_spans`] | spans shaped like the crate's, for the mapping tests |
 //! | [`e2e`] | one pipeline into the stand-in and the collector at once |
+//! | [`instrumented`] | spans and rows of instrumented clients compared with the crate's client's |
+//! | [`responses`] | Responses API calls against the demo endpoint: the one span, its rows on both Braintrust paths |
 #![allow(dead_code)]
 
 pub mod attachment_store;
@@ -22,8 +24,10 @@ pub mod client;
 pub mod e2e;
 pub mod faulty_backend;
 pub mod genai_spans;
+pub mod instrumented;
 pub mod loopback;
 pub mod otlp_collector;
 pub mod otlp_receiver;
+pub mod responses;
 pub mod schema;
 pub mod telemetry;

@@ -3,20 +3,23 @@
 //! is documented as a table on [`span_to_row`].
 //!
 //! Rooms: [`row`] (the row types), [`messages`] (recorded content → `input`
-//! and `output`), [`values`] (attribute values, times, texts).
+//! and `output`), [`policy`] (what an llm row may carry), [`names`] (the
+//! Braintrust names of the core's request parameters and token counts),
+//! [`values`] (attribute values, times, texts).
 
+use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanId, Status};
-use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::Map;
 
-use crate::telemetry::{ParamSpec, REQUEST_PARAMS, TOKEN_COUNTS, TokenCountSpec, semconv};
+use crate::telemetry::{ParamSpec, TOKEN_COUNTS, TokenCountSpec, semconv};
 
 mod messages;
+mod names;
 mod policy;
+mod responses;
 mod row;
 mod values;
-pub(crate) mod write;
 
 use messages::{build_input, build_output};
 pub use row::{
@@ -48,11 +51,11 @@ use values::{
 /// | `output` | `[{"index","finish_reason","message":{"role":"assistant","content"?,"tool_calls"?}}]` from the [`EVENT_CHOICE`](semconv::EVENT_CHOICE) events, with content from [`GEN_AI_OUTPUT_MESSAGES`](semconv::GEN_AI_OUTPUT_MESSAGES) when present; content-free when content was not recorded |
 /// | `metadata.model` | [`GEN_AI_RESPONSE_MODEL`](semconv::GEN_AI_RESPONSE_MODEL), else [`GEN_AI_REQUEST_MODEL`](semconv::GEN_AI_REQUEST_MODEL) (on non-llm rows the request model also stays under its own key when it differs) |
 /// | `metadata.provider` | `azure` when the provider attribute ([`GEN_AI_SYSTEM`](semconv::GEN_AI_SYSTEM) or [`GEN_AI_PROVIDER_NAME`](semconv::GEN_AI_PROVIDER_NAME)) names Azure AI Inference, else its value |
-/// | `metadata.{wire name}` | request parameters with a `braintrust_key` in [`REQUEST_PARAMS`](crate::telemetry::REQUEST_PARAMS) (those the guide allows: the sampling parameters, `response_format`, `tool_choice`, `parallel_tool_calls`) under it; JSON-valued ones ([`AttributeType::Json`](crate::telemetry::AttributeType::Json)) parsed back, so objects are sent as objects |
+/// | `metadata.{wire name}` | request parameters of [`REQUEST_PARAMS`](crate::telemetry::REQUEST_PARAMS) that the guide allows (the sampling parameters, `response_format`, `tool_choice`, `parallel_tool_calls`) under their wire name; JSON-valued ones ([`AttributeType::Json`](crate::telemetry::AttributeType::Json)) parsed back, so objects are sent as objects |
 /// | `metadata.tools` | [`GEN_AI_TOOL_DEFINITIONS`](semconv::GEN_AI_TOOL_DEFINITIONS), parsed, in the wire shape `{"type","function":{...}}` (the newer names record `{"type","name",...}`); absent without tools |
 /// | `metadata.{attribute key}` | non-llm rows only: every other span attribute under its own key; arrays stay arrays, numbers stay numbers. `llm` rows keep only the keys above (the guide's data policy) |
 /// | `metrics.start`, `metrics.end` | span start and end, unix seconds (fractional) |
-/// | `metrics.{braintrust_metric}` | each token count of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS) the span reports (one of [`RowMetrics::TOKEN_METRICS`]): `prompt_tokens` from [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS), `completion_tokens` from [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS), cache and reasoning details from theirs; absent when not reported |
+/// | `metrics.{token metric}` | each token count of [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS) the span reports: `prompt_tokens` from [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS), `completion_tokens` from [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS), `prompt_cached_tokens` and `completion_reasoning_tokens` from the cache-read and reasoning details; absent when not reported |
 /// | `metrics.tokens` | prompt + completion tokens when both are known (never one alone); prompt tokens for embeddings (their `usage.total_tokens`) |
 /// | `metrics.time_to_first_token` | [`GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK`](semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK) (seconds, streaming) |
 /// | `error` | when the status is Error: `"{error.type}: {description}"` (either part alone when the other is missing) |
@@ -84,10 +87,8 @@ use values::{
 ///
 /// One pass over the attributes; event JSON is parsed only for GenAI spans
 /// (those with an operation name), and the application's own spans never
-/// touch their events. The native exporter does not build this row: it
-/// writes the same JSON straight from the span ([`write_row_json`]), and
-/// builds a row only to truncate one over the request limit or to convert
-/// attachments.
+/// touch their events. Both exporters build this row on their worker
+/// thread, never on the application's.
 pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     let trace_id = span.span_context.trace_id().to_string();
     let span_id = span.span_context.span_id().to_string();
@@ -97,14 +98,18 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     row_id.push_str(&span_id);
 
     let mut metadata = Map::new();
-    let attrs = Attributes::read(span, |filed, value| {
-        metadata.insert(filed.key.to_owned(), filed.value_json(value));
-    });
+    let attrs = Attributes::read(span, &mut metadata);
 
     let span_type = SpanType::from_operation(attrs.operation);
     let genai = attrs.operation.is_some();
+    let responses = attrs.api_type == Some(semconv::OPENAI_API_TYPE_RESPONSES);
     let (input, output) = if attrs.is_embeddings() {
         (attrs.embeddings_input(), attrs.embeddings_output())
+    } else if genai && responses {
+        (
+            responses::build_input(span, attrs.input_messages, attrs.system_instructions),
+            responses::build_output(attrs.response_output),
+        )
     } else if genai {
         (
             build_input(span, attrs.input_messages),
@@ -115,16 +120,12 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     };
 
     // Named keys go in last, so they win over a same-named raw attribute.
-    attrs.named_metadata(|key, value| {
-        let value = match value {
-            Named::Text(text) => text.into(),
-            // The wire shape whichever vocabulary recorded them.
-            Named::Tools(tools) => crate::telemetry::tool_definitions_to_wire(parse_or_text(tools)),
-        };
-        metadata.insert(key.to_owned(), value);
-    });
+    attrs.named_metadata(&mut metadata);
 
     let metrics = attrs.metrics(span);
+    if responses {
+        responses::normalize_metadata(&mut metadata);
+    }
     if span_type == SpanType::Llm {
         policy::keep_llm_metadata(&mut metadata);
     }
@@ -166,109 +167,10 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     }
 }
 
-/// Appends the JSON of the row of `span` to `out`: what the native exporter
-/// sends, the same row as `serde_json::to_vec(&span_to_row(span))` (keys in
-/// the same order too), written straight from the span without building a
-/// [`BraintrustRow`] (about a fifth of the instructions, see the README's
-/// Benchmarks). [`BraintrustRow::route`] is not part of the JSON: see
-/// [`span_to_row`] for it.
-pub fn write_row_json(span: &SpanData, out: &mut Vec<u8>) {
-    write::write_row(span, out);
-}
-
-pub(crate) use write::{RowPart, write_row, write_row_parts};
-
-/// [`BraintrustRow::route`] of the row of `span`, without building the row.
-pub(crate) fn route_of(span: &SpanData) -> Option<crate::exporters::braintrust::Parent> {
-    // The last parsable one, as [`Attributes::read`] keeps it.
-    span.attributes
-        .iter()
-        .rev()
-        .filter(|kv| kv.key.as_str() == semconv::BRAINTRUST_PARENT)
-        .find_map(|kv| as_str(&kv.value)?.parse().ok())
-}
-
-/// Longest table key the length index below covers.
-const INDEXED_LEN: usize = 128;
-
-/// Rows of the request-parameter table with a key of each length (bit `i`:
-/// row `i`), so a lookup compares only the keys as long as the attribute's:
-/// every attribute of every exported span is looked up, and walking the
-/// table cost about 1k instructions per chat span (callgrind).
-const PARAMS_BY_LEN: Option<[u64; INDEXED_LEN]> = {
-    let mut table = [0u64; INDEXED_LEN];
-    let mut fits = REQUEST_PARAMS.len() <= 64;
-    let mut i = 0;
-    while fits && i < REQUEST_PARAMS.len() {
-        let keys = [REQUEST_PARAMS[i].key, REQUEST_PARAMS[i].latest_key];
-        let mut k = 0;
-        while k < keys.len() {
-            if let Some(key) = keys[k] {
-                if key.len() < INDEXED_LEN {
-                    table[key.len()] |= 1 << i;
-                } else {
-                    fits = false;
-                }
-            }
-            k += 1;
-        }
-        i += 1;
-    }
-    if fits { Some(table) } else { None }
-};
-
-/// The same index for the token-count table.
-const TOKENS_BY_LEN: Option<[u64; INDEXED_LEN]> = {
-    let mut table = [0u64; INDEXED_LEN];
-    let mut fits = TOKEN_COUNTS.len() <= 64;
-    let mut i = 0;
-    while fits && i < TOKEN_COUNTS.len() {
-        if TOKEN_COUNTS[i].key.len() < INDEXED_LEN {
-            table[TOKEN_COUNTS[i].key.len()] |= 1 << i;
-        } else {
-            fits = false;
-        }
-        i += 1;
-    }
-    if fits { Some(table) } else { None }
-};
-
-/// The rows of `by_len` for a key of `len` bytes, lowest first.
-fn rows_of_len(by_len: &[u64; INDEXED_LEN], len: usize) -> impl Iterator<Item = usize> {
-    let mut bits = by_len.get(len).copied().unwrap_or(0);
-    std::iter::from_fn(move || {
-        let row = bits.trailing_zeros() as usize;
-        (bits != 0).then(|| {
-            bits &= bits - 1;
-            row
-        })
-    })
-}
-
-/// [`ParamSpec::for_attribute`] through [`PARAMS_BY_LEN`].
-fn param_for(key: &str) -> Option<&'static ParamSpec> {
-    let Some(by_len) = &PARAMS_BY_LEN else {
-        return ParamSpec::for_attribute(key);
-    };
-    rows_of_len(by_len, key.len())
-        .filter_map(|i| REQUEST_PARAMS.get(i))
-        .find(|p| p.key == Some(key) || p.latest_key == Some(key))
-}
-
-/// [`TokenCountSpec::for_attribute`] through [`TOKENS_BY_LEN`].
-fn token_count_for(key: &str) -> Option<&'static TokenCountSpec> {
-    let Some(by_len) = &TOKENS_BY_LEN else {
-        return TokenCountSpec::for_attribute(key);
-    };
-    rows_of_len(by_len, key.len())
-        .filter_map(|i| TOKEN_COUNTS.get(i))
-        .find(|t| t.key == key)
-}
-
 /// What one pass over the span attributes picked out; everything else went
 /// straight into `metadata`.
 #[derive(Default)]
-pub(super) struct Attributes<'a> {
+struct Attributes<'a> {
     operation: Option<&'a str>,
     provider: Option<&'a str>,
     request_model: Option<&'a str>,
@@ -277,6 +179,12 @@ pub(super) struct Attributes<'a> {
     tools: Option<&'a str>,
     input_messages: Option<&'a str>,
     output_messages: Option<&'a str>,
+    /// `openai.api.type`.
+    api_type: Option<&'a str>,
+    /// Responses: the output items (`az.ai.inference.response.output`).
+    response_output: Option<&'a str>,
+    /// Responses, newer names: `gen_ai.system_instructions`.
+    system_instructions: Option<&'a str>,
     /// Embeddings: the recorded text inputs (a JSON array of strings).
     embeddings_inputs: Option<&'a str>,
     /// Embeddings: how many vectors the answer held.
@@ -289,63 +197,30 @@ pub(super) struct Attributes<'a> {
     route: Option<crate::exporters::braintrust::Parent>,
 }
 
-/// Where [`Attributes::read`] files an attribute in `metadata`.
-#[derive(Clone, Copy)]
-pub(super) struct Filed<'a> {
-    /// The `metadata` key: the parameter's wire name, else its own.
-    pub(super) key: &'a str,
-    /// The request-parameter row it is filed under its wire name for.
-    pub(super) param: Option<&'static ParamSpec>,
-}
-
-impl Filed<'_> {
-    /// The parameter's JSON when the row reads the value back as JSON
-    /// ([`ParamSpec::metadata_value`]); `None`: the attribute value as it is.
-    pub(super) fn param_json(&self, value: &Value) -> Option<serde_json::Value> {
-        self.param.and_then(|spec| spec.metadata_value(value))
-    }
-
-    /// The `metadata` value of `value` filed here.
-    fn value_json(&self, value: &Value) -> serde_json::Value {
-        self.param_json(value)
-            .unwrap_or_else(|| value_to_json(value))
-    }
-}
-
-/// A `metadata` entry the row names itself (see [`Attributes::named_metadata`]).
-pub(super) enum Named<'a> {
-    /// A text value.
-    Text(&'a str),
-    /// The recorded tool definitions (JSON text, else kept as text).
-    Tools(&'a str),
-}
-
 impl<'a> Attributes<'a> {
     /// One pass over the span's attributes: what the row has a place for is
-    /// picked out, everything else goes to `file(key, value)`, in attribute
-    /// order, under its Braintrust or own key (a later entry of the same key
-    /// replaces an earlier one). Both writers of a row share it.
-    // Inlined: see `write::Prepared::read`.
-    #[inline(always)]
-    pub(super) fn read(span: &'a SpanData, mut file: impl FnMut(Filed<'a>, &'a Value)) -> Self {
+    /// picked out, everything else goes into `metadata`, in attribute
+    /// order, under its Braintrust or own key (a later entry of the same
+    /// key replaces an earlier one).
+    fn read(span: &'a SpanData, metadata: &mut Map<String, serde_json::Value>) -> Self {
         let mut attrs = Attributes::default();
         for kv in &span.attributes {
-            if let Some(filed) = attrs.pick(kv) {
-                file(filed, &kv.value);
+            if let Some((key, param)) = attrs.pick(kv) {
+                // JSON-valued parameters (`tool_choice` objects,
+                // `response_format`) go back to JSON; the rest as they are.
+                let value = param
+                    .and_then(|spec| spec.metadata_value(&kv.value))
+                    .unwrap_or_else(|| value_to_json(&kv.value));
+                metadata.insert(key.to_owned(), value);
             }
         }
         attrs
     }
 
     /// Picks `kv` out when the row has a place for it (model, usage, content,
-    /// ...); else where in `metadata` it is kept (its Braintrust or own key).
-    ///
-    /// Tried and dropped: one length index over these keys and both
-    /// tables, in place of the `match` (9.17k instructions per exported
-    /// default chat span against 9.02k): the `match` compares with keys of
-    /// a length the compiler knows, inline, where the index's candidates
-    /// cost a `memcmp` call or a word loop each.
-    fn pick(&mut self, kv: &'a KeyValue) -> Option<Filed<'a>> {
+    /// ...); else the `metadata` key it is kept under (its Braintrust or own
+    /// key) and the request-parameter row it is filed under, if any.
+    fn pick(&mut self, kv: &'a KeyValue) -> Option<(&'a str, Option<&'static ParamSpec>)> {
         let key = kv.key.as_str();
         let text = as_str(&kv.value);
         // Each arm either consumes the attribute (returns `None`) or falls
@@ -372,6 +247,15 @@ impl<'a> Attributes<'a> {
             }
             semconv::GEN_AI_OUTPUT_MESSAGES if text.is_some() => {
                 self.output_messages = text;
+                return None;
+            }
+            semconv::OPENAI_API_TYPE => self.api_type = text,
+            semconv::AZ_AI_INFERENCE_RESPONSE_OUTPUT if text.is_some() => {
+                self.response_output = text;
+                return None;
+            }
+            semconv::GEN_AI_SYSTEM_INSTRUCTIONS if text.is_some() => {
+                self.system_instructions = text;
                 return None;
             }
             // The embeddings row's `input` and `output` (its own shape).
@@ -405,34 +289,30 @@ impl<'a> Attributes<'a> {
                 }
             }
             _ => {
-                if let Some(spec) = token_count_for(key)
+                if let Some(spec) = TokenCountSpec::for_attribute(key)
                     && let Some(n) = as_count(&kv.value)
                     && let Some(slot) = self.token_counts.get_mut(spec.count as usize)
                 {
                     *slot = Some(n);
                     return None;
                 }
-                // A request parameter Braintrust knows goes under its wire
-                // name (the table's `braintrust_key`); one without keeps its
-                // own key (and, on an llm row, is then left out by the data
-                // policy). JSON-valued ones (`tool_choice` objects,
-                // `response_format`) go back to JSON (see `Filed::param`).
-                if let Some(spec) = param_for(key)
-                    && let Some(wire) = spec.braintrust_key
+                // A request parameter Braintrust knows goes under its
+                // metadata key ([`names::metadata_key`]); one without keeps
+                // its own key (and, on an llm row, is then left out by the
+                // data policy).
+                if let Some(spec) = ParamSpec::for_attribute(key)
+                    && let Some(wire) = names::metadata_key(spec.param)
                 {
-                    return Some(Filed {
-                        key: wire,
-                        param: Some(spec),
-                    });
+                    return Some((wire, Some(spec)));
                 }
             }
         }
-        Some(Filed { key, param: None })
+        Some((key, None))
     }
 
     /// Whether the span is an embeddings call, whose row follows
     /// Braintrust's embeddings spec rather than the chat shape.
-    pub(super) fn is_embeddings(&self) -> bool {
+    fn is_embeddings(&self) -> bool {
         self.operation == Some(semconv::OPERATION_EMBEDDINGS)
     }
 
@@ -440,7 +320,7 @@ impl<'a> Attributes<'a> {
     /// `{"inputs":[{"content":...}],"output_dimensions":N}`, the inputs in
     /// request order and only when content was recorded, `output_dimensions`
     /// only when the request set `dimensions`; `None` when neither is known.
-    pub(super) fn embeddings_input(&self) -> Option<serde_json::Value> {
+    fn embeddings_input(&self) -> Option<serde_json::Value> {
         let mut input = Map::new();
         if let Some(text) = self.embeddings_inputs {
             let inputs = match serde_json::from_str::<serde_json::Value>(text) {
@@ -461,65 +341,57 @@ impl<'a> Attributes<'a> {
 
     /// An embeddings row's `output`: `{"count":N}`, never the vectors;
     /// `None` when the call returned no answer.
-    pub(super) fn embeddings_output(&self) -> Option<serde_json::Value> {
+    fn embeddings_output(&self) -> Option<serde_json::Value> {
         self.embeddings_count
             .map(|count| serde_json::json!({ "count": count }))
     }
 
-    /// The `metadata` entries the row names itself, in the order they go in
-    /// (after the attributes, so they win over a same-named raw one): the
-    /// request model when the response model differs, `model`, `provider`,
-    /// `tools`.
-    pub(super) fn named_metadata(&self, mut put: impl FnMut(&'static str, Named<'a>)) {
+    /// The `metadata` entries the row names itself, after the attributes
+    /// (so they win over a same-named raw one): the request model when the
+    /// response model differs, `model`, `provider`, `tools`.
+    fn named_metadata(&self, metadata: &mut Map<String, serde_json::Value>) {
         let model = self.response_model.or(self.request_model);
         if let (Some(request), Some(model)) = (self.request_model, model)
             && request != model
         {
-            put(semconv::GEN_AI_REQUEST_MODEL, Named::Text(request));
+            metadata.insert(semconv::GEN_AI_REQUEST_MODEL.to_owned(), request.into());
         }
         if let Some(model) = model {
-            put("model", Named::Text(model));
+            metadata.insert("model".to_owned(), model.into());
         }
         if let Some(provider) = self.provider {
             let provider = match provider {
                 semconv::SYSTEM_VALUE | semconv::PROVIDER_NAME_VALUE => PROVIDER_AZURE,
                 other => other,
             };
-            put("provider", Named::Text(provider));
+            metadata.insert("provider".to_owned(), provider.into());
         }
         if let Some(tools) = self.tools {
-            put("tools", Named::Tools(tools));
+            // The wire shape whichever vocabulary recorded them.
+            let tools = crate::telemetry::tool_definitions_to_wire(parse_or_text(tools));
+            metadata.insert("tools".to_owned(), tools);
         }
     }
 
-    /// The row's `metrics`: start and end, the token metrics of
+    /// The row's `metrics`: start and end, the token counts of
     /// [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS) that the span
-    /// reports, each under its Braintrust name, and `tokens`: the sum when
-    /// both totals are known (never a guess from one of them), the prompt
-    /// count for embeddings (whose `usage.total_tokens` is the prompt count).
-    pub(super) fn metrics(&self, span: &SpanData) -> RowMetrics {
-        self.metrics_from(unix_seconds(span.start_time), span)
-    }
-
-    /// [`Attributes::metrics`] with the start (unix seconds) already known.
-    pub(super) fn metrics_from(&self, start: f64, span: &SpanData) -> RowMetrics {
+    /// reports, each in its Braintrust metric ([`names::token_metric`]),
+    /// and `tokens`: the sum when both totals are known (never a guess from
+    /// one of them), the prompt count for embeddings (whose
+    /// `usage.total_tokens` is the prompt count).
+    fn metrics(&self, span: &SpanData) -> RowMetrics {
         let mut metrics = RowMetrics {
-            start,
+            start: unix_seconds(span.start_time),
             end: unix_seconds(span.end_time),
             prompt_tokens: None,
             completion_tokens: None,
             tokens: None,
             prompt_cached_tokens: None,
-            prompt_cache_creation_tokens: None,
             completion_reasoning_tokens: None,
             time_to_first_token: self.time_to_first_token,
         };
         for (spec, count) in TOKEN_COUNTS.iter().zip(self.token_counts) {
-            if let Some(count) = count {
-                // `set_token` refuses names the guide does not list; the
-                // table's test makes sure none is.
-                metrics.set_token(spec.braintrust_metric, count);
-            }
+            *names::token_metric(&mut metrics, spec.count) = count;
         }
         metrics.tokens = if self.operation == Some(semconv::OPERATION_EMBEDDINGS) {
             metrics.prompt_tokens
@@ -646,19 +518,6 @@ mod tests {
         assert_eq!(keys, ["end", "prompt_tokens", "start"]);
     }
 
-    /// Every metric name of the token-count table is one the guide lists.
-    #[test]
-    fn token_metric_names_are_the_guides() {
-        for spec in TOKEN_COUNTS {
-            assert!(
-                RowMetrics::TOKEN_METRICS.contains(&spec.braintrust_metric),
-                "{spec:?}"
-            );
-        }
-        let mut metrics = span_to_row(&span(vec![], vec![])).metrics;
-        assert!(!metrics.set_token("total_tokens", 1));
-    }
-
     #[test]
     fn the_request_model_is_not_repeated_when_it_is_the_model() {
         let row = span_to_row(&span(
@@ -695,7 +554,7 @@ mod tests {
     }
 
     /// Every row of the token-count table reaches the row's `metrics` under
-    /// its Braintrust name: a new row fails here until `RowMetrics` has it.
+    /// a name of the guide's, each under its own.
     #[test]
     fn every_token_count_becomes_its_metric() {
         let attributes = TOKEN_COUNTS
@@ -704,35 +563,20 @@ mod tests {
             .collect();
         let row = span_to_row(&span(attributes, vec![]));
         let metrics = serde_json::to_value(&row.metrics).expect("metrics");
+        assert_eq!(
+            metrics,
+            json!({
+                "start": 1_700_000_000.25,
+                "end": 1_700_000_001.75,
+                "prompt_tokens": 3,
+                "completion_tokens": 3,
+                "tokens": 6,
+                "prompt_cached_tokens": 3,
+                "completion_reasoning_tokens": 3,
+            })
+        );
         for spec in TOKEN_COUNTS {
-            assert_eq!(metrics[spec.braintrust_metric], json!(3), "{spec:?}");
             assert!(!row.metadata.contains_key(spec.key), "{spec:?}");
-        }
-    }
-
-    /// The length index finds what the tables' own lookups find.
-    #[test]
-    fn indexed_lookups_match_the_tables() {
-        assert!(PARAMS_BY_LEN.is_some() && TOKENS_BY_LEN.is_some());
-        let mut keys: Vec<&str> = REQUEST_PARAMS
-            .iter()
-            .flat_map(|p| [p.key, p.latest_key])
-            .flatten()
-            .chain(TOKEN_COUNTS.iter().map(|t| t.key))
-            .collect();
-        keys.extend([
-            "",
-            "gen_ai.request.",
-            "server.address",
-            "gen_ai.usage.input_tokenz",
-        ]);
-        for key in keys {
-            assert_eq!(param_for(key), ParamSpec::for_attribute(key), "{key}");
-            assert_eq!(
-                token_count_for(key),
-                TokenCountSpec::for_attribute(key),
-                "{key}"
-            );
         }
     }
 

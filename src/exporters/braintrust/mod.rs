@@ -41,7 +41,7 @@ mod config;
 mod exporter;
 pub mod filter;
 mod mapping;
-mod options;
+pub(crate) mod options;
 pub(crate) mod otlp;
 #[cfg(test)]
 pub(crate) mod test_spans;
@@ -59,7 +59,7 @@ pub use config::{
 pub use exporter::{BraintrustExporter, BraintrustStats};
 pub use mapping::{
     BraintrustRow, InstrumentationInfo, LLM_OPERATIONS, PROVIDER_AZURE, RowContext, RowMetrics,
-    RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION, span_to_row, write_row_json,
+    RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION, span_to_row,
 };
 pub use options::{
     BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS, BRAINTRUST_FILTER_AI_SPANS,

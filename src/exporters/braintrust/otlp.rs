@@ -16,7 +16,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use super::attachments::{Conversion, Uploader, convert_row_replacing};
 use super::config::{BraintrustBuildError, BraintrustConfig, Parent, ResolvedConfig};
 use super::filter::SpanFilter;
-use super::mapping::{BraintrustRow, RowPart, span_to_row, write_row_parts};
+use super::mapping::{BraintrustRow, span_to_row};
 use super::options::{path_hooks, start_uploader};
 use crate::exporters::delivery::{
     Delivery, DeliveryConfig, DeliveryProcessor, DeliveryStats, Engine, OtlpHttpSink,
@@ -43,8 +43,8 @@ pub const OTLP_TRACES_PATH: &str = "/otel/v1/traces";
 /// counted lost.
 pub const MAX_OTLP_REQUEST_BYTES: usize = 10_000_000;
 
-/// Estimated span memory above which a batch is split into several
-/// requests, well below [`MAX_OTLP_REQUEST_BYTES`].
+/// Encoded span bytes above which a batch is split into several requests,
+/// well below [`MAX_OTLP_REQUEST_BYTES`].
 pub const OTLP_SPLIT_BYTES: usize = 4 * 1024 * 1024;
 
 /// Estimated span size above which its content texts are cut (with a
@@ -72,7 +72,7 @@ pub(crate) const NAME: &str = "braintrust-otlp";
 /// queues for the [delivery](crate::exporters::delivery) engine (bounded by
 /// bytes, retries within a time budget, `Retry-After` honoured); the
 /// pipeline uses [`BraintrustOtlpExporter::processor`] instead, with no SDK
-/// batch processor in between. An export whose estimated size passes
+/// batch processor in between. An export whose encoded spans pass
 /// [`OTLP_SPLIT_BYTES`] is sent as several requests, and no request body
 /// over [`MAX_OTLP_REQUEST_BYTES`] is sent.
 ///
@@ -163,17 +163,14 @@ pub(crate) fn sink(
         config.request_timeout,
         OTLP_SPLIT_BYTES,
         MAX_OTLP_REQUEST_BYTES,
-        Some(Box::new(
-            move |span: &mut SpanData, scratch: &mut Vec<u8>| {
-                annotate(
-                    span,
-                    &annotate_parent,
-                    attachments.as_deref(),
-                    MAX_OTLP_SPAN_BYTES,
-                    scratch,
-                )
-            },
-        )),
+        Some(Box::new(move |span: &mut SpanData| {
+            annotate(
+                span,
+                &annotate_parent,
+                attachments.as_deref(),
+                MAX_OTLP_SPAN_BYTES,
+            )
+        })),
     )
     .map_err(BraintrustBuildError::HttpClient)?;
     Ok((sink, endpoint))
@@ -229,113 +226,54 @@ pub fn braintrust_attributes(row: &BraintrustRow) -> Vec<KeyValue> {
     out
 }
 
-/// The attribute key of each part of the row.
-fn part_key(part: RowPart) -> &'static str {
-    match part {
-        RowPart::SpanAttributes => semconv::BRAINTRUST_SPAN_ATTRIBUTES,
-        RowPart::Input => semconv::BRAINTRUST_INPUT_JSON,
-        RowPart::Output => semconv::BRAINTRUST_OUTPUT_JSON,
-        RowPart::Metadata => semconv::BRAINTRUST_METADATA,
-        RowPart::Metrics => semconv::BRAINTRUST_METRICS,
-    }
-}
-
-/// The first byte of every key the annotation adds (a test checks it).
-const ANNOTATION_KEYS_START: u8 = semconv::BRAINTRUST_PARENT.as_bytes()[0];
-
-/// Which of the keys the annotation adds the application already set (bit
-/// `i`: [`RowPart::ALL`]`[i]`, bit 5: the parent), in one look at the
-/// attributes: the keys share their first byte (`b` of `braintrust.`), which
-/// rules out almost every other key before the `match` (about 160
-/// instructions per chat span less than matching every key, callgrind).
-fn already_set(attributes: &[KeyValue]) -> u8 {
-    let bit = |part: RowPart| 1 << part as u8;
-    let mut set = 0;
-    for kv in attributes {
-        let key = kv.key.as_str();
-        if key.as_bytes().first() != Some(&ANNOTATION_KEYS_START) {
-            continue;
-        }
-        set |= match key {
-            semconv::BRAINTRUST_SPAN_ATTRIBUTES => bit(RowPart::SpanAttributes),
-            semconv::BRAINTRUST_INPUT_JSON => bit(RowPart::Input),
-            semconv::BRAINTRUST_OUTPUT_JSON => bit(RowPart::Output),
-            semconv::BRAINTRUST_METADATA => bit(RowPart::Metadata),
-            semconv::BRAINTRUST_METRICS => bit(RowPart::Metrics),
-            semconv::BRAINTRUST_PARENT => 1 << RowPart::ALL.len(),
-            _ => 0,
-        };
-    }
-    set
-}
+/// The keys the annotation adds, in the order of [`braintrust_attributes`],
+/// then [`BRAINTRUST_PARENT`](semconv::BRAINTRUST_PARENT).
+const ANNOTATION_KEYS: [&str; 6] = [
+    semconv::BRAINTRUST_SPAN_ATTRIBUTES,
+    semconv::BRAINTRUST_INPUT_JSON,
+    semconv::BRAINTRUST_OUTPUT_JSON,
+    semconv::BRAINTRUST_METADATA,
+    semconv::BRAINTRUST_METRICS,
+    semconv::BRAINTRUST_PARENT,
+];
 
 /// Adds the Braintrust attributes to Braintrust's copy of a span, with
 /// inline media turned into attachment references when `uploader` is on
 /// (in the row and in the span's GenAI content alike, see [`media`]), then
-/// cuts its content when it is over `max_bytes` (see [`fit`]). Returns its
-/// estimated size ([`span_bytes`](crate::exporters::delivery::span_bytes))
-/// after; `scratch` is a buffer to reuse (its contents do not matter).
-///
-/// Without an uploader the attributes are written straight from the span
-/// by the native exporter's row writer ([`write_row_parts`]): the same
-/// bytes as [`braintrust_attributes`] of [`span_to_row`], without building
-/// the row and its `serde_json` values. The Braintrust OTLP sink's `encode`
-/// of a default chat span went from 43.4k to 18.2k instructions
-/// (callgrind, `benches/export_encode.rs`; the plain OTLP sink's is 7.5k):
-/// of the rest, about 5.5k is the writer, 2.8k the five strings and the
-/// attribute list's growth, 1.1k encoding the added attributes and 1.5k
-/// freeing them. With an uploader the row is built, as the native exporter
-/// does, for the conversion to work on.
-fn annotate(
-    span: &mut SpanData,
-    parent: &Arc<str>,
-    uploader: Option<&Uploader>,
-    max_bytes: usize,
-    scratch: &mut Vec<u8>,
-) -> usize {
-    let set = already_set(&span.attributes);
-    let parent = (set & (1 << RowPart::ALL.len()) == 0)
-        .then(|| KeyValue::new(semconv::BRAINTRUST_PARENT, Value::from(Arc::clone(parent))));
-    match uploader {
-        Some(uploader) => {
-            let mut row = span_to_row(span);
-            if let (Conversion::Converted(_), replaced) = convert_row_replacing(&mut row, uploader)
-            {
-                media::replace_inline_media(span, &replaced);
-            }
-            span.attributes.extend(parent);
-            for kv in braintrust_attributes(&row) {
-                let part = RowPart::ALL
-                    .iter()
-                    .position(|&p| part_key(p) == kv.key.as_str());
-                if part.is_some_and(|i| set & (1 << i) == 0) {
-                    span.attributes.push(kv);
-                }
-            }
+/// cuts its content when its estimated size
+/// ([`span_bytes`](crate::exporters::delivery::span_bytes)) is over
+/// `max_bytes` (see [`fit`]). Keys the application already set keep its
+/// values.
+fn annotate(span: &mut SpanData, parent: &Arc<str>, uploader: Option<&Uploader>, max_bytes: usize) {
+    let mut already_set = [false; ANNOTATION_KEYS.len()];
+    for kv in &span.attributes {
+        if let Some(i) = ANNOTATION_KEYS.iter().position(|k| *k == kv.key.as_str()) {
+            already_set[i] = true;
         }
-        None => {
-            scratch.clear();
-            // The parts of a default chat span are about 500 bytes.
-            scratch.reserve(1024);
-            let parts = write_row_parts(span, scratch);
-            // The writer writes UTF-8 only; were it ever not to, the parts
-            // are left out rather than the export failed.
-            let json = std::str::from_utf8(scratch).unwrap_or_default();
-            span.attributes.reserve(1 + parts.len());
-            span.attributes.extend(parent);
-            for (i, (part, place)) in RowPart::ALL.into_iter().zip(parts).enumerate() {
-                if set & (1 << i) == 0
-                    && let Some(text) = place.and_then(|place| json.get(place))
-                {
-                    span.attributes
-                        .push(KeyValue::new(part_key(part), text.to_owned()));
-                }
-            }
+    }
+    let mut row = span_to_row(span);
+    if let Some(uploader) = uploader
+        && let (Conversion::Converted(_), replaced) = convert_row_replacing(&mut row, uploader)
+    {
+        media::replace_inline_media(span, &replaced);
+    }
+    let added = braintrust_attributes(&row);
+    span.attributes.reserve(added.len() + 1);
+    if !already_set[ANNOTATION_KEYS.len() - 1] {
+        span.attributes.push(KeyValue::new(
+            semconv::BRAINTRUST_PARENT,
+            Value::from(Arc::clone(parent)),
+        ));
+    }
+    for kv in added {
+        let i = ANNOTATION_KEYS.iter().position(|k| *k == kv.key.as_str());
+        if i.is_some_and(|i| !already_set[i]) {
+            span.attributes.push(kv);
         }
     }
     // A span still too large (not for its content) is left for the
     // encoder, which rejects and counts it.
-    fit::fit_span(span, max_bytes).1
+    fit::fit_span(span, max_bytes);
 }
 
 impl fmt::Debug for BraintrustOtlpExporter {
@@ -392,7 +330,6 @@ mod tests {
             &Arc::from("project_name:config"),
             None,
             MAX_OTLP_SPAN_BYTES,
-            &mut Vec::new(),
         );
         let parents: Vec<_> = s
             .attributes
@@ -442,7 +379,6 @@ mod tests {
             &Arc::from("project_name:p"),
             None,
             MAX_OTLP_SPAN_BYTES,
-            &mut Vec::new(),
         );
         assert_eq!(
             texts(&annotated.attributes[..span.attributes.len()]),
@@ -452,28 +388,6 @@ mod tests {
         let mut added = texts(&annotated.attributes[span.attributes.len()..]);
         added.retain(|(key, _)| key != semconv::BRAINTRUST_PARENT);
         added
-    }
-
-    #[test]
-    fn annotation_is_the_rows_braintrust_attributes_byte_for_byte() {
-        use crate::exporters::braintrust::mapping::write::corpus::corpus;
-        for (i, part) in RowPart::ALL.into_iter().enumerate() {
-            assert_eq!(part as usize, i, "the bits of `already_set`");
-            assert_eq!(part_key(part).as_bytes()[0], ANNOTATION_KEYS_START);
-        }
-        let corpus = corpus();
-        assert!(corpus.len() > 50, "{}", corpus.len());
-        for span in &corpus {
-            let reference = texts(&braintrust_attributes(&span_to_row(span)));
-            assert_eq!(annotation(span), reference, "{}", span.name);
-        }
-        // The comparison sees a single byte of a single attribute.
-        let span = &corpus[0];
-        let mut altered = texts(&braintrust_attributes(&span_to_row(span)));
-        if let Some((_, Some(text))) = altered.last_mut() {
-            text.push(' ');
-        }
-        assert_ne!(annotation(span), altered);
     }
 
     #[test]
@@ -487,9 +401,11 @@ mod tests {
         assert!(no_parent.get("x-bt-parent").is_none());
     }
 
+    /// The annotation is the row's Braintrust attributes (JSON strings),
+    /// after the span's own attributes.
     #[test]
     fn braintrust_attributes_are_the_row_as_json_strings() {
-        let row = span_to_row(&chat_span(
+        let span = chat_span(
             vec![KeyValue::new(
                 semconv::GEN_AI_OPERATION_NAME,
                 semconv::OPERATION_CHAT,
@@ -498,8 +414,10 @@ mod tests {
                 semconv::EVENT_CHOICE,
                 r#"{"finish_reason":"stop","index":0}"#,
             )],
-        ));
+        );
+        let row = span_to_row(&span);
         let attrs = braintrust_attributes(&row);
+        assert_eq!(annotation(&span), texts(&attrs));
         let get = |key: &str| {
             attrs
                 .iter()

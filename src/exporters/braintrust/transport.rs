@@ -14,7 +14,7 @@ use tokio::sync::OnceCell;
 
 use super::attachments::{Uploader, convert_row};
 use super::config::{MAX_BATCH_BYTES, MAX_BATCH_ROWS, Parent, ResolvedConfig};
-use super::mapping::{BraintrustRow, route_of, span_to_row, write_row};
+use super::mapping::{BraintrustRow, span_to_row};
 use super::truncate;
 
 /// Most parents (projects, experiments) one exporter sends to besides its
@@ -230,71 +230,44 @@ impl BraintrustSink {
 impl Sink for BraintrustSink {
     type Request = EncodedBatch;
 
-    /// Writes the spans' rows (on the worker thread, off the application's)
-    /// and packs them into insert requests: straight from the spans, or
-    /// through [`BraintrustRow`]s when attachments are converted.
+    /// Maps the spans to rows (on the worker thread, off the application's),
+    /// converts their attachments when that is on, and packs them into
+    /// insert requests, one group per parent.
     fn encode(&self, spans: Vec<SpanData>) -> Encoded<EncodedBatch> {
-        let rows: Vec<BraintrustRow> = match &self.attachments {
-            Some(uploader) => spans
-                .iter()
-                .map(|span| {
-                    let mut row = span_to_row(span);
+        let rows: Vec<BraintrustRow> = spans
+            .iter()
+            .map(|span| {
+                let mut row = span_to_row(span);
+                if let Some(uploader) = &self.attachments {
                     convert_row(&mut row, uploader);
-                    row
-                })
-                .collect(),
-            None => Vec::new(),
-        };
-        // One group per parent (rows routed by baggage go to theirs), in
-        // order of first appearance; almost always a single group, packed
-        // then without collecting anything first.
-        let mut groups: Vec<(Option<Parent>, Vec<RowSource<'_>>)> = Vec::new();
-        let mut single: Option<Option<Parent>> = None;
-        if self.attachments.is_some() {
-            for row in &rows {
-                group(&mut groups, row.route.clone(), RowSource::Row(row));
-            }
-        } else {
-            let first = spans.first().and_then(route_of);
-            if spans.iter().skip(1).all(|span| route_of(span) == first) {
-                single = Some(first);
-            } else {
-                for span in &spans {
-                    group(&mut groups, route_of(span), RowSource::Span(span));
                 }
+                row
+            })
+            .collect();
+        drop(spans);
+        // One group per parent (rows routed by baggage go to theirs), in
+        // order of first appearance; almost always a single group.
+        let mut groups: Vec<(Option<Parent>, Vec<&BraintrustRow>)> = Vec::new();
+        for row in &rows {
+            match groups.iter_mut().find(|(parent, _)| *parent == row.route) {
+                Some((_, group)) => group.push(row),
+                None => groups.push((row.route.clone(), vec![row])),
             }
         }
-        let packed: Vec<(Option<Parent>, PackedRows)> = match single {
-            Some(parent) => {
-                let sources = spans.iter().map(RowSource::Span);
-                vec![(
-                    parent,
-                    encode_batches(sources, MAX_BATCH_ROWS, MAX_BATCH_BYTES),
-                )]
-            }
-            None => groups
-                .into_iter()
-                .map(|(parent, group)| {
-                    (
-                        parent,
-                        encode_batches(group, MAX_BATCH_ROWS, MAX_BATCH_BYTES),
-                    )
-                })
-                .collect(),
-        };
         let mut out = Encoded {
             requests: Vec::new(),
             rejected: 0,
             reason: None,
         };
-        for (parent, encoded) in packed {
+        for (parent, group) in groups {
+            let packed = encode_batches(group, MAX_BATCH_ROWS, MAX_BATCH_BYTES);
             out.requests
-                .extend(encoded.batches.into_iter().map(|mut batch| {
+                .extend(packed.batches.into_iter().map(|mut batch| {
                     batch.parent = parent.clone();
                     let rows = batch.rows;
                     (batch, rows)
                 }));
-            out.rejected += encoded.oversized;
+            out.rejected += packed.oversized;
         }
         if out.rejected > 0 {
             out.reason = Some(format!(
@@ -340,18 +313,6 @@ impl Sink for BraintrustSink {
     }
 }
 
-/// Adds `source` to the group of `route`, made when it is the first.
-fn group<'a>(
-    groups: &mut Vec<(Option<Parent>, Vec<RowSource<'a>>)>,
-    route: Option<Parent>,
-    source: RowSource<'a>,
-) {
-    match groups.iter_mut().find(|(p, _)| *p == route) {
-        Some((_, group)) => group.push(source),
-        None => groups.push((route, vec![source])),
-    }
-}
-
 /// One insert request body.
 #[derive(Debug)]
 pub(crate) struct EncodedBatch {
@@ -374,21 +335,11 @@ pub(crate) struct PackedRows {
 const PREFIX: &[u8] = br#"{"events":["#;
 const SUFFIX: &[u8] = b"]}";
 
-/// Where a row's JSON comes from.
-#[derive(Clone, Copy)]
-pub(crate) enum RowSource<'a> {
-    /// Written straight from the span ([`write_row`]); a row too large for
-    /// a request is then built as a [`BraintrustRow`] to be truncated.
-    Span(&'a SpanData),
-    /// A row already built (attachments converted).
-    Row(&'a BraintrustRow),
-}
-
 /// Packs rows into `{"events":[...]}` bodies of at most `max_rows` rows and
 /// `max_bytes` bytes, in order. Each row is written once (twice, plus the
 /// truncation's rounds, when it alone is over the limit).
 pub(crate) fn encode_batches<'a>(
-    rows: impl IntoIterator<Item = RowSource<'a>>,
+    rows: impl IntoIterator<Item = &'a BraintrustRow>,
     max_rows: usize,
     max_bytes: usize,
 ) -> PackedRows {
@@ -408,7 +359,7 @@ pub(crate) fn encode_batches<'a>(
         }
     };
     let mut rows = rows.into_iter();
-    while let Some(source) = rows.next() {
+    while let Some(row) = rows.next() {
         if in_body == max_rows {
             flush(&mut body, &mut in_body, &mut out);
         }
@@ -421,14 +372,7 @@ pub(crate) fn encode_batches<'a>(
             body.push(b',');
         }
         let start = body.len();
-        let written = match source {
-            RowSource::Span(span) => {
-                write_row(span, &mut body);
-                true
-            }
-            RowSource::Row(row) => serde_json::to_writer(&mut body, row).is_ok(),
-        };
-        if !written {
+        if serde_json::to_writer(&mut body, row).is_err() {
             body.truncate(mark);
             out.oversized += 1;
             continue;
@@ -437,10 +381,7 @@ pub(crate) fn encode_batches<'a>(
         if PREFIX.len() + len + SUFFIX.len() > max_bytes {
             // Too large alone: truncate its texts rather than lose the row.
             body.truncate(mark);
-            let mut fitted = match source {
-                RowSource::Span(span) => span_to_row(span),
-                RowSource::Row(row) => row.clone(),
-            };
+            let mut fitted = row.clone();
             let limit = max_bytes.saturating_sub(PREFIX.len() + SUFFIX.len());
             row_json.clear();
             if truncate::fit(&mut fitted, limit) != truncate::Fit::Truncated
@@ -498,7 +439,7 @@ mod tests {
     #[test]
     fn batches_hold_at_most_max_rows_in_order() {
         let rows: Vec<_> = (0..250).map(|i| row(i, 0)).collect();
-        let encoded = encode_batches(rows.iter().map(RowSource::Row), 100, MAX_BATCH_BYTES);
+        let encoded = encode_batches(&rows, 100, MAX_BATCH_BYTES);
         let sizes: Vec<_> = encoded.batches.iter().map(|b| b.rows).collect();
         assert_eq!(sizes, [100, 100, 50]);
         let ids: Vec<String> = encoded
@@ -511,34 +452,6 @@ mod tests {
         assert_eq!(ids, expected);
     }
 
-    /// Spans written directly pack into the bytes their rows pack into,
-    /// truncation of a row over the limit included.
-    #[test]
-    fn spans_pack_into_the_bodies_of_their_rows() {
-        let spans: Vec<_> = [300, 0, 5000, 300, 20, 300]
-            .iter()
-            .enumerate()
-            .map(|(i, n)| padded_span(i as u64, *n))
-            .collect();
-        let rows: Vec<_> = spans.iter().map(span_to_row).collect();
-        for (max_rows, max_bytes) in [(100, 1500), (2, MAX_BATCH_BYTES), (100, 200)] {
-            let direct = encode_batches(spans.iter().map(RowSource::Span), max_rows, max_bytes);
-            let built = encode_batches(rows.iter().map(RowSource::Row), max_rows, max_bytes);
-            let bodies = |p: &PackedRows| -> Vec<(Bytes, usize)> {
-                p.batches.iter().map(|b| (b.body.clone(), b.rows)).collect()
-            };
-            assert_eq!(bodies(&direct), bodies(&built), "{max_rows} {max_bytes}");
-            assert_eq!(
-                (direct.truncated, direct.oversized),
-                (built.truncated, built.oversized)
-            );
-        }
-        let packed = encode_batches(spans.iter().map(RowSource::Span), 100, 1500);
-        assert_eq!((packed.truncated, packed.oversized), (1, 0));
-        let tiny = encode_batches(spans.iter().map(RowSource::Span), 100, 200);
-        assert_eq!(tiny.oversized, spans.len());
-    }
-
     #[test]
     fn batches_hold_at_most_max_bytes_and_oversized_rows_are_truncated() {
         let rows: Vec<_> = [300, 300, 300, 5000, 300]
@@ -546,7 +459,7 @@ mod tests {
             .enumerate()
             .map(|(i, n)| row(i as u64, *n))
             .collect();
-        let encoded = encode_batches(rows.iter().map(RowSource::Row), 100, 1500);
+        let encoded = encode_batches(&rows, 100, 1500);
         assert_eq!((encoded.oversized, encoded.truncated), (0, 1));
         for batch in &encoded.batches {
             assert!(batch.body.len() <= 1500, "{} bytes", batch.body.len());

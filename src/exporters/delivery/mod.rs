@@ -79,7 +79,6 @@
 
 mod engine;
 mod otlp_http;
-mod otlp_proto;
 mod processor;
 mod retry;
 mod sink;

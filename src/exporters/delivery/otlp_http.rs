@@ -4,27 +4,28 @@
 //!
 //! `opentelemetry-otlp`'s own exporter retries inside `export()` and
 //! reports only a message, so the engine could neither tell a 400 from a
-//! 503 nor keep sending other batches while one waits. The encoding is the
-//! same bytes as `opentelemetry-proto`'s transform plus prost, written
-//! directly from the spans by [`otlp_proto`](super::otlp_proto).
+//! 503 nor keep sending other batches while one waits. The encoding is
+//! `opentelemetry-proto`'s transform (each span moved into its proto
+//! struct) and prost, as `opentelemetry-otlp` encodes.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::HeaderMap;
+use opentelemetry::InstrumentationScope;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::resource::v1::Resource as ProtoResource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanData;
+use prost::Message as _;
 
-use super::otlp_proto::{EncodedResource, encode_request};
-use super::sink::{Encoded, Outcome, Sink, span_bytes};
+use super::sink::{Encoded, Outcome, Sink};
 
-/// Changes applied to each span before encoding (Braintrust's attributes),
-/// given a scratch buffer kept for the batch; returns the span's
-/// [`span_bytes`] after them, which the batch is split by (the annotation
-/// measures the span anyway, and a second walk of its attributes cost about
-/// 500 instructions per span, callgrind).
-pub(crate) type Annotate = Box<dyn Fn(&mut SpanData, &mut Vec<u8>) -> usize + Send + Sync>;
+/// Changes applied to each span before encoding (Braintrust's attributes).
+pub(crate) type Annotate = Box<dyn Fn(&mut SpanData) + Send + Sync>;
 
 /// Posts `ExportTraceServiceRequest`s to one URL.
 pub(crate) struct OtlpHttpSink {
@@ -32,9 +33,9 @@ pub(crate) struct OtlpHttpSink {
     url: String,
     /// Every header a request carries (values may be credentials).
     headers: HeaderMap,
-    /// The pipeline's resource, encoded once.
-    resource: EncodedResource,
-    /// Estimated bytes above which a batch is split into several requests.
+    /// The pipeline's resource, converted once.
+    resource: ResourceAttributesWithSchema,
+    /// Encoded span bytes above which a batch is split into several requests.
     split_bytes: usize,
     /// No body larger than this is sent; a span that alone exceeds it is rejected.
     max_body: usize,
@@ -80,7 +81,7 @@ impl OtlpHttpSink {
             client,
             url,
             headers,
-            resource: EncodedResource::new(&Resource::builder_empty().build()),
+            resource: (&Resource::builder_empty().build()).into(),
             split_bytes,
             max_body,
             annotate,
@@ -92,48 +93,33 @@ impl Sink for OtlpHttpSink {
     type Request = Bytes;
 
     fn set_resource(&mut self, resource: &Resource) {
-        self.resource = EncodedResource::new(resource);
+        self.resource = resource.into();
     }
 
+    /// Annotates the spans, moves each into its proto struct and packs them
+    /// into requests of at most `split_bytes` of encoded spans (one span
+    /// may exceed it alone); a request over `max_body` is rejected.
     fn encode(&self, mut spans: Vec<SpanData>) -> Encoded<Bytes> {
+        if let Some(annotate) = &self.annotate {
+            spans.iter_mut().for_each(annotate);
+        }
         let mut out = Encoded {
             requests: Vec::new(),
             rejected: 0,
             reason: None,
         };
-        // Parts under `split_bytes` by estimate; one span may exceed it alone.
-        let mut parts = Vec::new();
-        let mut start = 0;
-        let mut part_bytes = 0;
-        let mut scratch = Vec::new();
-        for (i, span) in spans.iter_mut().enumerate() {
-            let size = match &self.annotate {
-                Some(annotate) => annotate(span, &mut scratch),
-                None => span_bytes(span),
-            };
-            if i > start && part_bytes + size > self.split_bytes {
-                parts.push(start..i);
-                start = i;
-                part_bytes = 0;
+        let mut part = Part::default();
+        for mut data in spans {
+            let scope = std::mem::take(&mut data.instrumentation_scope);
+            let span = Span::from(data);
+            let size = span.encoded_len();
+            if part.spans > 0 && part.bytes + size > self.split_bytes {
+                self.finish(std::mem::take(&mut part), &mut out);
             }
-            part_bytes += size;
+            part.push(scope, span, size);
         }
-        if start < spans.len() {
-            parts.push(start..spans.len());
-        }
-        for part in parts {
-            let n = part.len();
-            let body = encode_request(&spans[part], &self.resource);
-            if body.len() > self.max_body {
-                out.rejected += n;
-                out.reason = Some(format!(
-                    "an OTLP request of {} bytes is over the {} byte limit",
-                    body.len(),
-                    self.max_body
-                ));
-            } else {
-                out.requests.push((Bytes::from(body), n));
-            }
+        if part.spans > 0 {
+            self.finish(part, &mut out);
         }
         out
     }
@@ -165,6 +151,62 @@ impl Sink for OtlpHttpSink {
     }
 }
 
+/// The spans of one request, grouped by instrumentation scope in order of
+/// first appearance (as `opentelemetry-proto`'s
+/// `group_spans_by_resource_and_scope`, without hashing every span's scope:
+/// a batch has one or two).
+#[derive(Default)]
+struct Part {
+    scopes: Vec<(InstrumentationScope, ScopeSpans)>,
+    spans: usize,
+    bytes: usize,
+}
+
+impl Part {
+    fn push(&mut self, scope: InstrumentationScope, span: Span, size: usize) {
+        self.spans += 1;
+        self.bytes += size;
+        if let Some((_, group)) = self.scopes.iter_mut().rev().find(|(s, _)| *s == scope) {
+            group.spans.push(span);
+            return;
+        }
+        let group = ScopeSpans {
+            scope: Some((&scope, None).into()),
+            schema_url: scope.schema_url().unwrap_or_default().to_owned(),
+            spans: vec![span],
+        };
+        self.scopes.push((scope, group));
+    }
+}
+
+impl OtlpHttpSink {
+    /// Encodes `part` as one request, or counts it rejected when too large.
+    fn finish(&self, part: Part, out: &mut Encoded<Bytes>) {
+        let request = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(ProtoResource {
+                    attributes: self.resource.attributes.0.clone(),
+                    dropped_attributes_count: 0,
+                    entity_refs: Vec::new(),
+                }),
+                scope_spans: part.scopes.into_iter().map(|(_, group)| group).collect(),
+                schema_url: self.resource.schema_url.clone().unwrap_or_default(),
+            }],
+        };
+        let body = request.encode_to_vec();
+        if body.len() > self.max_body {
+            out.rejected += part.spans;
+            out.reason = Some(format!(
+                "an OTLP request of {} bytes is over the {} byte limit",
+                body.len(),
+                self.max_body
+            ));
+        } else {
+            out.requests.push((Bytes::from(body), part.spans));
+        }
+    }
+}
+
 /// `name=value,name=value` with percent-encoded values, as in
 /// `OTEL_EXPORTER_OTLP_HEADERS`; malformed pairs are skipped, as
 /// `opentelemetry-otlp` does.
@@ -187,8 +229,6 @@ mod tests {
     use super::*;
     use crate::exporters::braintrust::test_spans::padded_span;
     use opentelemetry::KeyValue;
-    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-    use prost::Message as _;
 
     fn sink(split_bytes: usize, max_body: usize, annotate: Option<Annotate>) -> OtlpHttpSink {
         OtlpHttpSink::new(
@@ -219,9 +259,9 @@ mod tests {
     }
 
     #[test]
-    fn batches_are_split_by_estimated_size_in_order() {
+    fn batches_are_split_by_encoded_size_in_order() {
         let spans: Vec<SpanData> = (0..10).map(|i| padded_span(i, 1000)).collect();
-        let size = span_bytes(&spans[0]);
+        let size = Span::from(spans[0].clone()).encoded_len();
         let encoded = sink(3 * size, usize::MAX, None).encode(spans);
         let counts: Vec<usize> = encoded.requests.iter().map(|(_, n)| *n).collect();
         assert_eq!(counts, [3, 3, 3, 1]);
@@ -258,9 +298,8 @@ mod tests {
 
     #[test]
     fn the_annotation_runs_before_encoding() {
-        let annotate: Annotate = Box::new(|span: &mut SpanData, _: &mut Vec<u8>| {
+        let annotate: Annotate = Box::new(|span: &mut SpanData| {
             span.attributes.push(KeyValue::new("annotated", true));
-            span_bytes(span)
         });
         let encoded = sink(usize::MAX, usize::MAX, Some(annotate)).encode(vec![padded_span(0, 0)]);
         assert_eq!(encoded.requests.len(), 1);

@@ -2,88 +2,103 @@
 
 use std::time::Duration;
 
-/// When and how failed requests are retried, for every exporter path.
+/// When and how failed requests are retried, for every exporter path. Its
+/// words are the client's [`RetryPolicy`](crate::client::RetryPolicy)'s:
+/// [`none`](Self::none), [`with_max_retries`](Self::with_max_retries),
+/// [`with_initial_delay`](Self::with_initial_delay),
+/// [`with_max_delay`](Self::with_max_delay).
 ///
 /// Connection failures, timeouts, 408, 429 and 5xx answers are retried with
 /// exponential backoff and jitter, waiting at least what `Retry-After` asks;
 /// other 4xx answers are final. A request is given up when the next wait
 /// would end more than [`max_elapsed`](Self::max_elapsed) after its first
 /// attempt (a time budget, so an outage of up to that long loses nothing),
-/// or after [`max_attempts`](Self::max_attempts) if one is set.
+/// or after [`max_retries`](Self::max_retries) retries if a cap is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    max_attempts: u32,
-    initial_backoff: Duration,
-    max_backoff: Duration,
+    max_retries: u32,
+    initial_delay: Duration,
+    max_delay: Duration,
     max_elapsed: Duration,
 }
 
 impl Default for RetryPolicy {
     /// Backoff from 250 ms doubling up to 4 s, for at most 60 s per request,
-    /// with no cap on attempts: a backend refusing connections or answering
+    /// with no cap on retries: a backend refusing connections or answering
     /// 5xx for 30 s, then recovering, loses nothing.
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: u32::MAX,
-            initial_backoff: Duration::from_millis(250),
-            max_backoff: Duration::from_secs(4),
+            max_retries: u32::MAX,
+            initial_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(4),
             max_elapsed: Duration::from_secs(60),
         }
     }
 }
 
 impl RetryPolicy {
-    /// One attempt, no retries.
-    pub fn disabled() -> Self {
+    /// No retries: one attempt per request.
+    pub fn none() -> Self {
         RetryPolicy {
-            max_attempts: 1,
+            max_retries: 0,
             ..RetryPolicy::default()
         }
     }
 
-    /// Attempts per request, the first included (at least 1; default: no cap,
-    /// only the time budget).
-    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts.max(1);
+    /// How many times a request may be sent again after the first attempt
+    /// (default: no cap, only the time budget).
+    #[must_use]
+    pub fn with_max_retries(mut self, max_retries: u32) -> Self {
+        self.max_retries = max_retries;
         self
     }
 
     /// The wait before the first retry; it doubles on each retry.
-    pub fn with_initial_backoff(mut self, backoff: Duration) -> Self {
-        self.initial_backoff = backoff;
+    #[must_use]
+    pub fn with_initial_delay(mut self, delay: Duration) -> Self {
+        self.initial_delay = delay;
         self
     }
 
     /// The longest wait between two attempts (a `Retry-After` may ask for more).
-    pub fn with_max_backoff(mut self, backoff: Duration) -> Self {
-        self.max_backoff = backoff;
+    #[must_use]
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
         self
     }
 
     /// The longest time from a request's first attempt to its last retry.
+    #[must_use]
     pub fn with_max_elapsed(mut self, elapsed: Duration) -> Self {
         self.max_elapsed = elapsed;
         self
     }
 
-    /// Attempts per request, the first included.
-    pub fn max_attempts(&self) -> u32 {
-        self.max_attempts
+    /// How many retries at most (`u32::MAX`: no cap).
+    pub fn max_retries(&self) -> u32 {
+        self.max_retries
     }
 
-    /// See [`with_initial_backoff`](Self::with_initial_backoff).
-    pub fn initial_backoff(&self) -> Duration {
-        self.initial_backoff
+    /// See [`with_initial_delay`](Self::with_initial_delay).
+    pub fn initial_delay(&self) -> Duration {
+        self.initial_delay
     }
 
-    /// See [`with_max_backoff`](Self::with_max_backoff).
-    pub fn max_backoff(&self) -> Duration {
-        self.max_backoff
+    /// See [`with_max_delay`](Self::with_max_delay).
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
     }
 
     /// See [`with_max_elapsed`](Self::with_max_elapsed).
     pub fn max_elapsed(&self) -> Duration {
         self.max_elapsed
+    }
+
+    /// Whether a request that failed `attempt` times (1-based) and would
+    /// wait `delay` more, `elapsed` after its first attempt, is given up:
+    /// the retries are spent, or the wait would end past the time budget.
+    pub(crate) fn gives_up(&self, attempt: u32, elapsed: Duration, delay: Duration) -> bool {
+        attempt > self.max_retries || elapsed.saturating_add(delay) > self.max_elapsed
     }
 
     /// The wait after failed attempt number `attempt` (1-based): exponential,
@@ -92,9 +107,9 @@ impl RetryPolicy {
     pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         let exp = attempt.saturating_sub(1).min(30);
         let backoff = self
-            .initial_backoff
+            .initial_delay
             .saturating_mul(1u32 << exp)
-            .min(self.max_backoff);
+            .min(self.max_delay);
         let half = backoff / 2;
         let jitter_nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
         let jittered = half + Duration::from_nanos(fastrand::u64(0..=jitter_nanos));
@@ -109,8 +124,8 @@ mod tests {
     #[test]
     fn backoff_grows_is_capped_and_honours_retry_after() {
         let policy = RetryPolicy::default()
-            .with_initial_backoff(Duration::from_millis(100))
-            .with_max_backoff(Duration::from_millis(400));
+            .with_initial_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_millis(400));
         for _ in 0..50 {
             let first = policy.delay(1, None);
             assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
@@ -119,5 +134,17 @@ mod tests {
             let asked = policy.delay(1, Some(Duration::from_secs(3)));
             assert_eq!(asked, Duration::from_secs(3));
         }
+    }
+
+    #[test]
+    fn retries_end_at_the_cap_or_the_budget() {
+        let zero = Duration::ZERO;
+        assert!(RetryPolicy::none().gives_up(1, zero, zero));
+        let two = RetryPolicy::default().with_max_retries(2);
+        assert!(!two.gives_up(2, zero, zero));
+        assert!(two.gives_up(3, zero, zero));
+        let budget = RetryPolicy::default().with_max_elapsed(Duration::from_secs(10));
+        assert!(!budget.gives_up(100, Duration::from_secs(9), Duration::from_secs(1)));
+        assert!(budget.gives_up(1, Duration::from_secs(9), Duration::from_secs(2)));
     }
 }

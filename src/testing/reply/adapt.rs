@@ -12,6 +12,9 @@ pub(super) struct Adapt {
     pub(super) model: bool,
     pub(super) prompt_tokens: bool,
     pub(super) embedding_encoding: bool,
+    /// The body is a Responses answer (or its events): `model` and
+    /// `usage.input_tokens` live in the response object.
+    pub(super) responses: bool,
 }
 
 impl Adapt {
@@ -19,12 +22,24 @@ impl Adapt {
         model: true,
         prompt_tokens: true,
         embedding_encoding: false,
+        responses: false,
     };
     pub(super) const EMBEDDINGS: Adapt = Adapt {
         model: true,
         prompt_tokens: true,
         embedding_encoding: true,
+        responses: false,
     };
+
+    /// A Responses answer; `pinned_tokens` when its input tokens are fixed.
+    pub(super) const fn responses(pinned_tokens: bool) -> Adapt {
+        Adapt {
+            model: true,
+            prompt_tokens: !pinned_tokens,
+            embedding_encoding: false,
+            responses: true,
+        }
+    }
 
     fn any(self) -> bool {
         self.model || self.prompt_tokens || self.embedding_encoding
@@ -32,6 +47,42 @@ impl Adapt {
 }
 
 impl Reply {
+    /// A Responses answer's (or event's) response object: the request's
+    /// model, and its words as input tokens.
+    fn adapt_response(&mut self, req: &Value) {
+        let adapt = self.adapt;
+        let model = req
+            .get("model")
+            .and_then(Value::as_str)
+            .filter(|_| adapt.model);
+        let input = crate::testing::responses_wire::input_tokens(req);
+        self.for_each_json(|v| {
+            let response = match v.get_mut("response") {
+                Some(inner) => inner,
+                None => v,
+            };
+            if let (Some(model), Some(m)) = (model, response.get_mut("model")) {
+                *m = json!(model);
+            }
+            if adapt.prompt_tokens
+                && let Some(usage) = response.get_mut("usage").and_then(Value::as_object_mut)
+            {
+                let cached = usage
+                    .get("input_tokens_details")
+                    .and_then(|d| d.get("cached_tokens"))
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                let input = input.max(cached);
+                let output = usage
+                    .get("output_tokens")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                usage.insert("input_tokens".into(), json!(input));
+                usage.insert("total_tokens".into(), json!(input + output));
+            }
+        });
+    }
+
     /// Adapts a helper's body to the request it answers.
     pub(super) fn adapt_to(&mut self, request: &RecordedRequest) {
         if !self.adapt.any() {
@@ -39,6 +90,10 @@ impl Reply {
         }
         let Some(req) = request.json() else { return };
         let adapt = self.adapt;
+        if adapt.responses {
+            self.adapt_response(&req);
+            return;
+        }
         if adapt.model
             && let Some(model) = req.get("model").and_then(Value::as_str)
         {

@@ -109,6 +109,14 @@ enum Frame {
 
 fn encode_item(item: &SseItem) -> Bytes {
     let mut out = String::new();
+    // The Responses API names each event before its data.
+    if let SseItem::Typed(value) = item
+        && let Some(kind) = value.get("type").and_then(serde_json::Value::as_str)
+    {
+        out.push_str("event: ");
+        out.push_str(kind);
+        out.push('\n');
+    }
     let mut data_lines = |payload: &str| {
         for line in payload.split('\n') {
             out.push_str("data: ");
@@ -118,7 +126,7 @@ fn encode_item(item: &SseItem) -> Bytes {
     };
     match item {
         SseItem::Data(payload) => data_lines(payload),
-        SseItem::Json(value) => data_lines(&value.to_string()),
+        SseItem::Json(value) | SseItem::Typed(value) => data_lines(&value.to_string()),
         SseItem::Raw(line) => {
             out.push_str(line);
             out.push('\n');

@@ -16,6 +16,7 @@ use super::wire;
 mod adapt;
 mod details;
 mod encode;
+mod responses;
 mod traffic;
 
 use adapt::Adapt;
@@ -37,6 +38,7 @@ pub(crate) use encode::cut_response;
 /// | [`embeddings`](Reply::embeddings) | a realistic embeddings result |
 /// | [`model_info`](Reply::model_info) | a `GET /info` answer |
 /// | [`in_band_error`](Reply::in_band_error) | a 200 whose body is `{"error":{"code","message"}}` |
+/// | [`response`](Reply::response), [`response_stream`](Reply::response_stream) | a Responses API answer, whole or as typed events, from a [`ResponseAnswer`](super::ResponseAnswer) |
 ///
 /// Real-traffic adjustments (`traffic.rs`): [`with_error_event`](Reply::with_error_event)
 /// (an SSE `{"error"}` event mid-stream), [`with_request_id`](Reply::with_request_id)
@@ -110,6 +112,9 @@ enum SseItem {
     Json(Value),
     /// A line written verbatim, followed by a blank line.
     Raw(String),
+    /// A typed JSON payload (patchable), written after an `event: <type>`
+    /// line (the Responses API's streams).
+    Typed(Value),
 }
 
 impl Reply {
@@ -466,6 +471,10 @@ impl Reply {
             if let Some(m) = v.get_mut("model") {
                 *m = model.clone();
             }
+            // Responses stream events carry the response object.
+            if let Some(m) = v.get_mut("response").and_then(|r| r.get_mut("model")) {
+                *m = model.clone();
+            }
         });
     }
 
@@ -473,7 +482,7 @@ impl Reply {
         match &mut self.body {
             ReplyBody::Json(v) => f(v),
             ReplyBody::Sse(sse) => sse.items.iter_mut().for_each(|item| {
-                if let SseItem::Json(v) = item {
+                if let SseItem::Json(v) | SseItem::Typed(v) = item {
                     f(v);
                 }
             }),

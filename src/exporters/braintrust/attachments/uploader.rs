@@ -15,9 +15,9 @@
 //! 4. `POST {api_url}/attachment/status` `{"key","org_id","status":{"upload_status":"done"}}`
 //!    (or `"error"` with an `error_message` when step 2 or 3 failed).
 //!
-//! Each request is retried on 5xx answers and network failures (not on
-//! other answers) per the exporter's [`RetryPolicy`]; the waits end early
-//! when a shutdown gives up.
+//! Each request is retried as the delivery engine retries a batch (network
+//! failures, timeouts, 408, 429 and 5xx; `Retry-After` honoured) per the
+//! exporter's [`RetryPolicy`]; the waits end early when a shutdown gives up.
 //!
 //! # Limits and failures
 //!
@@ -33,7 +33,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -41,6 +41,7 @@ use http::{HeaderName, HeaderValue};
 use serde_json::{Value as Json, json};
 
 use crate::exporters::braintrust::config::{ApiKey, RetryPolicy};
+use crate::exporters::delivery::Outcome;
 
 /// `target` of the uploader's log line.
 const LOG_TARGET: &str = env!("CARGO_PKG_NAME");
@@ -477,7 +478,10 @@ impl Pipeline<'_> {
         serde_json::from_slice(&bytes).map_err(|_| format!("{path}: the answer is not JSON"))
     }
 
-    /// Sends with retries on 5xx and network failures.
+    /// One request, retried as the delivery engine retries: the same
+    /// classification ([`Outcome`]: connection failures, timeouts, 408,
+    /// 429 and 5xx are retried), `Retry-After`, backoff and time budget
+    /// ([`RetryPolicy`]); the waits end early when a shutdown gives up.
     fn send(
         &self,
         what: &str,
@@ -488,40 +492,28 @@ impl Pipeline<'_> {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let (failure, retryable) = match request().send() {
+            let failed = match request().send() {
                 Ok(response) if response.status().is_success() => {
                     return read_answer(response, what);
                 }
                 Ok(response) => {
-                    let status = response.status();
-                    (
-                        format!("{what}: HTTP {}", status.as_u16()),
-                        status.is_server_error(),
-                    )
+                    let retry_after =
+                        crate::net::retry_after(response.headers(), SystemTime::now());
+                    Outcome::from_status(response.status().as_u16(), retry_after, "")
                 }
-                Err(error) => (
-                    format!(
-                        "{what}: {}",
-                        if error.is_timeout() {
-                            "timeout"
-                        } else if error.is_connect() {
-                            "connection failed"
-                        } else {
-                            "network error"
-                        }
-                    ),
-                    true,
-                ),
+                Err(error) => Outcome::from_reqwest(&error),
             };
-            if !retryable {
-                return Err(format!("{failure} (not retried)"));
-            }
-            let delay = retry.delay(attempt, None);
-            if attempt >= retry.max_attempts()
-                || started.elapsed().saturating_add(delay) > retry.max_elapsed()
-                || !self.shared.sleep(delay)
-            {
-                return Err(format!("{failure} after {attempt} attempts"));
+            let (reason, retry_after) = match failed {
+                Outcome::Retry {
+                    reason,
+                    retry_after,
+                } => (reason, retry_after),
+                Outcome::Reject { reason } => return Err(format!("{what}: {reason}")),
+                Outcome::Delivered => return Err(format!("{what}: an unexpected answer")),
+            };
+            let delay = retry.delay(attempt, retry_after);
+            if retry.gives_up(attempt, started.elapsed(), delay) || !self.shared.sleep(delay) {
+                return Err(format!("{what}: {reason} after {attempt} attempts"));
             }
         }
     }

@@ -254,8 +254,8 @@ impl BraintrustConfig {
             // attachments spec's (8 retries from 500 ms, doubling).
             upload_retry: self.retry.unwrap_or_else(|| {
                 RetryPolicy::default()
-                    .with_max_attempts(9)
-                    .with_initial_backoff(Duration::from_millis(500))
+                    .with_max_retries(8)
+                    .with_initial_delay(Duration::from_millis(500))
             }),
         })
     }

@@ -6,10 +6,7 @@ use opentelemetry_sdk::trace::SpanData;
 use serde_json::{Map, Value as Json};
 
 use super::as_str;
-use super::write::json::write_json;
 use crate::telemetry::{Message, Role, semconv};
-
-pub(super) mod fast;
 
 // ---------------------------------------------------------------- input
 
@@ -33,9 +30,6 @@ pub(super) fn build_input(span: &SpanData, structured: Option<&str>) -> Option<J
                 .strip_prefix(semconv::EVENT_MESSAGE_PREFIX)?
                 .strip_suffix(semconv::EVENT_MESSAGE_SUFFIX)?;
             let content = event_content(&event.attributes)?;
-            if let Some(message) = fast::wire_message(content, role) {
-                return Some(message);
-            }
             Some(match serde_json::from_str::<Json>(content) {
                 Ok(message) => normalize_chat_message(message, role),
                 Err(_) => Json::String(content.to_owned()),
@@ -43,6 +37,11 @@ pub(super) fn build_input(span: &SpanData, structured: Option<&str>) -> Option<J
         })
         .collect();
     (!messages.is_empty()).then_some(Json::Array(messages))
+}
+
+/// The `gen_ai.event.content` of an event.
+pub(super) fn event_text(attributes: &[KeyValue]) -> Option<&str> {
+    event_content(attributes)
 }
 
 fn event_content(attributes: &[KeyValue]) -> Option<&str> {
@@ -84,9 +83,6 @@ pub(super) fn build_output(span: &SpanData, structured: Option<&str>) -> Option<
         .enumerate()
         .map(|(position, event)| {
             let text = event_content(&event.attributes);
-            if let Some(choice) = text.and_then(|text| fast::choice_event(text, position)) {
-                return choice;
-            }
             let body = text
                 .and_then(|text| serde_json::from_str::<Json>(text).ok())
                 .unwrap_or(Json::Null);
@@ -172,133 +168,12 @@ fn merge_structured_choice(
     }
 }
 
-pub(super) fn choice(index: i64, finish_reason: Json, message: Json) -> Map<String, Json> {
+fn choice(index: i64, finish_reason: Json, message: Json) -> Map<String, Json> {
     let mut c = Map::new();
     c.insert("index".to_owned(), index.into());
     c.insert("finish_reason".to_owned(), finish_reason);
     c.insert("message".to_owned(), message);
     c
-}
-
-// ------------------------------------------------ straight to JSON bytes
-
-/// The `input` value as [`build_input`] builds it, appended to `out`;
-/// `false` (and `out` as it was) when content was not recorded. Recorded
-/// wire messages of the common shapes are read into borrowed structs and
-/// written directly; the others, and structured `parts` input, go through
-/// the general path's value, serialized. Value only, no key: the row
-/// writer puts it after `"input":`, the OTLP annotation makes it the
-/// `braintrust.input_json` text.
-pub(super) fn write_input(span: &SpanData, structured: Option<&str>, out: &mut Vec<u8>) -> bool {
-    if structured.is_some() {
-        return match build_input(span, structured) {
-            Some(input) => {
-                write_json(out, &input);
-                true
-            }
-            None => false,
-        };
-    }
-    let start = out.len();
-    out.push(b'[');
-    let mut any = false;
-    for event in span.events.iter() {
-        let Some(role) = event
-            .name
-            .strip_prefix(semconv::EVENT_MESSAGE_PREFIX)
-            .and_then(|r| r.strip_suffix(semconv::EVENT_MESSAGE_SUFFIX))
-        else {
-            continue;
-        };
-        let Some(content) = event_content(&event.attributes) else {
-            continue;
-        };
-        if any {
-            out.push(b',');
-        }
-        any = true;
-        let mark = out.len();
-        if !fast::write_wire_message(content, role, out) {
-            out.truncate(mark);
-            let message = match serde_json::from_str::<Json>(content) {
-                Ok(message) => normalize_chat_message(message, role),
-                Err(_) => Json::String(content.to_owned()),
-            };
-            write_json(out, &message);
-        }
-    }
-    if any {
-        out.push(b']');
-    } else {
-        out.truncate(start);
-    }
-    any
-}
-
-/// The `output` value as [`build_output`] builds it, appended to `out`;
-/// `false` (and `out` as it was) without choices. Choice events of the
-/// common shapes are written directly; any other (or structured output
-/// messages to merge) sends the whole `output` through the general path.
-/// Value only, as [`write_input`].
-pub(super) fn write_output(span: &SpanData, structured: Option<&str>, out: &mut Vec<u8>) -> bool {
-    if structured.is_none()
-        && let Some(written) = write_fast_output(span, out)
-    {
-        return written;
-    }
-    match build_output(span, structured) {
-        Some(output) => {
-            write_json(out, &output);
-            true
-        }
-        None => false,
-    }
-}
-
-/// `Some(whether there was an output)`; `None` (and `out` as it was) when
-/// a choice needs the general path.
-fn write_fast_output(span: &SpanData, out: &mut Vec<u8>) -> Option<bool> {
-    // The first choice is kept apart: almost every answer has one, and a
-    // `Vec` for it cost about 200 instructions per row (its allocation and
-    // its freeing, callgrind).
-    let mut first = None;
-    let mut more = Vec::new();
-    let events = span
-        .events
-        .iter()
-        .filter(|event| event.name == semconv::EVENT_CHOICE);
-    for (position, event) in events.enumerate() {
-        match event_content(&event.attributes).and_then(|t| fast::parse_choice(t, position)) {
-            Some(choice) if first.is_none() => first = Some(choice),
-            Some(choice) => more.push(choice),
-            None => return None,
-        }
-    }
-    let Some(first) = first else {
-        return Some(false);
-    };
-    let only;
-    let choices = if more.is_empty() {
-        only = [first];
-        &only[..]
-    } else {
-        more.insert(0, first);
-        more.sort_by_key(|c| c.index);
-        &more[..]
-    };
-    let start = out.len();
-    out.push(b'[');
-    for (i, choice) in choices.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        if !choice.write(out) {
-            out.truncate(start);
-            return None;
-        }
-    }
-    out.push(b']');
-    Some(true)
 }
 
 #[cfg(test)]

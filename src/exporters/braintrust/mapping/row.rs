@@ -94,7 +94,9 @@ impl SpanType {
     }
 }
 
-/// `metrics` of a row.
+/// `metrics` of a row. Its field names are the guide's metric names; the
+/// token counts are filled from the core's table through one `match`
+/// (`mapping/names.rs`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RowMetrics {
     /// Span start, unix seconds.
@@ -113,43 +115,12 @@ pub struct RowMetrics {
     /// Prompt tokens read from the provider's cache (a part of `prompt_tokens`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt_cached_tokens: Option<i64>,
-    /// Prompt tokens written to the provider's cache (a part of `prompt_tokens`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub prompt_cache_creation_tokens: Option<i64>,
     /// Output tokens spent on reasoning (a part of `completion_tokens`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completion_reasoning_tokens: Option<i64>,
     /// Streaming: seconds from request start to the first chunk.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_to_first_token: Option<f64>,
-}
-
-impl RowMetrics {
-    /// The guide's token metrics this row can carry (besides `tokens`, which
-    /// is derived): every `braintrust_metric` of
-    /// [`TOKEN_COUNTS`](crate::telemetry::TOKEN_COUNTS) must be one of them.
-    pub const TOKEN_METRICS: &'static [&'static str] = &[
-        "prompt_tokens",
-        "completion_tokens",
-        "prompt_cached_tokens",
-        "prompt_cache_creation_tokens",
-        "completion_reasoning_tokens",
-    ];
-
-    /// Sets the token metric named `metric`; `false` (and nothing set) for a
-    /// name the guide does not list, so no other key can reach `metrics`.
-    pub(crate) fn set_token(&mut self, metric: &str, count: i64) -> bool {
-        let slot = match metric {
-            "prompt_tokens" => &mut self.prompt_tokens,
-            "completion_tokens" => &mut self.completion_tokens,
-            "prompt_cached_tokens" => &mut self.prompt_cached_tokens,
-            "prompt_cache_creation_tokens" => &mut self.prompt_cache_creation_tokens,
-            "completion_reasoning_tokens" => &mut self.completion_reasoning_tokens,
-            _ => return false,
-        };
-        *slot = Some(count);
-        true
-    }
 }
 
 /// `context` of a row.

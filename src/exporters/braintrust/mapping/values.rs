@@ -65,12 +65,9 @@ pub(super) fn error_text(error_type: Option<&str>, description: &str) -> String 
 
 /// Seconds since the unix epoch (0 for times before it).
 pub(super) fn unix_seconds(t: SystemTime) -> f64 {
-    since_epoch(t).as_secs_f64()
-}
-
-/// How long after the epoch `t` is (zero before it).
-pub(super) fn since_epoch(t: SystemTime) -> std::time::Duration {
-    t.duration_since(UNIX_EPOCH).unwrap_or_default()
+    t.duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
 }
 
 /// RFC 3339 with microseconds. `humantime` panics before the epoch and fails

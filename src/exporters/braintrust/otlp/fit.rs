@@ -1,6 +1,6 @@
 //! No span dropped for its size on the OTLP-to-Braintrust path: a span
-//! whose estimated size ([`span_bytes`], the same estimate the encoder splits
-//! requests by) is over the limit has its content texts cut with the
+//! whose estimated size ([`span_bytes`], the estimate the delivery engine's
+//! memory budget counts) is over the limit has its content texts cut with the
 //! [visible marker](crate::exporters::braintrust::truncate::MARKER) of the
 //! native path, until it fits. It is then sent with its ids, parents,
 //! metrics, status and every other attribute.
@@ -85,11 +85,11 @@ struct Field {
 }
 
 /// Makes `span` at most `max_bytes` by [`span_bytes`] (see the module docs);
-/// returns what it did and the span's [`span_bytes`] after.
-pub(crate) fn fit_span(span: &mut SpanData, max_bytes: usize) -> (Fit, usize) {
+/// returns what it did.
+pub(crate) fn fit_span(span: &mut SpanData, max_bytes: usize) -> Fit {
     let mut size = span_bytes(span);
     if size <= max_bytes {
-        return (Fit::Untouched, size);
+        return Fit::Untouched;
     }
     let target = max_bytes.saturating_sub(RESERVE);
     let mut fields = content_fields(span);
@@ -113,14 +113,13 @@ pub(crate) fn fit_span(span: &mut SpanData, max_bytes: usize) -> (Fit, usize) {
         size = span_bytes(span);
     }
     if cut_keys.is_empty() {
-        return (Fit::TooLarge, size);
+        return Fit::TooLarge;
     }
     flag(span, &cut_keys);
-    let size = span_bytes(span);
-    if size <= max_bytes {
-        (Fit::Truncated, size)
+    if span_bytes(span) <= max_bytes {
+        Fit::Truncated
     } else {
-        (Fit::TooLarge, size)
+        Fit::TooLarge
     }
 }
 
@@ -343,14 +342,14 @@ mod tests {
     fn small_spans_are_untouched() {
         let mut span = big_span("hello");
         let before = span.attributes.clone();
-        assert_eq!(fit_span(&mut span, 100_000).0, Fit::Untouched);
+        assert_eq!(fit_span(&mut span, 100_000), Fit::Untouched);
         assert_eq!(span.attributes, before);
     }
 
     #[test]
     fn both_copies_are_cut_with_markers_and_flags() {
         let mut span = big_span(&"é".repeat(40_000));
-        assert_eq!(fit_span(&mut span, 30_000).0, Fit::Truncated);
+        assert_eq!(fit_span(&mut span, 30_000), Fit::Truncated);
         assert!(span_bytes(&span) <= 30_000, "{}", span_bytes(&span));
 
         let input: Json = serde_json::from_str(
@@ -401,7 +400,7 @@ mod tests {
             )],
             vec![],
         );
-        assert_eq!(fit_span(&mut span, 8_000).0, Fit::Truncated);
+        assert_eq!(fit_span(&mut span, 8_000), Fit::Truncated);
         let input = attribute(&span, semconv::BRAINTRUST_INPUT_JSON)
             .expect("input")
             .as_str();
@@ -415,7 +414,7 @@ mod tests {
     #[test]
     fn a_span_large_for_other_reasons_says_so() {
         let mut span = chat_span(vec![KeyValue::new("custom", "x".repeat(50_000))], vec![]);
-        assert_eq!(fit_span(&mut span, 10_000).0, Fit::TooLarge);
+        assert_eq!(fit_span(&mut span, 10_000), Fit::TooLarge);
         assert!(attribute(&span, semconv::AZ_AI_INFERENCE_TRUNCATED).is_none());
     }
 

@@ -230,11 +230,10 @@ async fn send_with_retries<S: Sink>(
                     let reason = format!("{reason} after {attempt} attempt{plural}{why}");
                     settle(shared, settled, Counter::GaveUp, n, Some(&reason));
                 };
-                if attempt >= retry.max_attempts() {
-                    return gave_up("");
-                }
-                if started.elapsed().saturating_add(delay) > retry.max_elapsed() {
-                    let why = match retry_after.filter(|after| *after >= delay) {
+                if retry.gives_up(attempt, started.elapsed(), delay) {
+                    let why = match retry_after
+                        .filter(|after| attempt <= retry.max_retries() && *after >= delay)
+                    {
                         Some(after) => format!(
                             "; Retry-After asked for {} s, more than the retry budget",
                             after.as_secs()
