@@ -31,8 +31,6 @@ pub(super) fn metadata_key(param: RequestParam) -> Option<&'static str> {
         // The Responses API's own settings: not in the guide's allow-list.
         P::ReasoningSummary | P::PreviousResponseId | P::Store | P::Truncation => None,
         P::Seed | P::EncodingFormat | P::ResponseFormat | P::Stream | P::ChoiceCount => None,
-        // The Responses API's own settings: not in the guide's allow-list.
-        P::ReasoningSummary | P::PreviousResponseId | P::Store | P::Truncation => None,
     }
 }
 
