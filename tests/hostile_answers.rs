@@ -179,7 +179,13 @@ async fn a_million_choices_in_one_event_are_bounded_and_flagged() {
     let client = ChatCompletionsClient::new(
         server.endpoint(),
         Credential::api_key("sk-hostile").unwrap(),
-        Some(options(&harness, true).with_max_event_bytes(128 << 20)),
+        Some(
+            options(&harness, true)
+                .with_max_event_bytes(128 << 20)
+                // Decoding a 1M-item event takes seconds in a debug build on a
+                // loaded machine: the bound is on memory, not on time.
+                .with_read_timeout(std::time::Duration::from_secs(600)),
+        ),
     )
     .unwrap();
     let started = Instant::now();
@@ -225,7 +231,11 @@ async fn a_hundred_thousand_tool_call_indices_are_bounded_and_flagged() {
     let client = ChatCompletionsClient::new(
         server.endpoint(),
         Credential::api_key("sk-hostile").unwrap(),
-        Some(options(&harness, true).with_max_event_bytes(64 << 20)),
+        Some(
+            options(&harness, true)
+                .with_max_event_bytes(64 << 20)
+                .with_read_timeout(std::time::Duration::from_secs(600)),
+        ),
     )
     .unwrap();
     let started = Instant::now();

@@ -13,10 +13,10 @@ use tracing::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
 
 use super::layer::LayerSettings;
-use crate::net::deadline_in;
 use super::metrics_end::{MIN_METRICS_FLUSH, MetricsEnd, end_metrics};
 use super::{TRACING_SCOPE_NAME, TracingLayer};
 use crate::exporters::delivery::{Delivery, DeliveryStats, ShutdownOutcome};
+use crate::net::deadline_in;
 
 /// One exporter path of the pipeline and its delivery counters.
 #[derive(Clone)]

@@ -136,4 +136,3 @@ pub const PIPELINE_MAX_EVENTS_PER_SPAN: u32 = 256;
 /// Instrumentation scope name of spans that come from `tracing` through the
 /// layer (the crate's own spans use the crate's instrumentation scope).
 pub const TRACING_SCOPE_NAME: &str = "tracing-opentelemetry";
-
