@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use url::Url;
 
+use super::OperationRoute;
 use crate::error::{ConfigField, Error, Result};
 
 /// Entra ID scope for the v1 API (`.../openai/v1` bases), the default on
@@ -342,18 +343,14 @@ impl Endpoint {
     }
 }
 
-/// The operation route a pasted URL ends with, if any.
+/// The operation route a pasted URL ends with, if any: `…/deployments/embeddings`
+/// is a deployment named `embeddings`, and `…/responses` counts only on a v1
+/// base (elsewhere it may be a path segment of the base).
 fn pasted_route(path: &str) -> Option<&'static str> {
-    if path.ends_with("/chat/completions") {
-        Some("chat/completions")
-    } else if path.ends_with("/images/embeddings") {
-        Some("images/embeddings")
-    } else if path.ends_with("/embeddings") && !path.ends_with("/deployments/embeddings") {
-        Some("embeddings")
-    } else if path.ends_with("/openai/v1/responses") {
-        Some("responses")
-    } else {
-        None
+    match OperationRoute::of_path(path)? {
+        OperationRoute::Embeddings if path.ends_with("/deployments/embeddings") => None,
+        OperationRoute::Responses if !path.ends_with("/openai/v1/responses") => None,
+        route => Some(route.as_str()),
     }
 }
 

@@ -47,8 +47,10 @@ pub(crate) mod embeddings;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod endpoint;
 mod env;
+mod operation_route;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod options;
+pub(crate) use operation_route::OperationRoute;
 pub(crate) mod propagation;
 mod redirect;
 mod resend;

@@ -2,18 +2,8 @@
 
 use reqwest::Method;
 
-/// An operation the instrumentation records, told by its route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Route {
-    /// `POST …/chat/completions`.
-    Chat,
-    /// `POST …/embeddings`.
-    Embeddings,
-    /// `POST …/images/embeddings` (the model inference API's image embeddings).
-    ImageEmbeddings,
-    /// `POST …/responses` (the Responses API, plain or streamed).
-    Responses,
-}
+/// An operation the instrumentation records: the crate's one route table.
+pub(crate) use crate::client::OperationRoute as Route;
 
 /// The operation of a request, when it is one.
 ///
@@ -28,18 +18,7 @@ pub(crate) fn recognise(method: &Method, path: &str) -> Option<Route> {
     if method != Method::POST {
         return None;
     }
-    let path = path.strip_suffix('/').unwrap_or(path);
-    if path.ends_with("/chat/completions") {
-        Some(Route::Chat)
-    } else if path.ends_with("/images/embeddings") {
-        Some(Route::ImageEmbeddings)
-    } else if path.ends_with("/embeddings") {
-        Some(Route::Embeddings)
-    } else if path.ends_with("/responses") {
-        Some(Route::Responses)
-    } else {
-        None
-    }
+    Route::of_path(path)
 }
 
 /// Whether `path` is on an OpenAI-shaped base (the v1 API, an Azure OpenAI

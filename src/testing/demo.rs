@@ -31,21 +31,22 @@ enum Route {
 /// Which route a path names, by suffix, so that Azure OpenAI style bases
 /// (`/openai/deployments/<name>/chat/completions`) match too.
 fn route_of(path: &str) -> Option<Route> {
-    let path = path.trim_end_matches('/');
-    if path.ends_with("/chat/completions") {
-        Some(Route::Chat)
-    } else if path.ends_with("/images/embeddings") {
-        Some(Route::ImageEmbeddings)
-    } else if path.ends_with("/embeddings") {
-        Some(Route::Embeddings)
-    } else if path.ends_with("/info") {
-        Some(Route::Info)
-    } else if path.ends_with("/responses") {
-        Some(Route::Responses)
-    } else if path.ends_with("/models") {
-        Some(Route::Models)
-    } else {
-        None
+    use crate::client::OperationRoute as Op;
+    match Op::of_path(path) {
+        Some(Op::Chat) => Some(Route::Chat),
+        Some(Op::Embeddings) => Some(Route::Embeddings),
+        Some(Op::ImageEmbeddings) => Some(Route::ImageEmbeddings),
+        Some(Op::Responses) => Some(Route::Responses),
+        None => {
+            let path = path.trim_end_matches('/');
+            if path.ends_with("/info") {
+                Some(Route::Info)
+            } else if path.ends_with("/models") {
+                Some(Route::Models)
+            } else {
+                None
+            }
+        }
     }
 }
 
