@@ -9,10 +9,9 @@ mod support;
 use std::time::Duration;
 
 use azure_ai_inference_otel::exporters::braintrust::{
-    BraintrustConfig, BraintrustExporter, BraintrustStats, MAX_BATCH_BYTES, Parent,
+    BraintrustConfig, BraintrustExporter, BraintrustStats, Parent,
 };
 use azure_ai_inference_otel::exporters::delivery::DeliveryConfig;
-use azure_ai_inference_otel::telemetry::semconv::VOCABULARY_DEFAULT;
 use futures::executor::block_on;
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
@@ -24,10 +23,14 @@ use serde_json::Value;
 use support::braintrust_stand_in::{
     API_KEY, PROJECT_NAME, Reply, StandIn, fast_retries, project_id_for,
 };
+use support::genai_spans::VOCABULARY_DEFAULT;
 use support::genai_spans::{
     CHAT_NAME, Chat, crate_tracer, emit_chat, emit_embeddings, in_user_span,
 };
 use support::telemetry::Harness;
+
+/// The documented insert-body limit the native exporter packs rows under.
+const MAX_BATCH_BYTES: usize = 3 * 1024 * 1024;
 
 const EXPERIMENT: &str = "3f1d2c4b-5a69-4788-9abc-def012345678";
 

@@ -4,9 +4,7 @@
 mod support;
 
 use azure_ai_inference_otel::exporters::braintrust::span_to_row;
-use azure_ai_inference_otel::telemetry::semconv::{
-    self, SemconvMode, VOCABULARY_DEFAULT, VOCABULARY_LATEST,
-};
+use azure_ai_inference_otel::telemetry::SemconvMode;
 use azure_ai_inference_otel::telemetry::{
     AttributeType, Instrumentation, Operation, ParamSpec, ParamValue, REQUEST_PARAMS,
     RequestAttributes, TelemetryOptions,
@@ -19,6 +17,7 @@ use support::genai_spans::{
     CHAT_NAME, Chat, EMBEDDINGS_NAME, SECRET_ANSWER, SECRET_PROMPT, SECRET_TOOL, crate_tracer,
     emit_chat, emit_chat_error, emit_embeddings, in_user_span, named,
 };
+use support::genai_spans::{VOCABULARY_DEFAULT, VOCABULARY_LATEST};
 use support::schema::row_schema;
 use support::telemetry::Harness;
 
@@ -187,7 +186,7 @@ fn streaming_records_time_to_first_token() {
     assert_eq!(row["metrics"]["time_to_first_token"], json!(0.125));
     assert!(
         row["metadata"]
-            .get(semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)
+            .get("gen_ai.response.time_to_first_chunk")
             .is_none()
     );
 }
@@ -217,11 +216,7 @@ fn tool_calls_with_content() {
                 "function": {"name": SECRET_TOOL, "arguments": "{\"city\":\"Lyon\"}"}}]}}])
     );
     assert_eq!(row["metadata"]["tools"][0]["function"]["name"], SECRET_TOOL);
-    assert!(
-        row["metadata"]
-            .get(semconv::GEN_AI_TOOL_DEFINITIONS)
-            .is_none()
-    );
+    assert!(row["metadata"].get("gen_ai.tool.definitions").is_none());
 }
 
 #[test]
@@ -279,7 +274,7 @@ fn an_error_span_carries_the_error() {
     let spans = harness.spans();
     let row = row(named(&spans, CHAT_NAME));
     assert_eq!(row["error"], "429: HTTP 429");
-    assert!(row["metadata"].get(semconv::ERROR_TYPE).is_none());
+    assert!(row["metadata"].get("error.type").is_none());
     assert_eq!(row["metadata"]["model"], "gpt-4o-mini");
     assert!(row.get("output").is_none());
 }

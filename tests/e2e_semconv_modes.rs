@@ -22,9 +22,7 @@ use azure_ai_inference_otel::models::{
     ChatRequestMessage, ContentItem, EmbeddingEncodingFormat, EmbeddingsOptions,
     FunctionDefinition,
 };
-use azure_ai_inference_otel::telemetry::semconv::{
-    self as sc, SemconvMode, VOCABULARY_DEFAULT, VOCABULARY_LATEST, Vocabulary,
-};
+use azure_ai_inference_otel::telemetry::SemconvMode;
 use azure_ai_inference_otel::telemetry::{REQUEST_PARAMS, RequestParam};
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use futures::StreamExt;
@@ -32,6 +30,7 @@ use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::{Value, json};
+use support::genai_spans::{VOCABULARY_DEFAULT, VOCABULARY_LATEST, Vocabulary, vocabulary};
 use telemetry::{Harness, attrs};
 
 const MODEL: &str = "gpt-4o-mini";
@@ -162,7 +161,7 @@ async fn run(server: &MockInferenceServer, mode: SemconvMode, replies: &[Reply])
     assert_eq!(server.pending_replies(), 0, "every scripted reply was used");
     Run {
         harness,
-        vocabulary: mode.vocabulary(),
+        vocabulary: vocabulary(mode),
     }
 }
 
@@ -191,20 +190,18 @@ fn string_attr(span: &SpanData, key: &str) -> Option<String> {
 }
 
 fn is_chat(span: &SpanData) -> bool {
-    string_attr(span, sc::GEN_AI_OPERATION_NAME).as_deref() == Some(sc::OPERATION_CHAT)
+    string_attr(span, "gen_ai.operation.name").as_deref() == Some("chat")
 }
 
 fn has_choices(span: &SpanData) -> bool {
-    span.events.iter().any(|e| e.name == sc::EVENT_CHOICE)
+    span.events.iter().any(|e| e.name == "gen_ai.choice")
 }
 
 fn message_events(span: &SpanData) -> Vec<String> {
     span.events
         .iter()
         .map(|e| e.name.to_string())
-        .filter(|n| {
-            n.starts_with(sc::EVENT_MESSAGE_PREFIX) && n.ends_with(sc::EVENT_MESSAGE_SUFFIX)
-        })
+        .filter(|n| n.starts_with("gen_ai.") && n.ends_with(".message"))
         .collect()
 }
 
@@ -232,7 +229,7 @@ async fn spans_carry_their_modes_names_and_only_those() {
                 assert!(!a.contains_key(key), "{name}: {key} in the wrong mode");
             }
             // Events carry the provider under the mode's key too.
-            for event in span.events.iter().filter(|e| e.name != sc::EVENT_EXCEPTION) {
+            for event in span.events.iter().filter(|e| e.name != "exception") {
                 let keys: Vec<_> = event.attributes.iter().map(|kv| kv.key.as_str()).collect();
                 assert!(keys.contains(&vocab.system_key), "{name}: {keys:?}");
                 assert!(!keys.contains(&other.vocabulary.system_key), "{name}");
@@ -248,16 +245,16 @@ async fn spans_carry_their_modes_names_and_only_those() {
             "{}: no message events",
             span.name
         );
-        assert!(!a.contains_key(sc::GEN_AI_INPUT_MESSAGES), "{}", span.name);
-        assert!(!a.contains_key(sc::GEN_AI_OUTPUT_MESSAGES), "{}", span.name);
+        assert!(!a.contains_key("gen_ai.input.messages"), "{}", span.name);
+        assert!(!a.contains_key("gen_ai.output.messages"), "{}", span.name);
     }
     // Newer names: content as attributes, never as message events.
     for span in latest.harness.spans().iter().filter(|s| is_chat(s)) {
         let a = attrs(span);
         assert_eq!(message_events(span), Vec::<String>::new(), "{}", span.name);
-        assert!(a.contains_key(sc::GEN_AI_INPUT_MESSAGES), "{}", span.name);
+        assert!(a.contains_key("gen_ai.input.messages"), "{}", span.name);
         assert_eq!(
-            a.contains_key(sc::GEN_AI_OUTPUT_MESSAGES),
+            a.contains_key("gen_ai.output.messages"),
             has_choices(span),
             "{}: output messages exactly when there are choices",
             span.name
@@ -281,7 +278,7 @@ fn metric_points(run: &Run) -> Points {
             .collect();
         let providers: Vec<_> = key
             .iter_mut()
-            .filter(|(k, _)| k == sc::GEN_AI_SYSTEM || k == sc::GEN_AI_PROVIDER_NAME)
+            .filter(|(k, _)| k == "gen_ai.system" || k == "gen_ai.provider.name")
             .collect();
         assert_eq!(providers.len(), 1, "one provider attribute: {providers:?}");
         for (k, v) in providers {
@@ -326,13 +323,13 @@ async fn metrics_have_the_same_instruments_and_differ_only_in_the_provider_key()
     assert_eq!(
         names,
         [
-            sc::METRIC_OPERATION_DURATION,
-            sc::METRIC_TIME_PER_OUTPUT_CHUNK,
-            sc::METRIC_TIME_TO_FIRST_CHUNK,
-            sc::METRIC_TOKEN_USAGE,
+            "gen_ai.client.operation.duration",
+            "gen_ai.client.operation.time_per_output_chunk",
+            "gen_ai.client.operation.time_to_first_chunk",
+            "gen_ai.client.token.usage",
         ],
     );
-    let durations: u64 = default_points[sc::METRIC_OPERATION_DURATION]
+    let durations: u64 = default_points["gen_ai.client.operation.duration"]
         .1
         .values()
         .map(|(count, _)| count)
@@ -388,7 +385,7 @@ fn comparable(span: &SpanData, vocab: &Vocabulary) -> Value {
                 let streamed = span
                     .attributes
                     .iter()
-                    .any(|kv| kv.key.as_str() == sc::GEN_AI_REQUEST_STREAM);
+                    .any(|kv| kv.key.as_str() == "gen_ai.request.stream");
                 assert_eq!(
                     value,
                     streamed.then_some(json!(true)),
@@ -460,7 +457,7 @@ async fn the_row_comparison_can_fail() {
     let mut without_output = latest_spans[0].clone();
     without_output
         .attributes
-        .retain(|kv| kv.key.as_str() != sc::GEN_AI_OUTPUT_MESSAGES);
+        .retain(|kv| kv.key.as_str() != "gen_ai.output.messages");
     assert_ne!(
         baseline,
         comparable(&without_output, &VOCABULARY_LATEST),

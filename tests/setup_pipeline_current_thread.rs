@@ -10,8 +10,9 @@ use support::otlp_collector;
 use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
 use azure_ai_inference_otel::setup::{ExporterKind, TelemetryGuard, TelemetryPipeline};
 use azure_ai_inference_otel::telemetry::{
-    Instrumentation, Operation, RequestAttributes, TelemetryOptions, semconv,
+    Instrumentation, Operation, RequestAttributes, TelemetryOptions,
 };
+
 use otlp_collector::{OtlpCollector, hex};
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;
@@ -53,7 +54,7 @@ fn assert_received(collector: &OtlpCollector) {
     assert!(
         metrics
             .iter()
-            .any(|(_, name)| name == semconv::METRIC_OPERATION_DURATION),
+            .any(|(_, name)| name == "gen_ai.client.operation.duration"),
         "{metrics:?}"
     );
 }

@@ -10,10 +10,11 @@ use support::otlp_collector;
 use std::collections::HashMap;
 
 use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
-use azure_ai_inference_otel::setup::{ExporterKind, TRACING_SCOPE_NAME, TelemetryPipeline};
+use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
 use azure_ai_inference_otel::telemetry::{
-    Instrumentation, Operation, RequestAttributes, TelemetryOptions, semconv,
+    Instrumentation, Operation, RequestAttributes, TelemetryOptions,
 };
+
 use otlp_collector::{OtlpCollector, attr, hex};
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;
@@ -73,7 +74,7 @@ async fn spans_and_metrics_arrive_after_shutdown_async() {
     let outer = collector.span("outer");
     let chat = collector.span(Operation::Chat.name());
     collector.span("sibling");
-    assert_eq!(outer.scope, TRACING_SCOPE_NAME);
+    assert_eq!(outer.scope, "tracing-opentelemetry");
     assert_eq!(chat.scope, env!("CARGO_PKG_NAME"));
     assert_eq!(chat.span.trace_id, outer.span.trace_id);
     assert_eq!(
@@ -111,7 +112,7 @@ async fn spans_and_metrics_arrive_after_shutdown_async() {
     assert!(
         metrics
             .iter()
-            .any(|(_, name)| name == semconv::METRIC_OPERATION_DURATION),
+            .any(|(_, name)| name == "gen_ai.client.operation.duration"),
         "{metrics:?}"
     );
     for (resource, _) in &metrics {
