@@ -9,9 +9,9 @@ mod support;
 use std::time::Duration;
 
 use azure_ai_inference_otel::exporters::braintrust::{
-    BraintrustConfig, BraintrustExporter, BraintrustStats, Parent,
+    BraintrustConfig, BraintrustExporter, Parent,
 };
-use azure_ai_inference_otel::exporters::delivery::DeliveryConfig;
+use azure_ai_inference_otel::exporters::delivery::{DeliveryConfig, DeliveryStats};
 use futures::executor::block_on;
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
@@ -59,7 +59,7 @@ fn statuses(stand_in: &StandIn) -> Vec<u16> {
 }
 
 /// (sent, gave up, rejected, dropped for the budget)
-fn counts(stats: &BraintrustStats) -> (u64, u64, u64, u64) {
+fn counts(stats: &DeliveryStats) -> (u64, u64, u64, u64) {
     let s = stats.snapshot();
     (s.sent, s.gave_up, s.rejected, s.dropped_budget)
 }

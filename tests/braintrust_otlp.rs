@@ -6,7 +6,7 @@ mod support;
 use std::collections::HashMap;
 
 use azure_ai_inference_otel::exporters::braintrust::{
-    BraintrustConfig, BraintrustOtlpExporter, Parent, span_to_row,
+    BraintrustConfig, BraintrustOtlpExporter, Parent, preview_row,
 };
 use azure_ai_inference_otel::exporters::delivery::DeliveryConfig;
 use opentelemetry::KeyValue;
@@ -107,7 +107,7 @@ fn spans_reach_braintrust_with_the_row_attributes_on_braintrusts_copy_only() {
             .iter()
             .find(|s| s.name == span.name)
             .expect("same span locally");
-        let row = serde_json::to_value(span_to_row(local)).expect("row");
+        let row = preview_row(local);
         assert_eq!(
             json(attrs.get("braintrust.span_attributes")),
             row["span_attributes"]

@@ -7,14 +7,18 @@
 
 mod support;
 
+use azure_ai_inference_otel::client::ClientOptions;
 use azure_ai_inference_otel::exporters::braintrust::{
     BraintrustConfig, BraintrustOtlpExporter, Parent,
 };
+use azure_ai_inference_otel::models::ChatCompletionsOptions;
 use azure_ai_inference_otel::telemetry::SemconvMode;
-use azure_ai_inference_otel::telemetry::{Instrumentation, Operation, RequestAttributes};
+use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use base64::Engine as _;
 use futures::executor::block_on;
-use opentelemetry::trace::{Status, TraceContextExt as _, Tracer as _, TracerProvider as _};
+use opentelemetry::trace::{
+    FutureExt as _, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
+};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_proto::tonic::common::v1::{KeyValue as ProtoKeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::Span as ProtoSpan;
@@ -157,28 +161,25 @@ fn an_oversized_span_is_cut_and_sent_with_its_metrics_error_and_parent() {
     );
 }
 
-/// A chat span recorded by the crate's instrumentation, content on, under a
-/// root, with the media request.
+/// The spans of a chat call with the media request, content on, under a
+/// root, against the loopback endpoint.
 fn media_span(mode: SemconvMode) -> Vec<SpanData> {
     let harness = Harness::new();
     let options = harness.options(true).with_semconv_mode(mode);
-    let instrumentation = Instrumentation::new(&options, "models.example", 443);
+    let server = MockInferenceServer::start_background().expect("demo endpoint");
+    server.enqueue(Reply::chat_completion("A chart and a report."));
+    let client = support::client::chat(&server, ClientOptions::new().with_telemetry(options));
+    let request: ChatCompletionsOptions =
+        serde_json::from_value(json!({"model": "gpt-4o", "messages": media_messages()}))
+            .expect("a chat request");
     let root = harness.tracer_provider.tracer("my-app").start("handle");
     let cx = Context::current_with_span(root);
-    let mut span = instrumentation.start_with_parent(
-        Operation::Chat,
-        &RequestAttributes::with_model(Some("gpt-4o")),
-        &cx,
-    );
-    let messages = media_messages();
-    span.record_input_messages(
-        messages
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|m| (m["role"].as_str().unwrap_or("user"), m)),
-    );
-    span.end();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(client.complete(request).with_context(cx.clone()))
+        .expect("chat");
     cx.span().end();
     harness.spans()
 }

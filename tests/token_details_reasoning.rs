@@ -12,7 +12,7 @@ use support::telemetry;
 use std::time::Duration;
 
 use azure_ai_inference_otel::client::{ChatCompletionsClient, ClientOptions};
-use azure_ai_inference_otel::exporters::braintrust::span_to_row;
+use azure_ai_inference_otel::exporters::braintrust::preview_row;
 use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
 use azure_ai_inference_otel::telemetry::SemconvMode;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
@@ -58,7 +58,7 @@ fn int(span: &SpanData, key: &str) -> Option<i64> {
 }
 
 fn row(span: &SpanData) -> Json {
-    serde_json::to_value(span_to_row(span)).expect("a row serializes")
+    preview_row(span)
 }
 
 /// The content of the (one) `gen_ai.choice` event.
