@@ -486,7 +486,13 @@ async fn braintrust_rows_without_content_are_equal_between_modes() {
                 .as_object_mut()
                 .and_then(|m| m.remove("tool_calls"))
             {
-                ids.extend(calls.as_array().into_iter().flatten().map(|c| c["id"].clone()));
+                ids.extend(
+                    calls
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|c| c["id"].clone()),
+                );
             }
         }
     }

@@ -5,8 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use opentelemetry::InstrumentationScope;
-use opentelemetry::global::BoxedTracer;
 use opentelemetry::StringValue;
+use opentelemetry::global::BoxedTracer;
 use opentelemetry::metrics::{Meter, MeterProvider};
 use opentelemetry::trace::{Tracer, TracerProvider};
 

@@ -11,8 +11,7 @@ use serde_json::Value as Json;
 
 const INPUT_SCHEMA: &str = include_str!("../data/semconv-v1.41.0/gen-ai-input-messages.json");
 const OUTPUT_SCHEMA: &str = include_str!("../data/semconv-v1.41.0/gen-ai-output-messages.json");
-const SYSTEM_SCHEMA: &str =
-    include_str!("../data/semconv-v1.41.0/gen-ai-system-instructions.json");
+const SYSTEM_SCHEMA: &str = include_str!("../data/semconv-v1.41.0/gen-ai-system-instructions.json");
 const TOOLS_SCHEMA: &str = include_str!("../data/semconv-v1.41.0/gen-ai-tool-definitions.json");
 /// The JSON Schema draft-07 meta-schema: the tool-definition schema's
 /// `parameters` must be a draft-07 schema, checked without a network.
@@ -35,8 +34,12 @@ pub fn validator(schema: &str) -> jsonschema::Validator {
 
 /// The schema of a content attribute of the newer names.
 fn schema_for(key: &str) -> &'static jsonschema::Validator {
-    static VALIDATORS: [OnceLock<jsonschema::Validator>; 4] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static VALIDATORS: [OnceLock<jsonschema::Validator>; 4] = [
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+    ];
     let (slot, schema) = match key {
         sc::GEN_AI_INPUT_MESSAGES => (0, INPUT_SCHEMA),
         sc::GEN_AI_OUTPUT_MESSAGES => (1, OUTPUT_SCHEMA),
