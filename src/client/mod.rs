@@ -42,6 +42,9 @@
 //! [`Error::Connection`]: crate::Error::Connection
 //! [`Error::Service`]: crate::Error::Service
 
+#[macro_use]
+mod declare;
+
 pub(crate) mod chat;
 mod core;
 mod credential;
