@@ -77,8 +77,8 @@
 //!   `{"type"}` with content recording off).
 //! - From the response: `gen_ai.response.id`, `.model`, `.finish_reasons`
 //!   (a string array), `gen_ai.usage.input_tokens` / `.output_tokens`,
-//!   `gen_ai.response.time_to_first_chunk` for streams, and one
-//!   `gen_ai.choice` event per choice.
+//!   `gen_ai.response.time_to_first_chunk` for streams, and with today's
+//!   names one `gen_ai.choice` event per choice.
 //! - On failure: status Error, an `exception` event and `error.type`: the
 //!   HTTP status, the service's code for an error object in a success
 //!   answer (when it is a short identifier), `timeout`, `connection` (no
@@ -111,9 +111,20 @@
 //!
 //! `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental` (or
 //! [`TelemetryOptions::with_semconv_mode`](telemetry::TelemetryOptions::with_semconv_mode))
-//! switches to the newer names: `gen_ai.provider.name` = `azure.ai.inference`,
-//! `azure.resource_provider.namespace`, and content as the
-//! `gen_ai.input.messages` / `gen_ai.output.messages` attributes.
+//! switches to the newer names (semantic conventions v1.41.0):
+//! `gen_ai.provider.name` = `azure.ai.inference`,
+//! `azure.resource_provider.namespace`, content as the
+//! `gen_ai.input.messages` / `gen_ai.output.messages` (and for the
+//! Responses API `gen_ai.system_instructions`) attributes, and no event
+//! v1.41 deprecates: no `gen_ai.{role}.message` or `gen_ai.choice` event,
+//! the finish reasons only in `gen_ai.response.finish_reasons`.
+//!
+//! [`TelemetryOptions::with_provider`](telemetry::TelemetryOptions::with_provider)
+//! names another provider (`azure.ai.openai`, `openai`, ...) on every span,
+//! event and metric point, for the crate's clients, the async-openai layer
+//! and the reqwest middleware alike; a value of a known pair is spelled as
+//! the vocabulary spells it (`az.ai.openai` with today's names,
+//! `azure.ai.openai` with the newer ones), any other as given.
 //!
 //! # Metrics
 //!
