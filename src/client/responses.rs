@@ -8,7 +8,7 @@ use super::core::ClientCore;
 use super::credential::Credential;
 use super::options::ClientOptions;
 use super::responses_stream::ResponsesStream;
-use super::transport::{in_band_error, short_type_name};
+use super::transport::{from_json, in_band_error, short_type_name};
 
 const ROUTE: &str = "responses";
 
@@ -119,7 +119,7 @@ impl ResponsesClient {
 /// the service's `{"error": {...}}` ([`Error::Service`]), else
 /// [`Error::InvalidResponse`].
 pub(crate) fn decode(bytes: &[u8], request_id: Option<&str>) -> Result<ModelResponse> {
-    match serde_json::from_slice::<ModelResponse>(bytes) {
+    match from_json::<ModelResponse>(bytes) {
         // A response carries a status; an error object decodes as one
         // with an `error` and nothing else.
         Ok(response) if response.status.is_some() || response.error.is_none() => Ok(response),
