@@ -6,6 +6,7 @@
 
 mod support;
 use support::client as client_support;
+use support::semconv_v141;
 use support::telemetry;
 
 use std::time::Duration;
@@ -112,7 +113,8 @@ async fn two_hundred_messages_keep_choice_and_exception_events() {
 }
 
 /// A short conversation is recorded whole, without the attribute; with the
-/// newer names all 200 messages are in `gen_ai.input.messages` (no events).
+/// newer names all 200 messages are in `gen_ai.input.messages`, the answer
+/// in `gen_ai.output.messages` (v1.41 schemas), and there is no event.
 #[tokio::test]
 async fn short_conversations_and_the_newer_names_lose_nothing() {
     let server = MockInferenceServer::start().await.unwrap();
@@ -135,9 +137,15 @@ async fn short_conversations_and_the_newer_names_lose_nothing() {
     assert!(!attrs(&spans[0]).contains_key("az.ai.inference.message_events.omitted"));
     let a = attrs(&spans[1]);
     assert!(!a.contains_key("az.ai.inference.message_events.omitted"));
-    let input: Json = serde_json::from_str(&a["gen_ai.input.messages"].as_str()).unwrap();
+    let input = semconv_v141::content_attribute(&spans[1], "gen_ai.input.messages")
+        .expect("input messages");
     assert_eq!(input.as_array().map(Vec::len), Some(MESSAGES));
-    assert_eq!(count(&spans[1], "gen_ai.choice"), 1);
+    let output = semconv_v141::content_attribute(&spans[1], "gen_ai.output.messages")
+        .expect("output messages");
+    assert_eq!(output[0]["parts"][0]["content"], "Fine.");
+    // No event at all: v1.41 deprecates the message and choice events.
+    semconv_v141::assert_no_deprecated_events(&spans[1]);
+    assert!(spans[1].events.is_empty(), "{:?}", spans[1].events);
 }
 
 /// The crate's pipeline raises the per-span event limit (unless

@@ -30,6 +30,7 @@ pub struct Vocabulary {
     pub namespace_key: &'static str,
     pub namespace_value: &'static str,
     pub content: ContentForm,
+    pub schema_url: &'static str,
     pub mode: SemconvMode,
 }
 
@@ -40,6 +41,7 @@ pub const VOCABULARY_DEFAULT: Vocabulary = Vocabulary {
     namespace_key: "az.namespace",
     namespace_value: "Microsoft.CognitiveServices",
     content: ContentForm::Events,
+    schema_url: "https://opentelemetry.io/schemas/1.34.0",
     mode: SemconvMode::Default,
 };
 
@@ -50,6 +52,7 @@ pub const VOCABULARY_LATEST: Vocabulary = Vocabulary {
     namespace_key: "azure.resource_provider.namespace",
     namespace_value: "Microsoft.CognitiveServices",
     content: ContentForm::Attributes,
+    schema_url: "https://opentelemetry.io/schemas/1.41.0",
     mode: SemconvMode::LatestExperimental,
 };
 
