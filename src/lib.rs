@@ -47,7 +47,7 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`client`] | the clients ([`ChatCompletionsClient`](client::ChatCompletionsClient), [`EmbeddingsClient`](client::EmbeddingsClient), [`ImageEmbeddingsClient`](client::ImageEmbeddingsClient)), credentials, endpoint parsing, transport, SSE decoding |
+//! | [`client`] | the clients ([`ChatCompletionsClient`](client::ChatCompletionsClient), [`EmbeddingsClient`](client::EmbeddingsClient), [`ImageEmbeddingsClient`](client::ImageEmbeddingsClient), [`ResponsesClient`](client::ResponsesClient), and [`ModelsClient`](client::ModelsClient), the v1 model list, which makes no span), credentials, endpoint parsing, transport, SSE decoding |
 //! | [`models`] | serde types for every request and response of the API |
 //! | [`telemetry`] | [`TelemetryOptions`](telemetry::TelemetryOptions) and [`SemconvMode`](telemetry::SemconvMode); inside (crate-private): the request-parameter and token-count tables, the one message model, spans, stream accumulation, metrics and the convention names (mirrored by `semconv/registry.toml`) |
 //! | [`exporters`] | [`exporters::braintrust`] (native REST and OTLP exporters, their config; inside: the row mapping, attachments, truncation, the AI-span filter, baggage parents), [`exporters::otlp`] (collector config and builders) and [`exporters::delivery`] (its config and statistics) |
@@ -62,6 +62,9 @@
 //! model name is never invented), child of the caller's current context —
 //! which is the active `tracing` span when the tracing-opentelemetry layer
 //! is installed. The W3C `traceparent` is injected into the request.
+//! Listing a v1 endpoint's models ([`ModelsClient`](client::ModelsClient))
+//! and `GET /info` are not GenAI operations and make no span (the context
+//! is still sent).
 //!
 //! - At creation: `gen_ai.system` = `az.ai.inference`,
 //!   `gen_ai.operation.name`, `gen_ai.request.model`, `server.address`,
