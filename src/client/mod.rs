@@ -83,5 +83,9 @@ pub use env::{
     AZURE_OPENAI_API_KEY, AZURE_OPENAI_ENDPOINT, EndpointEnv,
 };
 pub use options::{ClientOptions, ExtraParameters};
+/// The instrumentation (async-openai layer, reqwest middleware) bounds a
+/// whole answer as the clients do.
+#[cfg(any(feature = "async-openai", feature = "reqwest-middleware"))]
+pub(crate) use options::DEFAULT_MAX_EVENT_BYTES;
 pub use redirect::same_origin_redirects;
 pub use retry::RetryPolicy;
