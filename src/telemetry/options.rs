@@ -141,7 +141,7 @@ impl TelemetryOptions {
     /// vocabulary's spelling when it is one of a known pair, else the
     /// vocabulary's own (`az.ai.inference` / `azure.ai.inference`). A
     /// constant unless the caller gave a value of its own making.
-    pub fn provider_in(&self, vocabulary: &Vocabulary) -> StringValue {
+    pub(crate) fn provider_in(&self, vocabulary: &Vocabulary) -> StringValue {
         match &self.provider {
             None => vocabulary.system_value.into(),
             Some(value) => match vocabulary.provider_value(value) {
