@@ -82,6 +82,8 @@ pub use env::{
     AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, AZURE_AI_INFERENCE_MODEL,
     AZURE_OPENAI_API_KEY, AZURE_OPENAI_ENDPOINT, EndpointEnv,
 };
+#[cfg(any(feature = "async-openai", feature = "reqwest-middleware"))]
+pub(crate) use options::DEFAULT_MAX_EVENT_BYTES;
 pub use options::{ClientOptions, ExtraParameters};
 pub use redirect::same_origin_redirects;
 pub use retry::RetryPolicy;
