@@ -249,22 +249,6 @@ macro_rules! internal_use {
     };
 }
 
-/// A module reached as [`internal_use`] describes; its items are `pub` for
-/// that feature, so without it `unreachable_pub` is quiet in it, and so is
-/// `dead_code` for what only the tests use.
-macro_rules! internal_mod {
-    ($(#[$meta:meta])* $name:ident) => {
-        $(#[$meta])*
-        #[cfg(feature = "__internal")]
-        #[doc(hidden)]
-        pub mod $name;
-        $(#[$meta])*
-        #[cfg(not(feature = "__internal"))]
-        #[allow(unreachable_pub, dead_code)]
-        pub(crate) mod $name;
-    };
-}
-
 /// Not API: the benchmarks' and unit tests' view of the export encoders.
 #[cfg(any(test, feature = "__internal"))]
 #[doc(hidden)]

@@ -59,7 +59,7 @@ mod params;
 mod record;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod responses;
-internal_mod!(semconv);
+pub(crate) mod semconv;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod span;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]

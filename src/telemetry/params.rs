@@ -320,7 +320,7 @@ const _: () = {
 
 impl ParamSpec {
     /// The attribute key in `vocabulary`.
-    pub fn key_in(&self, vocabulary: &Vocabulary) -> Option<&'static str> {
+    pub(crate) fn key_in(&self, vocabulary: &Vocabulary) -> Option<&'static str> {
         match vocabulary.mode {
             SemconvMode::Default => self.key,
             SemconvMode::LatestExperimental => self.latest_key,

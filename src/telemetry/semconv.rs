@@ -13,7 +13,7 @@
 //! `gen_ai_latest_experimental` ones) differ in a handful of names; they are
 //! the two rows of [`Vocabulary`], chosen once per client by [`SemconvMode`].
 
-pub use opentelemetry_semantic_conventions::attribute::{
+pub(crate) use opentelemetry_semantic_conventions::attribute::{
     ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE, HTTP_REQUEST_RESEND_COUNT,
     HTTP_RESPONSE_STATUS_CODE, SERVER_ADDRESS, SERVER_PORT,
 };
@@ -22,9 +22,11 @@ pub use opentelemetry_semantic_conventions::attribute::{
 /// registry test can never miss a constant.
 macro_rules! names {
     ($list:ident: $( $(#[$doc:meta])* $name:ident = $value:literal; )*) => {
-        $( $(#[$doc])* pub const $name: &str = $value; )*
-        /// Every name declared in this group, in declaration order.
-        pub const $list: &[&str] = &[$($value),*];
+        $( $(#[$doc])* pub(crate) const $name: &str = $value; )*
+        /// Every name declared in this group, in declaration order (for
+        /// the registry unit test).
+        #[allow(dead_code)]
+        pub(crate) const $list: &[&str] = &[$($value),*];
     };
 }
 
@@ -176,10 +178,12 @@ names! { BRAINTRUST_ATTRIBUTES:
 
 /// Attribute-key prefixes that mark a span as AI instrumentation for
 /// Braintrust's AI-span filter (its `filter-ai-spans` feature).
-pub const AI_ATTRIBUTE_PREFIXES: &[&str] = &["gen_ai.", "braintrust.", "llm.", "ai.", "traceloop."];
+pub(crate) const AI_ATTRIBUTE_PREFIXES: &[&str] =
+    &["gen_ai.", "braintrust.", "llm.", "ai.", "traceloop."];
 
 /// Stable names this crate takes from `opentelemetry-semantic-conventions`.
-pub const STABLE_ATTRIBUTES: &[&str] = &[
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) const STABLE_ATTRIBUTES: &[&str] = &[
     ERROR_TYPE,
     SERVER_ADDRESS,
     SERVER_PORT,
@@ -210,9 +214,9 @@ names! { EVENTS:
 
 /// Prefix and suffix of a message event for a role not listed above
 /// (`gen_ai.{role}.message`).
-pub const EVENT_MESSAGE_PREFIX: &str = "gen_ai.";
+pub(crate) const EVENT_MESSAGE_PREFIX: &str = "gen_ai.";
 /// See [`EVENT_MESSAGE_PREFIX`].
-pub const EVENT_MESSAGE_SUFFIX: &str = ".message";
+pub(crate) const EVENT_MESSAGE_SUFFIX: &str = ".message";
 
 names! { METRICS:
     /// Histogram, seconds: each operation, success or failure.
@@ -226,11 +230,11 @@ names! { METRICS:
 }
 
 /// Bucket boundaries for the duration and chunk-time histograms (seconds).
-pub const DURATION_BUCKETS: &[f64] = &[
+pub(crate) const DURATION_BUCKETS: &[f64] = &[
     0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
 ];
 /// Bucket boundaries for the token-usage histogram.
-pub const TOKEN_BUCKETS: &[f64] = &[
+pub(crate) const TOKEN_BUCKETS: &[f64] = &[
     1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0,
     16777216.0, 67108864.0,
 ];
@@ -282,22 +286,22 @@ names! { VALUES:
 }
 
 /// Schema URL of the conventions version today's names come from.
-pub const SCHEMA_URL: &str = "https://opentelemetry.io/schemas/1.34.0";
+pub(crate) const SCHEMA_URL: &str = "https://opentelemetry.io/schemas/1.34.0";
 /// Schema URL of the newer names: semantic-conventions v1.41.0, the last
 /// release with the Azure AI Inference page.
-pub const SCHEMA_URL_LATEST: &str = "https://opentelemetry.io/schemas/1.41.0";
+pub(crate) const SCHEMA_URL_LATEST: &str = "https://opentelemetry.io/schemas/1.41.0";
 
 /// The environment variable that turns content recording on (`true`, any case).
-pub const CONTENT_RECORDING_ENV: &str = "AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED";
+pub(crate) const CONTENT_RECORDING_ENV: &str = "AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED";
 /// The standard switch for newer convention names.
-pub const SEMCONV_OPT_IN_ENV: &str = "OTEL_SEMCONV_STABILITY_OPT_IN";
+pub(crate) const SEMCONV_OPT_IN_ENV: &str = "OTEL_SEMCONV_STABILITY_OPT_IN";
 /// The value of `SEMCONV_OPT_IN_ENV` (one of a comma-separated list) that
 /// selects the newer GenAI names.
-pub const SEMCONV_OPT_IN_GEN_AI_LATEST: &str = "gen_ai_latest_experimental";
+pub(crate) const SEMCONV_OPT_IN_GEN_AI_LATEST: &str = "gen_ai_latest_experimental";
 
 /// How recorded content travels in a vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ContentForm {
+pub(crate) enum ContentForm {
     /// One `gen_ai.{role}.message` event per request message and one
     /// `gen_ai.choice` event per choice (today's names).
     Events,
@@ -311,28 +315,28 @@ pub enum ContentForm {
 
 /// The names that differ between the two convention versions: one row each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Vocabulary {
+pub(crate) struct Vocabulary {
     /// Key of the provider attribute.
-    pub system_key: &'static str,
+    pub(crate) system_key: &'static str,
     /// Value of the provider attribute.
-    pub system_value: &'static str,
+    pub(crate) system_value: &'static str,
     /// Key of the resource-provider namespace attribute.
-    pub namespace_key: &'static str,
+    pub(crate) namespace_key: &'static str,
     /// Value of the resource-provider namespace attribute.
-    pub namespace_value: &'static str,
+    pub(crate) namespace_value: &'static str,
     /// How recorded content travels.
-    pub content: ContentForm,
+    pub(crate) content: ContentForm,
     /// Key of the service's request id attribute.
-    pub request_id_key: &'static str,
+    pub(crate) request_id_key: &'static str,
     /// The schema URL of the instrumentation scope (tracer and meter).
-    pub schema_url: &'static str,
+    pub(crate) schema_url: &'static str,
     /// The mode this row belongs to: request parameters pick their key by it
     /// (see [`ParamSpec::key_in`](crate::telemetry::ParamSpec::key_in)).
-    pub mode: SemconvMode,
+    pub(crate) mode: SemconvMode,
 }
 
 /// Today's `az.ai.inference` names (the default).
-pub const VOCABULARY_DEFAULT: Vocabulary = Vocabulary {
+pub(crate) const VOCABULARY_DEFAULT: Vocabulary = Vocabulary {
     system_key: GEN_AI_SYSTEM,
     system_value: SYSTEM_VALUE,
     namespace_key: AZ_NAMESPACE,
@@ -344,7 +348,7 @@ pub const VOCABULARY_DEFAULT: Vocabulary = Vocabulary {
 };
 
 /// The newer names (`OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`).
-pub const VOCABULARY_LATEST: Vocabulary = Vocabulary {
+pub(crate) const VOCABULARY_LATEST: Vocabulary = Vocabulary {
     system_key: GEN_AI_PROVIDER_NAME,
     system_value: PROVIDER_NAME_VALUE,
     namespace_key: AZURE_RESOURCE_PROVIDER_NAMESPACE,
@@ -360,7 +364,7 @@ pub const VOCABULARY_LATEST: Vocabulary = Vocabulary {
 /// conventions 1.34 spelled Azure's providers `az.ai.*`, v1.41 `azure.ai.*`.
 /// A provider value set on [`TelemetryOptions`](crate::telemetry::TelemetryOptions)
 /// is translated along these pairs; any other value is the same in both.
-pub const PROVIDER_VALUE_PAIRS: &[(&str, &str)] = &[
+pub(crate) const PROVIDER_VALUE_PAIRS: &[(&str, &str)] = &[
     (SYSTEM_VALUE, PROVIDER_NAME_VALUE),
     (SYSTEM_VALUE_AZURE_OPENAI, PROVIDER_NAME_VALUE_AZURE_OPENAI),
 ];
@@ -370,7 +374,7 @@ impl Vocabulary {
     /// spells it: the member of its [`PROVIDER_VALUE_PAIRS`] pair (a
     /// `'static` constant); `None` when `value` is in no pair (it is then
     /// the same in both vocabularies).
-    pub fn provider_value(&self, value: &str) -> Option<&'static str> {
+    pub(crate) fn provider_value(&self, value: &str) -> Option<&'static str> {
         PROVIDER_VALUE_PAIRS
             .iter()
             .find(|(default, latest)| value == *default || value == *latest)
@@ -393,7 +397,7 @@ pub enum SemconvMode {
 
 impl SemconvMode {
     /// The row of names for this mode: the single place the switch happens.
-    pub const fn vocabulary(self) -> &'static Vocabulary {
+    pub(crate) const fn vocabulary(self) -> &'static Vocabulary {
         match self {
             SemconvMode::Default => &VOCABULARY_DEFAULT,
             SemconvMode::LatestExperimental => &VOCABULARY_LATEST,
@@ -424,7 +428,7 @@ impl SemconvMode {
 
 /// The event name for a request message of `role`: a constant for the known
 /// roles, so the common path never allocates.
-pub fn message_event_name(role: &str) -> std::borrow::Cow<'static, str> {
+pub(crate) fn message_event_name(role: &str) -> std::borrow::Cow<'static, str> {
     match role {
         "system" => EVENT_SYSTEM_MESSAGE.into(),
         "developer" => EVENT_DEVELOPER_MESSAGE.into(),
@@ -457,9 +461,18 @@ mod tests {
         let r: toml::Value = toml::from_str(&text).expect("valid TOML");
         let names = |table: &str, key: &str| -> std::collections::BTreeSet<String> {
             let entries = r[table].as_array().expect("entries");
-            entries.iter().map(|e| e[key].as_str().expect(key).to_owned()).collect()
+            entries
+                .iter()
+                .map(|e| e[key].as_str().expect(key).to_owned())
+                .collect()
         };
-        let set = |lists: &[&[&str]]| lists.iter().flat_map(|l| l.iter()).map(|s| s.to_string()).collect();
+        let set = |lists: &[&[&str]]| {
+            lists
+                .iter()
+                .flat_map(|l| l.iter())
+                .map(|s| s.to_string())
+                .collect()
+        };
         let attributes = set(&[GEN_AI_ATTRIBUTES, BRAINTRUST_ATTRIBUTES, STABLE_ATTRIBUTES]);
         assert_eq!(names("attribute", "name"), attributes);
         assert_eq!(names("event", "name"), set(&[EVENTS]));
@@ -470,15 +483,26 @@ mod tests {
         for m in r["metric"].as_array().unwrap() {
             let name = m["name"].as_str().unwrap();
             let buckets: Vec<f64> = (m["buckets"].as_array().unwrap().iter())
-                .map(|b| b.as_float().or_else(|| b.as_integer().map(|i| i as f64)).unwrap())
+                .map(|b| {
+                    b.as_float()
+                        .or_else(|| b.as_integer().map(|i| i as f64))
+                        .unwrap()
+                })
                 .collect();
             let (unit, expected) = match name {
                 METRIC_TOKEN_USAGE => ("{token}", TOKEN_BUCKETS),
                 _ => ("s", DURATION_BUCKETS),
             };
-            assert_eq!((m["unit"].as_str(), &buckets[..]), (Some(unit), expected), "{name}");
+            assert_eq!(
+                (m["unit"].as_str(), &buckets[..]),
+                (Some(unit), expected),
+                "{name}"
+            );
         }
-        for (key, v) in [("default", VOCABULARY_DEFAULT), ("latest", VOCABULARY_LATEST)] {
+        for (key, v) in [
+            ("default", VOCABULARY_DEFAULT),
+            ("latest", VOCABULARY_LATEST),
+        ] {
             let row = &r["vocabulary"][key];
             let content = match v.content {
                 ContentForm::Events => "events",
@@ -502,10 +526,7 @@ mod tests {
     #[test]
     fn provider_values_follow_the_vocabulary() {
         for value in ["az.ai.inference", "azure.ai.inference"] {
-            assert_eq!(
-                VOCABULARY_DEFAULT.provider_value(value),
-                Some(SYSTEM_VALUE)
-            );
+            assert_eq!(VOCABULARY_DEFAULT.provider_value(value), Some(SYSTEM_VALUE));
             assert_eq!(
                 VOCABULARY_LATEST.provider_value(value),
                 Some(PROVIDER_NAME_VALUE)

@@ -82,11 +82,6 @@ impl Instrumentation {
         self.inner.record_content
     }
 
-    /// The convention names in use.
-    pub fn vocabulary(&self) -> &'static Vocabulary {
-        self.inner.vocabulary
-    }
-
     /// Starts the span of an operation under the current OpenTelemetry
     /// context (which is the active `tracing` span's when the
     /// tracing-opentelemetry layer is installed).

@@ -16,11 +16,11 @@ use opentelemetry_sdk::trace::SpanData;
 use super::options::SpanFilterFn;
 use crate::telemetry::semconv;
 
-pub use crate::telemetry::semconv::AI_ATTRIBUTE_PREFIXES;
+pub(crate) use crate::telemetry::semconv::AI_ATTRIBUTE_PREFIXES;
 
 /// `braintrust.` attributes that route a span rather than describe it: on
 /// their own they do not make a span an AI span.
-pub const SYSTEM_ATTRIBUTES: &[&str] = &[
+pub(crate) const SYSTEM_ATTRIBUTES: &[&str] = &[
     semconv::BRAINTRUST_PARENT,
     semconv::BRAINTRUST_ORG,
     semconv::BRAINTRUST_APP_URL,
@@ -28,7 +28,7 @@ pub const SYSTEM_ATTRIBUTES: &[&str] = &[
 
 /// Whether one of the span's attribute keys starts with one of
 /// [`AI_ATTRIBUTE_PREFIXES`] (the [`SYSTEM_ATTRIBUTES`] aside).
-pub fn is_ai_span(span: &SpanData) -> bool {
+pub(crate) fn is_ai_span(span: &SpanData) -> bool {
     span.attributes.iter().any(|kv| {
         let key = kv.key.as_str();
         AI_ATTRIBUTE_PREFIXES.iter().any(|p| key.starts_with(p))
@@ -38,7 +38,7 @@ pub fn is_ai_span(span: &SpanData) -> bool {
 
 /// Whether the span is its trace's root in this process: no parent, or a
 /// parent from another process (a remote parent).
-pub fn is_local_root(span: &SpanData) -> bool {
+pub(crate) fn is_local_root(span: &SpanData) -> bool {
     span.parent_span_id == SpanId::INVALID || span.parent_span_is_remote
 }
 

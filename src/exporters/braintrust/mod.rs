@@ -42,7 +42,7 @@ mod baggage;
 mod config;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod exporter;
-internal_mod!(filter);
+mod filter;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod mapping;
 pub(crate) mod options;
@@ -51,7 +51,7 @@ pub(crate) mod otlp;
 #[cfg(test)]
 pub(crate) mod test_spans;
 pub(crate) mod transport;
-internal_mod!(truncate);
+mod truncate;
 
 pub(crate) use baggage::AdmittedParentProcessor;
 pub use baggage::{BaggageParents, BraintrustParentProcessor};

@@ -13,10 +13,10 @@ use serde_json::{Map, Value as Json};
 use super::mapping::BraintrustRow;
 
 /// `metadata` key listing the row fields that were truncated.
-pub const TRUNCATED_KEY: &str = "truncated";
+pub(crate) const TRUNCATED_KEY: &str = "truncated";
 
 /// Starts every marker, so a reader can search for it.
-pub const MARKER: &str = "…[truncated by azure-ai-inference-otel: ";
+pub(crate) const MARKER: &str = "…[truncated by azure-ai-inference-otel: ";
 
 /// Most cuts made to one row before giving up.
 const MAX_STEPS: usize = 16;
