@@ -82,10 +82,10 @@ pub use env::{
     AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, AZURE_AI_INFERENCE_MODEL,
     AZURE_OPENAI_API_KEY, AZURE_OPENAI_ENDPOINT, EndpointEnv,
 };
-pub use options::{ClientOptions, ExtraParameters};
 /// The instrumentation (async-openai layer, reqwest middleware) bounds a
 /// whole answer as the clients do.
 #[cfg(any(feature = "async-openai", feature = "reqwest-middleware"))]
 pub(crate) use options::DEFAULT_MAX_EVENT_BYTES;
+pub use options::{ClientOptions, ExtraParameters};
 pub use redirect::same_origin_redirects;
 pub use retry::RetryPolicy;
