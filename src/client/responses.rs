@@ -81,24 +81,10 @@ impl ResponsesClient {
     pub async fn create_streaming(&self, mut request: ResponsesOptions) -> Result<ResponsesStream> {
         request.stream = Some(true);
         self.core.resolve_model(&mut request.model)?;
-        let mut span = start_responses_span(self.core.instrumentation(), &request);
-        let result = async {
-            let body = serde_json::to_vec(&request).map_err(Error::Serialize)?;
-            self.core.open_stream(ROUTE, body, &mut span).await
-        }
-        .await;
-        match result {
-            Ok((response, resend)) => Ok(ResponsesStream::from_response(
-                response,
-                span,
-                resend,
-                self.core.max_event_bytes(),
-            )),
-            Err(error) => {
-                span.fail(&error);
-                Err(error)
-            }
-        }
+        let span = start_responses_span(self.core.instrumentation(), &request);
+        self.core
+            .stream(ROUTE, &request, span, ResponsesStream::from_response)
+            .await
     }
 }
 

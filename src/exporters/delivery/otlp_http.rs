@@ -104,13 +104,12 @@ impl Sink for OtlpHttpSink {
         self.schema_url = converted.schema_url.unwrap_or_default();
     }
 
-    /// Annotates the spans, moves each into its proto struct and packs them
-    /// into requests of at most `split_bytes` of encoded spans (one span
-    /// may exceed it alone); a request over `max_body` is rejected.
-    fn encode(&self, mut spans: Vec<SpanData>) -> Encoded<Bytes> {
-        if let Some(annotate) = &self.annotate {
-            spans.iter_mut().for_each(annotate);
-        }
+    /// Annotates each span, writes it into the reused proto struct, encodes
+    /// it, and packs the spans into requests of at most `split_bytes` of
+    /// encoded spans (one span may exceed it alone); a request over
+    /// `max_body` is rejected. One span at a time from annotation to bytes,
+    /// so what a span allocates is freed before the next one starts.
+    fn encode(&self, spans: Vec<SpanData>) -> Encoded<Bytes> {
         let mut out = Encoded {
             requests: Vec::new(),
             rejected: 0,
@@ -123,6 +122,9 @@ impl Sink for OtlpHttpSink {
         let mut proto = Span::default();
         let mut encoded = Vec::new();
         for mut data in spans {
+            if let Some(annotate) = &self.annotate {
+                annotate(&mut data);
+            }
             let scope = std::mem::take(&mut data.instrumentation_scope);
             write_proto_span(&data, &mut proto);
             drop(data);
