@@ -229,7 +229,9 @@ impl ChatCompletionsOptions {
 }
 
 /// One message of the conversation sent to the model, tagged by `role`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Read by `message_decode` in one pass when `role` comes first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "role", rename_all = "lowercase")]
 pub enum ChatRequestMessage {
     /// `{"role":"system", ...}`

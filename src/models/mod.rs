@@ -48,6 +48,7 @@ mod chat_response;
 mod common;
 mod content;
 mod embeddings;
+mod message_decode;
 mod model_info;
 mod model_list;
 mod responses;
