@@ -31,7 +31,6 @@ use azure_ai_inference_otel::exporters::braintrust::{
 };
 use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
-use opentelemetry_sdk::trace::InMemorySpanExporter;
 use tracing_subscriber::prelude::*;
 
 #[tokio::main]
@@ -61,18 +60,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             println!(
                 "Nothing is sent; set {BRAINTRUST_API_KEY} to send these rows. The rows the exporter would send:\n"
             );
-            let spans = InMemorySpanExporter::default();
-            let (guard, otel_layer) = pipeline
-                .with_span_exporter(spans.clone())
-                .install_with_tracing()?;
-            tracing_subscriber::registry().with(otel_layer).init();
-
-            common::handle_ticket(&target, telemetry).await?;
-
-            // Flush before reading: the exporter forgets its spans at shutdown.
-            guard.force_flush()?;
-            let finished = spans.get_finished_spans()?;
-            guard.shutdown_async().await?;
+            let finished = common::ticket_spans_in_memory(pipeline, &target, telemetry).await?;
             for span in finished {
                 println!("{}", serde_json::to_string_pretty(&span_to_row(&span))?);
             }

@@ -32,7 +32,6 @@ use azure_ai_inference_otel::exporters::braintrust::{
 };
 use azure_ai_inference_otel::setup::TelemetryPipeline;
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
-use opentelemetry_sdk::trace::InMemorySpanExporter;
 use tracing_subscriber::prelude::*;
 
 /// Longest attribute value printed in full.
@@ -63,18 +62,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             println!(
                 "Nothing is sent; set {BRAINTRUST_API_KEY} to send these spans to {{BRAINTRUST_API_URL}}{OTLP_TRACES_PATH}. The attributes each span would carry:"
             );
-            let spans = InMemorySpanExporter::default();
-            let (guard, otel_layer) = pipeline
-                .with_span_exporter(spans.clone())
-                .install_with_tracing()?;
-            tracing_subscriber::registry().with(otel_layer).init();
-
-            common::handle_ticket(&target, telemetry).await?;
-
-            // Flush before reading: the exporter forgets its spans at shutdown.
-            guard.force_flush()?;
-            let finished = spans.get_finished_spans()?;
-            guard.shutdown_async().await?;
+            let finished = common::ticket_spans_in_memory(pipeline, &target, telemetry).await?;
             for span in finished {
                 println!("\nspan `{}`:", span.name);
                 for kv in braintrust_attributes(&span_to_row(&span)) {

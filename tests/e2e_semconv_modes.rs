@@ -10,6 +10,7 @@
 
 mod support;
 use support::client as client_support;
+use support::semconv_v141;
 use support::telemetry;
 
 use std::collections::BTreeMap;
@@ -76,15 +77,20 @@ struct Run {
     vocabulary: &'static Vocabulary,
 }
 
-/// Runs the scenarios in `mode` against `server`, content recording on.
-async fn run(server: &MockInferenceServer, mode: SemconvMode, replies: &[Reply]) -> Run {
+/// Runs the scenarios in `mode` against `server`, content recording on or off.
+async fn run(
+    server: &MockInferenceServer,
+    mode: SemconvMode,
+    replies: &[Reply],
+    record: bool,
+) -> Run {
     for reply in replies {
         server.enqueue(reply.clone());
     }
     let harness = Harness::new();
     let options = ClientOptions::new()
         .with_read_timeout(Duration::from_secs(10))
-        .with_telemetry(harness.options(true).with_semconv_mode(mode));
+        .with_telemetry(harness.options(record).with_semconv_mode(mode));
     let client = client_support::chat(server, options.clone());
 
     // 1. Whole answer: system + multimodal user message, every parameter.
@@ -177,12 +183,16 @@ async fn read_stream(
     let _: Vec<_> = stream.collect().await;
 }
 
-/// Both modes, one after the other, against one server.
+/// Both modes, one after the other, against one server, content recording on.
 async fn both_modes() -> (Run, Run) {
+    both_modes_recording(true).await
+}
+
+async fn both_modes_recording(record: bool) -> (Run, Run) {
     let server = MockInferenceServer::start().await.expect("mock server");
     let replies = replies();
-    let default = run(&server, SemconvMode::Default, &replies).await;
-    let latest = run(&server, SemconvMode::LatestExperimental, &replies).await;
+    let default = run(&server, SemconvMode::Default, &replies, record).await;
+    let latest = run(&server, SemconvMode::LatestExperimental, &replies, record).await;
     (default, latest)
 }
 
@@ -194,8 +204,11 @@ fn is_chat(span: &SpanData) -> bool {
     string_attr(span, sc::GEN_AI_OPERATION_NAME).as_deref() == Some(sc::OPERATION_CHAT)
 }
 
-fn has_choices(span: &SpanData) -> bool {
-    span.events.iter().any(|e| e.name == sc::EVENT_CHOICE)
+fn choice_count(span: &SpanData) -> usize {
+    span.events
+        .iter()
+        .filter(|e| e.name == sc::EVENT_CHOICE)
+        .count()
 }
 
 fn message_events(span: &SpanData) -> Vec<String> {
@@ -251,17 +264,28 @@ async fn spans_carry_their_modes_names_and_only_those() {
         assert!(!a.contains_key(sc::GEN_AI_INPUT_MESSAGES), "{}", span.name);
         assert!(!a.contains_key(sc::GEN_AI_OUTPUT_MESSAGES), "{}", span.name);
     }
-    // Newer names: content as attributes, never as message events.
-    for span in latest.harness.spans().iter().filter(|s| is_chat(s)) {
+    // Newer names: content as attributes valid against the v1.41 schemas,
+    // finish reasons in `gen_ai.response.finish_reasons`, and no event v1.41
+    // deprecates (message or choice events).
+    let default_spans = default.harness.spans();
+    for (i, span) in latest.harness.spans().iter().enumerate() {
+        semconv_v141::assert_no_deprecated_events(span);
+        semconv_v141::validate_content_attributes(span);
+        if !is_chat(span) {
+            continue;
+        }
         let a = attrs(span);
-        assert_eq!(message_events(span), Vec::<String>::new(), "{}", span.name);
         assert!(a.contains_key(sc::GEN_AI_INPUT_MESSAGES), "{}", span.name);
-        assert_eq!(
-            a.contains_key(sc::GEN_AI_OUTPUT_MESSAGES),
-            has_choices(span),
-            "{}: output messages exactly when there are choices",
-            span.name
-        );
+        // Output messages and finish reasons exactly where today's names
+        // have choice events, one per choice.
+        let choices = choice_count(&default_spans[i]);
+        let reasons = a
+            .get(sc::GEN_AI_RESPONSE_FINISH_REASONS)
+            .map(|v| telemetry::string_array(v).len());
+        assert_eq!(reasons.unwrap_or(0), choices, "{}", span.name);
+        let outputs = semconv_v141::content_attribute(span, sc::GEN_AI_OUTPUT_MESSAGES)
+            .map(|o| o.as_array().map_or(0, Vec::len));
+        assert_eq!(outputs.unwrap_or(0), choices, "{}", span.name);
     }
 }
 
@@ -441,6 +465,52 @@ async fn braintrust_rows_are_equal_between_modes() {
         "get_time"
     );
     assert!(default_rows[8]["error"].is_string());
+}
+
+/// Content recording off: the rows are equal too, but for the tool-call
+/// ids that today's names keep in their content-free choice events (the
+/// newer names have no event for them: v1.41 deprecates `gen_ai.choice`,
+/// and a call id is part of the opt-in output messages). Nothing of the
+/// content is in either.
+#[tokio::test]
+async fn braintrust_rows_without_content_are_equal_between_modes() {
+    let (default, latest) = both_modes_recording(false).await;
+    let mut default_rows = comparable_rows(&default);
+    let latest_rows = comparable_rows(&latest);
+    assert_eq!(default_rows.len(), SCENARIOS);
+    let mut ids = Vec::new();
+    for row in &mut default_rows {
+        let output = row.get_mut("output").and_then(Value::as_array_mut);
+        for choice in output.into_iter().flatten() {
+            if let Some(calls) = choice["message"]
+                .as_object_mut()
+                .and_then(|m| m.remove("tool_calls"))
+            {
+                ids.extend(
+                    calls
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|c| c["id"].clone()),
+                );
+            }
+        }
+    }
+    assert_eq!(ids, [json!("call_w1"), json!("call_t2")]);
+    for (d, l) in default_rows.iter().zip(&latest_rows) {
+        assert_eq!(d, l, "rows differ for {}", d["span_attributes"]["name"]);
+        assert!(d.get("input").is_none(), "{d}");
+    }
+    // Not vacuous: the outline of the answers is there.
+    assert_eq!(
+        latest_rows[3]["output"],
+        json!([
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant"}},
+            {"index": 1, "finish_reason": "length", "message": {"role": "assistant"}},
+        ])
+    );
+    assert_eq!(latest_rows[1]["output"][0]["finish_reason"], "tool_calls");
+    assert_eq!(latest_rows[6]["output"][0]["finish_reason"], "error");
 }
 
 /// The comparison sees what matters: changed content, a lost structured

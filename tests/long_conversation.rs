@@ -6,6 +6,7 @@
 
 mod support;
 use support::client as client_support;
+use support::semconv_v141;
 use support::telemetry;
 
 use std::time::Duration;
@@ -110,7 +111,8 @@ async fn two_hundred_messages_keep_choice_and_exception_events() {
 }
 
 /// A short conversation is recorded whole, without the attribute; with the
-/// newer names all 200 messages are in `gen_ai.input.messages` (no events).
+/// newer names all 200 messages are in `gen_ai.input.messages`, the answer
+/// in `gen_ai.output.messages` (v1.41 schemas), and there is no event.
 #[tokio::test]
 async fn short_conversations_and_the_newer_names_lose_nothing() {
     let server = MockInferenceServer::start().await.unwrap();
@@ -133,9 +135,15 @@ async fn short_conversations_and_the_newer_names_lose_nothing() {
     assert!(!attrs(&spans[0]).contains_key(sc::AZ_AI_INFERENCE_MESSAGE_EVENTS_OMITTED));
     let a = attrs(&spans[1]);
     assert!(!a.contains_key(sc::AZ_AI_INFERENCE_MESSAGE_EVENTS_OMITTED));
-    let input: Json = serde_json::from_str(&a[sc::GEN_AI_INPUT_MESSAGES].as_str()).unwrap();
+    let input = semconv_v141::content_attribute(&spans[1], sc::GEN_AI_INPUT_MESSAGES)
+        .expect("input messages");
     assert_eq!(input.as_array().map(Vec::len), Some(MESSAGES));
-    assert_eq!(count(&spans[1], sc::EVENT_CHOICE), 1);
+    let output = semconv_v141::content_attribute(&spans[1], sc::GEN_AI_OUTPUT_MESSAGES)
+        .expect("output messages");
+    assert_eq!(output[0]["parts"][0]["content"], "Fine.");
+    // No event at all: v1.41 deprecates the message and choice events.
+    semconv_v141::assert_no_deprecated_events(&spans[1]);
+    assert!(spans[1].events.is_empty(), "{:?}", spans[1].events);
 }
 
 /// The crate's pipeline raises the per-span event limit (unless

@@ -18,6 +18,7 @@ use azure_ai_inference_otel::testing::{Reply, ResponseAnswer};
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::{Value, json};
 use support::responses::{Call, Outcome, rows, run};
+use support::semconv_v141;
 use support::telemetry::attrs;
 
 const MODEL: &str = "gpt-5-mini";
@@ -150,6 +151,86 @@ fn assert_row_basics(name: &str, row: &Value, o: &Outcome) {
             a.contains_key(sc::ERROR_TYPE),
             "{name}: {row:#}"
         );
+    }
+}
+
+const MODES: [SemconvMode; 2] = [SemconvMode::Default, SemconvMode::LatestExperimental];
+
+/// With the newer names: no event v1.41 deprecates, the content attributes
+/// (when recorded) valid against the v1.41 schemas, the finish reason in
+/// `gen_ai.response.finish_reasons`.
+fn assert_latest_shape(name: &str, o: &Outcome, record: bool) {
+    semconv_v141::assert_no_deprecated_events(&o.span);
+    let recorded = semconv_v141::validate_content_attributes(&o.span);
+    if record {
+        // Input, system instructions, tools; output when an item came.
+        assert!(recorded >= 3, "{name}: {recorded} content attributes");
+    } else {
+        assert_eq!(recorded, 0, "{name}");
+    }
+    if o.span.events.iter().any(|e| e.name == sc::EVENT_CHOICE) {
+        panic!("{name}: a choice event");
+    }
+}
+
+/// A row with what differs between two runs of one scenario set aside:
+/// ids, times and the answer's generated item ids.
+fn comparable(row: &Value) -> Value {
+    fn without_ids(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.remove("id");
+                map.values_mut().for_each(without_ids);
+            }
+            Value::Array(items) => items.iter_mut().for_each(without_ids),
+            _ => {}
+        }
+    }
+    let mut output = row.get("output").cloned().unwrap_or(Value::Null);
+    without_ids(&mut output);
+    let mut metrics = row["metrics"].clone();
+    for key in ["start", "end", "time_to_first_token"] {
+        if let Some(v) = metrics.get_mut(key) {
+            *v = json!("<masked>");
+        }
+    }
+    json!({
+        "input": row.get("input"),
+        "output": output,
+        "metadata": row["metadata"],
+        "metrics": metrics,
+        "error": row.get("error"),
+        "span_attributes": row["span_attributes"],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_vocabularies_give_the_same_rows_with_and_without_content() {
+    for record in [true, false] {
+        for (name, reply, call) in scenarios() {
+            let mut per_mode = Vec::new();
+            for mode in MODES {
+                let o = run(reply.clone(), request(), call, record, mode).await;
+                if mode == SemconvMode::LatestExperimental {
+                    assert_latest_shape(name, &o, record);
+                }
+                let (native, otlp) = rows(&o.span);
+                // Braintrust reads an OTLP span's error from its status,
+                // not from a `braintrust.*` part: the rest is the same.
+                let mut otlp = comparable(&otlp);
+                otlp["error"] = comparable(&native)["error"].clone();
+                assert_eq!(
+                    comparable(&native),
+                    otlp,
+                    "{name} {mode:?}: native and OTLP rows"
+                );
+                per_mode.push(comparable(&native));
+            }
+            assert_eq!(
+                per_mode[0], per_mode[1],
+                "{name}, recording {record}: rows differ between vocabularies"
+            );
+        }
     }
 }
 
@@ -329,11 +410,11 @@ async fn newer_names_validate_for_every_item_kind() {
             &json(sc::GEN_AI_SYSTEM_INSTRUCTIONS),
             "system instructions",
         );
-        assert!(
-            o.span
-                .events
-                .iter()
-                .all(|e| e.name != sc::EVENT_USER_MESSAGE)
+        semconv_v141::assert_no_deprecated_events(&o.span);
+        assert!(o.span.events.is_empty(), "{:?}", o.span.events);
+        assert_eq!(
+            support::telemetry::string_array(&attrs(&o.span)[sc::GEN_AI_RESPONSE_FINISH_REASONS]),
+            ["tool_calls"]
         );
         let (native, otlp) = rows(&o.span);
         assert_eq!(

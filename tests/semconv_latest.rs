@@ -4,10 +4,12 @@
 //! the attributes the page requires, and `gen_ai.input.messages`,
 //! `gen_ai.output.messages` and `gen_ai.tool.definitions` validated against
 //! the release's JSON schemas (copied in `tests/data/semconv-v1.41.0/`) for
-//! every content kind, content recording on.
+//! every content kind, content recording on; no event v1.41 deprecates
+//! (`gen_ai.choice`, `gen_ai.{role}.message`), with recording on or off.
 
 mod support;
 use support::client as client_support;
+use support::semconv_v141::{assert_no_deprecated_events, assert_valid, validator};
 use support::telemetry;
 
 use std::collections::BTreeSet;
@@ -29,34 +31,6 @@ use telemetry::{Harness, attrs, dump};
 const INPUT_SCHEMA: &str = include_str!("data/semconv-v1.41.0/gen-ai-input-messages.json");
 const OUTPUT_SCHEMA: &str = include_str!("data/semconv-v1.41.0/gen-ai-output-messages.json");
 const TOOLS_SCHEMA: &str = include_str!("data/semconv-v1.41.0/gen-ai-tool-definitions.json");
-
-/// The JSON Schema draft-07 meta-schema: the tool-definition schema's
-/// `parameters` must be a draft-07 schema, checked without a network.
-const DRAFT_07: &str = include_str!("data/json-schema-draft-07.json");
-
-/// A validator for one of the release's schemas; the draft-07 meta-schema
-/// comes from `tests/data/`, never from the network.
-fn validator(schema: &str) -> jsonschema::Validator {
-    let schema: Json = serde_json::from_str(schema).expect("schema is JSON");
-    let draft_07: Json = serde_json::from_str(DRAFT_07).expect("draft-07 is JSON");
-    let registry = jsonschema::Registry::new()
-        .add("http://json-schema.org/draft-07/schema", draft_07)
-        .expect("draft-07 registers")
-        .prepare()
-        .expect("registry");
-    jsonschema::options()
-        .with_registry(&registry)
-        .build(&schema)
-        .expect("schema compiles")
-}
-
-fn assert_valid(validator: &jsonschema::Validator, value: &Json, what: &str) {
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{what}: {errors:#?}\nin {value:#}");
-}
 
 fn client(
     server: &MockInferenceServer,
@@ -188,6 +162,8 @@ async fn content_attributes_validate_against_the_release_schemas() {
     let mut input_kinds = BTreeSet::new();
     let mut output_kinds = BTreeSet::new();
     for (i, span) in spans.iter().enumerate() {
+        // Content in the attributes only: no event v1.41 deprecates.
+        assert_no_deprecated_events(span);
         let inputs = json_attr(span, sc::GEN_AI_INPUT_MESSAGES);
         assert_valid(
             &input,
@@ -403,6 +379,9 @@ async fn spans_carry_the_upstream_attributes() {
                 "span {i}: today's {key} under the newer names"
             );
         }
+        // No event v1.41 deprecates (finish reasons are the attribute).
+        assert_no_deprecated_events(span);
+        assert!(span.events.is_empty(), "span {i}: {:?}", span.events);
         // Content is opt-in: off here.
         for key in [
             sc::GEN_AI_INPUT_MESSAGES,

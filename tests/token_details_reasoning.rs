@@ -1,12 +1,14 @@
 //! Token details and reasoning content (2025-04-01 API) through the public
 //! client on the real wire format, whole and streamed, in both vocabularies,
 //! with content recording off and on: the span attributes, the token
-//! histogram, the `gen_ai.choice` event, `gen_ai.output.messages` and the
+//! histogram, the `gen_ai.choice` event (today's names only),
+//! `gen_ai.output.messages` (the newer names, v1.41 schema) and the
 //! Braintrust row, and that nothing of the reasoning or of tool arguments
 //! reaches telemetry with recording off.
 
 mod support;
 use support::client as client_support;
+use support::semconv_v141;
 use support::telemetry;
 
 use std::time::Duration;
@@ -233,9 +235,9 @@ async fn reasoning_is_recorded_with_content_recording_on() {
             }
             let span = only_span(&h);
             let what = format!("{mode:?}, streamed {streamed}");
-            let event = choice_event(&span);
             match mode {
                 SemconvMode::Default => {
+                    let event = choice_event(&span);
                     assert_eq!(
                         event["message"]["reasoning_content"], REASONING_TEXT,
                         "{what}"
@@ -243,8 +245,15 @@ async fn reasoning_is_recorded_with_content_recording_on() {
                     assert_eq!(event["message"]["content"], "It is 4.", "{what}");
                 }
                 _ => {
-                    // The newer names carry content in the attribute, not the event.
-                    assert!(event.get("message").is_none(), "{what}: {event}");
+                    // The newer names carry content in the attribute, valid
+                    // against the v1.41 schema, and no choice event (v1.41
+                    // deprecates it).
+                    semconv_v141::assert_no_deprecated_events(&span);
+                    assert_eq!(
+                        semconv_v141::content_attribute(&span, sc::GEN_AI_OUTPUT_MESSAGES),
+                        Some(output_messages(&span)),
+                        "{what}"
+                    );
                     assert_eq!(
                         output_messages(&span),
                         json!([{"role": "assistant", "parts": [
@@ -314,10 +323,29 @@ async fn reasoning_and_tool_arguments_never_leak_with_recording_off() {
                 "{mode:?}: {secret:?} leaked:\n{everything}"
             );
         }
-        // The ids and finish reasons still are there.
-        assert!(
-            everything.contains("call_1") && everything.contains("call_2"),
-            "{everything}"
+        // The finish reasons still are there; today's names also keep the
+        // tool-call ids in the content-free choice events, the newer names
+        // have no event for them (v1.41 deprecates `gen_ai.choice`).
+        for span in &spans {
+            assert!(
+                attrs(span).contains_key(sc::GEN_AI_RESPONSE_FINISH_REASONS),
+                "{mode:?}: {}",
+                span.name
+            );
+        }
+        assert_eq!(
+            row(&spans[2])["output"][0]["finish_reason"],
+            "tool_calls",
+            "{mode:?}"
         );
+        match mode {
+            SemconvMode::Default => assert!(
+                everything.contains("call_1") && everything.contains("call_2"),
+                "{everything}"
+            ),
+            _ => spans
+                .iter()
+                .for_each(|span| assert!(span.events.is_empty(), "{:?}", span.events)),
+        }
     }
 }

@@ -4,56 +4,43 @@ use crate::error::{ConfigField, Error, Result, ServiceError};
 use crate::models::{ModelResponse, ResponseError, ResponseStatus, ResponsesOptions};
 use crate::telemetry::{OperationSpan, record_model_response, start_responses_span};
 
-use super::core::ClientCore;
-use super::credential::Credential;
-use super::options::ClientOptions;
 use super::responses_stream::ResponsesStream;
 use super::transport::{in_band_error, short_type_name};
 
 const ROUTE: &str = "responses";
 
-/// A client for the Responses API, `POST {endpoint}/responses`, the API
-/// Azure recommends for OpenAI models on the v1 surface
-/// (`https://<resource>.openai.azure.com/openai/v1`).
-///
-/// Every call makes one `chat {model}` CLIENT span with
-/// `openai.api.type` = `responses` (TELEMETRY.md §10); the future and the
-/// stream end it on every path, including when dropped.
-///
-/// ```no_run
-/// # async fn demo() -> azure_ai_inference_otel::Result<()> {
-/// use azure_ai_inference_otel::client::{Credential, ResponsesClient};
-/// use azure_ai_inference_otel::models::ResponsesOptions;
-///
-/// let client = ResponsesClient::new(
-///     "https://my-resource.openai.azure.com/openai/v1",
-///     Credential::api_key(std::env::var("AZURE_OPENAI_API_KEY").unwrap_or_default())?,
-///     None,
-/// )?;
-/// let answer = client
-///     .create(ResponsesOptions::new("Say hi.").with_model("gpt-5-mini"))
-///     .await?;
-/// println!("{}", answer.output_text().unwrap_or_default());
-/// # Ok(()) }
-/// ```
-#[derive(Clone, Debug)]
-pub struct ResponsesClient {
-    core: ClientCore,
+declare_client! {
+    /// A client for the Responses API, `POST {endpoint}/responses`, the API
+    /// Azure recommends for OpenAI models on the v1 surface
+    /// (`https://<resource>.openai.azure.com/openai/v1`).
+    ///
+    /// Every call makes one `chat {model}` CLIENT span with
+    /// `openai.api.type` = `responses` (TELEMETRY.md §10); the future and the
+    /// stream end it on every path, including when dropped.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> azure_ai_inference_otel::Result<()> {
+    /// use azure_ai_inference_otel::client::{Credential, ResponsesClient};
+    /// use azure_ai_inference_otel::models::ResponsesOptions;
+    ///
+    /// let client = ResponsesClient::new(
+    ///     "https://my-resource.openai.azure.com/openai/v1",
+    ///     Credential::api_key(std::env::var("AZURE_OPENAI_API_KEY").unwrap_or_default())?,
+    ///     None,
+    /// )?;
+    /// let answer = client
+    ///     .create(ResponsesOptions::new("Say hi.").with_model("gpt-5-mini"))
+    ///     .await?;
+    /// println!("{}", answer.output_text().unwrap_or_default());
+    /// # Ok(()) }
+    /// ```
+    pub struct ResponsesClient;
+    /// A client for `endpoint`, a v1 base (`https://<resource>.openai.azure.com/openai/v1`
+    /// or `https://<resource>.services.ai.azure.com/openai/v1`).
+    pub fn new;
 }
 
 impl ResponsesClient {
-    /// A client for `endpoint`, a v1 base (`https://<resource>.openai.azure.com/openai/v1`
-    /// or `https://<resource>.services.ai.azure.com/openai/v1`).
-    pub fn new(
-        endpoint: impl AsRef<str>,
-        credential: Credential,
-        options: Option<ClientOptions>,
-    ) -> Result<Self> {
-        Ok(ResponsesClient {
-            core: ClientCore::new(endpoint.as_ref(), credential, options)?,
-        })
-    }
-
     /// Creates a response and waits for all of it.
     ///
     /// A request with `stream: true` is refused (use

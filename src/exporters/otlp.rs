@@ -344,18 +344,13 @@ impl OtlpConfig {
         let target = self.resolve(OtlpSignal::Traces)?;
         self.check_headers(OtlpSignal::Traces)?;
         match target.protocol {
-            OtlpProtocol::HttpProtobuf => {
-                let mut builder = opentelemetry_otlp::SpanExporter::builder()
-                    .with_http()
-                    .with_http_client(self.blocking_client(OtlpSignal::Traces)?)
-                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                    .with_endpoint(target.endpoint)
-                    .with_headers(self.header_map());
-                if let Some(timeout) = self.timeout {
-                    builder = builder.with_timeout(timeout);
-                }
-                Ok(builder.build()?)
-            }
+            OtlpProtocol::HttpProtobuf => Ok(self
+                .http_builder(
+                    opentelemetry_otlp::SpanExporter::builder().with_http(),
+                    OtlpSignal::Traces,
+                    target.endpoint,
+                )?
+                .build()?),
             OtlpProtocol::Grpc => grpc::span_exporter(self, target.endpoint),
         }
     }
@@ -369,20 +364,35 @@ impl OtlpConfig {
         let target = self.resolve(OtlpSignal::Metrics)?;
         self.check_headers(OtlpSignal::Metrics)?;
         match target.protocol {
-            OtlpProtocol::HttpProtobuf => {
-                let mut builder = opentelemetry_otlp::MetricExporter::builder()
-                    .with_http()
-                    .with_http_client(self.blocking_client(OtlpSignal::Metrics)?)
-                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                    .with_endpoint(target.endpoint)
-                    .with_headers(self.header_map());
-                if let Some(timeout) = self.timeout {
-                    builder = builder.with_timeout(timeout);
-                }
-                Ok(builder.build()?)
-            }
+            OtlpProtocol::HttpProtobuf => Ok(self
+                .http_builder(
+                    opentelemetry_otlp::MetricExporter::builder().with_http(),
+                    OtlpSignal::Metrics,
+                    target.endpoint,
+                )?
+                .build()?),
             OtlpProtocol::Grpc => grpc::metric_exporter(self, target.endpoint),
         }
+    }
+
+    /// An `opentelemetry-otlp` HTTP exporter builder (spans or metrics) set
+    /// up from this config: its blocking client, protobuf, `endpoint`, the
+    /// headers and the timeout.
+    fn http_builder<B: WithExportConfig + WithHttpConfig>(
+        &self,
+        builder: B,
+        signal: OtlpSignal,
+        endpoint: String,
+    ) -> Result<B, OtlpBuildError> {
+        let builder = builder
+            .with_http_client(self.blocking_client(signal)?)
+            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+            .with_endpoint(endpoint)
+            .with_headers(self.header_map());
+        Ok(match self.timeout {
+            Some(timeout) => builder.with_timeout(timeout),
+            None => builder,
+        })
     }
 
     /// The HTTP client of the `opentelemetry-otlp` exporters: the one they

@@ -62,6 +62,10 @@
 //! the request's headers (keys stay where they are); it only adds the
 //! span's `traceparent`.
 //!
+//! The provider value is the options' too
+//! ([`TelemetryOptions::with_provider`](crate::telemetry::TelemetryOptions::with_provider)),
+//! resolved once per endpoint the layer sees, never per call.
+//!
 //! A client that retries above the layer makes one span per attempt.
 
 mod exchange;

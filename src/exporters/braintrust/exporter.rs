@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::attachments::Uploader;
 use super::config::{BraintrustBuildError, BraintrustConfig, Parent};
 use super::filter::SpanFilter;
-use super::options::{path_hooks, start_uploader};
+use super::options::start_uploader;
 use super::transport::BraintrustSink;
 use crate::exporters::delivery::{
     Delivery, DeliveryConfig, DeliveryProcessor, DeliveryStats, Engine, ShutdownOutcome,
@@ -100,12 +100,9 @@ impl BraintrustExporter {
         config: BraintrustConfig,
         delivery: DeliveryConfig,
     ) -> Result<DeliveryProcessor, BraintrustBuildError> {
-        let delivery = config.delivery_config(delivery);
-        let config = config.resolve()?;
-        let attachments = start_uploader(&config)?;
-        let hooks = path_hooks(&config.rows.filter, attachments.as_ref());
-        let sink = BraintrustSink::new(&config)?.with_attachments(attachments);
-        Ok(DeliveryProcessor::with_sink(sink, delivery, NAME).with_hooks(hooks))
+        super::options::processor(config, delivery, NAME, |config, attachments| {
+            Ok(BraintrustSink::new(config)?.with_attachments(attachments))
+        })
     }
 
     /// The exporter's counters (a handle that stays valid after the exporter

@@ -17,7 +17,7 @@ use super::attachments::{Conversion, Uploader, convert_row_replacing};
 use super::config::{BraintrustBuildError, BraintrustConfig, Parent, ResolvedConfig};
 use super::filter::SpanFilter;
 use super::mapping::{BraintrustRow, span_to_row};
-use super::options::{path_hooks, start_uploader};
+use super::options::start_uploader;
 use crate::exporters::delivery::{
     Delivery, DeliveryConfig, DeliveryProcessor, DeliveryStats, Engine, OtlpHttpSink,
 };
@@ -129,12 +129,9 @@ impl BraintrustOtlpExporter {
         config: BraintrustConfig,
         delivery: DeliveryConfig,
     ) -> Result<DeliveryProcessor, BraintrustBuildError> {
-        let delivery = config.delivery_config(delivery);
-        let config = config.resolve()?;
-        let attachments = start_uploader(&config)?;
-        let hooks = path_hooks(&config.rows.filter, attachments.as_ref());
-        let (sink, _) = sink(&config, attachments)?;
-        Ok(DeliveryProcessor::with_sink(sink, delivery, NAME).with_hooks(hooks))
+        super::options::processor(config, delivery, NAME, |config, attachments| {
+            sink(config, attachments).map(|(sink, _)| sink)
+        })
     }
 
     /// The parent every span is sent to.

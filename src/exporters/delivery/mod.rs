@@ -79,8 +79,10 @@
 
 mod engine;
 mod otlp_http;
+mod otlp_request;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod processor;
+mod proto_span;
 mod retry;
 mod sink;
 mod stats;
