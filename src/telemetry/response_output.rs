@@ -7,8 +7,7 @@
 //! copying its fields into a new map and writing that cost about 28,000
 //! instructions for a two-item answer (callgrind, `benches/responses.rs`),
 //! more than all the rest of the call's telemetry; `serde` over borrowed
-//! views still cost 4,100 (most of it escaping strings that need none),
-//! this about NNN. Keys come in the order `serde_json` writes a map's keys
+//! views still cost 4,100 (most of it escaping strings that need none). Keys come in the order `serde_json` writes a map's keys
 //! (sorted), so the text is what writing the skeleton as a `Value` gave.
 
 use serde_json::Value as Json;
@@ -28,16 +27,26 @@ pub(crate) fn output_attribute(
     if record_content {
         return serde_json::to_string(items).ok();
     }
-    let mut out = String::with_capacity(96 * items.len());
-    out.push('[');
+    // Measured first, then written into a buffer of that size: the
+    // attribute keeps a boxed `str`, and boxing a larger buffer
+    // reallocates (the measure counts strings as needing no escapes; one
+    // that does only makes the buffer grow).
+    let mut size = Measure(0);
+    write_skeletons(&mut size, items);
+    let mut out = String::with_capacity(size.0);
+    write_skeletons(&mut out, items);
+    Some(out)
+}
+
+fn write_skeletons<S: Sink>(out: &mut S, items: &[ResponseOutputItem]) {
+    out.raw("[");
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.raw(",");
         }
-        Skeleton::of(item).write(&mut out);
+        Skeleton::of(item).write(out);
     }
-    out.push(']');
-    Some(out)
+    out.raw("]");
 }
 
 /// An unknown item's skeleton as a value, for a stream that keeps items
@@ -119,33 +128,33 @@ impl<'a> Skeleton<'a> {
         }
     }
 
-    fn write(&self, out: &mut String) {
+    fn write<S: Sink>(&self, out: &mut S) {
         if !self.object {
-            out.push_str("null");
+            out.raw("null");
             return;
         }
         // Sorted by key, as `serde_json` writes a map.
         let mut object = Object::open(out);
         if let Some(v) = self.call_id {
-            object.key("call_id").push_string(v);
+            object.key(r#""call_id":"#).string(v);
         }
         if let Some(parts) = &self.content {
-            parts.write(object.key("content"));
+            parts.write(object.key(r#""content":"#));
         }
         if let Some(v) = self.id {
-            object.key("id").push_string(v);
+            object.key(r#""id":"#).string(v);
         }
         if let Some(v) = self.role {
-            object.key("role").push_string(v);
+            object.key(r#""role":"#).string(v);
         }
         if let Some(v) = self.status {
-            object.key("status").push_string(v);
+            object.key(r#""status":"#).string(v);
         }
         if let Some(parts) = &self.summary {
-            parts.write(object.key("summary"));
+            parts.write(object.key(r#""summary":"#));
         }
         if let Some(v) = self.kind {
-            object.key("type").push_string(v);
+            object.key(r#""type":"#).string(v);
         }
         object.close();
     }
@@ -160,7 +169,7 @@ enum Parts<'a> {
 }
 
 impl Parts<'_> {
-    fn write(&self, out: &mut Writer<'_>) {
+    fn write<S: Sink>(&self, out: &mut S) {
         match self {
             Parts::Content(parts) => write_parts(out, parts.iter().map(content_type)),
             Parts::Summary(parts) => {
@@ -173,21 +182,21 @@ impl Parts<'_> {
     }
 }
 
-fn write_parts<'t>(out: &mut Writer<'_>, types: impl Iterator<Item = Option<TypeName<'t>>>) {
-    out.0.push('[');
+fn write_parts<'t, S: Sink>(out: &mut S, types: impl Iterator<Item = Option<TypeName<'t>>>) {
+    out.raw("[");
     for (i, kind) in types.enumerate() {
         if i > 0 {
-            out.0.push(',');
+            out.raw(",");
         }
-        let mut part = Object::open(out.0);
+        let mut part = Object::open(out);
         match kind {
-            Some(TypeName::Text(kind)) => part.key("type").push_string(kind),
-            Some(TypeName::Json(kind)) => part.key("type").push_json(kind),
+            Some(TypeName::Text(kind)) => part.key(r#""type":"#).string(kind),
+            Some(TypeName::Json(kind)) => part.key(r#""type":"#).json(kind),
             None => {}
         }
         part.close();
     }
-    out.0.push(']');
+    out.raw("]");
 }
 
 /// A part's `type`: the tag of a known part, the value an unknown one
@@ -209,57 +218,110 @@ fn content_type(part: &ResponseContentPart) -> Option<TypeName<'_>> {
 }
 
 /// A JSON object being written: `{`, then `"key":` before each value.
-struct Object<'o> {
-    out: Writer<'o>,
+struct Object<'o, S: Sink> {
+    out: &'o mut S,
     empty: bool,
 }
 
-impl<'o> Object<'o> {
-    fn open(out: &'o mut String) -> Self {
-        out.push('{');
-        Object {
-            out: Writer(out),
-            empty: true,
-        }
+impl<'o, S: Sink> Object<'o, S> {
+    fn open(out: &'o mut S) -> Self {
+        out.raw("{");
+        Object { out, empty: true }
     }
 
-    /// Writes `"key":` (keys are constants that need no escaping); the
-    /// value goes to the writer returned.
-    fn key(&mut self, key: &str) -> &mut Writer<'o> {
+    /// Writes `key` (a quoted constant with its colon, `"id":`); the value
+    /// goes to the sink returned.
+    fn key(&mut self, key: &str) -> &mut S {
         if !self.empty {
-            self.out.0.push(',');
+            self.out.raw(",");
         }
         self.empty = false;
-        self.out.0.push('"');
-        self.out.0.push_str(key);
-        self.out.0.push_str("\":");
-        &mut self.out
+        self.out.raw(key);
+        self.out
     }
 
     fn close(self) {
-        self.out.0.push('}');
+        self.out.raw("}");
     }
 }
 
-/// Where a value is written.
-struct Writer<'o>(&'o mut String);
+/// Where JSON text goes: a `String`, or [`Measure`], which counts the
+/// bytes the same calls would write.
+trait Sink {
+    /// Text that is JSON already.
+    fn raw(&mut self, text: &str);
+    /// A JSON string.
+    fn string(&mut self, s: &str);
+    /// Any JSON value.
+    fn json(&mut self, value: &Json);
+}
 
-impl Writer<'_> {
-    /// A JSON string: as it is when nothing in it needs escaping (ids,
-    /// types and statuses), else escaped by `serde_json`.
-    fn push_string(&mut self, s: &str) {
-        if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-            self.0.push('"');
-            self.0.push_str(s);
-            self.0.push('"');
+impl Sink for String {
+    fn raw(&mut self, text: &str) {
+        self.push_str(text);
+    }
+
+    /// As it is when nothing in it needs escaping (ids, types and
+    /// statuses), else escaped by `serde_json`.
+    fn string(&mut self, s: &str) {
+        if is_plain(s) {
+            self.push('"');
+            self.push_str(s);
+            self.push('"');
         } else {
-            self.push_json(&Json::from(s));
+            self.push_str(&escaped(s));
         }
     }
 
-    fn push_json(&mut self, value: &Json) {
-        self.0.push_str(&value.to_string());
+    fn json(&mut self, value: &Json) {
+        self.push_str(&value.to_string());
     }
+}
+
+/// The length of what a `String` sink would be written, strings counted
+/// as needing no escapes (looking would cost as much as writing them).
+struct Measure(usize);
+
+impl Sink for Measure {
+    fn raw(&mut self, text: &str) {
+        self.0 += text.len();
+    }
+
+    fn string(&mut self, s: &str) {
+        self.0 += s.len() + 2;
+    }
+
+    fn json(&mut self, value: &Json) {
+        self.0 += value.to_string().len();
+    }
+}
+
+/// Whether `s` can be written inside a JSON string as it is (no quote,
+/// backslash or control character), eight bytes at a time.
+fn is_plain(s: &str) -> bool {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    // Non-zero when a byte of `x` is below `n` (exact for `n` <= 0x80).
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+    let quote = ONES * u64::from(b'"');
+    let backslash = ONES * u64::from(b'\\');
+    let plain_byte = |b: &u8| *b >= 0x20 && *b != b'"' && *b != b'\\';
+    let mut chunks = s.as_bytes().chunks_exact(8);
+    for chunk in &mut chunks {
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+            return chunk.iter().all(plain_byte);
+        };
+        let x = u64::from_le_bytes(bytes);
+        if below(x, 0x20) | below(x ^ quote, 1) | below(x ^ backslash, 1) != 0 {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(plain_byte)
+}
+
+/// `s` as a JSON string, escaped by `serde_json`.
+fn escaped(s: &str) -> String {
+    Json::from(s).to_string()
 }
 
 #[cfg(test)]
@@ -324,6 +386,10 @@ mod tests {
         let items = items();
         let text = output_attribute(&items, false).unwrap();
         assert!(!text.contains("secret"), "{text}");
+        // Measured exactly when no string needs escaping (the first two
+        // items): boxing the text for the span does not reallocate.
+        let plain = output_attribute(&items[..2], false).unwrap();
+        assert_eq!(plain.len(), plain.capacity());
         let expected: Vec<Json> = items.iter().map(via_value).collect();
         assert_eq!(text, Json::Array(expected).to_string());
         let Json::Array(written) = serde_json::from_str::<Json>(&text).unwrap() else {
@@ -349,6 +415,31 @@ mod tests {
         assert_eq!(text, serde_json::to_string(&items).unwrap());
         assert_eq!(output_attribute(&[], true), None);
         assert_eq!(output_attribute(&[], false), None);
+    }
+
+    #[test]
+    fn plain_strings_are_told_from_those_to_escape() {
+        let slow = |s: &str| s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+        let base = "msg_0123456789abcdéf_ü€";
+        for len in 0..=base.len() {
+            let Some(prefix) = base.get(..len) else {
+                continue;
+            };
+            assert!(is_plain(prefix), "{prefix:?}");
+            for bad in ['"', '\\', '\n', '\u{1f}', '\0'] {
+                for at in 0..=len {
+                    let Some((a, b)) = prefix.get(..at).zip(prefix.get(at..)) else {
+                        continue;
+                    };
+                    let s = format!("{a}{bad}{b}");
+                    assert!(!is_plain(&s), "{s:?}");
+                    assert_eq!(is_plain(&s), slow(&s));
+                }
+            }
+        }
+        for s in ["\u{7f}", " ", "~", "\u{80}", "ÿ", "\u{10ffff}"] {
+            assert_eq!(is_plain(s), slow(s), "{s:?}");
+        }
     }
 
     #[test]
