@@ -106,11 +106,7 @@ impl Target {
         &self,
         telemetry: TelemetryOptions,
     ) -> azure_ai_inference_otel::Result<ChatCompletionsClient> {
-        ChatCompletionsClient::new(
-            &self.endpoint,
-            self.credential.clone(),
-            Some(self.options().with_telemetry(telemetry)),
-        )
+        self.client(ChatCompletionsClient::new, telemetry)
     }
 
     /// A Responses API client for this endpoint (a v1 base on Azure).
@@ -118,11 +114,7 @@ impl Target {
         &self,
         telemetry: TelemetryOptions,
     ) -> azure_ai_inference_otel::Result<ResponsesClient> {
-        ResponsesClient::new(
-            &self.endpoint,
-            self.credential.clone(),
-            Some(self.options().with_telemetry(telemetry)),
-        )
+        self.client(ResponsesClient::new, telemetry)
     }
 
     /// An embeddings client for this endpoint.
@@ -130,8 +122,22 @@ impl Target {
         &self,
         telemetry: TelemetryOptions,
     ) -> azure_ai_inference_otel::Result<EmbeddingsClient> {
-        EmbeddingsClient::new(
-            &self.endpoint,
+        self.client(EmbeddingsClient::new, telemetry)
+    }
+
+    /// Any client for this endpoint: every client's `new` takes the same
+    /// endpoint, credential and options.
+    fn client<C>(
+        &self,
+        new: impl FnOnce(
+            String,
+            Credential,
+            Option<ClientOptions>,
+        ) -> azure_ai_inference_otel::Result<C>,
+        telemetry: TelemetryOptions,
+    ) -> azure_ai_inference_otel::Result<C> {
+        new(
+            self.endpoint.clone(),
             self.credential.clone(),
             Some(self.options().with_telemetry(telemetry)),
         )

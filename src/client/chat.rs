@@ -95,24 +95,15 @@ impl ChatCompletionsClient {
         if options.stream_options.is_none() && self.core.endpoint_kind().is_openai() {
             options.stream_options = Some(StreamOptions::include_usage());
         }
-        let mut span = self.start(&mut options)?;
-        let result = async {
-            let body = serde_json::to_vec(&options).map_err(Error::Serialize)?;
-            self.core.open_stream(ROUTE, body, &mut span).await
-        }
-        .await;
-        match result {
-            Ok((response, resend)) => Ok(StreamingChatCompletions::from_response(
-                response,
+        let span = self.start(&mut options)?;
+        self.core
+            .stream(
+                ROUTE,
+                &options,
                 span,
-                resend,
-                self.core.max_event_bytes(),
-            )),
-            Err(error) => {
-                span.fail(&error);
-                Err(error)
-            }
-        }
+                StreamingChatCompletions::from_response,
+            )
+            .await
     }
 
     /// Fills in the default model and starts the span, recording the request

@@ -22,9 +22,9 @@ mod row;
 mod values;
 
 use messages::{build_input, build_output};
-pub use row::{
-    BraintrustRow, InstrumentationInfo, LLM_OPERATIONS, PROVIDER_AZURE, RowContext, RowMetrics,
-    RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION,
+pub(crate) use row::{
+    BraintrustRow, InstrumentationInfo, PROVIDER_AZURE, RowContext, RowMetrics, RowSpanAttributes,
+    SpanOrigin, SpanType,
 };
 use values::{
     as_count, as_seconds, as_str, error_text, parse_or_text, rfc3339, unix_seconds, value_to_json,
