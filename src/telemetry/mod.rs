@@ -57,6 +57,7 @@ mod options;
 mod params;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod record;
+mod response_output;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod responses;
 pub(crate) mod semconv;

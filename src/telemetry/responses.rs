@@ -21,6 +21,7 @@ use super::UsageRecord;
 use super::message::{Message, MessagePart, Role, ToolCallPart};
 use super::params::{ParamValue, RequestParam, RequestParams};
 use super::record::{ChoiceRecord, Operation, RequestAttributes, ResponseRecord, ToolCallRecord};
+use super::response_output::{content_free, output_attribute};
 use super::semconv::{self as sc, ContentForm};
 use super::span::{Instrumentation, OperationSpan, StreamOutcome};
 use crate::models::{
@@ -309,7 +310,10 @@ fn record_output(
             )
         })
     };
-    if let Some(json) = output_json(items, record_content) {
+    // Built only for a span that keeps it (none without an SDK, or sampled out).
+    if span.is_recording()
+        && let Some(json) = output_attribute(items, record_content)
+    {
         span.record_attribute(KeyValue::new(sc::AZ_AI_INFERENCE_RESPONSE_OUTPUT, json));
     }
     ResponseRecordOwned { texts, finish }
@@ -355,49 +359,6 @@ impl ResponseRecordOwned {
             }],
         }
     }
-}
-
-/// `az.ai.inference.response.output`: the items as returned with content
-/// recording on; else only their content-free fields. `None` without items.
-fn output_json(items: &[ResponseOutputItem], record_content: bool) -> Option<String> {
-    if items.is_empty() {
-        return None;
-    }
-    if record_content {
-        return serde_json::to_string(items).ok();
-    }
-    let skeleton: Vec<Json> = items
-        .iter()
-        .map(|item| content_free(&serde_json::to_value(item).unwrap_or(Json::Null)))
-        .collect();
-    Some(Json::Array(skeleton).to_string())
-}
-
-/// The content-free fields of an output item: `type`, `id`, `status`,
-/// `role`, `call_id`, and of its `content` and `summary` parts their `type`.
-pub(crate) fn content_free(item: &Json) -> Json {
-    let Some(map) = item.as_object() else {
-        return Json::Null;
-    };
-    let mut out = serde_json::Map::new();
-    for key in ["type", "id", "status", "role", "call_id"] {
-        if let Some(value) = map.get(key).filter(|v| v.is_string()) {
-            out.insert(key.to_owned(), value.clone());
-        }
-    }
-    for key in ["content", "summary"] {
-        if let Some(parts) = map.get(key).and_then(Json::as_array) {
-            let parts = parts
-                .iter()
-                .map(|part| match part.get("type") {
-                    Some(kind) => json!({"type": kind}),
-                    None => json!({}),
-                })
-                .collect();
-            out.insert(key.to_owned(), Json::Array(parts));
-        }
-    }
-    Json::Object(out)
 }
 
 /// Records a whole answer on `span`: id, model, usage, the finish reason
@@ -640,22 +601,5 @@ mod tests {
         assert_eq!(finish_reason(Some(&S::Failed), None, false), Some("error"));
         assert_eq!(finish_reason(Some(&S::InProgress), None, false), None);
         assert_eq!(finish_reason(None, None, false), None);
-    }
-
-    #[test]
-    fn content_free_items_keep_only_their_shape() {
-        let item = json!({"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
-            "content": [{"type": "output_text", "text": "secret", "annotations": [{"url": "secret"}]}]});
-        assert_eq!(
-            content_free(&item),
-            json!({"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
-                   "content": [{"type": "output_text"}]})
-        );
-        let call =
-            json!({"type": "function_call", "call_id": "c", "name": "secret", "arguments": "{}"});
-        assert_eq!(
-            content_free(&call),
-            json!({"type": "function_call", "call_id": "c"})
-        );
     }
 }

@@ -592,6 +592,12 @@ impl OperationSpan {
         }
     }
 
+    /// Whether the span keeps what is recorded on it (not without an SDK,
+    /// nor when sampled out): what only the span needs is built only then.
+    pub(crate) fn is_recording(&self) -> bool {
+        self.span.is_recording()
+    }
+
     /// The convention names this span uses.
     pub(crate) fn vocabulary(&self) -> &'static sc::Vocabulary {
         self.instrumentation.inner.vocabulary
