@@ -5,7 +5,7 @@ use crate::models::{ModelResponse, ResponseError, ResponseStatus, ResponsesOptio
 use crate::telemetry::{OperationSpan, record_model_response, start_responses_span};
 
 use super::responses_stream::ResponsesStream;
-use super::transport::{in_band_error, short_type_name};
+use super::transport::{from_json, in_band_error, short_type_name};
 
 const ROUTE: &str = "responses";
 
@@ -92,7 +92,7 @@ impl ResponsesClient {
 /// the service's `{"error": {...}}` ([`Error::Service`]), else
 /// [`Error::InvalidResponse`].
 pub(crate) fn decode(bytes: &[u8], request_id: Option<&str>) -> Result<ModelResponse> {
-    match serde_json::from_slice::<ModelResponse>(bytes) {
+    match from_json::<ModelResponse>(bytes) {
         // A response carries a status; an error object decodes as one
         // with an `error` and nothing else.
         Ok(response) if response.status.is_some() || response.error.is_none() => Ok(response),

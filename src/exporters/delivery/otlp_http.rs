@@ -5,8 +5,8 @@
 //! `opentelemetry-otlp`'s own exporter retries inside `export()` and
 //! reports only a message, so the engine could neither tell a 400 from a
 //! 503 nor keep sending other batches while one waits. The encoding is
-//! `opentelemetry-proto`'s structs, each span moved into its own
-//! ([`proto_span`]) and encoded by prost at once, the request built around
+//! `opentelemetry-proto`'s structs, each span written into one reused
+//! ([`write_proto_span`]) and encoded by prost at once, the request built around
 //! the spans' bytes ([`RequestBody`]).
 
 use std::fmt;
@@ -15,12 +15,13 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use http::HeaderMap;
 use opentelemetry_proto::tonic::resource::v1::Resource as ProtoResource;
+use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanData;
 
 use super::otlp_request::{RequestBody, encode_span};
-use super::proto_span::proto_span;
+use super::proto_span::write_proto_span;
 use super::sink::{Encoded, Outcome, Sink};
 
 /// Changes applied to each span before encoding (Braintrust's attributes).
@@ -103,25 +104,31 @@ impl Sink for OtlpHttpSink {
         self.schema_url = converted.schema_url.unwrap_or_default();
     }
 
-    /// Annotates the spans, moves each into its proto struct and packs them
-    /// into requests of at most `split_bytes` of encoded spans (one span
-    /// may exceed it alone); a request over `max_body` is rejected.
-    fn encode(&self, mut spans: Vec<SpanData>) -> Encoded<Bytes> {
-        if let Some(annotate) = &self.annotate {
-            spans.iter_mut().for_each(annotate);
-        }
+    /// Annotates each span, writes it into the reused proto struct, encodes
+    /// it, and packs the spans into requests of at most `split_bytes` of
+    /// encoded spans (one span may exceed it alone); a request over
+    /// `max_body` is rejected. One span at a time from annotation to bytes,
+    /// so what a span allocates is freed before the next one starts.
+    fn encode(&self, spans: Vec<SpanData>) -> Encoded<Bytes> {
         let mut out = Encoded {
             requests: Vec::new(),
             rejected: 0,
             reason: None,
         };
         let mut part = RequestBody::default();
-        // One span's encoding, reused: each span is encoded as soon as it
-        // is converted, and its proto struct dropped.
+        // One proto span and one span's encoding, reused through the batch
+        // (see `write_proto_span`): each span is encoded as soon as it is
+        // written.
+        let mut proto = Span::default();
         let mut encoded = Vec::new();
         for mut data in spans {
+            if let Some(annotate) = &self.annotate {
+                annotate(&mut data);
+            }
             let scope = std::mem::take(&mut data.instrumentation_scope);
-            encode_span(&proto_span(data), &mut encoded);
+            write_proto_span(&data, &mut proto);
+            drop(data);
+            encode_span(&proto, &mut encoded);
             if part.spans() > 0 && part.span_bytes() + encoded.len() > self.split_bytes {
                 self.finish(std::mem::take(&mut part), &mut out);
             }
@@ -236,7 +243,9 @@ mod tests {
         let spans: Vec<SpanData> = (0..10).map(|i| padded_span(i, 1000)).collect();
         // Each span's field (key, length, message) in the request.
         let mut field = Vec::new();
-        encode_span(&proto_span(spans[0].clone()), &mut field);
+        let mut proto = Span::default();
+        write_proto_span(&spans[0], &mut proto);
+        encode_span(&proto, &mut field);
         let size = field.len();
         let encoded = sink(3 * size, usize::MAX, None).encode(spans);
         let counts: Vec<usize> = encoded.requests.iter().map(|(_, n)| *n).collect();

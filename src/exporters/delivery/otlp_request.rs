@@ -1,14 +1,13 @@
 //! An OTLP/HTTP trace request body (`ExportTraceServiceRequest`), built one
 //! encoded span at a time.
 //!
-//! Each span is encoded by prost as soon as it is converted, and its proto
-//! struct dropped: the encoded length is the size the batch is split by,
+//! Each span is encoded by prost as soon as it is written: the encoded length is the size the batch is split by,
 //! and the request only adds its two wrapper messages around the bytes
 //! (`ResourceSpans` and one `ScopeSpans` per instrumentation scope, their
 //! resource and scope encoded by prost too). Encoding the whole request
 //! struct instead computed every span's nested lengths once per level of
 //! nesting (five times for an attribute value) and kept a batch of proto
-//! structs alive until the end: a third of the encoding cost. The bytes are
+//! structs alive until the end. The bytes are
 //! the same as prost's encoding of the request struct (see the tests).
 
 use opentelemetry::InstrumentationScope;
@@ -137,7 +136,13 @@ fn push_string(body: &mut Vec<u8>, text: &str) {
 mod tests {
     use super::*;
     use crate::exporters::braintrust::test_spans::padded_span;
-    use crate::exporters::delivery::proto_span::proto_span;
+    use crate::exporters::delivery::proto_span::write_proto_span;
+
+    fn proto_span(span: opentelemetry_sdk::trace::SpanData) -> Span {
+        let mut out = Span::default();
+        write_proto_span(&span, &mut out);
+        out
+    }
     use opentelemetry::KeyValue;
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
