@@ -17,7 +17,7 @@
 //!   after the pipeline is shut down.
 //! - Without it, nothing is sent: the example says why and prints, as JSON,
 //!   the rows the exporter would send (the same mapping,
-//!   `exporters::braintrust::span_to_row`, over spans kept in memory).
+//!   `exporters::braintrust::preview_row`, over spans kept in memory).
 //!
 //! The model is the built-in demo endpoint unless
 //! `AZURE_AI_INFERENCE_ENDPOINT` (and `AZURE_AI_INFERENCE_KEY`) name a real one.
@@ -27,7 +27,7 @@ mod common;
 use std::error::Error;
 
 use azure_ai_inference_otel::exporters::braintrust::{
-    BRAINTRUST_API_KEY, BraintrustConfig, span_to_row,
+    BRAINTRUST_API_KEY, BraintrustConfig, preview_row,
 };
 use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
@@ -62,7 +62,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             );
             let finished = common::ticket_spans_in_memory(pipeline, &target, telemetry).await?;
             for span in finished {
-                println!("{}", serde_json::to_string_pretty(&span_to_row(&span))?);
+                println!("{}", serde_json::to_string_pretty(&preview_row(&span))?);
             }
         }
     }

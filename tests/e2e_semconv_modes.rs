@@ -17,22 +17,20 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use azure_ai_inference_otel::client::ClientOptions;
-use azure_ai_inference_otel::exporters::braintrust::span_to_row;
+use azure_ai_inference_otel::exporters::braintrust::preview_row;
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatCompletionsToolCall, ChatCompletionsToolDefinition,
     ChatRequestMessage, ContentItem, EmbeddingEncodingFormat, EmbeddingsOptions,
     FunctionDefinition,
 };
-use azure_ai_inference_otel::telemetry::semconv::{
-    self as sc, SemconvMode, VOCABULARY_DEFAULT, VOCABULARY_LATEST, Vocabulary,
-};
-use azure_ai_inference_otel::telemetry::{REQUEST_PARAMS, RequestParam};
+use azure_ai_inference_otel::telemetry::SemconvMode;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use futures::StreamExt;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::{Value, json};
+use support::genai_spans::{VOCABULARY_DEFAULT, VOCABULARY_LATEST, Vocabulary, vocabulary};
 use telemetry::{Harness, attrs};
 
 const MODEL: &str = "gpt-4o-mini";
@@ -168,7 +166,7 @@ async fn run(
     assert_eq!(server.pending_replies(), 0, "every scripted reply was used");
     Run {
         harness,
-        vocabulary: mode.vocabulary(),
+        vocabulary: vocabulary(mode),
     }
 }
 
@@ -201,13 +199,13 @@ fn string_attr(span: &SpanData, key: &str) -> Option<String> {
 }
 
 fn is_chat(span: &SpanData) -> bool {
-    string_attr(span, sc::GEN_AI_OPERATION_NAME).as_deref() == Some(sc::OPERATION_CHAT)
+    string_attr(span, "gen_ai.operation.name").as_deref() == Some("chat")
 }
 
 fn choice_count(span: &SpanData) -> usize {
     span.events
         .iter()
-        .filter(|e| e.name == sc::EVENT_CHOICE)
+        .filter(|e| e.name == "gen_ai.choice")
         .count()
 }
 
@@ -215,9 +213,7 @@ fn message_events(span: &SpanData) -> Vec<String> {
     span.events
         .iter()
         .map(|e| e.name.to_string())
-        .filter(|n| {
-            n.starts_with(sc::EVENT_MESSAGE_PREFIX) && n.ends_with(sc::EVENT_MESSAGE_SUFFIX)
-        })
+        .filter(|n| n.starts_with("gen_ai.") && n.ends_with(".message"))
         .collect()
 }
 
@@ -245,7 +241,7 @@ async fn spans_carry_their_modes_names_and_only_those() {
                 assert!(!a.contains_key(key), "{name}: {key} in the wrong mode");
             }
             // Events carry the provider under the mode's key too.
-            for event in span.events.iter().filter(|e| e.name != sc::EVENT_EXCEPTION) {
+            for event in span.events.iter().filter(|e| e.name != "exception") {
                 let keys: Vec<_> = event.attributes.iter().map(|kv| kv.key.as_str()).collect();
                 assert!(keys.contains(&vocab.system_key), "{name}: {keys:?}");
                 assert!(!keys.contains(&other.vocabulary.system_key), "{name}");
@@ -261,8 +257,8 @@ async fn spans_carry_their_modes_names_and_only_those() {
             "{}: no message events",
             span.name
         );
-        assert!(!a.contains_key(sc::GEN_AI_INPUT_MESSAGES), "{}", span.name);
-        assert!(!a.contains_key(sc::GEN_AI_OUTPUT_MESSAGES), "{}", span.name);
+        assert!(!a.contains_key("gen_ai.input.messages"), "{}", span.name);
+        assert!(!a.contains_key("gen_ai.output.messages"), "{}", span.name);
     }
     // Newer names: content as attributes valid against the v1.41 schemas,
     // finish reasons in `gen_ai.response.finish_reasons`, and no event v1.41
@@ -275,15 +271,15 @@ async fn spans_carry_their_modes_names_and_only_those() {
             continue;
         }
         let a = attrs(span);
-        assert!(a.contains_key(sc::GEN_AI_INPUT_MESSAGES), "{}", span.name);
+        assert!(a.contains_key("gen_ai.input.messages"), "{}", span.name);
         // Output messages and finish reasons exactly where today's names
         // have choice events, one per choice.
         let choices = choice_count(&default_spans[i]);
         let reasons = a
-            .get(sc::GEN_AI_RESPONSE_FINISH_REASONS)
+            .get("gen_ai.response.finish_reasons")
             .map(|v| telemetry::string_array(v).len());
         assert_eq!(reasons.unwrap_or(0), choices, "{}", span.name);
-        let outputs = semconv_v141::content_attribute(span, sc::GEN_AI_OUTPUT_MESSAGES)
+        let outputs = semconv_v141::content_attribute(span, "gen_ai.output.messages")
             .map(|o| o.as_array().map_or(0, Vec::len));
         assert_eq!(outputs.unwrap_or(0), choices, "{}", span.name);
     }
@@ -305,7 +301,7 @@ fn metric_points(run: &Run) -> Points {
             .collect();
         let providers: Vec<_> = key
             .iter_mut()
-            .filter(|(k, _)| k == sc::GEN_AI_SYSTEM || k == sc::GEN_AI_PROVIDER_NAME)
+            .filter(|(k, _)| k == "gen_ai.system" || k == "gen_ai.provider.name")
             .collect();
         assert_eq!(providers.len(), 1, "one provider attribute: {providers:?}");
         for (k, v) in providers {
@@ -350,13 +346,13 @@ async fn metrics_have_the_same_instruments_and_differ_only_in_the_provider_key()
     assert_eq!(
         names,
         [
-            sc::METRIC_OPERATION_DURATION,
-            sc::METRIC_TIME_PER_OUTPUT_CHUNK,
-            sc::METRIC_TIME_TO_FIRST_CHUNK,
-            sc::METRIC_TOKEN_USAGE,
+            "gen_ai.client.operation.duration",
+            "gen_ai.client.operation.time_per_output_chunk",
+            "gen_ai.client.operation.time_to_first_chunk",
+            "gen_ai.client.token.usage",
         ],
     );
-    let durations: u64 = default_points[sc::METRIC_OPERATION_DURATION]
+    let durations: u64 = default_points["gen_ai.client.operation.duration"]
         .1
         .values()
         .map(|(count, _)| count)
@@ -370,7 +366,7 @@ async fn metrics_have_the_same_instruments_and_differ_only_in_the_provider_key()
 /// their absence from llm rows) set aside. Everything else, content
 /// included, must match.
 fn comparable(span: &SpanData, vocab: &Vocabulary) -> Value {
-    let mut row = serde_json::to_value(span_to_row(span)).expect("row serializes");
+    let mut row = preview_row(span);
     let masked = || json!("<masked>");
     for key in ["id", "span_id", "root_span_id", "created"] {
         *row.get_mut(key).expect(key) = masked();
@@ -395,11 +391,8 @@ fn comparable(span: &SpanData, vocab: &Vocabulary) -> Value {
         let expected = (!llm).then(|| json!(value));
         assert_eq!(metadata.remove(key), expected, "{} {key}", span.name);
     }
-    // Parameters only the newer names record (`gen_ai.request.stream`, ...).
-    for spec in REQUEST_PARAMS.iter().filter(|p| p.key.is_none()) {
-        let Some(key) = spec.latest_key else {
-            continue;
-        };
+    // Parameters only the newer names record (TELEMETRY.md).
+    for key in ["gen_ai.request.stream", "gen_ai.request.choice.count"] {
         let value = metadata.remove(key);
         if llm {
             // Not among the parameters Braintrust's data policy allows.
@@ -408,11 +401,8 @@ fn comparable(span: &SpanData, vocab: &Vocabulary) -> Value {
         }
         match vocab.mode {
             SemconvMode::Default => assert_eq!(value, None, "{}: {key}", span.name),
-            _ if spec.param == RequestParam::Stream => {
-                let streamed = span
-                    .attributes
-                    .iter()
-                    .any(|kv| kv.key.as_str() == sc::GEN_AI_REQUEST_STREAM);
+            _ if key == "gen_ai.request.stream" => {
+                let streamed = span.attributes.iter().any(|kv| kv.key.as_str() == key);
                 assert_eq!(
                     value,
                     streamed.then_some(json!(true)),
@@ -530,14 +520,14 @@ async fn the_row_comparison_can_fail() {
     let mut without_output = latest_spans[0].clone();
     without_output
         .attributes
-        .retain(|kv| kv.key.as_str() != sc::GEN_AI_OUTPUT_MESSAGES);
+        .retain(|kv| kv.key.as_str() != "gen_ai.output.messages");
     assert_ne!(
         baseline,
         comparable(&without_output, &VOCABULARY_LATEST),
         "a mapping that ignored the structured output"
     );
 
-    let raw = |span: &SpanData| serde_json::to_value(span_to_row(span)).expect("row");
+    let raw = |span: &SpanData| preview_row(span);
     let (mut d, mut l) = (raw(&default_spans[0]), raw(&latest_spans[0]));
     for row in [&mut d, &mut l] {
         for key in ["id", "span_id", "root_span_id", "created", "metrics"] {

@@ -21,14 +21,15 @@ use async_openai::types::responses::CreateResponse;
 use azure_ai_inference_otel::client::{ClientOptions, Credential, ResponsesClient, RetryPolicy};
 use azure_ai_inference_otel::instrument::{GenAiLayer, GenAiMiddleware};
 use azure_ai_inference_otel::models::{ChatCompletionsOptions, ResponsesOptions};
+use azure_ai_inference_otel::telemetry::SemconvMode;
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
-use azure_ai_inference_otel::telemetry::semconv::{self as sc, SemconvMode};
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply, ResponseAnswer};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use tower::Layer;
 
 use support::client::{self as crate_client, KEY};
+use support::genai_spans::vocabulary;
 use support::instrumented::{assert_same_span, v1_chat};
 use support::semconv_v141;
 use support::telemetry::{Harness, attrs, kv_map};
@@ -103,7 +104,7 @@ fn hello() -> Value {
 /// The checks every instrumented span passes in its setting.
 fn assert_shape(harness: &Harness, mode: SemconvMode, record: bool, want: &str, what: &str) {
     let spans = harness.spans();
-    let key = mode.vocabulary().system_key;
+    let key = vocabulary(mode).system_key;
     for span in &spans {
         assert_eq!(attrs(span)[key].as_str(), want, "{what}");
         if mode == SemconvMode::LatestExperimental {
@@ -111,15 +112,15 @@ fn assert_shape(harness: &Harness, mode: SemconvMode, record: bool, want: &str, 
             let recorded = semconv_v141::validate_content_attributes(span);
             assert_eq!(recorded > 0, record, "{what}: {recorded}");
             assert!(
-                attrs(span).contains_key(sc::GEN_AI_RESPONSE_FINISH_REASONS),
+                attrs(span).contains_key("gen_ai.response.finish_reasons"),
                 "{what}"
             );
         }
     }
-    for point in harness.f64_points(sc::METRIC_OPERATION_DURATION) {
+    for point in harness.f64_points("gen_ai.client.operation.duration") {
         assert_eq!(kv_map(point.attributes())[key].as_str(), want, "{what}");
     }
-    for point in harness.u64_points(sc::METRIC_TOKEN_USAGE) {
+    for point in harness.u64_points("gen_ai.client.token.usage") {
         assert_eq!(kv_map(point.attributes())[key].as_str(), want, "{what}");
     }
 }

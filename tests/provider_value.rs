@@ -7,16 +7,17 @@
 
 mod support;
 use support::client::{self as client_support, KEY};
+use support::genai_spans::vocabulary;
 use support::telemetry::{Harness, attrs, kv_map};
 
 use std::time::Duration;
 
 use azure_ai_inference_otel::client::{ClientOptions, Credential, ResponsesClient, RetryPolicy};
-use azure_ai_inference_otel::exporters::braintrust::span_to_row;
+use azure_ai_inference_otel::exporters::braintrust::preview_row;
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions, ResponsesOptions,
 };
-use azure_ai_inference_otel::telemetry::semconv::{self as sc, SemconvMode};
+use azure_ai_inference_otel::telemetry::SemconvMode;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply, ResponseAnswer};
 use futures::StreamExt;
 use opentelemetry_sdk::trace::SpanData;
@@ -100,27 +101,27 @@ async fn calls(server: &MockInferenceServer, mode: SemconvMode, given: Option<&s
 fn provider_of(span: &SpanData, mode: SemconvMode) -> String {
     let a = attrs(span);
     let other = match mode {
-        SemconvMode::Default => sc::GEN_AI_PROVIDER_NAME,
-        SemconvMode::LatestExperimental => sc::GEN_AI_SYSTEM,
+        SemconvMode::Default => "gen_ai.provider.name",
+        SemconvMode::LatestExperimental => "gen_ai.system",
     };
     assert!(!a.contains_key(other), "{}: {other}", span.name);
-    a[mode.vocabulary().system_key].as_str().into_owned()
+    a[vocabulary(mode).system_key].as_str().into_owned()
 }
 
 /// The metric points' provider values, every point of every instrument.
 fn metric_providers(harness: &Harness, mode: SemconvMode) -> Vec<String> {
-    let key = mode.vocabulary().system_key;
+    let key = vocabulary(mode).system_key;
     let mut out = Vec::new();
     for name in [
-        sc::METRIC_OPERATION_DURATION,
-        sc::METRIC_TIME_TO_FIRST_CHUNK,
-        sc::METRIC_TIME_PER_OUTPUT_CHUNK,
+        "gen_ai.client.operation.duration",
+        "gen_ai.client.operation.time_to_first_chunk",
+        "gen_ai.client.operation.time_per_output_chunk",
     ] {
         for point in harness.f64_points(name) {
             out.push(kv_map(point.attributes())[key].as_str().into_owned());
         }
     }
-    for point in harness.u64_points(sc::METRIC_TOKEN_USAGE) {
+    for point in harness.u64_points("gen_ai.client.token.usage") {
         out.push(kv_map(point.attributes())[key].as_str().into_owned());
     }
     out
@@ -128,7 +129,7 @@ fn metric_providers(harness: &Harness, mode: SemconvMode) -> Vec<String> {
 
 /// A row without ids, times, response ids and its provider.
 fn row_without_provider(span: &SpanData) -> (Value, Value) {
-    let mut row = serde_json::to_value(span_to_row(span)).expect("row");
+    let mut row = preview_row(span);
     let provider = row["metadata"]
         .as_object_mut()
         .and_then(|m| m.remove("provider"))
@@ -171,7 +172,7 @@ async fn every_span_event_and_point_carries_the_chosen_provider_in_both_vocabula
                 assert_eq!(provider_of(span, mode), want, "{what}: {}", span.name);
                 // Today's names: the message and choice events carry it too.
                 for event in span.events.iter() {
-                    let key = mode.vocabulary().system_key;
+                    let key = vocabulary(mode).system_key;
                     assert_eq!(
                         kv_map(&event.attributes)[key].as_str(),
                         want,
@@ -206,19 +207,35 @@ async fn every_span_event_and_point_carries_the_chosen_provider_in_both_vocabula
     }
 }
 
-#[test]
-fn a_provider_given_as_a_string_or_a_static_is_the_same() {
+#[tokio::test]
+async fn a_provider_given_as_a_string_or_a_static_is_the_same() {
     use azure_ai_inference_otel::telemetry::TelemetryOptions;
-    use sc::{VOCABULARY_DEFAULT, VOCABULARY_LATEST};
-    let owned = TelemetryOptions::new().with_provider(String::from("azure.ai.inference"));
-    assert_eq!(
-        owned.provider_in(&VOCABULARY_DEFAULT).as_str(),
-        sc::SYSTEM_VALUE
-    );
+    let server = MockInferenceServer::start().await.expect("server");
+    let ask = || ChatCompletionsOptions::new(vec![ChatRequestMessage::user("Hi")]).with_model("m");
+    for (mode, expected) in [
+        (SemconvMode::Default, "az.ai.inference"),
+        (SemconvMode::LatestExperimental, "azure.ai.inference"),
+    ] {
+        let harness = Harness::new();
+        let telemetry = harness.options(false).with_semconv_mode(mode);
+        let options = |telemetry: TelemetryOptions| {
+            ClientOptions::new()
+                .with_retry(RetryPolicy::none())
+                .with_telemetry(telemetry)
+        };
+        let owned = telemetry
+            .clone()
+            .with_provider(String::from("azure.ai.inference"));
+        let fixed = telemetry.with_provider("azure.ai.inference");
+        for telemetry in [owned, fixed] {
+            server.enqueue(Reply::chat_completion("Hello."));
+            let chat = client_support::chat(&server, options(telemetry));
+            chat.complete(ask()).await.expect("chat");
+        }
+        let spans = harness.spans();
+        let providers: Vec<String> = spans.iter().map(|s| provider_of(s, mode)).collect();
+        assert_eq!(providers, [expected, expected], "{mode:?}");
+    }
     let custom = TelemetryOptions::new().with_provider("my.gateway");
-    assert_eq!(
-        custom.provider_in(&VOCABULARY_LATEST).as_str(),
-        "my.gateway"
-    );
     assert!(format!("{custom:?}").contains("my.gateway"));
 }

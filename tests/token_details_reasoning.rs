@@ -14,9 +14,9 @@ use support::telemetry;
 use std::time::Duration;
 
 use azure_ai_inference_otel::client::{ChatCompletionsClient, ClientOptions};
-use azure_ai_inference_otel::exporters::braintrust::span_to_row;
+use azure_ai_inference_otel::exporters::braintrust::preview_row;
 use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
-use azure_ai_inference_otel::telemetry::semconv::{self as sc, SemconvMode};
+use azure_ai_inference_otel::telemetry::SemconvMode;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use futures::StreamExt;
 use opentelemetry::Value;
@@ -60,7 +60,7 @@ fn int(span: &SpanData, key: &str) -> Option<i64> {
 }
 
 fn row(span: &SpanData) -> Json {
-    serde_json::to_value(span_to_row(span)).expect("a row serializes")
+    preview_row(span)
 }
 
 /// The content of the (one) `gen_ai.choice` event.
@@ -68,19 +68,17 @@ fn choice_event(span: &SpanData) -> Json {
     let events: Vec<_> = span
         .events
         .iter()
-        .filter(|e| e.name == sc::EVENT_CHOICE)
+        .filter(|e| e.name == "gen_ai.choice")
         .collect();
     assert_eq!(events.len(), 1, "{:?}", span.events);
-    let content = kv_map(&events[0].attributes)[sc::GEN_AI_EVENT_CONTENT]
+    let content = kv_map(&events[0].attributes)["gen_ai.event.content"]
         .as_str()
         .into_owned();
     serde_json::from_str(&content).expect("choice event content is JSON")
 }
 
 fn output_messages(span: &SpanData) -> Json {
-    let text = attrs(span)[sc::GEN_AI_OUTPUT_MESSAGES]
-        .as_str()
-        .into_owned();
+    let text = attrs(span)["gen_ai.output.messages"].as_str().into_owned();
     serde_json::from_str(&text).expect("output messages are JSON")
 }
 
@@ -124,33 +122,25 @@ async fn token_details_are_recorded_whole_and_streamed_in_both_vocabularies() {
             }
             let span = only_span(&h);
             let what = format!("{mode:?}, streamed {streamed}");
+            assert_eq!(int(&span, "gen_ai.usage.input_tokens"), Some(12), "{what}");
+            assert_eq!(int(&span, "gen_ai.usage.output_tokens"), Some(30), "{what}");
             assert_eq!(
-                int(&span, sc::GEN_AI_USAGE_INPUT_TOKENS),
-                Some(12),
-                "{what}"
-            );
-            assert_eq!(
-                int(&span, sc::GEN_AI_USAGE_OUTPUT_TOKENS),
-                Some(30),
-                "{what}"
-            );
-            assert_eq!(
-                int(&span, sc::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
+                int(&span, "gen_ai.usage.cache_read.input_tokens"),
                 Some(8),
                 "{what}"
             );
             assert_eq!(
-                int(&span, sc::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
+                int(&span, "gen_ai.usage.reasoning.output_tokens"),
                 Some(25),
                 "{what}"
             );
 
             // The histogram keeps its two token types; details are parts of them.
-            let points = h.u64_points(sc::METRIC_TOKEN_USAGE);
+            let points = h.u64_points("gen_ai.client.token.usage");
             let mut types: Vec<(String, u64)> = points
                 .iter()
                 .map(|p| {
-                    let t = kv_map(p.attributes())[sc::GEN_AI_TOKEN_TYPE]
+                    let t = kv_map(p.attributes())["gen_ai.token.type"]
                         .as_str()
                         .into_owned();
                     (t, p.sum())
@@ -187,13 +177,13 @@ async fn token_details_are_never_invented() {
         assert_eq!(spans.len(), 2);
         for span in &spans {
             let a = attrs(span);
-            assert!(a.contains_key(sc::GEN_AI_USAGE_INPUT_TOKENS));
+            assert!(a.contains_key("gen_ai.usage.input_tokens"));
             assert!(
-                !a.contains_key(sc::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
+                !a.contains_key("gen_ai.usage.cache_read.input_tokens"),
                 "{a:?}"
             );
             assert!(
-                !a.contains_key(sc::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
+                !a.contains_key("gen_ai.usage.reasoning.output_tokens"),
                 "{a:?}"
             );
             let metrics = &row(span)["metrics"];
@@ -250,7 +240,7 @@ async fn reasoning_is_recorded_with_content_recording_on() {
                     // deprecates it).
                     semconv_v141::assert_no_deprecated_events(&span);
                     assert_eq!(
-                        semconv_v141::content_attribute(&span, sc::GEN_AI_OUTPUT_MESSAGES),
+                        semconv_v141::content_attribute(&span, "gen_ai.output.messages"),
                         Some(output_messages(&span)),
                         "{what}"
                     );
@@ -328,7 +318,7 @@ async fn reasoning_and_tool_arguments_never_leak_with_recording_off() {
         // have no event for them (v1.41 deprecates `gen_ai.choice`).
         for span in &spans {
             assert!(
-                attrs(span).contains_key(sc::GEN_AI_RESPONSE_FINISH_REASONS),
+                attrs(span).contains_key("gen_ai.response.finish_reasons"),
                 "{mode:?}: {}",
                 span.name
             );

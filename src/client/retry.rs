@@ -11,16 +11,16 @@ use crate::error::Error;
 use crate::net::backoff::{Backoff, retry_vocabulary};
 
 /// Default [`RetryPolicy::with_max_retries`]: 3 (so at most 4 attempts).
-pub const DEFAULT_MAX_RETRIES: u32 = 3;
+pub(crate) const DEFAULT_MAX_RETRIES: u32 = 3;
 
 /// Default [`RetryPolicy::with_initial_delay`]: 0.8 s.
-pub const DEFAULT_INITIAL_DELAY: Duration = Duration::from_millis(800);
+pub(crate) const DEFAULT_INITIAL_DELAY: Duration = Duration::from_millis(800);
 
 /// Default [`RetryPolicy::with_max_delay`]: 60 s.
-pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(60);
 
 /// Default [`RetryPolicy::with_max_retry_after`]: 60 s.
-pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// When and how a failed request is sent again.
 ///

@@ -85,16 +85,11 @@ mod spans;
 
 use settings::parse_protocol;
 pub use settings::{ConfigSource, OtlpProtocol, OtlpSignal};
-// The standard variables' names are `opentelemetry_otlp`'s own constants
-// (`opentelemetry_otlp::OTEL_EXPORTER_OTLP_ENDPOINT`, ...); these copies,
-// the defaults and the paths are not API.
-internal_use!(settings::{
-    DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, METRICS_PATH, OTEL_EXPORTER_OTLP_ENDPOINT,
-    OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
-    OTEL_EXPORTER_OTLP_METRICS_HEADERS, OTEL_EXPORTER_OTLP_METRICS_PROTOCOL,
-    OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    OTEL_EXPORTER_OTLP_TRACES_HEADERS, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, TRACES_PATH,
-});
+pub(crate) use settings::{
+    DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT,
+    OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+};
 
 /// Label of the OTLP span path's logs, errors and statistics.
 pub(crate) const SPAN_PATH_NAME: &str = "otlp";

@@ -46,9 +46,10 @@
 //! it otherwise.
 //!
 //! Memory: a whole answer is kept until it is complete to be decoded, up to
-//! [`DEFAULT_MAX_EVENT_BYTES`](crate::client::DEFAULT_MAX_EVENT_BYTES)
-//! (16 MiB); a larger answer still reaches the caller whole, and its span
-//! ends as a success without the answer's attributes. A stream keeps one
+//! the clients' default bound on one event (16 MiB, see
+//! [`ClientOptions::with_max_event_bytes`](crate::client::ClientOptions::with_max_event_bytes));
+//! a larger answer still reaches the caller whole, and its span ends as a
+//! success without the answer's attributes. A stream keeps one
 //! event at a time, within the same bound (a larger event fails the span
 //! as `invalid_response`, and the bytes still pass).
 //!

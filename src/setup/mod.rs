@@ -182,13 +182,8 @@ pub use layer::{
     AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL, DEFAULT_EVENT_LEVEL, HTTP_INTERNAL_TARGETS, TracingFilter,
 };
 use layer::{LayerSettings, resolve_event_level};
-// The standard variables' names and the pipeline's fixed values: documented
-// on the builder, not API.
-internal_use!(parts::{
-    DEFAULT_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, PIPELINE_MAX_EVENTS_PER_SPAN,
-    TRACING_SCOPE_NAME,
-});
 use parts::{ErasedSpanExporter, MetricSink, braintrust_processor, periodic};
+use parts::{PIPELINE_MAX_EVENTS_PER_SPAN, TRACING_SCOPE_NAME};
 
 /// The standard variable that sets the SDK's per-span event limit.
 const SPAN_EVENT_COUNT_LIMIT_ENV: &str = "OTEL_SPAN_EVENT_COUNT_LIMIT";

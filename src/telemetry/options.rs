@@ -85,10 +85,9 @@ impl TelemetryOptions {
     /// (`gen_ai.system`, or `gen_ai.provider.name` with the newer names)
     /// instead of Azure AI Inference, e.g. `azure.ai.openai` or `openai`.
     ///
-    /// The value may be given in either vocabulary's spelling: the pairs of
-    /// [`PROVIDER_VALUE_PAIRS`](semconv::PROVIDER_VALUE_PAIRS) translate
-    /// (`az.ai.inference` ↔ `azure.ai.inference`, `az.ai.openai` ↔
-    /// `azure.ai.openai`), so `azure.ai.openai` is `gen_ai.system` =
+    /// The value may be given in either vocabulary's spelling: the known
+    /// pairs translate (`az.ai.inference` ↔ `azure.ai.inference`,
+    /// `az.ai.openai` ↔ `azure.ai.openai`), so `azure.ai.openai` is `gen_ai.system` =
     /// `az.ai.openai` with today's names; any other value is written as
     /// given in both. An empty value keeps the default. The value is
     /// resolved once when a client (or the async-openai layer or the reqwest
@@ -141,7 +140,7 @@ impl TelemetryOptions {
     /// vocabulary's spelling when it is one of a known pair, else the
     /// vocabulary's own (`az.ai.inference` / `azure.ai.inference`). A
     /// constant unless the caller gave a value of its own making.
-    pub fn provider_in(&self, vocabulary: &Vocabulary) -> StringValue {
+    pub(crate) fn provider_in(&self, vocabulary: &Vocabulary) -> StringValue {
         match &self.provider {
             None => vocabulary.system_value.into(),
             Some(value) => match vocabulary.provider_value(value) {

@@ -1,7 +1,7 @@
 //! Every convention name the crate emits, in one place.
 //!
-//! This module is the Rust mirror of `semconv/registry.toml`; the test
-//! `tests/semconv_registry.rs` fails when the two disagree, and when code
+//! This module is the Rust mirror of `semconv/registry.toml`; its unit test
+//! fails when the two disagree, and `tests/semconv_registry.rs` when code
 //! outside this module spells a `gen_ai.*`, `az.*` or `braintrust.*` name by hand.
 //!
 //! Names that are stable upstream (`error.type`, `server.address`,
@@ -447,6 +447,56 @@ mod tests {
             SemconvMode::from_opt_in(Some("http, GEN_AI_LATEST_EXPERIMENTAL")),
             SemconvMode::LatestExperimental
         );
+    }
+
+    /// `semconv/registry.toml` (the documented names) and this module agree.
+    #[test]
+    fn registry_matches_the_constants() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/semconv/registry.toml");
+        let text = std::fs::read_to_string(path).expect("semconv/registry.toml is readable");
+        let r: toml::Value = toml::from_str(&text).expect("valid TOML");
+        let names = |table: &str, key: &str| -> std::collections::BTreeSet<String> {
+            let entries = r[table].as_array().expect("entries");
+            entries.iter().map(|e| e[key].as_str().expect(key).to_owned()).collect()
+        };
+        let set = |lists: &[&[&str]]| lists.iter().flat_map(|l| l.iter()).map(|s| s.to_string()).collect();
+        let attributes = set(&[GEN_AI_ATTRIBUTES, BRAINTRUST_ATTRIBUTES, STABLE_ATTRIBUTES]);
+        assert_eq!(names("attribute", "name"), attributes);
+        assert_eq!(names("event", "name"), set(&[EVENTS]));
+        let mut errors: std::collections::BTreeSet<String> = set(&[ERROR_TYPES]);
+        errors.extend(["{status}".to_owned(), "{service_code}".to_owned()]);
+        assert_eq!(names("error_type", "value"), errors);
+        assert_eq!(names("metric", "name"), set(&[METRICS]));
+        for m in r["metric"].as_array().unwrap() {
+            let name = m["name"].as_str().unwrap();
+            let buckets: Vec<f64> = (m["buckets"].as_array().unwrap().iter())
+                .map(|b| b.as_float().or_else(|| b.as_integer().map(|i| i as f64)).unwrap())
+                .collect();
+            let (unit, expected) = match name {
+                METRIC_TOKEN_USAGE => ("{token}", TOKEN_BUCKETS),
+                _ => ("s", DURATION_BUCKETS),
+            };
+            assert_eq!((m["unit"].as_str(), &buckets[..]), (Some(unit), expected), "{name}");
+        }
+        for (key, v) in [("default", VOCABULARY_DEFAULT), ("latest", VOCABULARY_LATEST)] {
+            let row = &r["vocabulary"][key];
+            let content = match v.content {
+                ContentForm::Events => "events",
+                ContentForm::Attributes => "attributes",
+            };
+            for (field, value) in [
+                ("system_key", v.system_key),
+                ("system_value", v.system_value),
+                ("namespace_key", v.namespace_key),
+                ("namespace_value", v.namespace_value),
+                ("content", content),
+                ("request_id_key", v.request_id_key),
+                ("schema_url", v.schema_url),
+            ] {
+                assert_eq!(row[field].as_str(), Some(value), "{key}.{field}");
+            }
+        }
+        assert_eq!(r["schema_url"].as_str(), Some(SCHEMA_URL));
     }
 
     #[test]

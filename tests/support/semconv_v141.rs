@@ -5,7 +5,6 @@
 
 use std::sync::OnceLock;
 
-use azure_ai_inference_otel::telemetry::semconv as sc;
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::Value as Json;
 
@@ -41,10 +40,10 @@ fn schema_for(key: &str) -> &'static jsonschema::Validator {
         OnceLock::new(),
     ];
     let (slot, schema) = match key {
-        sc::GEN_AI_INPUT_MESSAGES => (0, INPUT_SCHEMA),
-        sc::GEN_AI_OUTPUT_MESSAGES => (1, OUTPUT_SCHEMA),
-        sc::GEN_AI_SYSTEM_INSTRUCTIONS => (2, SYSTEM_SCHEMA),
-        sc::GEN_AI_TOOL_DEFINITIONS => (3, TOOLS_SCHEMA),
+        "gen_ai.input.messages" => (0, INPUT_SCHEMA),
+        "gen_ai.output.messages" => (1, OUTPUT_SCHEMA),
+        "gen_ai.system_instructions" => (2, SYSTEM_SCHEMA),
+        "gen_ai.tool.definitions" => (3, TOOLS_SCHEMA),
         other => panic!("{other} has no v1.41 schema"),
     };
     VALIDATORS[slot].get_or_init(|| validator(schema))
@@ -73,10 +72,10 @@ pub fn content_attribute(span: &SpanData, key: &str) -> Option<Json> {
 /// returns how many there were.
 pub fn validate_content_attributes(span: &SpanData) -> usize {
     [
-        sc::GEN_AI_INPUT_MESSAGES,
-        sc::GEN_AI_OUTPUT_MESSAGES,
-        sc::GEN_AI_SYSTEM_INSTRUCTIONS,
-        sc::GEN_AI_TOOL_DEFINITIONS,
+        "gen_ai.input.messages",
+        "gen_ai.output.messages",
+        "gen_ai.system_instructions",
+        "gen_ai.tool.definitions",
     ]
     .into_iter()
     .filter_map(|key| content_attribute(span, key))
@@ -86,8 +85,7 @@ pub fn validate_content_attributes(span: &SpanData) -> usize {
 /// Whether `name` is an event v1.41 deprecates: `gen_ai.choice` and the
 /// per-role `gen_ai.{role}.message` events.
 pub fn is_deprecated_event(name: &str) -> bool {
-    name == sc::EVENT_CHOICE
-        || (name.starts_with(sc::EVENT_MESSAGE_PREFIX) && name.ends_with(sc::EVENT_MESSAGE_SUFFIX))
+    name == "gen_ai.choice" || (name.starts_with("gen_ai.") && name.ends_with(".message"))
 }
 
 /// The span carries no deprecated event and no event attribute
@@ -104,10 +102,10 @@ pub fn assert_no_deprecated_events(span: &SpanData) {
             event
                 .attributes
                 .iter()
-                .all(|kv| kv.key.as_str() != sc::GEN_AI_EVENT_CONTENT),
+                .all(|kv| kv.key.as_str() != "gen_ai.event.content"),
             "{}: {} on event {}",
             span.name,
-            sc::GEN_AI_EVENT_CONTENT,
+            "gen_ai.event.content",
             event.name
         );
     }

@@ -19,10 +19,6 @@ use crate::exporters::delivery::{
     Delivery, DeliveryConfig, DeliveryProcessor, DeliveryStats, Engine, ShutdownOutcome,
 };
 
-/// Counters of the native Braintrust exporter: the delivery counters, one
-/// span per row.
-pub type BraintrustStats = DeliveryStats;
-
 /// Label of the native exporter's logs, errors and statistics.
 pub(crate) const NAME: &str = "braintrust";
 
@@ -107,7 +103,7 @@ impl BraintrustExporter {
 
     /// The exporter's counters (a handle that stays valid after the exporter
     /// moves into a span processor, and after shutdown).
-    pub fn stats(&self) -> BraintrustStats {
+    pub fn stats(&self) -> DeliveryStats {
         self.engine.stats()
     }
 }

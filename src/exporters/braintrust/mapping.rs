@@ -22,9 +22,9 @@ mod row;
 mod values;
 
 use messages::{build_input, build_output};
-pub use row::{
-    BraintrustRow, InstrumentationInfo, LLM_OPERATIONS, PROVIDER_AZURE, RowContext, RowMetrics,
-    RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION,
+pub(crate) use row::{
+    BraintrustRow, InstrumentationInfo, PROVIDER_AZURE, RowContext, RowMetrics, RowSpanAttributes,
+    SpanOrigin, SpanType,
 };
 use values::{
     as_count, as_seconds, as_str, error_text, parse_or_text, rfc3339, unix_seconds, value_to_json,
@@ -82,6 +82,12 @@ use values::{
 /// two vocabularies then differ only in the metadata keys that are themselves
 /// the vocabulary: [`Vocabulary::system_key`](semconv::Vocabulary::system_key)
 /// and [`Vocabulary::namespace_key`](semconv::Vocabulary::namespace_key).
+/// Without content recording, the newer names have no choice event (v1.41
+/// deprecates `gen_ai.choice`): their chat `output` is built from
+/// [`GEN_AI_RESPONSE_FINISH_REASONS`](semconv::GEN_AI_RESPONSE_FINISH_REASONS),
+/// so it lacks the tool-call ids today's content-free choice events keep,
+/// and a stream the caller dropped shows `error` where today's names show
+/// `cancelled` (the span's `error.type` says `cancelled` in both).
 ///
 /// # Cost
 ///

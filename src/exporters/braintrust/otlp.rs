@@ -35,22 +35,22 @@ const GENAI_EVENT_KEYS: &[&str] = &[
 ];
 
 /// Path of Braintrust's OTLP traces endpoint, after the API URL.
-pub const OTLP_TRACES_PATH: &str = "/otel/v1/traces";
+pub(crate) const OTLP_TRACES_PATH: &str = "/otel/v1/traces";
 
 /// Braintrust refuses OTLP requests over 10 MB (HTTP 413); no bigger body
 /// is sent. A span over `MAX_OTLP_SPAN_BYTES` has its content cut first;
 /// one that is still too large (for other attributes) is rejected and
 /// counted lost.
-pub const MAX_OTLP_REQUEST_BYTES: usize = 10_000_000;
+pub(crate) const MAX_OTLP_REQUEST_BYTES: usize = 10_000_000;
 
 /// Encoded span bytes above which a batch is split into several requests,
 /// well below `MAX_OTLP_REQUEST_BYTES`.
-pub const OTLP_SPLIT_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const OTLP_SPLIT_BYTES: usize = 4 * 1024 * 1024;
 
 /// Estimated span size above which its content texts are cut (with a
 /// visible marker) so that it is sent rather than rejected: the request
 /// limit, less room for the resource and the encoding.
-pub const MAX_OTLP_SPAN_BYTES: usize = MAX_OTLP_REQUEST_BYTES - 1_000_000;
+pub(crate) const MAX_OTLP_SPAN_BYTES: usize = MAX_OTLP_REQUEST_BYTES - 1_000_000;
 
 /// Label of the Braintrust OTLP path's logs, errors and statistics.
 pub(crate) const NAME: &str = "braintrust-otlp";
@@ -198,7 +198,7 @@ fn headers(authorization: &str, parent: &str) -> Result<HeaderMap, BraintrustBui
 /// [`BRAINTRUST_OUTPUT_JSON`](semconv::BRAINTRUST_OUTPUT_JSON) (only when the
 /// row has an input / output), [`BRAINTRUST_METADATA`](semconv::BRAINTRUST_METADATA)
 /// and [`BRAINTRUST_METRICS`](semconv::BRAINTRUST_METRICS).
-pub fn braintrust_attributes(row: &BraintrustRow) -> Vec<KeyValue> {
+pub(crate) fn braintrust_attributes(row: &BraintrustRow) -> Vec<KeyValue> {
     fn push<T: serde::Serialize + ?Sized>(out: &mut Vec<KeyValue>, key: &'static str, value: &T) {
         // These values are plain JSON trees: serialization cannot fail, and if
         // it ever did, leaving one attribute out beats failing the export.
