@@ -2,14 +2,15 @@
 //! the span records them (the Braintrust row's `output`), and the
 //! content-free skeleton of an item recorded when content recording is off.
 //!
-//! The skeleton is written straight from the typed items into the
-//! attribute's text: converting each item to a `serde_json::Value`,
-//! copying its fields into a new map and writing that cost about 28,000
-//! instructions for a two-item answer (callgrind, `benches/responses.rs`),
-//! more than all the rest of the call's telemetry; `serde` over borrowed
-//! views still cost 4,100 (most of it escaping strings that need none). Keys come in the order `serde_json` writes a map's keys
-//! (sorted), so the text is what writing the skeleton as a `Value` gave.
+//! The skeleton is serialised from borrowed views of the typed items: the
+//! item → `serde_json::Value` → copied map the recorder used before cost
+//! about 28,000 instructions for a two-item answer (callgrind,
+//! `benches/responses.rs`), more than the rest of the call's telemetry;
+//! borrowed views cost about 4,100. Fields are declared in sorted order, so
+//! the text is what writing the skeleton as a `Value` map gave.
 
+use serde::Serialize;
+use serde::ser::{SerializeSeq, Serializer};
 use serde_json::Value as Json;
 
 use crate::models::{ReasoningSummaryPart, ResponseContentPart, ResponseOutputItem};
@@ -27,58 +28,44 @@ pub(crate) fn output_attribute(
     if record_content {
         return serde_json::to_string(items).ok();
     }
-    // Measured first, then written into a buffer of that size: the
-    // attribute keeps a boxed `str`, and boxing a larger buffer
-    // reallocates (the measure counts strings as needing no escapes; one
-    // that does only makes the buffer grow).
-    let mut size = Measure(0);
-    write_skeletons(&mut size, items);
-    let mut out = String::with_capacity(size.0);
-    write_skeletons(&mut out, items);
-    Some(out)
-}
-
-fn write_skeletons<S: Sink>(out: &mut S, items: &[ResponseOutputItem]) {
-    out.raw("[");
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.raw(",");
-        }
-        Skeleton::of(item).write(out);
-    }
-    out.raw("]");
+    let skeletons: Vec<Option<Skeleton<'_>>> = items.iter().map(Skeleton::of).collect();
+    serde_json::to_string(&skeletons).ok()
 }
 
 /// An unknown item's skeleton as a value, for a stream that keeps items
 /// without their content (`Null` for an item that is not an object).
 pub(crate) fn content_free(item: &Json) -> Json {
-    let mut out = String::new();
-    Skeleton::of_json(item).write(&mut out);
-    serde_json::from_str(&out).unwrap_or(Json::Null)
+    serde_json::to_value(Skeleton::of_json(item)).unwrap_or(Json::Null)
 }
 
 /// The content-free fields of an output item: `type`, `id`, `status`,
 /// `role`, `call_id` (each when it is a string), and of its `content` and
 /// `summary` parts their `type`. Names, arguments, texts, annotations and
 /// encrypted reasoning are left out. An unknown item that is not a JSON
-/// object has no fields: `null`.
-#[derive(Default)]
+/// object has none (`None`, written `null`). Fields in sorted order, as
+/// `serde_json` writes a map.
+#[derive(Default, Serialize)]
 struct Skeleton<'a> {
-    object: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     call_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     content: Option<Parts<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     role: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     summary: Option<Parts<'a>>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     kind: Option<&'a str>,
 }
 
 impl<'a> Skeleton<'a> {
-    fn of(item: &'a ResponseOutputItem) -> Self {
-        match item {
+    fn of(item: &'a ResponseOutputItem) -> Option<Self> {
+        Some(match item {
             ResponseOutputItem::Message(m) => Skeleton {
-                object: true,
                 content: Some(Parts::Content(&m.content)),
                 id: m.id.as_deref(),
                 role: Some(&m.role),
@@ -87,7 +74,6 @@ impl<'a> Skeleton<'a> {
                 ..Skeleton::default()
             },
             ResponseOutputItem::FunctionCall(call) => Skeleton {
-                object: true,
                 call_id: Some(&call.call_id),
                 id: call.id.as_deref(),
                 status: call.status.as_deref(),
@@ -95,29 +81,25 @@ impl<'a> Skeleton<'a> {
                 ..Skeleton::default()
             },
             ResponseOutputItem::Reasoning(r) => Skeleton {
-                object: true,
                 id: r.id.as_deref(),
                 status: r.status.as_deref(),
                 summary: Some(Parts::Summary(&r.summary)),
                 kind: Some("reasoning"),
                 ..Skeleton::default()
             },
-            ResponseOutputItem::Other(value) => Skeleton::of_json(value),
-        }
+            ResponseOutputItem::Other(value) => return Skeleton::of_json(value),
+        })
     }
 
-    fn of_json(item: &'a Json) -> Self {
-        let Some(map) = item.as_object() else {
-            return Skeleton::default();
-        };
+    fn of_json(item: &'a Json) -> Option<Self> {
+        let map = item.as_object()?;
         let text = |key: &str| map.get(key).and_then(Json::as_str);
         let parts = |key: &str| {
             map.get(key)
                 .and_then(Json::as_array)
                 .map(|p| Parts::Json(p))
         };
-        Skeleton {
-            object: true,
+        Some(Skeleton {
             call_id: text("call_id"),
             content: parts("content"),
             id: text("id"),
@@ -125,38 +107,7 @@ impl<'a> Skeleton<'a> {
             status: text("status"),
             summary: parts("summary"),
             kind: text("type"),
-        }
-    }
-
-    fn write<S: Sink>(&self, out: &mut S) {
-        if !self.object {
-            out.raw("null");
-            return;
-        }
-        // Sorted by key, as `serde_json` writes a map.
-        let mut object = Object::open(out);
-        if let Some(v) = self.call_id {
-            object.key(r#""call_id":"#).string(v);
-        }
-        if let Some(parts) = &self.content {
-            parts.write(object.key(r#""content":"#));
-        }
-        if let Some(v) = self.id {
-            object.key(r#""id":"#).string(v);
-        }
-        if let Some(v) = self.role {
-            object.key(r#""role":"#).string(v);
-        }
-        if let Some(v) = self.status {
-            object.key(r#""status":"#).string(v);
-        }
-        if let Some(parts) = &self.summary {
-            parts.write(object.key(r#""summary":"#));
-        }
-        if let Some(v) = self.kind {
-            object.key(r#""type":"#).string(v);
-        }
-        object.close();
+        })
     }
 }
 
@@ -168,39 +119,46 @@ enum Parts<'a> {
     Json(&'a [Json]),
 }
 
-impl Parts<'_> {
-    fn write<S: Sink>(&self, out: &mut S) {
+impl Serialize for Parts<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        fn parts<'t, S: Serializer>(
+            serializer: S,
+            len: usize,
+            types: impl Iterator<Item = Option<TypeName<'t>>>,
+        ) -> Result<S::Ok, S::Error> {
+            let mut seq = serializer.serialize_seq(Some(len))?;
+            for kind in types {
+                seq.serialize_element(&PartType { kind })?;
+            }
+            seq.end()
+        }
         match self {
-            Parts::Content(parts) => write_parts(out, parts.iter().map(content_type)),
-            Parts::Summary(parts) => {
-                write_parts(out, parts.iter().map(|p| Some(TypeName::Text(&p.kind))));
-            }
-            Parts::Json(parts) => {
-                write_parts(out, parts.iter().map(|p| p.get("type").map(TypeName::Json)));
-            }
+            Parts::Content(p) => parts(serializer, p.len(), p.iter().map(content_type)),
+            Parts::Summary(p) => parts(
+                serializer,
+                p.len(),
+                p.iter().map(|p| Some(TypeName::Text(&p.kind))),
+            ),
+            Parts::Json(p) => parts(
+                serializer,
+                p.len(),
+                p.iter().map(|p| p.get("type").map(TypeName::Json)),
+            ),
         }
     }
 }
 
-fn write_parts<'t, S: Sink>(out: &mut S, types: impl Iterator<Item = Option<TypeName<'t>>>) {
-    out.raw("[");
-    for (i, kind) in types.enumerate() {
-        if i > 0 {
-            out.raw(",");
-        }
-        let mut part = Object::open(out);
-        match kind {
-            Some(TypeName::Text(kind)) => part.key(r#""type":"#).string(kind),
-            Some(TypeName::Json(kind)) => part.key(r#""type":"#).json(kind),
-            None => {}
-        }
-        part.close();
-    }
-    out.raw("]");
+/// One part's skeleton: `{"type": ..}`, or `{}` without a type.
+#[derive(Serialize)]
+struct PartType<'a> {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<TypeName<'a>>,
 }
 
 /// A part's `type`: the tag of a known part, the value an unknown one
 /// carries (whatever its JSON type).
+#[derive(Serialize)]
+#[serde(untagged)]
 enum TypeName<'a> {
     Text(&'a str),
     Json(&'a Json),
@@ -215,113 +173,6 @@ fn content_type(part: &ResponseContentPart) -> Option<TypeName<'_>> {
         ResponseContentPart::Refusal { .. } => "refusal",
         ResponseContentPart::Other(value) => return value.get("type").map(TypeName::Json),
     }))
-}
-
-/// A JSON object being written: `{`, then `"key":` before each value.
-struct Object<'o, S: Sink> {
-    out: &'o mut S,
-    empty: bool,
-}
-
-impl<'o, S: Sink> Object<'o, S> {
-    fn open(out: &'o mut S) -> Self {
-        out.raw("{");
-        Object { out, empty: true }
-    }
-
-    /// Writes `key` (a quoted constant with its colon, `"id":`); the value
-    /// goes to the sink returned.
-    fn key(&mut self, key: &str) -> &mut S {
-        if !self.empty {
-            self.out.raw(",");
-        }
-        self.empty = false;
-        self.out.raw(key);
-        self.out
-    }
-
-    fn close(self) {
-        self.out.raw("}");
-    }
-}
-
-/// Where JSON text goes: a `String`, or [`Measure`], which counts the
-/// bytes the same calls would write.
-trait Sink {
-    /// Text that is JSON already.
-    fn raw(&mut self, text: &str);
-    /// A JSON string.
-    fn string(&mut self, s: &str);
-    /// Any JSON value.
-    fn json(&mut self, value: &Json);
-}
-
-impl Sink for String {
-    fn raw(&mut self, text: &str) {
-        self.push_str(text);
-    }
-
-    /// As it is when nothing in it needs escaping (ids, types and
-    /// statuses), else escaped by `serde_json`.
-    fn string(&mut self, s: &str) {
-        if is_plain(s) {
-            self.push('"');
-            self.push_str(s);
-            self.push('"');
-        } else {
-            self.push_str(&escaped(s));
-        }
-    }
-
-    fn json(&mut self, value: &Json) {
-        self.push_str(&value.to_string());
-    }
-}
-
-/// The length of what a `String` sink would be written, strings counted
-/// as needing no escapes (looking would cost as much as writing them).
-struct Measure(usize);
-
-impl Sink for Measure {
-    fn raw(&mut self, text: &str) {
-        self.0 += text.len();
-    }
-
-    fn string(&mut self, s: &str) {
-        self.0 += s.len() + 2;
-    }
-
-    fn json(&mut self, value: &Json) {
-        self.0 += value.to_string().len();
-    }
-}
-
-/// Whether `s` can be written inside a JSON string as it is (no quote,
-/// backslash or control character), eight bytes at a time.
-fn is_plain(s: &str) -> bool {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
-    // Non-zero when a byte of `x` is below `n` (exact for `n` <= 0x80).
-    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
-    let quote = ONES * u64::from(b'"');
-    let backslash = ONES * u64::from(b'\\');
-    let plain_byte = |b: &u8| *b >= 0x20 && *b != b'"' && *b != b'\\';
-    let mut chunks = s.as_bytes().chunks_exact(8);
-    for chunk in &mut chunks {
-        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
-            return chunk.iter().all(plain_byte);
-        };
-        let x = u64::from_le_bytes(bytes);
-        if below(x, 0x20) | below(x ^ quote, 1) | below(x ^ backslash, 1) != 0 {
-            return false;
-        }
-    }
-    chunks.remainder().iter().all(plain_byte)
-}
-
-/// `s` as a JSON string, escaped by `serde_json`.
-fn escaped(s: &str) -> String {
-    Json::from(s).to_string()
 }
 
 #[cfg(test)]
@@ -386,10 +237,6 @@ mod tests {
         let items = items();
         let text = output_attribute(&items, false).unwrap();
         assert!(!text.contains("secret"), "{text}");
-        // Measured exactly when no string needs escaping (the first two
-        // items): boxing the text for the span does not reallocate.
-        let plain = output_attribute(&items[..2], false).unwrap();
-        assert_eq!(plain.len(), plain.capacity());
         let expected: Vec<Json> = items.iter().map(via_value).collect();
         assert_eq!(text, Json::Array(expected).to_string());
         let Json::Array(written) = serde_json::from_str::<Json>(&text).unwrap() else {
@@ -415,31 +262,6 @@ mod tests {
         assert_eq!(text, serde_json::to_string(&items).unwrap());
         assert_eq!(output_attribute(&[], true), None);
         assert_eq!(output_attribute(&[], false), None);
-    }
-
-    #[test]
-    fn plain_strings_are_told_from_those_to_escape() {
-        let slow = |s: &str| s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
-        let base = "msg_0123456789abcdéf_ü€";
-        for len in 0..=base.len() {
-            let Some(prefix) = base.get(..len) else {
-                continue;
-            };
-            assert!(is_plain(prefix), "{prefix:?}");
-            for bad in ['"', '\\', '\n', '\u{1f}', '\0'] {
-                for at in 0..=len {
-                    let Some((a, b)) = prefix.get(..at).zip(prefix.get(at..)) else {
-                        continue;
-                    };
-                    let s = format!("{a}{bad}{b}");
-                    assert!(!is_plain(&s), "{s:?}");
-                    assert_eq!(is_plain(&s), slow(&s));
-                }
-            }
-        }
-        for s in ["\u{7f}", " ", "~", "\u{80}", "ÿ", "\u{10ffff}"] {
-            assert_eq!(is_plain(s), slow(s), "{s:?}");
-        }
     }
 
     #[test]
