@@ -7,7 +7,6 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use opentelemetry::Context;
-use reqwest::header::HeaderValue;
 
 use super::route::{Route, openai_route, recognise};
 use super::tee::{Observer, TeeBody};
@@ -162,13 +161,16 @@ pub(crate) struct Exchange {
     streamed: bool,
     /// The embeddings `dimensions` asked for.
     dimensions: Option<u32>,
+    /// Kept for the async-openai layer, which rebuilds a retried request.
+    #[cfg_attr(not(feature = "async-openai"), allow(dead_code))]
     headers: TraceHeaders,
 }
 
 impl Exchange {
     /// The trace context headers added to the request, for a request sent
     /// again (rebuilt by a retry below the layer).
-    pub(crate) fn headers(&self) -> &[(reqwest::header::HeaderName, HeaderValue)] {
+    #[cfg(feature = "async-openai")]
+    pub(crate) fn headers(&self) -> &[(reqwest::header::HeaderName, reqwest::header::HeaderValue)] {
         &self.headers
     }
 

@@ -76,7 +76,7 @@ pub struct GenAiService<S> {
     instrumenter: Instrumenter,
 }
 
-/// The future of [`GenAiService::call`].
+/// The future of `GenAiService`'s `tower::Service::call`.
 pub type GenAiFuture =
     Pin<Box<dyn Future<Output = Result<reqwest::Response, OpenAIError>> + Send + 'static>>;
 

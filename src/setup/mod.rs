@@ -234,7 +234,7 @@ pub enum SetupError {
         feature: &'static str,
     },
     /// A Braintrust exporter could not be built (e.g. `BRAINTRUST_API_KEY`
-    /// is missing or `BRAINTRUST_PARENT` is malformed).
+    /// is missing or `braintrust.parent` is malformed).
     #[error("the `{kind}` exporter: {source}")]
     Braintrust {
         /// `braintrust` or `braintrust-otlp`.
@@ -356,7 +356,7 @@ impl PipelineBuilder {
 
     /// Configuration of the `braintrust` and `braintrust-otlp` exporters;
     /// what it leaves unset comes from `BRAINTRUST_API_KEY`,
-    /// `BRAINTRUST_API_URL` and `BRAINTRUST_PARENT`.
+    /// `BRAINTRUST_API_URL` and `braintrust.parent`.
     pub fn with_braintrust_config(mut self, config: BraintrustConfig) -> Self {
         self.braintrust = config;
         self

@@ -152,7 +152,7 @@ pub struct ResponseRecord<'a> {
 /// `&dyn ErrorClass`, so `span.fail(&error)` works for any implementor.
 pub trait ErrorClass {
     /// `error.type`: a low-cardinality value (an HTTP status such as `429`,
-    /// `timeout`, `connection`, ..., see [`semconv::ERROR_TYPES`]).
+    /// `timeout`, `connection`, ..., the registry's `error.type` values).
     fn error_type(&self) -> Cow<'static, str>;
 
     /// `exception.type` of the exception event; `error.type` unless overridden.

@@ -7,7 +7,7 @@
 //! carries the baggage on every span it starts, and the crate's clients
 //! inject it into their outgoing requests (with the global propagator).
 //! [`BraintrustParentProcessor`] records the baggage entry on each span as
-//! it starts, as the `BRAINTRUST_PARENT`
+//! it starts, as the `braintrust.parent`
 //! attribute; the native exporter sends the rows of such spans to that
 //! parent, and the OTLP exporter leaves the attribute for Braintrust to
 //! route by (it beats the `x-bt-parent` header).

@@ -46,23 +46,23 @@ use values::{
 /// | `root_span_id` | trace id, 32 lowercase hex |
 /// | `span_parents` | `[parent span id]` when the span has a parent (local or remote); absent on a root span |
 /// | `created` | span start, RFC 3339 UTC with microseconds |
-/// | `span_attributes` | `{"name": span name, "type": T}`: T = `llm` when [`GEN_AI_OPERATION_NAME`](semconv::GEN_AI_OPERATION_NAME) is `chat`, `text_completion` or `embeddings`; `tool` for `execute_tool`; `task` otherwise (the application's own spans) |
-/// | `input` | recorded request messages in chat format `{"role","content"?,"tool_calls"?,"tool_call_id"?}`: from [`GEN_AI_INPUT_MESSAGES`](semconv::GEN_AI_INPUT_MESSAGES) (structured `parts`) when present, else from the message events ([`message_event_name`](semconv::message_event_name)) and their [`GEN_AI_EVENT_CONTENT`](semconv::GEN_AI_EVENT_CONTENT); absent when content was not recorded |
-/// | `output` | `[{"index","finish_reason","message":{"role":"assistant","content"?,"tool_calls"?}}]` from the [`EVENT_CHOICE`](semconv::EVENT_CHOICE) events (today's names), else from [`GEN_AI_OUTPUT_MESSAGES`](semconv::GEN_AI_OUTPUT_MESSAGES) (the newer names, content recording on), else from [`GEN_AI_RESPONSE_FINISH_REASONS`](semconv::GEN_AI_RESPONSE_FINISH_REASONS) (the newer names without content: finish reasons only, no tool-call ids); content-free when content was not recorded |
-/// | `metadata.model` | [`GEN_AI_RESPONSE_MODEL`](semconv::GEN_AI_RESPONSE_MODEL), else [`GEN_AI_REQUEST_MODEL`](semconv::GEN_AI_REQUEST_MODEL) (on non-llm rows the request model also stays under its own key when it differs) |
-/// | `metadata.provider` | `azure` when the provider attribute ([`GEN_AI_SYSTEM`](semconv::GEN_AI_SYSTEM) or [`GEN_AI_PROVIDER_NAME`](semconv::GEN_AI_PROVIDER_NAME)) names Azure AI Inference or Azure OpenAI (either vocabulary's spelling), else its value (`openai`, ...) |
+/// | `span_attributes` | `{"name": span name, "type": T}`: T = `llm` when `gen_ai.operation.name` is `chat`, `text_completion` or `embeddings`; `tool` for `execute_tool`; `task` otherwise (the application's own spans) |
+/// | `input` | recorded request messages in chat format `{"role","content"?,"tool_calls"?,"tool_call_id"?}`: from `gen_ai.input.messages` (structured `parts`) when present, else from the message events (`message_event_name`) and their `gen_ai.event.content`; absent when content was not recorded |
+/// | `output` | `[{"index","finish_reason","message":{"role":"assistant","content"?,"tool_calls"?}}]` from the `gen_ai.choice` events (today's names), else from `gen_ai.output.messages` (the newer names, content recording on), else from `gen_ai.response.finish_reasons` (the newer names without content: finish reasons only, no tool-call ids); content-free when content was not recorded |
+/// | `metadata.model` | `gen_ai.response.model`, else `gen_ai.request.model` (on non-llm rows the request model also stays under its own key when it differs) |
+/// | `metadata.provider` | `azure` when the provider attribute (`gen_ai.system` or `gen_ai.provider.name`) names Azure AI Inference or Azure OpenAI (either vocabulary's spelling), else its value (`openai`, ...) |
 /// | `metadata.{wire name}` | request parameters of `REQUEST_PARAMS` that the guide allows (the sampling parameters, `response_format`, `tool_choice`, `parallel_tool_calls`) under their wire name; JSON-valued ones ([`AttributeType::Json`](crate::telemetry::AttributeType::Json)) parsed back, so objects are sent as objects |
-/// | `metadata.tools` | [`GEN_AI_TOOL_DEFINITIONS`](semconv::GEN_AI_TOOL_DEFINITIONS), parsed, in the wire shape `{"type","function":{...}}` (the newer names record `{"type","name",...}`); absent without tools |
+/// | `metadata.tools` | `gen_ai.tool.definitions`, parsed, in the wire shape `{"type","function":{...}}` (the newer names record `{"type","name",...}`); absent without tools |
 /// | `metadata.{attribute key}` | non-llm rows only: every other span attribute under its own key; arrays stay arrays, numbers stay numbers. `llm` rows keep only the keys above (the guide's data policy) |
 /// | `metrics.start`, `metrics.end` | span start and end, unix seconds (fractional) |
-/// | `metrics.{token metric}` | each token count of `TOKEN_COUNTS` the span reports: `prompt_tokens` from [`GEN_AI_USAGE_INPUT_TOKENS`](semconv::GEN_AI_USAGE_INPUT_TOKENS), `completion_tokens` from [`GEN_AI_USAGE_OUTPUT_TOKENS`](semconv::GEN_AI_USAGE_OUTPUT_TOKENS), `prompt_cached_tokens` and `completion_reasoning_tokens` from the cache-read and reasoning details; absent when not reported |
+/// | `metrics.{token metric}` | each token count of `TOKEN_COUNTS` the span reports: `prompt_tokens` from `gen_ai.usage.input_tokens`, `completion_tokens` from `gen_ai.usage.output_tokens`, `prompt_cached_tokens` and `completion_reasoning_tokens` from the cache-read and reasoning details; absent when not reported |
 /// | `metrics.tokens` | prompt + completion tokens when both are known (never one alone); prompt tokens for embeddings (their `usage.total_tokens`) |
-/// | `metrics.time_to_first_token` | [`GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK`](semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK) (seconds, streaming) |
+/// | `metrics.time_to_first_token` | `gen_ai.response.time_to_first_chunk` (seconds, streaming) |
 /// | `error` | when the status is Error: `"{error.type}: {description}"` (either part alone when the other is missing; the type once when the description starts with it); with no description, the message of the span's first ERROR-level `tracing` event |
 /// | `context.span_origin` | `{"name": this crate, "version": its version, "instrumentation": {"name": the span's instrumentation scope}}` |
 ///
-/// `BRAINTRUST_PARENT` is routing, not data:
-/// it becomes [`BraintrustRow::route`] and no metadata.
+/// `braintrust.parent` is routing, not data:
+/// it becomes the row's route and no metadata.
 ///
 /// Attributes that became `model`, a wire-name key, `tools`, a metric,
 /// `input` or `output` are not repeated under their own keys.
@@ -80,11 +80,11 @@ use values::{
 /// an audio `blob` part, others as they came), a `tool_call_response` part
 /// becomes `tool_call_id` + `content`. Rows from the
 /// two vocabularies then differ only in the metadata keys that are themselves
-/// the vocabulary: [`Vocabulary::system_key`](semconv::Vocabulary::system_key)
-/// and [`Vocabulary::namespace_key`](semconv::Vocabulary::namespace_key).
+/// the vocabulary: `Vocabulary::system_key`
+/// and `Vocabulary::namespace_key`.
 /// Without content recording, the newer names have no choice event (v1.41
 /// deprecates `gen_ai.choice`): their chat `output` is built from
-/// [`GEN_AI_RESPONSE_FINISH_REASONS`](semconv::GEN_AI_RESPONSE_FINISH_REASONS),
+/// `gen_ai.response.finish_reasons`,
 /// so it lacks the tool-call ids today's content-free choice events keep,
 /// and a stream the caller dropped shows `error` where today's names show
 /// `cancelled` (the span's `error.type` says `cancelled` in both).
@@ -181,7 +181,7 @@ fn hex_id(bytes: &[u8]) -> String {
     String::from_utf8(digits.to_vec()).unwrap_or_default()
 }
 
-/// The span's [`GEN_AI_OPERATION_NAME`](semconv::GEN_AI_OPERATION_NAME),
+/// The span's `gen_ai.operation.name`,
 /// the last one as [`Attributes::read`] keeps it.
 fn operation_of(span: &SpanData) -> Option<&str> {
     span.attributes

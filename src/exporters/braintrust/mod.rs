@@ -11,7 +11,7 @@
 //!
 //! Both are configured by one [`BraintrustConfig`]: code, then the
 //! environment variables Braintrust's SDKs read ([`BRAINTRUST_API_KEY`],
-//! [`BRAINTRUST_API_URL`], `BRAINTRUST_PARENT`), then defaults.
+//! [`BRAINTRUST_API_URL`], `braintrust.parent`), then defaults.
 //!
 //! Both deliver through the [delivery](crate::exporters::delivery) engine
 //! (memory-bounded queue, own worker thread, retries within a time budget,

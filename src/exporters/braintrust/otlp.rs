@@ -59,7 +59,7 @@ pub(crate) const NAME: &str = "braintrust-otlp";
 /// Braintrust's `{api_url}/otel/v1/traces`, with headers
 /// `Authorization: Bearer {api key}` and `x-bt-parent: {parent}`.
 ///
-/// Each exported span also carries `BRAINTRUST_PARENT`
+/// Each exported span also carries `braintrust.parent`
 /// (which Braintrust prefers over the header) and the JSON attributes of
 /// `braintrust_attributes`, computed by the same mapping as the native
 /// exporter so that a row looks the same whichever path it took. Attributes
@@ -86,7 +86,7 @@ pub(crate) const NAME: &str = "braintrust-otlp";
 /// - A span estimated over `MAX_OTLP_SPAN_BYTES` has its content texts cut
 ///   to a common length with the native path's visible
 ///   marker, listed in
-///   `AZ_AI_INFERENCE_TRUNCATED` (and
+///   `az.ai.inference.truncated` (and
 ///   `metadata.truncated` when the row's input or output was cut), and is
 ///   sent with its metrics, status and parent instead of being rejected.
 ///
@@ -193,11 +193,11 @@ fn headers(authorization: &str, parent: &str) -> Result<HeaderMap, BraintrustBui
 }
 
 /// The Braintrust span attributes carrying `row` (each a JSON string):
-/// [`BRAINTRUST_SPAN_ATTRIBUTES`](semconv::BRAINTRUST_SPAN_ATTRIBUTES),
-/// [`BRAINTRUST_INPUT_JSON`](semconv::BRAINTRUST_INPUT_JSON) and
-/// [`BRAINTRUST_OUTPUT_JSON`](semconv::BRAINTRUST_OUTPUT_JSON) (only when the
-/// row has an input / output), [`BRAINTRUST_METADATA`](semconv::BRAINTRUST_METADATA)
-/// and [`BRAINTRUST_METRICS`](semconv::BRAINTRUST_METRICS).
+/// `braintrust.span_attributes`,
+/// `braintrust.input_json` and
+/// `braintrust.output_json` (only when the
+/// row has an input / output), `braintrust.metadata`
+/// and `braintrust.metrics`.
 pub(crate) fn braintrust_attributes(row: &BraintrustRow) -> Vec<KeyValue> {
     fn push<T: serde::Serialize + ?Sized>(out: &mut Vec<KeyValue>, key: &'static str, value: &T) {
         // These values are plain JSON trees: serialization cannot fail, and if
@@ -224,7 +224,7 @@ pub(crate) fn braintrust_attributes(row: &BraintrustRow) -> Vec<KeyValue> {
 }
 
 /// The keys the annotation adds, in the order of `braintrust_attributes`,
-/// then `BRAINTRUST_PARENT`.
+/// then `braintrust.parent`.
 const ANNOTATION_KEYS: [&str; 6] = [
     semconv::BRAINTRUST_SPAN_ATTRIBUTES,
     semconv::BRAINTRUST_INPUT_JSON,

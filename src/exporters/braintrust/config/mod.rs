@@ -27,7 +27,7 @@ pub const BRAINTRUST_PARENT: &str = "BRAINTRUST_PARENT";
 
 /// The API URL when neither code nor [`BRAINTRUST_API_URL`] sets one.
 pub(crate) const DEFAULT_API_URL: &str = "https://api.braintrust.dev";
-/// The parent when neither code nor `BRAINTRUST_PARENT` sets one.
+/// The parent when neither code nor `braintrust.parent` sets one.
 pub(crate) const DEFAULT_PARENT: &str = "project_name:default-otel-project";
 
 /// Most rows in one insert request.
@@ -48,7 +48,7 @@ pub(crate) const MAX_BATCH_BYTES: usize = 3 * 1024 * 1024;
 /// |---|---|---|---|
 /// | API key | [`with_api_key`](Self::with_api_key) | [`BRAINTRUST_API_KEY`] | none: required |
 /// | API URL | [`with_api_url`](Self::with_api_url) | [`BRAINTRUST_API_URL`] | `DEFAULT_API_URL` |
-/// | parent | [`with_parent`](Self::with_parent) | `BRAINTRUST_PARENT` | `DEFAULT_PARENT` |
+/// | parent | [`with_parent`](Self::with_parent) | `braintrust.parent` | `DEFAULT_PARENT` |
 ///
 /// The retry and timeout settings are code-only; the memory budget and
 /// batch sizes are the [delivery](crate::exporters::delivery) settings of
@@ -95,7 +95,7 @@ impl BraintrustConfig {
     }
 
     /// Reads [`BRAINTRUST_API_KEY`] (required), [`BRAINTRUST_API_URL`] and
-    /// `BRAINTRUST_PARENT` now, so a missing key or a malformed value fails
+    /// `braintrust.parent` now, so a missing key or a malformed value fails
     /// here. `with_*` calls made afterwards still win.
     pub fn from_env() -> Result<Self, BraintrustBuildError> {
         let resolved = Self::default().resolve_with(&read_env)?;
@@ -148,7 +148,7 @@ impl BraintrustConfig {
         self.baggage_parents.as_ref()
     }
 
-    /// Where rows go (beats `BRAINTRUST_PARENT`).
+    /// Where rows go (beats `braintrust.parent`).
     pub fn with_parent(mut self, parent: Parent) -> Self {
         self.parent = Some(parent);
         self

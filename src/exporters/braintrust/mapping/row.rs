@@ -55,7 +55,7 @@ pub struct BraintrustRow {
     /// Where the row comes from.
     pub context: RowContext,
     /// The project or experiment the span asked for (its
-    /// `BRAINTRUST_PARENT` attribute, from
+    /// `braintrust.parent` attribute, from
     /// baggage); `None`: the exporter's. Not part of the row's JSON.
     #[serde(skip)]
     pub route: Option<crate::exporters::braintrust::Parent>,
@@ -84,7 +84,7 @@ pub enum SpanType {
 }
 
 impl SpanType {
-    /// The type of a span with this [`GEN_AI_OPERATION_NAME`](semconv::GEN_AI_OPERATION_NAME) value.
+    /// The type of a span with this `gen_ai.operation.name` value.
     pub fn from_operation(operation: Option<&str>) -> Self {
         match operation {
             Some(op) if LLM_OPERATIONS.contains(&op) => SpanType::Llm,

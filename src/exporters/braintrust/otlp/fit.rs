@@ -7,11 +7,11 @@
 //!
 //! # What is cut
 //!
-//! Only content: the span attributes [`BRAINTRUST_INPUT_JSON`](semconv::BRAINTRUST_INPUT_JSON),
-//! [`BRAINTRUST_OUTPUT_JSON`](semconv::BRAINTRUST_OUTPUT_JSON),
-//! [`GEN_AI_INPUT_MESSAGES`](semconv::GEN_AI_INPUT_MESSAGES) and
-//! [`GEN_AI_OUTPUT_MESSAGES`](semconv::GEN_AI_OUTPUT_MESSAGES), and the
-//! events' [`GEN_AI_EVENT_CONTENT`](semconv::GEN_AI_EVENT_CONTENT) (and
+//! Only content: the span attributes `braintrust.input_json`,
+//! `braintrust.output_json`,
+//! `gen_ai.input.messages` and
+//! `gen_ai.output.messages`, and the
+//! events' `gen_ai.event.content` (and
 //! messages attributes). JSON values are cut inside their strings, so they
 //! stay valid JSON of the same shape.
 //!
@@ -24,7 +24,7 @@
 //!
 //! # Flags
 //!
-//! `AZ_AI_INFERENCE_TRUNCATED` lists
+//! `az.ai.inference.truncated` lists
 //! the attribute keys that were cut; when the row's input or output was,
 //! `braintrust.metadata` gets `truncated: ["input", "output"]`, as a native
 //! row does ([`TRUNCATED_KEY`]).

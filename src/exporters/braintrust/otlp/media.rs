@@ -6,9 +6,9 @@
 //!
 //! # What is replaced
 //!
-//! In the span attributes [`GEN_AI_INPUT_MESSAGES`](semconv::GEN_AI_INPUT_MESSAGES)
-//! and [`GEN_AI_OUTPUT_MESSAGES`](semconv::GEN_AI_OUTPUT_MESSAGES) and the
-//! events' [`GEN_AI_EVENT_CONTENT`](semconv::GEN_AI_EVENT_CONTENT) (and
+//! In the span attributes `gen_ai.input.messages`
+//! and `gen_ai.output.messages` and the
+//! events' `gen_ai.event.content` (and
 //! messages attributes), parsed as JSON:
 //!
 //! | found | becomes |
