@@ -8,7 +8,7 @@ mod support;
 
 use azure_ai_inference_otel::Error;
 use azure_ai_inference_otel::models::{
-    ReasoningEffort, ReasoningSummary, ResponseInputItem, ResponseStatus, ResponseStreamEvent,
+    ReasoningEffort, ReasoningSummary, ResponseItem, ResponseStatus, ResponseStreamEvent,
     ResponseTool, ResponseToolChoice, ResponsesOptions, Truncation,
 };
 use azure_ai_inference_otel::telemetry::SemconvMode;
@@ -393,7 +393,7 @@ async fn input_items_of_every_kind_reach_the_demo_endpoint() {
     // A tool call turn: the demo endpoint calls the first function...
     let first = client
         .create(
-            ResponsesOptions::new(vec![ResponseInputItem::user("Weather in Paris?")])
+            ResponsesOptions::new(vec![ResponseItem::user("Weather in Paris?")])
                 .with_model(MODEL)
                 .with_tools(vec![ResponseTool::function(
                     "get_weather",
@@ -403,16 +403,20 @@ async fn input_items_of_every_kind_reach_the_demo_endpoint() {
         )
         .await
         .unwrap();
-    let call = first
-        .function_calls()
-        .next()
-        .expect("a function call")
-        .clone();
-    // ...and answers the function's output, sent back with the call.
-    let mut items: Vec<ResponseInputItem> = vec![ResponseInputItem::user("Weather in Paris?")];
-    items.extend(first.output.into_iter().map(ResponseInputItem::from));
-    items.push(ResponseInputItem::function_call_output(
-        &call.call_id,
+    let call_id = first
+        .output
+        .iter()
+        .find_map(|item| match item {
+            ResponseItem::FunctionCall { call_id, .. } => Some(call_id.clone()),
+            _ => None,
+        })
+        .expect("a function call");
+    // ...and answers the function's output, sent back with the call (the
+    // answer's items go back as they came).
+    let mut items = vec![ResponseItem::user("Weather in Paris?")];
+    items.extend(first.output);
+    items.push(ResponseItem::function_call_output(
+        &call_id,
         "22 C and sunny",
     ));
     let second = client

@@ -13,8 +13,9 @@
 //!   shared [`EmbeddingsResult`].
 //! - Model information: [`ModelInfo`] (`GET /info`).
 //! - Responses (v1 API): [`ResponsesOptions`] (request, built with `new` +
-//!   `with_*`), its [`ResponseInputItem`]s, [`ModelResponse`] (answer) with
-//!   [`ResponseOutputItem`]s, and [`ResponseStreamEvent`] (one streamed event).
+//!   `with_*`), [`ModelResponse`] (answer), their [`ResponseItem`]s (one
+//!   type for input and output, so an answer's items go back as the next
+//!   turn's input), and [`ResponseStreamEvent`] (one streamed event).
 //!
 //! Requests serialize only what is set (`None` fields are left out) and
 //! carry an `extra` map for parameters the REST API does not define; reading
@@ -53,12 +54,11 @@ mod responses_events;
 mod responses_items;
 mod responses_output;
 mod responses_tools;
+mod tool_choice;
 mod tools;
 
 pub use chat::{
-    ChatCompletionsModality, ChatCompletionsOptions, ChatRequestAssistantMessage,
-    ChatRequestAudioReference, ChatRequestDeveloperMessage, ChatRequestMessage,
-    ChatRequestSystemMessage, ChatRequestToolMessage, ChatRequestUserMessage, StreamOptions,
+    ChatCompletionsModality, ChatCompletionsOptions, ChatRequestMessage, StreamOptions,
 };
 pub use chat_response::{
     ChatChoice, ChatCompletions, ChatCompletionsAudio, ChatResponseMessage, FunctionCallUpdate,
@@ -80,23 +80,15 @@ pub use embeddings::{
 pub use model_info::{ModelInfo, ModelType};
 pub use responses::{ResponseInput, ResponsesOptions};
 pub use responses_events::ResponseStreamEvent;
-pub use responses_items::{
-    FunctionCallItem, FunctionCallOutputItem, OutputMessage, ReasoningItem, ReasoningSummaryPart,
-    ResponseContentPart, ResponseInputItem, ResponseInputMessage, ResponseMessageContent,
-    ResponseOutputItem,
-};
+pub use responses_items::{ResponseContentPart, ResponseItem, ResponseMessageContent};
 pub use responses_output::{
-    IncompleteDetails, InputTokensDetails, ModelResponse, OutputTokensDetails, ResponseError,
-    ResponseStatus, ResponseUsage,
+    IncompleteDetails, ModelResponse, ResponseError, ResponseStatus, ResponseUsage,
 };
 pub use responses_tools::{
-    FunctionType, NamedFunctionChoice, ReasoningConfig, ReasoningEffort, ReasoningSummary,
-    ResponseFunctionTool, ResponseTextConfig, ResponseTextFormat, ResponseTool, ResponseToolChoice,
-    ResponseToolChoiceMode, Truncation,
+    ReasoningConfig, ReasoningEffort, ReasoningSummary, ResponseTextConfig, ResponseTextFormat,
+    ResponseTool, ResponseToolChoice, Truncation,
 };
 pub use tools::{
-    ChatCompletionsNamedToolChoice, ChatCompletionsNamedToolChoiceFunction,
     ChatCompletionsResponseFormat, ChatCompletionsToolCall, ChatCompletionsToolChoice,
-    ChatCompletionsToolChoicePreset, ChatCompletionsToolDefinition, FunctionCall,
-    FunctionDefinition, JsonSchemaFormat,
+    ChatCompletionsToolDefinition, FunctionCall, FunctionDefinition, JsonSchemaFormat,
 };
