@@ -2,14 +2,14 @@
 //! standard OpenTelemetry environment variables, with overrides from code.
 //!
 //! [`OtlpConfig`] resolves where and how to send, then builds an
-//! [`opentelemetry_otlp::SpanExporter`] or [`opentelemetry_otlp::MetricExporter`].
-//! [`span_exporter`] and [`metric_exporter`] are the environment-only shortcuts.
+//! [`opentelemetry_otlp::SpanExporter`] or [`opentelemetry_otlp::MetricExporter`];
+//! `OtlpConfig::new()` alone takes everything from the environment.
 //!
 //! ```no_run
 //! use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
 //!
 //! // Everything from the environment (`OTEL_EXPORTER_OTLP_*`) ...
-//! let spans = azure_ai_inference_otel::exporters::otlp::span_exporter()?;
+//! let spans = OtlpConfig::new().build_span_exporter()?;
 //! // ... or a code override that beats it.
 //! let config = OtlpConfig::new()
 //!     .with_endpoint("http://collector.internal:4318")
@@ -453,16 +453,6 @@ impl OtlpConfig {
         }
         Ok(())
     }
-}
-
-/// The span exporter from the environment alone: `OtlpConfig::new().build_span_exporter()`.
-pub fn span_exporter() -> Result<opentelemetry_otlp::SpanExporter, OtlpBuildError> {
-    OtlpConfig::new().build_span_exporter()
-}
-
-/// The metric exporter from the environment alone: `OtlpConfig::new().build_metric_exporter()`.
-pub fn metric_exporter() -> Result<opentelemetry_otlp::MetricExporter, OtlpBuildError> {
-    OtlpConfig::new().build_metric_exporter()
 }
 
 /// A variable's value, with empty (or blank) treated as unset as the spec asks.

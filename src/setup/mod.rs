@@ -90,9 +90,11 @@
 //!
 //! - **Spans of every level**, so a request span (tower-http's `TraceLayer`
 //!   makes them at DEBUG) stays the parent of the client's `chat` spans;
-//!   except the spans of [`HTTP_INTERNAL_TARGETS`] and of OpenTelemetry's own
-//!   crates, matched as a crate or its modules (`tower` is not `tower_http`).
-//! - **Events at INFO or more severe** ([`DEFAULT_EVENT_LEVEL`];
+//!   except the spans of the HTTP and TLS stack under the clients and
+//!   exporters (`h2`, `hyper`, `hyper_util`, `reqwest`, `rustls`, `tonic`,
+//!   `tower`) and of OpenTelemetry's own crates, matched as a crate or its
+//!   modules (`tower` is not `tower_http`).
+//! - **Events at INFO or more severe** (the default;
 //!   [`with_event_level`](PipelineBuilder::with_event_level),
 //!   [`AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`]), except those of the same
 //!   targets. Content recording (off by default) governs what the crate's
@@ -178,9 +180,7 @@ mod parts;
 pub use continuation::continue_trace;
 pub use guard::{DeliveryPath, ShutdownError, TelemetryGuard};
 pub use kind::{ExporterKind, UnknownExporterKind};
-pub use layer::{
-    AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL, DEFAULT_EVENT_LEVEL, HTTP_INTERNAL_TARGETS, TracingFilter,
-};
+pub use layer::{AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL, TracingFilter};
 use layer::{LayerSettings, resolve_event_level};
 // The standard variables' names and the pipeline's fixed values: documented
 // on the builder, not API.
@@ -399,7 +399,7 @@ impl PipelineBuilder {
     }
 
     /// The least severe `tracing` event the pipeline's `tracing` layer
-    /// exports (default [`DEFAULT_EVENT_LEVEL`], INFO); beats
+    /// exports (default INFO); beats
     /// [`AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`]. Spans are kept at every level
     /// (see [the tracing layer](self#the-tracing-layer)).
     pub fn with_event_level(mut self, level: LevelFilter) -> Self {

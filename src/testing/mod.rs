@@ -65,6 +65,5 @@ internal_use!(replay::{NO_MATCH_CODE, NO_MATCH_STATUS});
 pub use reply::Reply;
 pub use request::RecordedRequest;
 pub use responses_wire::ResponseAnswer;
-pub use scrub::SCRUBBED;
 internal_use!(scrub::ALWAYS_SCRUBBED_HEADERS);
 pub use server::MockInferenceServer;

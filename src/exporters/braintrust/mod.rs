@@ -62,7 +62,7 @@ pub(crate) use config::ResolvedConfig;
 #[doc(no_inline)]
 pub use config::RetryPolicy;
 pub use config::{
-    ApiKey, BRAINTRUST_API_KEY, BRAINTRUST_API_URL, BRAINTRUST_PARENT, BraintrustBuildError,
+    BRAINTRUST_API_KEY, BRAINTRUST_API_URL, BRAINTRUST_PARENT, BraintrustBuildError,
     BraintrustConfig, Parent, ParseParentError,
 };
 internal_use!(config::{DEFAULT_API_URL, DEFAULT_PARENT, MAX_BATCH_BYTES, MAX_BATCH_ROWS});

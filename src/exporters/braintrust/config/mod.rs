@@ -11,7 +11,7 @@ mod parent;
 
 use crate::exporters::delivery::DeliveryConfig;
 pub use crate::exporters::delivery::RetryPolicy;
-pub use api_key::ApiKey;
+pub(crate) use api_key::ApiKey;
 pub use errors::BraintrustBuildError;
 pub use parent::{Parent, ParseParentError};
 
@@ -112,9 +112,10 @@ impl BraintrustConfig {
         &mut self.rows
     }
 
-    /// The API key (beats [`BRAINTRUST_API_KEY`]).
-    pub fn with_api_key(mut self, key: impl Into<ApiKey>) -> Self {
-        self.api_key = Some(key.into());
+    /// The API key (beats [`BRAINTRUST_API_KEY`]): a string or a
+    /// [`Secret`](crate::net::Secret), never printed.
+    pub fn with_api_key(mut self, key: impl Into<crate::net::Secret>) -> Self {
+        self.api_key = Some(ApiKey::from(key.into()));
         self
     }
 
