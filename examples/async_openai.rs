@@ -23,7 +23,6 @@ use async_openai::Client;
 use async_openai::config::OpenAIConfig;
 use async_openai::middleware::ReqwestService;
 use async_openai::types::chat::CreateChatCompletionRequest;
-use azure_ai_inference_otel::exporters::braintrust::BRAINTRUST_API_KEY;
 use azure_ai_inference_otel::instrument::GenAiLayer;
 use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
@@ -33,7 +32,7 @@ use serde_json::json;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let to_braintrust = std::env::var(BRAINTRUST_API_KEY).is_ok_and(|k| !k.trim().is_empty());
+    let to_braintrust = std::env::var("BRAINTRUST_API_KEY").is_ok_and(|k| !k.trim().is_empty());
     let kind = if to_braintrust {
         ExporterKind::Braintrust
     } else {

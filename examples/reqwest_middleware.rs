@@ -12,7 +12,6 @@
 
 use std::error::Error;
 
-use azure_ai_inference_otel::exporters::braintrust::BRAINTRUST_API_KEY;
 use azure_ai_inference_otel::instrument::GenAiMiddleware;
 use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
@@ -21,7 +20,7 @@ use serde_json::{Value, json};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let to_braintrust = std::env::var(BRAINTRUST_API_KEY).is_ok_and(|k| !k.trim().is_empty());
+    let to_braintrust = std::env::var("BRAINTRUST_API_KEY").is_ok_and(|k| !k.trim().is_empty());
     let kind = if to_braintrust {
         ExporterKind::Braintrust
     } else {

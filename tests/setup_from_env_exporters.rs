@@ -7,9 +7,9 @@
 use azure_ai_inference_otel::exporters::otlp::{
     OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
 };
-use azure_ai_inference_otel::setup::{
-    AZURE_AI_INFERENCE_OTEL_EXPORTERS, ExporterKind, PipelineBuilder, SetupError,
-};
+use azure_ai_inference_otel::setup::{ExporterKind, PipelineBuilder, SetupError};
+
+const AZURE_AI_INFERENCE_OTEL_EXPORTERS: &str = "AZURE_AI_INFERENCE_OTEL_EXPORTERS";
 use opentelemetry::trace::{Tracer as _, TracerProvider as _};
 
 #[test]

@@ -11,10 +11,16 @@
 //!   format with canned answers. The examples then need no network at all.
 #![allow(dead_code)] // each example uses part of this
 
+/// The variables `EndpointEnv` reads, named in the examples' messages.
+const AZURE_AI_INFERENCE_ENDPOINT: &str = "AZURE_AI_INFERENCE_ENDPOINT";
+const AZURE_AI_INFERENCE_KEY: &str = "AZURE_AI_INFERENCE_KEY";
+const AZURE_OPENAI_API_KEY: &str = "AZURE_OPENAI_API_KEY";
+/// The Braintrust key the examples check before sending anything there.
+pub const BRAINTRUST_API_KEY: &str = "BRAINTRUST_API_KEY";
+
 use std::error::Error;
 
 use azure_ai_inference_otel::client::{
-    AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, AZURE_OPENAI_API_KEY,
     ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient, EndpointEnv,
     ResponsesClient,
 };

@@ -71,10 +71,7 @@ pub use stream::StreamingChatCompletions;
 
 pub use credential::Credential;
 pub use endpoint::{Endpoint, EndpointKind};
-pub use env::{
-    AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, AZURE_AI_INFERENCE_MODEL,
-    AZURE_OPENAI_API_KEY, AZURE_OPENAI_ENDPOINT, EndpointEnv,
-};
+pub use env::EndpointEnv;
 pub use options::{ClientOptions, ExtraParameters};
 pub use redirect::same_origin_redirects;
 pub use retry::RetryPolicy;

@@ -12,7 +12,7 @@
 //!   client's `chat` spans, say) into roots of traces of their own, which is
 //!   why a level does not filter spans;
 //! - events at [`event level`](super::PipelineBuilder::with_event_level) or
-//!   more severe (INFO by default, [`AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`]),
+//!   more severe (INFO by default, `AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`),
 //!   again except those of the silenced targets.
 //!
 //! A target is silenced when it is one of those crates or one of its modules
@@ -32,10 +32,10 @@ use super::SetupError;
 /// (no events). Beaten by
 /// [`PipelineBuilder::with_event_level`](super::PipelineBuilder::with_event_level).
 /// Spans are kept at every level (see [`TracingFilter`]).
-pub const AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL: &str = "AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL";
+pub(crate) const AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL: &str = "AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL";
 
 /// The least severe event level exported when neither code nor
-/// [`AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`] says otherwise.
+/// `AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL` says otherwise.
 pub(crate) const DEFAULT_EVENT_LEVEL: LevelFilter = LevelFilter::INFO;
 
 /// Targets of the HTTP and TLS libraries under our clients and exporters.
@@ -140,7 +140,7 @@ impl Default for LayerSettings {
     }
 }
 
-/// The event level: code, else [`AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`], else
+/// The event level: code, else `AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`, else
 /// [`DEFAULT_EVENT_LEVEL`]. A variable that names no level is an error
 /// naming it (a typo must not export DEBUG events, or none).
 pub(super) fn resolve_event_level(

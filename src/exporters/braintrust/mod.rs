@@ -10,8 +10,15 @@
 //!   each span carrying the row as `braintrust`-prefixed JSON attributes.
 //!
 //! Both are configured by one [`BraintrustConfig`]: code, then the
-//! environment variables Braintrust's SDKs read ([`BRAINTRUST_API_KEY`],
-//! [`BRAINTRUST_API_URL`], `BRAINTRUST_PARENT`), then defaults.
+//! environment variables Braintrust's SDKs read, then defaults:
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `BRAINTRUST_API_KEY` | the API key (required) |
+//! | `BRAINTRUST_API_URL` | the API base URL (default `https://api.braintrust.dev`) |
+//! | `BRAINTRUST_PARENT` | where rows go: `project_id:<uuid>`, `project_name:<name>` or `experiment_id:<uuid>` (default `project_name:default-otel-project`) |
+//! | `BRAINTRUST_FILTER_AI_SPANS` (or `BRAINTRUST_OTEL_FILTER_AI_SPANS`) | `true`: only AI spans and each trace's local root become rows |
+//! | `BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS` | `false`: inline base64 media stays in the rows instead of being uploaded as attachments |
 //!
 //! Both deliver through the [delivery](crate::exporters::delivery) engine
 //! (memory-bounded queue, own worker thread, retries within a time budget,
@@ -61,10 +68,7 @@ pub(crate) use config::ResolvedConfig;
 /// The delivery engine's retry policy, which the Braintrust exporters use.
 #[doc(no_inline)]
 pub use config::RetryPolicy;
-pub use config::{
-    BRAINTRUST_API_KEY, BRAINTRUST_API_URL, BRAINTRUST_PARENT, BraintrustBuildError,
-    BraintrustConfig, Parent, ParseParentError,
-};
+pub use config::{BraintrustBuildError, BraintrustConfig, Parent, ParseParentError};
 internal_use!(config::{DEFAULT_API_URL, DEFAULT_PARENT, MAX_BATCH_BYTES, MAX_BATCH_ROWS});
 pub use exporter::BraintrustExporter;
 internal_use!(exporter::BraintrustStats);
@@ -73,10 +77,7 @@ internal_use!(mapping::{
     BraintrustRow, InstrumentationInfo, LLM_OPERATIONS, PROVIDER_AZURE, RowContext, RowMetrics,
     RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION, span_to_row,
 });
-pub use options::{
-    BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS, BRAINTRUST_FILTER_AI_SPANS,
-    BRAINTRUST_OTEL_FILTER_AI_SPANS, SpanFilterFn,
-};
+pub use options::SpanFilterFn;
 pub use otlp::BraintrustOtlpExporter;
 internal_use!(otlp::{
     MAX_OTLP_REQUEST_BYTES, MAX_OTLP_SPAN_BYTES, OTLP_SPLIT_BYTES, OTLP_TRACES_PATH,

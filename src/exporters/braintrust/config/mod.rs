@@ -18,14 +18,14 @@ pub use parent::{Parent, ParseParentError};
 use env::{read_env, validate_url};
 
 /// The Braintrust API key (required). Same variable as Braintrust's SDKs.
-pub const BRAINTRUST_API_KEY: &str = "BRAINTRUST_API_KEY";
+pub(crate) const BRAINTRUST_API_KEY: &str = "BRAINTRUST_API_KEY";
 /// The Braintrust API base URL. Same variable as Braintrust's SDKs.
-pub const BRAINTRUST_API_URL: &str = "BRAINTRUST_API_URL";
+pub(crate) const BRAINTRUST_API_URL: &str = "BRAINTRUST_API_URL";
 /// Where rows go: `project_id:<uuid>`, `project_name:<name>` or
 /// `experiment_id:<uuid>`. Same variable and format as Braintrust's SDKs.
-pub const BRAINTRUST_PARENT: &str = "BRAINTRUST_PARENT";
+pub(crate) const BRAINTRUST_PARENT: &str = "BRAINTRUST_PARENT";
 
-/// The API URL when neither code nor [`BRAINTRUST_API_URL`] sets one.
+/// The API URL when neither code nor `BRAINTRUST_API_URL` sets one.
 pub const DEFAULT_API_URL: &str = "https://api.braintrust.dev";
 /// The parent when neither code nor `BRAINTRUST_PARENT` sets one.
 pub const DEFAULT_PARENT: &str = "project_name:default-otel-project";
@@ -46,8 +46,8 @@ pub const MAX_BATCH_BYTES: usize = 3 * 1024 * 1024;
 ///
 /// | setting | code | environment variable | default |
 /// |---|---|---|---|
-/// | API key | [`with_api_key`](Self::with_api_key) | [`BRAINTRUST_API_KEY`] | none: required |
-/// | API URL | [`with_api_url`](Self::with_api_url) | [`BRAINTRUST_API_URL`] | `DEFAULT_API_URL` |
+/// | API key | [`with_api_key`](Self::with_api_key) | `BRAINTRUST_API_KEY` | none: required |
+/// | API URL | [`with_api_url`](Self::with_api_url) | `BRAINTRUST_API_URL` | `DEFAULT_API_URL` |
 /// | parent | [`with_parent`](Self::with_parent) | `BRAINTRUST_PARENT` | `DEFAULT_PARENT` |
 ///
 /// The retry and timeout settings are code-only; the memory budget and
@@ -94,7 +94,7 @@ impl BraintrustConfig {
         Self::default()
     }
 
-    /// Reads [`BRAINTRUST_API_KEY`] (required), [`BRAINTRUST_API_URL`] and
+    /// Reads `BRAINTRUST_API_KEY` (required), `BRAINTRUST_API_URL` and
     /// `BRAINTRUST_PARENT` now, so a missing key or a malformed value fails
     /// here. `with_*` calls made afterwards still win.
     pub fn from_env() -> Result<Self, BraintrustBuildError> {
@@ -112,14 +112,14 @@ impl BraintrustConfig {
         &mut self.rows
     }
 
-    /// The API key (beats [`BRAINTRUST_API_KEY`]): a string or a
+    /// The API key (beats `BRAINTRUST_API_KEY`): a string or a
     /// [`Secret`](crate::net::Secret), never printed.
     pub fn with_api_key(mut self, key: impl Into<crate::net::Secret>) -> Self {
         self.api_key = Some(ApiKey::from(key.into()));
         self
     }
 
-    /// The API base URL, e.g. `DEFAULT_API_URL` (beats [`BRAINTRUST_API_URL`]).
+    /// The API base URL, e.g. `DEFAULT_API_URL` (beats `BRAINTRUST_API_URL`).
     pub fn with_api_url(mut self, url: impl Into<String>) -> Self {
         self.api_url = Some(url.into());
         self
