@@ -1,50 +1,45 @@
 //! async-openai with and without the crate's layer (`GenAiLayer`), against
-//! one loopback server, in one run:
+//! one loopback server:
 //!
 //! - `plain`: async-openai over its own `ReqwestService`, no telemetry;
-//! - `layer`: the same with `GenAiLayer` under `with_http_service`, an SDK
-//!   tracer provider (batch processor to an exporter that drops spans), an
-//!   SDK meter provider and the W3C propagator installed.
+//! - `layer`: the same with `GenAiLayer::new(TelemetryOptions::new())` under
+//!   `with_http_service` and the one-call pipeline installed as a user does
+//!   (`benches/common`'s `install_pipeline`: the crate's delivery processor,
+//!   OTLP metrics and the W3C propagator, all global), exporting to the
+//!   same loopback server.
 //!
-//! Scenarios: a whole chat call and a 10,000-chunk stream (about 1.8 MB),
-//! from the server of `benches/calls`. Calls are sequential on a
-//! current-thread runtime, so the calling thread does all of the client's
-//! work; CPU is `getrusage` of that thread. It prints calls per second,
-//! CPU per call, their ratios, and for the stream the CPU per chunk the
-//! layer adds.
+//! The pipeline sets globals, so each configuration runs in a process of
+//! its own (`benches/common`'s table mode). Scenarios: a whole chat call
+//! and a 10,000-chunk stream (about 1.8 MB), from the server of
+//! `benches/calls`. Calls are sequential on a current-thread runtime, so
+//! the calling thread does all of the client's work; CPU is `getrusage` of
+//! that thread. It prints calls per second, CPU per call, their ratios, and
+//! for the stream the CPU per chunk the layer adds.
 //!
-//! `cargo bench --bench layer --features async-openai,testing`. Environment:
-//! - `BENCH_SECONDS` (default 1.0) per cell, over `BENCH_ROUNDS` (default
-//!   3) interleaved rounds; each cell keeps its best round.
-//! - `BENCH_ONLY=config:scenario` with `BENCH_CALLS=N`: N calls of one cell
-//!   inside `callgrind_measured`, nothing else printed, for
-//!   `valgrind --tool=callgrind --toggle-collect='*callgrind_measured*'`
-//!   run for two N: the difference per call is the instructions per call.
+//! `cargo bench --bench layer --features async-openai`. Environment
+//! (`BENCH_SECONDS`, `BENCH_ROUNDS`, `BENCH_ONLY=config:scenario`,
+//! `BENCH_CALLS`): as `benches/common` describes; for instructions per
+//! call, run `BENCH_ONLY=layer:chat` (and `plain:chat`) under
+//! `valgrind --tool=callgrind --toggle-collect='*callgrind_measured*'` for
+//! two `BENCH_CALLS`.
 //!
 //! A benchmark, not a test: it prints figures and never fails on them.
 
-// Shared with benches/calls, which uses all of them.
-#[allow(dead_code)]
-#[path = "calls/cpu.rs"]
-mod cpu;
-#[allow(dead_code)]
-#[path = "calls/server.rs"]
-mod server;
+#[path = "common/mod.rs"]
+mod common;
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
 use async_openai::middleware::ReqwestService;
 use async_openai::types::chat::CreateChatCompletionRequest;
 use azure_ai_inference_otel::instrument::GenAiLayer;
+use azure_ai_inference_otel::setup::TelemetryGuard;
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
+use common::server::{Answer, Server};
 use futures::StreamExt;
-use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
-use server::{Answer, Server};
 
 const SCENARIOS: [(&str, Answer); 2] = [
     ("chat", Answer::Chat),
@@ -52,24 +47,14 @@ const SCENARIOS: [(&str, Answer); 2] = [
 ];
 const CONFIGS: [&str; 2] = ["plain", "layer"];
 
-/// Drops every span: the figures measure recording, not a collector.
-#[derive(Debug)]
-struct Discard;
-
-impl SpanExporter for Discard {
-    async fn export(&self, batch: Vec<SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
-        black_box(batch);
-        Ok(())
-    }
-}
-
 struct Runner {
     client: Client<OpenAIConfig>,
-    tracer: Option<SdkTracerProvider>,
-    _meter: Option<SdkMeterProvider>,
+    /// The installed pipeline (`layer` only); dropping it shuts it down.
+    guard: Option<TelemetryGuard>,
 }
 
 impl Runner {
+    /// For `layer`, installs the pipeline first, as a user does.
     fn new(config: &str, server: &Server) -> Runner {
         let http = reqwest::Client::builder()
             .no_proxy()
@@ -77,34 +62,20 @@ impl Runner {
             .expect("client");
         let openai = OpenAIConfig::new()
             .with_api_base(format!("http://{}/openai/v1", server.addr))
-            .with_api_key("bench-key");
+            .with_api_key(common::API_KEY);
         if config == "plain" {
             let client = Client::with_config(openai).with_http_service(ReqwestService::new(http));
             return Runner {
                 client,
-                tracer: None,
-                _meter: None,
+                guard: None,
             };
         }
-        opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-        let tracer = SdkTracerProvider::builder()
-            .with_batch_exporter(Discard)
-            .build();
-        let meter = SdkMeterProvider::builder()
-            .with_reader(
-                PeriodicReader::builder(InMemoryMetricExporter::default())
-                    .with_interval(Duration::from_secs(60))
-                    .build(),
-            )
-            .build();
-        let options = TelemetryOptions::new()
-            .with_tracer_provider(&tracer)
-            .with_meter_provider(&meter);
-        let service = tower::Layer::layer(&GenAiLayer::new(options), ReqwestService::new(http));
+        let guard = common::install_pipeline(server);
+        let layer = GenAiLayer::new(TelemetryOptions::new());
+        let service = tower::Layer::layer(&layer, ReqwestService::new(http));
         Runner {
             client: Client::with_config(openai).with_http_service(service),
-            tracer: Some(tracer),
-            _meter: Some(meter),
+            guard: Some(guard),
         }
     }
 
@@ -135,9 +106,7 @@ impl Runner {
     }
 
     fn flush(&self) {
-        if let Some(tracer) = &self.tracer {
-            let _ = tracer.force_flush();
-        }
+        common::flush(self.guard.as_ref());
     }
 }
 
@@ -154,146 +123,75 @@ fn request(answer: Answer) -> CreateChatCompletionRequest {
     .expect("a request")
 }
 
-/// The calls of one callgrind run; its name is what `--toggle-collect` matches.
-#[inline(never)]
-fn callgrind_measured(
-    rt: &tokio::runtime::Runtime,
-    runner: &Runner,
-    answer: Answer,
-    calls: u64,
-) -> usize {
-    rt.block_on(async {
-        let mut n = 0;
-        for _ in 0..calls {
-            n += runner.run(answer).await;
-        }
-        n
-    })
-}
-
-#[derive(Default, Clone, Copy)]
-struct Figures {
-    calls: u64,
-    chunks: u64,
-    wall: Duration,
-    thread_us: u64,
-}
-
-fn measure(
-    rt: &tokio::runtime::Runtime,
-    runner: &Runner,
-    answer: Answer,
-    budget: Duration,
-) -> Figures {
-    let warm = if matches!(answer, Answer::Chat) {
-        20
-    } else {
-        1
-    };
-    rt.block_on(async {
-        for _ in 0..warm {
-            runner.run(answer).await;
-        }
-    });
-    runner.flush();
-    let (t0, w0) = (cpu::thread_us(), Instant::now());
-    let mut f = Figures::default();
-    rt.block_on(async {
-        while f.calls == 0 || w0.elapsed() < budget {
-            f.chunks += runner.run(answer).await as u64;
-            f.calls += 1;
-        }
-    });
-    runner.flush();
-    f.wall = w0.elapsed();
-    f.thread_us = cpu::thread_us() - t0;
-    f
-}
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
     let answers: Vec<Answer> = SCENARIOS.iter().map(|(_, a)| *a).collect();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let server = Server::start(&answers);
 
-    if let Ok(only) = std::env::var("BENCH_ONLY") {
-        let calls: u64 = env_or("BENCH_CALLS", 10);
-        let (config, name) = only.split_once(':').expect("BENCH_ONLY=config:scenario");
+    if let Some(only) = common::Only::from_env() {
         let answer = SCENARIOS
             .iter()
-            .find(|(n, _)| *n == name)
+            .find(|(n, _)| *n == only.scenario)
             .map(|(_, a)| *a)
             .expect("scenario: chat or stream10k");
-        let runner = Runner::new(config, &server);
+        let server = Server::start(&answers);
+        let runner = Runner::new(&only.config, &server);
         rt.block_on(runner.run(answer));
-        let n = callgrind_measured(&rt, &runner, answer, calls);
         runner.flush();
-        println!("{only}: {calls} calls, {n} chunks");
+        let n = common::callgrind_measured(&rt, only.calls, async || runner.run(answer).await);
+        runner.flush();
+        println!("{}: {} calls, {n} chunks", only.cell, only.calls);
         return;
     }
 
-    let budget = Duration::from_secs_f64(env_or("BENCH_SECONDS", 1.0));
-    let rounds: u32 = env_or("BENCH_ROUNDS", 3u32).max(1);
-    // Both runners exist from the start; the layer's installs the propagator.
-    let runners: Vec<(&str, Runner)> = CONFIGS
-        .iter()
-        .map(|c| (*c, Runner::new(c, &server)))
-        .collect();
-    let mut best: Vec<(&str, &str, Figures)> = Vec::new();
-    for _ in 0..rounds {
+    // One configuration's process of a round: every scenario, one line each.
+    if let Some(config) = common::child_config() {
+        let budget = Duration::from_secs_f64(common::env_or("BENCH_SECONDS", 1.0));
+        let server = Server::start(&answers);
+        let runner = Runner::new(&config, &server);
         for (name, answer) in SCENARIOS {
-            for (config, runner) in &runners {
-                let f = measure(&rt, runner, answer, budget);
-                let per_call = |f: &Figures| f.thread_us as f64 / f.calls as f64;
-                match best.iter_mut().find(|(c, n, _)| c == config && *n == name) {
-                    Some((_, _, b)) if per_call(&f) < per_call(b) => *b = f,
-                    Some(_) => {}
-                    None => best.push((config, name, f)),
-                }
-            }
+            let warm = if answer == Answer::Chat { 20 } else { 1 };
+            let f = common::measure(
+                &rt,
+                &server,
+                warm,
+                budget,
+                async || runner.run(answer).await,
+                || runner.flush(),
+            );
+            common::print_figures(name, &f);
         }
+        return;
     }
-    println!("async-openai with and without GenAiLayer, best of {rounds} rounds of {budget:?}");
+
+    let results = common::run_rounds(&CONFIGS);
+    println!("async-openai with and without GenAiLayer (one-call pipeline), best round per cell");
     println!(
         "{:<10} {:<7} {:>12} {:>16} {:>16}",
         "scenario", "config", "calls/s", "CPU/call (µs)", "CPU/chunk (ns)"
     );
     for (name, _) in SCENARIOS {
-        let cell = |config: &str| {
-            best.iter()
-                .find(|(c, n, _)| *c == config && *n == name)
-                .map(|(_, _, f)| *f)
-                .expect("measured")
-        };
         for config in CONFIGS {
-            let f = cell(config);
+            let f = common::cell(&results, config, name);
             println!(
                 "{:<10} {:<7} {:>12.0} {:>16.1} {:>16.1}",
                 name,
                 config,
-                f.calls as f64 / f.wall.as_secs_f64(),
-                f.thread_us as f64 / f.calls as f64,
+                f.calls_per_s(),
+                f.us_per_call(),
                 f.thread_us as f64 * 1000.0 / f.chunks.max(1) as f64,
             );
         }
-        let (plain, layer) = (cell("plain"), cell("layer"));
-        let rate = |f: &Figures| f.calls as f64 / f.wall.as_secs_f64();
-        let cpu = |f: &Figures| f.thread_us as f64 / f.calls as f64;
+        let plain = common::cell(&results, "plain", name);
+        let layer = common::cell(&results, "layer", name);
         let chunks = plain.chunks as f64 / plain.calls as f64;
         println!(
             "{name}: layer/plain calls/s {:.3}x, CPU per call {:.3}x, +{:.1} ns per chunk",
-            rate(&layer) / rate(&plain),
-            cpu(&layer) / cpu(&plain),
-            (cpu(&layer) - cpu(&plain)) * 1000.0 / chunks,
+            layer.calls_per_s() / plain.calls_per_s(),
+            layer.us_per_call() / plain.us_per_call(),
+            (layer.us_per_call() - plain.us_per_call()) * 1000.0 / chunks,
         );
     }
 }

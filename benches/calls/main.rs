@@ -20,61 +20,28 @@
 //! `https://` endpoints). Calls are sequential on a current-thread runtime,
 //! so the calling thread does all of a client's work; CPU is `getrusage`.
 //!
-//! Run through `.ci/bench` (or `cargo bench --bench calls`). Environment:
-//! - `BENCH_SECONDS`: time spent per cell (default 1.0), split over
-//!   `BENCH_ROUNDS` rounds (default 3) that interleave the configurations
-//!   (one process per configuration and round); each cell shows its best
-//!   round.
-//! - `BENCH_ONLY=config:scenario` with `BENCH_CALLS=N`: run N calls of one
-//!   cell inside `callgrind_measured` and print nothing else; `.ci/bench
-//!   --callgrind` runs that under `valgrind --tool=callgrind
-//!   --toggle-collect=*callgrind_measured*` for two N and prints the
-//!   instructions per call (the difference, so set-up and warm-up cancel).
+//! Run through `.ci/bench` (or `cargo bench --bench calls`). Environment
+//! (`BENCH_SECONDS`, `BENCH_ROUNDS`, `BENCH_ONLY`, `BENCH_CALLS`): as
+//! `benches/common` describes; `.ci/bench --callgrind` runs the
+//! `BENCH_ONLY` mode under `valgrind --tool=callgrind` for two N and prints
+//! the instructions per call.
 //!
 //! A benchmark, not a test: it prints figures and never fails on them.
 
-mod cpu;
-mod server;
+#[path = "../common/mod.rs"]
+mod common;
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use azure_ai_inference_otel::client::{ChatCompletionsClient, ClientOptions, Credential};
-use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
 use azure_ai_inference_otel::models::{
     ChatCompletions, ChatCompletionsOptions, ChatRequestMessage, StreamingChatCompletionsUpdate,
 };
-use azure_ai_inference_otel::setup::{ExporterKind, TelemetryGuard, TelemetryPipeline};
+use azure_ai_inference_otel::setup::TelemetryGuard;
+use common::server::{Answer, Server};
+use common::{API_KEY, CONFIGS, Config, Figures};
 use futures::StreamExt;
-use server::{Answer, Server};
-
-const API_KEY: &str = "bench-api-key-0123456789";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Config {
-    Floor,
-    Crate,
-    Telemetry,
-}
-
-const CONFIGS: [Config; 3] = [Config::Floor, Config::Crate, Config::Telemetry];
-
-impl Config {
-    fn name(self) -> &'static str {
-        match self {
-            Config::Floor => "floor",
-            Config::Crate => "crate",
-            Config::Telemetry => "telemetry",
-        }
-    }
-
-    fn from_name(name: &str) -> Config {
-        *CONFIGS
-            .iter()
-            .find(|c| c.name() == name)
-            .expect("config: floor, crate or telemetry")
-    }
-}
 
 #[derive(Debug, Clone, Copy)]
 enum Scenario {
@@ -126,13 +93,7 @@ impl Runner {
     /// created when it is built).
     fn new(config: Config, server: &Server) -> Runner {
         let base = format!("http://{}", server.addr);
-        let guard = (config == Config::Telemetry).then(|| {
-            TelemetryPipeline::builder()
-                .with_exporter(ExporterKind::Otlp)
-                .with_otlp_config(OtlpConfig::new().with_endpoint(base.clone()))
-                .install()
-                .expect("install the pipeline")
-        });
+        let guard = (config == Config::Telemetry).then(|| common::install_pipeline(server));
         let options = ClientOptions::new();
         let client = ChatCompletionsClient::new(
             base.clone(),
@@ -260,11 +221,7 @@ impl Runner {
 
     /// Waits until queued spans are exported, so their cost lands in the window.
     fn flush(&self) {
-        if let Some(guard) = &self.guard {
-            guard
-                .force_flush()
-                .expect("the pipeline delivers to the loopback server");
-        }
+        common::flush(self.guard.as_ref());
     }
 }
 
@@ -285,68 +242,12 @@ fn request(answer: Answer) -> ChatCompletionsOptions {
     .with_temperature(0.2)
 }
 
-/// The calls of one callgrind run; its name is what `--toggle-collect` matches.
-#[inline(never)]
-fn callgrind_measured(
-    rt: &tokio::runtime::Runtime,
-    runner: &Runner,
-    scenario: Scenario,
-    calls: u64,
-) -> usize {
-    rt.block_on(async {
-        let mut n = 0;
-        for _ in 0..calls {
-            n += runner.run(scenario).await;
-        }
-        n
-    })
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-struct Figures {
-    calls: u64,
-    chunks: u64,
-    wall: Duration,
-    thread_us: u64,
-    client_us: u64,
-}
-
-fn measure(
-    rt: &tokio::runtime::Runtime,
-    runner: &Runner,
-    server: &Server,
-    scenario: Scenario,
-    budget: Duration,
-) -> Figures {
-    // Warm-up: connections, allocator, lazy statics.
-    let warm = match scenario {
+/// The warm-up runs of a scenario: connections, allocator, lazy statics.
+fn warm_up(scenario: Scenario) -> u32 {
+    match scenario {
         Scenario::Call(Answer::BigEvent(_) | Answer::Stream(10_000)) => 1,
         _ => 20,
-    };
-    rt.block_on(async {
-        for _ in 0..warm {
-            runner.run(scenario).await;
-        }
-    });
-    runner.flush();
-    let (t0, p0, s0, w0) = (
-        cpu::thread_us(),
-        cpu::process_us(),
-        server.cpu(),
-        Instant::now(),
-    );
-    let mut f = Figures::default();
-    rt.block_on(async {
-        while f.calls == 0 || w0.elapsed() < budget {
-            f.chunks += runner.run(scenario).await as u64;
-            f.calls += 1;
-        }
-    });
-    runner.flush();
-    f.wall = w0.elapsed();
-    f.thread_us = cpu::thread_us() - t0;
-    f.client_us = (cpu::process_us() - p0).saturating_sub(server.cpu() - s0);
-    f
+    }
 }
 
 /// A table row: label, the figure from a cell, whether it is a time.
@@ -376,16 +277,11 @@ fn main() {
         .expect("runtime");
 
     // Callgrind mode: one cell, nothing printed but its size.
-    if let Ok(only) = std::env::var("BENCH_ONLY") {
-        let calls: u64 = std::env::var("BENCH_CALLS")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(10);
-        let (config, name) = only.split_once(':').expect("BENCH_ONLY=config:scenario");
-        let config = Config::from_name(config);
+    if let Some(only) = common::Only::from_env() {
+        let config = Config::from_name(&only.config);
         let scenario = SCENARIOS
             .iter()
-            .find(|(n, _)| *n == name)
+            .find(|(n, _)| *n == only.scenario)
             .map(|(_, s)| *s)
             .expect("a scenario name");
         let server = Server::start(&answers);
@@ -396,112 +292,46 @@ fn main() {
         runner.flush();
         let before = server.connections();
         let otlp_before = server.otlp_requests();
-        let n = callgrind_measured(&rt, &runner, scenario, calls);
+        let n = common::callgrind_measured(&rt, only.calls, async || runner.run(scenario).await);
         runner.flush();
         println!(
-            "{only}: {calls} calls, {n} chunks, {} new connections, {} OTLP requests",
+            "{}: {} calls, {n} chunks, {} new connections, {} OTLP requests",
+            only.cell,
+            only.calls,
             server.connections() - before,
             server.otlp_requests() - otlp_before
         );
         return;
     }
 
-    let budget = Duration::from_secs_f64(
-        std::env::var("BENCH_SECONDS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(1.0),
-    );
-
     // One configuration's process of a round: every scenario, one line each.
-    if let Ok(config) = std::env::var("BENCH_CONFIG") {
+    if let Some(config) = common::child_config() {
+        let budget = Duration::from_secs_f64(common::env_or("BENCH_SECONDS", 1.0));
         let config = Config::from_name(&config);
         let server = Server::start(&answers);
         let runner = Runner::new(config, &server);
         for (name, scenario) in SCENARIOS {
-            let f = measure(&rt, &runner, &server, scenario, budget);
-            println!(
-                "{name} {} {} {} {} {}",
-                f.calls,
-                f.chunks,
-                f.wall.as_nanos(),
-                f.thread_us,
-                f.client_us
+            let f = common::measure(
+                &rt,
+                &server,
+                warm_up(scenario),
+                budget,
+                async || runner.run(scenario).await,
+                || runner.flush(),
             );
+            common::print_figures(name, &f);
         }
         return;
     }
 
-    // Rounds interleave the configurations, and each cell keeps its best
-    // round: on a shared machine, interference only ever adds time.
-    let rounds: u32 = std::env::var("BENCH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3)
-        .max(1);
-    let exe = std::env::current_exe().expect("the benchmark's own path");
-    let mut results: Vec<(Config, &str, Figures)> = Vec::new();
-    for round in 1..=rounds {
-        for config in CONFIGS {
-            eprintln!("  round {round}/{rounds}: {}", config.name());
-            let out = std::process::Command::new(&exe)
-                .env("BENCH_CONFIG", config.name())
-                .env("BENCH_SECONDS", (budget / rounds).as_secs_f64().to_string())
-                .stderr(std::process::Stdio::inherit())
-                .output()
-                .expect("run one configuration");
-            assert!(out.status.success(), "{} failed", config.name());
-            for line in String::from_utf8_lossy(&out.stdout).lines() {
-                let mut fields = line.split(' ');
-                let Some(name) = fields
-                    .next()
-                    .and_then(|n| SCENARIOS.iter().find(|(s, _)| *s == n))
-                    .map(|(s, _)| *s)
-                else {
-                    continue;
-                };
-                let mut num = || -> u64 {
-                    fields
-                        .next()
-                        .and_then(|v| v.parse().ok())
-                        .expect("a figure")
-                };
-                let f = Figures {
-                    calls: num(),
-                    chunks: num(),
-                    wall: Duration::from_nanos(num()),
-                    thread_us: num(),
-                    client_us: num(),
-                };
-                match results
-                    .iter_mut()
-                    .find(|(c, n, _)| *c == config && *n == name)
-                {
-                    Some((_, _, best)) => {
-                        if f.thread_us as f64 / (f.calls as f64)
-                            < best.thread_us as f64 / (best.calls as f64)
-                        {
-                            *best = f;
-                        }
-                    }
-                    None => results.push((config, name, f)),
-                }
-            }
-        }
-    }
+    let results = common::run_rounds(&CONFIGS.map(Config::name));
 
     println!(
         "\n{:<30} {:<26} {:>14} {:>22} {:>22}",
         "scenario", "figure", "floor", "crate, no telemetry", "crate, telemetry"
     );
     for (name, scenario) in SCENARIOS {
-        let cell = |c: Config| {
-            results
-                .iter()
-                .find(|(rc, rn, _)| *rc == c && *rn == name)
-                .map(|(_, _, f)| *f)
-                .expect("every cell ran")
-        };
+        let cell = |c: Config| common::cell(&results, c.name(), name);
         let per_call = matches!(scenario, Scenario::Call(Answer::Chat | Answer::BigEvent(_)))
             || matches!(scenario, Scenario::Build { .. });
         let rows: Vec<Row> = vec![

@@ -1,4 +1,4 @@
-//! The command line: global options and the four subcommands.
+//! The command line: global options and the subcommands.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -67,7 +67,8 @@ Examples:
   azinfer chat --request request.json
   echo '{\"input\": [\"hello\", \"world\"]}' | azinfer embed --request -
   azinfer image-embed cat.png dog.jpg
-  azinfer info";
+  azinfer info
+  azinfer models                                     (v1 endpoints: the deployments to pass as --model)";
 
 const EXPORTER_HELP: &str = "Where telemetry goes: a comma-separated list (the option can also \
 be repeated) of:
@@ -208,7 +209,9 @@ pub enum Command {
     /// Embed images and print one summary line per vector
     ImageEmbed(ImageEmbedArgs),
     /// Print what the endpoint says about its model (GET /info)
-    Info(InfoArgs),
+    Info(OutputArgs),
+    /// List the models (on Azure, the deployments) a v1 endpoint offers (GET …/models)
+    Models(OutputArgs),
 }
 
 impl Command {
@@ -220,6 +223,7 @@ impl Command {
             Command::Embed(_) => "embed",
             Command::ImageEmbed(_) => "image-embed",
             Command::Info(_) => "info",
+            Command::Models(_) => "models",
         }
     }
 }
@@ -348,9 +352,9 @@ pub struct ImageEmbedArgs {
     pub json: bool,
 }
 
-/// `azinfer info`.
+/// `azinfer info` and `azinfer models`: only the output format.
 #[derive(Args)]
-pub struct InfoArgs {
+pub struct OutputArgs {
     /// Print the response as JSON
     #[arg(long)]
     pub json: bool,

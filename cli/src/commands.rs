@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use azure_ai_inference_otel::client::{
     ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient, Endpoint, EndpointEnv,
-    ImageEmbeddingsClient, ResponsesClient, RetryPolicy,
+    ImageEmbeddingsClient, ModelsClient, ResponsesClient, RetryPolicy,
 };
 use azure_ai_inference_otel::models::{
     ChatCompletions, CompletionsFinishReason, ModelResponse, ResponseStatus, ResponseStreamEvent,
@@ -33,6 +33,9 @@ pub struct Target {
     /// when no endpoint was configured, the recorder with `--record`, the
     /// cassette with `--replay`. It stops when dropped.
     server: Option<MockInferenceServer>,
+    /// Whether `server` is the built-in demo endpoint, whose base is its
+    /// root (so that chat needs no model) rather than a v1 base.
+    demo: bool,
 }
 
 impl Target {
@@ -48,6 +51,7 @@ impl Target {
             .map(str::trim)
             .filter(|e| !e.is_empty())
             .or(env.endpoint.as_deref());
+        let demo = configured.is_none() && global.replay.is_none();
         let (endpoint, key, server) = match (configured, &global.replay) {
             (_, Some(cassette)) => {
                 let options = ReplayOptions::new().realtime(global.realtime);
@@ -146,6 +150,7 @@ impl Target {
             credential,
             options,
             server,
+            demo,
         })
     }
 
@@ -170,6 +175,15 @@ impl Target {
             let _ = writeln!(stderr, "azinfer: recorded {written} interaction(s)");
         }
         Ok(())
+    }
+
+    /// The endpoint of `models`: the configured one, or the demo
+    /// endpoint's v1 base (the model list is a v1 route).
+    fn models_endpoint(&self) -> String {
+        match &self.server {
+            Some(server) if self.demo => server.v1_endpoint(),
+            _ => self.endpoint.clone(),
+        }
     }
 
     fn parts(&self) -> (&str, Credential, Option<ClientOptions>) {
@@ -298,6 +312,15 @@ pub async fn execute(
                 output::json(out, &info)?;
             } else {
                 output::model_info(out, &info)?;
+            }
+        }
+        Prepared::Models { json } => {
+            let client = ModelsClient::new(target.models_endpoint(), credential, options)?;
+            let list = client.list().await?;
+            if json {
+                output::json(out, &list)?;
+            } else {
+                output::models(out, &list)?;
             }
         }
     }

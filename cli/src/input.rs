@@ -39,6 +39,8 @@ pub enum Prepared {
     },
     /// `info`.
     Info { json: bool },
+    /// `models`.
+    Models { json: bool },
 }
 
 /// Builds the request of `command`, reading `--request` from `stdin` when it is `-`.
@@ -74,6 +76,7 @@ pub fn prepare(command: &Command, stdin: &mut dyn Read) -> Result<Prepared, Fail
             json: args.json,
         },
         Command::Info(args) => Prepared::Info { json: args.json },
+        Command::Models(args) => Prepared::Models { json: args.json },
     })
 }
 

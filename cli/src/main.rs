@@ -7,6 +7,7 @@
 //! azinfer embed "first text" "second text" --json
 //! azinfer image-embed cat.png
 //! azinfer info
+//! azinfer models                          # the deployments of a v1 endpoint
 //! azinfer --record chat.json chat Hello   # forward to the endpoint, write a cassette
 //! azinfer --replay chat.json chat Hello   # answer from the cassette
 //! ```

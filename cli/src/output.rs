@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use azure_ai_inference_otel::models::{
-    ChatCompletions, CompletionsFinishReason, EmbeddingsResult, ModelInfo, ModelResponse,
-    ResponseItem, StreamingChatCompletionsUpdate,
+    ChatCompletions, CompletionsFinishReason, EmbeddingsResult, ModelInfo, ModelList,
+    ModelResponse, ResponseItem, StreamingChatCompletionsUpdate,
 };
 
 use crate::failure::Failure;
@@ -139,6 +139,18 @@ pub fn model_info(out: &mut dyn Write, info: &ModelInfo) -> io::Result<()> {
     writeln!(out, "model_name: {}", info.model_name)?;
     writeln!(out, "model_type: {}", info.model_type)?;
     writeln!(out, "model_provider_name: {}", info.model_provider_name)
+}
+
+/// One model per line: its id (the value to pass as `--model`), then
+/// `owned_by` when the service sent it.
+pub fn models(out: &mut dyn Write, list: &ModelList) -> io::Result<()> {
+    for model in &list.data {
+        match model.owned_by.as_deref().filter(|o| !o.is_empty()) {
+            Some(owner) => writeln!(out, "{}\t{owner}", model.id)?,
+            None => writeln!(out, "{}", model.id)?,
+        }
+    }
+    Ok(())
 }
 
 /// Any response as pretty JSON.

@@ -21,6 +21,7 @@ fn every_subcommand_runs_against_the_demo_endpoint() {
         vec!["embed", "hello"],
         vec!["image-embed", image.as_str()],
         vec!["info"],
+        vec!["models"],
     ] {
         let out = run(azinfer().args(&args).args(["--exporter", "none"])).success();
         assert!(

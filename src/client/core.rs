@@ -157,12 +157,18 @@ impl ClientCore {
     /// `GET /info`. Not a GenAI operation, so it makes no span; the current
     /// context is still propagated. Retried like every request.
     pub(crate) async fn model_info(&self) -> Result<ModelInfo> {
+        self.get_json(INFO_ROUTE).await
+    }
+
+    /// GETs `route` and decodes the JSON answer as `T`, for the routes that
+    /// are not GenAI operations (`info`, `models`): no span, the current
+    /// context propagated (`traceparent`), retried like every request, the
+    /// body read up to the client's response limit.
+    pub(crate) async fn get_json<T: DeserializeOwned>(&self, route: &str) -> Result<T> {
         let headers = super::propagation::context_headers(&opentelemetry::Context::current());
         let mut on_retry = |_: &Error| {};
         read_json(
-            self.transport
-                .get(INFO_ROUTE, &headers, &mut on_retry)
-                .await?,
+            self.transport.get(route, &headers, &mut on_retry).await?,
             self.transport.max_response_bytes(),
         )
         .await

@@ -154,7 +154,7 @@ fn deployment_name(path: &str) -> Option<&str> {
 /// [`ClientOptions::with_api_version`](crate::client::ClientOptions::with_api_version),
 /// and silently keeping or dropping other parameters would hide mistakes.
 /// An endpoint pasted with its operation path (`.../chat/completions`,
-/// `.../images/embeddings`, `.../embeddings`) is rejected with a hint to
+/// `.../images/embeddings`, `.../embeddings`, `.../openai/v1/models`) is rejected with a hint to
 /// remove it, except that `.../deployments/embeddings` is a deployment name
 /// and is kept.
 ///
@@ -344,9 +344,13 @@ impl Endpoint {
 }
 
 /// The operation route a pasted URL ends with, if any: `…/deployments/embeddings`
-/// is a deployment named `embeddings`, and `…/responses` counts only on a v1
-/// base (elsewhere it may be a path segment of the base).
+/// is a deployment named `embeddings`, and `…/responses` and `…/models` count
+/// only on a v1 base (elsewhere they may be a path segment of the base:
+/// `…/models` is the Model Inference API's).
 fn pasted_route(path: &str) -> Option<&'static str> {
+    if path.ends_with("/openai/v1/models") {
+        return Some("models");
+    }
     match OperationRoute::of_path(path)? {
         OperationRoute::Embeddings if path.ends_with("/deployments/embeddings") => None,
         OperationRoute::Responses if !path.ends_with("/openai/v1/responses") => None,
@@ -545,6 +549,10 @@ mod tests {
         assert!(
             err("https://res.openai.azure.com/openai/v1/responses")
                 .contains("remove the operation path /responses")
+        );
+        assert!(
+            err("https://res.openai.azure.com/openai/v1/models/")
+                .contains("remove the operation path /models")
         );
         let e = err("https://user:hunter2@example.com");
         assert!(

@@ -1,4 +1,5 @@
-//! The clients: chat completions, embeddings, image embeddings.
+//! The clients: chat completions, embeddings, image embeddings, Responses,
+//! and the v1 model list.
 //!
 //! # Layout
 //!
@@ -33,7 +34,8 @@
 //!   [`ImageEmbeddingsClient`]), `stream.rs` ([`StreamingChatCompletions`],
 //!   which owns the span of a streamed call), `responses.rs`
 //!   ([`ResponsesClient`], the v1 Responses API) and `responses_stream.rs`
-//!   ([`ResponsesStream`]), all sharing `core.rs`.
+//!   ([`ResponsesStream`]), and `models.rs` ([`ModelsClient`], the v1
+//!   model list, which makes no span), all sharing `core.rs`.
 //!
 //! [`Error::Http`]: crate::Error::Http
 //! [`Error::Timeout`]: crate::Error::Timeout
@@ -47,6 +49,7 @@ pub(crate) mod embeddings;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod endpoint;
 mod env;
+mod models;
 mod operation_route;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod options;
@@ -65,6 +68,7 @@ pub(crate) mod transport;
 
 pub use chat::ChatCompletionsClient;
 pub use embeddings::{EmbeddingsClient, ImageEmbeddingsClient};
+pub use models::ModelsClient;
 pub use responses::ResponsesClient;
 pub use responses_stream::ResponsesStream;
 pub use stream::StreamingChatCompletions;

@@ -192,7 +192,7 @@ impl Transport {
         }
     }
 
-    /// GETs `route` (`info`), retrying like [`post_json`](Self::post_json).
+    /// GETs `route` (`info`, `models`), retrying like [`post_json`](Self::post_json).
     /// A non-success status is returned as [`Error::Http`].
     pub(crate) async fn get(
         &self,

@@ -11,7 +11,8 @@
 //!   [`StreamingChatCompletionsUpdate`] (one streamed chunk).
 //! - Embeddings: [`EmbeddingsOptions`], [`ImageEmbeddingsOptions`] and their
 //!   shared [`EmbeddingsResult`].
-//! - Model information: [`ModelInfo`] (`GET /info`).
+//! - Model information: [`ModelInfo`] (`GET /info`) and, on the v1 API,
+//!   [`ModelList`] of [`Model`]s (`GET {v1}/models`).
 //! - Responses (v1 API): [`ResponsesOptions`] (request, built with `new` +
 //!   `with_*`), [`ModelResponse`] (answer), their [`ResponseItem`]s (one
 //!   type for input and output, so an answer's items go back as the next
@@ -49,6 +50,7 @@ mod common;
 mod content;
 mod embeddings;
 mod model_info;
+mod model_list;
 mod responses;
 mod responses_events;
 mod responses_items;
@@ -78,6 +80,7 @@ pub use embeddings::{
     EmbeddingsResult, EmbeddingsUsage, ImageEmbeddingInput, ImageEmbeddingsOptions,
 };
 pub use model_info::{ModelInfo, ModelType};
+pub use model_list::{Model, ModelList};
 pub use responses::{ResponseInput, ResponsesOptions};
 pub use responses_events::ResponseStreamEvent;
 pub use responses_items::{ResponseContentPart, ResponseItem, ResponseMessageContent};

@@ -24,7 +24,8 @@ enum Route {
     ImageEmbeddings,
     Info,
     Responses,
-    /// `GET …/models` (the v1 API's model list).
+    /// `GET …/v1/models` (the v1 API's model list; a legacy `…/models`
+    /// base has none).
     Models,
 }
 
@@ -41,7 +42,7 @@ fn route_of(path: &str) -> Option<Route> {
             let path = path.trim_end_matches('/');
             if path.ends_with("/info") {
                 Some(Route::Info)
-            } else if path.ends_with("/models") {
+            } else if path.ends_with("/v1/models") {
                 Some(Route::Models)
             } else {
                 None
@@ -71,7 +72,7 @@ fn answer(request: &RecordedRequest) -> Reply {
             404,
             "NotFound",
             format!(
-                "no route for {} {}; the demo endpoint serves POST …/chat/completions, POST …/embeddings, POST …/images/embeddings, POST …/responses, GET …/info and GET …/models",
+                "no route for {} {}; the demo endpoint serves POST …/chat/completions, POST …/embeddings, POST …/images/embeddings, POST …/responses, GET …/info and GET …/v1/models",
                 request.method, request.path
             ),
         );
@@ -427,6 +428,7 @@ mod tests {
         assert_eq!(route_of("/info"), Some(Route::Info));
         assert_eq!(route_of("/openai/v1/responses"), Some(Route::Responses));
         assert_eq!(route_of("/openai/v1/models"), Some(Route::Models));
+        assert_eq!(route_of("/models"), None, "the legacy base has no list");
         assert_eq!(route_of("/openai/v1/chat/completions"), Some(Route::Chat));
         assert_eq!(route_of("/chat/completion"), None);
         assert_eq!(route_of("/"), None);

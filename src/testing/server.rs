@@ -106,8 +106,10 @@ impl Shared {
 /// inference wire format.
 ///
 /// It serves `POST …/chat/completions` (plain and streamed),
-/// `POST …/embeddings`, `POST …/images/embeddings`, `GET …/info` and
-/// `GET …/models`, matched on the path suffix so that any base works: the
+/// `POST …/embeddings`, `POST …/images/embeddings`, `POST …/responses`,
+/// `GET …/info` and `GET …/v1/models` (the v1 model list, for
+/// [`ModelsClient`](crate::client::ModelsClient)), matched on the path
+/// suffix so that any base works: the
 /// v1 API's `/openai/v1` ([`v1_endpoint`](Self::v1_endpoint)), Azure
 /// OpenAI's `/openai/deployments/<name>`, or none; the query
 /// (`api-version`) is recorded but not checked. Below a v1 base a stream
@@ -124,7 +126,7 @@ impl Shared {
 ///   message is the user's, it calls the first tool with `{}`. Embeddings are
 ///   deterministic unit vectors (8 dimensions unless `dimensions` says
 ///   otherwise; base64 little-endian `f32` for `encoding_format: "base64"`).
-///   `/info` describes `demo-model`. Token counts are whitespace-separated
+///   `/info` describes `demo-model`; `/v1/models` lists it. Token counts are whitespace-separated
 ///   words. The answered `model` is the request's, else `"demo-model"`.
 ///   Unknown routes get a 404, a wrong method a 405 and a body that is not a
 ///   JSON object a 400, all in the service's `{"error": {...}}` shape.
