@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use azure_ai_inference_otel::setup::{ExporterKind, UnknownExporterKind};
+use azure_ai_inference_otel::setup::{ExporterKind, SetupError};
 use clap::{ArgAction, Args, Parser, Subcommand};
 
 /// The endpoint when `--endpoint` is not given (then `AZURE_OPENAI_ENDPOINT`;
@@ -193,7 +193,7 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-fn parse_exporters(list: &str) -> Result<Exporters, UnknownExporterKind> {
+fn parse_exporters(list: &str) -> Result<Exporters, SetupError> {
     ExporterKind::parse_list(list).map(Exporters)
 }
 

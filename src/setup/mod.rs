@@ -178,7 +178,7 @@ mod parts;
 
 pub use continuation::continue_trace;
 pub use guard::{DeliveryPath, ShutdownError, TelemetryGuard};
-pub use kind::{ExporterKind, UnknownExporterKind};
+pub use kind::ExporterKind;
 pub use layer::TracingFilter;
 use layer::{LayerSettings, resolve_event_level};
 // The standard variables' names and the pipeline's fixed values: documented
@@ -214,14 +214,17 @@ pub type TracingLayer<S> = tracing_subscriber::filter::Filtered<
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SetupError {
-    /// An exporter list (from a variable) names an unknown kind.
-    #[error("invalid {variable}: {source}")]
+    /// An exporter name (in a list, or parsed on its own) is not one of the
+    /// kinds.
+    #[error(
+        "{}unknown exporter `{name}`; expected a comma-separated list of: stdout, otlp, braintrust, braintrust-otlp, none",
+        variable.map(|v| format!("invalid {v}: ")).unwrap_or_default()
+    )]
     InvalidExporterList {
-        /// The variable holding the list.
-        variable: &'static str,
-        /// The unknown name.
-        #[source]
-        source: UnknownExporterKind,
+        /// The variable holding the list, when it came from one.
+        variable: Option<&'static str>,
+        /// The name that was not recognised.
+        name: String,
     },
     /// The OTLP exporters could not be built.
     #[error(transparent)]
@@ -586,9 +589,12 @@ fn kinds_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ExporterKi
     let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
     match set(AZURE_AI_INFERENCE_OTEL_EXPORTERS) {
         Some(list) => {
-            ExporterKind::parse_list(&list).map_err(|source| SetupError::InvalidExporterList {
-                variable: AZURE_AI_INFERENCE_OTEL_EXPORTERS,
-                source,
+            ExporterKind::parse_list(&list).map_err(|error| match error {
+                SetupError::InvalidExporterList { name, .. } => SetupError::InvalidExporterList {
+                    variable: Some(AZURE_AI_INFERENCE_OTEL_EXPORTERS),
+                    name,
+                },
+                other => other,
             })
         }
         None if set(OTEL_EXPORTER_OTLP_ENDPOINT).is_some()

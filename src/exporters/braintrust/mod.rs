@@ -77,7 +77,6 @@ internal_use!(mapping::{
     BraintrustRow, InstrumentationInfo, LLM_OPERATIONS, PROVIDER_AZURE, RowContext, RowMetrics,
     RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION, span_to_row,
 });
-pub use options::SpanFilterFn;
 pub use otlp::BraintrustOtlpExporter;
 internal_use!(otlp::{
     MAX_OTLP_REQUEST_BYTES, MAX_OTLP_SPAN_BYTES, OTLP_SPLIT_BYTES, OTLP_TRACES_PATH,

@@ -32,10 +32,8 @@ pub(crate) const BRAINTRUST_OTEL_FILTER_AI_SPANS: &str = "BRAINTRUST_OTEL_FILTER
 pub(crate) const BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS: &str =
     "BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS";
 
-/// A custom span filter: `Some(true)` keeps the span, `Some(false)` drops it,
-/// `None` leaves the decision to the AI-span filter (or keeps the span when
-/// that is off). A trace's local root is kept whatever it says.
-pub type SpanFilterFn = dyn Fn(&SpanData) -> Option<bool> + Send + Sync;
+/// A custom span filter, as [`BraintrustConfig::with_span_filter`] takes it.
+pub(crate) type SpanFilterFn = dyn Fn(&SpanData) -> Option<bool> + Send + Sync;
 
 /// The code-set row options of a [`BraintrustConfig`].
 #[derive(Clone, Default)]
@@ -155,9 +153,11 @@ impl BraintrustConfig {
         self
     }
 
-    /// A filter of your own, asked before the AI-span filter (see
-    /// [`SpanFilterFn`]). It runs on the exporting thread for every span:
-    /// keep it cheap.
+    /// A filter of your own, asked before the AI-span filter: `Some(true)`
+    /// keeps the span, `Some(false)` drops it, `None` leaves the decision to
+    /// the AI-span filter (or keeps the span when that is off). A trace's
+    /// local root is kept whatever it says. It runs on the exporting thread
+    /// for every span: keep it cheap.
     pub fn with_span_filter(
         mut self,
         filter: impl Fn(&SpanData) -> Option<bool> + Send + Sync + 'static,
