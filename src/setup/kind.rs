@@ -20,10 +20,10 @@ use super::SetupError;
 /// Names are matched without regard to case, and `_` may stand for `-`.
 ///
 /// Every kind exists in every build, but [`Stdout`](Self::Stdout) works only
-/// with the crate feature `stdout` (on by default): without it the name
-/// `stdout` in a list is an [`UnknownExporterKind`] that says which feature
-/// is missing, and installing it from code fails with
-/// [`SetupError::FeatureDisabled`](super::SetupError::FeatureDisabled).
+/// with the crate feature `stdout` (off by default): without it, naming it
+/// in a list or installing it from code fails with
+/// [`SetupError::FeatureDisabled`](super::SetupError::FeatureDisabled), which
+/// says which feature is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ExporterKind {

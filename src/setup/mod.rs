@@ -588,15 +588,13 @@ impl PipelineBuilder {
 fn kinds_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ExporterKind>, SetupError> {
     let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
     match set(AZURE_AI_INFERENCE_OTEL_EXPORTERS) {
-        Some(list) => {
-            ExporterKind::parse_list(&list).map_err(|error| match error {
-                SetupError::InvalidExporterList { name, .. } => SetupError::InvalidExporterList {
-                    variable: Some(AZURE_AI_INFERENCE_OTEL_EXPORTERS),
-                    name,
-                },
-                other => other,
-            })
-        }
+        Some(list) => ExporterKind::parse_list(&list).map_err(|error| match error {
+            SetupError::InvalidExporterList { name, .. } => SetupError::InvalidExporterList {
+                variable: Some(AZURE_AI_INFERENCE_OTEL_EXPORTERS),
+                name,
+            },
+            other => other,
+        }),
         None if set(OTEL_EXPORTER_OTLP_ENDPOINT).is_some()
             || set(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT).is_some() =>
         {

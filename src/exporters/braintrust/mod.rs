@@ -68,7 +68,7 @@ pub(crate) use config::ResolvedConfig;
 /// The delivery engine's retry policy, which the Braintrust exporters use.
 #[doc(no_inline)]
 pub use config::RetryPolicy;
-pub use config::{BraintrustBuildError, BraintrustConfig, Parent, ParseParentError};
+pub use config::{BraintrustBuildError, BraintrustConfig, Parent};
 internal_use!(config::{DEFAULT_API_URL, DEFAULT_PARENT, MAX_BATCH_BYTES, MAX_BATCH_ROWS});
 pub use exporter::BraintrustExporter;
 internal_use!(exporter::BraintrustStats);

@@ -13,7 +13,7 @@ use crate::exporters::delivery::DeliveryConfig;
 pub use crate::exporters::delivery::RetryPolicy;
 pub(crate) use api_key::ApiKey;
 pub use errors::BraintrustBuildError;
-pub use parent::{Parent, ParseParentError};
+pub use parent::Parent;
 
 use env::{read_env, validate_url};
 
@@ -218,12 +218,7 @@ impl BraintrustConfig {
 
         let parent = match &self.parent {
             Some(parent) => {
-                parent
-                    .validate()
-                    .map_err(|source| BraintrustBuildError::InvalidParent {
-                        origin: "code",
-                        source,
-                    })?;
+                parent.validate().map_err(|e| e.with_origin("code"))?;
                 parent.clone()
             }
             None => {
@@ -231,8 +226,7 @@ impl BraintrustConfig {
                     Some(text) => (text, BRAINTRUST_PARENT),
                     None => (DEFAULT_PARENT.to_owned(), "default"),
                 };
-                text.parse()
-                    .map_err(|source| BraintrustBuildError::InvalidParent { origin, source })?
+                Parent::parse(&text).map_err(|e| e.with_origin(origin))?
             }
         };
 
