@@ -66,9 +66,21 @@ pub enum Error {
     },
 
     /// The service answered with a success status, but the body (or an
-    /// event of a stream) is an error object: `{"error": {"code", "message"}}`.
-    #[error("{0}")]
-    Service(#[from] ServiceError),
+    /// event of a stream) is an error object: `{"error": {"code", "message"}}`
+    /// (a whole body with status 200, such an SSE event, a `failed`
+    /// Responses answer).
+    ///
+    /// The message can quote the prompt: it is shown to the caller
+    /// (`Display`) and never recorded on spans, which get only the code.
+    #[error("{}", service_message(.code.as_deref(), message, .request_id.as_deref()))]
+    Service {
+        /// The service's error code (`error.code`, else `error.type`), when it sent one.
+        code: Option<String>,
+        /// The service's message (at most 512 bytes).
+        message: String,
+        /// The response's request id, to quote to support.
+        request_id: Option<String>,
+    },
 
     /// The response started (status and headers arrived) but its body did
     /// not complete: the connection was reset or closed, a chunked body or
@@ -171,7 +183,7 @@ impl Error {
             Error::Connection { .. } => ErrorKind::Connection,
             Error::InvalidResponse { .. } => ErrorKind::InvalidResponse,
             Error::StreamTruncated { .. } => ErrorKind::StreamTruncated,
-            Error::Service(_) => ErrorKind::Service,
+            Error::Service { .. } => ErrorKind::Service,
             Error::InvalidConfig { .. } | Error::Credential { .. } | Error::Serialize(_) => {
                 ErrorKind::Other
             }
@@ -188,7 +200,7 @@ impl Error {
     /// `tracing::warn!(error.type = e.error_type(), "...")`.
     pub fn error_type(&self) -> &str {
         match self {
-            Error::Service(e) => e.error_type(),
+            Error::Service { code, .. } => service_error_type(code.as_deref()),
             _ => self.kind().error_type(),
         }
     }
@@ -199,10 +211,9 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Http(e) => e.request_id.as_deref(),
-            Error::Service(e) => e.request_id.as_deref(),
-            Error::StreamTruncated { request_id, .. } | Error::Timeout { request_id, .. } => {
-                request_id.as_deref()
-            }
+            Error::Service { request_id, .. }
+            | Error::StreamTruncated { request_id, .. }
+            | Error::Timeout { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
@@ -213,10 +224,9 @@ impl Error {
         let Some(id) = id else { return self };
         let slot = match &mut self {
             Error::Http(e) => &mut e.request_id,
-            Error::Service(e) => &mut e.request_id,
-            Error::StreamTruncated { request_id, .. } | Error::Timeout { request_id, .. } => {
-                request_id
-            }
+            Error::Service { request_id, .. }
+            | Error::StreamTruncated { request_id, .. }
+            | Error::Timeout { request_id, .. } => request_id,
             _ => return self,
         };
         if slot.is_none() {
@@ -250,7 +260,7 @@ impl Error {
             Error::InvalidResponse { .. } => "response is not the expected JSON".into(),
             Error::StreamTruncated { events: None, .. } => "response body cut short".into(),
             Error::StreamTruncated { .. } => "stream ended before [DONE]".into(),
-            Error::Service(e) => match e.code.as_deref().and_then(short_code) {
+            Error::Service { code, .. } => match code.as_deref().and_then(short_code) {
                 Some(code) => format!("service error ({code})").into(),
                 None => "service error".into(),
             },
@@ -268,7 +278,7 @@ impl Error {
             Error::Connection { .. } => "azure_ai_inference_otel::Error::Connection",
             Error::InvalidResponse { .. } => "azure_ai_inference_otel::Error::InvalidResponse",
             Error::StreamTruncated { .. } => "azure_ai_inference_otel::Error::StreamTruncated",
-            Error::Service(_) => "azure_ai_inference_otel::Error::Service",
+            Error::Service { .. } => "azure_ai_inference_otel::Error::Service",
             Error::InvalidConfig { .. } => "azure_ai_inference_otel::Error::InvalidConfig",
             Error::Credential { .. } => "azure_ai_inference_otel::Error::Credential",
             Error::Serialize(_) => "azure_ai_inference_otel::Error::Serialize",
@@ -297,7 +307,9 @@ impl Error {
 impl crate::telemetry::ErrorClass for Error {
     fn error_type(&self) -> Cow<'static, str> {
         match self {
-            Error::Service(e) => Cow::Owned(e.error_type().to_owned()),
+            Error::Service { code, .. } => {
+                Cow::Owned(service_error_type(code.as_deref()).to_owned())
+            }
             _ => Cow::Borrowed(self.kind().error_type()),
         }
     }
@@ -389,28 +401,12 @@ fn truncated_message(events: Option<usize>, unfinished: usize, request_id: Optio
     s
 }
 
-/// An error object the service sent inside a success answer: a whole body
-/// `{"error": {...}}` with status 200, or such an SSE event in a stream.
-///
-/// The message can quote the prompt: it is shown to the caller (`Display`)
-/// and never recorded on spans, which get only the code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ServiceError {
-    /// The service's error code (`error.code`, else `error.type`), when it sent one.
-    pub code: Option<String>,
-    /// The service's message (at most 512 bytes).
-    pub message: String,
-    /// The response's request id, to quote to support.
-    pub request_id: Option<String>,
-}
-
-impl ServiceError {
-    /// Reads an error object in any of the shapes [`HttpError::from_body`]
-    /// understands.
-    pub fn from_body(body: &[u8]) -> Self {
+impl Error {
+    /// An [`Error::Service`] from an error object in any of the shapes
+    /// [`HttpError::from_body`] understands.
+    pub(crate) fn service_from_body(body: &[u8]) -> Self {
         let (code, message) = parse_error_body(body);
-        ServiceError {
+        Error::Service {
             code,
             message,
             request_id: None,
@@ -420,40 +416,35 @@ impl ServiceError {
     /// An error the service reported in a decoded object (a `failed`
     /// Responses answer, an `error` stream event); the message is cut to
     /// 512 bytes like any other.
-    pub(crate) fn new(code: Option<String>, message: String, request_id: Option<&str>) -> Self {
-        ServiceError {
+    pub(crate) fn service(code: Option<String>, message: String, request_id: Option<&str>) -> Self {
+        Error::Service {
             code,
             message: truncate(&message),
             request_id: request_id.map(str::to_owned),
         }
     }
-
-    /// The `error.type` value: the code when it is a short identifier, else `_OTHER`.
-    pub fn error_type(&self) -> &str {
-        self.code
-            .as_deref()
-            .and_then(short_code)
-            .unwrap_or(semconv::ERROR_OTHER)
-    }
 }
 
-impl fmt::Display for ServiceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the service reported an error")?;
-        if let Some(code) = &self.code {
-            write!(f, " ({code})")?;
-        }
-        if !self.message.is_empty() {
-            write!(f, ": {}", self.message)?;
-        }
-        if let Some(id) = &self.request_id {
-            write!(f, " [request id {id}]")?;
-        }
-        Ok(())
-    }
+/// The `error.type` of an [`Error::Service`]: the code when it is a short
+/// identifier, else `_OTHER`.
+fn service_error_type(code: Option<&str>) -> &str {
+    code.and_then(short_code).unwrap_or(semconv::ERROR_OTHER)
 }
 
-impl std::error::Error for ServiceError {}
+/// [`Error::Service`]'s `Display`.
+fn service_message(code: Option<&str>, message: &str, request_id: Option<&str>) -> String {
+    let mut text = String::from("the service reported an error");
+    if let Some(code) = code {
+        text.push_str(&format!(" ({code})"));
+    }
+    if !message.is_empty() {
+        text.push_str(&format!(": {message}"));
+    }
+    if let Some(id) = request_id {
+        text.push_str(&format!(" [request id {id}]"));
+    }
+    text
+}
 
 /// A non-success answer from the service, with what it said parsed from the
 /// body in whichever shape it came.

@@ -126,7 +126,7 @@ async fn failed_answers_are_typed_errors() {
         json!({"error": {"code": "NotFound", "message": "gone"}}),
     ));
     let e = client.list().await.unwrap_err();
-    assert!(matches!(e, Error::Service(_)), "{e:?}");
+    assert!(matches!(e, Error::Service { .. }), "{e:?}");
     assert_eq!(e.error_type(), "NotFound");
 
     server.enqueue(Reply::json(200, json!({"model_name": "Phi-4"})));

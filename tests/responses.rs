@@ -306,8 +306,8 @@ async fn failed_answers_are_service_errors_with_their_code() {
     ] {
         let o = scenario(reply, call).await;
         match &o.result {
-            Err(Error::Service(e)) => {
-                assert_eq!(e.code.as_deref(), Some("server_error"), "{call:?}")
+            Err(Error::Service { code, .. }) => {
+                assert_eq!(code.as_deref(), Some("server_error"), "{call:?}")
             }
             other => panic!("{call:?}: {other:?}"),
         }
@@ -328,7 +328,9 @@ async fn an_error_event_is_an_in_band_error() {
     );
     let o = scenario(reply, Call::Streamed).await;
     match &o.result {
-        Err(Error::Service(e)) => assert_eq!(e.code.as_deref(), Some("rate_limit_exceeded")),
+        Err(Error::Service { code, .. }) => {
+            assert_eq!(code.as_deref(), Some("rate_limit_exceeded"))
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(error_type(&o).as_deref(), Some("rate_limit_exceeded"));

@@ -182,9 +182,7 @@ mod tests {
             source: None,
         };
         assert!(!RetryPolicy::is_retryable(&truncated));
-        let service = Error::Service(crate::error::ServiceError::from_body(
-            br#"{"error":{"code":"x"}}"#,
-        ));
+        let service = Error::service_from_body(br#"{"error":{"code":"x"}}"#);
         assert!(!RetryPolicy::is_retryable(&service));
     }
 

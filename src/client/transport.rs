@@ -25,7 +25,7 @@ use super::endpoint::Endpoint;
 use super::options::ClientOptions;
 use super::redirect::{check_origin, origin_text, same_origin_redirects};
 use super::retry::RetryPolicy;
-use crate::error::{ConfigField, Error, HttpError, Result, ServiceError, TimeoutPhase};
+use crate::error::{ConfigField, Error, HttpError, Result, TimeoutPhase};
 use crate::net::retry_after;
 
 /// Largest error body read to build an [`HttpError`].
@@ -403,7 +403,7 @@ pub(crate) fn in_band_error(body: &[u8]) -> Option<Error> {
     ERROR_KEY.find(body)?;
     let envelope: Envelope = serde_json::from_slice(body).ok()?;
     envelope.error?;
-    Some(Error::Service(ServiceError::from_body(body)))
+    Some(Error::service_from_body(body))
 }
 
 /// Maps a failure to read a body whose response had already arrived: a

@@ -69,9 +69,9 @@ fn telemetry_description_has_no_service_text() {
 
 #[test]
 fn service_errors_use_the_code_when_it_is_an_identifier() {
-    let e = Error::Service(ServiceError::from_body(
+    let e = Error::service_from_body(
         br#"{"error":{"code":"content_filter","message":"my secret prompt was filtered"}}"#,
-    ));
+    );
     assert_eq!(e.error_type(), "content_filter");
     assert_eq!(e.kind(), ErrorKind::Service);
     let d = e.telemetry_description();
@@ -80,13 +80,13 @@ fn service_errors_use_the_code_when_it_is_an_identifier() {
 
     for bad in ["has spaces", "", &"x".repeat(65), "é"] {
         let body = serde_json::json!({"error": {"code": bad, "message": "m"}}).to_string();
-        let e = Error::Service(ServiceError::from_body(body.as_bytes()));
+        let e = Error::service_from_body(body.as_bytes());
         assert_eq!(e.error_type(), "_OTHER", "{bad:?}");
         assert_eq!(e.telemetry_description(), "service error", "{bad:?}");
     }
     let ok = "a".repeat(64);
     let body = serde_json::json!({"error": {"code": ok}}).to_string();
-    let e = Error::Service(ServiceError::from_body(body.as_bytes()));
+    let e = Error::service_from_body(body.as_bytes());
     assert_eq!(e.error_type(), ok.as_str());
 
     let e = e.with_request_id(Some("abc"));
@@ -121,9 +121,7 @@ fn error_type_is_a_tracing_field() {
     let e = Error::Http(HttpError::from_body(503, b"{}"));
     // Compiles only if `error_type()` is a `tracing::Value`.
     tracing::warn!(error.type = e.error_type(), "call failed");
-    let service = Error::Service(ServiceError::from_body(
-        br#"{"error":{"code":"rate_limited"}}"#,
-    ));
+    let service = Error::service_from_body(br#"{"error":{"code":"rate_limited"}}"#);
     tracing::warn!(error.type = service.error_type(), "call failed");
     assert_eq!(service.error_type(), "rate_limited");
 }
