@@ -262,7 +262,7 @@ pub enum ChatRequestMessage {
             default,
             rename = "audio",
             skip_serializing_if = "Option::is_none",
-            with = "audio_reference"
+            with = "super::common::id_object::option"
         )]
         audio_id: Option<String>,
     },
@@ -274,24 +274,6 @@ pub enum ChatRequestMessage {
         /// `tool_call_id`: the id of the tool call this answers.
         tool_call_id: String,
     },
-}
-
-/// An assistant message's `audio`: `{"id":..}` on the wire, the id in the model.
-mod audio_reference {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    #[derive(Serialize, Deserialize)]
-    struct Reference<T> {
-        id: T,
-    }
-
-    pub(super) fn serialize<S: Serializer>(id: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
-        id.as_ref().map(|id| Reference { id }).serialize(s)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        Ok(Option::<Reference<String>>::deserialize(d)?.map(|r| r.id))
-    }
 }
 
 impl ChatRequestMessage {

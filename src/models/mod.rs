@@ -72,8 +72,7 @@ pub use common::{
     PromptUsageDetails,
 };
 pub use content::{
-    AudioContentFormat, AudioUrl, ContentItem, ImageDetailLevel, ImageUrl, InputAudio,
-    MessageContent,
+    AudioContentFormat, ContentItem, ImageDetailLevel, ImageUrl, InputAudio, MessageContent,
 };
 pub use embeddings::{
     EmbeddingEncodingFormat, EmbeddingInputType, EmbeddingItem, EmbeddingVector, EmbeddingsOptions,
