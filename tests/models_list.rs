@@ -114,9 +114,11 @@ async fn failed_answers_are_typed_errors() {
         "Access denied due to invalid key",
     ));
     match client.list().await.unwrap_err() {
-        Error::Http(e) => {
-            assert_eq!(e.status, 401);
-            assert!(e.message.contains("invalid key"), "{e:?}");
+        Error::Http {
+            status, message, ..
+        } => {
+            assert_eq!(status, 401);
+            assert!(message.contains("invalid key"), "{message}");
         }
         other => panic!("{other:?}"),
     }

@@ -116,7 +116,7 @@ impl RetryPolicy {
     /// worth another attempt.
     pub(crate) fn is_retryable(error: &Error) -> bool {
         match error {
-            Error::Http(e) => matches!(e.status, 408 | 429 | 500 | 502 | 503 | 504),
+            Error::Http { status, .. } => matches!(status, 408 | 429 | 500 | 502 | 503 | 504),
             Error::Timeout { .. } | Error::Connection { .. } => true,
             _ => false,
         }
@@ -124,8 +124,8 @@ impl RetryPolicy {
 
     /// The wait before retry `retry` (1-based), after `error`.
     pub(crate) fn delay(&self, retry: u32, error: &Error) -> Duration {
-        if let Error::Http(e) = error
-            && let Some(after) = e.retry_after
+        if let Error::Http { retry_after, .. } = error
+            && let Some(after) = *retry_after
         {
             return after.min(self.max_retry_after);
         }
@@ -154,12 +154,9 @@ impl fmt::Debug for RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::HttpError;
 
     fn http(status: u16, retry_after: Option<Duration>) -> Error {
-        let mut e = HttpError::from_body(status, b"");
-        e.retry_after = retry_after;
-        Error::Http(e)
+        Error::http(status, b"", retry_after, None)
     }
 
     #[test]

@@ -25,10 +25,10 @@ use super::endpoint::Endpoint;
 use super::options::ClientOptions;
 use super::redirect::{check_origin, origin_text, same_origin_redirects};
 use super::retry::RetryPolicy;
-use crate::error::{ConfigField, Error, HttpError, Result, TimeoutPhase};
+use crate::error::{ConfigField, Error, Result, TimeoutPhase};
 use crate::net::retry_after;
 
-/// Largest error body read to build an [`HttpError`].
+/// Largest error body read to build an [`Error::Http`].
 pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// Longest root-cause text kept in an [`Error::Connection`] detail.
@@ -538,14 +538,12 @@ async fn check_status(resp: reqwest::Response) -> Result<reqwest::Response> {
         .and_then(|location| resp.url().join(location).ok());
     // A failure while reading the error body is ignored: the status says enough.
     let body = read_bounded(resp, MAX_ERROR_BODY).await.unwrap_or_default();
-    let mut error = HttpError::from_body(status.as_u16(), &body);
-    if let Some(to) = redirected_to {
+    let mut error = Error::http(status.as_u16(), &body, retry_after, request_id);
+    if let (Some(to), Error::Http { message, .. }) = (redirected_to, &mut error) {
         // Only the origin: the path or query may hold a token.
-        error.message = format!("redirected to {}", origin_text(&to));
+        *message = format!("redirected to {}", origin_text(&to));
     }
-    error.retry_after = retry_after;
-    error.request_id = request_id;
-    Err(Error::Http(error))
+    Err(error)
 }
 
 /// A successful answer to a streaming request must be an event stream. A
