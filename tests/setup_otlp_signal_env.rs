@@ -12,7 +12,7 @@ use support::otlp_collector;
 use azure_ai_inference_otel::exporters::otlp::{
     ConfigSource, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS,
     OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    OTEL_EXPORTER_OTLP_TRACES_HEADERS, OtlpConfig, OtlpSignal,
+    OTEL_EXPORTER_OTLP_TRACES_HEADERS, OtlpConfig,
 };
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::{Tracer as _, TracerProvider as _};
@@ -40,9 +40,7 @@ fn signal_specific_variables_are_used_as_is() {
         std::env::set_var(OTEL_EXPORTER_OTLP_TRACES_HEADERS, "x-signal=traces");
     }
 
-    let target = OtlpConfig::new()
-        .resolve(OtlpSignal::Traces)
-        .expect("resolves");
+    let target = OtlpConfig::new().resolve_traces().expect("resolves");
     assert_eq!(target.endpoint, format!("{base}/custom/spans"));
     assert_eq!(
         target.endpoint_source,

@@ -83,8 +83,9 @@ mod grpc;
 mod settings;
 mod spans;
 
+pub(crate) use settings::OtlpSignal;
 use settings::parse_protocol;
-pub use settings::{ConfigSource, OtlpProtocol, OtlpSignal};
+pub use settings::{ConfigSource, OtlpProtocol};
 // The standard variables' names are `opentelemetry_otlp`'s own constants
 // (`opentelemetry_otlp::OTEL_EXPORTER_OTLP_ENDPOINT`, ...); these copies,
 // the defaults and the paths are not API.
@@ -160,7 +161,7 @@ pub enum OtlpBuildError {
     HttpClient(String),
 }
 
-/// Where and how one signal will be sent, as resolved by [`OtlpConfig::resolve`].
+/// Where and how one signal will be sent, as resolved by [`OtlpConfig::resolve_traces`] and [`OtlpConfig::resolve_metrics`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct OtlpTarget {
@@ -263,11 +264,23 @@ impl OtlpConfig {
         self
     }
 
-    /// Resolves endpoint and protocol for `signal` from this configuration
-    /// and the process environment, without building anything: what
-    /// [`build_span_exporter`](Self::build_span_exporter) and
+    /// Where and how spans will be sent, resolved from this configuration
+    /// and the process environment without building anything: what
+    /// [`build_span_exporter`](Self::build_span_exporter) will use.
+    pub fn resolve_traces(&self) -> Result<OtlpTarget, OtlpBuildError> {
+        self.resolve(OtlpSignal::Traces)
+    }
+
+    /// Where and how metrics will be sent, as
+    /// [`resolve_traces`](Self::resolve_traces) for spans: what
     /// [`build_metric_exporter`](Self::build_metric_exporter) will use.
-    pub fn resolve(&self, signal: OtlpSignal) -> Result<OtlpTarget, OtlpBuildError> {
+    pub fn resolve_metrics(&self) -> Result<OtlpTarget, OtlpBuildError> {
+        self.resolve(OtlpSignal::Metrics)
+    }
+
+    /// Endpoint and protocol for `signal` from this configuration and the
+    /// process environment.
+    pub(crate) fn resolve(&self, signal: OtlpSignal) -> Result<OtlpTarget, OtlpBuildError> {
         self.resolve_with(signal, &env_var)
     }
 
