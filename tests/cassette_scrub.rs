@@ -110,7 +110,7 @@ async fn no_secret_reaches_the_file() {
         .send()
         .await
         .unwrap();
-    assert_eq!(replay.replay_mismatches(), vec![]);
+    assert_eq!(replay.replay_mismatches(), Vec::<String>::new());
     assert_eq!(response.status(), 401);
     let text = response.text().await.unwrap();
     assert!(

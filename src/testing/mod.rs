@@ -60,7 +60,7 @@ mod tests;
 
 pub use cassette::CassetteError;
 pub use record::RecordOptions;
-pub use replay::{ReplayMismatch, ReplayOptions};
+pub use replay::ReplayOptions;
 internal_use!(replay::{NO_MATCH_CODE, NO_MATCH_STATUS});
 pub use reply::Reply;
 pub use request::RecordedRequest;
