@@ -2,8 +2,8 @@
 //! the client records it by default), through each exporter path's own
 //! `encode` (the crate's code through `bench_support`):
 //!
-//! - `otlp`: the collector sink (the proto transform, split by encoded
-//!   size, prost);
+//! - `otlp`: the collector sink (each span written into one reused proto
+//!   struct and encoded by prost, the batch split by encoded size);
 //! - `braintrust-otlp`: the Braintrust OTLP sink (Braintrust's annotation:
 //!   `span_to_row`, attachment conversion, the row's parts as JSON
 //!   attributes; then the same encoder);

@@ -17,6 +17,8 @@
 //! - Content recording is off (the default): the spans carry model, tokens
 //!   and finish reasons, not the messages.
 
+mod common;
+
 use std::error::Error;
 
 use async_openai::Client;
@@ -24,7 +26,6 @@ use async_openai::config::OpenAIConfig;
 use async_openai::middleware::ReqwestService;
 use async_openai::types::chat::CreateChatCompletionRequest;
 use azure_ai_inference_otel::instrument::GenAiLayer;
-use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use azure_ai_inference_otel::testing::MockInferenceServer;
 use futures::StreamExt as _;
@@ -32,16 +33,8 @@ use serde_json::json;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let to_braintrust = std::env::var("BRAINTRUST_API_KEY").is_ok_and(|k| !k.trim().is_empty());
-    let kind = if to_braintrust {
-        ExporterKind::Braintrust
-    } else {
-        ExporterKind::Stdout
-    };
-    let guard = TelemetryPipeline::builder()
-        .with_service_name("async-openai-example")
-        .with_exporter(kind)
-        .install()?;
+    // The one-call pipeline: to Braintrust with BRAINTRUST_API_KEY, else stdout.
+    let guard = common::install_braintrust_or_stdout("async-openai-example")?;
 
     // The demo endpoint, unless a real one is named.
     let demo;

@@ -17,7 +17,7 @@
 //!   after the pipeline is shut down.
 //! - Without it, nothing is sent: the example says why and prints, as JSON,
 //!   the rows the exporter would send (the same mapping,
-//!   `exporters::braintrust::span_to_row`, over spans kept in memory).
+//!   `exporters::braintrust::preview_row`, over spans kept in memory).
 //!
 //! The model is the built-in demo endpoint unless
 //! `AZURE_AI_INFERENCE_ENDPOINT` (and `AZURE_AI_INFERENCE_KEY`) name a real one.
@@ -27,10 +27,9 @@ use common::BRAINTRUST_API_KEY;
 
 use std::error::Error;
 
-use azure_ai_inference_otel::exporters::braintrust::{BraintrustConfig, span_to_row};
+use azure_ai_inference_otel::exporters::braintrust::{BraintrustConfig, preview_row};
 use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
-use opentelemetry_sdk::trace::InMemorySpanExporter;
 use tracing_subscriber::prelude::*;
 
 #[tokio::main]
@@ -60,20 +59,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
             println!(
                 "Nothing is sent; set {BRAINTRUST_API_KEY} to send these rows. The rows the exporter would send:\n"
             );
-            let spans = InMemorySpanExporter::default();
-            let (guard, otel_layer) = pipeline
-                .with_span_exporter(spans.clone())
-                .install_with_tracing()?;
-            tracing_subscriber::registry().with(otel_layer).init();
-
-            common::handle_ticket(&target, telemetry).await?;
-
-            // Flush before reading: the exporter forgets its spans at shutdown.
-            guard.force_flush()?;
-            let finished = spans.get_finished_spans()?;
-            guard.shutdown_async().await?;
+            let finished = common::ticket_spans_in_memory(pipeline, &target, telemetry).await?;
             for span in finished {
-                println!("{}", serde_json::to_string_pretty(&span_to_row(&span))?);
+                println!("{}", serde_json::to_string_pretty(&preview_row(&span))?);
             }
         }
     }

@@ -15,9 +15,9 @@
 //! - With `BRAINTRUST_API_KEY`: the spans of one `handle_ticket` (an
 //!   embedding and a chat completion, content recorded) are sent, and the
 //!   shutdown reports whether they arrived.
-//! - Without it, nothing is sent: the example says so and prints the
-//!   `braintrust.*` attributes each span would carry
-//!   (`exporters::braintrust::braintrust_attributes` over spans kept in memory).
+//! - Without it, nothing is sent: the example says so and prints the row
+//!   each span would carry as `braintrust.*` attributes
+//!   (`exporters::braintrust::preview_row` over spans kept in memory).
 //!
 //! The model is the built-in demo endpoint unless
 //! `AZURE_AI_INFERENCE_ENDPOINT` (and `AZURE_AI_INFERENCE_KEY`) name a real one.
@@ -28,11 +28,10 @@ use common::BRAINTRUST_API_KEY;
 use std::error::Error;
 
 use azure_ai_inference_otel::exporters::braintrust::{
-    BraintrustConfig, BraintrustOtlpExporter, OTLP_TRACES_PATH, braintrust_attributes, span_to_row,
+    BraintrustConfig, BraintrustOtlpExporter, preview_row,
 };
 use azure_ai_inference_otel::setup::TelemetryPipeline;
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
-use opentelemetry_sdk::trace::InMemorySpanExporter;
 use tracing_subscriber::prelude::*;
 
 /// Longest attribute value printed in full.
@@ -61,27 +60,17 @@ async fn main() -> Result<(), Box<dyn Error>> {
         Err(why) => {
             println!("Braintrust is not configured ({why}).");
             println!(
-                "Nothing is sent; set {BRAINTRUST_API_KEY} to send these spans to {{BRAINTRUST_API_URL}}{OTLP_TRACES_PATH}. The attributes each span would carry:"
+                "Nothing is sent; set {BRAINTRUST_API_KEY} to send these spans to {{BRAINTRUST_API_URL}}/otel/v1/traces. The row each span would carry as braintrust.* attributes:"
             );
-            let spans = InMemorySpanExporter::default();
-            let (guard, otel_layer) = pipeline
-                .with_span_exporter(spans.clone())
-                .install_with_tracing()?;
-            tracing_subscriber::registry().with(otel_layer).init();
-
-            common::handle_ticket(&target, telemetry).await?;
-
-            // Flush before reading: the exporter forgets its spans at shutdown.
-            guard.force_flush()?;
-            let finished = spans.get_finished_spans()?;
-            guard.shutdown_async().await?;
+            let finished = common::ticket_spans_in_memory(pipeline, &target, telemetry).await?;
             for span in finished {
                 println!("\nspan `{}`:", span.name);
-                for kv in braintrust_attributes(&span_to_row(&span)) {
-                    let value = kv.value.to_string();
+                let row = preview_row(&span);
+                for part in ["span_attributes", "input", "output", "metadata", "metrics"] {
+                    let value = row[part].to_string();
                     let shown: String = value.chars().take(SHOWN).collect();
                     let more = if shown.len() < value.len() { "..." } else { "" };
-                    println!("  {} = {shown}{more}", kv.key);
+                    println!("  {part} = {shown}{more}");
                 }
             }
         }

@@ -32,7 +32,7 @@ use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions,
 };
-use azure_ai_inference_otel::setup::{ExporterKind, OTEL_SERVICE_NAME, TelemetryPipeline};
+use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use tracing::Instrument as _;
 use tracing_subscriber::prelude::*;
@@ -54,7 +54,7 @@ async fn main() -> Result<ExitCode, Box<dyn Error>> {
     let mut pipeline = TelemetryPipeline::builder()
         .with_exporter(ExporterKind::Otlp)
         .with_otlp_config(config);
-    if std::env::var_os(OTEL_SERVICE_NAME).is_none() {
+    if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
         pipeline = pipeline.with_service_name("otlp-collector-example");
     }
     let (guard, otel_layer) = pipeline.install_with_tracing()?;

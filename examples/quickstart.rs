@@ -12,7 +12,7 @@
 //! named `quickstart`. The spans are collected in memory and drawn as a tree
 //! (name, duration, model, tokens, finish reasons, error), and each is mapped
 //! to the row the native Braintrust exporter sends
-//! (`exporters::braintrust::span_to_row`).
+//! (`exporters::braintrust::preview_row`).
 //!
 //! - No network needed: without `AZURE_AI_INFERENCE_ENDPOINT` the calls go
 //!   to the built-in demo endpoint on 127.0.0.1. With it (and
@@ -37,7 +37,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use azure_ai_inference_otel::client::{ChatCompletionsClient, ClientOptions, ResponsesClient};
-use azure_ai_inference_otel::exporters::braintrust::span_to_row;
+use azure_ai_inference_otel::exporters::braintrust::preview_row;
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions, ReasoningEffort,
     ResponseStreamEvent, ResponsesOptions,
@@ -91,8 +91,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let spans = collector.spans();
     println!("\nSpans ({}):\n{}", spans.len(), render_tree(&spans));
 
-    let mut rows: Vec<_> = spans.iter().map(span_to_row).collect();
-    rows.sort_by(|a, b| a.metrics.start.total_cmp(&b.metrics.start));
+    let mut rows: Vec<_> = spans.iter().map(preview_row).collect();
+    let start = |row: &serde_json::Value| row["metrics"]["start"].as_f64().unwrap_or_default();
+    rows.sort_by(|a, b| start(a).total_cmp(&start(b)));
     if to_braintrust {
         match delivered {
             Ok(()) => println!(
@@ -118,8 +119,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             path.display()
         );
     }
-    for row in &rows {
-        let json = serde_json::to_value(row)?;
+    for json in &rows {
         // Chat rows hold message and choice arrays; embeddings rows
         // (Braintrust's embeddings spec) `{"inputs":[..]}` and `{"count":N}`.
         let count = |key: &str, what: &str| {
@@ -137,12 +137,14 @@ async fn main() -> Result<(), Box<dyn Error>> {
         println!(
             "  {:<5} {:<12} input: {:<12} output: {:<10} tokens: {}{}",
             json["span_attributes"]["type"].as_str().unwrap_or_default(),
-            row.span_attributes.name,
+            json["span_attributes"]["name"].as_str().unwrap_or_default(),
             count("input", "messages"),
             count("output", "items"),
-            row.metrics.tokens.map_or("-".to_owned(), |t| t.to_string()),
-            row.error
-                .as_deref()
+            json["metrics"]["tokens"]
+                .as_u64()
+                .map_or("-".to_owned(), |t| t.to_string()),
+            json["error"]
+                .as_str()
                 .map(|e| format!("  error: {e}"))
                 .unwrap_or_default(),
         );

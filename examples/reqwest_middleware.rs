@@ -10,26 +10,19 @@
 //! 127.0.0.1, and the spans are printed to stdout (or sent to Braintrust
 //! with `BRAINTRUST_API_KEY` set). Content recording is off (the default).
 
+mod common;
+
 use std::error::Error;
 
 use azure_ai_inference_otel::instrument::GenAiMiddleware;
-use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use azure_ai_inference_otel::testing::MockInferenceServer;
 use serde_json::{Value, json};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let to_braintrust = std::env::var("BRAINTRUST_API_KEY").is_ok_and(|k| !k.trim().is_empty());
-    let kind = if to_braintrust {
-        ExporterKind::Braintrust
-    } else {
-        ExporterKind::Stdout
-    };
-    let guard = TelemetryPipeline::builder()
-        .with_service_name("reqwest-middleware-example")
-        .with_exporter(kind)
-        .install()?;
+    // The one-call pipeline: to Braintrust with BRAINTRUST_API_KEY, else stdout.
+    let guard = common::install_braintrust_or_stdout("reqwest-middleware-example")?;
     let demo = MockInferenceServer::start().await?;
     let base = format!("{}/openai/v1", demo.endpoint());
 

@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
 use azure_ai_inference_otel::setup::TelemetryPipeline;
-use azure_ai_inference_otel::telemetry::{TelemetryOptions, semconv};
+use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use futures::StreamExt as _;
 use opentelemetry::trace::Status;
 use opentelemetry_sdk::trace::InMemorySpanExporter;
@@ -97,17 +97,17 @@ async fn main() -> Result<(), Box<dyn Error>> {
         };
         let outcome = match &span.status {
             Status::Error { description } => {
-                format!("{} ({description})", attr(semconv::ERROR_TYPE))
+                format!("{} ({description})", attr("error.type"))
             }
             _ => "completed".to_owned(),
         };
         println!(
             "  {}: {outcome}; time to first chunk {} s; tokens in {} out {}; finish reasons {}",
             span.name,
-            attr(semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK),
-            attr(semconv::GEN_AI_USAGE_INPUT_TOKENS),
-            attr(semconv::GEN_AI_USAGE_OUTPUT_TOKENS),
-            attr(semconv::GEN_AI_RESPONSE_FINISH_REASONS),
+            attr("gen_ai.response.time_to_first_chunk"),
+            attr("gen_ai.usage.input_tokens"),
+            attr("gen_ai.usage.output_tokens"),
+            attr("gen_ai.response.finish_reasons"),
         );
     }
     Ok(())

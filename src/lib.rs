@@ -47,7 +47,7 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`client`] | the clients ([`ChatCompletionsClient`](client::ChatCompletionsClient), [`EmbeddingsClient`](client::EmbeddingsClient), [`ImageEmbeddingsClient`](client::ImageEmbeddingsClient)), credentials, endpoint parsing, transport, SSE decoding |
+//! | [`client`] | the clients ([`ChatCompletionsClient`](client::ChatCompletionsClient), [`EmbeddingsClient`](client::EmbeddingsClient), [`ImageEmbeddingsClient`](client::ImageEmbeddingsClient), [`ResponsesClient`](client::ResponsesClient), and [`ModelsClient`](client::ModelsClient), the v1 model list, which makes no span), credentials, endpoint parsing, transport, SSE decoding |
 //! | [`models`] | serde types for every request and response of the API |
 //! | [`telemetry`] | [`TelemetryOptions`](telemetry::TelemetryOptions) and [`SemconvMode`](telemetry::SemconvMode); inside (crate-private): the request-parameter and token-count tables, the one message model, spans, stream accumulation, metrics and the convention names (mirrored by `semconv/registry.toml`) |
 //! | [`exporters`] | [`exporters::braintrust`] (native REST and OTLP exporters, their config; inside: the row mapping, attachments, truncation, the AI-span filter, baggage parents), [`exporters::otlp`] (collector config and builders) and [`exporters::delivery`] (its config and statistics) |
@@ -62,6 +62,9 @@
 //! model name is never invented), child of the caller's current context —
 //! which is the active `tracing` span when the tracing-opentelemetry layer
 //! is installed. The W3C `traceparent` is injected into the request.
+//! Listing a v1 endpoint's models ([`ModelsClient`](client::ModelsClient))
+//! and `GET /info` are not GenAI operations and make no span (the context
+//! is still sent).
 //!
 //! - At creation: `gen_ai.system` = `az.ai.inference`,
 //!   `gen_ai.operation.name`, `gen_ai.request.model`, `server.address`,
@@ -74,8 +77,8 @@
 //!   `{"type"}` with content recording off).
 //! - From the response: `gen_ai.response.id`, `.model`, `.finish_reasons`
 //!   (a string array), `gen_ai.usage.input_tokens` / `.output_tokens`,
-//!   `gen_ai.response.time_to_first_chunk` for streams, and one
-//!   `gen_ai.choice` event per choice.
+//!   `gen_ai.response.time_to_first_chunk` for streams, and with today's
+//!   names one `gen_ai.choice` event per choice.
 //! - On failure: status Error, an `exception` event and `error.type`: the
 //!   HTTP status, the service's code for an error object in a success
 //!   answer (when it is a short identifier), `timeout`, `connection` (no
@@ -108,9 +111,20 @@
 //!
 //! `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental` (or
 //! [`TelemetryOptions::with_semconv_mode`](telemetry::TelemetryOptions::with_semconv_mode))
-//! switches to the newer names: `gen_ai.provider.name` = `azure.ai.inference`,
-//! `azure.resource_provider.namespace`, and content as the
-//! `gen_ai.input.messages` / `gen_ai.output.messages` attributes.
+//! switches to the newer names (semantic conventions v1.41.0):
+//! `gen_ai.provider.name` = `azure.ai.inference`,
+//! `azure.resource_provider.namespace`, content as the
+//! `gen_ai.input.messages` / `gen_ai.output.messages` (and for the
+//! Responses API `gen_ai.system_instructions`) attributes, and no event
+//! v1.41 deprecates: no `gen_ai.{role}.message` or `gen_ai.choice` event,
+//! the finish reasons only in `gen_ai.response.finish_reasons`.
+//!
+//! [`TelemetryOptions::with_provider`](telemetry::TelemetryOptions::with_provider)
+//! names another provider (`azure.ai.openai`, `openai`, ...) on every span,
+//! event and metric point, for the crate's clients, the async-openai layer
+//! and the reqwest middleware alike; a value of a known pair is spelled as
+//! the vocabulary spells it (`az.ai.openai` with today's names,
+//! `azure.ai.openai` with the newer ones), any other as given.
 //!
 //! # Metrics
 //!

@@ -9,10 +9,9 @@ mod support;
 use std::time::Duration;
 
 use azure_ai_inference_otel::exporters::braintrust::{
-    BraintrustConfig, BraintrustExporter, BraintrustStats, MAX_BATCH_BYTES, Parent,
+    BraintrustConfig, BraintrustExporter, Parent,
 };
-use azure_ai_inference_otel::exporters::delivery::DeliveryConfig;
-use azure_ai_inference_otel::telemetry::semconv::VOCABULARY_DEFAULT;
+use azure_ai_inference_otel::exporters::delivery::{DeliveryConfig, DeliveryStats};
 use futures::executor::block_on;
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
@@ -24,10 +23,14 @@ use serde_json::Value;
 use support::braintrust_stand_in::{
     API_KEY, PROJECT_NAME, Reply, StandIn, fast_retries, project_id_for,
 };
+use support::genai_spans::VOCABULARY_DEFAULT;
 use support::genai_spans::{
     CHAT_NAME, Chat, crate_tracer, emit_chat, emit_embeddings, in_user_span,
 };
 use support::telemetry::Harness;
+
+/// The documented insert-body limit the native exporter packs rows under.
+const MAX_BATCH_BYTES: usize = 3 * 1024 * 1024;
 
 const EXPERIMENT: &str = "3f1d2c4b-5a69-4788-9abc-def012345678";
 
@@ -56,7 +59,7 @@ fn statuses(stand_in: &StandIn) -> Vec<u16> {
 }
 
 /// (sent, gave up, rejected, dropped for the budget)
-fn counts(stats: &BraintrustStats) -> (u64, u64, u64, u64) {
+fn counts(stats: &DeliveryStats) -> (u64, u64, u64, u64) {
     let s = stats.snapshot();
     (s.sent, s.gave_up, s.rejected, s.dropped_budget)
 }

@@ -6,11 +6,9 @@ mod support;
 use std::collections::HashMap;
 
 use azure_ai_inference_otel::exporters::braintrust::{
-    BraintrustConfig, BraintrustOtlpExporter, MAX_OTLP_REQUEST_BYTES, OTLP_TRACES_PATH, Parent,
-    span_to_row,
+    BraintrustConfig, BraintrustOtlpExporter, Parent, preview_row,
 };
 use azure_ai_inference_otel::exporters::delivery::DeliveryConfig;
-use azure_ai_inference_otel::telemetry::semconv::{self, VOCABULARY_DEFAULT};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
 use opentelemetry_proto::tonic::common::v1::any_value;
@@ -18,8 +16,12 @@ use opentelemetry_proto::tonic::trace::v1::Span as ProtoSpan;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use serde_json::Value;
 use support::braintrust_stand_in::{API_KEY, PROJECT_NAME, fast_retries};
+use support::genai_spans::VOCABULARY_DEFAULT;
 use support::genai_spans::{CHAT_NAME, Chat, crate_tracer, emit_chat, in_user_span};
 use support::otlp_receiver::OtlpReceiver;
+
+/// The documented request limit of the Braintrust OTLP exporter.
+const MAX_OTLP_REQUEST_BYTES: usize = 10_000_000;
 
 fn config(receiver: &OtlpReceiver) -> BraintrustConfig {
     BraintrustConfig::new()
@@ -69,7 +71,7 @@ fn spans_reach_braintrust_with_the_row_attributes_on_braintrusts_copy_only() {
     assert!(!requests.is_empty());
     let parent = format!("project_name:{PROJECT_NAME}");
     for request in &requests {
-        assert_eq!(request.path, OTLP_TRACES_PATH);
+        assert_eq!(request.path, "/otel/v1/traces");
         assert_eq!(
             request.authorization.as_deref(),
             Some(format!("Bearer {API_KEY}").as_str())
@@ -87,7 +89,7 @@ fn spans_reach_braintrust_with_the_row_attributes_on_braintrusts_copy_only() {
     for span in &local {
         for kv in &span.attributes {
             assert!(
-                !semconv::BRAINTRUST_ATTRIBUTES.contains(&kv.key.as_str()),
+                !kv.key.as_str().starts_with("braintrust."),
                 "{} leaked into the local copy of {}",
                 kv.key,
                 span.name
@@ -100,24 +102,21 @@ fn spans_reach_braintrust_with_the_row_attributes_on_braintrusts_copy_only() {
     assert_eq!(received.len(), 2);
     for span in &received {
         let attrs = attributes(span);
-        assert_eq!(attrs.get(semconv::BRAINTRUST_PARENT), Some(&parent));
+        assert_eq!(attrs.get("braintrust.parent"), Some(&parent));
         let local = local
             .iter()
             .find(|s| s.name == span.name)
             .expect("same span locally");
-        let row = serde_json::to_value(span_to_row(local)).expect("row");
+        let row = preview_row(local);
         assert_eq!(
-            json(attrs.get(semconv::BRAINTRUST_SPAN_ATTRIBUTES)),
+            json(attrs.get("braintrust.span_attributes")),
             row["span_attributes"]
         );
-        assert_eq!(
-            json(attrs.get(semconv::BRAINTRUST_METADATA)),
-            row["metadata"]
-        );
-        assert_eq!(json(attrs.get(semconv::BRAINTRUST_METRICS)), row["metrics"]);
+        assert_eq!(json(attrs.get("braintrust.metadata")), row["metadata"]);
+        assert_eq!(json(attrs.get("braintrust.metrics")), row["metrics"]);
         for (key, field) in [
-            (semconv::BRAINTRUST_INPUT_JSON, "input"),
-            (semconv::BRAINTRUST_OUTPUT_JSON, "output"),
+            ("braintrust.input_json", "input"),
+            ("braintrust.output_json", "output"),
         ] {
             match row.get(field) {
                 Some(value) => assert_eq!(&json(attrs.get(key)), value),
@@ -139,14 +138,14 @@ fn spans_reach_braintrust_with_the_row_attributes_on_braintrusts_copy_only() {
         .expect("chat span");
     let chat_attrs = attributes(chat);
     assert_eq!(
-        json(chat_attrs.get(semconv::BRAINTRUST_SPAN_ATTRIBUTES))["type"],
+        json(chat_attrs.get("braintrust.span_attributes"))["type"],
         "llm"
     );
     assert_eq!(
-        json(chat_attrs.get(semconv::BRAINTRUST_METADATA))["provider"],
+        json(chat_attrs.get("braintrust.metadata"))["provider"],
         "azure"
     );
-    assert!(chat_attrs.contains_key(semconv::BRAINTRUST_INPUT_JSON));
+    assert!(chat_attrs.contains_key("braintrust.input_json"));
 
     provider.shutdown().expect("shutdown");
 }
@@ -157,21 +156,18 @@ fn a_parent_set_by_the_application_is_kept() {
     let (provider, _memory) = pipeline(&receiver);
     let tracer = provider.tracer("app");
     let mut span = tracer.start("routed elsewhere");
-    span.set_attribute(KeyValue::new(
-        semconv::BRAINTRUST_PARENT,
-        "project_name:other",
-    ));
+    span.set_attribute(KeyValue::new("braintrust.parent", "project_name:other"));
     span.end();
     provider.force_flush().expect("flush");
     let spans = receiver.spans();
     let parents: Vec<_> = spans[0]
         .attributes
         .iter()
-        .filter(|kv| kv.key == semconv::BRAINTRUST_PARENT)
+        .filter(|kv| kv.key == "braintrust.parent")
         .collect();
     assert_eq!(parents.len(), 1);
     assert_eq!(
-        attributes(&spans[0])[semconv::BRAINTRUST_PARENT],
+        attributes(&spans[0])["braintrust.parent"],
         "project_name:other"
     );
     provider.shutdown().expect("shutdown");
@@ -207,7 +203,7 @@ fn debug_never_shows_the_key() {
     let exporter = BraintrustOtlpExporter::new(config(&receiver)).expect("builds");
     let text = format!("{exporter:?}");
     assert!(!text.contains(API_KEY), "{text}");
-    assert!(text.contains(OTLP_TRACES_PATH), "{text}");
+    assert!(text.contains("/otel/v1/traces"), "{text}");
 }
 
 /// The simple processor calls `export` on the thread ending the span: from

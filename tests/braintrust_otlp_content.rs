@@ -7,15 +7,18 @@
 
 mod support;
 
-use azure_ai_inference_otel::exporters::braintrust::truncate::{MARKER, TRUNCATED_KEY};
+use azure_ai_inference_otel::client::ClientOptions;
 use azure_ai_inference_otel::exporters::braintrust::{
-    BraintrustConfig, BraintrustOtlpExporter, MAX_OTLP_REQUEST_BYTES, Parent,
+    BraintrustConfig, BraintrustOtlpExporter, Parent,
 };
-use azure_ai_inference_otel::telemetry::semconv::{self, SemconvMode};
-use azure_ai_inference_otel::telemetry::{Instrumentation, Operation, RequestAttributes};
+use azure_ai_inference_otel::models::ChatCompletionsOptions;
+use azure_ai_inference_otel::telemetry::SemconvMode;
+use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use base64::Engine as _;
 use futures::executor::block_on;
-use opentelemetry::trace::{Status, TraceContextExt as _, Tracer as _, TracerProvider as _};
+use opentelemetry::trace::{
+    FutureExt as _, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
+};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_proto::tonic::common::v1::{KeyValue as ProtoKeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::Span as ProtoSpan;
@@ -25,6 +28,9 @@ use support::braintrust_stand_in::{API_KEY, PROJECT_NAME, fast_retries};
 use support::genai_spans::chat_under_root_with;
 use support::otlp_receiver::OtlpReceiver;
 use support::telemetry::Harness;
+
+/// The documented request limit of the Braintrust OTLP exporter.
+const MAX_OTLP_REQUEST_BYTES: usize = 10_000_000;
 
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
@@ -101,9 +107,9 @@ fn an_oversized_span_is_cut_and_sent_with_its_metrics_error_and_parent() {
     let huge = "many words ".repeat(MAX_OTLP_REQUEST_BYTES / 8);
     let spans = chat_under_root_with(
         vec![
-            KeyValue::new(semconv::GEN_AI_USAGE_INPUT_TOKENS, 900_000i64),
-            KeyValue::new(semconv::GEN_AI_USAGE_OUTPUT_TOKENS, 3i64),
-            KeyValue::new(semconv::ERROR_TYPE, "timeout"),
+            KeyValue::new("gen_ai.usage.input_tokens", 900_000i64),
+            KeyValue::new("gen_ai.usage.output_tokens", 3i64),
+            KeyValue::new("error.type", "timeout"),
         ],
         &json!([{"role": "user", "content": huge}]),
         Status::error("took too long"),
@@ -121,25 +127,28 @@ fn an_oversized_span_is_cut_and_sent_with_its_metrics_error_and_parent() {
     let chat = span_named(&receiver, "chat gpt-4o").remove(0);
     let root = span_named(&receiver, "handle").remove(0);
     assert_eq!(chat.parent_span_id, root.span_id);
-    let input = json_attribute(&chat, semconv::BRAINTRUST_INPUT_JSON);
+    let input = json_attribute(&chat, "braintrust.input_json");
     let event: Value = serde_json::from_str(text(&chat.events[0].attributes[0]).unwrap()).unwrap();
     for content in [&input[0]["content"], &event["content"]] {
         let content = content.as_str().expect("text");
         assert!(content.starts_with("many words"), "the start stays");
-        assert!(content.contains(MARKER), "visible marker");
+        assert!(
+            content.contains("…[truncated by azure-ai-inference-otel: "),
+            "visible marker"
+        );
         assert!(
             content.len() > MAX_OTLP_REQUEST_BYTES / 4,
             "a fair share stays"
         );
     }
-    let metadata = json_attribute(&chat, semconv::BRAINTRUST_METADATA);
-    assert_eq!(metadata[TRUNCATED_KEY], json!(["input"]));
-    let metrics = json_attribute(&chat, semconv::BRAINTRUST_METRICS);
+    let metadata = json_attribute(&chat, "braintrust.metadata");
+    assert_eq!(metadata["truncated"], json!(["input"]));
+    let metrics = json_attribute(&chat, "braintrust.metrics");
     assert_eq!(metrics["prompt_tokens"], 900_000);
     assert_eq!(metrics["tokens"], 900_003);
     let status = chat.status.as_ref().expect("status");
     assert_eq!(status.message, "took too long");
-    let flag = attribute(&chat, semconv::AZ_AI_INFERENCE_TRUNCATED).expect("flag");
+    let flag = attribute(&chat, "az.ai.inference.truncated").expect("flag");
     let Some(any_value::Value::ArrayValue(keys)) =
         flag.value.as_ref().and_then(|v| v.value.as_ref())
     else {
@@ -152,28 +161,25 @@ fn an_oversized_span_is_cut_and_sent_with_its_metrics_error_and_parent() {
     );
 }
 
-/// A chat span recorded by the crate's instrumentation, content on, under a
-/// root, with the media request.
+/// The spans of a chat call with the media request, content on, under a
+/// root, against the loopback endpoint.
 fn media_span(mode: SemconvMode) -> Vec<SpanData> {
     let harness = Harness::new();
     let options = harness.options(true).with_semconv_mode(mode);
-    let instrumentation = Instrumentation::new(&options, "models.example", 443);
+    let server = MockInferenceServer::start_background().expect("demo endpoint");
+    server.enqueue(Reply::chat_completion("A chart and a report."));
+    let client = support::client::chat(&server, ClientOptions::new().with_telemetry(options));
+    let request: ChatCompletionsOptions =
+        serde_json::from_value(json!({"model": "gpt-4o", "messages": media_messages()}))
+            .expect("a chat request");
     let root = harness.tracer_provider.tracer("my-app").start("handle");
     let cx = Context::current_with_span(root);
-    let mut span = instrumentation.start_with_parent(
-        Operation::Chat,
-        &RequestAttributes::with_model(Some("gpt-4o")),
-        &cx,
-    );
-    let messages = media_messages();
-    span.record_input_messages(
-        messages
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|m| (m["role"].as_str().unwrap_or("user"), m)),
-    );
-    span.end();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(client.complete(request).with_context(cx.clone()))
+        .expect("chat");
     cx.span().end();
     harness.spans()
 }
@@ -185,7 +191,7 @@ fn converted_media_leaves_no_base64_in_the_genai_content_in_either_vocabulary() 
         let exporter = exporter(&receiver);
         send(&exporter, media_span(mode));
         let chat = span_named(&receiver, "chat gpt-4o").remove(0);
-        let input = json_attribute(&chat, semconv::BRAINTRUST_INPUT_JSON);
+        let input = json_attribute(&chat, "braintrust.input_json");
         let keys: Vec<&str> = [
             &input[0]["content"][1]["image_url"]["url"]["key"],
             &input[0]["content"][2]["file"]["file_data"]["key"],
@@ -231,14 +237,14 @@ fn a_span_whose_uploads_cannot_be_queued_is_sent_unchanged() {
     // The first went out converted (its uploads were queued, then failed).
     assert!(!all_texts(&chats[0]).iter().any(|t| t.contains(&b64(PNG))));
     // The second is whole everywhere: the row's input and the event.
-    let input = json_attribute(&chats[1], semconv::BRAINTRUST_INPUT_JSON);
+    let input = json_attribute(&chats[1], "braintrust.input_json");
     assert_eq!(input, media_messages());
     let event = chats[1]
         .events
         .iter()
         .flat_map(|e| &e.attributes)
         .find_map(|kv| {
-            (kv.key == semconv::GEN_AI_EVENT_CONTENT)
+            (kv.key == "gen_ai.event.content")
                 .then(|| text(kv))
                 .flatten()
         })

@@ -9,11 +9,7 @@
 mod support;
 
 use azure_ai_inference_otel::exporters::braintrust::{
-    BraintrustConfig, BraintrustOtlpExporter, OTLP_TRACES_PATH, Parent,
-};
-use azure_ai_inference_otel::exporters::otlp::{
-    OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    OTEL_EXPORTER_OTLP_TRACES_HEADERS,
+    BraintrustConfig, BraintrustOtlpExporter, Parent,
 };
 use opentelemetry::trace::{Tracer as _, TracerProvider as _};
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -73,7 +69,7 @@ fn assert_only_braintrust_headers(requests: &[Received], secrets: &[&str], forei
     let parent = format!("project_name:{PROJECT_NAME}");
     for request in requests {
         let headers = &request.headers;
-        assert_eq!(request.path, OTLP_TRACES_PATH);
+        assert_eq!(request.path, "/otel/v1/traces");
         let values = |name: &str| -> Vec<&str> {
             headers
                 .iter()
@@ -108,13 +104,13 @@ fn variables_meant_for_a_collector_never_reach_braintrust() {
     // variables before starting any thread (the previous phase's have ended).
     unsafe {
         // Nothing listens there: the endpoint set in code must win.
-        std::env::set_var(OTEL_EXPORTER_OTLP_ENDPOINT, "http://127.0.0.1:9");
+        std::env::set_var("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9");
         std::env::set_var(
-            OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
             "http://127.0.0.1:9/v1/traces",
         );
         std::env::set_var(
-            OTEL_EXPORTER_OTLP_HEADERS,
+            "OTEL_EXPORTER_OTLP_HEADERS",
             "authorization=Bearer collector-secret,x-collector=1",
         );
     }
@@ -127,7 +123,7 @@ fn variables_meant_for_a_collector_never_reach_braintrust() {
     // SAFETY: as above.
     unsafe {
         std::env::set_var(
-            OTEL_EXPORTER_OTLP_TRACES_HEADERS,
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
             "x-other=2,authorization=Bearer traces-secret",
         );
     }

@@ -18,7 +18,7 @@ use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatCompletionsResponseFormat, ChatCompletionsToolChoice,
     ChatRequestMessage, JsonSchemaFormat,
 };
-use azure_ai_inference_otel::telemetry::semconv::{self as sc, SemconvMode};
+use azure_ai_inference_otel::telemetry::SemconvMode;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use futures::executor::block_on;
 use opentelemetry::Value;
@@ -105,7 +105,7 @@ fn otlp_metadata(span: &SpanData) -> Json {
     let metadata = spans[0]
         .attributes
         .iter()
-        .find(|kv| kv.key == sc::BRAINTRUST_METADATA)
+        .find(|kv| kv.key == "braintrust.metadata")
         .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
             any_value::Value::StringValue(s) => serde_json::from_str(s).ok(),
             _ => None,
@@ -120,18 +120,18 @@ async fn tool_controls_and_the_response_format_reach_the_span_and_both_paths() {
         let span = call(&server, true, mode, request()).await;
         let a = attrs(&span);
         assert_eq!(
-            a[sc::AZ_AI_INFERENCE_REQUEST_TOOL_CHOICE],
+            a["az.ai.inference.request.tool_choice"],
             Value::from(r#"{"type":"function","function":{"name":"get_weather"}}"#),
             "{mode:?}"
         );
         assert_eq!(
-            a[sc::AZ_AI_INFERENCE_REQUEST_PARALLEL_TOOL_CALLS],
+            a["az.ai.inference.request.parallel_tool_calls"],
             Value::Bool(false)
         );
         let format: Json =
-            serde_json::from_str(&a[sc::AZ_AI_INFERENCE_REQUEST_RESPONSE_FORMAT].as_str()).unwrap();
+            serde_json::from_str(&a["az.ai.inference.request.response_format"].as_str()).unwrap();
         assert_eq!(format, schema_format_wire());
-        assert_eq!(a[sc::GEN_AI_OUTPUT_TYPE], Value::from(sc::OUTPUT_TYPE_JSON));
+        assert_eq!(a["gen_ai.output.type"], Value::from("json"));
 
         for metadata in [native_metadata(&span), otlp_metadata(&span)] {
             assert_eq!(
@@ -142,9 +142,9 @@ async fn tool_controls_and_the_response_format_reach_the_span_and_both_paths() {
             assert_eq!(metadata["parallel_tool_calls"], json!(false));
             assert_eq!(metadata["response_format"], schema_format_wire());
             for key in [
-                sc::AZ_AI_INFERENCE_REQUEST_TOOL_CHOICE,
-                sc::AZ_AI_INFERENCE_REQUEST_RESPONSE_FORMAT,
-                sc::GEN_AI_OUTPUT_TYPE,
+                "az.ai.inference.request.tool_choice",
+                "az.ai.inference.request.response_format",
+                "gen_ai.output.type",
             ] {
                 assert!(metadata.get(key).is_none(), "{key} in {metadata:#}");
             }
@@ -159,11 +159,11 @@ async fn presets_are_strings_and_without_content_only_the_format_type_is_recorde
     let span = call(&server, false, SemconvMode::Default, options).await;
     let a = attrs(&span);
     assert_eq!(
-        a[sc::AZ_AI_INFERENCE_REQUEST_TOOL_CHOICE],
+        a["az.ai.inference.request.tool_choice"],
         Value::from("required")
     );
     assert_eq!(
-        a[sc::AZ_AI_INFERENCE_REQUEST_RESPONSE_FORMAT],
+        a["az.ai.inference.request.response_format"],
         Value::from(r#"{"type":"json_schema"}"#)
     );
     // Nothing of the schema (content) is on the span.
@@ -181,9 +181,9 @@ async fn presets_are_strings_and_without_content_only_the_format_type_is_recorde
     let span = call(&server, true, SemconvMode::Default, plain).await;
     let a = attrs(&span);
     for key in [
-        sc::AZ_AI_INFERENCE_REQUEST_TOOL_CHOICE,
-        sc::AZ_AI_INFERENCE_REQUEST_PARALLEL_TOOL_CALLS,
-        sc::AZ_AI_INFERENCE_REQUEST_RESPONSE_FORMAT,
+        "az.ai.inference.request.tool_choice",
+        "az.ai.inference.request.parallel_tool_calls",
+        "az.ai.inference.request.response_format",
     ] {
         assert!(!a.contains_key(key), "{key}");
     }
@@ -202,7 +202,7 @@ async fn a_named_tool_choice_without_content_records_only_its_type() {
         let span = call(&server, false, mode, request()).await;
         let a = attrs(&span);
         assert_eq!(
-            a[sc::AZ_AI_INFERENCE_REQUEST_TOOL_CHOICE],
+            a["az.ai.inference.request.tool_choice"],
             Value::from(r#"{"type":"function"}"#),
             "{mode:?}"
         );

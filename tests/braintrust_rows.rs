@@ -9,11 +9,9 @@ mod support;
 
 use std::collections::HashMap;
 
-use azure_ai_inference_otel::exporters::braintrust::truncate::{MARKER, TRUNCATED_KEY};
 use azure_ai_inference_otel::exporters::braintrust::{
-    BraintrustConfig, BraintrustExporter, BraintrustOtlpExporter, MAX_BATCH_BYTES, Parent,
+    BraintrustConfig, BraintrustExporter, BraintrustOtlpExporter, Parent,
 };
-use azure_ai_inference_otel::telemetry::semconv;
 use base64::Engine as _;
 use futures::executor::block_on;
 use opentelemetry::trace::{Span as _, TraceContextExt as _, Tracer as _, TracerProvider as _};
@@ -26,6 +24,9 @@ use support::braintrust_stand_in::{API_KEY, PROJECT_NAME, StandIn, fast_retries}
 use support::genai_spans::chat_under_root;
 use support::otlp_receiver::OtlpReceiver;
 use support::telemetry::Harness;
+
+/// The documented insert-body limit the native exporter packs rows under.
+const MAX_BATCH_BYTES: usize = 3 * 1024 * 1024;
 
 /// A one-pixel PNG and a tiny PDF, as bytes.
 const PNG: &[u8] =
@@ -166,7 +167,7 @@ fn otlp_an_image_and_a_pdf_become_uploaded_references() {
     exporter.force_flush().expect("spans, then uploads");
     let rows = otlp_rows(&receiver);
     assert_uploaded(
-        &rows["chat gpt-4o"][semconv::BRAINTRUST_INPUT_JSON],
+        &rows["chat gpt-4o"]["braintrust.input_json"],
         &receiver.attachments,
     );
 }
@@ -229,7 +230,7 @@ fn attachments_can_be_turned_off() {
     exporter.force_flush().expect("flush");
     let rows = otlp_rows(&receiver);
     assert_eq!(
-        rows["chat gpt-4o"][semconv::BRAINTRUST_INPUT_JSON],
+        rows["chat gpt-4o"]["braintrust.input_json"],
         media_messages()
     );
     assert_eq!(receiver.attachments.logins(), 0);
@@ -244,9 +245,9 @@ fn an_oversized_row_is_truncated_not_dropped() {
     let input = json!([{"role": "user", "content": huge}]);
     let mut spans = chat_under_root(
         vec![
-            KeyValue::new(semconv::GEN_AI_USAGE_INPUT_TOKENS, 900_000i64),
-            KeyValue::new(semconv::GEN_AI_USAGE_OUTPUT_TOKENS, 3i64),
-            KeyValue::new(semconv::ERROR_TYPE, "timeout"),
+            KeyValue::new("gen_ai.usage.input_tokens", 900_000i64),
+            KeyValue::new("gen_ai.usage.output_tokens", 3i64),
+            KeyValue::new("error.type", "timeout"),
         ],
         &input,
     );
@@ -262,8 +263,11 @@ fn an_oversized_row_is_truncated_not_dropped() {
     let row = row_named(&rows, "chat gpt-4o");
     let content = row["input"][0]["content"].as_str().expect("text");
     assert!(content.starts_with("many words"));
-    assert!(content.contains(MARKER), "visible marker");
-    assert_eq!(row["metadata"][TRUNCATED_KEY], json!(["input"]));
+    assert!(
+        content.contains("…[truncated by azure-ai-inference-otel: "),
+        "visible marker"
+    );
+    assert_eq!(row["metadata"]["truncated"], json!(["input"]));
     assert_eq!(row["metrics"]["prompt_tokens"], 900_000);
     assert_eq!(row["metrics"]["tokens"], 900_003);
     assert_eq!(row["error"], "timeout: took too long");
@@ -287,14 +291,11 @@ fn mixed_trace() -> Vec<SpanData> {
         .span()
         .set_attribute(KeyValue::new("http.request.method", "GET"));
     let mut chat = tracer.start_with_context("chat gpt-4o", &http_cx);
-    chat.set_attribute(KeyValue::new(
-        semconv::GEN_AI_OPERATION_NAME,
-        semconv::OPERATION_CHAT,
-    ));
+    chat.set_attribute(KeyValue::new("gen_ai.operation.name", "chat"));
     let chat_cx = http_cx.with_span(chat);
     let mut db = tracer.start_with_context("SELECT", &chat_cx);
     db.set_attribute(KeyValue::new("db.system.name", "postgresql"));
-    db.set_attribute(KeyValue::new(semconv::BRAINTRUST_PARENT, "project_name:x"));
+    db.set_attribute(KeyValue::new("braintrust.parent", "project_name:x"));
     db.end();
     chat_cx.span().end();
     http_cx.span().end();
@@ -373,8 +374,8 @@ fn the_ai_span_filter_keeps_ai_spans_and_the_root() {
 #[test]
 fn token_details_reach_both_paths_and_are_absent_when_not_reported() {
     let with = vec![
-        KeyValue::new(semconv::GEN_AI_USAGE_INPUT_TOKENS, 100i64),
-        KeyValue::new(semconv::GEN_AI_USAGE_OUTPUT_TOKENS, 20i64),
+        KeyValue::new("gen_ai.usage.input_tokens", 100i64),
+        KeyValue::new("gen_ai.usage.output_tokens", 20i64),
     ];
     let stand_in = StandIn::start();
     let exporter = native(stand_in.config());
@@ -387,7 +388,7 @@ fn token_details_reach_both_paths_and_are_absent_when_not_reported() {
     block_on(exporter.export(chat_under_root(with, &json!([])))).expect("export");
     exporter.force_flush().expect("flush");
     exporter.force_flush().expect("flush");
-    let otlp_metrics = otlp_rows(&receiver)["chat gpt-4o"][semconv::BRAINTRUST_METRICS].clone();
+    let otlp_metrics = otlp_rows(&receiver)["chat gpt-4o"]["braintrust.metrics"].clone();
     for metrics in [&row["metrics"], &otlp_metrics] {
         assert_eq!(metrics["prompt_tokens"], 100);
         assert_eq!(metrics["completion_tokens"], 20);
@@ -417,13 +418,13 @@ fn token_details_reach_both_paths_and_are_absent_when_not_reported() {
 #[test]
 fn llm_metadata_is_the_allow_list_on_both_paths_and_user_spans_keep_theirs() {
     let attributes = vec![
-        KeyValue::new(semconv::GEN_AI_REQUEST_MODEL, "gpt-4o"),
-        KeyValue::new(semconv::GEN_AI_REQUEST_TEMPERATURE, 0.5),
-        KeyValue::new(semconv::GEN_AI_REQUEST_SEED, 7i64),
-        KeyValue::new(semconv::GEN_AI_RESPONSE_ID, "chatcmpl-1"),
-        KeyValue::new(semconv::SERVER_ADDRESS, "example.services.ai.azure.com"),
+        KeyValue::new("gen_ai.request.model", "gpt-4o"),
+        KeyValue::new("gen_ai.request.temperature", 0.5),
+        KeyValue::new("gen_ai.request.seed", 7i64),
+        KeyValue::new("gen_ai.response.id", "chatcmpl-1"),
+        KeyValue::new("server.address", "example.services.ai.azure.com"),
         KeyValue::new(
-            semconv::GEN_AI_TOOL_DEFINITIONS,
+            "gen_ai.tool.definitions",
             r#"[{"type":"function","function":{"name":"f"}}]"#,
         ),
     ];
@@ -457,7 +458,7 @@ fn llm_metadata_is_the_allow_list_on_both_paths_and_user_spans_keep_theirs() {
     exporter.force_flush().expect("flush");
     exporter.force_flush().expect("flush");
     assert_eq!(
-        otlp_rows(&receiver)["chat gpt-4o"][semconv::BRAINTRUST_METADATA],
+        otlp_rows(&receiver)["chat gpt-4o"]["braintrust.metadata"],
         expected
     );
 }
@@ -487,7 +488,7 @@ fn every_token_count_reaches_both_paths_and_none_is_invented() {
         block_on(exporter.export(chat_under_root(attributes.clone(), &json!([])))).expect("export");
         exporter.force_flush().expect("flush");
         exporter.force_flush().expect("flush");
-        let otlp_metrics = otlp_rows(&receiver)["chat gpt-4o"][semconv::BRAINTRUST_METRICS].clone();
+        let otlp_metrics = otlp_rows(&receiver)["chat gpt-4o"]["braintrust.metrics"].clone();
         for metrics in [&native_metrics, &otlp_metrics] {
             // The guide's metric of each row of the table, in table order.
             let names = [

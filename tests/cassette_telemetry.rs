@@ -9,7 +9,7 @@ use support::telemetry::Harness;
 
 use std::path::Path;
 
-use azure_ai_inference_otel::exporters::braintrust::span_to_row;
+use azure_ai_inference_otel::exporters::braintrust::preview_row;
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions,
 };
@@ -90,7 +90,7 @@ fn span_view(span: &SpanData) -> Value {
 
 /// A Braintrust row without ids, timestamps and durations.
 fn row_view(span: &SpanData) -> Value {
-    let mut row = serde_json::to_value(span_to_row(span)).unwrap();
+    let mut row = preview_row(span);
     let object = row.as_object_mut().unwrap();
     for key in ["id", "span_id", "root_span_id", "span_parents", "created"] {
         object.remove(key);

@@ -19,7 +19,8 @@ use azure_ai_inference_otel::models::{
     ChatRequestMessage, ContentItem, EmbeddingsOptions, FunctionDefinition, ImageEmbeddingInput,
     ImageEmbeddingsOptions,
 };
-use azure_ai_inference_otel::telemetry::{SemconvMode, TelemetryOptions, semconv};
+use azure_ai_inference_otel::telemetry::{SemconvMode, TelemetryOptions};
+
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use e2e::Sinks;
 use futures::StreamExt;
@@ -189,7 +190,7 @@ async fn export(telemetry: impl FnOnce(TelemetryOptions) -> TelemetryOptions) ->
             .collector
             .metrics()
             .iter()
-            .any(|(_, name)| name == semconv::METRIC_OPERATION_DURATION)
+            .any(|(_, name)| name == "gen_ai.client.operation.duration")
     );
     Exported {
         braintrust: sinks.stand_in.raw_bodies().concat(),
@@ -208,7 +209,7 @@ async fn assert_nothing_leaves(mode: SemconvMode) {
         assert!(
             !options.content_recording(),
             "content recording must be off by default (is {} set?)",
-            semconv::CONTENT_RECORDING_ENV
+            "AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED"
         );
         options.with_semconv_mode(mode)
     })

@@ -10,28 +10,27 @@
 
 mod support;
 use support::client as client_support;
+use support::semconv_v141;
 use support::telemetry;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use azure_ai_inference_otel::client::ClientOptions;
-use azure_ai_inference_otel::exporters::braintrust::span_to_row;
+use azure_ai_inference_otel::exporters::braintrust::preview_row;
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatCompletionsToolCall, ChatCompletionsToolDefinition,
     ChatRequestMessage, ContentItem, EmbeddingEncodingFormat, EmbeddingsOptions,
     FunctionDefinition,
 };
-use azure_ai_inference_otel::telemetry::semconv::{
-    self as sc, SemconvMode, VOCABULARY_DEFAULT, VOCABULARY_LATEST, Vocabulary,
-};
-use azure_ai_inference_otel::telemetry::{REQUEST_PARAMS, RequestParam};
+use azure_ai_inference_otel::telemetry::SemconvMode;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use futures::StreamExt;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::{Value, json};
+use support::genai_spans::{VOCABULARY_DEFAULT, VOCABULARY_LATEST, Vocabulary, vocabulary};
 use telemetry::{Harness, attrs};
 
 const MODEL: &str = "gpt-4o-mini";
@@ -76,15 +75,20 @@ struct Run {
     vocabulary: &'static Vocabulary,
 }
 
-/// Runs the scenarios in `mode` against `server`, content recording on.
-async fn run(server: &MockInferenceServer, mode: SemconvMode, replies: &[Reply]) -> Run {
+/// Runs the scenarios in `mode` against `server`, content recording on or off.
+async fn run(
+    server: &MockInferenceServer,
+    mode: SemconvMode,
+    replies: &[Reply],
+    record: bool,
+) -> Run {
     for reply in replies {
         server.enqueue(reply.clone());
     }
     let harness = Harness::new();
     let options = ClientOptions::new()
         .with_read_timeout(Duration::from_secs(10))
-        .with_telemetry(harness.options(true).with_semconv_mode(mode));
+        .with_telemetry(harness.options(record).with_semconv_mode(mode));
     let client = client_support::chat(server, options.clone());
 
     // 1. Whole answer: system + multimodal user message, every parameter.
@@ -162,7 +166,7 @@ async fn run(server: &MockInferenceServer, mode: SemconvMode, replies: &[Reply])
     assert_eq!(server.pending_replies(), 0, "every scripted reply was used");
     Run {
         harness,
-        vocabulary: mode.vocabulary(),
+        vocabulary: vocabulary(mode),
     }
 }
 
@@ -177,12 +181,16 @@ async fn read_stream(
     let _: Vec<_> = stream.collect().await;
 }
 
-/// Both modes, one after the other, against one server.
+/// Both modes, one after the other, against one server, content recording on.
 async fn both_modes() -> (Run, Run) {
+    both_modes_recording(true).await
+}
+
+async fn both_modes_recording(record: bool) -> (Run, Run) {
     let server = MockInferenceServer::start().await.expect("mock server");
     let replies = replies();
-    let default = run(&server, SemconvMode::Default, &replies).await;
-    let latest = run(&server, SemconvMode::LatestExperimental, &replies).await;
+    let default = run(&server, SemconvMode::Default, &replies, record).await;
+    let latest = run(&server, SemconvMode::LatestExperimental, &replies, record).await;
     (default, latest)
 }
 
@@ -191,20 +199,21 @@ fn string_attr(span: &SpanData, key: &str) -> Option<String> {
 }
 
 fn is_chat(span: &SpanData) -> bool {
-    string_attr(span, sc::GEN_AI_OPERATION_NAME).as_deref() == Some(sc::OPERATION_CHAT)
+    string_attr(span, "gen_ai.operation.name").as_deref() == Some("chat")
 }
 
-fn has_choices(span: &SpanData) -> bool {
-    span.events.iter().any(|e| e.name == sc::EVENT_CHOICE)
+fn choice_count(span: &SpanData) -> usize {
+    span.events
+        .iter()
+        .filter(|e| e.name == "gen_ai.choice")
+        .count()
 }
 
 fn message_events(span: &SpanData) -> Vec<String> {
     span.events
         .iter()
         .map(|e| e.name.to_string())
-        .filter(|n| {
-            n.starts_with(sc::EVENT_MESSAGE_PREFIX) && n.ends_with(sc::EVENT_MESSAGE_SUFFIX)
-        })
+        .filter(|n| n.starts_with("gen_ai.") && n.ends_with(".message"))
         .collect()
 }
 
@@ -232,7 +241,7 @@ async fn spans_carry_their_modes_names_and_only_those() {
                 assert!(!a.contains_key(key), "{name}: {key} in the wrong mode");
             }
             // Events carry the provider under the mode's key too.
-            for event in span.events.iter().filter(|e| e.name != sc::EVENT_EXCEPTION) {
+            for event in span.events.iter().filter(|e| e.name != "exception") {
                 let keys: Vec<_> = event.attributes.iter().map(|kv| kv.key.as_str()).collect();
                 assert!(keys.contains(&vocab.system_key), "{name}: {keys:?}");
                 assert!(!keys.contains(&other.vocabulary.system_key), "{name}");
@@ -248,20 +257,31 @@ async fn spans_carry_their_modes_names_and_only_those() {
             "{}: no message events",
             span.name
         );
-        assert!(!a.contains_key(sc::GEN_AI_INPUT_MESSAGES), "{}", span.name);
-        assert!(!a.contains_key(sc::GEN_AI_OUTPUT_MESSAGES), "{}", span.name);
+        assert!(!a.contains_key("gen_ai.input.messages"), "{}", span.name);
+        assert!(!a.contains_key("gen_ai.output.messages"), "{}", span.name);
     }
-    // Newer names: content as attributes, never as message events.
-    for span in latest.harness.spans().iter().filter(|s| is_chat(s)) {
+    // Newer names: content as attributes valid against the v1.41 schemas,
+    // finish reasons in `gen_ai.response.finish_reasons`, and no event v1.41
+    // deprecates (message or choice events).
+    let default_spans = default.harness.spans();
+    for (i, span) in latest.harness.spans().iter().enumerate() {
+        semconv_v141::assert_no_deprecated_events(span);
+        semconv_v141::validate_content_attributes(span);
+        if !is_chat(span) {
+            continue;
+        }
         let a = attrs(span);
-        assert_eq!(message_events(span), Vec::<String>::new(), "{}", span.name);
-        assert!(a.contains_key(sc::GEN_AI_INPUT_MESSAGES), "{}", span.name);
-        assert_eq!(
-            a.contains_key(sc::GEN_AI_OUTPUT_MESSAGES),
-            has_choices(span),
-            "{}: output messages exactly when there are choices",
-            span.name
-        );
+        assert!(a.contains_key("gen_ai.input.messages"), "{}", span.name);
+        // Output messages and finish reasons exactly where today's names
+        // have choice events, one per choice.
+        let choices = choice_count(&default_spans[i]);
+        let reasons = a
+            .get("gen_ai.response.finish_reasons")
+            .map(|v| telemetry::string_array(v).len());
+        assert_eq!(reasons.unwrap_or(0), choices, "{}", span.name);
+        let outputs = semconv_v141::content_attribute(span, "gen_ai.output.messages")
+            .map(|o| o.as_array().map_or(0, Vec::len));
+        assert_eq!(outputs.unwrap_or(0), choices, "{}", span.name);
     }
 }
 
@@ -281,7 +301,7 @@ fn metric_points(run: &Run) -> Points {
             .collect();
         let providers: Vec<_> = key
             .iter_mut()
-            .filter(|(k, _)| k == sc::GEN_AI_SYSTEM || k == sc::GEN_AI_PROVIDER_NAME)
+            .filter(|(k, _)| k == "gen_ai.system" || k == "gen_ai.provider.name")
             .collect();
         assert_eq!(providers.len(), 1, "one provider attribute: {providers:?}");
         for (k, v) in providers {
@@ -326,13 +346,13 @@ async fn metrics_have_the_same_instruments_and_differ_only_in_the_provider_key()
     assert_eq!(
         names,
         [
-            sc::METRIC_OPERATION_DURATION,
-            sc::METRIC_TIME_PER_OUTPUT_CHUNK,
-            sc::METRIC_TIME_TO_FIRST_CHUNK,
-            sc::METRIC_TOKEN_USAGE,
+            "gen_ai.client.operation.duration",
+            "gen_ai.client.operation.time_per_output_chunk",
+            "gen_ai.client.operation.time_to_first_chunk",
+            "gen_ai.client.token.usage",
         ],
     );
-    let durations: u64 = default_points[sc::METRIC_OPERATION_DURATION]
+    let durations: u64 = default_points["gen_ai.client.operation.duration"]
         .1
         .values()
         .map(|(count, _)| count)
@@ -346,7 +366,7 @@ async fn metrics_have_the_same_instruments_and_differ_only_in_the_provider_key()
 /// their absence from llm rows) set aside. Everything else, content
 /// included, must match.
 fn comparable(span: &SpanData, vocab: &Vocabulary) -> Value {
-    let mut row = serde_json::to_value(span_to_row(span)).expect("row serializes");
+    let mut row = preview_row(span);
     let masked = || json!("<masked>");
     for key in ["id", "span_id", "root_span_id", "created"] {
         *row.get_mut(key).expect(key) = masked();
@@ -371,11 +391,8 @@ fn comparable(span: &SpanData, vocab: &Vocabulary) -> Value {
         let expected = (!llm).then(|| json!(value));
         assert_eq!(metadata.remove(key), expected, "{} {key}", span.name);
     }
-    // Parameters only the newer names record (`gen_ai.request.stream`, ...).
-    for spec in REQUEST_PARAMS.iter().filter(|p| p.key.is_none()) {
-        let Some(key) = spec.latest_key else {
-            continue;
-        };
+    // Parameters only the newer names record (TELEMETRY.md).
+    for key in ["gen_ai.request.stream", "gen_ai.request.choice.count"] {
         let value = metadata.remove(key);
         if llm {
             // Not among the parameters Braintrust's data policy allows.
@@ -384,11 +401,8 @@ fn comparable(span: &SpanData, vocab: &Vocabulary) -> Value {
         }
         match vocab.mode {
             SemconvMode::Default => assert_eq!(value, None, "{}: {key}", span.name),
-            _ if spec.param == RequestParam::Stream => {
-                let streamed = span
-                    .attributes
-                    .iter()
-                    .any(|kv| kv.key.as_str() == sc::GEN_AI_REQUEST_STREAM);
+            _ if key == "gen_ai.request.stream" => {
+                let streamed = span.attributes.iter().any(|kv| kv.key.as_str() == key);
                 assert_eq!(
                     value,
                     streamed.then_some(json!(true)),
@@ -443,6 +457,52 @@ async fn braintrust_rows_are_equal_between_modes() {
     assert!(default_rows[8]["error"].is_string());
 }
 
+/// Content recording off: the rows are equal too, but for the tool-call
+/// ids that today's names keep in their content-free choice events (the
+/// newer names have no event for them: v1.41 deprecates `gen_ai.choice`,
+/// and a call id is part of the opt-in output messages). Nothing of the
+/// content is in either.
+#[tokio::test]
+async fn braintrust_rows_without_content_are_equal_between_modes() {
+    let (default, latest) = both_modes_recording(false).await;
+    let mut default_rows = comparable_rows(&default);
+    let latest_rows = comparable_rows(&latest);
+    assert_eq!(default_rows.len(), SCENARIOS);
+    let mut ids = Vec::new();
+    for row in &mut default_rows {
+        let output = row.get_mut("output").and_then(Value::as_array_mut);
+        for choice in output.into_iter().flatten() {
+            if let Some(calls) = choice["message"]
+                .as_object_mut()
+                .and_then(|m| m.remove("tool_calls"))
+            {
+                ids.extend(
+                    calls
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|c| c["id"].clone()),
+                );
+            }
+        }
+    }
+    assert_eq!(ids, [json!("call_w1"), json!("call_t2")]);
+    for (d, l) in default_rows.iter().zip(&latest_rows) {
+        assert_eq!(d, l, "rows differ for {}", d["span_attributes"]["name"]);
+        assert!(d.get("input").is_none(), "{d}");
+    }
+    // Not vacuous: the outline of the answers is there.
+    assert_eq!(
+        latest_rows[3]["output"],
+        json!([
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant"}},
+            {"index": 1, "finish_reason": "length", "message": {"role": "assistant"}},
+        ])
+    );
+    assert_eq!(latest_rows[1]["output"][0]["finish_reason"], "tool_calls");
+    assert_eq!(latest_rows[6]["output"][0]["finish_reason"], "error");
+}
+
 /// The comparison sees what matters: changed content, a lost structured
 /// attribute and an unnormalized vocabulary key all make rows differ.
 #[tokio::test]
@@ -460,14 +520,14 @@ async fn the_row_comparison_can_fail() {
     let mut without_output = latest_spans[0].clone();
     without_output
         .attributes
-        .retain(|kv| kv.key.as_str() != sc::GEN_AI_OUTPUT_MESSAGES);
+        .retain(|kv| kv.key.as_str() != "gen_ai.output.messages");
     assert_ne!(
         baseline,
         comparable(&without_output, &VOCABULARY_LATEST),
         "a mapping that ignored the structured output"
     );
 
-    let raw = |span: &SpanData| serde_json::to_value(span_to_row(span)).expect("row");
+    let raw = |span: &SpanData| preview_row(span);
     let (mut d, mut l) = (raw(&default_spans[0]), raw(&latest_spans[0]));
     for row in [&mut d, &mut l] {
         for key in ["id", "span_id", "root_span_id", "created", "metrics"] {

@@ -7,9 +7,8 @@
 
 use azure_ai_inference_otel::Error;
 use azure_ai_inference_otel::client::{
-    AI_SCOPE, COGNITIVE_SERVICES_SCOPE, ChatCompletionsClient, ClientOptions, Credential,
-    DEFAULT_API_VERSION, DEFAULT_DEPLOYMENT_API_VERSION, EmbeddingsClient, Endpoint, EndpointKind,
-    MACHINE_LEARNING_SCOPE, RetryPolicy,
+    ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient, Endpoint, EndpointKind,
+    RetryPolicy,
 };
 use azure_ai_inference_otel::error::ConfigField;
 use azure_ai_inference_otel::models::{
@@ -36,35 +35,35 @@ const SHAPES: &[Shape] = &[
         base: "/openai/v1",
         kind: EndpointKind::V1,
         api_version: None,
-        scope: AI_SCOPE,
+        scope: "https://ai.azure.com/.default",
     },
     Shape {
         host: "res.services.ai.azure.com",
         base: "/openai/v1",
         kind: EndpointKind::V1,
         api_version: None,
-        scope: AI_SCOPE,
+        scope: "https://ai.azure.com/.default",
     },
     Shape {
         host: "res.openai.azure.com",
         base: "/openai/deployments/gpt-4o-mini",
         kind: EndpointKind::Deployment,
-        api_version: Some(DEFAULT_DEPLOYMENT_API_VERSION),
-        scope: COGNITIVE_SERVICES_SCOPE,
+        api_version: Some("2024-10-21"),
+        scope: "https://cognitiveservices.azure.com/.default",
     },
     Shape {
         host: "res.services.ai.azure.com",
         base: "/models",
         kind: EndpointKind::ModelInference,
-        api_version: Some(DEFAULT_API_VERSION),
-        scope: COGNITIVE_SERVICES_SCOPE,
+        api_version: Some("2024-05-01-preview"),
+        scope: "https://cognitiveservices.azure.com/.default",
     },
     Shape {
         host: "x.eastus2.models.ai.azure.com",
         base: "",
         kind: EndpointKind::ModelInference,
-        api_version: Some(DEFAULT_API_VERSION),
-        scope: MACHINE_LEARNING_SCOPE,
+        api_version: Some("2024-05-01-preview"),
+        scope: "https://ml.azure.com/.default",
     },
 ];
 
@@ -177,7 +176,7 @@ async fn a_loopback_v1_base_sends_no_api_version_unless_set() {
     assert_eq!(requests[1].query, "api-version=preview");
     assert_eq!(
         Endpoint::parse(&endpoint).unwrap().default_scope(),
-        AI_SCOPE
+        "https://ai.azure.com/.default"
     );
 }
 
@@ -316,7 +315,11 @@ mod entra {
         // Loopback hosts are not Azure's: only the v1 path picks a scope of its own.
         assert_eq!(
             *fake.scopes.lock().unwrap(),
-            [AI_SCOPE, MACHINE_LEARNING_SCOPE, MACHINE_LEARNING_SCOPE]
+            [
+                "https://ai.azure.com/.default",
+                "https://ml.azure.com/.default",
+                "https://ml.azure.com/.default"
+            ]
         );
         let r = &server.requests()[0];
         assert_eq!(r.header("authorization"), Some("Bearer entra-token"));

@@ -6,17 +6,15 @@
 
 mod support;
 use support::client as client_support;
+use support::semconv_v141;
 use support::telemetry;
 
 use std::time::Duration;
 
 use azure_ai_inference_otel::client::{ChatCompletionsClient, ClientOptions};
 use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
-use azure_ai_inference_otel::setup::{
-    ExporterKind, PIPELINE_MAX_EVENTS_PER_SPAN, TelemetryPipeline,
-};
-use azure_ai_inference_otel::telemetry::MAX_MESSAGE_EVENTS;
-use azure_ai_inference_otel::telemetry::semconv::{self as sc, SemconvMode};
+use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
+use azure_ai_inference_otel::telemetry::SemconvMode;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use futures::StreamExt;
 use opentelemetry::Value;
@@ -24,6 +22,11 @@ use opentelemetry::trace::{Span, Tracer, TracerProvider};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
 use serde_json::Value as Json;
 use telemetry::{Harness, attrs, kv_map};
+
+/// Message events a chat span keeps (documented on `TelemetryOptions`).
+const MAX_MESSAGE_EVENTS: usize = 100;
+/// The per-span event limit the pipeline sets.
+const PIPELINE_MAX_EVENTS_PER_SPAN: usize = 256;
 
 const MESSAGES: usize = 200;
 
@@ -53,7 +56,7 @@ fn message_events(span: &SpanData) -> Vec<Json> {
         .iter()
         .filter(|e| e.name.ends_with(".message"))
         .map(|e| {
-            let body = kv_map(&e.attributes)[sc::GEN_AI_EVENT_CONTENT]
+            let body = kv_map(&e.attributes)["gen_ai.event.content"]
                 .as_str()
                 .into_owned();
             serde_json::from_str(&body).expect("message event content is JSON")
@@ -99,18 +102,19 @@ async fn two_hundred_messages_keep_choice_and_exception_events() {
             format!("turn {}", MESSAGES - 1)
         );
         assert_eq!(
-            attrs(span).get(sc::AZ_AI_INFERENCE_MESSAGE_EVENTS_OMITTED),
+            attrs(span).get("az.ai.inference.message_events.omitted"),
             Some(&Value::I64((MESSAGES - MAX_MESSAGE_EVENTS) as i64)),
             "span {i}"
         );
     }
-    assert_eq!(count(&spans[0], sc::EVENT_CHOICE), 2);
-    assert_eq!(count(&spans[1], sc::EVENT_CHOICE), 1);
-    assert_eq!(count(&spans[2], sc::EVENT_EXCEPTION), 1);
+    assert_eq!(count(&spans[0], "gen_ai.choice"), 2);
+    assert_eq!(count(&spans[1], "gen_ai.choice"), 1);
+    assert_eq!(count(&spans[2], "exception"), 1);
 }
 
 /// A short conversation is recorded whole, without the attribute; with the
-/// newer names all 200 messages are in `gen_ai.input.messages` (no events).
+/// newer names all 200 messages are in `gen_ai.input.messages`, the answer
+/// in `gen_ai.output.messages` (v1.41 schemas), and there is no event.
 #[tokio::test]
 async fn short_conversations_and_the_newer_names_lose_nothing() {
     let server = MockInferenceServer::start().await.unwrap();
@@ -130,12 +134,18 @@ async fn short_conversations_and_the_newer_names_lose_nothing() {
     let spans = h.spans();
     assert_eq!(spans.len(), 2);
     assert_eq!(message_events(&spans[0]).len(), 1);
-    assert!(!attrs(&spans[0]).contains_key(sc::AZ_AI_INFERENCE_MESSAGE_EVENTS_OMITTED));
+    assert!(!attrs(&spans[0]).contains_key("az.ai.inference.message_events.omitted"));
     let a = attrs(&spans[1]);
-    assert!(!a.contains_key(sc::AZ_AI_INFERENCE_MESSAGE_EVENTS_OMITTED));
-    let input: Json = serde_json::from_str(&a[sc::GEN_AI_INPUT_MESSAGES].as_str()).unwrap();
+    assert!(!a.contains_key("az.ai.inference.message_events.omitted"));
+    let input = semconv_v141::content_attribute(&spans[1], "gen_ai.input.messages")
+        .expect("input messages");
     assert_eq!(input.as_array().map(Vec::len), Some(MESSAGES));
-    assert_eq!(count(&spans[1], sc::EVENT_CHOICE), 1);
+    let output = semconv_v141::content_attribute(&spans[1], "gen_ai.output.messages")
+        .expect("output messages");
+    assert_eq!(output[0]["parts"][0]["content"], "Fine.");
+    // No event at all: v1.41 deprecates the message and choice events.
+    semconv_v141::assert_no_deprecated_events(&spans[1]);
+    assert!(spans[1].events.is_empty(), "{:?}", spans[1].events);
 }
 
 /// The crate's pipeline raises the per-span event limit (unless
@@ -162,5 +172,5 @@ fn the_pipeline_keeps_more_events_per_span() {
     let spans = exporter.get_finished_spans().expect("spans");
     guard.shutdown().expect("shutdown");
     assert_eq!(spans.len(), 1);
-    assert_eq!(spans[0].events.len(), PIPELINE_MAX_EVENTS_PER_SPAN as usize);
+    assert_eq!(spans[0].events.len(), PIPELINE_MAX_EVENTS_PER_SPAN);
 }

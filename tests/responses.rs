@@ -12,7 +12,6 @@ use azure_ai_inference_otel::models::{
     ResponseTool, ResponseToolChoice, ResponsesOptions, Truncation,
 };
 use azure_ai_inference_otel::telemetry::SemconvMode;
-use azure_ai_inference_otel::telemetry::semconv as sc;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply, ResponseAnswer};
 use opentelemetry::Value;
 use opentelemetry::trace::Status;
@@ -39,11 +38,11 @@ fn attr(o: &Outcome, key: &str) -> Option<Value> {
 }
 
 fn finish_reasons(o: &Outcome) -> Vec<String> {
-    string_array(&attr(o, sc::GEN_AI_RESPONSE_FINISH_REASONS).expect("finish reasons"))
+    string_array(&attr(o, "gen_ai.response.finish_reasons").expect("finish reasons"))
 }
 
 fn error_type(o: &Outcome) -> Option<String> {
-    attr(o, sc::ERROR_TYPE).map(|v| v.as_str().into_owned())
+    attr(o, "error.type").map(|v| v.as_str().into_owned())
 }
 
 /// What every Responses span carries (§1, §2, §10).
@@ -51,27 +50,27 @@ fn assert_common(o: &Outcome) {
     assert_eq!(o.span.name, format!("chat {MODEL}"));
     assert_eq!(o.span.span_kind, opentelemetry::trace::SpanKind::Client);
     let a = attrs(&o.span);
-    assert_eq!(a[sc::OPENAI_API_TYPE], Value::from("responses"));
-    assert_eq!(a[sc::GEN_AI_OPERATION_NAME], Value::from("chat"));
-    assert_eq!(a[sc::GEN_AI_SYSTEM], Value::from("az.ai.inference"));
-    assert_eq!(a[sc::GEN_AI_REQUEST_MODEL], Value::from(MODEL));
-    assert_eq!(a[sc::GEN_AI_REQUEST_MAX_TOKENS], Value::I64(300));
-    assert_eq!(a[sc::GEN_AI_REQUEST_TEMPERATURE], Value::F64(0.5));
-    assert_eq!(a[sc::SERVER_ADDRESS], Value::from("127.0.0.1"));
+    assert_eq!(a["openai.api.type"], Value::from("responses"));
+    assert_eq!(a["gen_ai.operation.name"], Value::from("chat"));
+    assert_eq!(a["gen_ai.system"], Value::from("az.ai.inference"));
+    assert_eq!(a["gen_ai.request.model"], Value::from(MODEL));
+    assert_eq!(a["gen_ai.request.max_tokens"], Value::I64(300));
+    assert_eq!(a["gen_ai.request.temperature"], Value::F64(0.5));
+    assert_eq!(a["server.address"], Value::from("127.0.0.1"));
 }
 
 fn assert_usage(o: &Outcome) {
     let a = attrs(&o.span);
     assert!(
-        matches!(a[sc::GEN_AI_USAGE_INPUT_TOKENS], Value::I64(n) if n > 0),
+        matches!(a["gen_ai.usage.input_tokens"], Value::I64(n) if n > 0),
         "{a:?}"
     );
     assert!(
-        matches!(a[sc::GEN_AI_USAGE_OUTPUT_TOKENS], Value::I64(n) if n > 0),
+        matches!(a["gen_ai.usage.output_tokens"], Value::I64(n) if n > 0),
         "{a:?}"
     );
-    assert_eq!(a[sc::GEN_AI_RESPONSE_MODEL], Value::from(MODEL));
-    assert!(a[sc::GEN_AI_RESPONSE_ID].as_str().starts_with("resp_"));
+    assert_eq!(a["gen_ai.response.model"], Value::from(MODEL));
+    assert!(a["gen_ai.response.id"].as_str().starts_with("resp_"));
 }
 
 #[tokio::test]
@@ -83,11 +82,11 @@ async fn plain_call_records_status_usage_and_the_request() {
     assert_usage(&o);
     assert_eq!(finish_reasons(&o), ["stop"]);
     assert_eq!(
-        attr(&o, sc::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
+        attr(&o, "gen_ai.usage.cache_read.input_tokens"),
         Some(Value::I64(3))
     );
     assert_eq!(o.span.status, Status::Unset);
-    assert!(attr(&o, sc::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK).is_none());
+    assert!(attr(&o, "gen_ai.response.time_to_first_chunk").is_none());
     // The request as sent: the route, the model, only what was set.
     let sent = &o.server.requests()[0];
     assert!(sent.path.ends_with("/responses"), "{}", sent.path);
@@ -98,8 +97,13 @@ async fn plain_call_records_status_usage_and_the_request() {
                "max_output_tokens": 300, "temperature": 0.5})
     );
     // Duration and token usage, as for chat.
-    assert_eq!(o.harness.f64_points(sc::METRIC_OPERATION_DURATION).len(), 1);
-    assert_eq!(o.harness.u64_points(sc::METRIC_TOKEN_USAGE).len(), 2);
+    assert_eq!(
+        o.harness
+            .f64_points("gen_ai.client.operation.duration")
+            .len(),
+        1
+    );
+    assert_eq!(o.harness.u64_points("gen_ai.client.token.usage").len(), 2);
 }
 
 #[tokio::test]
@@ -126,13 +130,17 @@ async fn streamed_call_accumulates_and_times_its_chunks() {
         .expect("terminal");
     assert_eq!(last.status, Some(ResponseStatus::Completed));
     assert!(
-        matches!(attr(&o, sc::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK), Some(Value::F64(s)) if s >= 0.0)
+        matches!(attr(&o, "gen_ai.response.time_to_first_chunk"), Some(Value::F64(s)) if s >= 0.0)
     );
     assert_eq!(
-        o.harness.f64_points(sc::METRIC_TIME_TO_FIRST_CHUNK).len(),
+        o.harness
+            .f64_points("gen_ai.client.operation.time_to_first_chunk")
+            .len(),
         1
     );
-    let per_chunk = o.harness.f64_points(sc::METRIC_TIME_PER_OUTPUT_CHUNK);
+    let per_chunk = o
+        .harness
+        .f64_points("gen_ai.client.operation.time_per_output_chunk");
     assert_eq!(
         per_chunk.iter().map(|p| p.count()).sum::<u64>(),
         5,
@@ -157,12 +165,12 @@ async fn function_calls_finish_as_tool_calls_in_both_modes() {
             .span
             .events
             .iter()
-            .find(|e| e.name == sc::EVENT_CHOICE)
+            .find(|e| e.name == "gen_ai.choice")
             .expect("choice event");
         let body = choice
             .attributes
             .iter()
-            .find(|kv| kv.key.as_str() == sc::GEN_AI_EVENT_CONTENT)
+            .find(|kv| kv.key.as_str() == "gen_ai.event.content")
             .unwrap();
         let body: serde_json::Value = serde_json::from_str(&body.value.as_str()).unwrap();
         assert_eq!(
@@ -171,7 +179,7 @@ async fn function_calls_finish_as_tool_calls_in_both_modes() {
                    "message": {"tool_calls": [{"id": "call_7", "type": "function"}]}}),
             "{call:?}: content-free without recording"
         );
-        let output = attr(&o, sc::AZ_AI_INFERENCE_RESPONSE_OUTPUT).expect("output items");
+        let output = attr(&o, "az.ai.inference.response.output").expect("output items");
         let output: serde_json::Value = serde_json::from_str(&output.as_str()).unwrap();
         assert_eq!(output[0]["type"], "function_call");
         assert_eq!(output[0]["call_id"], "call_7");
@@ -205,42 +213,39 @@ async fn reasoning_settings_and_tokens_are_recorded() {
         o.result.as_ref().expect("answer");
         let a = attrs(&o.span);
         assert_eq!(
-            a[sc::AZ_AI_INFERENCE_REQUEST_REASONING_EFFORT],
+            a["az.ai.inference.request.reasoning_effort"],
             Value::from("low")
         );
         assert_eq!(
-            a[sc::AZ_AI_INFERENCE_REQUEST_REASONING_SUMMARY],
+            a["az.ai.inference.request.reasoning_summary"],
             Value::from("auto")
         );
-        assert_eq!(a[sc::AZ_AI_INFERENCE_REQUEST_STORE], Value::Bool(false));
+        assert_eq!(a["az.ai.inference.request.store"], Value::Bool(false));
+        assert_eq!(a["az.ai.inference.request.truncation"], Value::from("auto"));
         assert_eq!(
-            a[sc::AZ_AI_INFERENCE_REQUEST_TRUNCATION],
-            Value::from("auto")
-        );
-        assert_eq!(
-            a[sc::AZ_AI_INFERENCE_REQUEST_PREVIOUS_RESPONSE_ID],
+            a["az.ai.inference.request.previous_response_id"],
             Value::from("resp_prev")
         );
         assert_eq!(
-            a[sc::AZ_AI_INFERENCE_REQUEST_PARALLEL_TOOL_CALLS],
+            a["az.ai.inference.request.parallel_tool_calls"],
             Value::Bool(false)
         );
         // Recording on: the named tool choice as sent.
         assert_eq!(
-            a[sc::AZ_AI_INFERENCE_REQUEST_TOOL_CHOICE],
+            a["az.ai.inference.request.tool_choice"],
             Value::from(r#"{"type":"function","name":"get_weather"}"#)
         );
-        assert_eq!(a[sc::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS], Value::I64(8));
+        assert_eq!(a["gen_ai.usage.reasoning.output_tokens"], Value::I64(8));
         let choice = o
             .span
             .events
             .iter()
-            .find(|e| e.name == sc::EVENT_CHOICE)
+            .find(|e| e.name == "gen_ai.choice")
             .unwrap();
         let body = choice
             .attributes
             .iter()
-            .find(|kv| kv.key.as_str() == sc::GEN_AI_EVENT_CONTENT)
+            .find(|kv| kv.key.as_str() == "gen_ai.event.content")
             .unwrap();
         let body: serde_json::Value = serde_json::from_str(&body.value.as_str()).unwrap();
         assert_eq!(body["message"]["content"], "Sunny.", "{call:?}");
@@ -249,7 +254,7 @@ async fn reasoning_settings_and_tokens_are_recorded() {
             "{call:?}"
         );
         let output: serde_json::Value =
-            serde_json::from_str(&a[sc::AZ_AI_INFERENCE_RESPONSE_OUTPUT].as_str()).unwrap();
+            serde_json::from_str(&a["az.ai.inference.response.output"].as_str()).unwrap();
         assert_eq!(
             output[0]["summary"][0]["text"], "The user wants weather.",
             "{call:?}"
@@ -270,7 +275,7 @@ async fn a_named_tool_choice_is_only_its_type_without_recording() {
     )
     .await;
     assert_eq!(
-        attr(&o, sc::AZ_AI_INFERENCE_REQUEST_TOOL_CHOICE),
+        attr(&o, "az.ai.inference.request.tool_choice"),
         Some(Value::from("function"))
     );
 }
@@ -315,7 +320,7 @@ async fn failed_answers_are_service_errors_with_their_code() {
         assert_eq!(finish_reasons(&o), ["error"], "{call:?}");
         assert!(matches!(o.span.status, Status::Error { .. }));
         assert!(
-            attr(&o, sc::GEN_AI_RESPONSE_ID).is_some(),
+            attr(&o, "gen_ai.response.id").is_some(),
             "{call:?}: the failed response is recorded"
         );
     }
@@ -335,7 +340,7 @@ async fn an_error_event_is_an_in_band_error() {
     }
     assert_eq!(error_type(&o).as_deref(), Some("rate_limit_exceeded"));
     assert_eq!(finish_reasons(&o), ["error"]);
-    let duration = o.harness.f64_points(sc::METRIC_OPERATION_DURATION);
+    let duration = o.harness.f64_points("gen_ai.client.operation.duration");
     assert_eq!(duration.len(), 1);
 }
 
@@ -371,7 +376,7 @@ async fn a_dropped_stream_is_cancelled() {
     o.result.as_ref().expect("no error before the drop");
     assert_eq!(o.events.len(), 5);
     assert_eq!(error_type(&o).as_deref(), Some("cancelled"));
-    assert!(attr(&o, sc::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK).is_some());
+    assert!(attr(&o, "gen_ai.response.time_to_first_chunk").is_some());
 }
 
 #[tokio::test]
@@ -429,11 +434,11 @@ async fn input_items_of_every_kind_reach_the_demo_endpoint() {
     let spans = harness.spans();
     assert_eq!(spans.len(), 2);
     assert_eq!(
-        string_array(&attrs(&spans[0])[sc::GEN_AI_RESPONSE_FINISH_REASONS]),
+        string_array(&attrs(&spans[0])["gen_ai.response.finish_reasons"]),
         ["tool_calls"]
     );
     assert_eq!(
-        string_array(&attrs(&spans[1])[sc::GEN_AI_RESPONSE_FINISH_REASONS]),
+        string_array(&attrs(&spans[1])["gen_ai.response.finish_reasons"]),
         ["stop"]
     );
 }

@@ -6,7 +6,6 @@ mod support;
 
 use azure_ai_inference_otel::models::{ResponseStreamEvent, ResponsesOptions};
 use azure_ai_inference_otel::telemetry::SemconvMode;
-use azure_ai_inference_otel::telemetry::semconv as sc;
 use azure_ai_inference_otel::testing::{MockInferenceServer, RecordOptions, Reply, ResponseAnswer};
 use futures::StreamExt as _;
 use support::telemetry::{Harness, attrs, string_array};
@@ -37,7 +36,7 @@ async fn calls(server: &MockInferenceServer) -> (String, String, Vec<Vec<String>
     let reasons = h
         .spans()
         .iter()
-        .map(|s| string_array(&attrs(s)[sc::GEN_AI_RESPONSE_FINISH_REASONS]))
+        .map(|s| string_array(&attrs(s)["gen_ai.response.finish_reasons"]))
         .collect();
     (whole, streamed, reasons)
 }

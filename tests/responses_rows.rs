@@ -13,11 +13,11 @@ use azure_ai_inference_otel::models::{
     ResponsesOptions,
 };
 use azure_ai_inference_otel::telemetry::SemconvMode;
-use azure_ai_inference_otel::telemetry::semconv as sc;
 use azure_ai_inference_otel::testing::{Reply, ResponseAnswer};
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::{Value, json};
 use support::responses::{Call, Outcome, rows, run};
+use support::semconv_v141;
 use support::telemetry::attrs;
 
 const MODEL: &str = "gpt-5-mini";
@@ -116,7 +116,7 @@ fn assert_row_basics(name: &str, row: &Value, o: &Outcome) {
     assert_eq!(row["metadata"]["provider"], "azure", "{name}");
     let metrics = &row["metrics"];
     let a = attrs(&o.span);
-    if a.contains_key(sc::GEN_AI_USAGE_INPUT_TOKENS) {
+    if a.contains_key("gen_ai.usage.input_tokens") {
         let prompt = metrics["prompt_tokens"].as_i64().expect("prompt tokens");
         let completion = metrics["completion_tokens"]
             .as_i64()
@@ -139,7 +139,7 @@ fn assert_row_basics(name: &str, row: &Value, o: &Outcome) {
     }
     assert_eq!(
         metrics.get("time_to_first_token").is_some(),
-        a.contains_key(sc::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK),
+        a.contains_key("gen_ai.response.time_to_first_chunk"),
         "{name}"
     );
     // Braintrust reads the error of an OTLP span from its status, not from
@@ -147,9 +147,89 @@ fn assert_row_basics(name: &str, row: &Value, o: &Outcome) {
     if row["id"] != "otlp" {
         assert_eq!(
             row["error"].is_string(),
-            a.contains_key(sc::ERROR_TYPE),
+            a.contains_key("error.type"),
             "{name}: {row:#}"
         );
+    }
+}
+
+const MODES: [SemconvMode; 2] = [SemconvMode::Default, SemconvMode::LatestExperimental];
+
+/// With the newer names: no event v1.41 deprecates, the content attributes
+/// (when recorded) valid against the v1.41 schemas, the finish reason in
+/// `gen_ai.response.finish_reasons`.
+fn assert_latest_shape(name: &str, o: &Outcome, record: bool) {
+    semconv_v141::assert_no_deprecated_events(&o.span);
+    let recorded = semconv_v141::validate_content_attributes(&o.span);
+    if record {
+        // Input, system instructions, tools; output when an item came.
+        assert!(recorded >= 3, "{name}: {recorded} content attributes");
+    } else {
+        assert_eq!(recorded, 0, "{name}");
+    }
+    if o.span.events.iter().any(|e| e.name == "gen_ai.choice") {
+        panic!("{name}: a choice event");
+    }
+}
+
+/// A row with what differs between two runs of one scenario set aside:
+/// ids, times and the answer's generated item ids.
+fn comparable(row: &Value) -> Value {
+    fn without_ids(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.remove("id");
+                map.values_mut().for_each(without_ids);
+            }
+            Value::Array(items) => items.iter_mut().for_each(without_ids),
+            _ => {}
+        }
+    }
+    let mut output = row.get("output").cloned().unwrap_or(Value::Null);
+    without_ids(&mut output);
+    let mut metrics = row["metrics"].clone();
+    for key in ["start", "end", "time_to_first_token"] {
+        if let Some(v) = metrics.get_mut(key) {
+            *v = json!("<masked>");
+        }
+    }
+    json!({
+        "input": row.get("input"),
+        "output": output,
+        "metadata": row["metadata"],
+        "metrics": metrics,
+        "error": row.get("error"),
+        "span_attributes": row["span_attributes"],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_vocabularies_give_the_same_rows_with_and_without_content() {
+    for record in [true, false] {
+        for (name, reply, call) in scenarios() {
+            let mut per_mode = Vec::new();
+            for mode in MODES {
+                let o = run(reply.clone(), request(), call, record, mode).await;
+                if mode == SemconvMode::LatestExperimental {
+                    assert_latest_shape(name, &o, record);
+                }
+                let (native, otlp) = rows(&o.span);
+                // Braintrust reads an OTLP span's error from its status,
+                // not from a `braintrust.*` part: the rest is the same.
+                let mut otlp = comparable(&otlp);
+                otlp["error"] = comparable(&native)["error"].clone();
+                assert_eq!(
+                    comparable(&native),
+                    otlp,
+                    "{name} {mode:?}: native and OTLP rows"
+                );
+                per_mode.push(comparable(&native));
+            }
+            assert_eq!(
+                per_mode[0], per_mode[1],
+                "{name}, recording {record}: rows differ between vocabularies"
+            );
+        }
     }
 }
 
@@ -316,24 +396,24 @@ async fn newer_names_validate_for_every_item_kind() {
         .await;
         let a = attrs(&o.span);
         let json = |key: &str| -> Value { serde_json::from_str(&a[key].as_str()).unwrap() };
-        let input = json(sc::GEN_AI_INPUT_MESSAGES);
+        let input = json("gen_ai.input.messages");
         assert_valid(INPUT_SCHEMA, &input, "input messages");
         assert_eq!(input.as_array().unwrap().len(), 6);
         assert_valid(
             OUTPUT_SCHEMA,
-            &json(sc::GEN_AI_OUTPUT_MESSAGES),
+            &json("gen_ai.output.messages"),
             "output messages",
         );
         assert_valid(
             SYSTEM_SCHEMA,
-            &json(sc::GEN_AI_SYSTEM_INSTRUCTIONS),
+            &json("gen_ai.system_instructions"),
             "system instructions",
         );
-        assert!(
-            o.span
-                .events
-                .iter()
-                .all(|e| e.name != sc::EVENT_USER_MESSAGE)
+        semconv_v141::assert_no_deprecated_events(&o.span);
+        assert!(o.span.events.is_empty(), "{:?}", o.span.events);
+        assert_eq!(
+            support::telemetry::string_array(&attrs(&o.span)["gen_ai.response.finish_reasons"]),
+            ["tool_calls"]
         );
         let (native, otlp) = rows(&o.span);
         assert_eq!(

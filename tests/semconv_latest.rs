@@ -4,10 +4,13 @@
 //! the attributes the page requires, and `gen_ai.input.messages`,
 //! `gen_ai.output.messages` and `gen_ai.tool.definitions` validated against
 //! the release's JSON schemas (copied in `tests/data/semconv-v1.41.0/`) for
-//! every content kind, content recording on.
+//! every content kind, content recording on; no event v1.41 deprecates
+//! (`gen_ai.choice`, `gen_ai.{role}.message`), with recording on or off.
 
 mod support;
 use support::client as client_support;
+use support::genai_spans::vocabulary;
+use support::semconv_v141::{assert_no_deprecated_events, assert_valid, validator};
 use support::telemetry;
 
 use std::collections::BTreeSet;
@@ -18,7 +21,7 @@ use azure_ai_inference_otel::models::{
     AudioContentFormat, ChatCompletionsOptions, ChatCompletionsToolCall,
     ChatCompletionsToolDefinition, ChatRequestMessage, ContentItem, FunctionDefinition,
 };
-use azure_ai_inference_otel::telemetry::semconv::{self as sc, SemconvMode};
+use azure_ai_inference_otel::telemetry::SemconvMode;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use futures::StreamExt;
 use opentelemetry::Value;
@@ -29,34 +32,6 @@ use telemetry::{Harness, attrs, dump};
 const INPUT_SCHEMA: &str = include_str!("data/semconv-v1.41.0/gen-ai-input-messages.json");
 const OUTPUT_SCHEMA: &str = include_str!("data/semconv-v1.41.0/gen-ai-output-messages.json");
 const TOOLS_SCHEMA: &str = include_str!("data/semconv-v1.41.0/gen-ai-tool-definitions.json");
-
-/// The JSON Schema draft-07 meta-schema: the tool-definition schema's
-/// `parameters` must be a draft-07 schema, checked without a network.
-const DRAFT_07: &str = include_str!("data/json-schema-draft-07.json");
-
-/// A validator for one of the release's schemas; the draft-07 meta-schema
-/// comes from `tests/data/`, never from the network.
-fn validator(schema: &str) -> jsonschema::Validator {
-    let schema: Json = serde_json::from_str(schema).expect("schema is JSON");
-    let draft_07: Json = serde_json::from_str(DRAFT_07).expect("draft-07 is JSON");
-    let registry = jsonschema::Registry::new()
-        .add("http://json-schema.org/draft-07/schema", draft_07)
-        .expect("draft-07 registers")
-        .prepare()
-        .expect("registry");
-    jsonschema::options()
-        .with_registry(&registry)
-        .build(&schema)
-        .expect("schema compiles")
-}
-
-fn assert_valid(validator: &jsonschema::Validator, value: &Json, what: &str) {
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{what}: {errors:#?}\nin {value:#}");
-}
 
 fn client(
     server: &MockInferenceServer,
@@ -186,25 +161,27 @@ async fn content_attributes_validate_against_the_release_schemas() {
     let mut input_kinds = BTreeSet::new();
     let mut output_kinds = BTreeSet::new();
     for (i, span) in spans.iter().enumerate() {
-        let inputs = json_attr(span, sc::GEN_AI_INPUT_MESSAGES);
+        // Content in the attributes only: no event v1.41 deprecates.
+        assert_no_deprecated_events(span);
+        let inputs = json_attr(span, "gen_ai.input.messages");
         assert_valid(
             &input,
             &inputs,
-            &format!("span {i}: {}", sc::GEN_AI_INPUT_MESSAGES),
+            &format!("span {i}: {}", "gen_ai.input.messages"),
         );
         input_kinds.extend(part_types(&inputs));
-        let outputs = json_attr(span, sc::GEN_AI_OUTPUT_MESSAGES);
+        let outputs = json_attr(span, "gen_ai.output.messages");
         assert_valid(
             &output,
             &outputs,
-            &format!("span {i}: {}", sc::GEN_AI_OUTPUT_MESSAGES),
+            &format!("span {i}: {}", "gen_ai.output.messages"),
         );
         output_kinds.extend(part_types(&outputs));
-        let definitions = json_attr(span, sc::GEN_AI_TOOL_DEFINITIONS);
+        let definitions = json_attr(span, "gen_ai.tool.definitions");
         assert_valid(
             &tools,
             &definitions,
-            &format!("span {i}: {}", sc::GEN_AI_TOOL_DEFINITIONS),
+            &format!("span {i}: {}", "gen_ai.tool.definitions"),
         );
         assert_eq!(
             definitions,
@@ -228,7 +205,7 @@ async fn content_attributes_validate_against_the_release_schemas() {
     assert_eq!(output_kinds, set(&["reasoning", "text", "tool_call"]));
 
     // The data URL went into a blob part, as the schema asks of URIs.
-    let inputs = json_attr(&spans[0], sc::GEN_AI_INPUT_MESSAGES);
+    let inputs = json_attr(&spans[0], "gen_ai.input.messages");
     assert_eq!(
         inputs[1]["parts"][2],
         json!({"type": "blob", "modality": "image", "mime_type": "image/png", "content": "iVBORw0KGgo="})
@@ -265,33 +242,33 @@ async fn request_stream_choice_count_and_schema_url_follow_the_vocabulary() {
         let latest = mode == SemconvMode::LatestExperimental;
         let get = |i: usize, key: &str| attrs(&spans[i]).get(key).cloned();
         assert_eq!(
-            get(0, sc::GEN_AI_REQUEST_STREAM),
+            get(0, "gen_ai.request.stream"),
             None,
             "{mode:?}: not set on whole answers"
         );
         assert_eq!(
-            get(1, sc::GEN_AI_REQUEST_STREAM),
+            get(1, "gen_ai.request.stream"),
             latest.then_some(Value::Bool(true)),
             "{mode:?}"
         );
         assert_eq!(
-            get(2, sc::GEN_AI_REQUEST_CHOICE_COUNT),
+            get(2, "gen_ai.request.choice.count"),
             latest.then_some(Value::I64(3)),
             "{mode:?}"
         );
         assert_eq!(
-            get(3, sc::GEN_AI_REQUEST_CHOICE_COUNT),
+            get(3, "gen_ai.request.choice.count"),
             None,
             "{mode:?}: n = 1 is the default"
         );
-        assert_eq!(get(0, sc::GEN_AI_REQUEST_CHOICE_COUNT), None, "{mode:?}");
+        assert_eq!(get(0, "gen_ai.request.choice.count"), None, "{mode:?}");
 
         let url = if latest {
-            sc::SCHEMA_URL_LATEST
+            "https://opentelemetry.io/schemas/1.41.0"
         } else {
-            sc::SCHEMA_URL
+            "https://opentelemetry.io/schemas/1.34.0"
         };
-        assert_eq!(url, mode.vocabulary().schema_url);
+        assert_eq!(url, vocabulary(mode).schema_url);
         for span in &spans {
             assert_eq!(
                 span.instrumentation_scope.schema_url(),
@@ -313,7 +290,7 @@ async fn request_stream_choice_count_and_schema_url_follow_the_vocabulary() {
         );
     }
     assert_eq!(
-        sc::SCHEMA_URL_LATEST,
+        "https://opentelemetry.io/schemas/1.41.0",
         "https://opentelemetry.io/schemas/1.41.0"
     );
 }
@@ -355,57 +332,60 @@ async fn spans_carry_the_upstream_attributes() {
     for (i, span) in spans.iter().enumerate() {
         let a = attrs(span);
         assert_eq!(span.name, "chat gpt-4o-mini");
-        assert_eq!(a[sc::GEN_AI_PROVIDER_NAME].as_str(), "azure.ai.inference");
+        assert_eq!(a["gen_ai.provider.name"].as_str(), "azure.ai.inference");
         assert_eq!(
-            a[sc::AZURE_RESOURCE_PROVIDER_NAMESPACE].as_str(),
+            a["azure.resource_provider.namespace"].as_str(),
             "Microsoft.CognitiveServices"
         );
         for key in [
             // Required and conditionally required (the mock's port is not 443).
-            sc::GEN_AI_OPERATION_NAME,
-            sc::GEN_AI_REQUEST_MODEL,
-            sc::GEN_AI_REQUEST_SEED,
-            sc::SERVER_PORT,
+            "gen_ai.operation.name",
+            "gen_ai.request.model",
+            "gen_ai.request.seed",
+            "server.port",
             // Recommended.
-            sc::SERVER_ADDRESS,
-            sc::GEN_AI_REQUEST_FREQUENCY_PENALTY,
-            sc::GEN_AI_REQUEST_MAX_TOKENS,
-            sc::GEN_AI_REQUEST_PRESENCE_PENALTY,
-            sc::GEN_AI_REQUEST_STOP_SEQUENCES,
-            sc::GEN_AI_REQUEST_TEMPERATURE,
-            sc::GEN_AI_REQUEST_TOP_P,
-            sc::GEN_AI_RESPONSE_FINISH_REASONS,
-            sc::GEN_AI_RESPONSE_ID,
-            sc::GEN_AI_RESPONSE_MODEL,
-            sc::GEN_AI_USAGE_INPUT_TOKENS,
-            sc::GEN_AI_USAGE_OUTPUT_TOKENS,
-            sc::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-            sc::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+            "server.address",
+            "gen_ai.request.frequency_penalty",
+            "gen_ai.request.max_tokens",
+            "gen_ai.request.presence_penalty",
+            "gen_ai.request.stop_sequences",
+            "gen_ai.request.temperature",
+            "gen_ai.request.top_p",
+            "gen_ai.response.finish_reasons",
+            "gen_ai.response.id",
+            "gen_ai.response.model",
+            "gen_ai.usage.input_tokens",
+            "gen_ai.usage.output_tokens",
+            "gen_ai.usage.cache_read.input_tokens",
+            "gen_ai.usage.reasoning.output_tokens",
         ] {
             assert!(a.contains_key(key), "span {i}: {key} missing in {a:?}");
         }
         let streamed = i == 1;
         assert_eq!(
-            a.contains_key(sc::GEN_AI_REQUEST_STREAM),
+            a.contains_key("gen_ai.request.stream"),
             streamed,
             "span {i}"
         );
         assert_eq!(
-            a.contains_key(sc::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK),
+            a.contains_key("gen_ai.response.time_to_first_chunk"),
             streamed,
             "span {i}"
         );
-        for key in [sc::GEN_AI_SYSTEM, sc::AZ_NAMESPACE] {
+        for key in ["gen_ai.system", "az.namespace"] {
             assert!(
                 !a.contains_key(key),
                 "span {i}: today's {key} under the newer names"
             );
         }
+        // No event v1.41 deprecates (finish reasons are the attribute).
+        assert_no_deprecated_events(span);
+        assert!(span.events.is_empty(), "span {i}: {:?}", span.events);
         // Content is opt-in: off here.
         for key in [
-            sc::GEN_AI_INPUT_MESSAGES,
-            sc::GEN_AI_OUTPUT_MESSAGES,
-            sc::GEN_AI_TOOL_DEFINITIONS,
+            "gen_ai.input.messages",
+            "gen_ai.output.messages",
+            "gen_ai.tool.definitions",
         ] {
             assert!(!a.contains_key(key), "span {i}: {key} with recording off");
         }

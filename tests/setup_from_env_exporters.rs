@@ -4,9 +4,6 @@
 //!
 //! One test in this file: it sets process environment variables.
 
-use azure_ai_inference_otel::exporters::otlp::{
-    OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-};
 use azure_ai_inference_otel::setup::{ExporterKind, PipelineBuilder, SetupError};
 
 const AZURE_AI_INFERENCE_OTEL_EXPORTERS: &str = "AZURE_AI_INFERENCE_OTEL_EXPORTERS";
@@ -16,8 +13,8 @@ use opentelemetry::trace::{Tracer as _, TracerProvider as _};
 fn exporters_variable() {
     // SAFETY: the only test in this binary; no other thread reads the environment.
     unsafe {
-        std::env::remove_var(OTEL_EXPORTER_OTLP_ENDPOINT);
-        std::env::remove_var(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+        std::env::remove_var("OTEL_EXPORTER_OTLP_ENDPOINT");
+        std::env::remove_var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
         std::env::set_var(AZURE_AI_INFERENCE_OTEL_EXPORTERS, "stdout, jaeger");
     }
     let err = PipelineBuilder::from_env().expect_err("jaeger is unknown");

@@ -9,12 +9,8 @@
 mod support;
 use support::otlp_collector;
 
-use azure_ai_inference_otel::exporters::otlp::{
-    OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OtlpConfig,
-};
-use azure_ai_inference_otel::setup::{
-    ExporterKind, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, PipelineBuilder,
-};
+use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
+use azure_ai_inference_otel::setup::{ExporterKind, PipelineBuilder};
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::{Tracer as _, TracerProvider as _};
@@ -26,13 +22,13 @@ fn standard_variables_configure_the_pipeline() {
     // SAFETY: the only test in this binary; no other thread reads the environment yet.
     unsafe {
         std::env::set_var(
-            OTEL_EXPORTER_OTLP_ENDPOINT,
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
             format!("{}/", collector.endpoint()),
         );
-        std::env::set_var(OTEL_EXPORTER_OTLP_HEADERS, "x-env=from%20env,x-both=env");
-        std::env::set_var(OTEL_SERVICE_NAME, "svc-from-env");
+        std::env::set_var("OTEL_EXPORTER_OTLP_HEADERS", "x-env=from%20env,x-both=env");
+        std::env::set_var("OTEL_SERVICE_NAME", "svc-from-env");
         std::env::set_var(
-            OTEL_RESOURCE_ATTRIBUTES,
+            "OTEL_RESOURCE_ATTRIBUTES",
             "service.name=svc-from-attributes,deployment.environment.name=test,team=a",
         );
     }

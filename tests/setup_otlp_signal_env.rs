@@ -9,11 +9,7 @@
 mod support;
 use support::otlp_collector;
 
-use azure_ai_inference_otel::exporters::otlp::{
-    ConfigSource, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS,
-    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    OTEL_EXPORTER_OTLP_TRACES_HEADERS, OtlpConfig,
-};
+use azure_ai_inference_otel::exporters::otlp::{ConfigSource, OtlpConfig};
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::{Tracer as _, TracerProvider as _};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
@@ -27,24 +23,24 @@ fn signal_specific_variables_are_used_as_is() {
     // SAFETY: the only test in this binary; no other thread reads the environment yet.
     unsafe {
         // Nothing listens there: using it would fail the exports.
-        std::env::set_var(OTEL_EXPORTER_OTLP_ENDPOINT, "http://127.0.0.1:9");
+        std::env::set_var("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9");
         std::env::set_var(
-            OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
             format!("{base}/custom/spans"),
         );
         std::env::set_var(
-            OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+            "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
             format!("{base}/custom/metrics"),
         );
-        std::env::set_var(OTEL_EXPORTER_OTLP_HEADERS, "x-generic=1");
-        std::env::set_var(OTEL_EXPORTER_OTLP_TRACES_HEADERS, "x-signal=traces");
+        std::env::set_var("OTEL_EXPORTER_OTLP_HEADERS", "x-generic=1");
+        std::env::set_var("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-signal=traces");
     }
 
     let target = OtlpConfig::new().resolve_traces().expect("resolves");
     assert_eq!(target.endpoint, format!("{base}/custom/spans"));
     assert_eq!(
         target.endpoint_source,
-        ConfigSource::Variable(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+        ConfigSource::Variable("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     );
 
     let tracer_provider = SdkTracerProvider::builder()

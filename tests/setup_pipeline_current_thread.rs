@@ -7,17 +7,20 @@
 mod support;
 use support::otlp_collector;
 
+use azure_ai_inference_otel::client::{ClientOptions, Credential, EmbeddingsClient};
 use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
+use azure_ai_inference_otel::models::EmbeddingsOptions;
 use azure_ai_inference_otel::setup::{ExporterKind, TelemetryGuard, TelemetryPipeline};
-use azure_ai_inference_otel::telemetry::{
-    Instrumentation, Operation, RequestAttributes, TelemetryOptions, semconv,
-};
+use azure_ai_inference_otel::telemetry::TelemetryOptions;
+use azure_ai_inference_otel::testing::MockInferenceServer;
+
 use otlp_collector::{OtlpCollector, hex};
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;
 
 /// Installs a non-global pipeline to `collector`, records a tracing span
-/// with a core span inside (across an await point), and returns the guard.
+/// with an embeddings call inside (across an await point), and returns the
+/// guard.
 async fn record_spans(collector: &OtlpCollector) -> TelemetryGuard {
     let (guard, layer) = TelemetryPipeline::builder()
         .with_service_name("setup-current-thread")
@@ -29,15 +32,22 @@ async fn record_spans(collector: &OtlpCollector) -> TelemetryGuard {
     let options = TelemetryOptions::new()
         .with_tracer_provider(guard.tracer_provider())
         .with_meter_provider(guard.meter_provider());
-    let instrumentation = Instrumentation::new(&options, "h", 443);
+    let server = MockInferenceServer::start().await.expect("demo endpoint");
+    let client = EmbeddingsClient::new(
+        server.endpoint(),
+        Credential::api_key("test-key-0123456789").expect("key"),
+        Some(ClientOptions::new().with_telemetry(options)),
+    )
+    .expect("client");
 
     // Everything runs on this thread, so a thread-local subscriber suffices.
     let _subscriber = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
     async {
         tokio::task::yield_now().await;
-        instrumentation
-            .start(Operation::Embeddings, &RequestAttributes::default())
-            .end();
+        client
+            .embed(EmbeddingsOptions::new(vec!["hi".to_owned()]).with_model("e"))
+            .await
+            .expect("embeddings");
     }
     .instrument(tracing::info_span!("outer"))
     .await;
@@ -46,14 +56,14 @@ async fn record_spans(collector: &OtlpCollector) -> TelemetryGuard {
 
 fn assert_received(collector: &OtlpCollector) {
     let outer = collector.span("outer");
-    let core = collector.span(Operation::Embeddings.name());
+    let core = collector.span("embeddings e");
     assert_eq!(outer.path, "/v1/traces");
     assert_eq!(hex(&core.span.parent_span_id), hex(&outer.span.span_id));
     let metrics = collector.metrics();
     assert!(
         metrics
             .iter()
-            .any(|(_, name)| name == semconv::METRIC_OPERATION_DURATION),
+            .any(|(_, name)| name == "gen_ai.client.operation.duration"),
         "{metrics:?}"
     );
 }

@@ -1,5 +1,5 @@
 //! The whole pipeline, installed globally, on a multi-thread runtime:
-//! `tracing` spans from a spawned task, a telemetry-core span nested inside
+//! `tracing` spans from a spawned task, a chat call's span nested inside
 //! one, metrics through the global meter provider, `shutdown_async`.
 //!
 //! One test in this file: it sets the global providers and subscriber.
@@ -7,13 +7,12 @@
 mod support;
 use support::otlp_collector;
 
-use std::collections::HashMap;
-
+use azure_ai_inference_otel::client::{ChatCompletionsClient, Credential};
 use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
-use azure_ai_inference_otel::setup::{ExporterKind, TRACING_SCOPE_NAME, TelemetryPipeline};
-use azure_ai_inference_otel::telemetry::{
-    Instrumentation, Operation, RequestAttributes, TelemetryOptions, semconv,
-};
+use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
+use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
+use azure_ai_inference_otel::testing::MockInferenceServer;
+
 use otlp_collector::{OtlpCollector, attr, hex};
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;
@@ -34,18 +33,19 @@ async fn spans_and_metrics_arrive_after_shutdown_async() {
     tracing_subscriber::registry().with(layer).init();
 
     // Created after install: its instruments come from the global meter provider.
-    let instrumentation = Instrumentation::new(&TelemetryOptions::new(), "h", 443);
+    let server = MockInferenceServer::start().await.expect("demo endpoint");
+    let client = ChatCompletionsClient::new(
+        server.endpoint(),
+        Credential::api_key("test-key-0123456789").expect("key"),
+        None,
+    )
+    .expect("client");
 
-    let traceparent = tokio::spawn(
+    tokio::spawn(
         async move {
-            let span = instrumentation.start(Operation::Chat, &RequestAttributes::default());
-            // The global propagator is W3C trace context.
-            let mut carrier = HashMap::new();
-            opentelemetry::global::get_text_map_propagator(|p| {
-                p.inject_context(&span.context(), &mut carrier)
-            });
-            span.end();
-            carrier.remove("traceparent")
+            let request =
+                ChatCompletionsOptions::new(vec![ChatRequestMessage::user("hi")]).with_model("m");
+            client.complete(request).await.expect("chat");
         }
         .instrument(tracing::info_span!("outer", request = 1)),
     )
@@ -71,9 +71,9 @@ async fn spans_and_metrics_arrive_after_shutdown_async() {
     }
 
     let outer = collector.span("outer");
-    let chat = collector.span(Operation::Chat.name());
+    let chat = collector.span("chat m");
     collector.span("sibling");
-    assert_eq!(outer.scope, TRACING_SCOPE_NAME);
+    assert_eq!(outer.scope, "tracing-opentelemetry");
     assert_eq!(chat.scope, env!("CARGO_PKG_NAME"));
     assert_eq!(chat.span.trace_id, outer.span.trace_id);
     assert_eq!(
@@ -82,7 +82,11 @@ async fn spans_and_metrics_arrive_after_shutdown_async() {
         "the core span's parent is the tracing span"
     );
     assert!(outer.span.parent_span_id.is_empty());
-    let traceparent = traceparent.expect("traceparent injected");
+    // The global propagator is W3C trace context: the service saw the call's span.
+    let requests = server.requests();
+    let traceparent = requests[0]
+        .header("traceparent")
+        .expect("traceparent injected");
     assert!(
         traceparent.contains(&hex(&chat.span.span_id)),
         "{traceparent}"
@@ -111,7 +115,7 @@ async fn spans_and_metrics_arrive_after_shutdown_async() {
     assert!(
         metrics
             .iter()
-            .any(|(_, name)| name == semconv::METRIC_OPERATION_DURATION),
+            .any(|(_, name)| name == "gen_ai.client.operation.duration"),
         "{metrics:?}"
     );
     for (resource, _) in &metrics {

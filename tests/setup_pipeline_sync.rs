@@ -1,16 +1,18 @@
-//! A plain synchronous `main`, no runtime anywhere: install globally, add
-//! the layer with the one documented line, record from two threads, shut down.
+//! A plain synchronous `main`, no runtime of its own: install globally, add
+//! the layer with the one documented line, make a chat call (on a throwaway
+//! runtime, as synchronous code drives an async client), record from a
+//! second thread, shut down.
 //!
 //! One test in this file: it sets the global providers and subscriber.
 
 mod support;
 use support::otlp_collector;
 
+use azure_ai_inference_otel::client::{ChatCompletionsClient, Credential};
 use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
+use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
 use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
-use azure_ai_inference_otel::telemetry::{
-    Instrumentation, Operation, RequestAttributes, TelemetryOptions,
-};
+use azure_ai_inference_otel::testing::MockInferenceServer;
 use otlp_collector::{OtlpCollector, hex};
 use tracing_subscriber::prelude::*;
 
@@ -27,12 +29,23 @@ fn main_like_program_loses_no_span() {
         .with(tracing_subscriber::fmt::layer().with_test_writer())
         .init();
 
-    let instrumentation = Instrumentation::new(&TelemetryOptions::new(), "h", 8443);
+    let server = MockInferenceServer::start_background().expect("demo endpoint");
+    let client = ChatCompletionsClient::new(
+        server.endpoint(),
+        Credential::api_key("test-key-0123456789").expect("key"),
+        None,
+    )
+    .expect("client");
     {
         let _outer = tracing::info_span!("main_work").entered();
-        instrumentation
-            .start(Operation::Chat, &RequestAttributes::default())
-            .end();
+        let request =
+            ChatCompletionsOptions::new(vec![ChatRequestMessage::user("hi")]).with_model("m");
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(client.complete(request))
+            .expect("chat");
         std::thread::spawn(|| {
             for i in 0..50 {
                 tracing::info_span!("worker", i).in_scope(|| {});
@@ -46,7 +59,7 @@ fn main_like_program_loses_no_span() {
     let spans = collector.spans();
     assert_eq!(spans.iter().filter(|s| s.span.name == "worker").count(), 50);
     let outer = collector.span("main_work");
-    let chat = collector.span(Operation::Chat.name());
+    let chat = collector.span("chat m");
     assert_eq!(hex(&chat.span.parent_span_id), hex(&outer.span.span_id));
     // No service name anywhere: the crate's name.
     assert_eq!(

@@ -2,12 +2,14 @@
 //! records on each path, in both convention vocabularies, and the metrics.
 
 mod support;
+use support::semconv_v141;
 use support::telemetry as telemetry_support;
 
 use std::borrow::Cow;
 
 use azure_ai_inference_otel::error::Error;
-use azure_ai_inference_otel::telemetry::semconv::{self as sc, SemconvMode};
+use azure_ai_inference_otel::telemetry::SemconvMode;
+use azure_ai_inference_otel::telemetry::semconv::{self as sc};
 use azure_ai_inference_otel::telemetry::{
     ChoiceRecord, ErrorClass, Instrumentation, Operation, RequestAttributes, RequestParam,
     ResponseRecord, StreamAccumulator, StreamOutcome, ToolCallDelta, ToolCallRecord, UsageRecord,
@@ -78,7 +80,10 @@ fn chat_span_has_the_exact_attribute_set() {
         s.instrumentation_scope.version(),
         Some(env!("CARGO_PKG_VERSION"))
     );
-    assert_eq!(s.instrumentation_scope.schema_url(), Some(sc::SCHEMA_URL));
+    assert_eq!(
+        s.instrumentation_scope.schema_url(),
+        Some("https://opentelemetry.io/schemas/1.34.0")
+    );
 
     let a = attrs(s);
     let keys: Vec<&str> = a.keys().map(String::as_str).collect();
@@ -429,15 +434,42 @@ fn latest_vocabulary_moves_names_and_content() {
         output[0]["parts"][0]["arguments"],
         json!({"q": "secret arg"})
     );
-    // No per-message events; choice events stay, without content.
-    let names: Vec<&str> = s.events.iter().map(|e| e.name.as_ref()).collect();
-    assert_eq!(names, vec!["gen_ai.choice", "gen_ai.choice"]);
-    let choice = kv_map(&s.events.iter().next().unwrap().attributes);
+    // Finish reasons in index order, in the attribute.
     assert_eq!(
-        choice["gen_ai.provider.name"],
-        Value::from("azure.ai.inference")
+        string_array(&a["gen_ai.response.finish_reasons"]),
+        vec!["tool_calls", "length"]
     );
-    assert!(!choice["gen_ai.event.content"].as_str().contains("secret"));
+    assert_eq!(output[0]["finish_reason"], json!("tool_calls"));
+    assert_eq!(output[1]["finish_reason"], json!("length"));
+    // Both content attributes valid against the v1.41 schemas, and no event
+    // at all: v1.41 deprecates the message and choice events.
+    assert_eq!(semconv_v141::validate_content_attributes(s), 2);
+    semconv_v141::assert_no_deprecated_events(s);
+    assert!(s.events.is_empty(), "{:?}", s.events);
+}
+
+#[test]
+fn latest_vocabulary_without_content_records_no_event() {
+    let h = Harness::new();
+    let options = h
+        .options(false)
+        .with_semconv_mode(SemconvMode::LatestExperimental);
+    let inst = Instrumentation::new(&options, "h", 443);
+    let mut span = inst.start(Operation::Chat, &RequestAttributes::with_model(Some("m")));
+    let hi = json!({"role": "user", "content": "hi"});
+    span.record_input_messages([("user", &hi)]);
+    span.record_response(&response());
+    span.end();
+    let spans = h.spans();
+    let s = &spans[0];
+    let a = attrs(s);
+    assert_eq!(
+        string_array(&a["gen_ai.response.finish_reasons"]),
+        vec!["tool_calls", "length"]
+    );
+    assert!(s.events.is_empty(), "{:?}", s.events);
+    assert_eq!(semconv_v141::validate_content_attributes(s), 0);
+    assert!(!dump(&spans).contains("secret"), "{}", dump(&spans));
 }
 
 #[test]

@@ -1,20 +1,22 @@
 //! Token details and reasoning content (2025-04-01 API) through the public
 //! client on the real wire format, whole and streamed, in both vocabularies,
 //! with content recording off and on: the span attributes, the token
-//! histogram, the `gen_ai.choice` event, `gen_ai.output.messages` and the
+//! histogram, the `gen_ai.choice` event (today's names only),
+//! `gen_ai.output.messages` (the newer names, v1.41 schema) and the
 //! Braintrust row, and that nothing of the reasoning or of tool arguments
 //! reaches telemetry with recording off.
 
 mod support;
 use support::client as client_support;
+use support::semconv_v141;
 use support::telemetry;
 
 use std::time::Duration;
 
 use azure_ai_inference_otel::client::{ChatCompletionsClient, ClientOptions};
-use azure_ai_inference_otel::exporters::braintrust::span_to_row;
+use azure_ai_inference_otel::exporters::braintrust::preview_row;
 use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
-use azure_ai_inference_otel::telemetry::semconv::{self as sc, SemconvMode};
+use azure_ai_inference_otel::telemetry::SemconvMode;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use futures::StreamExt;
 use opentelemetry::Value;
@@ -58,7 +60,7 @@ fn int(span: &SpanData, key: &str) -> Option<i64> {
 }
 
 fn row(span: &SpanData) -> Json {
-    serde_json::to_value(span_to_row(span)).expect("a row serializes")
+    preview_row(span)
 }
 
 /// The content of the (one) `gen_ai.choice` event.
@@ -66,19 +68,17 @@ fn choice_event(span: &SpanData) -> Json {
     let events: Vec<_> = span
         .events
         .iter()
-        .filter(|e| e.name == sc::EVENT_CHOICE)
+        .filter(|e| e.name == "gen_ai.choice")
         .collect();
     assert_eq!(events.len(), 1, "{:?}", span.events);
-    let content = kv_map(&events[0].attributes)[sc::GEN_AI_EVENT_CONTENT]
+    let content = kv_map(&events[0].attributes)["gen_ai.event.content"]
         .as_str()
         .into_owned();
     serde_json::from_str(&content).expect("choice event content is JSON")
 }
 
 fn output_messages(span: &SpanData) -> Json {
-    let text = attrs(span)[sc::GEN_AI_OUTPUT_MESSAGES]
-        .as_str()
-        .into_owned();
+    let text = attrs(span)["gen_ai.output.messages"].as_str().into_owned();
     serde_json::from_str(&text).expect("output messages are JSON")
 }
 
@@ -122,33 +122,25 @@ async fn token_details_are_recorded_whole_and_streamed_in_both_vocabularies() {
             }
             let span = only_span(&h);
             let what = format!("{mode:?}, streamed {streamed}");
+            assert_eq!(int(&span, "gen_ai.usage.input_tokens"), Some(12), "{what}");
+            assert_eq!(int(&span, "gen_ai.usage.output_tokens"), Some(30), "{what}");
             assert_eq!(
-                int(&span, sc::GEN_AI_USAGE_INPUT_TOKENS),
-                Some(12),
-                "{what}"
-            );
-            assert_eq!(
-                int(&span, sc::GEN_AI_USAGE_OUTPUT_TOKENS),
-                Some(30),
-                "{what}"
-            );
-            assert_eq!(
-                int(&span, sc::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
+                int(&span, "gen_ai.usage.cache_read.input_tokens"),
                 Some(8),
                 "{what}"
             );
             assert_eq!(
-                int(&span, sc::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
+                int(&span, "gen_ai.usage.reasoning.output_tokens"),
                 Some(25),
                 "{what}"
             );
 
             // The histogram keeps its two token types; details are parts of them.
-            let points = h.u64_points(sc::METRIC_TOKEN_USAGE);
+            let points = h.u64_points("gen_ai.client.token.usage");
             let mut types: Vec<(String, u64)> = points
                 .iter()
                 .map(|p| {
-                    let t = kv_map(p.attributes())[sc::GEN_AI_TOKEN_TYPE]
+                    let t = kv_map(p.attributes())["gen_ai.token.type"]
                         .as_str()
                         .into_owned();
                     (t, p.sum())
@@ -185,13 +177,13 @@ async fn token_details_are_never_invented() {
         assert_eq!(spans.len(), 2);
         for span in &spans {
             let a = attrs(span);
-            assert!(a.contains_key(sc::GEN_AI_USAGE_INPUT_TOKENS));
+            assert!(a.contains_key("gen_ai.usage.input_tokens"));
             assert!(
-                !a.contains_key(sc::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
+                !a.contains_key("gen_ai.usage.cache_read.input_tokens"),
                 "{a:?}"
             );
             assert!(
-                !a.contains_key(sc::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
+                !a.contains_key("gen_ai.usage.reasoning.output_tokens"),
                 "{a:?}"
             );
             let metrics = &row(span)["metrics"];
@@ -233,9 +225,9 @@ async fn reasoning_is_recorded_with_content_recording_on() {
             }
             let span = only_span(&h);
             let what = format!("{mode:?}, streamed {streamed}");
-            let event = choice_event(&span);
             match mode {
                 SemconvMode::Default => {
+                    let event = choice_event(&span);
                     assert_eq!(
                         event["message"]["reasoning_content"], REASONING_TEXT,
                         "{what}"
@@ -243,8 +235,15 @@ async fn reasoning_is_recorded_with_content_recording_on() {
                     assert_eq!(event["message"]["content"], "It is 4.", "{what}");
                 }
                 _ => {
-                    // The newer names carry content in the attribute, not the event.
-                    assert!(event.get("message").is_none(), "{what}: {event}");
+                    // The newer names carry content in the attribute, valid
+                    // against the v1.41 schema, and no choice event (v1.41
+                    // deprecates it).
+                    semconv_v141::assert_no_deprecated_events(&span);
+                    assert_eq!(
+                        semconv_v141::content_attribute(&span, "gen_ai.output.messages"),
+                        Some(output_messages(&span)),
+                        "{what}"
+                    );
                     assert_eq!(
                         output_messages(&span),
                         json!([{"role": "assistant", "parts": [
@@ -314,10 +313,29 @@ async fn reasoning_and_tool_arguments_never_leak_with_recording_off() {
                 "{mode:?}: {secret:?} leaked:\n{everything}"
             );
         }
-        // The ids and finish reasons still are there.
-        assert!(
-            everything.contains("call_1") && everything.contains("call_2"),
-            "{everything}"
+        // The finish reasons still are there; today's names also keep the
+        // tool-call ids in the content-free choice events, the newer names
+        // have no event for them (v1.41 deprecates `gen_ai.choice`).
+        for span in &spans {
+            assert!(
+                attrs(span).contains_key("gen_ai.response.finish_reasons"),
+                "{mode:?}: {}",
+                span.name
+            );
+        }
+        assert_eq!(
+            row(&spans[2])["output"][0]["finish_reason"],
+            "tool_calls",
+            "{mode:?}"
         );
+        match mode {
+            SemconvMode::Default => assert!(
+                everything.contains("call_1") && everything.contains("call_2"),
+                "{everything}"
+            ),
+            _ => spans
+                .iter()
+                .for_each(|span| assert!(span.events.is_empty(), "{:?}", span.events)),
+        }
     }
 }

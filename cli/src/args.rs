@@ -247,10 +247,6 @@ pub struct ChatArgs {
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u32>,
 
-    /// The sampling temperature (overrides the request's)
-    #[arg(long, value_name = "T")]
-    pub temperature: Option<f64>,
-
     /// How many choices to generate, sent as `n` (overrides the request's)
     #[arg(long = "n", value_name = "N")]
     pub choices: Option<u32>,
@@ -267,13 +263,9 @@ pub struct ChatArgs {
     #[arg(long, value_name = "BOOL")]
     pub include_usage: Option<bool>,
 
-    /// Stream the answer: print the text as it arrives (also when the --request body has "stream": true)
-    #[arg(long)]
-    pub stream: bool,
-
-    /// Print the whole response as JSON (with --stream: one JSON line per update)
-    #[arg(long)]
-    pub json: bool,
+    /// Temperature, streaming and output format.
+    #[command(flatten)]
+    pub answer: AnswerArgs,
 }
 
 /// `azinfer responses`.
@@ -295,19 +287,27 @@ pub struct ResponsesArgs {
     #[arg(long, value_name = "N")]
     pub max_output_tokens: Option<u32>,
 
-    /// The sampling temperature (overrides the request's)
-    #[arg(long, value_name = "T")]
-    pub temperature: Option<f64>,
-
     /// `reasoning.effort` for reasoning models: minimal, low, medium or high (overrides the request's)
     #[arg(long, value_name = "EFFORT")]
     pub reasoning_effort: Option<String>,
+
+    /// Temperature, streaming and output format.
+    #[command(flatten)]
+    pub answer: AnswerArgs,
+}
+
+/// What `chat` and `responses` share after their own options.
+#[derive(Args)]
+pub struct AnswerArgs {
+    /// The sampling temperature (overrides the request's)
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f64>,
 
     /// Stream the answer: print the text as it arrives (also when the --request body has "stream": true)
     #[arg(long)]
     pub stream: bool,
 
-    /// Print the whole response as JSON (with --stream: one JSON line per event's data)
+    /// Print the whole response as JSON (with --stream: one JSON line per streamed update or event)
     #[arg(long)]
     pub json: bool,
 }
@@ -317,19 +317,11 @@ pub struct ResponsesArgs {
 pub struct EmbedArgs {
     /// The texts; each argument is one input (quote a sentence to keep it together)
     #[arg(value_name = "TEXT", required_unless_present = "request")]
-    pub texts: Vec<String>,
+    pub inputs: Vec<String>,
 
-    /// Send this JSON request body instead ({"input": [...], ...}); `-` reads stdin
-    #[arg(long, value_name = "FILE", conflicts_with = "texts")]
-    pub request: Option<PathBuf>,
-
-    /// The number of dimensions to ask for (overrides the request's)
-    #[arg(long, value_name = "N")]
-    pub dimensions: Option<u32>,
-
-    /// Print the whole response as JSON
-    #[arg(long)]
-    pub json: bool,
+    /// The request body, dimensions and output format.
+    #[command(flatten)]
+    pub embed: EmbedRequestArgs,
 }
 
 /// `azinfer image-embed`.
@@ -337,10 +329,18 @@ pub struct EmbedArgs {
 pub struct ImageEmbedArgs {
     /// Image files (png, jpg, jpeg, gif, webp, bmp, tif, tiff); each is one input
     #[arg(value_name = "IMAGE", required_unless_present = "request")]
-    pub images: Vec<PathBuf>,
+    pub inputs: Vec<PathBuf>,
 
-    /// Send this JSON request body instead ({"input": [{"image": "data:..."}], ...}); `-` reads stdin
-    #[arg(long, value_name = "FILE", conflicts_with = "images")]
+    /// The request body, dimensions and output format.
+    #[command(flatten)]
+    pub embed: EmbedRequestArgs,
+}
+
+/// What `embed` and `image-embed` share after their inputs.
+#[derive(Args)]
+pub struct EmbedRequestArgs {
+    /// Send this JSON request body instead, exactly as the REST API takes it ({"input": [...], ...}; images as {"image": "data:..."}); `-` reads stdin
+    #[arg(long, value_name = "FILE", conflicts_with = "inputs")]
     pub request: Option<PathBuf>,
 
     /// The number of dimensions to ask for (overrides the request's)

@@ -49,31 +49,31 @@ pub fn prepare(command: &Command, stdin: &mut dyn Read) -> Result<Prepared, Fail
         Command::Chat(args) => {
             let request = chat_request(args, stdin)?;
             // A body that asks for a stream gets one, as the REST API would give.
-            let stream = args.stream || request.stream == Some(true);
+            let stream = args.answer.stream || request.stream == Some(true);
             Prepared::Chat {
                 request: Box::new(request),
                 stream,
-                json: args.json,
+                json: args.answer.json,
             }
         }
         Command::Responses(args) => {
             let mut request = responses_request(args, stdin)?;
-            let stream = args.stream || request.stream == Some(true);
+            let stream = args.answer.stream || request.stream == Some(true);
             // The client sets `stream` itself, by the method it is asked for.
             request.stream = None;
             Prepared::Responses {
                 request: Box::new(request),
                 stream,
-                json: args.json,
+                json: args.answer.json,
             }
         }
         Command::Embed(args) => Prepared::Embed {
             request: embed_request(args, stdin)?,
-            json: args.json,
+            json: args.embed.json,
         },
         Command::ImageEmbed(args) => Prepared::ImageEmbed {
             request: image_embed_request(args, stdin)?,
-            json: args.json,
+            json: args.embed.json,
         },
         Command::Info(args) => Prepared::Info { json: args.json },
         Command::Models(args) => Prepared::Models { json: args.json },
@@ -105,7 +105,7 @@ fn chat_request(args: &ChatArgs, stdin: &mut dyn Read) -> Result<ChatCompletions
     if let Some(max_tokens) = args.max_tokens {
         request.max_tokens = Some(max_tokens);
     }
-    if let Some(temperature) = args.temperature {
+    if let Some(temperature) = args.answer.temperature {
         request.temperature = Some(temperature);
     }
     if let Some(n) = args.choices {
@@ -119,7 +119,7 @@ fn chat_request(args: &ChatArgs, stdin: &mut dyn Read) -> Result<ChatCompletions
     }
     if let Some(include) = args.include_usage {
         // The service refuses `stream_options` on a call that is not streamed.
-        if !(args.stream || request.stream == Some(true)) {
+        if !(args.answer.stream || request.stream == Some(true)) {
             return Err(Failure::usage(
                 "--include-usage applies to streamed answers: add --stream",
             ));
@@ -157,7 +157,7 @@ fn responses_request(
     if let Some(max) = args.max_output_tokens {
         request.max_output_tokens = Some(max);
     }
-    if let Some(temperature) = args.temperature {
+    if let Some(temperature) = args.answer.temperature {
         request.temperature = Some(temperature);
     }
     if let Some(effort) = &args.reasoning_effort {
@@ -176,17 +176,17 @@ fn responses_request(
 }
 
 fn embed_request(args: &EmbedArgs, stdin: &mut dyn Read) -> Result<EmbeddingsOptions, Failure> {
-    let mut request = match &args.request {
+    let mut request = match &args.embed.request {
         Some(path) => read_request::<EmbeddingsOptions>(path, "embeddings", stdin)?,
-        None => EmbeddingsOptions::new(args.texts.iter().cloned()),
+        None => EmbeddingsOptions::new(args.inputs.iter().cloned()),
     };
     if request.input.is_empty() {
         return Err(Failure::usage(format!(
             "{}: `input` is empty; give at least one text",
-            request_label(args.request.as_deref())
+            request_label(args.embed.request.as_deref())
         )));
     }
-    if let Some(dimensions) = args.dimensions {
+    if let Some(dimensions) = args.embed.dimensions {
         request.dimensions = Some(dimensions);
     }
     Ok(request)
@@ -196,10 +196,10 @@ fn image_embed_request(
     args: &ImageEmbedArgs,
     stdin: &mut dyn Read,
 ) -> Result<ImageEmbeddingsOptions, Failure> {
-    let mut request = match &args.request {
+    let mut request = match &args.embed.request {
         Some(path) => read_request::<ImageEmbeddingsOptions>(path, "image embeddings", stdin)?,
         None => ImageEmbeddingsOptions::new(
-            args.images
+            args.inputs
                 .iter()
                 .map(PathBuf::as_path)
                 .map(read_image)
@@ -209,10 +209,10 @@ fn image_embed_request(
     if request.input.is_empty() {
         return Err(Failure::usage(format!(
             "{}: `input` is empty; give at least one image",
-            request_label(args.request.as_deref())
+            request_label(args.embed.request.as_deref())
         )));
     }
-    if let Some(dimensions) = args.dimensions {
+    if let Some(dimensions) = args.embed.dimensions {
         request.dimensions = Some(dimensions);
     }
     Ok(request)

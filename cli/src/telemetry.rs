@@ -6,8 +6,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use azure_ai_inference_otel::setup::{
-    DeliveryPath, ExporterKind, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, PipelineBuilder,
-    TelemetryGuard, TelemetryPipeline,
+    DeliveryPath, ExporterKind, PipelineBuilder, TelemetryGuard, TelemetryPipeline,
 };
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -15,6 +14,10 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 use crate::args::Global;
 use crate::failure::Failure;
 use crate::tree::{SpanCollector, render_tree};
+
+/// The standard variables that name the service (OpenTelemetry SDK).
+const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
+const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
 
 /// `service.name` unless `OTEL_SERVICE_NAME` or `OTEL_RESOURCE_ATTRIBUTES` names one.
 const SERVICE_NAME: &str = "azinfer";

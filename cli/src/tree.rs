@@ -15,7 +15,6 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use azure_ai_inference_otel::telemetry::semconv;
 use opentelemetry::trace::{SpanId, Status};
 use opentelemetry::{Array, Value};
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -135,34 +134,31 @@ fn describe(span: &SpanData) -> String {
             .duration_since(span.start_time)
             .unwrap_or_default(),
     )];
-    if let Some(model) =
-        attr(semconv::GEN_AI_RESPONSE_MODEL).or_else(|| attr(semconv::GEN_AI_REQUEST_MODEL))
-    {
+    if let Some(model) = attr("gen_ai.response.model").or_else(|| attr("gen_ai.request.model")) {
         parts.push(format!("model={}", model.as_str()));
     }
     match (
-        int(semconv::GEN_AI_USAGE_INPUT_TOKENS),
-        int(semconv::GEN_AI_USAGE_OUTPUT_TOKENS),
+        int("gen_ai.usage.input_tokens"),
+        int("gen_ai.usage.output_tokens"),
     ) {
         (Some(input), Some(output)) => parts.push(format!("tokens {input} in / {output} out")),
         (Some(input), None) => parts.push(format!("tokens {input} in")),
         (None, Some(output)) => parts.push(format!("tokens {output} out")),
         (None, None) => {}
     }
-    if let Some(Value::Array(Array::String(reasons))) =
-        attr(semconv::GEN_AI_RESPONSE_FINISH_REASONS)
+    if let Some(Value::Array(Array::String(reasons))) = attr("gen_ai.response.finish_reasons")
         && !reasons.is_empty()
     {
         let reasons: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
         parts.push(format!("finish={}", reasons.join(",")));
     }
-    if let Some(Value::F64(seconds)) = attr(semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)
+    if let Some(Value::F64(seconds)) = attr("gen_ai.response.time_to_first_chunk")
         && let Ok(ttfc) = Duration::try_from_secs_f64(*seconds)
     {
         parts.push(format!("first chunk {}", duration(ttfc)));
     }
     if let Status::Error { description } = &span.status {
-        let error = match attr(semconv::ERROR_TYPE) {
+        let error = match attr("error.type") {
             Some(kind) if description.is_empty() => format!("ERROR {}", kind.as_str()),
             Some(kind) => format!("ERROR {}: {description}", kind.as_str()),
             None => format!("ERROR {description}"),
@@ -225,13 +221,7 @@ mod tests {
 
     #[test]
     fn children_are_indented_in_start_order() {
-        let mut failed = span(
-            4,
-            1,
-            "chat m",
-            30,
-            vec![KeyValue::new(semconv::ERROR_TYPE, "429")],
-        );
+        let mut failed = span(4, 1, "chat m", 30, vec![KeyValue::new("error.type", "429")]);
         failed.status = Status::error("HTTP 429");
         let spans = vec![
             span(3, 2, "inner", 12, vec![]),
@@ -242,11 +232,11 @@ mod tests {
                 "chat m",
                 10,
                 vec![
-                    KeyValue::new(semconv::GEN_AI_RESPONSE_MODEL, "m-1"),
-                    KeyValue::new(semconv::GEN_AI_USAGE_INPUT_TOKENS, 3i64),
-                    KeyValue::new(semconv::GEN_AI_USAGE_OUTPUT_TOKENS, 7i64),
+                    KeyValue::new("gen_ai.response.model", "m-1"),
+                    KeyValue::new("gen_ai.usage.input_tokens", 3i64),
+                    KeyValue::new("gen_ai.usage.output_tokens", 7i64),
                     KeyValue::new(
-                        semconv::GEN_AI_RESPONSE_FINISH_REASONS,
+                        "gen_ai.response.finish_reasons",
                         Value::Array(Array::String(vec!["stop".into()])),
                     ),
                 ],

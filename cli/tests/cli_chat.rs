@@ -272,6 +272,6 @@ fn the_default_api_version_is_sent() {
     run(against(&server).args(["info", "--exporter", "none"])).success();
     assert_eq!(
         server.requests()[0].query_param("api-version").as_deref(),
-        Some(azure_ai_inference_otel::client::DEFAULT_API_VERSION)
+        Some("2024-05-01-preview")
     );
 }

@@ -9,8 +9,6 @@ mod support;
 use support::cli;
 use support::otlp_collector;
 
-use azure_ai_inference_otel::exporters::braintrust::OTLP_TRACES_PATH;
-use azure_ai_inference_otel::telemetry::semconv;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use cli::{against, run};
 use otlp_collector::{OtlpCollector, attr, hex};
@@ -92,7 +90,7 @@ fn otlp_sends_traces_and_metrics_to_the_collector() {
         Some("azinfer")
     );
     assert_eq!(
-        attr(&chat.span.attributes, semconv::GEN_AI_RESPONSE_MODEL).as_deref(),
+        attr(&chat.span.attributes, "gen_ai.response.model").as_deref(),
         Some("m-1")
     );
     let metrics: Vec<String> = collector
@@ -101,8 +99,8 @@ fn otlp_sends_traces_and_metrics_to_the_collector() {
         .map(|(_, name)| name)
         .collect();
     for name in [
-        semconv::METRIC_OPERATION_DURATION,
-        semconv::METRIC_TOKEN_USAGE,
+        "gen_ai.client.operation.duration",
+        "gen_ai.client.token.usage",
     ] {
         assert!(metrics.iter().any(|m| m == name), "{name} in {metrics:?}");
     }
@@ -177,7 +175,7 @@ fn braintrust_otlp_sends_spans_with_the_row_attributes() {
     let requests = receiver.requests();
     assert!(!requests.is_empty(), "spans were sent");
     for request in &requests {
-        assert_eq!(request.path, OTLP_TRACES_PATH);
+        assert_eq!(request.path, "/otel/v1/traces");
         assert_eq!(
             request.authorization.as_deref(),
             Some(format!("Bearer {API_KEY}").as_str())
@@ -192,8 +190,8 @@ fn braintrust_otlp_sends_spans_with_the_row_attributes() {
         .iter()
         .find(|s| s.name == "chat m-1")
         .unwrap_or_else(|| panic!("no chat span in {spans:#?}"));
-    let row_attributes = attr(&chat.attributes, semconv::BRAINTRUST_SPAN_ATTRIBUTES)
-        .expect("the row's span_attributes");
+    let row_attributes =
+        attr(&chat.attributes, "braintrust.span_attributes").expect("the row's span_attributes");
     let row_attributes: Value = serde_json::from_str(&row_attributes).expect("JSON");
     assert_eq!(row_attributes["type"], "llm");
 }
@@ -235,7 +233,7 @@ fn a_failed_call_still_delivers_its_spans() {
     );
     let chat = collector.span("chat m-1");
     assert_eq!(
-        attr(&chat.span.attributes, semconv::ERROR_TYPE).as_deref(),
+        attr(&chat.span.attributes, "error.type").as_deref(),
         Some("429")
     );
 }

@@ -5,9 +5,25 @@
 mod support;
 use support::cli;
 
+use assert_cmd::Command;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use cli::{DEMO_NOTICE, KEY, azinfer, run};
 use serde_json::{Value, json};
+
+/// `azinfer --endpoint {v1 base} --key KEY --exporter none`, then `args`.
+fn at_v1(server: &MockInferenceServer, args: &[&str]) -> Command {
+    let mut cmd = azinfer();
+    cmd.args([
+        "--endpoint",
+        &server.v1_endpoint(),
+        "--key",
+        KEY,
+        "--exporter",
+        "none",
+    ])
+    .args(args);
+    cmd
+}
 
 fn list() -> Reply {
     Reply::json(
@@ -24,16 +40,7 @@ fn prints_one_model_per_line_from_the_v1_route() {
     let server = MockInferenceServer::start_background().expect("mock server");
     server.enqueue(list());
 
-    let out = run(azinfer().args([
-        "--endpoint",
-        &server.v1_endpoint(),
-        "--key",
-        KEY,
-        "models",
-        "--exporter",
-        "none",
-    ]))
-    .success();
+    let out = run(&mut at_v1(&server, &["models"])).success();
 
     assert_eq!(out.stdout, "gpt-4o-mini\tsystem\nmy-embedder\n");
     let request = &server.requests()[0];
@@ -49,17 +56,7 @@ fn prints_one_model_per_line_from_the_v1_route() {
 fn json_prints_the_list() {
     let server = MockInferenceServer::start_background().expect("mock server");
     server.enqueue(list());
-    let out = run(azinfer().args([
-        "--endpoint",
-        &server.v1_endpoint(),
-        "--key",
-        KEY,
-        "--exporter",
-        "none",
-        "models",
-        "--json",
-    ]))
-    .success();
+    let out = run(&mut at_v1(&server, &["models", "--json"])).success();
     let list: Value = serde_json::from_str(&out.stdout).expect("JSON on stdout");
     assert_eq!(list["object"], "list");
     assert_eq!(list["data"][1]["id"], "my-embedder");
@@ -96,16 +93,5 @@ fn an_endpoint_without_a_model_list_is_a_usage_error() {
 fn a_failed_answer_is_a_failed_call() {
     let server = MockInferenceServer::start_background().expect("mock server");
     server.enqueue(Reply::error(403, "Forbidden", "not allowed to list"));
-    run(azinfer().args([
-        "--endpoint",
-        &server.v1_endpoint(),
-        "--key",
-        KEY,
-        "--max-retries",
-        "0",
-        "models",
-        "--exporter",
-        "none",
-    ]))
-    .fails_with(1, &["403"]);
+    run(&mut at_v1(&server, &["--max-retries", "0", "models"])).fails_with(1, &["403"]);
 }

@@ -6,7 +6,6 @@ mod support;
 use support::cli;
 use support::otlp_collector;
 
-use azure_ai_inference_otel::telemetry::semconv::CONTENT_RECORDING_ENV;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use cli::{Run, against, run};
 use otlp_collector::OtlpCollector;
@@ -34,7 +33,10 @@ fn chat_span(extra: &[&str], env: &[(&str, &str)]) -> String {
 fn content_is_not_recorded_by_default() {
     let span = chat_span(&[], &[]);
     assert!(!span.contains("tulips"), "{span}");
-    let span = chat_span(&[], &[(CONTENT_RECORDING_ENV, "false")]);
+    let span = chat_span(
+        &[],
+        &[("AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED", "false")],
+    );
     assert!(!span.contains("tulips"), "{span}");
 }
 
@@ -46,6 +48,9 @@ fn record_content_records_prompt_and_answer() {
 
 #[test]
 fn the_usual_variable_records_content_too() {
-    let span = chat_span(&[], &[(CONTENT_RECORDING_ENV, "true")]);
+    let span = chat_span(
+        &[],
+        &[("AZURE_TRACING_GEN_AI_CONTENT_RECORDING_ENABLED", "true")],
+    );
     assert!(span.contains(PROMPT) && span.contains(ANSWER), "{span}");
 }

@@ -9,6 +9,9 @@
 //! - Unset: the crate's built-in demo endpoint on 127.0.0.1
 //!   (`MockInferenceServer`) at its v1 base, which speaks the real wire
 //!   format with canned answers. The examples then need no network at all.
+//!
+//! And the two pipelines the exporter and instrumentation examples share:
+//! [`install_braintrust_or_stdout`] and [`ticket_spans_in_memory`].
 #![allow(dead_code)] // each example uses part of this
 
 /// The variables `EndpointEnv` reads, named in the examples' messages.
@@ -27,9 +30,14 @@ use azure_ai_inference_otel::client::{
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions,
 };
+use azure_ai_inference_otel::setup::{
+    ExporterKind, PipelineBuilder, SetupError, TelemetryGuard, TelemetryPipeline,
+};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use azure_ai_inference_otel::testing::MockInferenceServer;
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
 use tracing::Instrument as _;
+use tracing_subscriber::prelude::*;
 
 /// The model the demo endpoint is asked for when none is configured (a v1
 /// base needs one).
@@ -103,11 +111,7 @@ impl Target {
         &self,
         telemetry: TelemetryOptions,
     ) -> azure_ai_inference_otel::Result<ChatCompletionsClient> {
-        ChatCompletionsClient::new(
-            &self.endpoint,
-            self.credential.clone(),
-            Some(self.options().with_telemetry(telemetry)),
-        )
+        self.client(ChatCompletionsClient::new, telemetry)
     }
 
     /// A Responses API client for this endpoint (a v1 base on Azure).
@@ -115,11 +119,7 @@ impl Target {
         &self,
         telemetry: TelemetryOptions,
     ) -> azure_ai_inference_otel::Result<ResponsesClient> {
-        ResponsesClient::new(
-            &self.endpoint,
-            self.credential.clone(),
-            Some(self.options().with_telemetry(telemetry)),
-        )
+        self.client(ResponsesClient::new, telemetry)
     }
 
     /// An embeddings client for this endpoint.
@@ -127,8 +127,22 @@ impl Target {
         &self,
         telemetry: TelemetryOptions,
     ) -> azure_ai_inference_otel::Result<EmbeddingsClient> {
-        EmbeddingsClient::new(
-            &self.endpoint,
+        self.client(EmbeddingsClient::new, telemetry)
+    }
+
+    /// Any client for this endpoint: every client's `new` takes the same
+    /// endpoint, credential and options.
+    fn client<C>(
+        &self,
+        new: impl FnOnce(
+            String,
+            Credential,
+            Option<ClientOptions>,
+        ) -> azure_ai_inference_otel::Result<C>,
+        telemetry: TelemetryOptions,
+    ) -> azure_ai_inference_otel::Result<C> {
+        new(
+            self.endpoint.clone(),
             self.credential.clone(),
             Some(self.options().with_telemetry(telemetry)),
         )
@@ -171,4 +185,42 @@ pub async fn handle_ticket(
     }
     .instrument(tracing::info_span!("handle_ticket", ticket_id = 1234))
     .await
+}
+
+/// The one-call pipeline named `service_name`: to Braintrust when
+/// `BRAINTRUST_API_KEY` is set, else the spans printed on stdout.
+pub fn install_braintrust_or_stdout(service_name: &str) -> Result<TelemetryGuard, SetupError> {
+    let to_braintrust = std::env::var(BRAINTRUST_API_KEY).is_ok_and(|k| !k.trim().is_empty());
+    let kind = if to_braintrust {
+        ExporterKind::Braintrust
+    } else {
+        ExporterKind::Stdout
+    };
+    TelemetryPipeline::builder()
+        .with_service_name(service_name)
+        .with_exporter(kind)
+        .install()
+}
+
+/// The exporter examples' offline mode: runs [`handle_ticket`] under
+/// `pipeline` with its spans kept in memory instead of exported, and
+/// returns them once they are all finished.
+pub async fn ticket_spans_in_memory(
+    pipeline: PipelineBuilder,
+    target: &Target,
+    telemetry: TelemetryOptions,
+) -> Result<Vec<SpanData>, Box<dyn Error>> {
+    let spans = InMemorySpanExporter::default();
+    let (guard, otel_layer) = pipeline
+        .with_span_exporter(spans.clone())
+        .install_with_tracing()?;
+    tracing_subscriber::registry().with(otel_layer).init();
+
+    handle_ticket(target, telemetry).await?;
+
+    // Flush before reading: the exporter forgets its spans at shutdown.
+    guard.force_flush()?;
+    let finished = spans.get_finished_spans()?;
+    guard.shutdown_async().await?;
+    Ok(finished)
 }

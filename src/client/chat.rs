@@ -2,8 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::models::{
-    ChatCompletions, ChatCompletionsOptions, ChatCompletionsResponseFormat, ModelInfo,
-    StreamOptions,
+    ChatCompletions, ChatCompletionsOptions, ChatCompletionsResponseFormat, StreamOptions,
 };
 use opentelemetry::Context;
 
@@ -13,56 +12,44 @@ use crate::telemetry::{
     RequestParam, RequestParams, ResponseRecord, ToolCallRecord, UsageRecord, named_tool_choice,
 };
 
-use super::core::ClientCore;
-use super::credential::Credential;
-use super::options::ClientOptions;
 use super::stream::StreamingChatCompletions;
 
 const ROUTE: &str = "chat/completions";
 
-/// A client for `POST {endpoint}/chat/completions`.
-///
-/// Every call makes a `chat {model}` CLIENT span (see the crate docs); the
-/// future and the stream end it on every path, including when dropped.
-///
-/// ```no_run
-/// # async fn demo() -> azure_ai_inference_otel::Result<()> {
-/// use azure_ai_inference_otel::client::{ChatCompletionsClient, Credential};
-/// use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
-///
-/// let client = ChatCompletionsClient::new(
-///     "https://my-resource.openai.azure.com/openai/v1",
-///     Credential::api_key(std::env::var("AZURE_AI_INFERENCE_KEY").unwrap_or_default())?,
-///     None,
-/// )?;
-/// let answer = client
-///     .complete(ChatCompletionsOptions::new(vec![ChatRequestMessage::user("Hello!")]).with_model("gpt-4o-mini"))
-///     .await?;
-/// println!("{}", answer.content().unwrap_or_default());
-/// # Ok(()) }
-/// ```
-#[derive(Clone, Debug)]
-pub struct ChatCompletionsClient {
-    core: ClientCore,
-}
-
-impl ChatCompletionsClient {
+declare_client! {
+    /// A client for `POST {endpoint}/chat/completions`.
+    ///
+    /// Every call makes a `chat {model}` CLIENT span (see the crate docs); the
+    /// future and the stream end it on every path, including when dropped.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> azure_ai_inference_otel::Result<()> {
+    /// use azure_ai_inference_otel::client::{ChatCompletionsClient, Credential};
+    /// use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
+    ///
+    /// let client = ChatCompletionsClient::new(
+    ///     "https://my-resource.openai.azure.com/openai/v1",
+    ///     Credential::api_key(std::env::var("AZURE_AI_INFERENCE_KEY").unwrap_or_default())?,
+    ///     None,
+    /// )?;
+    /// let answer = client
+    ///     .complete(ChatCompletionsOptions::new(vec![ChatRequestMessage::user("Hello!")]).with_model("gpt-4o-mini"))
+    ///     .await?;
+    /// println!("{}", answer.content().unwrap_or_default());
+    /// # Ok(()) }
+    /// ```
+    pub struct ChatCompletionsClient;
     /// A client for `endpoint`: the v1 API `https://<resource>.openai.azure.com/openai/v1`
     /// (or `.services.ai.azure.com/openai/v1`; every request then needs a
     /// model, the deployment name), an Azure OpenAI deployment
     /// `https://<resource>.openai.azure.com/openai/deployments/<name>`, or a
     /// Model Inference (`.../models`, retired 2026-08-26) or serverless
     /// endpoint. See [`Endpoint`](super::Endpoint) for how each is called.
-    pub fn new(
-        endpoint: impl AsRef<str>,
-        credential: Credential,
-        options: Option<ClientOptions>,
-    ) -> Result<Self> {
-        Ok(ChatCompletionsClient {
-            core: ClientCore::new(endpoint.as_ref(), credential, options)?,
-        })
-    }
+    pub fn new;
+    get_model_info;
+}
 
+impl ChatCompletionsClient {
     /// Asks for a chat completion and waits for the whole answer.
     ///
     /// The request's model, else the client's default model, is sent.
@@ -107,29 +94,15 @@ impl ChatCompletionsClient {
         if options.stream_options.is_none() && self.core.endpoint_kind().is_openai() {
             options.stream_options = Some(StreamOptions::include_usage());
         }
-        let mut span = self.start(&mut options)?;
-        let result = async {
-            let body = serde_json::to_vec(&options).map_err(Error::Serialize)?;
-            self.core.open_stream(ROUTE, body, &mut span).await
-        }
-        .await;
-        match result {
-            Ok((response, resend)) => Ok(StreamingChatCompletions::from_response(
-                response,
+        let span = self.start(&mut options)?;
+        self.core
+            .stream(
+                ROUTE,
+                &options,
                 span,
-                resend,
-                self.core.max_event_bytes(),
-            )),
-            Err(error) => {
-                span.fail(&error);
-                Err(error)
-            }
-        }
-    }
-
-    /// `GET {endpoint}/info`: the model behind the endpoint.
-    pub async fn get_model_info(&self) -> Result<ModelInfo> {
-        self.core.model_info().await
+                StreamingChatCompletions::from_response,
+            )
+            .await
     }
 
     /// Fills in the default model and starts the span, recording the request

@@ -76,10 +76,6 @@ impl ClientCore {
         Ok(())
     }
 
-    pub(crate) fn max_event_bytes(&self) -> usize {
-        self.max_event_bytes
-    }
-
     /// POSTs `body` to `route` with the span's context injected
     /// (`traceparent`), retrying transient failures, and returns the raw
     /// response and its request id (read once, for the span and for the
@@ -103,7 +99,7 @@ impl ClientCore {
     /// POSTs a streaming request like [`post`](Self::post), and returns
     /// with the response what it takes to send it again should the body
     /// fail before its first event.
-    pub(crate) async fn open_stream(
+    async fn open_stream(
         &self,
         route: &'static str,
         body: Vec<u8>,
@@ -124,6 +120,31 @@ impl ClientCore {
         let response = result?;
         let resend = Resend::new(&self.transport, route, body, headers, retries);
         Ok((response, resend))
+    }
+
+    /// Serializes `request` and opens it as a stream
+    /// ([`open_stream`](Self::open_stream)); the accepted response goes,
+    /// with the span, to `wrap` (the operation's stream type's
+    /// `from_response`, which then owns the span). On failure the span ends
+    /// failed and the error is returned.
+    pub(crate) async fn stream<S>(
+        &self,
+        route: &'static str,
+        request: &impl serde::Serialize,
+        mut span: OperationSpan,
+        wrap: impl FnOnce(reqwest::Response, OperationSpan, Resend, usize) -> S,
+    ) -> Result<S> {
+        let opened = match serde_json::to_vec(request).map_err(Error::Serialize) {
+            Ok(body) => self.open_stream(route, body, &mut span).await,
+            Err(error) => Err(error),
+        };
+        match opened {
+            Ok((response, resend)) => Ok(wrap(response, span, resend, self.max_event_bytes)),
+            Err(error) => {
+                span.fail(&error);
+                Err(error)
+            }
+        }
     }
 
     /// POSTs `body` (as [`post`](Self::post), not streamed) and decodes the

@@ -1,7 +1,7 @@
 //! `EmbeddingsClient` and `ImageEmbeddingsClient`.
 
 use crate::error::{Error, Result};
-use crate::models::{EmbeddingsOptions, EmbeddingsResult, ImageEmbeddingsOptions, ModelInfo};
+use crate::models::{EmbeddingsOptions, EmbeddingsResult, ImageEmbeddingsOptions};
 use opentelemetry::Context;
 
 use crate::telemetry::{
@@ -10,71 +10,41 @@ use crate::telemetry::{
 };
 
 use super::core::ClientCore;
-use super::credential::Credential;
-use super::options::ClientOptions;
 
 const TEXT_ROUTE: &str = "embeddings";
 const IMAGE_ROUTE: &str = "images/embeddings";
 
-/// A client for `POST {endpoint}/embeddings`: one `embeddings {model}`
-/// CLIENT span per call, with the number of vectors returned and their
-/// size (`gen_ai.embeddings.dimension.count`), never the vectors. The text
-/// inputs are recorded only with content recording on.
-#[derive(Clone, Debug)]
-pub struct EmbeddingsClient {
-    core: ClientCore,
+declare_client! {
+    /// A client for `POST {endpoint}/embeddings`: one `embeddings {model}`
+    /// CLIENT span per call, with the number of vectors returned and their
+    /// size (`gen_ai.embeddings.dimension.count`), never the vectors. The text
+    /// inputs are recorded only with content recording on.
+    pub struct EmbeddingsClient;
+    /// A client for `endpoint` (see [`ChatCompletionsClient::new`](super::ChatCompletionsClient::new)).
+    pub fn new;
+    get_model_info;
 }
 
-/// A client for `POST {endpoint}/images/embeddings`: one
-/// `embeddings {model}` CLIENT span per call. Images are never recorded.
-#[derive(Clone, Debug)]
-pub struct ImageEmbeddingsClient {
-    core: ClientCore,
+declare_client! {
+    /// A client for `POST {endpoint}/images/embeddings`: one
+    /// `embeddings {model}` CLIENT span per call. Images are never recorded.
+    pub struct ImageEmbeddingsClient;
+    /// A client for `endpoint` (see [`ChatCompletionsClient::new`](super::ChatCompletionsClient::new)).
+    pub fn new;
+    get_model_info;
 }
 
 impl EmbeddingsClient {
-    /// A client for `endpoint` (see [`ChatCompletionsClient::new`](super::ChatCompletionsClient::new)).
-    pub fn new(
-        endpoint: impl AsRef<str>,
-        credential: Credential,
-        options: Option<ClientOptions>,
-    ) -> Result<Self> {
-        Ok(EmbeddingsClient {
-            core: ClientCore::new(endpoint.as_ref(), credential, options)?,
-        })
-    }
-
     /// Embeds the texts of `options`.
     pub async fn embed(&self, options: EmbeddingsOptions) -> Result<EmbeddingsResult> {
         embed(&self.core, TEXT_ROUTE, options).await
     }
-
-    /// `GET {endpoint}/info`: the model behind the endpoint.
-    pub async fn get_model_info(&self) -> Result<ModelInfo> {
-        self.core.model_info().await
-    }
 }
 
 impl ImageEmbeddingsClient {
-    /// A client for `endpoint` (see [`ChatCompletionsClient::new`](super::ChatCompletionsClient::new)).
-    pub fn new(
-        endpoint: impl AsRef<str>,
-        credential: Credential,
-        options: Option<ClientOptions>,
-    ) -> Result<Self> {
-        Ok(ImageEmbeddingsClient {
-            core: ClientCore::new(endpoint.as_ref(), credential, options)?,
-        })
-    }
-
     /// Embeds the images (with optional texts) of `options`.
     pub async fn embed(&self, options: ImageEmbeddingsOptions) -> Result<EmbeddingsResult> {
         embed(&self.core, IMAGE_ROUTE, options).await
-    }
-
-    /// `GET {endpoint}/info`: the model behind the endpoint.
-    pub async fn get_model_info(&self) -> Result<ModelInfo> {
-        self.core.model_info().await
     }
 }
 

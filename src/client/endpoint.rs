@@ -11,15 +11,15 @@ use crate::error::{ConfigField, Error, Result};
 
 /// Entra ID scope for the v1 API (`.../openai/v1` bases), the default on
 /// those endpoints.
-pub const AI_SCOPE: &str = "https://ai.azure.com/.default";
+pub(crate) const AI_SCOPE: &str = "https://ai.azure.com/.default";
 
 /// Entra ID scope for Azure AI Services and Azure OpenAI resources called
 /// on their older routes (deployments, the Model Inference `/models` API).
-pub const COGNITIVE_SERVICES_SCOPE: &str = "https://cognitiveservices.azure.com/.default";
+pub(crate) const COGNITIVE_SERVICES_SCOPE: &str = "https://cognitiveservices.azure.com/.default";
 
 /// Entra ID scope for everything else (serverless and managed compute
 /// deployments in Azure Machine Learning / AI Foundry projects).
-pub const MACHINE_LEARNING_SCOPE: &str = "https://ml.azure.com/.default";
+pub(crate) const MACHINE_LEARNING_SCOPE: &str = "https://ml.azure.com/.default";
 
 /// Host suffixes whose resources take `COGNITIVE_SERVICES_SCOPE`.
 const COGNITIVE_SERVICES_HOSTS: &[&str] = &[
@@ -34,11 +34,11 @@ const EXAMPLE: &str = "https://<resource>.openai.azure.com/openai/v1";
 /// sets none: the newest GA data-plane version, the first GA one that takes
 /// `stream_options` (older versions reject it, and without it a stream
 /// reports no usage).
-pub const DEFAULT_DEPLOYMENT_API_VERSION: &str = "2024-10-21";
+pub(crate) const DEFAULT_DEPLOYMENT_API_VERSION: &str = "2024-10-21";
 
 /// The `api-version` sent to Model Inference (`/models`), serverless and
 /// other endpoints when the caller sets none.
-pub const DEFAULT_API_VERSION: &str = "2024-05-01-preview";
+pub(crate) const DEFAULT_API_VERSION: &str = "2024-05-01-preview";
 
 /// Which API an endpoint speaks, read from its URL by [`Endpoint::parse`].
 ///

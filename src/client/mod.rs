@@ -42,6 +42,9 @@
 //! [`Error::Connection`]: crate::Error::Connection
 //! [`Error::Service`]: crate::Error::Service
 
+#[macro_use]
+mod declare;
+
 pub(crate) mod chat;
 mod core;
 mod credential;
@@ -76,18 +79,10 @@ pub use stream::StreamingChatCompletions;
 pub use credential::Credential;
 pub use endpoint::{Endpoint, EndpointKind};
 pub use env::EndpointEnv;
+/// The instrumentation (async-openai layer, reqwest middleware) bounds a
+/// whole answer as the clients do.
+#[cfg(any(feature = "async-openai", feature = "reqwest-middleware"))]
+pub(crate) use options::DEFAULT_MAX_EVENT_BYTES;
 pub use options::{ClientOptions, ExtraParameters};
 pub use redirect::same_origin_redirects;
 pub use retry::RetryPolicy;
-
-// Defaults and scopes: documented on the types that use them, not API.
-internal_use!(endpoint::{
-    AI_SCOPE, COGNITIVE_SERVICES_SCOPE, DEFAULT_API_VERSION, DEFAULT_DEPLOYMENT_API_VERSION,
-    MACHINE_LEARNING_SCOPE,
-});
-internal_use!(options::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_READ_TIMEOUT, DEFAULT_USER_AGENT,
-});
-internal_use!(retry::{
-    DEFAULT_INITIAL_DELAY, DEFAULT_MAX_DELAY, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER,
-});

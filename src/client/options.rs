@@ -13,16 +13,16 @@ use crate::error::{ConfigField, Error, Result};
 
 /// The `User-Agent` every request carries; [`ClientOptions::with_user_agent`]
 /// appends to it.
-pub const DEFAULT_USER_AGENT: &str = crate::net::USER_AGENT;
+pub(crate) const DEFAULT_USER_AGENT: &str = crate::net::USER_AGENT;
 
 /// Default [`ClientOptions::with_connect_timeout`]: 10 s.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Default [`ClientOptions::with_read_timeout`]: 120 s.
-pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Default [`ClientOptions::with_max_event_bytes`]: 16 MiB.
-pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Default [`ClientOptions::with_max_response_bytes`]: 256 MiB, room for a
 /// large embeddings batch (2,048 inputs of 3,072 floats as JSON text is

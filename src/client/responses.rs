@@ -4,56 +4,43 @@ use crate::error::{ConfigField, Error, Result};
 use crate::models::{ModelResponse, ResponseError, ResponseStatus, ResponsesOptions};
 use crate::telemetry::{OperationSpan, record_model_response, start_responses_span};
 
-use super::core::ClientCore;
-use super::credential::Credential;
-use super::options::ClientOptions;
 use super::responses_stream::ResponsesStream;
-use super::transport::{in_band_error, short_type_name};
+use super::transport::{from_json, in_band_error, short_type_name};
 
 const ROUTE: &str = "responses";
 
-/// A client for the Responses API, `POST {endpoint}/responses`, the API
-/// Azure recommends for OpenAI models on the v1 surface
-/// (`https://<resource>.openai.azure.com/openai/v1`).
-///
-/// Every call makes one `chat {model}` CLIENT span with
-/// `openai.api.type` = `responses` (TELEMETRY.md §10); the future and the
-/// stream end it on every path, including when dropped.
-///
-/// ```no_run
-/// # async fn demo() -> azure_ai_inference_otel::Result<()> {
-/// use azure_ai_inference_otel::client::{Credential, ResponsesClient};
-/// use azure_ai_inference_otel::models::ResponsesOptions;
-///
-/// let client = ResponsesClient::new(
-///     "https://my-resource.openai.azure.com/openai/v1",
-///     Credential::api_key(std::env::var("AZURE_OPENAI_API_KEY").unwrap_or_default())?,
-///     None,
-/// )?;
-/// let answer = client
-///     .create(ResponsesOptions::new("Say hi.").with_model("gpt-5-mini"))
-///     .await?;
-/// println!("{}", answer.output_text().unwrap_or_default());
-/// # Ok(()) }
-/// ```
-#[derive(Clone, Debug)]
-pub struct ResponsesClient {
-    core: ClientCore,
+declare_client! {
+    /// A client for the Responses API, `POST {endpoint}/responses`, the API
+    /// Azure recommends for OpenAI models on the v1 surface
+    /// (`https://<resource>.openai.azure.com/openai/v1`).
+    ///
+    /// Every call makes one `chat {model}` CLIENT span with
+    /// `openai.api.type` = `responses` (TELEMETRY.md §10); the future and the
+    /// stream end it on every path, including when dropped.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> azure_ai_inference_otel::Result<()> {
+    /// use azure_ai_inference_otel::client::{Credential, ResponsesClient};
+    /// use azure_ai_inference_otel::models::ResponsesOptions;
+    ///
+    /// let client = ResponsesClient::new(
+    ///     "https://my-resource.openai.azure.com/openai/v1",
+    ///     Credential::api_key(std::env::var("AZURE_OPENAI_API_KEY").unwrap_or_default())?,
+    ///     None,
+    /// )?;
+    /// let answer = client
+    ///     .create(ResponsesOptions::new("Say hi.").with_model("gpt-5-mini"))
+    ///     .await?;
+    /// println!("{}", answer.output_text().unwrap_or_default());
+    /// # Ok(()) }
+    /// ```
+    pub struct ResponsesClient;
+    /// A client for `endpoint`, a v1 base (`https://<resource>.openai.azure.com/openai/v1`
+    /// or `https://<resource>.services.ai.azure.com/openai/v1`).
+    pub fn new;
 }
 
 impl ResponsesClient {
-    /// A client for `endpoint`, a v1 base (`https://<resource>.openai.azure.com/openai/v1`
-    /// or `https://<resource>.services.ai.azure.com/openai/v1`).
-    pub fn new(
-        endpoint: impl AsRef<str>,
-        credential: Credential,
-        options: Option<ClientOptions>,
-    ) -> Result<Self> {
-        Ok(ResponsesClient {
-            core: ClientCore::new(endpoint.as_ref(), credential, options)?,
-        })
-    }
-
     /// Creates a response and waits for all of it.
     ///
     /// A request with `stream: true` is refused (use
@@ -94,24 +81,10 @@ impl ResponsesClient {
     pub async fn create_streaming(&self, mut request: ResponsesOptions) -> Result<ResponsesStream> {
         request.stream = Some(true);
         self.core.resolve_model(&mut request.model)?;
-        let mut span = start_responses_span(self.core.instrumentation(), &request);
-        let result = async {
-            let body = serde_json::to_vec(&request).map_err(Error::Serialize)?;
-            self.core.open_stream(ROUTE, body, &mut span).await
-        }
-        .await;
-        match result {
-            Ok((response, resend)) => Ok(ResponsesStream::from_response(
-                response,
-                span,
-                resend,
-                self.core.max_event_bytes(),
-            )),
-            Err(error) => {
-                span.fail(&error);
-                Err(error)
-            }
-        }
+        let span = start_responses_span(self.core.instrumentation(), &request);
+        self.core
+            .stream(ROUTE, &request, span, ResponsesStream::from_response)
+            .await
     }
 }
 
@@ -119,7 +92,7 @@ impl ResponsesClient {
 /// the service's `{"error": {...}}` ([`Error::Service`]), else
 /// [`Error::InvalidResponse`].
 pub(crate) fn decode(bytes: &[u8], request_id: Option<&str>) -> Result<ModelResponse> {
-    match serde_json::from_slice::<ModelResponse>(bytes) {
+    match from_json::<ModelResponse>(bytes) {
         // A response carries a status; an error object decodes as one
         // with an `error` and nothing else.
         Ok(response) if response.status.is_some() || response.error.is_none() => Ok(response),

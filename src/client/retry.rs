@@ -8,18 +8,19 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::error::Error;
+use crate::net::backoff::{Backoff, retry_vocabulary};
 
 /// Default [`RetryPolicy::with_max_retries`]: 3 (so at most 4 attempts).
-pub const DEFAULT_MAX_RETRIES: u32 = 3;
+pub(crate) const DEFAULT_MAX_RETRIES: u32 = 3;
 
 /// Default [`RetryPolicy::with_initial_delay`]: 0.8 s.
-pub const DEFAULT_INITIAL_DELAY: Duration = Duration::from_millis(800);
+pub(crate) const DEFAULT_INITIAL_DELAY: Duration = Duration::from_millis(800);
 
 /// Default [`RetryPolicy::with_max_delay`]: 60 s.
-pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(60);
 
 /// Default [`RetryPolicy::with_max_retry_after`]: 60 s.
-pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// When and how a failed request is sent again.
 ///
@@ -35,7 +36,9 @@ pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// `x-ms-retry-after-ms` or `Retry-After` when it sent one (at most
 /// [`with_max_retry_after`](Self::with_max_retry_after)), else
 /// `initial_delay × 2^(n-1)` with ±20 % jitter, at most
-/// [`with_max_delay`](Self::with_max_delay).
+/// [`with_max_delay`](Self::with_max_delay): the same backoff and the same
+/// builder words as the exporters'
+/// [`delivery::RetryPolicy`](crate::exporters::delivery::RetryPolicy).
 ///
 /// ```
 /// use std::time::Duration;
@@ -51,9 +54,7 @@ pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
-    max_retries: u32,
-    initial_delay: Duration,
-    max_delay: Duration,
+    backoff: Backoff,
     max_retry_after: Duration,
 }
 
@@ -61,43 +62,18 @@ impl Default for RetryPolicy {
     /// 3 retries, 0.8 s initial delay, waits capped at 60 s.
     fn default() -> Self {
         RetryPolicy {
-            max_retries: DEFAULT_MAX_RETRIES,
-            initial_delay: DEFAULT_INITIAL_DELAY,
-            max_delay: DEFAULT_MAX_DELAY,
+            backoff: Backoff {
+                max_retries: DEFAULT_MAX_RETRIES,
+                initial_delay: DEFAULT_INITIAL_DELAY,
+                max_delay: DEFAULT_MAX_DELAY,
+            },
             max_retry_after: DEFAULT_MAX_RETRY_AFTER,
         }
     }
 }
 
 impl RetryPolicy {
-    /// No retries: every failure goes straight back to the caller.
-    pub fn none() -> Self {
-        RetryPolicy {
-            max_retries: 0,
-            ..Self::default()
-        }
-    }
-
-    /// How many times a request may be sent again after the first attempt.
-    #[must_use]
-    pub fn with_max_retries(mut self, max_retries: u32) -> Self {
-        self.max_retries = max_retries;
-        self
-    }
-
-    /// The wait before the first retry; each later one doubles it.
-    #[must_use]
-    pub fn with_initial_delay(mut self, delay: Duration) -> Self {
-        self.initial_delay = delay;
-        self
-    }
-
-    /// The longest computed (backoff) wait.
-    #[must_use]
-    pub fn with_max_delay(mut self, delay: Duration) -> Self {
-        self.max_delay = delay;
-        self
-    }
+    retry_vocabulary!();
 
     /// The longest wait honoured from a `Retry-After`-style header; a longer
     /// one is shortened to this.
@@ -105,11 +81,6 @@ impl RetryPolicy {
     pub fn with_max_retry_after(mut self, delay: Duration) -> Self {
         self.max_retry_after = delay;
         self
-    }
-
-    /// How many retries at most.
-    pub fn max_retries(&self) -> u32 {
-        self.max_retries
     }
 
     /// Whether `error`, from an attempt that got no successful response, is
@@ -122,30 +93,24 @@ impl RetryPolicy {
         }
     }
 
-    /// The wait before retry `retry` (1-based), after `error`.
+    /// The wait before retry `retry` (1-based), after `error`: the
+    /// service's `Retry-After` (capped), else the backoff.
     pub(crate) fn delay(&self, retry: u32, error: &Error) -> Duration {
         if let Error::Http { retry_after, .. } = error
             && let Some(after) = *retry_after
         {
             return after.min(self.max_retry_after);
         }
-        let exponent = retry.saturating_sub(1).min(30);
-        let base = self
-            .initial_delay
-            .saturating_mul(1u32 << exponent)
-            .min(self.max_delay);
-        // ±20 % so that clients throttled together do not come back together.
-        base.mul_f64(0.8 + 0.4 * fastrand::f64())
-            .min(self.max_delay)
+        self.backoff.wait(retry)
     }
 }
 
 impl fmt::Debug for RetryPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RetryPolicy")
-            .field("max_retries", &self.max_retries)
-            .field("initial_delay", &self.initial_delay)
-            .field("max_delay", &self.max_delay)
+            .field("max_retries", &self.backoff.max_retries)
+            .field("initial_delay", &self.backoff.initial_delay)
+            .field("max_delay", &self.backoff.max_delay)
             .field("max_retry_after", &self.max_retry_after)
             .finish()
     }
@@ -184,19 +149,12 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_with_jitter_and_is_capped() {
+    fn without_retry_after_the_wait_is_the_backoff() {
         let p = RetryPolicy::default()
             .with_initial_delay(Duration::from_millis(100))
-            .with_max_delay(Duration::from_millis(350));
-        let e = http(503, None);
-        for _ in 0..50 {
-            let d1 = p.delay(1, &e);
-            assert!(d1 >= Duration::from_millis(80) && d1 <= Duration::from_millis(120));
-            let d2 = p.delay(2, &e);
-            assert!(d2 >= Duration::from_millis(160) && d2 <= Duration::from_millis(240));
-            assert!(p.delay(3, &e) <= Duration::from_millis(350));
-            assert!(p.delay(40, &e) <= Duration::from_millis(350));
-        }
+            .with_max_delay(Duration::from_millis(150));
+        let d = p.delay(2, &http(503, None));
+        assert!(d >= Duration::from_millis(120) && d <= Duration::from_millis(150));
     }
 
     #[test]

@@ -61,7 +61,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
-use super::transport::{in_band_error, map_reqwest_error, short_type_name};
+use super::transport::{from_json, in_band_error, map_reqwest_error, short_type_name};
 use crate::error::{Error, Result};
 
 /// The body as chunks, transport errors already mapped.
@@ -205,7 +205,7 @@ impl<T: DeserializeOwned> EventDecoder<T> {
                 self.finished = true;
                 return Some(Ok(SseItem::Done));
             }
-            let decoded = serde_json::from_slice::<T>(data);
+            let decoded = from_json::<T>(data);
             let decoded = match decoded {
                 Ok(value) if !(self.may_be_error)(&value) => {
                     return Some(Ok(SseItem::Event(value)));

@@ -336,13 +336,29 @@ pub(crate) async fn read_json_as<T: DeserializeOwned>(
     decode_answer(&bytes, id.as_deref())
 }
 
+/// Reads the JSON text `bytes` as a `T`, checking that it is UTF-8 once,
+/// for the whole text. serde_json's `from_slice` checks each string it
+/// reads on its own (a `from_utf8` call per key and per value, about 100
+/// instructions each: a thousand per streamed chunk, three thousand per
+/// chat call in the async-openai layer, which reads the request too);
+/// `from_str` reads text that is already `str` without checking again.
+pub(crate) fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(e) => Err(serde::de::Error::custom(format_args!(
+            "the text is not UTF-8 (at byte {})",
+            e.valid_up_to()
+        ))),
+    }
+}
+
 /// Decodes a whole answer's body as `T`: [`Error::Service`] when it is an
 /// error object, [`Error::InvalidResponse`] when it is not a `T`.
 pub(crate) fn decode_answer<T: DeserializeOwned>(bytes: &[u8], id: Option<&str>) -> Result<T> {
     if let Some(error) = in_band_error(bytes) {
         return Err(error.with_request_id(id));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
+    from_json(bytes).map_err(|e| {
         Error::invalid_response(
             format!("expected a JSON {}: {e}", short_type_name::<T>()),
             bytes,

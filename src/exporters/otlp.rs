@@ -86,16 +86,11 @@ mod spans;
 pub(crate) use settings::OtlpSignal;
 use settings::parse_protocol;
 pub use settings::{ConfigSource, OtlpProtocol};
-// The standard variables' names are `opentelemetry_otlp`'s own constants
-// (`opentelemetry_otlp::OTEL_EXPORTER_OTLP_ENDPOINT`, ...); these copies,
-// the defaults and the paths are not API.
-internal_use!(settings::{
-    DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, METRICS_PATH, OTEL_EXPORTER_OTLP_ENDPOINT,
-    OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
-    OTEL_EXPORTER_OTLP_METRICS_HEADERS, OTEL_EXPORTER_OTLP_METRICS_PROTOCOL,
-    OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    OTEL_EXPORTER_OTLP_TRACES_HEADERS, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, TRACES_PATH,
-});
+pub(crate) use settings::{
+    DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT,
+    OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+};
 
 /// Label of the OTLP span path's logs, errors and statistics.
 pub(crate) const SPAN_PATH_NAME: &str = "otlp";
@@ -357,18 +352,13 @@ impl OtlpConfig {
         let target = self.resolve(OtlpSignal::Traces)?;
         self.check_headers(OtlpSignal::Traces)?;
         match target.protocol {
-            OtlpProtocol::HttpProtobuf => {
-                let mut builder = opentelemetry_otlp::SpanExporter::builder()
-                    .with_http()
-                    .with_http_client(self.blocking_client(OtlpSignal::Traces)?)
-                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                    .with_endpoint(target.endpoint)
-                    .with_headers(self.header_map());
-                if let Some(timeout) = self.timeout {
-                    builder = builder.with_timeout(timeout);
-                }
-                Ok(builder.build()?)
-            }
+            OtlpProtocol::HttpProtobuf => Ok(self
+                .http_builder(
+                    opentelemetry_otlp::SpanExporter::builder().with_http(),
+                    OtlpSignal::Traces,
+                    target.endpoint,
+                )?
+                .build()?),
             OtlpProtocol::Grpc => grpc::span_exporter(self, target.endpoint),
         }
     }
@@ -382,20 +372,35 @@ impl OtlpConfig {
         let target = self.resolve(OtlpSignal::Metrics)?;
         self.check_headers(OtlpSignal::Metrics)?;
         match target.protocol {
-            OtlpProtocol::HttpProtobuf => {
-                let mut builder = opentelemetry_otlp::MetricExporter::builder()
-                    .with_http()
-                    .with_http_client(self.blocking_client(OtlpSignal::Metrics)?)
-                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                    .with_endpoint(target.endpoint)
-                    .with_headers(self.header_map());
-                if let Some(timeout) = self.timeout {
-                    builder = builder.with_timeout(timeout);
-                }
-                Ok(builder.build()?)
-            }
+            OtlpProtocol::HttpProtobuf => Ok(self
+                .http_builder(
+                    opentelemetry_otlp::MetricExporter::builder().with_http(),
+                    OtlpSignal::Metrics,
+                    target.endpoint,
+                )?
+                .build()?),
             OtlpProtocol::Grpc => grpc::metric_exporter(self, target.endpoint),
         }
+    }
+
+    /// An `opentelemetry-otlp` HTTP exporter builder (spans or metrics) set
+    /// up from this config: its blocking client, protobuf, `endpoint`, the
+    /// headers and the timeout.
+    fn http_builder<B: WithExportConfig + WithHttpConfig>(
+        &self,
+        builder: B,
+        signal: OtlpSignal,
+        endpoint: String,
+    ) -> Result<B, OtlpBuildError> {
+        let builder = builder
+            .with_http_client(self.blocking_client(signal)?)
+            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+            .with_endpoint(endpoint)
+            .with_headers(self.header_map());
+        Ok(match self.timeout {
+            Some(timeout) => builder.with_timeout(timeout),
+            None => builder,
+        })
     }
 
     /// The HTTP client of the `opentelemetry-otlp` exporters: the one they

@@ -14,7 +14,7 @@ use super::tee::{Observer, TeeBody};
 use crate::client::chat;
 use crate::client::embeddings;
 use crate::client::propagation::span_headers;
-use crate::client::transport::{classify_reqwest_error, request_id};
+use crate::client::transport::{classify_reqwest_error, from_json, request_id};
 use crate::client::{DEFAULT_MAX_EVENT_BYTES, propagation::TraceHeaders};
 use crate::models::{
     ChatCompletionsOptions, EmbeddingsOptions, ImageEmbeddingsOptions, ResponseInput,
@@ -93,7 +93,7 @@ impl Instrumenter {
             Route::Chat => {
                 let api_type =
                     openai_route(url.path()).then_some(semconv::OPENAI_API_TYPE_CHAT_COMPLETIONS);
-                match serde_json::from_slice::<ChatCompletionsOptions>(body) {
+                match from_json::<ChatCompletionsOptions>(body) {
                     Ok(mut options) => {
                         let streamed = options.stream == Some(true);
                         // The crate's client sends no `stream` on a whole answer.
@@ -109,12 +109,12 @@ impl Instrumenter {
                 }
             }
             Route::Embeddings => {
-                let options = serde_json::from_slice::<EmbeddingsOptions>(body).ok();
+                let options = from_json::<EmbeddingsOptions>(body).ok();
                 dimensions = options.as_ref().and_then(|o| o.dimensions);
                 let span = embeddings::start_span(&instrumentation, options.as_ref(), &parent);
                 (span, false)
             }
-            Route::Responses => match serde_json::from_slice::<ResponsesOptions>(body) {
+            Route::Responses => match from_json::<ResponsesOptions>(body) {
                 Ok(options) => {
                     let streamed = options.stream == Some(true);
                     (start_responses_span(&instrumentation, &options), streamed)
@@ -125,7 +125,7 @@ impl Instrumenter {
                 }
             },
             Route::ImageEmbeddings => {
-                let options = serde_json::from_slice::<ImageEmbeddingsOptions>(body).ok();
+                let options = from_json::<ImageEmbeddingsOptions>(body).ok();
                 dimensions = options.as_ref().and_then(|o| o.dimensions);
                 let span = embeddings::start_span(&instrumentation, options.as_ref(), &parent);
                 (span, false)

@@ -29,7 +29,10 @@ pub struct GenAiMiddleware {
 
 impl GenAiMiddleware {
     /// A middleware recording with `options` (tracer and meter providers,
-    /// content recording, vocabulary), as the crate's clients do.
+    /// content recording, vocabulary, provider value), as the crate's
+    /// clients do. The provider is `az.ai.inference` unless `options` name
+    /// another ([`TelemetryOptions::with_provider`]): `openai` for calls to
+    /// OpenAI itself, `azure.ai.openai` for Azure OpenAI.
     pub fn new(options: TelemetryOptions) -> Self {
         GenAiMiddleware {
             instrumenter: Instrumenter::new(options),

@@ -46,9 +46,10 @@
 //! it otherwise.
 //!
 //! Memory: a whole answer is kept until it is complete to be decoded, up to
-//! [`DEFAULT_MAX_EVENT_BYTES`](crate::client::DEFAULT_MAX_EVENT_BYTES)
-//! (16 MiB); a larger answer still reaches the caller whole, and its span
-//! ends as a success without the answer's attributes. A stream keeps one
+//! the clients' default bound on one event (16 MiB, see
+//! [`ClientOptions::with_max_event_bytes`](crate::client::ClientOptions::with_max_event_bytes));
+//! a larger answer still reaches the caller whole, and its span ends as a
+//! success without the answer's attributes. A stream keeps one
 //! event at a time, within the same bound (a larger event fails the span
 //! as `invalid_response`, and the bytes still pass).
 //!
@@ -61,6 +62,10 @@
 //! an event or an exporter, on any path. The layer never reads or records
 //! the request's headers (keys stay where they are); it only adds the
 //! span's `traceparent`.
+//!
+//! The provider value is the options' too
+//! ([`TelemetryOptions::with_provider`](crate::telemetry::TelemetryOptions::with_provider)),
+//! resolved once per endpoint the layer sees, never per call.
 //!
 //! A client that retries above the layer makes one span per attempt.
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::chat_response::ChatResponseMessage;
-use super::common::{extensible_enum, null_as_default};
+use super::common::null_as_default;
 use super::content::{ContentItem, MessageContent};
 use super::tools::{
     ChatCompletionsResponseFormat, ChatCompletionsToolCall, ChatCompletionsToolChoice,
@@ -63,9 +63,10 @@ pub struct ChatCompletionsOptions {
     /// `response_format`: text, JSON mode or a JSON schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_format: Option<ChatCompletionsResponseFormat>,
-    /// `modalities`: the output modalities allowed (`text`, `audio`).
+    /// `modalities`: the output modalities allowed (`text`, `audio`; any
+    /// other string is sent as it is).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modalities: Option<Vec<ChatCompletionsModality>>,
+    pub modalities: Option<Vec<String>>,
     /// `stream`: whether the service streams updates; set by the client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
@@ -215,8 +216,12 @@ impl ChatCompletionsOptions {
     }
 
     /// Sets `modalities`.
-    pub fn with_modalities(mut self, modalities: Vec<ChatCompletionsModality>) -> Self {
-        self.modalities = Some(modalities);
+    pub fn with_modalities<I, S>(mut self, modalities: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.modalities = Some(modalities.into_iter().map(Into::into).collect());
         self
     }
 
@@ -354,16 +359,6 @@ impl From<ChatResponseMessage> for ChatRequestMessage {
     }
 }
 
-extensible_enum! {
-    /// An output modality (`modalities` items on the wire).
-    pub enum ChatCompletionsModality {
-        /// `"text"`
-        Text = "text",
-        /// `"audio"`
-        Audio = "audio",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,7 +413,7 @@ mod tests {
             .with_response_format(ChatCompletionsResponseFormat::json_schema(
                 JsonSchemaFormat::new("answer", json!({"type": "object"})),
             ))
-            .with_modalities(vec![ChatCompletionsModality::Text])
+            .with_modalities(["text"])
             .with_extra("top_k", 40)
             .with_extra("safe_prompt", true);
         assert_eq!(

@@ -59,9 +59,7 @@ mod responses_tools;
 mod tool_choice;
 mod tools;
 
-pub use chat::{
-    ChatCompletionsModality, ChatCompletionsOptions, ChatRequestMessage, StreamOptions,
-};
+pub use chat::{ChatCompletionsOptions, ChatRequestMessage, StreamOptions};
 pub use chat_response::{
     ChatChoice, ChatCompletions, ChatCompletionsAudio, ChatResponseMessage, FunctionCallUpdate,
     StreamingChatChoiceUpdate, StreamingChatCompletionsUpdate, StreamingChatResponseMessageUpdate,
@@ -75,8 +73,8 @@ pub use content::{
     AudioContentFormat, ContentItem, ImageDetailLevel, ImageUrl, InputAudio, MessageContent,
 };
 pub use embeddings::{
-    EmbeddingEncodingFormat, EmbeddingInputType, EmbeddingItem, EmbeddingVector, EmbeddingsOptions,
-    EmbeddingsResult, EmbeddingsUsage, ImageEmbeddingInput, ImageEmbeddingsOptions,
+    EmbeddingEncodingFormat, EmbeddingItem, EmbeddingVector, EmbeddingsOptions, EmbeddingsResult,
+    EmbeddingsUsage, ImageEmbeddingInput, ImageEmbeddingsOptions,
 };
 pub use model_info::{ModelInfo, ModelType};
 pub use model_list::{Model, ModelList};

@@ -1,7 +1,8 @@
-//! HTTP details shared by the client and the exporters: one `Retry-After`
-//! reading, one `User-Agent`, one secret type. Crate-private except
+//! HTTP details shared by the client and the exporters: one backoff, one
+//! `Retry-After` reading, one `User-Agent`, one secret type. Crate-private except
 //! [`Secret`], which appears in public signatures.
 
+pub(crate) mod backoff;
 mod retry_after;
 mod secret;
 

@@ -181,13 +181,8 @@ pub use guard::{DeliveryPath, ShutdownError, TelemetryGuard};
 pub use kind::ExporterKind;
 pub use layer::TracingFilter;
 use layer::{LayerSettings, resolve_event_level};
-// The standard variables' names and the pipeline's fixed values: documented
-// on the builder, not API.
-internal_use!(parts::{
-    DEFAULT_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, PIPELINE_MAX_EVENTS_PER_SPAN,
-    TRACING_SCOPE_NAME,
-});
 use parts::{ErasedSpanExporter, MetricSink, braintrust_processor, periodic};
+use parts::{PIPELINE_MAX_EVENTS_PER_SPAN, TRACING_SCOPE_NAME};
 
 /// The standard variable that sets the SDK's per-span event limit.
 const SPAN_EVENT_COUNT_LIMIT_ENV: &str = "OTEL_SPAN_EVENT_COUNT_LIMIT";

@@ -19,13 +19,10 @@ use crate::exporters::delivery::{DeliveryConfig, DeliveryProcessor};
 /// The standard variable for `service.name`; beaten by
 /// [`PipelineBuilder::with_service_name`], and it beats `service.name` in
 /// `OTEL_RESOURCE_ATTRIBUTES` (as the specification asks).
-pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
-/// The standard variable for extra resource attributes (`k=v,k=v`, values
-/// percent-encoded); attributes given in code win over it.
-pub const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
+pub(crate) const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
 /// `service.name` when neither code nor the environment gives one: this
 /// crate's name, rather than the SDK's `unknown_service`.
-pub const DEFAULT_SERVICE_NAME: &str = env!("CARGO_PKG_NAME");
+pub(crate) const DEFAULT_SERVICE_NAME: &str = env!("CARGO_PKG_NAME");
 
 impl PipelineBuilder {
     /// The resource every span and metric of the pipeline carries.
@@ -131,8 +128,8 @@ pub(super) fn braintrust_processor(
 /// client's message events are capped at
 /// the telemetry core's message-event limit, so this
 /// leaves room for many choices and retry attempts besides.
-pub const PIPELINE_MAX_EVENTS_PER_SPAN: u32 = 256;
+pub(crate) const PIPELINE_MAX_EVENTS_PER_SPAN: u32 = 256;
 
 /// Instrumentation scope name of spans that come from `tracing` through the
 /// layer (the crate's own spans use the crate's instrumentation scope).
-pub const TRACING_SCOPE_NAME: &str = "tracing-opentelemetry";
+pub(crate) const TRACING_SCOPE_NAME: &str = "tracing-opentelemetry";

@@ -1,6 +1,6 @@
 //! Unit tests of the pipeline builder.
 
-use super::parts::{SERVICE_NAME, resolve_service_name};
+use super::parts::{DEFAULT_SERVICE_NAME, SERVICE_NAME, resolve_service_name};
 use super::*;
 
 fn env_of<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {

@@ -1,14 +1,16 @@
 //! What a client records and where it sends it.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
 use opentelemetry::InstrumentationScope;
+use opentelemetry::StringValue;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::metrics::{Meter, MeterProvider};
 use opentelemetry::trace::{Tracer, TracerProvider};
 
-use super::semconv::{self, SemconvMode};
+use super::semconv::{self, SemconvMode, Vocabulary};
 
 /// The instrumentation scope of every span and metric this crate produces
 /// with today's names: the crate's name and version, and the schema URL of
@@ -37,6 +39,12 @@ const MODES: [SemconvMode; 2] = [SemconvMode::Default, SemconvMode::LatestExperi
 /// convention names unless `OTEL_SEMCONV_STABILITY_OPT_IN` contains
 /// `gen_ai_latest_experimental`. An explicit setting here beats the variable.
 ///
+/// The provider value (`gen_ai.system` = `az.ai.inference`, with the newer
+/// names `gen_ai.provider.name` = `azure.ai.inference`) can be set with
+/// [`with_provider`](Self::with_provider), for example to `azure.ai.openai`
+/// for Azure OpenAI or `openai` for OpenAI itself; spans and metrics carry
+/// it alike.
+///
 /// With the global providers, the tracer is looked up on every call (so a
 /// pipeline installed after the client was built still gets its spans),
 /// while metric instruments are created once when the client is built:
@@ -45,6 +53,8 @@ const MODES: [SemconvMode; 2] = [SemconvMode::Default, SemconvMode::LatestExperi
 pub struct TelemetryOptions {
     content_recording: Option<bool>,
     semconv_mode: Option<SemconvMode>,
+    /// The provider value the caller chose, as given.
+    provider: Option<Cow<'static, str>>,
     /// One tracer per mode (their scopes' schema URLs differ), since the
     /// mode may be chosen after the provider.
     tracer: Option<[Arc<BoxedTracer>; 2]>,
@@ -68,6 +78,23 @@ impl TelemetryOptions {
     /// Chooses the convention names, whatever the environment says.
     pub fn with_semconv_mode(mut self, mode: SemconvMode) -> Self {
         self.semconv_mode = Some(mode);
+        self
+    }
+
+    /// Names the GenAI provider on every span and metric point
+    /// (`gen_ai.system`, or `gen_ai.provider.name` with the newer names)
+    /// instead of Azure AI Inference, e.g. `azure.ai.openai` or `openai`.
+    ///
+    /// The value may be given in either vocabulary's spelling: the known
+    /// pairs translate (`az.ai.inference` ↔ `azure.ai.inference`,
+    /// `az.ai.openai` ↔ `azure.ai.openai`), so `azure.ai.openai` is `gen_ai.system` =
+    /// `az.ai.openai` with today's names; any other value is written as
+    /// given in both. An empty value keeps the default. The value is
+    /// resolved once when a client (or the async-openai layer or the reqwest
+    /// middleware, for each endpoint) is built, never per call.
+    pub fn with_provider(mut self, provider: impl Into<Cow<'static, str>>) -> Self {
+        let provider = provider.into();
+        self.provider = (!provider.trim().is_empty()).then_some(provider);
         self
     }
 
@@ -108,6 +135,24 @@ impl TelemetryOptions {
         self.semconv_mode.unwrap_or_else(SemconvMode::from_env)
     }
 
+    /// The provider value in `vocabulary`: the one set with
+    /// [`with_provider`](Self::with_provider), translated to the
+    /// vocabulary's spelling when it is one of a known pair, else the
+    /// vocabulary's own (`az.ai.inference` / `azure.ai.inference`). A
+    /// constant unless the caller gave a value of its own making.
+    pub(crate) fn provider_in(&self, vocabulary: &Vocabulary) -> StringValue {
+        match &self.provider {
+            None => vocabulary.system_value.into(),
+            Some(value) => match vocabulary.provider_value(value) {
+                Some(known) => known.into(),
+                None => match value {
+                    Cow::Borrowed(value) => StringValue::from(*value),
+                    Cow::Owned(value) => StringValue::from(Arc::<str>::from(value.as_str())),
+                },
+            },
+        }
+    }
+
     pub(crate) fn tracer(&self) -> Option<&Arc<BoxedTracer>> {
         let mode = self.semconv_mode();
         self.tracer.as_ref()?.get(mode as usize)
@@ -142,6 +187,7 @@ impl fmt::Debug for TelemetryOptions {
         f.debug_struct("TelemetryOptions")
             .field("content_recording", &self.content_recording)
             .field("semconv_mode", &self.semconv_mode)
+            .field("provider", &self.provider)
             .field(
                 "tracer",
                 &if self.tracer.is_some() {
@@ -181,6 +227,25 @@ mod tests {
         assert!(!off.content_recording());
         let on = TelemetryOptions::new().with_content_recording(true);
         assert!(on.content_recording());
+    }
+
+    #[test]
+    fn provider_follows_the_vocabulary() {
+        use semconv::{VOCABULARY_DEFAULT as DEFAULT, VOCABULARY_LATEST as LATEST};
+        let value = |options: &TelemetryOptions, vocabulary| {
+            options.provider_in(vocabulary).as_str().to_owned()
+        };
+        let unset = TelemetryOptions::new();
+        assert_eq!(value(&unset, &DEFAULT), "az.ai.inference");
+        assert_eq!(value(&unset, &LATEST), "azure.ai.inference");
+        let openai = TelemetryOptions::new().with_provider(String::from("openai"));
+        assert_eq!(value(&openai, &DEFAULT), "openai");
+        assert_eq!(value(&openai, &LATEST), "openai");
+        let azure_openai = TelemetryOptions::new().with_provider("azure.ai.openai");
+        assert_eq!(value(&azure_openai, &DEFAULT), "az.ai.openai");
+        assert_eq!(value(&azure_openai, &LATEST), "azure.ai.openai");
+        let empty = TelemetryOptions::new().with_provider(" ");
+        assert_eq!(value(&empty, &LATEST), "azure.ai.inference");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //!   content recording on the instructions, input items and tools.
 //! - [`record_model_response`]: id, model, usage (cached and reasoning
 //!   tokens), the one finish reason derived from `status`, the choice event
-//!   or output messages, and `az.ai.inference.response.output` (the output
+//!   (today's names) or output messages (the newer names), and `az.ai.inference.response.output` (the output
 //!   items; content-free without recording).
 //! - [`ResponsesStreamRecorder`]: owns the span of a streamed call, gathers
 //!   the events (text, argument and summary deltas appended to their items,

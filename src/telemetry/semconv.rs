@@ -1,7 +1,7 @@
 //! Every convention name the crate emits, in one place.
 //!
-//! This module is the Rust mirror of `semconv/registry.toml`; the test
-//! `tests/semconv_registry.rs` fails when the two disagree, and when code
+//! This module is the Rust mirror of `semconv/registry.toml`; its unit test
+//! fails when the two disagree, and `tests/semconv_registry.rs` when code
 //! outside this module spells a `gen_ai.*`, `az.*` or `braintrust.*` name by hand.
 //!
 //! Names that are stable upstream (`error.type`, `server.address`,
@@ -259,6 +259,10 @@ names! { VALUES:
     SYSTEM_VALUE = "az.ai.inference";
     /// `gen_ai.provider.name` under the newer names.
     PROVIDER_NAME_VALUE = "azure.ai.inference";
+    /// Azure OpenAI as `gen_ai.system` (today's names; conventions 1.34).
+    SYSTEM_VALUE_AZURE_OPENAI = "az.ai.openai";
+    /// Azure OpenAI as `gen_ai.provider.name` (the newer names; v1.41).
+    PROVIDER_NAME_VALUE_AZURE_OPENAI = "azure.ai.openai";
     /// The Azure resource provider namespace.
     NAMESPACE_VALUE = "Microsoft.CognitiveServices";
     /// `gen_ai.output.type` for plain text.
@@ -297,9 +301,11 @@ pub enum ContentForm {
     /// One `gen_ai.{role}.message` event per request message and one
     /// `gen_ai.choice` event per choice (today's names).
     Events,
-    /// `gen_ai.input.messages` / `gen_ai.output.messages` span attributes with
-    /// structured `parts` (newer names). `gen_ai.choice` events still carry
-    /// the content-free choice summary.
+    /// `gen_ai.input.messages` / `gen_ai.output.messages` (and, for the
+    /// Responses API, `gen_ai.system_instructions`) span attributes with
+    /// structured `parts` (newer names), finish reasons in
+    /// `gen_ai.response.finish_reasons` only: no event that v1.41 deprecates
+    /// (`gen_ai.choice`, `gen_ai.{role}.message`, `gen_ai.event.content`).
     Attributes,
 }
 
@@ -348,6 +354,32 @@ pub const VOCABULARY_LATEST: Vocabulary = Vocabulary {
     schema_url: SCHEMA_URL_LATEST,
     mode: SemconvMode::LatestExperimental,
 };
+
+/// Provider values that name one provider in both vocabularies, as
+/// (today's `gen_ai.system` value, the newer `gen_ai.provider.name` value):
+/// conventions 1.34 spelled Azure's providers `az.ai.*`, v1.41 `azure.ai.*`.
+/// A provider value set on [`TelemetryOptions`](crate::telemetry::TelemetryOptions)
+/// is translated along these pairs; any other value is the same in both.
+pub const PROVIDER_VALUE_PAIRS: &[(&str, &str)] = &[
+    (SYSTEM_VALUE, PROVIDER_NAME_VALUE),
+    (SYSTEM_VALUE_AZURE_OPENAI, PROVIDER_NAME_VALUE_AZURE_OPENAI),
+];
+
+impl Vocabulary {
+    /// `value`, a provider given in either vocabulary, as this vocabulary
+    /// spells it: the member of its [`PROVIDER_VALUE_PAIRS`] pair (a
+    /// `'static` constant); `None` when `value` is in no pair (it is then
+    /// the same in both vocabularies).
+    pub fn provider_value(&self, value: &str) -> Option<&'static str> {
+        PROVIDER_VALUE_PAIRS
+            .iter()
+            .find(|(default, latest)| value == *default || value == *latest)
+            .map(|(default, latest)| match self.mode {
+                SemconvMode::Default => *default,
+                SemconvMode::LatestExperimental => *latest,
+            })
+    }
+}
 
 /// Which convention version a client emits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -415,6 +447,80 @@ mod tests {
             SemconvMode::from_opt_in(Some("http, GEN_AI_LATEST_EXPERIMENTAL")),
             SemconvMode::LatestExperimental
         );
+    }
+
+    /// `semconv/registry.toml` (the documented names) and this module agree.
+    #[test]
+    fn registry_matches_the_constants() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/semconv/registry.toml");
+        let text = std::fs::read_to_string(path).expect("semconv/registry.toml is readable");
+        let r: toml::Value = toml::from_str(&text).expect("valid TOML");
+        let names = |table: &str, key: &str| -> std::collections::BTreeSet<String> {
+            let entries = r[table].as_array().expect("entries");
+            entries.iter().map(|e| e[key].as_str().expect(key).to_owned()).collect()
+        };
+        let set = |lists: &[&[&str]]| lists.iter().flat_map(|l| l.iter()).map(|s| s.to_string()).collect();
+        let attributes = set(&[GEN_AI_ATTRIBUTES, BRAINTRUST_ATTRIBUTES, STABLE_ATTRIBUTES]);
+        assert_eq!(names("attribute", "name"), attributes);
+        assert_eq!(names("event", "name"), set(&[EVENTS]));
+        let mut errors: std::collections::BTreeSet<String> = set(&[ERROR_TYPES]);
+        errors.extend(["{status}".to_owned(), "{service_code}".to_owned()]);
+        assert_eq!(names("error_type", "value"), errors);
+        assert_eq!(names("metric", "name"), set(&[METRICS]));
+        for m in r["metric"].as_array().unwrap() {
+            let name = m["name"].as_str().unwrap();
+            let buckets: Vec<f64> = (m["buckets"].as_array().unwrap().iter())
+                .map(|b| b.as_float().or_else(|| b.as_integer().map(|i| i as f64)).unwrap())
+                .collect();
+            let (unit, expected) = match name {
+                METRIC_TOKEN_USAGE => ("{token}", TOKEN_BUCKETS),
+                _ => ("s", DURATION_BUCKETS),
+            };
+            assert_eq!((m["unit"].as_str(), &buckets[..]), (Some(unit), expected), "{name}");
+        }
+        for (key, v) in [("default", VOCABULARY_DEFAULT), ("latest", VOCABULARY_LATEST)] {
+            let row = &r["vocabulary"][key];
+            let content = match v.content {
+                ContentForm::Events => "events",
+                ContentForm::Attributes => "attributes",
+            };
+            for (field, value) in [
+                ("system_key", v.system_key),
+                ("system_value", v.system_value),
+                ("namespace_key", v.namespace_key),
+                ("namespace_value", v.namespace_value),
+                ("content", content),
+                ("request_id_key", v.request_id_key),
+                ("schema_url", v.schema_url),
+            ] {
+                assert_eq!(row[field].as_str(), Some(value), "{key}.{field}");
+            }
+        }
+        assert_eq!(r["schema_url"].as_str(), Some(SCHEMA_URL));
+    }
+
+    #[test]
+    fn provider_values_follow_the_vocabulary() {
+        for value in ["az.ai.inference", "azure.ai.inference"] {
+            assert_eq!(
+                VOCABULARY_DEFAULT.provider_value(value),
+                Some(SYSTEM_VALUE)
+            );
+            assert_eq!(
+                VOCABULARY_LATEST.provider_value(value),
+                Some(PROVIDER_NAME_VALUE)
+            );
+        }
+        assert_eq!(
+            VOCABULARY_DEFAULT.provider_value("azure.ai.openai"),
+            Some("az.ai.openai")
+        );
+        assert_eq!(
+            VOCABULARY_LATEST.provider_value("az.ai.openai"),
+            Some("azure.ai.openai")
+        );
+        assert_eq!(VOCABULARY_DEFAULT.provider_value("openai"), None);
+        assert_eq!(VOCABULARY_LATEST.provider_value("openai"), None);
     }
 
     #[test]

@@ -31,6 +31,9 @@ struct Inner {
     tracer: Option<Arc<BoxedTracer>>,
     record_content: bool,
     vocabulary: &'static Vocabulary,
+    /// The provider value in the vocabulary, resolved once
+    /// ([`TelemetryOptions::provider_in`]).
+    provider: StringValue,
     server_address: StringValue,
     server_port: Option<i64>,
     instruments: Instruments,
@@ -51,20 +54,27 @@ impl Instrumentation {
     pub fn new(options: &TelemetryOptions, server_address: &str, server_port: u16) -> Self {
         let vocabulary = options.semconv_mode().vocabulary();
         let meter = options.meter();
+        let provider = options.provider_in(vocabulary);
         Instrumentation {
             inner: Arc::new(Inner {
                 tracer: options.tracer().cloned(),
                 record_content: options.content_recording(),
-                vocabulary: options.semconv_mode().vocabulary(),
-                server_address: StringValue::from(Arc::<str>::from(server_address)),
-                server_port: (server_port != 443).then_some(i64::from(server_port)),
+                vocabulary,
                 instruments: Instruments::new(
                     &meter,
-                    KeyValue::new(vocabulary.system_key, vocabulary.system_value),
+                    KeyValue::new(vocabulary.system_key, provider.clone()),
                     server_attributes(server_address, server_port),
                 ),
+                provider,
+                server_address: StringValue::from(Arc::<str>::from(server_address)),
+                server_port: (server_port != 443).then_some(i64::from(server_port)),
             }),
         }
+    }
+
+    /// The provider value its spans and metric points carry.
+    pub fn provider(&self) -> &str {
+        self.inner.provider.as_str()
     }
 
     /// Whether prompts and completions are recorded.
@@ -96,7 +106,7 @@ impl Instrumentation {
         let (name, request_model) = span_name(operation, request.model);
 
         let mut attrs = Vec::with_capacity(16);
-        attrs.push(KeyValue::new(vocab.system_key, vocab.system_value));
+        attrs.push(KeyValue::new(vocab.system_key, inner.provider.clone()));
         attrs.push(KeyValue::new(sc::GEN_AI_OPERATION_NAME, operation.name()));
         if let Some(model) = &request_model {
             attrs.push(KeyValue::new(sc::GEN_AI_REQUEST_MODEL, model.clone()));
@@ -241,13 +251,14 @@ impl OperationSpan {
         name: impl Into<Cow<'static, str>>,
         body: impl Into<Cow<'static, str>>,
     ) {
-        let vocab = self.instrumentation.inner.vocabulary;
+        let inner = &*self.instrumentation.inner;
+        let provider = KeyValue::new(inner.vocabulary.system_key, inner.provider.clone());
         let timestamp = self.next_timestamp();
         self.span.add_event_with_timestamp(
             name,
             timestamp,
             vec![
-                KeyValue::new(vocab.system_key, vocab.system_value),
+                provider,
                 KeyValue::new(sc::GEN_AI_EVENT_CONTENT, body.into()),
             ],
         );
@@ -382,9 +393,10 @@ impl OperationSpan {
         }
     }
 
-    /// Records a response: id, model, finish reasons, usage and one
-    /// `gen_ai.choice` event per choice. A choice without a finish reason is
-    /// reported as `error`.
+    /// Records a response: id, model, finish reasons, usage and the
+    /// choices: one `gen_ai.choice` event per choice with today's names,
+    /// `gen_ai.output.messages` (content recording only, no event) with the
+    /// newer ones. A choice without a finish reason is reported as `error`.
     pub fn record_response(&mut self, response: &ResponseRecord<'_>) {
         self.record_response_as(response, sc::FINISH_REASON_ERROR);
     }
@@ -447,17 +459,25 @@ impl OperationSpan {
             Value::Array(Array::String(reasons)),
         ));
         let record = self.records_content();
-        let form = self.instrumentation.inner.vocabulary.content;
-        let events_carry_content = record && form == ContentForm::Events;
-        for i in 0..n {
-            let body = content::choice_event(choice(i), events_carry_content, unfinished_event);
-            self.add_content_event(sc::EVENT_CHOICE, body);
-        }
-        if record && form == ContentForm::Attributes {
-            let choices: Vec<_> = (0..n).map(choice).collect();
-            let body = content::output_messages(&choices, unfinished_event);
-            self.span
-                .set_attribute(KeyValue::new(sc::GEN_AI_OUTPUT_MESSAGES, body));
+        match self.instrumentation.inner.vocabulary.content {
+            // Today's names: one `gen_ai.choice` event per choice, content
+            // only with recording on.
+            ContentForm::Events => {
+                for i in 0..n {
+                    let body = content::choice_event(choice(i), record, unfinished_event);
+                    self.add_content_event(sc::EVENT_CHOICE, body);
+                }
+            }
+            // The newer names (v1.41 deprecates `gen_ai.choice`): the finish
+            // reasons above, and the content, with recording on, in
+            // `gen_ai.output.messages`. No event.
+            ContentForm::Attributes if record => {
+                let choices: Vec<_> = (0..n).map(choice).collect();
+                let body = content::output_messages(&choices, unfinished_event);
+                self.span
+                    .set_attribute(KeyValue::new(sc::GEN_AI_OUTPUT_MESSAGES, body));
+            }
+            ContentForm::Attributes => {}
         }
     }
 

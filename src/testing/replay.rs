@@ -14,10 +14,10 @@ use super::request::RecordedRequest;
 use super::scrub::{SCRUBBED, is_scrubbed_value};
 
 /// The status of the answer to a request no recorded one matches.
-pub const NO_MATCH_STATUS: u16 = 404;
+pub(crate) const NO_MATCH_STATUS: u16 = 404;
 
 /// The `error.code` of that answer.
-pub const NO_MATCH_CODE: &str = "NoRecordedAnswer";
+pub(crate) const NO_MATCH_CODE: &str = "NoRecordedAnswer";
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)

@@ -25,7 +25,7 @@ pub(crate) const SCRUBBED: &str = "[scrubbed]";
 const SCRUBBED_IN_QUERY: &str = "%5Bscrubbed%5D";
 
 /// Headers whose values are never written, in any recording.
-pub const ALWAYS_SCRUBBED_HEADERS: &[&str] = &[
+pub(crate) const ALWAYS_SCRUBBED_HEADERS: &[&str] = &[
     "api-key",
     "authorization",
     "proxy-authorization",

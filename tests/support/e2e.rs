@@ -11,9 +11,10 @@ use azure_ai_inference_otel::exporters::braintrust::{BraintrustConfig, Parent};
 use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
 use azure_ai_inference_otel::models::{ChatCompletionsOptions, ChatRequestMessage};
 use azure_ai_inference_otel::setup::{
-    ExporterKind, PipelineBuilder, TRACING_SCOPE_NAME, TelemetryGuard, TelemetryPipeline,
+    ExporterKind, PipelineBuilder, TelemetryGuard, TelemetryPipeline,
 };
-use azure_ai_inference_otel::telemetry::{TelemetryOptions, semconv};
+use azure_ai_inference_otel::telemetry::TelemetryOptions;
+
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
 use futures::StreamExt;
 use opentelemetry_proto::tonic::metrics::v1::{AggregationTemporality, metric};
@@ -151,7 +152,7 @@ pub fn assert_delivered(sinks: &Sinks, server: &MockInferenceServer) {
     let span = |name: &str| named_span(&spans, name);
 
     let handler = span(HANDLER);
-    assert_eq!(handler.scope, TRACING_SCOPE_NAME);
+    assert_eq!(handler.scope, "tracing-opentelemetry");
     assert!(
         handler.span.parent_span_id.is_empty(),
         "the handler is a root"
@@ -194,12 +195,12 @@ pub fn assert_delivered(sinks: &Sinks, server: &MockInferenceServer) {
     // Metrics went to the collector only (the stand-in has no route for
     // them, and `assert_braintrust_rows` found no unexpected request).
     assert_eq!(
-        histogram_count(&sinks.collector, semconv::METRIC_OPERATION_DURATION),
+        histogram_count(&sinks.collector, "gen_ai.client.operation.duration"),
         2,
         "one duration point per call"
     );
     assert_eq!(
-        histogram_count(&sinks.collector, semconv::METRIC_TOKEN_USAGE),
+        histogram_count(&sinks.collector, "gen_ai.client.token.usage"),
         4,
         "input and output tokens per call"
     );

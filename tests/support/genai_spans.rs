@@ -1,16 +1,73 @@
 //! Spans shaped like the ones the crate emits (TELEMETRY.md), built with the
-//! SDK and the names from `semconv`. Record them with
+//! SDK and the names spelled as TELEMETRY.md has them. Record them with
 //! [`Harness::with_seq_ids`](super::telemetry::Harness::with_seq_ids).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use azure_ai_inference_otel::telemetry::semconv::{self, ContentForm, Vocabulary};
+use azure_ai_inference_otel::telemetry::SemconvMode;
 use opentelemetry::trace::{
     Span as _, SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Array, Context, InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData};
 use serde_json::{Value as Json, json};
+
+/// How recorded content travels in a vocabulary (TELEMETRY.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentForm {
+    /// One `gen_ai.{role}.message` event per message, `gen_ai.choice` events.
+    Events,
+    /// `gen_ai.input.messages` / `gen_ai.output.messages` attributes.
+    Attributes,
+}
+
+/// The names that differ between the two convention versions, as the spec
+/// spells them: the test's own reference, not the crate's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Vocabulary {
+    pub system_key: &'static str,
+    pub system_value: &'static str,
+    pub namespace_key: &'static str,
+    pub namespace_value: &'static str,
+    pub content: ContentForm,
+    pub schema_url: &'static str,
+    pub mode: SemconvMode,
+}
+
+/// Today's `az.ai.inference` names (the default).
+pub const VOCABULARY_DEFAULT: Vocabulary = Vocabulary {
+    system_key: "gen_ai.system",
+    system_value: "az.ai.inference",
+    namespace_key: "az.namespace",
+    namespace_value: "Microsoft.CognitiveServices",
+    content: ContentForm::Events,
+    schema_url: "https://opentelemetry.io/schemas/1.34.0",
+    mode: SemconvMode::Default,
+};
+
+/// The newer names (`OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`).
+pub const VOCABULARY_LATEST: Vocabulary = Vocabulary {
+    system_key: "gen_ai.provider.name",
+    system_value: "azure.ai.inference",
+    namespace_key: "azure.resource_provider.namespace",
+    namespace_value: "Microsoft.CognitiveServices",
+    content: ContentForm::Attributes,
+    schema_url: "https://opentelemetry.io/schemas/1.41.0",
+    mode: SemconvMode::LatestExperimental,
+};
+
+/// The row of `mode`.
+pub fn vocabulary(mode: SemconvMode) -> &'static Vocabulary {
+    match mode {
+        SemconvMode::Default => &VOCABULARY_DEFAULT,
+        SemconvMode::LatestExperimental => &VOCABULARY_LATEST,
+    }
+}
+
+/// The event name of a request message of `role`.
+pub fn message_event_name(role: &str) -> String {
+    format!("gen_ai.{role}.message")
+}
 
 /// The span named `name`.
 pub fn named<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
@@ -27,7 +84,7 @@ pub fn crate_tracer(provider: &SdkTracerProvider) -> SdkTracer {
     provider.tracer_with_scope(
         InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
             .with_version(env!("CARGO_PKG_VERSION"))
-            .with_schema_url(semconv::SCHEMA_URL)
+            .with_schema_url("https://opentelemetry.io/schemas/1.34.0")
             .build(),
     )
 }
@@ -103,7 +160,7 @@ fn finish_reason(chat: &Chat) -> &'static str {
     if chat.tools { "tool_calls" } else { "stop" }
 }
 
-/// The choice event body ([`semconv::EVENT_CHOICE`]), with or without content.
+/// The choice event body (`gen_ai.choice`), with or without content.
 fn choice_event(chat: &Chat, with_content: bool) -> Json {
     let reason = finish_reason(chat);
     match (chat.tools, with_content) {
@@ -140,9 +197,9 @@ fn strings(items: &[&'static str]) -> Value {
 fn common(vocabulary: &Vocabulary, operation: &'static str, model: &'static str) -> Vec<KeyValue> {
     vec![
         KeyValue::new(vocabulary.system_key, vocabulary.system_value),
-        KeyValue::new(semconv::GEN_AI_OPERATION_NAME, operation),
-        KeyValue::new(semconv::GEN_AI_REQUEST_MODEL, model),
-        KeyValue::new(semconv::SERVER_ADDRESS, "example.services.ai.azure.com"),
+        KeyValue::new("gen_ai.operation.name", operation),
+        KeyValue::new("gen_ai.request.model", model),
+        KeyValue::new("server.address", "example.services.ai.azure.com"),
         KeyValue::new(vocabulary.namespace_key, vocabulary.namespace_value),
     ]
 }
@@ -150,13 +207,13 @@ fn common(vocabulary: &Vocabulary, operation: &'static str, model: &'static str)
 /// Emits one chat span under `parent`, as the client would.
 pub fn emit_chat(tracer: &SdkTracer, parent: &Context, chat: Chat) {
     let v = chat.vocabulary;
-    let mut attributes = common(v, semconv::OPERATION_CHAT, "gpt-4o-mini");
+    let mut attributes = common(v, "chat", "gpt-4o-mini");
     attributes.extend([
-        KeyValue::new(semconv::GEN_AI_REQUEST_MAX_TOKENS, 100i64),
-        KeyValue::new(semconv::GEN_AI_REQUEST_TEMPERATURE, 0.2),
-        KeyValue::new(semconv::GEN_AI_REQUEST_TOP_P, 0.9),
-        KeyValue::new(semconv::GEN_AI_REQUEST_SEED, 42i64),
-        KeyValue::new(semconv::GEN_AI_REQUEST_STOP_SEQUENCES, strings(&["END"])),
+        KeyValue::new("gen_ai.request.max_tokens", 100i64),
+        KeyValue::new("gen_ai.request.temperature", 0.2),
+        KeyValue::new("gen_ai.request.top_p", 0.9),
+        KeyValue::new("gen_ai.request.seed", 42i64),
+        KeyValue::new("gen_ai.request.stop_sequences", strings(&["END"])),
     ]);
     let mut span = tracer
         .span_builder(CHAT_NAME)
@@ -171,10 +228,7 @@ pub fn emit_chat(tracer: &SdkTracer, parent: &Context, chat: Chat) {
         at
     };
     if chat.content && chat.tools {
-        span.set_attribute(KeyValue::new(
-            semconv::GEN_AI_TOOL_DEFINITIONS,
-            tools_definition(),
-        ));
+        span.set_attribute(KeyValue::new("gen_ai.tool.definitions", tools_definition()));
     }
     if chat.content {
         match v.content {
@@ -182,22 +236,22 @@ pub fn emit_chat(tracer: &SdkTracer, parent: &Context, chat: Chat) {
                 for message in wire_messages(&chat) {
                     let role = message["role"].as_str().unwrap_or("user").to_owned();
                     span.add_event_with_timestamp(
-                        semconv::message_event_name(&role),
+                        message_event_name(&role),
                         tick(),
                         vec![
                             KeyValue::new(v.system_key, v.system_value),
-                            KeyValue::new(semconv::GEN_AI_EVENT_CONTENT, message.to_string()),
+                            KeyValue::new("gen_ai.event.content", message.to_string()),
                         ],
                     );
                 }
             }
             ContentForm::Attributes => {
                 span.set_attribute(KeyValue::new(
-                    semconv::GEN_AI_INPUT_MESSAGES,
+                    "gen_ai.input.messages",
                     part_messages(&chat).to_string(),
                 ));
                 span.set_attribute(KeyValue::new(
-                    semconv::GEN_AI_OUTPUT_MESSAGES,
+                    "gen_ai.output.messages",
                     output_messages(&chat).to_string(),
                 ));
             }
@@ -206,44 +260,37 @@ pub fn emit_chat(tracer: &SdkTracer, parent: &Context, chat: Chat) {
     // The choice event: with content only in the events vocabulary.
     let with_content = chat.content && v.content == ContentForm::Events;
     span.add_event_with_timestamp(
-        semconv::EVENT_CHOICE,
+        "gen_ai.choice",
         tick(),
         vec![
             KeyValue::new(v.system_key, v.system_value),
             KeyValue::new(
-                semconv::GEN_AI_EVENT_CONTENT,
+                "gen_ai.event.content",
                 choice_event(&chat, with_content).to_string(),
             ),
         ],
     );
     span.set_attributes([
-        KeyValue::new(semconv::GEN_AI_RESPONSE_ID, "chatcmpl-123"),
-        KeyValue::new(semconv::GEN_AI_RESPONSE_MODEL, "gpt-4o-mini-2024-07-18"),
+        KeyValue::new("gen_ai.response.id", "chatcmpl-123"),
+        KeyValue::new("gen_ai.response.model", "gpt-4o-mini-2024-07-18"),
         KeyValue::new(
-            semconv::GEN_AI_RESPONSE_FINISH_REASONS,
+            "gen_ai.response.finish_reasons",
             strings(&[finish_reason(&chat)]),
         ),
-        KeyValue::new(semconv::GEN_AI_USAGE_INPUT_TOKENS, 25i64),
-        KeyValue::new(semconv::GEN_AI_USAGE_OUTPUT_TOKENS, 7i64),
+        KeyValue::new("gen_ai.usage.input_tokens", 25i64),
+        KeyValue::new("gen_ai.usage.output_tokens", 7i64),
     ]);
     if chat.streaming {
-        span.set_attribute(KeyValue::new(
-            semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
-            0.125,
-        ));
+        span.set_attribute(KeyValue::new("gen_ai.response.time_to_first_chunk", 0.125));
     }
     span.end_with_timestamp(t0() + Duration::from_millis(1500));
 }
 
 /// Emits an embeddings span under `parent`.
 pub fn emit_embeddings(tracer: &SdkTracer, parent: &Context, vocabulary: &Vocabulary) {
-    let mut attributes = common(
-        vocabulary,
-        semconv::OPERATION_EMBEDDINGS,
-        "text-embedding-3-small",
-    );
+    let mut attributes = common(vocabulary, "embeddings", "text-embedding-3-small");
     attributes.push(KeyValue::new(
-        semconv::GEN_AI_REQUEST_ENCODING_FORMATS,
+        "gen_ai.request.encoding_formats",
         strings(&["float"]),
     ));
     let mut span = tracer
@@ -253,8 +300,8 @@ pub fn emit_embeddings(tracer: &SdkTracer, parent: &Context, vocabulary: &Vocabu
         .with_attributes(attributes)
         .start_with_context(tracer, parent);
     span.set_attributes([
-        KeyValue::new(semconv::GEN_AI_RESPONSE_MODEL, "text-embedding-3-small"),
-        KeyValue::new(semconv::GEN_AI_USAGE_INPUT_TOKENS, 8i64),
+        KeyValue::new("gen_ai.response.model", "text-embedding-3-small"),
+        KeyValue::new("gen_ai.usage.input_tokens", 8i64),
     ]);
     span.end_with_timestamp(t0() + Duration::from_millis(200));
 }
@@ -265,20 +312,17 @@ pub fn emit_chat_error(tracer: &SdkTracer, parent: &Context, vocabulary: &Vocabu
         .span_builder(CHAT_NAME)
         .with_kind(SpanKind::Client)
         .with_start_time(t0())
-        .with_attributes(common(vocabulary, semconv::OPERATION_CHAT, "gpt-4o-mini"))
+        .with_attributes(common(vocabulary, "chat", "gpt-4o-mini"))
         .start_with_context(tracer, parent);
     span.add_event_with_timestamp(
-        semconv::EVENT_EXCEPTION,
+        "exception",
         t0() + Duration::from_millis(3),
         vec![
-            KeyValue::new(
-                semconv::EXCEPTION_TYPE,
-                "azure_ai_inference_otel::Error::Http",
-            ),
-            KeyValue::new(semconv::EXCEPTION_MESSAGE, "HTTP 429"),
+            KeyValue::new("exception.type", "azure_ai_inference_otel::Error::Http"),
+            KeyValue::new("exception.message", "HTTP 429"),
         ],
     );
-    span.set_attribute(KeyValue::new(semconv::ERROR_TYPE, "429"));
+    span.set_attribute(KeyValue::new("error.type", "429"));
     span.set_status(Status::error("HTTP 429"));
     span.end_with_timestamp(t0() + Duration::from_millis(4));
 }
@@ -318,25 +362,16 @@ pub fn chat_under_root_with(
         .span_builder("chat gpt-4o")
         .with_kind(SpanKind::Client)
         .start_with_context(&tracer, &cx);
-    chat.set_attribute(KeyValue::new(
-        semconv::GEN_AI_OPERATION_NAME,
-        semconv::OPERATION_CHAT,
-    ));
-    chat.set_attribute(KeyValue::new(semconv::GEN_AI_SYSTEM, semconv::SYSTEM_VALUE));
-    chat.set_attribute(KeyValue::new(
-        semconv::GEN_AI_RESPONSE_MODEL,
-        "gpt-4o-2024-08-06",
-    ));
+    chat.set_attribute(KeyValue::new("gen_ai.operation.name", "chat"));
+    chat.set_attribute(KeyValue::new("gen_ai.system", "az.ai.inference"));
+    chat.set_attribute(KeyValue::new("gen_ai.response.model", "gpt-4o-2024-08-06"));
     for kv in attributes {
         chat.set_attribute(kv);
     }
     for message in input.as_array().into_iter().flatten() {
         chat.add_event(
-            semconv::message_event_name(message["role"].as_str().unwrap_or("user")),
-            vec![KeyValue::new(
-                semconv::GEN_AI_EVENT_CONTENT,
-                message.to_string(),
-            )],
+            message_event_name(message["role"].as_str().unwrap_or("user")),
+            vec![KeyValue::new("gen_ai.event.content", message.to_string())],
         );
     }
     chat.set_status(status);

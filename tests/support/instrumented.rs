@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use azure_ai_inference_otel::client::{
     ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient,
 };
-use azure_ai_inference_otel::exporters::braintrust::span_to_row;
+use azure_ai_inference_otel::exporters::braintrust::preview_row;
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::{Value, json};
 
@@ -75,7 +75,7 @@ pub fn span_shape(span: &SpanData) -> Value {
 
 /// The span's Braintrust row as JSON, without ids and times.
 pub fn row_shape(span: &SpanData) -> Value {
-    let mut row = serde_json::to_value(span_to_row(span)).expect("row serializes");
+    let mut row = preview_row(span);
     strip(&mut row);
     row
 }

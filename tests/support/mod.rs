@@ -12,6 +12,7 @@
 //! | [`braintrust_stand_in`] | a loopback Braintrust REST API checking the schema |
 //! | [`attachment_store`] | Braintrust's attachment endpoints, in the stand-in and the OTLP receiver |
 //! | [`schema`] | the Braintrust insert schema from `tests/data/` |
+//! | [`semconv_v141`] | the newer names' content checked against the v1.41 JSON schemas; no deprecated event |
 //! | [`genai_spans`] | spans shaped like the crate's, for the mapping tests |
 //! | [`e2e`] | one pipeline into the stand-in and the collector at once |
 //! | [`log_capture`] | a `tracing` layer keeping the log lines (name, target, message) |
@@ -32,4 +33,5 @@ pub mod otlp_collector;
 pub mod otlp_receiver;
 pub mod responses;
 pub mod schema;
+pub mod semconv_v141;
 pub mod telemetry;

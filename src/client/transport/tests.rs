@@ -172,7 +172,7 @@ async fn post_sends_auth_version_and_common_headers() {
     assert_eq!(h["extra-parameters"], "pass-through");
     assert_eq!(
         h["user-agent"],
-        format!("{} my-app/2", crate::client::DEFAULT_USER_AGENT)
+        format!("{} my-app/2", crate::client::options::DEFAULT_USER_AGENT)
     );
     assert_eq!(
         h["traceparent"],
@@ -212,7 +212,7 @@ async fn streaming_post_asks_for_an_event_stream() {
     let h = &server.seen()[0].headers;
     assert_eq!(h["accept"], "text/event-stream");
     assert!(!h.contains_key("extra-parameters"));
-    assert_eq!(h["user-agent"], crate::client::DEFAULT_USER_AGENT);
+    assert_eq!(h["user-agent"], crate::client::options::DEFAULT_USER_AGENT);
 }
 
 #[tokio::test]
@@ -414,7 +414,7 @@ async fn bring_your_own_client_and_construction_errors() {
     t.get("info", &[], &mut |_: &Error| {}).await.unwrap();
     assert_eq!(
         server.seen()[0].headers["user-agent"],
-        crate::client::DEFAULT_USER_AGENT
+        crate::client::options::DEFAULT_USER_AGENT
     );
 
     let e = Transport::new(

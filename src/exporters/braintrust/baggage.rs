@@ -142,7 +142,7 @@ fn record_parent(span: &mut Span, cx: &Context, policy: &BaggageParents) {
 pub struct BraintrustParentProcessor;
 
 /// The parent named by `cx`'s baggage, when it names a valid one.
-pub fn baggage_parent(cx: &Context) -> Option<Parent> {
+pub(crate) fn baggage_parent(cx: &Context) -> Option<Parent> {
     let value = cx.baggage().get(semconv::BRAINTRUST_PARENT)?;
     let text = value.as_str();
     if text.is_empty() || text.len() > MAX_PARENT_LEN {

@@ -13,15 +13,11 @@ use std::sync::Arc;
 use super::attachments::Uploader;
 use super::config::{BraintrustBuildError, BraintrustConfig, Parent};
 use super::filter::SpanFilter;
-use super::options::{path_hooks, start_uploader};
+use super::options::start_uploader;
 use super::transport::BraintrustSink;
 use crate::exporters::delivery::{
     Delivery, DeliveryConfig, DeliveryProcessor, DeliveryStats, Engine, ShutdownOutcome,
 };
-
-/// Counters of the native Braintrust exporter: the delivery counters, one
-/// span per row.
-pub type BraintrustStats = DeliveryStats;
 
 /// Label of the native exporter's logs, errors and statistics.
 pub(crate) const NAME: &str = "braintrust";
@@ -100,17 +96,14 @@ impl BraintrustExporter {
         config: BraintrustConfig,
         delivery: DeliveryConfig,
     ) -> Result<DeliveryProcessor, BraintrustBuildError> {
-        let delivery = config.delivery_config(delivery);
-        let config = config.resolve()?;
-        let attachments = start_uploader(&config)?;
-        let hooks = path_hooks(&config.rows.filter, attachments.as_ref());
-        let sink = BraintrustSink::new(&config)?.with_attachments(attachments);
-        Ok(DeliveryProcessor::with_sink(sink, delivery, NAME).with_hooks(hooks))
+        super::options::processor(config, delivery, NAME, |config, attachments| {
+            Ok(BraintrustSink::new(config)?.with_attachments(attachments))
+        })
     }
 
     /// The exporter's counters (a handle that stays valid after the exporter
     /// moves into a span processor, and after shutdown).
-    pub fn stats(&self) -> BraintrustStats {
+    pub fn stats(&self) -> DeliveryStats {
         self.engine.stats()
     }
 }

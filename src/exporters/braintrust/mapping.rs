@@ -22,9 +22,9 @@ mod row;
 mod values;
 
 use messages::{build_input, build_output};
-pub use row::{
-    BraintrustRow, InstrumentationInfo, LLM_OPERATIONS, PROVIDER_AZURE, RowContext, RowMetrics,
-    RowSpanAttributes, SpanOrigin, SpanType, TOOL_OPERATION,
+pub(crate) use row::{
+    BraintrustRow, InstrumentationInfo, PROVIDER_AZURE, RowContext, RowMetrics, RowSpanAttributes,
+    SpanOrigin, SpanType,
 };
 use values::{
     as_count, as_seconds, as_str, error_text, parse_or_text, rfc3339, unix_seconds, value_to_json,
@@ -48,9 +48,9 @@ use values::{
 /// | `created` | span start, RFC 3339 UTC with microseconds |
 /// | `span_attributes` | `{"name": span name, "type": T}`: T = `llm` when [`GEN_AI_OPERATION_NAME`](semconv::GEN_AI_OPERATION_NAME) is `chat`, `text_completion` or `embeddings`; `tool` for `execute_tool`; `task` otherwise (the application's own spans) |
 /// | `input` | recorded request messages in chat format `{"role","content"?,"tool_calls"?,"tool_call_id"?}`: from [`GEN_AI_INPUT_MESSAGES`](semconv::GEN_AI_INPUT_MESSAGES) (structured `parts`) when present, else from the message events ([`message_event_name`](semconv::message_event_name)) and their [`GEN_AI_EVENT_CONTENT`](semconv::GEN_AI_EVENT_CONTENT); absent when content was not recorded |
-/// | `output` | `[{"index","finish_reason","message":{"role":"assistant","content"?,"tool_calls"?}}]` from the [`EVENT_CHOICE`](semconv::EVENT_CHOICE) events, with content from [`GEN_AI_OUTPUT_MESSAGES`](semconv::GEN_AI_OUTPUT_MESSAGES) when present; content-free when content was not recorded |
+/// | `output` | `[{"index","finish_reason","message":{"role":"assistant","content"?,"tool_calls"?}}]` from the [`EVENT_CHOICE`](semconv::EVENT_CHOICE) events (today's names), else from [`GEN_AI_OUTPUT_MESSAGES`](semconv::GEN_AI_OUTPUT_MESSAGES) (the newer names, content recording on), else from [`GEN_AI_RESPONSE_FINISH_REASONS`](semconv::GEN_AI_RESPONSE_FINISH_REASONS) (the newer names without content: finish reasons only, no tool-call ids); content-free when content was not recorded |
 /// | `metadata.model` | [`GEN_AI_RESPONSE_MODEL`](semconv::GEN_AI_RESPONSE_MODEL), else [`GEN_AI_REQUEST_MODEL`](semconv::GEN_AI_REQUEST_MODEL) (on non-llm rows the request model also stays under its own key when it differs) |
-/// | `metadata.provider` | `azure` when the provider attribute ([`GEN_AI_SYSTEM`](semconv::GEN_AI_SYSTEM) or [`GEN_AI_PROVIDER_NAME`](semconv::GEN_AI_PROVIDER_NAME)) names Azure AI Inference, else its value |
+/// | `metadata.provider` | `azure` when the provider attribute ([`GEN_AI_SYSTEM`](semconv::GEN_AI_SYSTEM) or [`GEN_AI_PROVIDER_NAME`](semconv::GEN_AI_PROVIDER_NAME)) names Azure AI Inference or Azure OpenAI (either vocabulary's spelling), else its value (`openai`, ...) |
 /// | `metadata.{wire name}` | request parameters of `REQUEST_PARAMS` that the guide allows (the sampling parameters, `response_format`, `tool_choice`, `parallel_tool_calls`) under their wire name; JSON-valued ones ([`AttributeType::Json`](crate::telemetry::AttributeType::Json)) parsed back, so objects are sent as objects |
 /// | `metadata.tools` | [`GEN_AI_TOOL_DEFINITIONS`](semconv::GEN_AI_TOOL_DEFINITIONS), parsed, in the wire shape `{"type","function":{...}}` (the newer names record `{"type","name",...}`); absent without tools |
 /// | `metadata.{attribute key}` | non-llm rows only: every other span attribute under its own key; arrays stay arrays, numbers stay numbers. `llm` rows keep only the keys above (the guide's data policy) |
@@ -82,6 +82,12 @@ use values::{
 /// two vocabularies then differ only in the metadata keys that are themselves
 /// the vocabulary: [`Vocabulary::system_key`](semconv::Vocabulary::system_key)
 /// and [`Vocabulary::namespace_key`](semconv::Vocabulary::namespace_key).
+/// Without content recording, the newer names have no choice event (v1.41
+/// deprecates `gen_ai.choice`): their chat `output` is built from
+/// [`GEN_AI_RESPONSE_FINISH_REASONS`](semconv::GEN_AI_RESPONSE_FINISH_REASONS),
+/// so it lacks the tool-call ids today's content-free choice events keep,
+/// and a stream the caller dropped shows `error` where today's names show
+/// `cancelled` (the span's `error.type` says `cancelled` in both).
 ///
 /// # Cost
 ///
@@ -115,7 +121,7 @@ pub fn span_to_row(span: &SpanData) -> BraintrustRow {
     } else if genai {
         (
             build_input(span, attrs.input_messages),
-            build_output(span, attrs.output_messages),
+            build_output(span, attrs.output_messages, attrs.finish_reasons),
         )
     } else {
         (None, None)
@@ -197,6 +203,9 @@ struct Attributes<'a> {
     tools: Option<&'a str>,
     input_messages: Option<&'a str>,
     output_messages: Option<&'a str>,
+    /// `gen_ai.response.finish_reasons`: the newer names' only outline of
+    /// the choices when content was not recorded.
+    finish_reasons: Option<&'a [opentelemetry::StringValue]>,
     /// `openai.api.type`.
     api_type: Option<&'a str>,
     /// Responses: the output items (`az.ai.inference.response.output`).
@@ -275,6 +284,13 @@ impl<'a> Attributes<'a> {
                 return None;
             }
             semconv::OPENAI_API_TYPE => self.api_type = text,
+            semconv::GEN_AI_RESPONSE_FINISH_REASONS => {
+                if let opentelemetry::Value::Array(opentelemetry::Array::String(reasons)) =
+                    &kv.value
+                {
+                    self.finish_reasons = Some(reasons);
+                }
+            }
             semconv::AZ_AI_INFERENCE_RESPONSE_OUTPUT if text.is_some() => {
                 self.response_output = text;
                 return None;
@@ -387,7 +403,12 @@ impl<'a> Attributes<'a> {
         }
         if let Some(provider) = self.provider {
             let provider = match provider {
-                semconv::SYSTEM_VALUE | semconv::PROVIDER_NAME_VALUE => PROVIDER_AZURE,
+                // Azure's pricing applies to Azure AI Inference and Azure
+                // OpenAI, in either vocabulary's spelling.
+                semconv::SYSTEM_VALUE
+                | semconv::PROVIDER_NAME_VALUE
+                | semconv::SYSTEM_VALUE_AZURE_OPENAI
+                | semconv::PROVIDER_NAME_VALUE_AZURE_OPENAI => PROVIDER_AZURE,
                 other => other,
             };
             metadata.insert("provider".to_owned(), provider.into());

@@ -19,7 +19,9 @@ use opentelemetry_sdk::trace::SpanData;
 use super::attachments::{Uploader, UploaderConfig};
 use super::config::{BraintrustBuildError, BraintrustConfig, ResolvedConfig};
 use super::filter::SpanFilter;
-use crate::exporters::delivery::{KeepFn, ProcessorHooks, ThenFlushFn};
+use crate::exporters::delivery::{
+    DeliveryConfig, DeliveryProcessor, KeepFn, ProcessorHooks, Sink, ThenFlushFn,
+};
 
 /// `true`: only AI spans (and each trace's local root) reach Braintrust.
 /// Same variable as Braintrust's SDKs.
@@ -127,7 +129,7 @@ pub(crate) fn start_uploader(
 }
 
 /// The filter and the uploads-after-rows flush as delivery-processor hooks.
-pub(crate) fn path_hooks(filter: &SpanFilter, uploader: Option<&Arc<Uploader>>) -> ProcessorHooks {
+fn path_hooks(filter: &SpanFilter, uploader: Option<&Arc<Uploader>>) -> ProcessorHooks {
     let keep = filter.is_active().then(|| {
         let filter = filter.clone();
         Arc::new(move |span: &SpanData| filter.keeps(span)) as KeepFn
@@ -138,6 +140,24 @@ pub(crate) fn path_hooks(filter: &SpanFilter, uploader: Option<&Arc<Uploader>>) 
             as ThenFlushFn
     });
     ProcessorHooks { keep, then_flush }
+}
+
+/// `processor` of both Braintrust exporters: the config resolved, its
+/// uploader started, the path's sink (`sink`, given the uploader) behind a
+/// [`DeliveryProcessor`] with the filter and the uploads-after-rows flush as
+/// hooks.
+pub(crate) fn processor<S: Sink>(
+    config: BraintrustConfig,
+    delivery: DeliveryConfig,
+    name: &'static str,
+    sink: impl FnOnce(&ResolvedConfig, Option<Arc<Uploader>>) -> Result<S, BraintrustBuildError>,
+) -> Result<DeliveryProcessor, BraintrustBuildError> {
+    let delivery = config.delivery_config(delivery);
+    let config = config.resolve()?;
+    let attachments = start_uploader(&config)?;
+    let hooks = path_hooks(&config.rows.filter, attachments.as_ref());
+    let sink = sink(&config, attachments)?;
+    Ok(DeliveryProcessor::with_sink(sink, delivery, name).with_hooks(hooks))
 }
 
 impl BraintrustConfig {

@@ -17,7 +17,7 @@ use super::attachments::{Conversion, Uploader, convert_row_replacing};
 use super::config::{BraintrustBuildError, BraintrustConfig, Parent, ResolvedConfig};
 use super::filter::SpanFilter;
 use super::mapping::{BraintrustRow, span_to_row};
-use super::options::{path_hooks, start_uploader};
+use super::options::start_uploader;
 use crate::exporters::delivery::{
     Delivery, DeliveryConfig, DeliveryProcessor, DeliveryStats, Engine, OtlpHttpSink,
 };
@@ -35,22 +35,22 @@ const GENAI_EVENT_KEYS: &[&str] = &[
 ];
 
 /// Path of Braintrust's OTLP traces endpoint, after the API URL.
-pub const OTLP_TRACES_PATH: &str = "/otel/v1/traces";
+pub(crate) const OTLP_TRACES_PATH: &str = "/otel/v1/traces";
 
 /// Braintrust refuses OTLP requests over 10 MB (HTTP 413); no bigger body
 /// is sent. A span over `MAX_OTLP_SPAN_BYTES` has its content cut first;
 /// one that is still too large (for other attributes) is rejected and
 /// counted lost.
-pub const MAX_OTLP_REQUEST_BYTES: usize = 10_000_000;
+pub(crate) const MAX_OTLP_REQUEST_BYTES: usize = 10_000_000;
 
 /// Encoded span bytes above which a batch is split into several requests,
 /// well below `MAX_OTLP_REQUEST_BYTES`.
-pub const OTLP_SPLIT_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const OTLP_SPLIT_BYTES: usize = 4 * 1024 * 1024;
 
 /// Estimated span size above which its content texts are cut (with a
 /// visible marker) so that it is sent rather than rejected: the request
 /// limit, less room for the resource and the encoding.
-pub const MAX_OTLP_SPAN_BYTES: usize = MAX_OTLP_REQUEST_BYTES - 1_000_000;
+pub(crate) const MAX_OTLP_SPAN_BYTES: usize = MAX_OTLP_REQUEST_BYTES - 1_000_000;
 
 /// Label of the Braintrust OTLP path's logs, errors and statistics.
 pub(crate) const NAME: &str = "braintrust-otlp";
@@ -129,12 +129,9 @@ impl BraintrustOtlpExporter {
         config: BraintrustConfig,
         delivery: DeliveryConfig,
     ) -> Result<DeliveryProcessor, BraintrustBuildError> {
-        let delivery = config.delivery_config(delivery);
-        let config = config.resolve()?;
-        let attachments = start_uploader(&config)?;
-        let hooks = path_hooks(&config.rows.filter, attachments.as_ref());
-        let (sink, _) = sink(&config, attachments)?;
-        Ok(DeliveryProcessor::with_sink(sink, delivery, NAME).with_hooks(hooks))
+        super::options::processor(config, delivery, NAME, |config, attachments| {
+            sink(config, attachments).map(|(sink, _)| sink)
+        })
     }
 
     /// The parent every span is sent to.
@@ -201,7 +198,7 @@ fn headers(authorization: &str, parent: &str) -> Result<HeaderMap, BraintrustBui
 /// [`BRAINTRUST_OUTPUT_JSON`](semconv::BRAINTRUST_OUTPUT_JSON) (only when the
 /// row has an input / output), [`BRAINTRUST_METADATA`](semconv::BRAINTRUST_METADATA)
 /// and [`BRAINTRUST_METRICS`](semconv::BRAINTRUST_METRICS).
-pub fn braintrust_attributes(row: &BraintrustRow) -> Vec<KeyValue> {
+pub(crate) fn braintrust_attributes(row: &BraintrustRow) -> Vec<KeyValue> {
     fn push<T: serde::Serialize + ?Sized>(out: &mut Vec<KeyValue>, key: &'static str, value: &T) {
         // These values are plain JSON trees: serialization cannot fail, and if
         // it ever did, leaving one attribute out beats failing the export.

@@ -79,8 +79,10 @@
 
 mod engine;
 mod otlp_http;
+mod otlp_request;
 #[cfg_attr(not(feature = "__internal"), allow(unreachable_pub, dead_code))]
 mod processor;
+mod proto_span;
 mod retry;
 mod sink;
 mod stats;
@@ -94,7 +96,7 @@ pub(crate) const MIN_SCHEDULE_DELAY: Duration = Duration::from_millis(10);
 
 pub(crate) use engine::{Delivery, Engine, ShutdownOutcome};
 pub(crate) use otlp_http::{OtlpHttpSink, parse_header_list};
-internal_use!(processor::DeliveryProcessor);
+pub use processor::DeliveryProcessor;
 pub(crate) use processor::{KeepFn, ProcessorHooks, ThenFlushFn};
 pub use retry::RetryPolicy;
 pub(crate) use sink::{Encoded, Outcome, Sink, span_bytes};

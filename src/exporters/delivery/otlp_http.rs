@@ -5,23 +5,23 @@
 //! `opentelemetry-otlp`'s own exporter retries inside `export()` and
 //! reports only a message, so the engine could neither tell a 400 from a
 //! 503 nor keep sending other batches while one waits. The encoding is
-//! `opentelemetry-proto`'s transform (each span moved into its proto
-//! struct) and prost, as `opentelemetry-otlp` encodes.
+//! `opentelemetry-proto`'s structs, each span written into one reused
+//! ([`write_proto_span`]) and encoded by prost at once, the request built around
+//! the spans' bytes ([`RequestBody`]).
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::HeaderMap;
-use opentelemetry::InstrumentationScope;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::resource::v1::Resource as ProtoResource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanData;
-use prost::Message as _;
 
+use super::otlp_request::{RequestBody, encode_span};
+use super::proto_span::write_proto_span;
 use super::sink::{Encoded, Outcome, Sink};
 
 /// Changes applied to each span before encoding (Braintrust's attributes).
@@ -33,8 +33,9 @@ pub(crate) struct OtlpHttpSink {
     url: String,
     /// Every header a request carries (values may be credentials).
     headers: HeaderMap,
-    /// The pipeline's resource, converted once.
-    resource: ResourceAttributesWithSchema,
+    /// The pipeline's resource and its schema URL, converted once.
+    resource: ProtoResource,
+    schema_url: String,
     /// Encoded span bytes above which a batch is split into several requests.
     split_bytes: usize,
     /// No body larger than this is sent; a span that alone exceeds it is rejected.
@@ -81,7 +82,8 @@ impl OtlpHttpSink {
             client,
             url,
             headers,
-            resource: (&Resource::builder_empty().build()).into(),
+            resource: ProtoResource::default(),
+            schema_url: String::new(),
             split_bytes,
             max_body,
             annotate,
@@ -93,32 +95,46 @@ impl Sink for OtlpHttpSink {
     type Request = Bytes;
 
     fn set_resource(&mut self, resource: &Resource) {
-        self.resource = resource.into();
+        let converted = ResourceAttributesWithSchema::from(resource);
+        self.resource = ProtoResource {
+            attributes: converted.attributes.0,
+            dropped_attributes_count: 0,
+            entity_refs: Vec::new(),
+        };
+        self.schema_url = converted.schema_url.unwrap_or_default();
     }
 
-    /// Annotates the spans, moves each into its proto struct and packs them
-    /// into requests of at most `split_bytes` of encoded spans (one span
-    /// may exceed it alone); a request over `max_body` is rejected.
-    fn encode(&self, mut spans: Vec<SpanData>) -> Encoded<Bytes> {
-        if let Some(annotate) = &self.annotate {
-            spans.iter_mut().for_each(annotate);
-        }
+    /// Annotates each span, writes it into the reused proto struct, encodes
+    /// it, and packs the spans into requests of at most `split_bytes` of
+    /// encoded spans (one span may exceed it alone); a request over
+    /// `max_body` is rejected. One span at a time from annotation to bytes,
+    /// so what a span allocates is freed before the next one starts.
+    fn encode(&self, spans: Vec<SpanData>) -> Encoded<Bytes> {
         let mut out = Encoded {
             requests: Vec::new(),
             rejected: 0,
             reason: None,
         };
-        let mut part = Part::default();
+        let mut part = RequestBody::default();
+        // One proto span and one span's encoding, reused through the batch
+        // (see `write_proto_span`): each span is encoded as soon as it is
+        // written.
+        let mut proto = Span::default();
+        let mut encoded = Vec::new();
         for mut data in spans {
+            if let Some(annotate) = &self.annotate {
+                annotate(&mut data);
+            }
             let scope = std::mem::take(&mut data.instrumentation_scope);
-            let span = Span::from(data);
-            let size = span.encoded_len();
-            if part.spans > 0 && part.bytes + size > self.split_bytes {
+            write_proto_span(&data, &mut proto);
+            drop(data);
+            encode_span(&proto, &mut encoded);
+            if part.spans() > 0 && part.span_bytes() + encoded.len() > self.split_bytes {
                 self.finish(std::mem::take(&mut part), &mut out);
             }
-            part.push(scope, span, size);
+            part.push(scope, &encoded);
         }
-        if part.spans > 0 {
+        if part.spans() > 0 {
             self.finish(part, &mut out);
         }
         out
@@ -151,58 +167,20 @@ impl Sink for OtlpHttpSink {
     }
 }
 
-/// The spans of one request, grouped by instrumentation scope in order of
-/// first appearance (as `opentelemetry-proto`'s
-/// `group_spans_by_resource_and_scope`, without hashing every span's scope:
-/// a batch has one or two).
-#[derive(Default)]
-struct Part {
-    scopes: Vec<(InstrumentationScope, ScopeSpans)>,
-    spans: usize,
-    bytes: usize,
-}
-
-impl Part {
-    fn push(&mut self, scope: InstrumentationScope, span: Span, size: usize) {
-        self.spans += 1;
-        self.bytes += size;
-        if let Some((_, group)) = self.scopes.iter_mut().rev().find(|(s, _)| *s == scope) {
-            group.spans.push(span);
-            return;
-        }
-        let group = ScopeSpans {
-            scope: Some((&scope, None).into()),
-            schema_url: scope.schema_url().unwrap_or_default().to_owned(),
-            spans: vec![span],
-        };
-        self.scopes.push((scope, group));
-    }
-}
-
 impl OtlpHttpSink {
-    /// Encodes `part` as one request, or counts it rejected when too large.
-    fn finish(&self, part: Part, out: &mut Encoded<Bytes>) {
-        let request = ExportTraceServiceRequest {
-            resource_spans: vec![ResourceSpans {
-                resource: Some(ProtoResource {
-                    attributes: self.resource.attributes.0.clone(),
-                    dropped_attributes_count: 0,
-                    entity_refs: Vec::new(),
-                }),
-                scope_spans: part.scopes.into_iter().map(|(_, group)| group).collect(),
-                schema_url: self.resource.schema_url.clone().unwrap_or_default(),
-            }],
-        };
-        let body = request.encode_to_vec();
+    /// Sends `part` as one request, or counts it rejected when too large.
+    fn finish(&self, part: RequestBody, out: &mut Encoded<Bytes>) {
+        let spans = part.spans();
+        let body = part.finish(&self.resource, &self.schema_url);
         if body.len() > self.max_body {
-            out.rejected += part.spans;
+            out.rejected += spans;
             out.reason = Some(format!(
                 "an OTLP request of {} bytes is over the {} byte limit",
                 body.len(),
                 self.max_body
             ));
         } else {
-            out.requests.push((Bytes::from(body), part.spans));
+            out.requests.push((Bytes::from(body), spans));
         }
     }
 }
@@ -229,6 +207,8 @@ mod tests {
     use super::*;
     use crate::exporters::braintrust::test_spans::padded_span;
     use opentelemetry::KeyValue;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message as _;
 
     fn sink(split_bytes: usize, max_body: usize, annotate: Option<Annotate>) -> OtlpHttpSink {
         OtlpHttpSink::new(
@@ -261,7 +241,12 @@ mod tests {
     #[test]
     fn batches_are_split_by_encoded_size_in_order() {
         let spans: Vec<SpanData> = (0..10).map(|i| padded_span(i, 1000)).collect();
-        let size = Span::from(spans[0].clone()).encoded_len();
+        // Each span's field (key, length, message) in the request.
+        let mut field = Vec::new();
+        let mut proto = Span::default();
+        write_proto_span(&spans[0], &mut proto);
+        encode_span(&proto, &mut field);
+        let size = field.len();
         let encoded = sink(3 * size, usize::MAX, None).encode(spans);
         let counts: Vec<usize> = encoded.requests.iter().map(|(_, n)| *n).collect();
         assert_eq!(counts, [3, 3, 3, 1]);

@@ -2,23 +2,25 @@
 
 use std::time::Duration;
 
+use crate::net::backoff::{Backoff, retry_vocabulary};
+
 /// When and how failed requests are retried, for every exporter path. Its
-/// words are the client's [`RetryPolicy`](crate::client::RetryPolicy)'s:
-/// [`none`](Self::none), [`with_max_retries`](Self::with_max_retries),
+/// backoff and its words are the client's
+/// [`RetryPolicy`](crate::client::RetryPolicy)'s: [`none`](Self::none),
+/// [`with_max_retries`](Self::with_max_retries),
 /// [`with_initial_delay`](Self::with_initial_delay),
 /// [`with_max_delay`](Self::with_max_delay).
 ///
 /// Connection failures, timeouts, 408, 429 and 5xx answers are retried with
-/// exponential backoff and jitter, waiting at least what `Retry-After` asks;
-/// other 4xx answers are final. A request is given up when the next wait
-/// would end more than [`max_elapsed`](Self::max_elapsed) after its first
-/// attempt (a time budget, so an outage of up to that long loses nothing),
-/// or after [`max_retries`](Self::max_retries) retries if a cap is set.
+/// exponential backoff and ±20 % jitter, waiting at least what `Retry-After`
+/// asks; other 4xx answers are final. A request is given up when the next
+/// wait would end more than [`max_elapsed`](Self::max_elapsed) after its
+/// first attempt (a time budget, so an outage of up to that long loses
+/// nothing), or after [`max_retries`](Self::max_retries) retries if a cap
+/// is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    max_retries: u32,
-    initial_delay: Duration,
-    max_delay: Duration,
+    backoff: Backoff,
     max_elapsed: Duration,
 }
 
@@ -28,44 +30,18 @@ impl Default for RetryPolicy {
     /// 5xx for 30 s, then recovering, loses nothing.
     fn default() -> Self {
         RetryPolicy {
-            max_retries: u32::MAX,
-            initial_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(4),
+            backoff: Backoff {
+                max_retries: u32::MAX,
+                initial_delay: Duration::from_millis(250),
+                max_delay: Duration::from_secs(4),
+            },
             max_elapsed: Duration::from_secs(60),
         }
     }
 }
 
 impl RetryPolicy {
-    /// No retries: one attempt per request.
-    pub fn none() -> Self {
-        RetryPolicy {
-            max_retries: 0,
-            ..RetryPolicy::default()
-        }
-    }
-
-    /// How many times a request may be sent again after the first attempt
-    /// (default: no cap, only the time budget).
-    #[must_use]
-    pub fn with_max_retries(mut self, max_retries: u32) -> Self {
-        self.max_retries = max_retries;
-        self
-    }
-
-    /// The wait before the first retry; it doubles on each retry.
-    #[must_use]
-    pub fn with_initial_delay(mut self, delay: Duration) -> Self {
-        self.initial_delay = delay;
-        self
-    }
-
-    /// The longest wait between two attempts (a `Retry-After` may ask for more).
-    #[must_use]
-    pub fn with_max_delay(mut self, delay: Duration) -> Self {
-        self.max_delay = delay;
-        self
-    }
+    retry_vocabulary!();
 
     /// The longest time from a request's first attempt to its last retry.
     #[must_use]
@@ -74,19 +50,14 @@ impl RetryPolicy {
         self
     }
 
-    /// How many retries at most (`u32::MAX`: no cap).
-    pub fn max_retries(&self) -> u32 {
-        self.max_retries
-    }
-
     /// See [`with_initial_delay`](Self::with_initial_delay).
     pub fn initial_delay(&self) -> Duration {
-        self.initial_delay
+        self.backoff.initial_delay
     }
 
     /// See [`with_max_delay`](Self::with_max_delay).
     pub fn max_delay(&self) -> Duration {
-        self.max_delay
+        self.backoff.max_delay
     }
 
     /// See [`with_max_elapsed`](Self::with_max_elapsed).
@@ -98,22 +69,15 @@ impl RetryPolicy {
     /// wait `delay` more, `elapsed` after its first attempt, is given up:
     /// the retries are spent, or the wait would end past the time budget.
     pub(crate) fn gives_up(&self, attempt: u32, elapsed: Duration, delay: Duration) -> bool {
-        attempt > self.max_retries || elapsed.saturating_add(delay) > self.max_elapsed
+        !self.backoff.allows_retry_after(attempt)
+            || elapsed.saturating_add(delay) > self.max_elapsed
     }
 
-    /// The wait after failed attempt number `attempt` (1-based): exponential,
-    /// capped, with "equal jitter" (half fixed, half random), and never
-    /// shorter than the server's `Retry-After`.
+    /// The wait after failed attempt number `attempt` (1-based): the
+    /// backoff, and never shorter than the server's `Retry-After`.
     pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let exp = attempt.saturating_sub(1).min(30);
-        let backoff = self
-            .initial_delay
-            .saturating_mul(1u32 << exp)
-            .min(self.max_delay);
-        let half = backoff / 2;
-        let jitter_nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
-        let jittered = half + Duration::from_nanos(fastrand::u64(0..=jitter_nanos));
-        retry_after.map_or(jittered, |after| after.max(jittered))
+        let backoff = self.backoff.wait(attempt);
+        retry_after.map_or(backoff, |after| after.max(backoff))
     }
 }
 
@@ -128,9 +92,9 @@ mod tests {
             .with_max_delay(Duration::from_millis(400));
         for _ in 0..50 {
             let first = policy.delay(1, None);
-            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+            assert!(first >= Duration::from_millis(80) && first <= Duration::from_millis(120));
             let late = policy.delay(10, None);
-            assert!(late >= Duration::from_millis(200) && late <= Duration::from_millis(400));
+            assert!(late >= Duration::from_millis(320) && late <= Duration::from_millis(400));
             let asked = policy.delay(1, Some(Duration::from_secs(3)));
             assert_eq!(asked, Duration::from_secs(3));
         }

@@ -11,37 +11,37 @@ use super::OtlpBuildError;
 
 /// Base URL of the collector for every signal, e.g. `http://collector:4318`.
 /// Over HTTP, `/v1/traces` or `/v1/metrics` is appended; over gRPC it is used as is.
-pub const OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+pub(crate) const OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
 /// Full URL for spans, used as is (no path appended). Beats `OTEL_EXPORTER_OTLP_ENDPOINT`.
-pub const OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
 /// Full URL for metrics, used as is (no path appended). Beats `OTEL_EXPORTER_OTLP_ENDPOINT`.
-pub const OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";
+pub(crate) const OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";
 /// Headers for every signal, `name=value` pairs separated by commas, values
 /// percent-encoded (`authorization=Bearer%20abc,x-tenant=blue`).
-pub const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+pub(crate) const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
 /// Headers for spans only; when set, `OTEL_EXPORTER_OTLP_HEADERS` is ignored for spans.
-pub const OTEL_EXPORTER_OTLP_TRACES_HEADERS: &str = "OTEL_EXPORTER_OTLP_TRACES_HEADERS";
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_HEADERS: &str = "OTEL_EXPORTER_OTLP_TRACES_HEADERS";
 /// Headers for metrics only; when set, `OTEL_EXPORTER_OTLP_HEADERS` is ignored for metrics.
-pub const OTEL_EXPORTER_OTLP_METRICS_HEADERS: &str = "OTEL_EXPORTER_OTLP_METRICS_HEADERS";
+pub(crate) const OTEL_EXPORTER_OTLP_METRICS_HEADERS: &str = "OTEL_EXPORTER_OTLP_METRICS_HEADERS";
 /// `http/protobuf` (the default) or `grpc` (needs this crate's `grpc` feature).
 /// `http/json` is not supported.
-pub const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
+pub(crate) const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
 /// Protocol for spans only; beats `OTEL_EXPORTER_OTLP_PROTOCOL`.
-pub const OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
 /// Protocol for metrics only; beats `OTEL_EXPORTER_OTLP_PROTOCOL`.
-pub const OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL";
+pub(crate) const OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL";
 /// Export timeout in milliseconds (default 10 000), read by `opentelemetry-otlp`;
 /// [`OtlpConfig::with_timeout`](super::OtlpConfig::with_timeout) beats it.
-pub const OTEL_EXPORTER_OTLP_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
+pub(crate) const OTEL_EXPORTER_OTLP_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
 
 /// Default collector endpoint over HTTP (the OTLP/HTTP port).
-pub const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318";
+pub(crate) const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318";
 /// Default collector endpoint over gRPC (the OTLP/gRPC port).
-pub const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
+pub(crate) const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
 /// Path appended to a base endpoint for spans over HTTP.
-pub const TRACES_PATH: &str = "/v1/traces";
+pub(crate) const TRACES_PATH: &str = "/v1/traces";
 /// Path appended to a base endpoint for metrics over HTTP.
-pub const METRICS_PATH: &str = "/v1/metrics";
+pub(crate) const METRICS_PATH: &str = "/v1/metrics";
 
 /// Where a resolved setting came from, for error messages and diagnostics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

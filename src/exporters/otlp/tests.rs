@@ -1,5 +1,6 @@
 //! Precedence and error tests over a fake environment.
 
+use super::settings::*;
 use super::*;
 
 fn env_of<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {

@@ -26,14 +26,14 @@ pub(crate) const BRAINTRUST_API_URL: &str = "BRAINTRUST_API_URL";
 pub(crate) const BRAINTRUST_PARENT: &str = "BRAINTRUST_PARENT";
 
 /// The API URL when neither code nor `BRAINTRUST_API_URL` sets one.
-pub const DEFAULT_API_URL: &str = "https://api.braintrust.dev";
+pub(crate) const DEFAULT_API_URL: &str = "https://api.braintrust.dev";
 /// The parent when neither code nor `BRAINTRUST_PARENT` sets one.
-pub const DEFAULT_PARENT: &str = "project_name:default-otel-project";
+pub(crate) const DEFAULT_PARENT: &str = "project_name:default-otel-project";
 
 /// Most rows in one insert request.
-pub const MAX_BATCH_ROWS: usize = 100;
+pub(crate) const MAX_BATCH_ROWS: usize = 100;
 /// Most bytes of JSON in one insert request (3 MiB).
-pub const MAX_BATCH_BYTES: usize = 3 * 1024 * 1024;
+pub(crate) const MAX_BATCH_BYTES: usize = 3 * 1024 * 1024;
 
 /// Settings of the Braintrust exporters.
 ///

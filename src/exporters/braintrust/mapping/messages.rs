@@ -1,7 +1,7 @@
 //! Recorded content → `input` and `output` in chat format, from either
 //! vocabulary (see [the normalization rules](super#both-convention-vocabularies-give-the-same-row)).
 
-use opentelemetry::KeyValue;
+use opentelemetry::{KeyValue, StringValue};
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::{Map, Value as Json};
 
@@ -73,9 +73,15 @@ fn field(value: &Json, key: &str) -> Json {
 
 // ---------------------------------------------------------------- output
 
-/// The choices: one per choice event (content-free in the structured
-/// vocabulary), with content from the structured output attribute when present.
-pub(super) fn build_output(span: &SpanData, structured: Option<&str>) -> Option<Json> {
+/// The choices: one per choice event (today's names), else one per
+/// structured output message (the newer names, content recording on), else
+/// one per finish reason (the newer names without content: they emit no
+/// choice event, v1.41 deprecates it), the message content-free then.
+pub(super) fn build_output(
+    span: &SpanData,
+    structured: Option<&str>,
+    finish_reasons: Option<&[StringValue]>,
+) -> Option<Json> {
     let mut choices: Vec<(i64, Map<String, Json>)> = span
         .events
         .iter()
@@ -89,6 +95,20 @@ pub(super) fn build_output(span: &SpanData, structured: Option<&str>) -> Option<
             choice_from_event(body, position)
         })
         .collect();
+
+    if choices.is_empty()
+        && structured.is_none()
+        && let Some(reasons) = finish_reasons
+    {
+        choices = reasons
+            .iter()
+            .zip(0i64..)
+            .map(|(reason, index)| {
+                let message = normalize_chat_message(Json::Object(Map::new()), "assistant");
+                (index, choice(index, reason.as_str().into(), message))
+            })
+            .collect();
+    }
 
     if let Some(text) = structured {
         match serde_json::from_str::<Json>(text) {

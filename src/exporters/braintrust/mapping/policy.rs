@@ -86,4 +86,83 @@ mod tests {
             assert!(!llm_metadata_allowed(key), "{key}");
         }
     }
+
+    /// Every row of the parameter table, in both vocabularies, reaches the
+    /// span under its attribute key and the llm row under its wire name
+    /// exactly when the guide allows it (never under the span's key): adding
+    /// a row needs no other change for this to hold.
+    #[test]
+    fn every_request_parameter_reaches_the_span_and_the_row() {
+        use crate::exporters::braintrust::mapping::span_to_row;
+        use crate::telemetry::{
+            AttributeType, Instrumentation, Operation, ParamValue, REQUEST_PARAMS,
+            RequestAttributes, SemconvMode, TelemetryOptions,
+        };
+        use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+
+        fn sample(attribute_type: AttributeType) -> ParamValue<'static> {
+            static STOP: [String; 1] = [String::new()];
+            static JSON: std::sync::LazyLock<serde_json::Value> =
+                std::sync::LazyLock::new(|| serde_json::json!({"type": "json_object"}));
+            match attribute_type {
+                AttributeType::Int => ParamValue::Int(7),
+                AttributeType::Double => ParamValue::Double(0.5),
+                AttributeType::StringArray => ParamValue::Texts(&STOP),
+                AttributeType::OutputType => ParamValue::Text("json_object"),
+                AttributeType::TrueFlag => ParamValue::Bool(true),
+                AttributeType::ChoiceCount => ParamValue::Int(3),
+                AttributeType::Bool => ParamValue::Bool(false),
+                AttributeType::Json => ParamValue::Json(&*JSON),
+                AttributeType::Text => ParamValue::Text("low"),
+            }
+        }
+        for mode in [SemconvMode::Default, SemconvMode::LatestExperimental] {
+            let exporter = InMemorySpanExporter::default();
+            let provider = SdkTracerProvider::builder()
+                .with_simple_exporter(exporter.clone())
+                .build();
+            let options = TelemetryOptions::new()
+                .with_tracer_provider(&provider)
+                .with_semconv_mode(mode);
+            let instrumentation = Instrumentation::new(&options, "h", 443);
+            for spec in REQUEST_PARAMS {
+                let value = sample(spec.attribute_type);
+                let request =
+                    RequestAttributes::with_model(Some(spec.wire_name)).with(spec.param, value);
+                instrumentation.start(Operation::Chat, &request).end();
+            }
+            let spans = exporter.get_finished_spans().expect("spans");
+            for spec in REQUEST_PARAMS {
+                let name = format!("chat {}", spec.wire_name);
+                let span = spans
+                    .iter()
+                    .find(|s| s.name == name)
+                    .expect("a span per row");
+                let key = spec.key_in(mode.vocabulary());
+                let attribute = span
+                    .attributes
+                    .iter()
+                    .find(|kv| Some(kv.key.as_str()) == key);
+                let expected = key.and_then(|_| spec.attribute_value(sample(spec.attribute_type)));
+                assert_eq!(
+                    attribute.map(|kv| kv.value.clone()),
+                    expected,
+                    "{mode:?} {name}"
+                );
+                if let Some(key) = key {
+                    let row = serde_json::to_value(span_to_row(span)).expect("row");
+                    let mut allowed = GUIDE_PARAMS
+                        .iter()
+                        .chain(&["tool_choice", "parallel_tool_calls"]);
+                    let allowed = allowed.any(|p| *p == spec.wire_name);
+                    assert!(row["metadata"].get(key).is_none(), "{key} in {row:#}");
+                    assert_eq!(
+                        row["metadata"].get(spec.wire_name).is_some(),
+                        allowed,
+                        "{mode:?} {name}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -7,17 +7,17 @@ use serde_json::{Map, Value as Json};
 use crate::telemetry::semconv;
 
 /// Operation names whose spans are Braintrust `llm` spans.
-pub const LLM_OPERATIONS: &[&str] = &[
+pub(crate) const LLM_OPERATIONS: &[&str] = &[
     semconv::OPERATION_CHAT,
     "text_completion",
     semconv::OPERATION_EMBEDDINGS,
 ];
 
 /// Operation name of a tool execution span (a Braintrust `tool` span).
-pub const TOOL_OPERATION: &str = "execute_tool";
+pub(crate) const TOOL_OPERATION: &str = "execute_tool";
 
 /// `metadata.provider` of spans from Azure AI Inference, whichever vocabulary.
-pub const PROVIDER_AZURE: &str = "azure";
+pub(crate) const PROVIDER_AZURE: &str = "azure";
 
 /// One Braintrust log row (`InsertProjectLogsEvent`), built by `span_to_row`.
 ///
