@@ -23,12 +23,11 @@
 //! `AZURE_AI_INFERENCE_ENDPOINT` (and `AZURE_AI_INFERENCE_KEY`) name a real one.
 
 mod common;
+use common::BRAINTRUST_API_KEY;
 
 use std::error::Error;
 
-use azure_ai_inference_otel::exporters::braintrust::{
-    BRAINTRUST_API_KEY, BraintrustConfig, preview_row,
-};
+use azure_ai_inference_otel::exporters::braintrust::{BraintrustConfig, preview_row};
 use azure_ai_inference_otel::setup::{ExporterKind, TelemetryPipeline};
 use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use tracing_subscriber::prelude::*;

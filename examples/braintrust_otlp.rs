@@ -9,7 +9,7 @@
 //!
 //! Use it instead of the native exporter when spans should travel the OTLP
 //! path (a collector in between, say). The request carries
-//! `Authorization: Bearer {BRAINTRUST_API_KEY}` and `x-bt-parent:
+//! `Authorization: Bearer {}` and `x-bt-parent:
 //! {BRAINTRUST_PARENT}` (default `project_name:default-otel-project`).
 //!
 //! - With `BRAINTRUST_API_KEY`: the spans of one `handle_ticket` (an
@@ -23,11 +23,12 @@
 //! `AZURE_AI_INFERENCE_ENDPOINT` (and `AZURE_AI_INFERENCE_KEY`) name a real one.
 
 mod common;
+use common::BRAINTRUST_API_KEY;
 
 use std::error::Error;
 
 use azure_ai_inference_otel::exporters::braintrust::{
-    BRAINTRUST_API_KEY, BraintrustConfig, BraintrustOtlpExporter, preview_row,
+    BraintrustConfig, BraintrustOtlpExporter, preview_row,
 };
 use azure_ai_inference_otel::setup::TelemetryPipeline;
 use azure_ai_inference_otel::telemetry::TelemetryOptions;

@@ -28,7 +28,7 @@ mod common;
 use std::error::Error;
 use std::process::ExitCode;
 
-use azure_ai_inference_otel::exporters::otlp::{OtlpConfig, OtlpSignal};
+use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions,
 };
@@ -42,10 +42,12 @@ async fn main() -> Result<ExitCode, Box<dyn Error>> {
     let target = common::Target::from_env()?;
 
     let config = OtlpConfig::new();
-    for signal in [OtlpSignal::Traces, OtlpSignal::Metrics] {
-        let resolved = config.resolve(signal)?;
+    for (signal, resolved) in [
+        ("traces", config.resolve_traces()?),
+        ("metrics", config.resolve_metrics()?),
+    ] {
         println!(
-            "{signal:?} -> {} ({}, endpoint from {:?})",
+            "{signal} -> {} ({}, endpoint from {:?})",
             resolved.endpoint, resolved.protocol, resolved.endpoint_source
         );
     }

@@ -30,13 +30,14 @@
 mod tree;
 
 mod common;
+use common::BRAINTRUST_API_KEY;
 
 use std::error::Error;
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use azure_ai_inference_otel::client::{ChatCompletionsClient, ClientOptions, ResponsesClient};
-use azure_ai_inference_otel::exporters::braintrust::{BRAINTRUST_API_KEY, preview_row};
+use azure_ai_inference_otel::exporters::braintrust::preview_row;
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions, ReasoningEffort,
     ResponseStreamEvent, ResponsesOptions,

@@ -30,9 +30,22 @@ const MAX_SNIPPET: usize = 512;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The service answered with a non-success HTTP status.
-    #[error("{0}")]
-    Http(#[from] HttpError),
+    /// The service answered with a non-success HTTP status; what it said is
+    /// parsed from the body in whichever shape it came
+    /// ([`http_from_body`](Error::http_from_body)).
+    #[error("{}", http_message(*.status, .code.as_deref(), message, *.retry_after, .request_id.as_deref()))]
+    Http {
+        /// The HTTP status code.
+        status: u16,
+        /// The service's error code (`{"error":{"code":...}}`), when it sent one.
+        code: Option<String>,
+        /// The service's message, or the start of the body (at most 512 bytes).
+        message: String,
+        /// `Retry-After`, when the service sent one (seconds form or HTTP date).
+        retry_after: Option<Duration>,
+        /// The request id (`x-request-id` / `apim-request-id` / `x-ms-request-id`) to quote to support.
+        request_id: Option<String>,
+    },
 
     /// A connect, request or read deadline passed.
     #[error("timed out {phase}; raise the limit with ClientOptions::{} if the model is slow{}", phase.option(), request_id_suffix(.request_id.as_deref()))]
@@ -66,9 +79,21 @@ pub enum Error {
     },
 
     /// The service answered with a success status, but the body (or an
-    /// event of a stream) is an error object: `{"error": {"code", "message"}}`.
-    #[error("{0}")]
-    Service(#[from] ServiceError),
+    /// event of a stream) is an error object: `{"error": {"code", "message"}}`
+    /// (a whole body with status 200, such an SSE event, a `failed`
+    /// Responses answer).
+    ///
+    /// The message can quote the prompt: it is shown to the caller
+    /// (`Display`) and never recorded on spans, which get only the code.
+    #[error("{}", service_message(.code.as_deref(), message, .request_id.as_deref()))]
+    Service {
+        /// The service's error code (`error.code`, else `error.type`), when it sent one.
+        code: Option<String>,
+        /// The service's message (at most 512 bytes).
+        message: String,
+        /// The response's request id, to quote to support.
+        request_id: Option<String>,
+    },
 
     /// The response started (status and headers arrived) but its body did
     /// not complete: the connection was reset or closed, a chunked body or
@@ -166,12 +191,12 @@ impl Error {
     /// The coarse kind of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Http(e) => ErrorKind::Http(e.status),
+            Error::Http { status, .. } => ErrorKind::Http(*status),
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Connection { .. } => ErrorKind::Connection,
             Error::InvalidResponse { .. } => ErrorKind::InvalidResponse,
             Error::StreamTruncated { .. } => ErrorKind::StreamTruncated,
-            Error::Service(_) => ErrorKind::Service,
+            Error::Service { .. } => ErrorKind::Service,
             Error::InvalidConfig { .. } | Error::Credential { .. } | Error::Serialize(_) => {
                 ErrorKind::Other
             }
@@ -188,7 +213,7 @@ impl Error {
     /// `tracing::warn!(error.type = e.error_type(), "...")`.
     pub fn error_type(&self) -> &str {
         match self {
-            Error::Service(e) => e.error_type(),
+            Error::Service { code, .. } => service_error_type(code.as_deref()),
             _ => self.kind().error_type(),
         }
     }
@@ -198,11 +223,10 @@ impl Error {
     /// support asks for.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::Http(e) => e.request_id.as_deref(),
-            Error::Service(e) => e.request_id.as_deref(),
-            Error::StreamTruncated { request_id, .. } | Error::Timeout { request_id, .. } => {
-                request_id.as_deref()
-            }
+            Error::Http { request_id, .. }
+            | Error::Service { request_id, .. }
+            | Error::StreamTruncated { request_id, .. }
+            | Error::Timeout { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
@@ -212,11 +236,10 @@ impl Error {
     pub(crate) fn with_request_id(mut self, id: Option<&str>) -> Self {
         let Some(id) = id else { return self };
         let slot = match &mut self {
-            Error::Http(e) => &mut e.request_id,
-            Error::Service(e) => &mut e.request_id,
-            Error::StreamTruncated { request_id, .. } | Error::Timeout { request_id, .. } => {
-                request_id
-            }
+            Error::Http { request_id, .. }
+            | Error::Service { request_id, .. }
+            | Error::StreamTruncated { request_id, .. }
+            | Error::Timeout { request_id, .. } => request_id,
             _ => return self,
         };
         if slot.is_none() {
@@ -228,7 +251,7 @@ impl Error {
     /// The HTTP status, for [`Error::Http`].
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Http(e) => Some(e.status),
+            Error::Http { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -238,9 +261,9 @@ impl Error {
     /// service's message or any body text (which may quote the prompt).
     pub fn telemetry_description(&self) -> Cow<'static, str> {
         match self {
-            Error::Http(e) => match &e.code {
-                Some(code) => format!("HTTP {} ({})", e.status, sanitize_code(code)).into(),
-                None => format!("HTTP {}", e.status).into(),
+            Error::Http { status, code, .. } => match code {
+                Some(code) => format!("HTTP {status} ({})", sanitize_code(code)).into(),
+                None => format!("HTTP {status}").into(),
             },
             Error::Timeout { phase, .. } => match phase {
                 TimeoutPhase::Connect => "connect timeout".into(),
@@ -250,7 +273,7 @@ impl Error {
             Error::InvalidResponse { .. } => "response is not the expected JSON".into(),
             Error::StreamTruncated { events: None, .. } => "response body cut short".into(),
             Error::StreamTruncated { .. } => "stream ended before [DONE]".into(),
-            Error::Service(e) => match e.code.as_deref().and_then(short_code) {
+            Error::Service { code, .. } => match code.as_deref().and_then(short_code) {
                 Some(code) => format!("service error ({code})").into(),
                 None => "service error".into(),
             },
@@ -263,12 +286,12 @@ impl Error {
     /// The name recorded as `exception.type`.
     pub fn exception_type(&self) -> &'static str {
         match self {
-            Error::Http(_) => "azure_ai_inference_otel::Error::Http",
+            Error::Http { .. } => "azure_ai_inference_otel::Error::Http",
             Error::Timeout { .. } => "azure_ai_inference_otel::Error::Timeout",
             Error::Connection { .. } => "azure_ai_inference_otel::Error::Connection",
             Error::InvalidResponse { .. } => "azure_ai_inference_otel::Error::InvalidResponse",
             Error::StreamTruncated { .. } => "azure_ai_inference_otel::Error::StreamTruncated",
-            Error::Service(_) => "azure_ai_inference_otel::Error::Service",
+            Error::Service { .. } => "azure_ai_inference_otel::Error::Service",
             Error::InvalidConfig { .. } => "azure_ai_inference_otel::Error::InvalidConfig",
             Error::Credential { .. } => "azure_ai_inference_otel::Error::Credential",
             Error::Serialize(_) => "azure_ai_inference_otel::Error::Serialize",
@@ -297,7 +320,9 @@ impl Error {
 impl crate::telemetry::ErrorClass for Error {
     fn error_type(&self) -> Cow<'static, str> {
         match self {
-            Error::Service(e) => Cow::Owned(e.error_type().to_owned()),
+            Error::Service { code, .. } => {
+                Cow::Owned(service_error_type(code.as_deref()).to_owned())
+            }
             _ => Cow::Borrowed(self.kind().error_type()),
         }
     }
@@ -389,28 +414,12 @@ fn truncated_message(events: Option<usize>, unfinished: usize, request_id: Optio
     s
 }
 
-/// An error object the service sent inside a success answer: a whole body
-/// `{"error": {...}}` with status 200, or such an SSE event in a stream.
-///
-/// The message can quote the prompt: it is shown to the caller (`Display`)
-/// and never recorded on spans, which get only the code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ServiceError {
-    /// The service's error code (`error.code`, else `error.type`), when it sent one.
-    pub code: Option<String>,
-    /// The service's message (at most 512 bytes).
-    pub message: String,
-    /// The response's request id, to quote to support.
-    pub request_id: Option<String>,
-}
-
-impl ServiceError {
-    /// Reads an error object in any of the shapes [`HttpError::from_body`]
-    /// understands.
-    pub fn from_body(body: &[u8]) -> Self {
+impl Error {
+    /// An [`Error::Service`] from an error object in any of the shapes
+    /// [`Error::http_from_body`] understands.
+    pub(crate) fn service_from_body(body: &[u8]) -> Self {
         let (code, message) = parse_error_body(body);
-        ServiceError {
+        Error::Service {
             code,
             message,
             request_id: None,
@@ -420,97 +429,88 @@ impl ServiceError {
     /// An error the service reported in a decoded object (a `failed`
     /// Responses answer, an `error` stream event); the message is cut to
     /// 512 bytes like any other.
-    pub(crate) fn new(code: Option<String>, message: String, request_id: Option<&str>) -> Self {
-        ServiceError {
+    pub(crate) fn service(code: Option<String>, message: String, request_id: Option<&str>) -> Self {
+        Error::Service {
             code,
             message: truncate(&message),
             request_id: request_id.map(str::to_owned),
         }
     }
+}
 
-    /// The `error.type` value: the code when it is a short identifier, else `_OTHER`.
-    pub fn error_type(&self) -> &str {
-        self.code
-            .as_deref()
-            .and_then(short_code)
-            .unwrap_or(semconv::ERROR_OTHER)
+/// The `error.type` of an [`Error::Service`]: the code when it is a short
+/// identifier, else `_OTHER`.
+fn service_error_type(code: Option<&str>) -> &str {
+    code.and_then(short_code).unwrap_or(semconv::ERROR_OTHER)
+}
+
+/// [`Error::Service`]'s `Display`.
+fn service_message(code: Option<&str>, message: &str, request_id: Option<&str>) -> String {
+    let mut text = String::from("the service reported an error");
+    if let Some(code) = code {
+        text.push_str(&format!(" ({code})"));
     }
-}
-
-impl fmt::Display for ServiceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the service reported an error")?;
-        if let Some(code) = &self.code {
-            write!(f, " ({code})")?;
-        }
-        if !self.message.is_empty() {
-            write!(f, ": {}", self.message)?;
-        }
-        if let Some(id) = &self.request_id {
-            write!(f, " [request id {id}]")?;
-        }
-        Ok(())
+    if !message.is_empty() {
+        text.push_str(&format!(": {message}"));
     }
+    if let Some(id) = request_id {
+        text.push_str(&format!(" [request id {id}]"));
+    }
+    text
 }
 
-impl std::error::Error for ServiceError {}
-
-/// A non-success answer from the service, with what it said parsed from the
-/// body in whichever shape it came.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct HttpError {
-    /// The HTTP status code.
-    pub status: u16,
-    /// The service's error code (`{"error":{"code":...}}`), when it sent one.
-    pub code: Option<String>,
-    /// The service's message, or the start of the body (at most 512 bytes).
-    pub message: String,
-    /// `Retry-After`, when the service sent one (seconds form or HTTP date).
-    pub retry_after: Option<Duration>,
-    /// The request id (`x-request-id` / `apim-request-id` / `x-ms-request-id`) to quote to support.
-    pub request_id: Option<String>,
-}
-
-impl HttpError {
-    /// Parses an error body. Understood shapes: `{"error":{"code","message"}}`,
+impl Error {
+    /// An [`Error::Http`] for `status` with what the service said, parsed
+    /// from `body`. Understood shapes: `{"error":{"code","message"}}`,
     /// `{"error":"text"}`, `{"code","message"}`, `{"status":..,"message"|"title"|"detail"}`,
     /// `{"detail": "text" | [..]}`, `{"message": "text"}`, and plain text.
-    pub fn from_body(status: u16, body: &[u8]) -> Self {
+    pub fn http_from_body(status: u16, body: &[u8]) -> Self {
+        Self::http(status, body, None, None)
+    }
+
+    /// [`http_from_body`](Self::http_from_body) with the answer's
+    /// `Retry-After` and request id.
+    pub(crate) fn http(
+        status: u16,
+        body: &[u8],
+        retry_after: Option<Duration>,
+        request_id: Option<String>,
+    ) -> Self {
         let (code, message) = parse_error_body(body);
-        HttpError {
+        Error::Http {
             status,
             code,
             message,
-            retry_after: None,
-            request_id: None,
+            retry_after,
+            request_id,
         }
     }
+}
 
-    fn hint(&self) -> &'static str {
-        match self.status {
-            // What a v1 endpoint (`.../openai/v1`) answers a dated version.
-            400 if contains_ignore_case(&self.message, "api version not supported") => {
-                "drop the api-version parameter (ClientOptions::with_api_version, azinfer --api-version): a v1 endpoint (.../openai/v1) takes none, or `v1`"
-            }
-            400 => "the service rejected the request; check the parameters it names",
-            401 => "check the API key or token, and that it belongs to this endpoint",
-            403 => "the credential is valid but lacks access to this resource or model",
-            404 => {
-                "check the endpoint URL (Azure OpenAI needs .../openai/deployments/<name>), the route and the model name"
-            }
-            408 | 504 => "the service timed out; retry, or ask for fewer tokens",
-            413 => "the request is too large; send fewer or shorter inputs",
-            422 => {
-                "the model does not accept a parameter; the message names it (see ClientOptions::with_extra_parameters)"
-            }
-            429 => "rate limited; wait and retry, or raise the deployment's quota",
-            300..=399 => {
-                "the service redirected the request to another origin, where credentials are never sent; use that URL as the endpoint if you trust it"
-            }
-            500..=599 => "the service failed; retry later",
-            _ => "see the service's message",
+/// What to do about a status, for [`Error::Http`]'s `Display`.
+fn http_hint(status: u16, message: &str) -> &'static str {
+    match status {
+        // What a v1 endpoint (`.../openai/v1`) answers a dated version.
+        400 if contains_ignore_case(message, "api version not supported") => {
+            "drop the api-version parameter (ClientOptions::with_api_version, azinfer --api-version): a v1 endpoint (.../openai/v1) takes none, or `v1`"
         }
+        400 => "the service rejected the request; check the parameters it names",
+        401 => "check the API key or token, and that it belongs to this endpoint",
+        403 => "the credential is valid but lacks access to this resource or model",
+        404 => {
+            "check the endpoint URL (Azure OpenAI needs .../openai/deployments/<name>), the route and the model name"
+        }
+        408 | 504 => "the service timed out; retry, or ask for fewer tokens",
+        413 => "the request is too large; send fewer or shorter inputs",
+        422 => {
+            "the model does not accept a parameter; the message names it (see ClientOptions::with_extra_parameters)"
+        }
+        429 => "rate limited; wait and retry, or raise the deployment's quota",
+        300..=399 => {
+            "the service redirected the request to another origin, where credentials are never sent; use that URL as the endpoint if you trust it"
+        }
+        500..=599 => "the service failed; retry later",
+        _ => "see the service's message",
     }
 }
 
@@ -522,29 +522,35 @@ fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
-impl fmt::Display for HttpError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the service answered HTTP {}", self.status)?;
-        if let Some(code) = &self.code {
-            write!(f, " ({code})")?;
-        }
-        if !self.message.is_empty() {
-            write!(f, ": {}", self.message)?;
-        }
-        write!(f, "; {}", self.hint())?;
-        if let Some(after) = self.retry_after {
-            // Whole milliseconds: `retry-after-ms` hints are often below 1 s.
-            let after = Duration::from_millis(after.as_millis().try_into().unwrap_or(u64::MAX));
-            write!(f, " (retry after {})", humantime::format_duration(after))?;
-        }
-        if let Some(id) = &self.request_id {
-            write!(f, " [request id {id}]")?;
-        }
-        Ok(())
+/// [`Error::Http`]'s `Display`.
+fn http_message(
+    status: u16,
+    code: Option<&str>,
+    message: &str,
+    retry_after: Option<Duration>,
+    request_id: Option<&str>,
+) -> String {
+    let mut text = format!("the service answered HTTP {status}");
+    if let Some(code) = code {
+        text.push_str(&format!(" ({code})"));
     }
+    if !message.is_empty() {
+        text.push_str(&format!(": {message}"));
+    }
+    text.push_str(&format!("; {}", http_hint(status, message)));
+    if let Some(after) = retry_after {
+        // Whole milliseconds: `retry-after-ms` hints are often below 1 s.
+        let after = Duration::from_millis(after.as_millis().try_into().unwrap_or(u64::MAX));
+        text.push_str(&format!(
+            " (retry after {})",
+            humantime::format_duration(after)
+        ));
+    }
+    if let Some(id) = request_id {
+        text.push_str(&format!(" [request id {id}]"));
+    }
+    text
 }
-
-impl std::error::Error for HttpError {}
 
 fn parse_error_body(body: &[u8]) -> (Option<String>, String) {
     use serde_json::Value;

@@ -222,7 +222,7 @@
 //! | `AZURE_AI_INFERENCE_OTEL_EXPORTERS` | [`setup::PipelineBuilder::from_env`] | comma-separated `stdout`, `otlp`, `braintrust`, `braintrust-otlp`, `none` |
 //! | `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` | [`setup`] | the resource |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT`, `_TRACES_ENDPOINT`, `_METRICS_ENDPOINT`, `_HEADERS`, `_TRACES_HEADERS`, `_METRICS_HEADERS`, `_PROTOCOL`, `_TRACES_PROTOCOL`, `_METRICS_PROTOCOL`, `_TIMEOUT` | [`exporters::otlp`] | the standard OTLP settings |
-//! | `BRAINTRUST_API_KEY`, `BRAINTRUST_API_URL`, `braintrust.parent` | [`exporters::braintrust`] | key (required), API URL (default `https://api.braintrust.dev`), parent (default `project_name:default-otel-project`) |
+//! | `BRAINTRUST_API_KEY`, `BRAINTRUST_API_URL`, `BRAINTRUST_PARENT` | [`exporters::braintrust`] | key (required), API URL (default `https://api.braintrust.dev`), parent (default `project_name:default-otel-project`) |
 //! | `BRAINTRUST_FILTER_AI_SPANS` (or `BRAINTRUST_OTEL_FILTER_AI_SPANS`) | [`exporters::braintrust`] | `true`: only AI spans (and each trace's local root) become rows |
 //! | `BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS` | [`exporters::braintrust`] | `false`: inline media stays inline instead of being uploaded as attachments |
 //! | `OTEL_BSP_*`, `OTEL_METRIC_EXPORT_INTERVAL` | the OpenTelemetry SDK | batch sizes and delays, metric interval |

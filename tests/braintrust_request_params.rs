@@ -16,7 +16,7 @@ use azure_ai_inference_otel::exporters::braintrust::{
 };
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatCompletionsResponseFormat, ChatCompletionsToolChoice,
-    ChatCompletionsToolChoicePreset, ChatRequestMessage, JsonSchemaFormat,
+    ChatRequestMessage, JsonSchemaFormat,
 };
 use azure_ai_inference_otel::telemetry::SemconvMode;
 use azure_ai_inference_otel::testing::{MockInferenceServer, Reply};
@@ -155,7 +155,7 @@ async fn tool_controls_and_the_response_format_reach_the_span_and_both_paths() {
 #[tokio::test]
 async fn presets_are_strings_and_without_content_only_the_format_type_is_recorded() {
     let server = MockInferenceServer::start().await.unwrap();
-    let options = request().with_tool_choice(ChatCompletionsToolChoicePreset::Required);
+    let options = request().with_tool_choice(ChatCompletionsToolChoice::Required);
     let span = call(&server, false, SemconvMode::Default, options).await;
     let a = attrs(&span);
     assert_eq!(

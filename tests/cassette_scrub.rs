@@ -3,7 +3,10 @@
 
 use std::path::Path;
 
-use azure_ai_inference_otel::testing::{MockInferenceServer, RecordOptions, Reply, SCRUBBED};
+use azure_ai_inference_otel::testing::{MockInferenceServer, RecordOptions, Reply};
+
+/// What a scrubbed value becomes in a cassette (documented on `RecordOptions`).
+const SCRUBBED: &str = "[scrubbed]";
 use serde_json::json;
 
 const KEY: &str = "sk-Live/Key+0123456789abcdef";
@@ -107,7 +110,7 @@ async fn no_secret_reaches_the_file() {
         .send()
         .await
         .unwrap();
-    assert_eq!(replay.replay_mismatches(), vec![]);
+    assert_eq!(replay.replay_mismatches(), Vec::<String>::new());
     assert_eq!(response.status(), 401);
     let text = response.text().await.unwrap();
     assert!(

@@ -243,10 +243,15 @@ async fn error_status_before_the_stream_fails_the_call() {
     let client = client_support::chat(&server, client_support::options(&h, false));
     let err = client.complete_streaming(request()).await.unwrap_err();
     match &err {
-        Error::Http(http) => {
-            assert_eq!(http.status, 429);
-            assert_eq!(http.code.as_deref(), Some("RateLimitExceeded"));
-            assert_eq!(http.retry_after, Some(std::time::Duration::from_secs(3)));
+        Error::Http {
+            status,
+            code,
+            retry_after,
+            ..
+        } => {
+            assert_eq!(*status, 429);
+            assert_eq!(code.as_deref(), Some("RateLimitExceeded"));
+            assert_eq!(*retry_after, Some(std::time::Duration::from_secs(3)));
         }
         other => panic!("{other:?}"),
     }

@@ -275,9 +275,9 @@ async fn an_in_band_error_on_a_chunk_with_choices_fails_the_stream() {
     assert_eq!(items.len(), 2, "{items:?}");
     assert!(items[0].is_ok());
     match &items[1] {
-        Err(Error::Service(e)) => {
-            assert_eq!(e.code.as_deref(), Some("400"));
-            assert!(e.message.contains("upstream refused"));
+        Err(Error::Service { code, message, .. }) => {
+            assert_eq!(code.as_deref(), Some("400"));
+            assert!(message.contains("upstream refused"));
         }
         other => panic!("{other:?}"),
     }

@@ -114,9 +114,11 @@ async fn failed_answers_are_typed_errors() {
         "Access denied due to invalid key",
     ));
     match client.list().await.unwrap_err() {
-        Error::Http(e) => {
-            assert_eq!(e.status, 401);
-            assert!(e.message.contains("invalid key"), "{e:?}");
+        Error::Http {
+            status, message, ..
+        } => {
+            assert_eq!(status, 401);
+            assert!(message.contains("invalid key"), "{message}");
         }
         other => panic!("{other:?}"),
     }
@@ -126,7 +128,7 @@ async fn failed_answers_are_typed_errors() {
         json!({"error": {"code": "NotFound", "message": "gone"}}),
     ));
     let e = client.list().await.unwrap_err();
-    assert!(matches!(e, Error::Service(_)), "{e:?}");
+    assert!(matches!(e, Error::Service { .. }), "{e:?}");
     assert_eq!(e.error_type(), "NotFound");
 
     server.enqueue(Reply::json(200, json!({"model_name": "Phi-4"})));

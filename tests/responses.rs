@@ -8,7 +8,7 @@ mod support;
 
 use azure_ai_inference_otel::Error;
 use azure_ai_inference_otel::models::{
-    ReasoningEffort, ReasoningSummary, ResponseInputItem, ResponseStatus, ResponseStreamEvent,
+    ReasoningEffort, ReasoningSummary, ResponseItem, ResponseStatus, ResponseStreamEvent,
     ResponseTool, ResponseToolChoice, ResponsesOptions, Truncation,
 };
 use azure_ai_inference_otel::telemetry::SemconvMode;
@@ -311,8 +311,8 @@ async fn failed_answers_are_service_errors_with_their_code() {
     ] {
         let o = scenario(reply, call).await;
         match &o.result {
-            Err(Error::Service(e)) => {
-                assert_eq!(e.code.as_deref(), Some("server_error"), "{call:?}")
+            Err(Error::Service { code, .. }) => {
+                assert_eq!(code.as_deref(), Some("server_error"), "{call:?}")
             }
             other => panic!("{call:?}: {other:?}"),
         }
@@ -333,7 +333,9 @@ async fn an_error_event_is_an_in_band_error() {
     );
     let o = scenario(reply, Call::Streamed).await;
     match &o.result {
-        Err(Error::Service(e)) => assert_eq!(e.code.as_deref(), Some("rate_limit_exceeded")),
+        Err(Error::Service { code, .. }) => {
+            assert_eq!(code.as_deref(), Some("rate_limit_exceeded"))
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(error_type(&o).as_deref(), Some("rate_limit_exceeded"));
@@ -398,7 +400,7 @@ async fn input_items_of_every_kind_reach_the_demo_endpoint() {
     // A tool call turn: the demo endpoint calls the first function...
     let first = client
         .create(
-            ResponsesOptions::new(vec![ResponseInputItem::user("Weather in Paris?")])
+            ResponsesOptions::new(vec![ResponseItem::user("Weather in Paris?")])
                 .with_model(MODEL)
                 .with_tools(vec![ResponseTool::function(
                     "get_weather",
@@ -408,16 +410,20 @@ async fn input_items_of_every_kind_reach_the_demo_endpoint() {
         )
         .await
         .unwrap();
-    let call = first
-        .function_calls()
-        .next()
-        .expect("a function call")
-        .clone();
-    // ...and answers the function's output, sent back with the call.
-    let mut items: Vec<ResponseInputItem> = vec![ResponseInputItem::user("Weather in Paris?")];
-    items.extend(first.output.into_iter().map(ResponseInputItem::from));
-    items.push(ResponseInputItem::function_call_output(
-        &call.call_id,
+    let call_id = first
+        .output
+        .iter()
+        .find_map(|item| match item {
+            ResponseItem::FunctionCall { call_id, .. } => Some(call_id.clone()),
+            _ => None,
+        })
+        .expect("a function call");
+    // ...and answers the function's output, sent back with the call (the
+    // answer's items go back as they came).
+    let mut items = vec![ResponseItem::user("Weather in Paris?")];
+    items.extend(first.output);
+    items.push(ResponseItem::function_call_output(
+        &call_id,
         "22 C and sunny",
     ));
     let second = client

@@ -9,7 +9,7 @@
 mod support;
 
 use azure_ai_inference_otel::models::{
-    ReasoningEffort, ResponseContentPart, ResponseInputItem, ResponseTool, ResponseToolChoice,
+    ReasoningEffort, ResponseContentPart, ResponseItem, ResponseTool, ResponseToolChoice,
     ResponsesOptions,
 };
 use azure_ai_inference_otel::telemetry::SemconvMode;
@@ -363,7 +363,7 @@ fn assert_valid(schema: &str, value: &Value, what: &str) {
 #[tokio::test]
 async fn newer_names_validate_for_every_item_kind() {
     let items = vec![
-        ResponseInputItem::user(vec![
+        ResponseItem::user(vec![
             ResponseContentPart::input_text("Compare these."),
             ResponseContentPart::input_image("https://example.com/a.png"),
             ResponseContentPart::input_image("data:image/png;base64,iVBORw0KGgo="),
@@ -371,9 +371,9 @@ async fn newer_names_validate_for_every_item_kind() {
         ]),
         serde_json::from_value(json!({"type": "reasoning", "id": "rs_0", "summary": [{"type": "summary_text", "text": "Earlier thought."}]})).unwrap(),
         serde_json::from_value(json!({"type": "function_call", "call_id": "call_0", "name": "f", "arguments": "{\"a\":1}"})).unwrap(),
-        ResponseInputItem::function_call_output("call_0", "42"),
+        ResponseItem::function_call_output("call_0", "42"),
         serde_json::from_value(json!({"type": "item_reference", "id": "msg_0"})).unwrap(),
-        ResponseInputItem::assistant("Earlier answer."),
+        ResponseItem::assistant("Earlier answer."),
     ];
     let req = ResponsesOptions::new(items)
         .with_model(MODEL)

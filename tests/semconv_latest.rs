@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use azure_ai_inference_otel::client::{ChatCompletionsClient, ClientOptions};
 use azure_ai_inference_otel::models::{
-    AudioContentFormat, AudioUrl, ChatCompletionsOptions, ChatCompletionsToolCall,
+    AudioContentFormat, ChatCompletionsOptions, ChatCompletionsToolCall,
     ChatCompletionsToolDefinition, ChatRequestMessage, ContentItem, FunctionDefinition,
 };
 use azure_ai_inference_otel::telemetry::SemconvMode;
@@ -69,9 +69,7 @@ fn conversation() -> ChatCompletionsOptions {
             ContentItem::image_url("data:image/png;base64,iVBORw0KGgo="),
             ContentItem::input_audio("UklGRiQAAABXQVZF", AudioContentFormat::Wav),
             ContentItem::AudioUrl {
-                audio_url: AudioUrl {
-                    url: "https://example.com/question.mp3".into(),
-                },
+                url: "https://example.com/question.mp3".into(),
             },
         ]),
         ChatRequestMessage::assistant_tool_calls(vec![ChatCompletionsToolCall::function(

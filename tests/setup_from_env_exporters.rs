@@ -4,9 +4,9 @@
 //!
 //! One test in this file: it sets process environment variables.
 
-use azure_ai_inference_otel::setup::{
-    AZURE_AI_INFERENCE_OTEL_EXPORTERS, ExporterKind, PipelineBuilder, SetupError,
-};
+use azure_ai_inference_otel::setup::{ExporterKind, PipelineBuilder, SetupError};
+
+const AZURE_AI_INFERENCE_OTEL_EXPORTERS: &str = "AZURE_AI_INFERENCE_OTEL_EXPORTERS";
 use opentelemetry::trace::{Tracer as _, TracerProvider as _};
 
 #[test]

@@ -1,5 +1,5 @@
-//! The exporter helpers on their own (`exporters::otlp::span_exporter()` /
-//! `metric_exporter()` into plain SDK providers), configured by the
+//! The exporters on their own (`OtlpConfig::new().build_span_exporter()` /
+//! `.build_metric_exporter()` into plain SDK providers), configured by the
 //! signal-specific variables: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` and
 //! `_METRICS_ENDPOINT` used as is and beating the generic endpoint, and
 //! `OTEL_EXPORTER_OTLP_TRACES_HEADERS` replacing the generic headers for spans.
@@ -9,7 +9,7 @@
 mod support;
 use support::otlp_collector;
 
-use azure_ai_inference_otel::exporters::otlp::{self, ConfigSource, OtlpConfig, OtlpSignal};
+use azure_ai_inference_otel::exporters::otlp::{ConfigSource, OtlpConfig};
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::{Tracer as _, TracerProvider as _};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
@@ -36,9 +36,7 @@ fn signal_specific_variables_are_used_as_is() {
         std::env::set_var("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-signal=traces");
     }
 
-    let target = OtlpConfig::new()
-        .resolve(OtlpSignal::Traces)
-        .expect("resolves");
+    let target = OtlpConfig::new().resolve_traces().expect("resolves");
     assert_eq!(target.endpoint, format!("{base}/custom/spans"));
     assert_eq!(
         target.endpoint_source,
@@ -46,11 +44,20 @@ fn signal_specific_variables_are_used_as_is() {
     );
 
     let tracer_provider = SdkTracerProvider::builder()
-        .with_batch_exporter(otlp::span_exporter().expect("span exporter"))
+        .with_batch_exporter(
+            OtlpConfig::new()
+                .build_span_exporter()
+                .expect("span exporter"),
+        )
         .build();
     let meter_provider = SdkMeterProvider::builder()
         .with_reader(
-            PeriodicReader::builder(otlp::metric_exporter().expect("metric exporter")).build(),
+            PeriodicReader::builder(
+                OtlpConfig::new()
+                    .build_metric_exporter()
+                    .expect("metric exporter"),
+            )
+            .build(),
         )
         .build();
     tracer_provider.tracer("t").in_span("signal_span", |_| {});

@@ -7,7 +7,7 @@ use support::telemetry as telemetry_support;
 
 use std::borrow::Cow;
 
-use azure_ai_inference_otel::error::{Error, HttpError};
+use azure_ai_inference_otel::error::Error;
 use azure_ai_inference_otel::telemetry::SemconvMode;
 use azure_ai_inference_otel::telemetry::{
     ChoiceRecord, ErrorClass, Instrumentation, Operation, RequestAttributes, RequestParam,
@@ -278,10 +278,10 @@ fn failure_records_error_type_status_and_exception_without_service_text() {
     let h = Harness::new();
     let inst = Instrumentation::new(&h.options(false), "h", 443);
     let span = inst.start(Operation::Chat, &RequestAttributes::with_model(Some("m")));
-    let err = Error::Http(HttpError::from_body(
+    let err = Error::http_from_body(
         429,
         br#"{"error":{"code":"RateLimit","message":"secret prompt quoted back"}}"#,
-    ));
+    );
     span.fail(&err);
     let spans = h.spans();
     let s = &spans[0];
@@ -338,7 +338,7 @@ fn any_client_error_fills_the_error_class_view() {
     assert_eq!(view.error_type(), err.error_type());
     assert_eq!(view.description(), err.telemetry_description());
     assert_eq!(view.http_status(), None);
-    let http: &dyn ErrorClass = &Error::Http(HttpError::from_body(503, b""));
+    let http: &dyn ErrorClass = &Error::http_from_body(503, b"");
     assert_eq!(http.http_status(), Some(503));
 }
 

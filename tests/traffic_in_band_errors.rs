@@ -53,10 +53,14 @@ async fn a_200_error_object_fails_the_chat_call() {
 
         let e = client.complete(request()).await.unwrap_err();
         match &e {
-            Error::Service(s) => {
-                assert_eq!(s.code.as_deref(), Some("content_filter"));
-                assert_eq!(s.message, ECHOED);
-                assert_eq!(s.request_id.as_deref(), Some("req-9"));
+            Error::Service {
+                code,
+                message,
+                request_id,
+            } => {
+                assert_eq!(code.as_deref(), Some("content_filter"));
+                assert_eq!(message, ECHOED);
+                assert_eq!(request_id.as_deref(), Some("req-9"));
             }
             other => panic!("{other:?}"),
         }
@@ -112,9 +116,11 @@ async fn an_error_event_fails_the_stream() {
         assert_eq!(updates, 2, "the two events before the error");
         assert!(stream.next().await.is_none(), "the error ends the stream");
         match &error {
-            Error::Service(s) => {
-                assert_eq!(s.code.as_deref(), Some("server_error"));
-                assert_eq!(s.request_id.as_deref(), Some("req-s"));
+            Error::Service {
+                code, request_id, ..
+            } => {
+                assert_eq!(code.as_deref(), Some("server_error"));
+                assert_eq!(request_id.as_deref(), Some("req-s"));
             }
             other => panic!("{other:?}"),
         }
@@ -152,7 +158,7 @@ async fn embeddings_image_embeddings_and_model_info_see_error_objects() {
         .get_model_info()
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::Service(_)), "{e:?}");
+    assert!(matches!(e, Error::Service { .. }), "{e:?}");
 
     let spans = h.spans();
     assert_eq!(spans.len(), 2, "model info makes no span");

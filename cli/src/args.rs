@@ -3,14 +3,18 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use azure_ai_inference_otel::setup::{ExporterKind, UnknownExporterKind};
+use azure_ai_inference_otel::setup::{ExporterKind, SetupError};
 use clap::{ArgAction, Args, Parser, Subcommand};
 
-// The endpoint, key and model when `--endpoint`, `--key`, `--model` are not
-// given (then `AZURE_OPENAI_ENDPOINT` / `AZURE_OPENAI_API_KEY`, see `EndpointEnv`).
-pub use azure_ai_inference_otel::client::{
-    AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, AZURE_AI_INFERENCE_MODEL,
-};
+/// The endpoint when `--endpoint` is not given (then `AZURE_OPENAI_ENDPOINT`;
+/// `EndpointEnv` reads both).
+pub const AZURE_AI_INFERENCE_ENDPOINT: &str = "AZURE_AI_INFERENCE_ENDPOINT";
+/// The API key when `--key` is not given (then `AZURE_OPENAI_API_KEY`).
+pub const AZURE_AI_INFERENCE_KEY: &str = "AZURE_AI_INFERENCE_KEY";
+/// Microsoft's name for the API key, read when [`AZURE_AI_INFERENCE_KEY`] is unset.
+pub const AZURE_OPENAI_API_KEY: &str = "AZURE_OPENAI_API_KEY";
+/// The model when `--model` is not given.
+pub const AZURE_AI_INFERENCE_MODEL: &str = "AZURE_AI_INFERENCE_MODEL";
 /// The connect timeout when `--connect-timeout` is not given (`5s`, `500ms`).
 pub const AZURE_AI_INFERENCE_CONNECT_TIMEOUT: &str = "AZURE_AI_INFERENCE_CONNECT_TIMEOUT";
 /// The read timeout when `--read-timeout` is not given (`30s`, `2m`).
@@ -189,7 +193,7 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-fn parse_exporters(list: &str) -> Result<Exporters, UnknownExporterKind> {
+fn parse_exporters(list: &str) -> Result<Exporters, SetupError> {
     ExporterKind::parse_list(list).map(Exporters)
 }
 

@@ -3,8 +3,8 @@
 use std::io::{self, Write};
 
 use azure_ai_inference_otel::client::{
-    AZURE_OPENAI_API_KEY, ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient,
-    Endpoint, EndpointEnv, ImageEmbeddingsClient, ModelsClient, ResponsesClient, RetryPolicy,
+    ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient, Endpoint, EndpointEnv,
+    ImageEmbeddingsClient, ModelsClient, ResponsesClient, RetryPolicy,
 };
 use azure_ai_inference_otel::models::{
     ChatCompletions, CompletionsFinishReason, ModelResponse, ResponseStatus, ResponseStreamEvent,
@@ -13,7 +13,9 @@ use azure_ai_inference_otel::telemetry::TelemetryOptions;
 use azure_ai_inference_otel::testing::{MockInferenceServer, RecordOptions, ReplayOptions};
 use futures::StreamExt as _;
 
-use crate::args::{AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, Global};
+use crate::args::{
+    AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, AZURE_OPENAI_API_KEY, Global,
+};
 use crate::failure::Failure;
 use crate::input::Prepared;
 use crate::output::{self, StreamPrinter};

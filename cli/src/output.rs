@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use azure_ai_inference_otel::models::{
     ChatCompletions, CompletionsFinishReason, EmbeddingsResult, ModelInfo, ModelList,
-    ModelResponse, StreamingChatCompletionsUpdate,
+    ModelResponse, ResponseItem, StreamingChatCompletionsUpdate,
 };
 
 use crate::failure::Failure;
@@ -171,8 +171,16 @@ pub fn response(out: &mut dyn Write, answer: &ModelResponse) -> io::Result<()> {
 
 /// The function calls of a Responses answer, one line each.
 pub fn function_calls(out: &mut dyn Write, answer: &ModelResponse) -> io::Result<()> {
-    for call in answer.function_calls() {
-        tool_call(out, &call.name, &call.arguments, &call.call_id)?;
+    for item in &answer.output {
+        if let ResponseItem::FunctionCall {
+            call_id,
+            name,
+            arguments,
+            ..
+        } = item
+        {
+            tool_call(out, name, arguments, call_id)?;
+        }
     }
     Ok(())
 }

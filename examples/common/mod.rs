@@ -14,14 +14,19 @@
 //! [`install_braintrust_or_stdout`] and [`ticket_spans_in_memory`].
 #![allow(dead_code)] // each example uses part of this
 
+/// The variables `EndpointEnv` reads, named in the examples' messages.
+const AZURE_AI_INFERENCE_ENDPOINT: &str = "AZURE_AI_INFERENCE_ENDPOINT";
+const AZURE_AI_INFERENCE_KEY: &str = "AZURE_AI_INFERENCE_KEY";
+const AZURE_OPENAI_API_KEY: &str = "AZURE_OPENAI_API_KEY";
+/// The Braintrust key the examples check before sending anything there.
+pub const BRAINTRUST_API_KEY: &str = "BRAINTRUST_API_KEY";
+
 use std::error::Error;
 
 use azure_ai_inference_otel::client::{
-    AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, AZURE_OPENAI_API_KEY,
     ChatCompletionsClient, ClientOptions, Credential, EmbeddingsClient, EndpointEnv,
     ResponsesClient,
 };
-use azure_ai_inference_otel::exporters::braintrust::BRAINTRUST_API_KEY;
 use azure_ai_inference_otel::models::{
     ChatCompletionsOptions, ChatRequestMessage, EmbeddingsOptions,
 };

@@ -2,8 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::models::{
-    ChatCompletions, ChatCompletionsOptions, ChatCompletionsResponseFormat,
-    ChatCompletionsToolChoice, StreamOptions,
+    ChatCompletions, ChatCompletionsOptions, ChatCompletionsResponseFormat, StreamOptions,
 };
 use opentelemetry::Context;
 
@@ -184,11 +183,9 @@ fn request_attributes(o: &ChatCompletionsOptions, record_content: bool) -> Reque
             .get("n")
             .and_then(serde_json::Value::as_i64)
             .map(ParamValue::Int),
-        RequestParam::ToolChoice => o.tool_choice.as_ref().map(|choice| match choice {
-            ChatCompletionsToolChoice::Preset(preset) => ParamValue::Text(preset.as_str()),
-            ChatCompletionsToolChoice::Named(named) => {
-                named_tool_choice(&named.r#type, named, record_content)
-            }
+        RequestParam::ToolChoice => o.tool_choice.as_ref().map(|choice| match choice.mode() {
+            Some(mode) => ParamValue::Text(mode),
+            None => named_tool_choice(choice.kind(), choice, record_content),
         }),
         // Not in the REST API's request schema either: an extra parameter.
         RequestParam::ParallelToolCalls => o

@@ -3,9 +3,9 @@
 //!
 //! | Setting | First | Then |
 //! |---|---|---|
-//! | endpoint | [`AZURE_AI_INFERENCE_ENDPOINT`] | [`AZURE_OPENAI_ENDPOINT`] |
-//! | API key | [`AZURE_AI_INFERENCE_KEY`] | [`AZURE_OPENAI_API_KEY`] |
-//! | model (the deployment name on v1) | [`AZURE_AI_INFERENCE_MODEL`] | — |
+//! | endpoint | `AZURE_AI_INFERENCE_ENDPOINT` | `AZURE_OPENAI_ENDPOINT` |
+//! | API key | `AZURE_AI_INFERENCE_KEY` | `AZURE_OPENAI_API_KEY` |
+//! | model (the deployment name on v1) | `AZURE_AI_INFERENCE_MODEL` | — |
 //!
 //! The crate's own names win; each setting is resolved on its own, and an
 //! empty or blank value counts as unset. Code (a flag, an argument) beats
@@ -15,17 +15,17 @@ use std::fmt;
 
 use crate::net::Secret;
 
-/// The endpoint URL (the crate's own name; wins over [`AZURE_OPENAI_ENDPOINT`]).
-pub const AZURE_AI_INFERENCE_ENDPOINT: &str = "AZURE_AI_INFERENCE_ENDPOINT";
-/// The API key (the crate's own name; wins over [`AZURE_OPENAI_API_KEY`]).
-pub const AZURE_AI_INFERENCE_KEY: &str = "AZURE_AI_INFERENCE_KEY";
+/// The endpoint URL (the crate's own name; wins over `AZURE_OPENAI_ENDPOINT`).
+pub(crate) const AZURE_AI_INFERENCE_ENDPOINT: &str = "AZURE_AI_INFERENCE_ENDPOINT";
+/// The API key (the crate's own name; wins over `AZURE_OPENAI_API_KEY`).
+pub(crate) const AZURE_AI_INFERENCE_KEY: &str = "AZURE_AI_INFERENCE_KEY";
 /// The model, on v1 the deployment name.
-pub const AZURE_AI_INFERENCE_MODEL: &str = "AZURE_AI_INFERENCE_MODEL";
+pub(crate) const AZURE_AI_INFERENCE_MODEL: &str = "AZURE_AI_INFERENCE_MODEL";
 /// The endpoint URL as Microsoft's v1 samples name it, e.g.
 /// `https://<resource>.openai.azure.com/openai/v1`.
-pub const AZURE_OPENAI_ENDPOINT: &str = "AZURE_OPENAI_ENDPOINT";
+pub(crate) const AZURE_OPENAI_ENDPOINT: &str = "AZURE_OPENAI_ENDPOINT";
 /// The API key as Microsoft's v1 samples name it.
-pub const AZURE_OPENAI_API_KEY: &str = "AZURE_OPENAI_API_KEY";
+pub(crate) const AZURE_OPENAI_API_KEY: &str = "AZURE_OPENAI_API_KEY";
 
 /// Endpoint, key and model read from the environment ([`EndpointEnv::from_env`]).
 ///

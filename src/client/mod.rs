@@ -78,10 +78,7 @@ pub use stream::StreamingChatCompletions;
 
 pub use credential::Credential;
 pub use endpoint::{Endpoint, EndpointKind};
-pub use env::{
-    AZURE_AI_INFERENCE_ENDPOINT, AZURE_AI_INFERENCE_KEY, AZURE_AI_INFERENCE_MODEL,
-    AZURE_OPENAI_API_KEY, AZURE_OPENAI_ENDPOINT, EndpointEnv,
-};
+pub use env::EndpointEnv;
 /// The instrumentation (async-openai layer, reqwest middleware) bounds a
 /// whole answer as the clients do.
 #[cfg(any(feature = "async-openai", feature = "reqwest-middleware"))]

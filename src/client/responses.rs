@@ -1,6 +1,6 @@
 //! `ResponsesClient`: the Responses API (`POST {v1}/responses`), whole or streamed.
 
-use crate::error::{ConfigField, Error, Result, ServiceError};
+use crate::error::{ConfigField, Error, Result};
 use crate::models::{ModelResponse, ResponseError, ResponseStatus, ResponsesOptions};
 use crate::telemetry::{OperationSpan, record_model_response, start_responses_span};
 
@@ -134,5 +134,5 @@ pub(crate) fn failure(error: Option<&ResponseError>, request_id: Option<&str>) -
             "the response failed without an error object".to_owned(),
         ),
     };
-    Error::Service(ServiceError::new(code, message, request_id))
+    Error::service(code, message, request_id)
 }

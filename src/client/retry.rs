@@ -87,7 +87,7 @@ impl RetryPolicy {
     /// worth another attempt.
     pub(crate) fn is_retryable(error: &Error) -> bool {
         match error {
-            Error::Http(e) => matches!(e.status, 408 | 429 | 500 | 502 | 503 | 504),
+            Error::Http { status, .. } => matches!(status, 408 | 429 | 500 | 502 | 503 | 504),
             Error::Timeout { .. } | Error::Connection { .. } => true,
             _ => false,
         }
@@ -96,8 +96,8 @@ impl RetryPolicy {
     /// The wait before retry `retry` (1-based), after `error`: the
     /// service's `Retry-After` (capped), else the backoff.
     pub(crate) fn delay(&self, retry: u32, error: &Error) -> Duration {
-        if let Error::Http(e) = error
-            && let Some(after) = e.retry_after
+        if let Error::Http { retry_after, .. } = error
+            && let Some(after) = *retry_after
         {
             return after.min(self.max_retry_after);
         }
@@ -119,12 +119,9 @@ impl fmt::Debug for RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::HttpError;
 
     fn http(status: u16, retry_after: Option<Duration>) -> Error {
-        let mut e = HttpError::from_body(status, b"");
-        e.retry_after = retry_after;
-        Error::Http(e)
+        Error::http(status, b"", retry_after, None)
     }
 
     #[test]
@@ -147,9 +144,7 @@ mod tests {
             source: None,
         };
         assert!(!RetryPolicy::is_retryable(&truncated));
-        let service = Error::Service(crate::error::ServiceError::from_body(
-            br#"{"error":{"code":"x"}}"#,
-        ));
+        let service = Error::service_from_body(br#"{"error":{"code":"x"}}"#);
         assert!(!RetryPolicy::is_retryable(&service));
     }
 

@@ -25,10 +25,10 @@ use super::endpoint::Endpoint;
 use super::options::ClientOptions;
 use super::redirect::{check_origin, origin_text, same_origin_redirects};
 use super::retry::RetryPolicy;
-use crate::error::{ConfigField, Error, HttpError, Result, ServiceError, TimeoutPhase};
+use crate::error::{ConfigField, Error, Result, TimeoutPhase};
 use crate::net::retry_after;
 
-/// Largest error body read to build an [`HttpError`].
+/// Largest error body read to build an [`Error::Http`].
 pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// Longest root-cause text kept in an [`Error::Connection`] detail.
@@ -419,7 +419,7 @@ pub(crate) fn in_band_error(body: &[u8]) -> Option<Error> {
     ERROR_KEY.find(body)?;
     let envelope: Envelope = serde_json::from_slice(body).ok()?;
     envelope.error?;
-    Some(Error::Service(ServiceError::from_body(body)))
+    Some(Error::service_from_body(body))
 }
 
 /// Maps a failure to read a body whose response had already arrived: a
@@ -554,14 +554,12 @@ async fn check_status(resp: reqwest::Response) -> Result<reqwest::Response> {
         .and_then(|location| resp.url().join(location).ok());
     // A failure while reading the error body is ignored: the status says enough.
     let body = read_bounded(resp, MAX_ERROR_BODY).await.unwrap_or_default();
-    let mut error = HttpError::from_body(status.as_u16(), &body);
-    if let Some(to) = redirected_to {
+    let mut error = Error::http(status.as_u16(), &body, retry_after, request_id);
+    if let (Some(to), Error::Http { message, .. }) = (redirected_to, &mut error) {
         // Only the origin: the path or query may hold a token.
-        error.message = format!("redirected to {}", origin_text(&to));
+        *message = format!("redirected to {}", origin_text(&to));
     }
-    error.retry_after = retry_after;
-    error.request_id = request_id;
-    Err(Error::Http(error))
+    Err(error)
 }
 
 /// A successful answer to a streaming request must be an event stream. A

@@ -2,14 +2,14 @@
 //! standard OpenTelemetry environment variables, with overrides from code.
 //!
 //! [`OtlpConfig`] resolves where and how to send, then builds an
-//! [`opentelemetry_otlp::SpanExporter`] or [`opentelemetry_otlp::MetricExporter`].
-//! [`span_exporter`] and [`metric_exporter`] are the environment-only shortcuts.
+//! [`opentelemetry_otlp::SpanExporter`] or [`opentelemetry_otlp::MetricExporter`];
+//! `OtlpConfig::new()` alone takes everything from the environment.
 //!
 //! ```no_run
 //! use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
 //!
 //! // Everything from the environment (`OTEL_EXPORTER_OTLP_*`) ...
-//! let spans = azure_ai_inference_otel::exporters::otlp::span_exporter()?;
+//! let spans = OtlpConfig::new().build_span_exporter()?;
 //! // ... or a code override that beats it.
 //! let config = OtlpConfig::new()
 //!     .with_endpoint("http://collector.internal:4318")
@@ -83,8 +83,9 @@ mod grpc;
 mod settings;
 mod spans;
 
+pub(crate) use settings::OtlpSignal;
 use settings::parse_protocol;
-pub use settings::{ConfigSource, OtlpProtocol, OtlpSignal};
+pub use settings::{ConfigSource, OtlpProtocol};
 pub(crate) use settings::{
     DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT,
     OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT,
@@ -155,7 +156,7 @@ pub enum OtlpBuildError {
     HttpClient(String),
 }
 
-/// Where and how one signal will be sent, as resolved by [`OtlpConfig::resolve`].
+/// Where and how one signal will be sent, as resolved by [`OtlpConfig::resolve_traces`] and [`OtlpConfig::resolve_metrics`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct OtlpTarget {
@@ -258,11 +259,23 @@ impl OtlpConfig {
         self
     }
 
-    /// Resolves endpoint and protocol for `signal` from this configuration
-    /// and the process environment, without building anything: what
-    /// [`build_span_exporter`](Self::build_span_exporter) and
+    /// Where and how spans will be sent, resolved from this configuration
+    /// and the process environment without building anything: what
+    /// [`build_span_exporter`](Self::build_span_exporter) will use.
+    pub fn resolve_traces(&self) -> Result<OtlpTarget, OtlpBuildError> {
+        self.resolve(OtlpSignal::Traces)
+    }
+
+    /// Where and how metrics will be sent, as
+    /// [`resolve_traces`](Self::resolve_traces) for spans: what
     /// [`build_metric_exporter`](Self::build_metric_exporter) will use.
-    pub fn resolve(&self, signal: OtlpSignal) -> Result<OtlpTarget, OtlpBuildError> {
+    pub fn resolve_metrics(&self) -> Result<OtlpTarget, OtlpBuildError> {
+        self.resolve(OtlpSignal::Metrics)
+    }
+
+    /// Endpoint and protocol for `signal` from this configuration and the
+    /// process environment.
+    pub(crate) fn resolve(&self, signal: OtlpSignal) -> Result<OtlpTarget, OtlpBuildError> {
         self.resolve_with(signal, &env_var)
     }
 
@@ -458,16 +471,6 @@ impl OtlpConfig {
         }
         Ok(())
     }
-}
-
-/// The span exporter from the environment alone: `OtlpConfig::new().build_span_exporter()`.
-pub fn span_exporter() -> Result<opentelemetry_otlp::SpanExporter, OtlpBuildError> {
-    OtlpConfig::new().build_span_exporter()
-}
-
-/// The metric exporter from the environment alone: `OtlpConfig::new().build_metric_exporter()`.
-pub fn metric_exporter() -> Result<opentelemetry_otlp::MetricExporter, OtlpBuildError> {
-    OtlpConfig::new().build_metric_exporter()
 }
 
 /// A variable's value, with empty (or blank) treated as unset as the spec asks.

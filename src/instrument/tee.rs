@@ -19,7 +19,7 @@ use crate::client::transport::{
     not_event_stream_error, truncated,
 };
 use crate::client::{responses, responses_stream};
-use crate::error::{Error, HttpError};
+use crate::error::Error;
 use crate::models::{
     ChatCompletions, EmbeddingsResult, ResponseStreamEvent, StreamingChatCompletionsUpdate,
 };
@@ -95,7 +95,9 @@ enum Mode {
     /// service's error code, as for the crate's client.
     Status {
         span: OperationSpan,
-        error: HttpError,
+        status: u16,
+        retry_after: Option<std::time::Duration>,
+        request_id: Option<String>,
         body: Vec<u8>,
     },
     /// The span has ended; the rest of the body only passes through.
@@ -116,12 +118,11 @@ impl Observer {
     ) -> Self {
         let status = response.status();
         let mode = if !status.is_success() {
-            let mut error = HttpError::from_body(status.as_u16(), b"");
-            error.retry_after = retry_after(response.headers(), SystemTime::now());
-            error.request_id = request_id;
             Mode::Status {
                 span,
-                error,
+                status: status.as_u16(),
+                retry_after: retry_after(response.headers(), SystemTime::now()),
+                request_id,
                 body: Vec::new(),
             }
         } else if streamed {
@@ -284,13 +285,12 @@ impl Observer {
             }
             Mode::Status {
                 span,
-                mut error,
+                status,
+                retry_after,
+                request_id,
                 body,
             } => {
-                let parsed = HttpError::from_body(error.status, &body);
-                error.code = parsed.code;
-                error.message = parsed.message;
-                span.fail(&Error::Http(error));
+                span.fail(&Error::http(status, &body, retry_after, request_id));
             }
             Mode::ResponseEvents(events) => events.end(None),
             Mode::Events(_) | Mode::Ended => {}

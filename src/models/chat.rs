@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::chat_response::ChatResponseMessage;
-use super::common::{extensible_enum, null_as_default};
+use super::common::null_as_default;
 use super::content::{ContentItem, MessageContent};
 use super::tools::{
     ChatCompletionsResponseFormat, ChatCompletionsToolCall, ChatCompletionsToolChoice,
@@ -63,9 +63,10 @@ pub struct ChatCompletionsOptions {
     /// `response_format`: text, JSON mode or a JSON schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_format: Option<ChatCompletionsResponseFormat>,
-    /// `modalities`: the output modalities allowed (`text`, `audio`).
+    /// `modalities`: the output modalities allowed (`text`, `audio`; any
+    /// other string is sent as it is).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modalities: Option<Vec<ChatCompletionsModality>>,
+    pub modalities: Option<Vec<String>>,
     /// `stream`: whether the service streams updates; set by the client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
@@ -203,8 +204,8 @@ impl ChatCompletionsOptions {
     }
 
     /// Sets `tool_choice`.
-    pub fn with_tool_choice(mut self, choice: impl Into<ChatCompletionsToolChoice>) -> Self {
-        self.tool_choice = Some(choice.into());
+    pub fn with_tool_choice(mut self, choice: ChatCompletionsToolChoice) -> Self {
+        self.tool_choice = Some(choice);
         self
     }
 
@@ -215,8 +216,12 @@ impl ChatCompletionsOptions {
     }
 
     /// Sets `modalities`.
-    pub fn with_modalities(mut self, modalities: Vec<ChatCompletionsModality>) -> Self {
-        self.modalities = Some(modalities);
+    pub fn with_modalities<I, S>(mut self, modalities: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.modalities = Some(modalities.into_iter().map(Into::into).collect());
         self
     }
 
@@ -229,84 +234,116 @@ impl ChatCompletionsOptions {
 }
 
 /// One message of the conversation sent to the model, tagged by `role`.
-///
-/// Read by `message_decode` in one pass when `role` comes first.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "lowercase")]
 pub enum ChatRequestMessage {
-    /// `{"role":"system", ...}`
-    System(ChatRequestSystemMessage),
-    /// `{"role":"developer", ...}`
-    Developer(ChatRequestDeveloperMessage),
-    /// `{"role":"user", ...}`
-    User(ChatRequestUserMessage),
-    /// `{"role":"assistant", ...}`
-    Assistant(ChatRequestAssistantMessage),
-    /// `{"role":"tool", ...}`
-    Tool(ChatRequestToolMessage),
+    /// `{"role":"system","content":..}`: instructions.
+    System {
+        /// `content`: the instructions.
+        content: String,
+    },
+    /// `{"role":"developer","content":..}`: instructions prioritized ahead
+    /// of user messages.
+    Developer {
+        /// `content`: the instructions.
+        content: String,
+    },
+    /// `{"role":"user","content":..}`.
+    User {
+        /// `content`: a string or an array of content items.
+        content: MessageContent,
+    },
+    /// `{"role":"assistant",..}`: an earlier answer.
+    Assistant {
+        /// `content`: the text, absent when the message only carries tool calls.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<String>,
+        /// `tool_calls`: the tool calls the model asked for.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tool_calls: Option<Vec<ChatCompletionsToolCall>>,
+        /// `audio.id`: the id of audio the model generated earlier
+        /// (`"audio":{"id":..}` on the wire).
+        #[serde(
+            default,
+            rename = "audio",
+            skip_serializing_if = "Option::is_none",
+            with = "super::common::id_object::option"
+        )]
+        audio_id: Option<String>,
+    },
+    /// `{"role":"tool","tool_call_id":..,"content":..}`: a tool's result.
+    Tool {
+        /// `content`: the tool's output.
+        #[serde(default, deserialize_with = "null_as_default")]
+        content: String,
+        /// `tool_call_id`: the id of the tool call this answers.
+        tool_call_id: String,
+    },
 }
 
 impl ChatRequestMessage {
     /// A system message: `{"role":"system","content":..}`.
     pub fn system(content: impl Into<String>) -> Self {
-        Self::System(ChatRequestSystemMessage {
+        Self::System {
             content: content.into(),
-        })
+        }
     }
 
     /// A developer message: `{"role":"developer","content":..}`.
     pub fn developer(content: impl Into<String>) -> Self {
-        Self::Developer(ChatRequestDeveloperMessage {
+        Self::Developer {
             content: content.into(),
-        })
+        }
     }
 
     /// A user text message: `{"role":"user","content":"..."}`.
     pub fn user(content: impl Into<String>) -> Self {
-        Self::User(ChatRequestUserMessage {
+        Self::User {
             content: MessageContent::Text(content.into()),
-        })
+        }
     }
 
     /// A user message made of content items (text, images, audio).
     pub fn user_parts(parts: Vec<ContentItem>) -> Self {
-        Self::User(ChatRequestUserMessage {
+        Self::User {
             content: MessageContent::Parts(parts),
-        })
+        }
     }
 
     /// An assistant text message, e.g. a previous answer.
     pub fn assistant(content: impl Into<String>) -> Self {
-        Self::Assistant(ChatRequestAssistantMessage {
+        Self::Assistant {
             content: Some(content.into()),
-            ..Default::default()
-        })
+            tool_calls: None,
+            audio_id: None,
+        }
     }
 
     /// An assistant message carrying the tool calls the model asked for.
     pub fn assistant_tool_calls(tool_calls: Vec<ChatCompletionsToolCall>) -> Self {
-        Self::Assistant(ChatRequestAssistantMessage {
+        Self::Assistant {
+            content: None,
             tool_calls: Some(tool_calls),
-            ..Default::default()
-        })
+            audio_id: None,
+        }
     }
 
     /// A tool result: `{"role":"tool","tool_call_id":..,"content":..}`.
     pub fn tool(tool_call_id: impl Into<String>, content: impl Into<String>) -> Self {
-        Self::Tool(ChatRequestToolMessage {
+        Self::Tool {
             content: content.into(),
             tool_call_id: tool_call_id.into(),
-        })
+        }
     }
 
     /// The `role` value: `system`, `developer`, `user`, `assistant` or `tool`.
     pub fn role(&self) -> &'static str {
         match self {
-            Self::System(_) => "system",
-            Self::Developer(_) => "developer",
-            Self::User(_) => "user",
-            Self::Assistant(_) => "assistant",
-            Self::Tool(_) => "tool",
+            Self::System { .. } => "system",
+            Self::Developer { .. } => "developer",
+            Self::User { .. } => "user",
+            Self::Assistant { .. } => "assistant",
+            Self::Tool { .. } => "tool",
         }
     }
 }
@@ -314,75 +351,11 @@ impl ChatRequestMessage {
 impl From<ChatResponseMessage> for ChatRequestMessage {
     /// Turns a response message into the assistant message to append to the history.
     fn from(message: ChatResponseMessage) -> Self {
-        Self::Assistant(ChatRequestAssistantMessage {
+        Self::Assistant {
             content: message.content,
             tool_calls: message.tool_calls,
-            audio: message
-                .audio
-                .map(|a| ChatRequestAudioReference { id: a.id }),
-        })
-    }
-}
-
-/// The fields of a `system` message.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ChatRequestSystemMessage {
-    /// `content`: the instructions.
-    pub content: String,
-}
-
-/// The fields of a `developer` message.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ChatRequestDeveloperMessage {
-    /// `content`: the instructions.
-    pub content: String,
-}
-
-/// The fields of a `user` message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatRequestUserMessage {
-    /// `content`: a string or an array of content items.
-    pub content: MessageContent,
-}
-
-/// The fields of an `assistant` message.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ChatRequestAssistantMessage {
-    /// `content`: the text, absent when the message only carries tool calls.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-    /// `tool_calls`: the tool calls the model asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_calls: Option<Vec<ChatCompletionsToolCall>>,
-    /// `audio`: a reference to audio the model generated earlier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audio: Option<ChatRequestAudioReference>,
-}
-
-/// The fields of a `tool` message.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ChatRequestToolMessage {
-    /// `content`: the tool's output.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub content: String,
-    /// `tool_call_id`: the id of the tool call this answers.
-    pub tool_call_id: String,
-}
-
-/// A reference to generated audio by id (`audio` on an assistant message).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChatRequestAudioReference {
-    /// `id`: the id of a previous audio response.
-    pub id: String,
-}
-
-extensible_enum! {
-    /// An output modality (`modalities` items on the wire).
-    pub enum ChatCompletionsModality {
-        /// `"text"`
-        Text = "text",
-        /// `"audio"`
-        Audio = "audio",
+            audio_id: message.audio.map(|a| a.id),
+        }
     }
 }
 
@@ -390,13 +363,27 @@ extensible_enum! {
 mod tests {
     use super::*;
     use crate::models::{
-        AudioContentFormat, ChatCompletionsToolChoicePreset, FunctionDefinition, ImageDetailLevel,
-        JsonSchemaFormat,
+        AudioContentFormat, FunctionDefinition, ImageDetailLevel, JsonSchemaFormat,
     };
     use serde_json::json;
 
     fn to_json<T: Serialize>(value: &T) -> Value {
         serde_json::to_value(value).unwrap()
+    }
+
+    #[test]
+    fn assistant_audio_is_a_reference_by_id() {
+        let wire = json!({"role": "assistant", "audio": {"id": "audio_1"}});
+        let message: ChatRequestMessage = serde_json::from_value(wire.clone()).unwrap();
+        assert!(matches!(
+            &message,
+            ChatRequestMessage::Assistant { audio_id: Some(id), content: None, .. } if id == "audio_1"
+        ));
+        assert_eq!(serde_json::to_value(&message).unwrap(), wire);
+        assert_eq!(
+            serde_json::to_value(ChatRequestMessage::assistant("hi")).unwrap(),
+            json!({"role": "assistant", "content": "hi"})
+        );
     }
 
     #[test]
@@ -422,11 +409,11 @@ mod tests {
             .with_tools(vec![ChatCompletionsToolDefinition::function(
                 FunctionDefinition::new("get_time"),
             )])
-            .with_tool_choice(ChatCompletionsToolChoicePreset::Required)
+            .with_tool_choice(ChatCompletionsToolChoice::Required)
             .with_response_format(ChatCompletionsResponseFormat::json_schema(
                 JsonSchemaFormat::new("answer", json!({"type": "object"})),
             ))
-            .with_modalities(vec![ChatCompletionsModality::Text])
+            .with_modalities(["text"])
             .with_extra("top_k", 40)
             .with_extra("safe_prompt", true);
         assert_eq!(
@@ -544,11 +531,11 @@ mod tests {
         );
         assert_eq!(r.extra.len(), 2);
         assert_eq!(r.stream_options, Some(StreamOptions::include_usage()));
-        let ChatRequestMessage::User(user) = &r.messages[1] else {
-            panic!("not a user message: {:?}", r.messages[1]);
-        };
-        let MessageContent::Parts(parts) = &user.content else {
-            panic!("not parts: {:?}", user.content);
+        let ChatRequestMessage::User {
+            content: MessageContent::Parts(parts),
+        } = &r.messages[1]
+        else {
+            panic!("not a user message of parts: {:?}", r.messages[1]);
         };
         assert!(matches!(&parts[1], ContentItem::Other(m) if m["type"] == "file"));
 

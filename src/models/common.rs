@@ -91,6 +91,54 @@ macro_rules! extensible_enum {
 }
 pub(crate) use extensible_enum;
 
+/// Defines a serde `with` module for an optional or required string field
+/// that travels as an object of one field (`{"id": ..}`, `{"url": ..}`):
+/// the model holds the string, the wire the object.
+macro_rules! one_field_object {
+    ($module:ident, $key:ident) => {
+        // Each object uses the required or the optional form.
+        #[allow(dead_code)]
+        pub(crate) mod $module {
+            use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+            #[derive(Serialize, Deserialize)]
+            struct Object<T> {
+                $key: T,
+            }
+
+            /// A required field.
+            pub(crate) fn serialize<S: Serializer>(value: &str, s: S) -> Result<S::Ok, S::Error> {
+                Object { $key: value }.serialize(s)
+            }
+
+            /// A required field.
+            pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+                Ok(Object::<String>::deserialize(d)?.$key)
+            }
+
+            /// An optional field (with `default` and `skip_serializing_if`).
+            pub(crate) mod option {
+                use super::*;
+
+                pub(crate) fn serialize<S: Serializer>(
+                    value: &Option<String>,
+                    s: S,
+                ) -> Result<S::Ok, S::Error> {
+                    value.as_ref().map(|v| Object { $key: v }).serialize(s)
+                }
+
+                pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+                    d: D,
+                ) -> Result<Option<String>, D::Error> {
+                    Ok(Option::<Object<String>>::deserialize(d)?.map(|o| o.$key))
+                }
+            }
+        }
+    };
+}
+one_field_object!(id_object, id);
+one_field_object!(url_object, url);
+
 /// Reads a value that services sometimes send as `null` as its default.
 pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where

@@ -49,8 +49,9 @@ pub enum ContentItem {
     },
     /// `{"type":"audio_url","audio_url":{"url":..}}`
     AudioUrl {
-        /// `audio_url`: where the audio is.
-        audio_url: AudioUrl,
+        /// `audio_url.url`: where the audio can be fetched.
+        #[serde(rename = "audio_url", with = "super::common::url_object")]
+        url: String,
     },
     /// An item of a type this crate does not know, kept as it is.
     #[serde(untagged)]
@@ -113,13 +114,6 @@ pub struct InputAudio {
     pub format: AudioContentFormat,
 }
 
-/// An audio location (`audio_url` of an audio URL content item).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AudioUrl {
-    /// `url`: where the audio can be fetched.
-    pub url: String,
-}
-
 extensible_enum! {
     /// The detail level for an image (`detail` on the wire).
     pub enum ImageDetailLevel {
@@ -176,9 +170,7 @@ mod tests {
         assert_eq!(
             items[0],
             ContentItem::AudioUrl {
-                audio_url: AudioUrl {
-                    url: "https://example.com/a.mp3".into()
-                }
+                url: "https://example.com/a.mp3".into()
             }
         );
         assert_eq!(

@@ -28,18 +28,6 @@ extensible_enum! {
     }
 }
 
-extensible_enum! {
-    /// What the input is used for (`input_type` on the wire).
-    pub enum EmbeddingInputType {
-        /// `"text"`: general text.
-        Text = "text",
-        /// `"query"`: a search query.
-        Query = "query",
-        /// `"document"`: a document stored for search.
-        Document = "document",
-    }
-}
-
 /// The body of a text embeddings request (`EmbeddingsOptions`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmbeddingsOptions {
@@ -57,7 +45,7 @@ pub struct EmbeddingsOptions {
     pub encoding_format: Option<EmbeddingEncodingFormat>,
     /// `input_type`: what the input is used for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_type: Option<EmbeddingInputType>,
+    pub input_type: Option<String>,
     /// Extra top-level parameters passed through as they are.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -79,7 +67,7 @@ pub struct ImageEmbeddingsOptions {
     pub encoding_format: Option<EmbeddingEncodingFormat>,
     /// `input_type`: what the input is used for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_type: Option<EmbeddingInputType>,
+    pub input_type: Option<String>,
     /// Extra top-level parameters passed through as they are.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -107,9 +95,11 @@ macro_rules! embeddings_setters {
                 self
             }
 
-            /// Sets `input_type`.
-            pub fn with_input_type(mut self, input_type: EmbeddingInputType) -> Self {
-                self.input_type = Some(input_type);
+            /// Sets `input_type`: what the input is used for, `text`
+            /// (general text), `query` (a search query) or `document` (a
+            /// document stored for search).
+            pub fn with_input_type(mut self, input_type: impl Into<String>) -> Self {
+                self.input_type = Some(input_type.into());
                 self
             }
 
@@ -359,7 +349,7 @@ mod tests {
             .with_model("text-embedding-3-small")
             .with_dimensions(256)
             .with_encoding_format(EmbeddingEncodingFormat::Base64)
-            .with_input_type(EmbeddingInputType::Query)
+            .with_input_type("query")
             .with_extra("truncate", "END");
         assert_eq!(
             serde_json::to_value(&r).unwrap(),
@@ -403,15 +393,6 @@ mod tests {
                 f
             );
         }
-        assert_eq!(
-            serde_json::to_value([
-                EmbeddingInputType::Text,
-                EmbeddingInputType::Query,
-                EmbeddingInputType::Document
-            ])
-            .unwrap(),
-            json!(["text", "query", "document"])
-        );
     }
 
     #[test]
@@ -483,7 +464,7 @@ mod tests {
         assert_eq!(input.image, "data:image/png;base64,iVBORw==");
         let r = ImageEmbeddingsOptions::new(vec![input.with_text("a logo")])
             .with_model("cohere-embed-v3-english")
-            .with_input_type(EmbeddingInputType::Document);
+            .with_input_type("document");
         assert_eq!(
             serde_json::to_value(&r).unwrap(),
             json!({

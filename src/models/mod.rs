@@ -14,8 +14,9 @@
 //! - Model information: [`ModelInfo`] (`GET /info`) and, on the v1 API,
 //!   [`ModelList`] of [`Model`]s (`GET {v1}/models`).
 //! - Responses (v1 API): [`ResponsesOptions`] (request, built with `new` +
-//!   `with_*`), its [`ResponseInputItem`]s, [`ModelResponse`] (answer) with
-//!   [`ResponseOutputItem`]s, and [`ResponseStreamEvent`] (one streamed event).
+//!   `with_*`), [`ModelResponse`] (answer), their [`ResponseItem`]s (one
+//!   type for input and output, so an answer's items go back as the next
+//!   turn's input), and [`ResponseStreamEvent`] (one streamed event).
 //!
 //! Requests serialize only what is set (`None` fields are left out) and
 //! carry an `extra` map for parameters the REST API does not define; reading
@@ -48,7 +49,6 @@ mod chat_response;
 mod common;
 mod content;
 mod embeddings;
-mod message_decode;
 mod model_info;
 mod model_list;
 mod responses;
@@ -56,13 +56,10 @@ mod responses_events;
 mod responses_items;
 mod responses_output;
 mod responses_tools;
+mod tool_choice;
 mod tools;
 
-pub use chat::{
-    ChatCompletionsModality, ChatCompletionsOptions, ChatRequestAssistantMessage,
-    ChatRequestAudioReference, ChatRequestDeveloperMessage, ChatRequestMessage,
-    ChatRequestSystemMessage, ChatRequestToolMessage, ChatRequestUserMessage, StreamOptions,
-};
+pub use chat::{ChatCompletionsOptions, ChatRequestMessage, StreamOptions};
 pub use chat_response::{
     ChatChoice, ChatCompletions, ChatCompletionsAudio, ChatResponseMessage, FunctionCallUpdate,
     StreamingChatChoiceUpdate, StreamingChatCompletionsUpdate, StreamingChatResponseMessageUpdate,
@@ -73,34 +70,25 @@ pub use common::{
     PromptUsageDetails,
 };
 pub use content::{
-    AudioContentFormat, AudioUrl, ContentItem, ImageDetailLevel, ImageUrl, InputAudio,
-    MessageContent,
+    AudioContentFormat, ContentItem, ImageDetailLevel, ImageUrl, InputAudio, MessageContent,
 };
 pub use embeddings::{
-    EmbeddingEncodingFormat, EmbeddingInputType, EmbeddingItem, EmbeddingVector, EmbeddingsOptions,
-    EmbeddingsResult, EmbeddingsUsage, ImageEmbeddingInput, ImageEmbeddingsOptions,
+    EmbeddingEncodingFormat, EmbeddingItem, EmbeddingVector, EmbeddingsOptions, EmbeddingsResult,
+    EmbeddingsUsage, ImageEmbeddingInput, ImageEmbeddingsOptions,
 };
 pub use model_info::{ModelInfo, ModelType};
 pub use model_list::{Model, ModelList};
 pub use responses::{ResponseInput, ResponsesOptions};
 pub use responses_events::ResponseStreamEvent;
-pub use responses_items::{
-    FunctionCallItem, FunctionCallOutputItem, OutputMessage, ReasoningItem, ReasoningSummaryPart,
-    ResponseContentPart, ResponseInputItem, ResponseInputMessage, ResponseMessageContent,
-    ResponseOutputItem,
-};
+pub use responses_items::{ResponseContentPart, ResponseItem, ResponseMessageContent};
 pub use responses_output::{
-    IncompleteDetails, InputTokensDetails, ModelResponse, OutputTokensDetails, ResponseError,
-    ResponseStatus, ResponseUsage,
+    IncompleteDetails, ModelResponse, ResponseError, ResponseStatus, ResponseUsage,
 };
 pub use responses_tools::{
-    FunctionType, NamedFunctionChoice, ReasoningConfig, ReasoningEffort, ReasoningSummary,
-    ResponseFunctionTool, ResponseTextConfig, ResponseTextFormat, ResponseTool, ResponseToolChoice,
-    ResponseToolChoiceMode, Truncation,
+    ReasoningConfig, ReasoningEffort, ReasoningSummary, ResponseTextConfig, ResponseTextFormat,
+    ResponseTool, ResponseToolChoice, Truncation,
 };
 pub use tools::{
-    ChatCompletionsNamedToolChoice, ChatCompletionsNamedToolChoiceFunction,
     ChatCompletionsResponseFormat, ChatCompletionsToolCall, ChatCompletionsToolChoice,
-    ChatCompletionsToolChoicePreset, ChatCompletionsToolDefinition, FunctionCall,
-    FunctionDefinition, JsonSchemaFormat,
+    ChatCompletionsToolDefinition, FunctionCall, FunctionDefinition, JsonSchemaFormat,
 };

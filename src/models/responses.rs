@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::responses_items::ResponseInputItem;
+use super::responses_items::ResponseItem;
 use super::responses_tools::{
     ReasoningConfig, ReasoningEffort, ReasoningSummary, ResponseTextConfig, ResponseTextFormat,
     ResponseTool, ResponseToolChoice, Truncation,
@@ -19,7 +19,7 @@ pub enum ResponseInput {
     /// A string: one user message.
     Text(String),
     /// Messages, function calls and their outputs, reasoning items, ...
-    Items(Vec<ResponseInputItem>),
+    Items(Vec<ResponseItem>),
 }
 
 impl From<&str> for ResponseInput {
@@ -34,8 +34,8 @@ impl From<String> for ResponseInput {
     }
 }
 
-impl From<Vec<ResponseInputItem>> for ResponseInput {
-    fn from(items: Vec<ResponseInputItem>) -> Self {
+impl From<Vec<ResponseItem>> for ResponseInput {
+    fn from(items: Vec<ResponseItem>) -> Self {
         ResponseInput::Items(items)
     }
 }
@@ -241,7 +241,7 @@ impl ResponsesOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::{ResponseInputItem, ResponseToolChoice};
+    use crate::models::{ResponseItem, ResponseToolChoice};
     use serde_json::json;
 
     #[test]
@@ -252,7 +252,7 @@ mod tests {
 
     #[test]
     fn every_field_is_sent_under_its_wire_name() {
-        let request = ResponsesOptions::new(vec![ResponseInputItem::user("hi")])
+        let request = ResponsesOptions::new(vec![ResponseItem::user("hi")])
             .with_model("m")
             .with_instructions("be brief")
             .with_tools(vec![ResponseTool::function(

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Deserializer};
 
-use super::responses_items::ResponseOutputItem;
+use super::responses_items::ResponseItem;
 use super::responses_output::ModelResponse;
 
 /// One event of a streamed Responses API call.
@@ -36,14 +36,14 @@ pub enum ResponseStreamEvent {
         /// `output_index`.
         output_index: u32,
         /// The item, as it starts (empty content or arguments).
-        item: Box<ResponseOutputItem>,
+        item: Box<ResponseItem>,
     },
     /// `response.output_item.done`: an output item is complete.
     OutputItemDone {
         /// `output_index`.
         output_index: u32,
         /// The whole item.
-        item: Box<ResponseOutputItem>,
+        item: Box<ResponseItem>,
     },
     /// `response.output_text.delta`: a piece of a message's text.
     OutputTextDelta {
@@ -290,7 +290,7 @@ struct RawEvent {
     #[serde(rename = "type")]
     kind: EventType,
     response: Option<Box<ModelResponse>>,
-    item: Option<Box<ResponseOutputItem>>,
+    item: Option<Box<ResponseItem>>,
     output_index: Option<u32>,
     content_index: Option<u32>,
     summary_index: Option<u32>,

@@ -2,8 +2,7 @@
 //! holds (messages, function calls and their outputs, reasoning).
 //!
 //! Item and part types this crate does not know are kept as JSON
-//! ([`ResponseInputItem::Other`], [`ResponseOutputItem::Other`],
-//! [`ResponseContentPart::Other`]) and written back unchanged, so a tool
+//! ([`ResponseItem::Other`], [`ResponseContentPart::Other`]) and written back unchanged, so a tool
 //! call type added to the service later (`web_search_call`, `mcp_call`, ...)
 //! is never a parse error.
 
@@ -65,6 +64,12 @@ pub enum ResponseContentPart {
         /// `refusal`: why the model declined.
         refusal: String,
     },
+    /// `{"type":"summary_text","text":..}`: a part of a reasoning summary.
+    #[serde(rename = "summary_text")]
+    SummaryText {
+        /// `text`.
+        text: String,
+    },
     /// A part of another type, kept as it came.
     #[serde(untagged)]
     Other(Value),
@@ -95,11 +100,18 @@ impl ResponseContentPart {
         }
     }
 
-    /// The part's text, for text parts (`input_text`, `output_text`, `refusal`).
+    /// A `summary_text` part (of a reasoning item's summary).
+    pub fn summary_text(text: impl Into<String>) -> Self {
+        ResponseContentPart::SummaryText { text: text.into() }
+    }
+
+    /// The part's text, for text parts (`input_text`, `output_text`,
+    /// `refusal`, `summary_text`).
     pub fn text(&self) -> Option<&str> {
         match self {
             ResponseContentPart::InputText { text }
-            | ResponseContentPart::OutputText { text, .. } => Some(text),
+            | ResponseContentPart::OutputText { text, .. }
+            | ResponseContentPart::SummaryText { text } => Some(text),
             ResponseContentPart::Refusal { refusal } => Some(refusal),
             _ => None,
         }
@@ -134,151 +146,118 @@ impl From<Vec<ResponseContentPart>> for ResponseMessageContent {
     }
 }
 
-/// A message of `input`: `{"role","content"}`, with `"type":"message"`
-/// when the caller wrote it (kept as sent).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResponseInputMessage {
-    /// `type`: `message` when present.
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `role`: `user`, `assistant`, `system` or `developer`.
-    pub role: String,
-    /// `content`.
-    pub content: ResponseMessageContent,
-    /// `id`: set on an earlier output message sent back.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// `status`: set on an earlier output message sent back.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-}
-
-/// A `function_call` item: the model asking for a function to be run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FunctionCallItem {
-    /// `id`: the item's id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// `call_id`: what the `function_call_output` answers.
-    pub call_id: String,
-    /// `name`: the function.
-    pub name: String,
-    /// `arguments`: JSON text.
-    pub arguments: String,
-    /// `status`: `in_progress`, `completed` or `incomplete`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-}
-
-/// A `function_call_output` item: the result of a function call, sent back.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FunctionCallOutputItem {
-    /// `id`: the item's id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// `call_id`: the call this answers.
-    pub call_id: String,
-    /// `output`: text, or a list of content parts.
-    pub output: Value,
-    /// `status`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-}
-
-/// One part of a reasoning summary: `{"type":"summary_text","text":..}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReasoningSummaryPart {
-    /// `type`: `summary_text`.
-    #[serde(rename = "type", default = "summary_text")]
-    pub kind: String,
-    /// `text`.
-    pub text: String,
-}
-
-fn summary_text() -> String {
-    "summary_text".to_owned()
-}
-
-impl ReasoningSummaryPart {
-    /// A `summary_text` part.
-    pub fn new(text: impl Into<String>) -> Self {
-        ReasoningSummaryPart {
-            kind: summary_text(),
-            text: text.into(),
-        }
-    }
-}
-
-/// A `reasoning` item: the model's reasoning, as a summary (and, when the
-/// request asked for it, encrypted for sending back in a later turn).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReasoningItem {
-    /// `id`: the item's id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// `summary`: the reasoning summary parts (empty unless asked for).
-    #[serde(default)]
-    pub summary: Vec<ReasoningSummaryPart>,
-    /// `encrypted_content`: opaque, for stateless multi-turn.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encrypted_content: Option<String>,
-    /// `status`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-}
-
-/// A `message` item of `output`: the assistant's answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutputMessage {
-    /// `id`: the item's id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// `role`: `assistant`.
-    #[serde(default = "assistant")]
-    pub role: String,
-    /// `status`: `in_progress`, `completed` or `incomplete`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// `content`: `output_text` and `refusal` parts.
-    #[serde(default)]
-    pub content: Vec<ResponseContentPart>,
-}
-
-fn assistant() -> String {
-    "assistant".to_owned()
-}
-
-/// One item of a request's `input`.
+/// One item of a request's `input` or of a response's `output`: a message,
+/// a function call, its output, reasoning, or an item of another type.
+///
+/// Input and output share the one type (as on the wire), so an answer's
+/// items go back unchanged as the next turn's input (stateless
+/// multi-turn): messages, function calls and reasoning keep their ids.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
-pub enum ResponseInputItem {
-    /// `{"type":"function_call",..}`: an earlier call of the model, sent back.
+pub enum ResponseItem {
+    /// `{"type":"function_call",..}`: the model asking for a function to
+    /// be run (in an answer, or an earlier call sent back).
     #[serde(rename = "function_call")]
-    FunctionCall(FunctionCallItem),
-    /// `{"type":"function_call_output",..}`: a function's result.
+    FunctionCall {
+        /// `id`: the item's id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// `call_id`: what the `function_call_output` answers.
+        call_id: String,
+        /// `name`: the function.
+        name: String,
+        /// `arguments`: JSON text.
+        arguments: String,
+        /// `status`: `in_progress`, `completed` or `incomplete`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+    },
+    /// `{"type":"function_call_output",..}`: a function's result, sent back.
     #[serde(rename = "function_call_output")]
-    FunctionCallOutput(FunctionCallOutputItem),
-    /// `{"type":"reasoning",..}`: earlier reasoning, sent back.
+    FunctionCallOutput {
+        /// `id`: the item's id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// `call_id`: the call this answers.
+        call_id: String,
+        /// `output`: text, or a list of content parts.
+        output: Value,
+        /// `status`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+    },
+    /// `{"type":"reasoning",..}`: the model's reasoning, as a summary (and,
+    /// when the request asked for it, encrypted for a later turn).
     #[serde(rename = "reasoning")]
-    Reasoning(ReasoningItem),
-    /// A message, with or without `"type":"message"`.
+    Reasoning {
+        /// `id`: the item's id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// `summary`: [`SummaryText`](ResponseContentPart::SummaryText)
+        /// parts (empty unless asked for).
+        #[serde(default)]
+        summary: Vec<ResponseContentPart>,
+        /// `encrypted_content`: opaque, for stateless multi-turn.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        encrypted_content: Option<String>,
+        /// `status`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+    },
+    /// A message: `{"role","content"}`, with `"type":"message"` when the
+    /// caller wrote it and always in answers (kept as it came).
     #[serde(untagged)]
-    Message(ResponseInputMessage),
-    /// An item of another type (`item_reference`, ...), kept as it came.
+    Message {
+        /// `type`: `message` when present (any other type is not a message).
+        #[serde(
+            default,
+            rename = "type",
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "message_type"
+        )]
+        kind: Option<String>,
+        /// `id`: the item's id (answers, and earlier answers sent back).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// `role`: `user`, `assistant`, `system` or `developer`.
+        role: String,
+        /// `status`: `in_progress`, `completed` or `incomplete` (answers).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+        /// `content`: text, or parts (answers: `output_text` and `refusal`).
+        content: ResponseMessageContent,
+    },
+    /// An item of another type (`item_reference`, `web_search_call`,
+    /// `mcp_call`, ...), kept as it came.
     #[serde(untagged)]
     Other(Value),
 }
 
-impl ResponseInputItem {
+/// A message's `type`: only `message` (so an unknown item type that happens
+/// to have `role` and `content` stays [`ResponseItem::Other`]).
+fn message_type<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    let kind = String::deserialize(deserializer)?;
+    if kind == "message" {
+        Ok(Some(kind))
+    } else {
+        Err(serde::de::Error::custom(format_args!(
+            "an item of type `{kind}` is not a message"
+        )))
+    }
+}
+
+impl ResponseItem {
     /// A message with a role and content.
     pub fn message(role: impl Into<String>, content: impl Into<ResponseMessageContent>) -> Self {
-        ResponseInputItem::Message(ResponseInputMessage {
+        ResponseItem::Message {
             kind: None,
-            role: role.into(),
-            content: content.into(),
             id: None,
+            role: role.into(),
             status: None,
-        })
+            content: content.into(),
+        }
     }
 
     /// A `user` message.
@@ -298,60 +277,23 @@ impl ResponseInputItem {
 
     /// A function's result for the call `call_id`.
     pub fn function_call_output(call_id: impl Into<String>, output: impl Into<String>) -> Self {
-        ResponseInputItem::FunctionCallOutput(FunctionCallOutputItem {
+        ResponseItem::FunctionCallOutput {
             id: None,
             call_id: call_id.into(),
             output: Value::String(output.into()),
             status: None,
-        })
-    }
-}
-
-impl From<ResponseOutputItem> for ResponseInputItem {
-    /// An output item sent back as input in the next turn (stateless
-    /// multi-turn): messages, function calls and reasoning keep their ids.
-    fn from(item: ResponseOutputItem) -> Self {
-        match item {
-            ResponseOutputItem::Message(m) => ResponseInputItem::Message(ResponseInputMessage {
-                kind: Some("message".to_owned()),
-                role: m.role,
-                content: ResponseMessageContent::Parts(m.content),
-                id: m.id,
-                status: m.status,
-            }),
-            ResponseOutputItem::FunctionCall(call) => ResponseInputItem::FunctionCall(call),
-            ResponseOutputItem::Reasoning(r) => ResponseInputItem::Reasoning(r),
-            ResponseOutputItem::Other(value) => ResponseInputItem::Other(value),
         }
     }
-}
 
-/// One item of a response's `output`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type")]
-pub enum ResponseOutputItem {
-    /// `{"type":"message",..}`: text (and refusals).
-    #[serde(rename = "message")]
-    Message(OutputMessage),
-    /// `{"type":"function_call",..}`: a call the caller should run.
-    #[serde(rename = "function_call")]
-    FunctionCall(FunctionCallItem),
-    /// `{"type":"reasoning",..}`: the reasoning summary.
-    #[serde(rename = "reasoning")]
-    Reasoning(ReasoningItem),
-    /// An item of another type (`web_search_call`, `mcp_call`, ...), kept as it came.
-    #[serde(untagged)]
-    Other(Value),
-}
-
-impl ResponseOutputItem {
-    /// The item's `type` on the wire.
+    /// The item's `type` on the wire (`message` for a message sent
+    /// without one).
     pub fn kind(&self) -> &str {
         match self {
-            ResponseOutputItem::Message(_) => "message",
-            ResponseOutputItem::FunctionCall(_) => "function_call",
-            ResponseOutputItem::Reasoning(_) => "reasoning",
-            ResponseOutputItem::Other(value) => value
+            ResponseItem::Message { .. } => "message",
+            ResponseItem::FunctionCall { .. } => "function_call",
+            ResponseItem::FunctionCallOutput { .. } => "function_call_output",
+            ResponseItem::Reasoning { .. } => "reasoning",
+            ResponseItem::Other(value) => value
                 .get("type")
                 .and_then(Value::as_str)
                 .unwrap_or_default(),
@@ -377,21 +319,31 @@ mod tests {
             {"type": "function_call", "call_id": "call_1", "name": "f", "arguments": "{}"},
             {"type": "function_call_output", "call_id": "call_1", "output": "42"},
             {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "t"}]},
-            {"type": "item_reference", "id": "msg_0"}
+            {"type": "item_reference", "id": "msg_0"},
+            {"type": "custom_note", "role": "user", "content": "not a message"}
         ]);
-        let parsed: Vec<ResponseInputItem> = serde_json::from_value(items.clone()).unwrap();
-        assert!(matches!(&parsed[0], ResponseInputItem::Message(m) if m.kind.is_none()));
-        assert!(matches!(&parsed[2], ResponseInputItem::FunctionCall(c) if c.call_id == "call_1"));
+        let parsed: Vec<ResponseItem> = serde_json::from_value(items.clone()).unwrap();
+        assert!(
+            matches!(&parsed[0], ResponseItem::Message { kind: None, role, .. } if role == "user")
+        );
+        assert!(
+            matches!(&parsed[2], ResponseItem::FunctionCall { call_id, .. } if call_id == "call_1")
+        );
         assert!(matches!(
             &parsed[3],
-            ResponseInputItem::FunctionCallOutput(_)
+            ResponseItem::FunctionCallOutput { .. }
         ));
-        assert!(matches!(&parsed[4], ResponseInputItem::Reasoning(_)));
-        assert!(matches!(&parsed[5], ResponseInputItem::Other(_)));
-        let ResponseInputItem::Message(m) = &parsed[1] else {
+        let ResponseItem::Reasoning { summary, .. } = &parsed[4] else {
+            panic!("{:?}", parsed[4])
+        };
+        assert_eq!(summary[0].text(), Some("t"));
+        assert!(matches!(&parsed[5], ResponseItem::Other(_)));
+        assert_eq!(parsed[6].kind(), "custom_note");
+        let ResponseItem::Message { kind, content, .. } = &parsed[1] else {
             panic!("{:?}", parsed[1])
         };
-        let ResponseMessageContent::Parts(parts) = &m.content else {
+        assert_eq!(kind.as_deref(), Some("message"));
+        let ResponseMessageContent::Parts(parts) = content else {
             panic!()
         };
         assert!(matches!(parts[3], ResponseContentPart::Other(_)));
@@ -399,15 +351,16 @@ mod tests {
     }
 
     #[test]
-    fn unknown_output_items_are_kept() {
+    fn output_items_are_read_and_written_back() {
         let items = json!([
             {"type": "web_search_call", "id": "ws_1", "status": "completed"},
             {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
              "content": [{"type": "output_text", "text": "Hi", "annotations": []}]}
         ]);
-        let parsed: Vec<ResponseOutputItem> = serde_json::from_value(items.clone()).unwrap();
+        let parsed: Vec<ResponseItem> = serde_json::from_value(items.clone()).unwrap();
         assert_eq!(parsed[0].kind(), "web_search_call");
         assert_eq!(parsed[1].kind(), "message");
+        assert!(matches!(&parsed[1], ResponseItem::Message { id: Some(id), .. } if id == "msg_1"));
         assert_eq!(serde_json::to_value(&parsed).unwrap(), items);
     }
 }

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::common::{CompletionsUsageDetails, PromptUsageDetails};
 use super::common::{extensible_enum, null_as_default};
-use super::responses_items::{ResponseContentPart, ResponseOutputItem};
+use super::responses_items::{ResponseContentPart, ResponseItem, ResponseMessageContent};
 
 extensible_enum! {
     /// A response's `status`.
@@ -42,37 +43,23 @@ pub struct ResponseError {
     pub message: String,
 }
 
-/// `usage.input_tokens_details`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct InputTokensDetails {
-    /// `cached_tokens`: input tokens read from the prompt cache.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cached_tokens: Option<u64>,
-}
-
-/// `usage.output_tokens_details`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct OutputTokensDetails {
-    /// `reasoning_tokens`: output tokens spent reasoning.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning_tokens: Option<u64>,
-}
-
 /// `usage` of a response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ResponseUsage {
     /// `input_tokens`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_tokens: Option<u64>,
-    /// `input_tokens_details`.
+    /// `input_tokens_details`: `cached_tokens`, input tokens read from the
+    /// prompt cache (the chat API's prompt details, under another name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_tokens_details: Option<InputTokensDetails>,
+    pub input_tokens_details: Option<PromptUsageDetails>,
     /// `output_tokens`, reasoning included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_tokens: Option<u64>,
-    /// `output_tokens_details`.
+    /// `output_tokens_details`: `reasoning_tokens`, output tokens spent
+    /// reasoning (the chat API's completion details, under another name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_tokens_details: Option<OutputTokensDetails>,
+    pub output_tokens_details: Option<CompletionsUsageDetails>,
     /// `total_tokens`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_tokens: Option<u64>,
@@ -99,7 +86,7 @@ pub struct ModelResponse {
     pub status: Option<ResponseStatus>,
     /// `output`: the items the model produced, in order.
     #[serde(default, deserialize_with = "null_as_default")]
-    pub output: Vec<ResponseOutputItem>,
+    pub output: Vec<ResponseItem>,
     /// `usage`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<ResponseUsage>,
@@ -118,25 +105,22 @@ impl ModelResponse {
     /// The text of every `output_text` part of every message, joined (the
     /// SDKs' `output_text`); `None` when there is none.
     pub fn output_text(&self) -> Option<String> {
-        let mut texts = self.output.iter().flat_map(|item| match item {
-            ResponseOutputItem::Message(message) => message.content.as_slice(),
-            _ => &[],
-        });
         let mut out: Option<String> = None;
-        for part in texts.by_ref() {
-            if let ResponseContentPart::OutputText { text, .. } = part {
-                out.get_or_insert_with(String::new).push_str(text);
+        for item in &self.output {
+            let ResponseItem::Message {
+                content: ResponseMessageContent::Parts(parts),
+                ..
+            } = item
+            else {
+                continue;
+            };
+            for part in parts {
+                if let ResponseContentPart::OutputText { text, .. } = part {
+                    out.get_or_insert_with(String::new).push_str(text);
+                }
             }
         }
         out
-    }
-
-    /// The `function_call` items, in order.
-    pub fn function_calls(&self) -> impl Iterator<Item = &super::FunctionCallItem> {
-        self.output.iter().filter_map(|item| match item {
-            ResponseOutputItem::FunctionCall(call) => Some(call),
-            _ => None,
-        })
     }
 }
 
@@ -164,7 +148,13 @@ mod tests {
         let r: ModelResponse = serde_json::from_value(body).unwrap();
         assert_eq!(r.status, Some(ResponseStatus::Completed));
         assert_eq!(r.output_text().as_deref(), Some("Hello"));
-        assert_eq!(r.function_calls().count(), 1);
+        assert_eq!(
+            r.output
+                .iter()
+                .filter(|i| i.kind() == "function_call")
+                .count(),
+            1
+        );
         let usage = r.usage.unwrap();
         assert_eq!(usage.input_tokens_details.unwrap().cached_tokens, Some(4));
         assert_eq!(

@@ -5,31 +5,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::common::extensible_enum;
-
-/// A function tool: `{"type":"function","name","description","parameters","strict"}`
-/// (flat, unlike chat completions' `{"function":{..}}`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResponseFunctionTool {
-    /// `name`.
-    pub name: String,
-    /// `description`: what the function does, for the model.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// `parameters`: a JSON Schema of the arguments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<Value>,
-    /// `strict`: enforce the schema exactly.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strict: Option<bool>,
-}
+use super::tool_choice::{FlatFunction, tool_choice};
+use super::tools::{FunctionDefinition, JsonSchemaFormat};
 
 /// One item of `tools`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum ResponseTool {
-    /// A function the caller runs.
+    /// A function the caller runs:
+    /// `{"type":"function","name","description","parameters","strict"}`
+    /// (flat, unlike chat completions' `{"function":{..}}`).
     #[serde(rename = "function")]
-    Function(ResponseFunctionTool),
+    Function(FunctionDefinition),
     /// A built-in or hosted tool (`web_search_preview`, `file_search`,
     /// `mcp`, ...), kept as JSON.
     #[serde(untagged)]
@@ -43,78 +30,21 @@ impl ResponseTool {
         description: impl Into<String>,
         parameters: Value,
     ) -> Self {
-        ResponseTool::Function(ResponseFunctionTool {
-            name: name.into(),
-            description: Some(description.into()),
-            parameters: Some(parameters),
-            strict: None,
-        })
+        ResponseTool::Function(
+            FunctionDefinition::new(name)
+                .with_description(description)
+                .with_parameters(parameters),
+        )
     }
 }
 
-extensible_enum! {
-    /// `tool_choice` as a mode.
-    pub enum ResponseToolChoiceMode {
-        /// `"auto"`: the model decides.
-        Auto = "auto",
-        /// `"none"`: no tool calls.
-        None = "none",
-        /// `"required"`: at least one tool call.
-        Required = "required",
-    }
-}
-
-/// `tool_choice`: a mode, one named function, or another tool type.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ResponseToolChoice {
-    /// `"auto"`, `"none"`, `"required"`.
-    Mode(ResponseToolChoiceMode),
+tool_choice! {
+    /// `tool_choice` of the Responses API: a mode string, or
     /// `{"type":"function","name":..}`.
-    Function(NamedFunctionChoice),
-    /// Any other object (`{"type":"file_search"}`, `allowed_tools`, ...).
-    Other(Value),
-}
-
-/// `{"type":"function","name":..}`: call this function.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NamedFunctionChoice {
-    /// `type`: `function`.
-    #[serde(rename = "type")]
-    pub kind: FunctionType,
-    /// `name`: the function to call.
-    pub name: String,
-}
-
-/// The literal `"function"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum FunctionType {
-    /// `"function"`.
-    #[default]
-    #[serde(rename = "function")]
-    Function,
-}
-
-impl ResponseToolChoice {
-    /// `{"type":"function","name":name}`.
-    pub fn function(name: impl Into<String>) -> Self {
-        ResponseToolChoice::Function(NamedFunctionChoice {
-            kind: FunctionType::Function,
-            name: name.into(),
-        })
-    }
-
-    /// The choice's kind without content: the mode, else the object's `type`.
-    pub fn kind(&self) -> &str {
-        match self {
-            ResponseToolChoice::Mode(mode) => mode.as_str(),
-            ResponseToolChoice::Function(_) => "function",
-            ResponseToolChoice::Other(value) => value
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or_default(),
-        }
-    }
+    pub enum ResponseToolChoice;
+    function_object = r#"{"type":"function","name":..}"#;
+    function_json = |name| FlatFunction::new(name);
+    function_name = |value| value.get("name").and_then(Value::as_str);
 }
 
 /// `text.format`: free text, JSON mode or a JSON schema.
@@ -130,18 +60,7 @@ pub enum ResponseTextFormat {
     /// `{"type":"json_schema","name","schema","description","strict"}`
     /// (flat, unlike chat completions' `{"json_schema":{..}}`).
     #[serde(rename = "json_schema")]
-    JsonSchema {
-        /// `name`.
-        name: String,
-        /// `schema`: the JSON Schema.
-        schema: Value,
-        /// `description`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        description: Option<String>,
-        /// `strict`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        strict: Option<bool>,
-    },
+    JsonSchema(JsonSchemaFormat),
 }
 
 impl ResponseTextFormat {
@@ -150,7 +69,7 @@ impl ResponseTextFormat {
         match self {
             ResponseTextFormat::Text => "text",
             ResponseTextFormat::JsonObject => "json_object",
-            ResponseTextFormat::JsonSchema { .. } => "json_schema",
+            ResponseTextFormat::JsonSchema(_) => "json_schema",
         }
     }
 }
@@ -241,7 +160,7 @@ mod tests {
         assert!(matches!(
             serde_json::from_value::<ResponseToolChoice>(json!({"type": "function", "name": "f"}))
                 .unwrap(),
-            ResponseToolChoice::Function(_)
+            ResponseToolChoice::Function { .. }
         ));
     }
 

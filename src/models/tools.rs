@@ -4,7 +4,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use super::common::extensible_enum;
+use super::tool_choice::{NestedFunction, tool_choice};
 
 /// A tool the model may call (`tools` items): `{"type":"function","function":{..}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,74 +72,13 @@ impl FunctionDefinition {
     }
 }
 
-/// `tool_choice`: a preset string, or `{"type":"function","function":{"name":..}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionsToolChoice {
-    /// `"auto"`, `"none"` or `"required"`.
-    Preset(ChatCompletionsToolChoicePreset),
-    /// A specific function the model must call.
-    Named(ChatCompletionsNamedToolChoice),
-}
-
-impl ChatCompletionsToolChoice {
-    /// `"auto"`: the model decides.
-    pub fn auto() -> Self {
-        Self::Preset(ChatCompletionsToolChoicePreset::Auto)
-    }
-
-    /// `"none"`: no tool calls.
-    pub fn none() -> Self {
-        Self::Preset(ChatCompletionsToolChoicePreset::None)
-    }
-
-    /// `"required"`: at least one tool call.
-    pub fn required() -> Self {
-        Self::Preset(ChatCompletionsToolChoicePreset::Required)
-    }
-
-    /// The model must call this function.
-    pub fn function(name: impl Into<String>) -> Self {
-        Self::Named(ChatCompletionsNamedToolChoice {
-            r#type: function_type(),
-            function: ChatCompletionsNamedToolChoiceFunction { name: name.into() },
-        })
-    }
-}
-
-impl From<ChatCompletionsToolChoicePreset> for ChatCompletionsToolChoice {
-    fn from(preset: ChatCompletionsToolChoicePreset) -> Self {
-        Self::Preset(preset)
-    }
-}
-
-extensible_enum! {
-    /// A tool choice policy (`tool_choice` as a string).
-    pub enum ChatCompletionsToolChoicePreset {
-        /// `"auto"`: the model may call tools or answer directly.
-        Auto = "auto",
-        /// `"none"`: the model must not call tools.
-        None = "none",
-        /// `"required"`: the model must call one or more tools.
-        Required = "required",
-    }
-}
-
-/// A named tool choice: `{"type":"function","function":{"name":..}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChatCompletionsNamedToolChoice {
-    /// `type`: always `"function"` today.
-    #[serde(default = "function_type")]
-    pub r#type: String,
-    /// `function`: the function to call.
-    pub function: ChatCompletionsNamedToolChoiceFunction,
-}
-
-/// The function of a named tool choice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChatCompletionsNamedToolChoiceFunction {
-    /// `name`: the function's name.
-    pub name: String,
+tool_choice! {
+    /// `tool_choice` of chat completions: a mode string, or
+    /// `{"type":"function","function":{"name":..}}`.
+    pub enum ChatCompletionsToolChoice;
+    function_object = r#"{"type":"function","function":{"name":..}}"#;
+    function_json = |name| NestedFunction::new(name);
+    function_name = |value| value.get("function").and_then(|f| f.get("name")).and_then(Value::as_str);
 }
 
 /// `response_format`, tagged by `type`: `text`, `json_object` or `json_schema`.
@@ -269,9 +208,9 @@ mod tests {
     #[test]
     fn tool_choice_forms() {
         let cases = [
-            (ChatCompletionsToolChoice::auto(), json!("auto")),
-            (ChatCompletionsToolChoice::none(), json!("none")),
-            (ChatCompletionsToolChoice::required(), json!("required")),
+            (ChatCompletionsToolChoice::Auto, json!("auto")),
+            (ChatCompletionsToolChoice::None, json!("none")),
+            (ChatCompletionsToolChoice::Required, json!("required")),
             (
                 ChatCompletionsToolChoice::function("get_time"),
                 json!({"type": "function", "function": {"name": "get_time"}}),
@@ -285,10 +224,13 @@ mod tests {
             );
         }
         let future: ChatCompletionsToolChoice = serde_json::from_value(json!("any")).unwrap();
-        assert_eq!(
-            future,
-            ChatCompletionsToolChoice::Preset(ChatCompletionsToolChoicePreset::Other("any".into()))
-        );
+        assert_eq!(future, ChatCompletionsToolChoice::Other(json!("any")));
+        assert_eq!(future.mode(), Some("any"));
+        // An object of another shape is kept whole, not read as the named function.
+        let wider = json!({"type": "function", "function": {"name": "f"}, "x": 1});
+        let parsed: ChatCompletionsToolChoice = serde_json::from_value(wider.clone()).unwrap();
+        assert_eq!(parsed.kind(), "function");
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), wider);
     }
 
     #[test]

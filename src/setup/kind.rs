@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::SetupError;
+
 /// Where spans (and, for some kinds, metrics) go. Several kinds can be
 /// combined: each gets its own delivery processor, so a slow one never holds
 /// back the others.
@@ -18,10 +20,10 @@ use std::str::FromStr;
 /// Names are matched without regard to case, and `_` may stand for `-`.
 ///
 /// Every kind exists in every build, but [`Stdout`](Self::Stdout) works only
-/// with the crate feature `stdout` (on by default): without it the name
-/// `stdout` in a list is an [`UnknownExporterKind`] that says which feature
-/// is missing, and installing it from code fails with
-/// [`SetupError::FeatureDisabled`](super::SetupError::FeatureDisabled).
+/// with the crate feature `stdout` (off by default): without it, naming it
+/// in a list or installing it from code fails with
+/// [`SetupError::FeatureDisabled`](super::SetupError::FeatureDisabled), which
+/// says which feature is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ExporterKind {
@@ -73,7 +75,7 @@ impl ExporterKind {
     /// are skipped and repeated kinds kept once (in first-seen order), so a
     /// kind never exports twice. The first unknown name, or a kind this build
     /// lacks the feature for, is an error.
-    pub fn parse_list(list: &str) -> Result<Vec<ExporterKind>, UnknownExporterKind> {
+    pub fn parse_list(list: &str) -> Result<Vec<ExporterKind>, SetupError> {
         let mut kinds = Vec::new();
         for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let kind = item.parse()?;
@@ -92,63 +94,24 @@ impl fmt::Display for ExporterKind {
 }
 
 impl FromStr for ExporterKind {
-    type Err = UnknownExporterKind;
+    type Err = SetupError;
 
+    /// A kind by name (any case, `_` for `-`): an unknown name is
+    /// [`SetupError::InvalidExporterList`], a kind this build lacks the
+    /// crate feature for [`SetupError::FeatureDisabled`].
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().replace('_', "-");
-        let unknown = |missing_feature| UnknownExporterKind {
-            name: s.trim().to_owned(),
-            missing_feature,
-        };
         let kind = ExporterKind::ALL
             .into_iter()
             .find(|kind| kind.name().eq_ignore_ascii_case(&wanted))
-            .ok_or_else(|| unknown(None))?;
+            .ok_or_else(|| SetupError::InvalidExporterList {
+                variable: None,
+                name: s.trim().to_owned(),
+            })?;
         match kind.missing_feature() {
-            Some(feature) => Err(unknown(Some(feature))),
+            Some(feature) => Err(SetupError::FeatureDisabled { kind, feature }),
             None => Ok(kind),
         }
-    }
-}
-
-/// A name in an exporter list is not one of the known kinds, or names a
-/// kind this build lacks the crate feature for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownExporterKind {
-    name: String,
-    missing_feature: Option<&'static str>,
-}
-
-impl fmt::Display for UnknownExporterKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.missing_feature {
-            Some(feature) => write!(
-                f,
-                "exporter `{}` needs the crate feature `{feature}`, which this build of {} does not enable",
-                self.name,
-                env!("CARGO_PKG_NAME"),
-            ),
-            None => write!(
-                f,
-                "unknown exporter `{}`; expected a comma-separated list of: stdout, otlp, braintrust, braintrust-otlp, none",
-                self.name
-            ),
-        }
-    }
-}
-
-impl std::error::Error for UnknownExporterKind {}
-
-impl UnknownExporterKind {
-    /// The name that was not recognised.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The crate feature the named kind needs, when the name is known but
-    /// this build does not enable that feature.
-    pub fn missing_feature(&self) -> Option<&'static str> {
-        self.missing_feature
     }
 }
 
@@ -162,19 +125,22 @@ mod tests {
             .into_iter()
             .filter(|k| k.missing_feature().is_none())
         {
-            assert_eq!(kind.name().parse::<ExporterKind>(), Ok(kind));
+            assert_eq!(kind.name().parse::<ExporterKind>().ok(), Some(kind));
             assert_eq!(kind.to_string(), kind.name());
         }
-        assert_eq!("Braintrust_OTLP".parse(), Ok(ExporterKind::BraintrustOtlp));
+        assert_eq!(
+            "Braintrust_OTLP".parse::<ExporterKind>().ok(),
+            Some(ExporterKind::BraintrustOtlp)
+        );
     }
 
     #[test]
     fn lists_parse_dedupe_and_skip_blanks() {
         assert_eq!(
-            ExporterKind::parse_list(" braintrust, otlp ,,OTLP"),
-            Ok(vec![ExporterKind::Braintrust, ExporterKind::Otlp])
+            ExporterKind::parse_list(" braintrust, otlp ,,OTLP").ok(),
+            Some(vec![ExporterKind::Braintrust, ExporterKind::Otlp])
         );
-        assert_eq!(ExporterKind::parse_list(""), Ok(vec![]));
+        assert_eq!(ExporterKind::parse_list("").ok(), Some(vec![]));
     }
 
     #[cfg(feature = "stdout")]
@@ -187,9 +153,15 @@ mod tests {
     #[test]
     fn stdout_without_its_feature_names_the_feature() {
         let err = ExporterKind::parse_list("otlp, stdout").expect_err("no stdout feature");
-        assert_eq!(
-            (err.name(), err.missing_feature()),
-            ("stdout", Some("stdout"))
+        assert!(
+            matches!(
+                err,
+                SetupError::FeatureDisabled {
+                    kind: ExporterKind::Stdout,
+                    feature: "stdout"
+                }
+            ),
+            "{err:?}"
         );
         assert!(err.to_string().contains("crate feature `stdout`"), "{err}");
     }
@@ -197,8 +169,10 @@ mod tests {
     #[test]
     fn unknown_names_are_named_with_the_alternatives() {
         let err = ExporterKind::parse_list("otlp,jaeger").expect_err("jaeger is unknown");
-        assert_eq!(err.name(), "jaeger");
-        assert_eq!(err.missing_feature(), None);
+        assert!(
+            matches!(&err, SetupError::InvalidExporterList { name, variable: None } if name == "jaeger"),
+            "{err:?}"
+        );
         let msg = err.to_string();
         assert!(
             msg.contains("`jaeger`") && msg.contains("braintrust-otlp"),

@@ -7,12 +7,12 @@
 //! the rejected body). Exported as span events they would leave the process
 //! whatever the content-recording setting says, so the layer keeps:
 //!
-//! - spans of every level, except those of [`HTTP_INTERNAL_TARGETS`] and of
+//! - spans of every level, except those of the HTTP stack (`HTTP_INTERNAL_TARGETS`) and of
 //!   OpenTelemetry itself: dropping a span would turn its children (the
 //!   client's `chat` spans, say) into roots of traces of their own, which is
 //!   why a level does not filter spans;
 //! - events at [`event level`](super::PipelineBuilder::with_event_level) or
-//!   more severe (INFO by default, [`AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`]),
+//!   more severe (INFO by default, `AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`),
 //!   again except those of the silenced targets.
 //!
 //! A target is silenced when it is one of those crates or one of its modules
@@ -32,11 +32,11 @@ use super::SetupError;
 /// (no events). Beaten by
 /// [`PipelineBuilder::with_event_level`](super::PipelineBuilder::with_event_level).
 /// Spans are kept at every level (see [`TracingFilter`]).
-pub const AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL: &str = "AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL";
+pub(crate) const AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL: &str = "AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL";
 
 /// The least severe event level exported when neither code nor
-/// [`AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`] says otherwise.
-pub const DEFAULT_EVENT_LEVEL: LevelFilter = LevelFilter::INFO;
+/// `AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL` says otherwise.
+pub(crate) const DEFAULT_EVENT_LEVEL: LevelFilter = LevelFilter::INFO;
 
 /// Targets of the HTTP and TLS libraries under our clients and exporters.
 /// Their `tracing` spans (h2 opens several per request at debug and trace
@@ -47,7 +47,7 @@ pub const DEFAULT_EVENT_LEVEL: LevelFilter = LevelFilter::INFO;
 /// OpenTelemetry's own crates (`opentelemetry`, `opentelemetry-sdk`,
 /// `opentelemetry_otlp`, ...) are silenced too, as OpenTelemetry Rust
 /// advises for its self-diagnostics.
-pub const HTTP_INTERNAL_TARGETS: &[&str] = &[
+pub(crate) const HTTP_INTERNAL_TARGETS: &[&str] = &[
     "h2",
     "hyper",
     "hyper_util",
@@ -59,7 +59,7 @@ pub const HTTP_INTERNAL_TARGETS: &[&str] = &[
 
 /// The per-layer filter of the pipeline's `tracing` layer ([`TracingLayer`](super::TracingLayer)):
 /// spans of every level and events at the configured level or more severe,
-/// except those of [`HTTP_INTERNAL_TARGETS`] and OpenTelemetry's crates
+/// except those of the HTTP stack and OpenTelemetry's crates
 /// (see the [module docs](super#the-tracing-layer)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TracingFilter {
@@ -140,7 +140,7 @@ impl Default for LayerSettings {
     }
 }
 
-/// The event level: code, else [`AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`], else
+/// The event level: code, else `AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`, else
 /// [`DEFAULT_EVENT_LEVEL`]. A variable that names no level is an error
 /// naming it (a typo must not export DEBUG events, or none).
 pub(super) fn resolve_event_level(

@@ -57,7 +57,7 @@
 //! - One `DeliveryProcessor` per exporter path (see
 //!   [`exporters::delivery`](crate::exporters::delivery)): a queue bounded
 //!   by bytes ([`with_memory_budget`](PipelineBuilder::with_memory_budget),
-//!   [`AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB`], 64 MiB by default) that
+//!   `AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB`, 64 MiB by default) that
 //!   the application thread appends to without waiting, and a worker thread
 //!   with its own runtime that sends batches a few at a time and retries
 //!   failures within a time budget, so no Tokio reactor is needed: the
@@ -90,11 +90,13 @@
 //!
 //! - **Spans of every level**, so a request span (tower-http's `TraceLayer`
 //!   makes them at DEBUG) stays the parent of the client's `chat` spans;
-//!   except the spans of [`HTTP_INTERNAL_TARGETS`] and of OpenTelemetry's own
-//!   crates, matched as a crate or its modules (`tower` is not `tower_http`).
-//! - **Events at INFO or more severe** ([`DEFAULT_EVENT_LEVEL`];
+//!   except the spans of the HTTP and TLS stack under the clients and
+//!   exporters (`h2`, `hyper`, `hyper_util`, `reqwest`, `rustls`, `tonic`,
+//!   `tower`) and of OpenTelemetry's own crates, matched as a crate or its
+//!   modules (`tower` is not `tower_http`).
+//! - **Events at INFO or more severe** (the default;
 //!   [`with_event_level`](PipelineBuilder::with_event_level),
-//!   [`AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`]), except those of the same
+//!   `AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`), except those of the same
 //!   targets. Content recording (off by default) governs what the crate's
 //!   own spans carry; the service's own events are exported as the service
 //!   wrote them, so at DEBUG or TRACE a library's event quoting a request
@@ -124,14 +126,14 @@
 //!
 //! | variable | read by | meaning |
 //! |---|---|---|
-//! | [`AZURE_AI_INFERENCE_OTEL_EXPORTERS`] | [`PipelineBuilder::from_env`] | comma-separated [`ExporterKind`] names |
+//! | `AZURE_AI_INFERENCE_OTEL_EXPORTERS` | [`PipelineBuilder::from_env`] | comma-separated [`ExporterKind`] names |
 //! | `OTEL_SERVICE_NAME` | `install` | `service.name` when not set in code |
 //! | `OTEL_RESOURCE_ATTRIBUTES` | `install` | `k=v,k=v` resource attributes; code wins |
 //! | `OTEL_EXPORTER_OTLP_*` | the `otlp` kind | see [`exporters::otlp`](crate::exporters::otlp) |
-//! | [`AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB`] | `install` | memory budget of each exporter path's queue, MiB (default 64) |
+//! | `AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB` | `install` | memory budget of each exporter path's queue, MiB (default 64) |
 //! | `OTEL_BSP_*` | `install` | batch size, delay, attempt timeout, requests in flight, optional span cap ([`delivery`](crate::exporters::delivery)) |
 //! | `OTEL_METRIC_EXPORT_INTERVAL` | the SDK | metric interval |
-//! | [`AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`] | `install` | least severe `tracing` event the layer exports: `error`, `warn`, `info` (default), `debug`, `trace`, `off` |
+//! | `AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL` | `install` | least severe `tracing` event the layer exports: `error`, `warn`, `info` (default), `debug`, `trace`, `off` |
 //!
 //! # Shutting down
 //!
@@ -151,7 +153,6 @@ use crate::client::propagation::TraceContextAndBaggage;
 use crate::exporters::braintrust::{
     AdmittedParentProcessor, BraintrustBuildError, BraintrustConfig,
 };
-pub use crate::exporters::delivery::AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB;
 use crate::exporters::delivery::{DeliveryConfig, DeliveryProcessor};
 use std::time::Duration;
 
@@ -177,10 +178,8 @@ mod parts;
 
 pub use continuation::continue_trace;
 pub use guard::{DeliveryPath, ShutdownError, TelemetryGuard};
-pub use kind::{ExporterKind, UnknownExporterKind};
-pub use layer::{
-    AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL, DEFAULT_EVENT_LEVEL, HTTP_INTERNAL_TARGETS, TracingFilter,
-};
+pub use kind::ExporterKind;
+pub use layer::TracingFilter;
 use layer::{LayerSettings, resolve_event_level};
 use parts::{ErasedSpanExporter, MetricSink, braintrust_processor, periodic};
 use parts::{PIPELINE_MAX_EVENTS_PER_SPAN, TRACING_SCOPE_NAME};
@@ -195,7 +194,7 @@ const SPAN_EVENT_COUNT_LIMIT_ENV: &str = "OTEL_SPAN_EVENT_COUNT_LIMIT";
 /// logs one warning, when the first span ends, that telemetry goes nowhere
 /// and how to configure it. `stdout` prints to the process's standard output,
 /// so it is used only when asked for.
-pub const AZURE_AI_INFERENCE_OTEL_EXPORTERS: &str = "AZURE_AI_INFERENCE_OTEL_EXPORTERS";
+pub(crate) const AZURE_AI_INFERENCE_OTEL_EXPORTERS: &str = "AZURE_AI_INFERENCE_OTEL_EXPORTERS";
 
 /// The `tracing` layer returned by [`PipelineBuilder::install_with_tracing`]
 /// and [`TelemetryGuard::tracing_layer`]: tracing-opentelemetry's layer
@@ -210,14 +209,17 @@ pub type TracingLayer<S> = tracing_subscriber::filter::Filtered<
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SetupError {
-    /// An exporter list (from a variable) names an unknown kind.
-    #[error("invalid {variable}: {source}")]
+    /// An exporter name (in a list, or parsed on its own) is not one of the
+    /// kinds.
+    #[error(
+        "{}unknown exporter `{name}`; expected a comma-separated list of: stdout, otlp, braintrust, braintrust-otlp, none",
+        variable.map(|v| format!("invalid {v}: ")).unwrap_or_default()
+    )]
     InvalidExporterList {
-        /// The variable holding the list.
-        variable: &'static str,
-        /// The unknown name.
-        #[source]
-        source: UnknownExporterKind,
+        /// The variable holding the list, when it came from one.
+        variable: Option<&'static str>,
+        /// The name that was not recognised.
+        name: String,
     },
     /// The OTLP exporters could not be built.
     #[error(transparent)]
@@ -234,7 +236,7 @@ pub enum SetupError {
         feature: &'static str,
     },
     /// A Braintrust exporter could not be built (e.g. `BRAINTRUST_API_KEY`
-    /// is missing or `braintrust.parent` is malformed).
+    /// is missing or `BRAINTRUST_PARENT` is malformed).
     #[error("the `{kind}` exporter: {source}")]
     Braintrust {
         /// `braintrust` or `braintrust-otlp`.
@@ -243,7 +245,7 @@ pub enum SetupError {
         #[source]
         source: BraintrustBuildError,
     },
-    /// [`AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`] names no level.
+    /// `AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL` names no level.
     #[error("invalid {variable}={value:?}: expected one of error, warn, info, debug, trace, off")]
     InvalidEventLevel {
         /// The variable.
@@ -288,8 +290,14 @@ impl PipelineBuilder {
         Self::default()
     }
 
-    /// A builder whose exporters come from [`AZURE_AI_INFERENCE_OTEL_EXPORTERS`]
-    /// (see there for the default). Everything else can still be set in code.
+    /// A builder whose exporters come from `AZURE_AI_INFERENCE_OTEL_EXPORTERS`,
+    /// comma-separated [`ExporterKind`] names (`stdout,otlp`). Unset or
+    /// blank: `otlp` when `OTEL_EXPORTER_OTLP_ENDPOINT` or
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set (someone configured a
+    /// collector), else nothing: the pipeline then logs one warning, when
+    /// the first span ends, that telemetry goes nowhere and how to configure
+    /// it. `stdout` is used only when named. Everything else can still be
+    /// set in code.
     pub fn from_env() -> Result<Self, SetupError> {
         let kinds = kinds_from_env(&|name| std::env::var(name).ok())?;
         Ok(Self::new().with_exporters(kinds))
@@ -356,7 +364,7 @@ impl PipelineBuilder {
 
     /// Configuration of the `braintrust` and `braintrust-otlp` exporters;
     /// what it leaves unset comes from `BRAINTRUST_API_KEY`,
-    /// `BRAINTRUST_API_URL` and `braintrust.parent`.
+    /// `BRAINTRUST_API_URL` and `BRAINTRUST_PARENT`.
     pub fn with_braintrust_config(mut self, config: BraintrustConfig) -> Self {
         self.braintrust = config;
         self
@@ -373,7 +381,7 @@ impl PipelineBuilder {
     }
 
     /// The memory budget of each exporter path's queue, in bytes (beats
-    /// [`AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB`]); past it spans are
+    /// `AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB`); past it spans are
     /// dropped and counted.
     pub fn with_memory_budget(mut self, bytes: usize) -> Self {
         self.delivery = Some(
@@ -394,8 +402,8 @@ impl PipelineBuilder {
     }
 
     /// The least severe `tracing` event the pipeline's `tracing` layer
-    /// exports (default [`DEFAULT_EVENT_LEVEL`], INFO); beats
-    /// [`AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`]. Spans are kept at every level
+    /// exports (default INFO); beats
+    /// `AZURE_AI_INFERENCE_OTEL_EVENT_LEVEL`. Spans are kept at every level
     /// (see [the tracing layer](self#the-tracing-layer)).
     pub fn with_event_level(mut self, level: LevelFilter) -> Self {
         self.event_level = Some(level);
@@ -575,12 +583,13 @@ impl PipelineBuilder {
 fn kinds_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ExporterKind>, SetupError> {
     let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
     match set(AZURE_AI_INFERENCE_OTEL_EXPORTERS) {
-        Some(list) => {
-            ExporterKind::parse_list(&list).map_err(|source| SetupError::InvalidExporterList {
-                variable: AZURE_AI_INFERENCE_OTEL_EXPORTERS,
-                source,
-            })
-        }
+        Some(list) => ExporterKind::parse_list(&list).map_err(|error| match error {
+            SetupError::InvalidExporterList { name, .. } => SetupError::InvalidExporterList {
+                variable: Some(AZURE_AI_INFERENCE_OTEL_EXPORTERS),
+                name,
+            },
+            other => other,
+        }),
         None if set(OTEL_EXPORTER_OTLP_ENDPOINT).is_some()
             || set(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT).is_some() =>
         {

@@ -13,15 +13,12 @@ use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
 use serde_json::Value as Json;
 
-use crate::models::{ReasoningSummaryPart, ResponseContentPart, ResponseOutputItem};
+use crate::models::{ResponseContentPart, ResponseItem, ResponseMessageContent};
 
 /// The attribute's text: the items as returned with content recording on,
 /// else their content-free skeletons ([`Skeleton`]); `None` without
 /// items.
-pub(crate) fn output_attribute(
-    items: &[ResponseOutputItem],
-    record_content: bool,
-) -> Option<String> {
+pub(crate) fn output_attribute(items: &[ResponseItem], record_content: bool) -> Option<String> {
     if items.is_empty() {
         return None;
     }
@@ -63,31 +60,62 @@ struct Skeleton<'a> {
 }
 
 impl<'a> Skeleton<'a> {
-    fn of(item: &'a ResponseOutputItem) -> Option<Self> {
+    fn of(item: &'a ResponseItem) -> Option<Self> {
         Some(match item {
-            ResponseOutputItem::Message(m) => Skeleton {
-                content: Some(Parts::Content(&m.content)),
-                id: m.id.as_deref(),
-                role: Some(&m.role),
-                status: m.status.as_deref(),
-                kind: Some("message"),
+            ResponseItem::Message {
+                kind,
+                id,
+                role,
+                status,
+                content,
+            } => Skeleton {
+                content: match content {
+                    ResponseMessageContent::Parts(parts) => Some(Parts::Content(parts)),
+                    ResponseMessageContent::Text(_) => None,
+                },
+                id: id.as_deref(),
+                role: Some(role),
+                status: status.as_deref(),
+                kind: kind.as_deref(),
                 ..Skeleton::default()
             },
-            ResponseOutputItem::FunctionCall(call) => Skeleton {
-                call_id: Some(&call.call_id),
-                id: call.id.as_deref(),
-                status: call.status.as_deref(),
+            ResponseItem::FunctionCall {
+                id,
+                call_id,
+                status,
+                ..
+            } => Skeleton {
+                call_id: Some(call_id),
+                id: id.as_deref(),
+                status: status.as_deref(),
                 kind: Some("function_call"),
                 ..Skeleton::default()
             },
-            ResponseOutputItem::Reasoning(r) => Skeleton {
-                id: r.id.as_deref(),
-                status: r.status.as_deref(),
-                summary: Some(Parts::Summary(&r.summary)),
+            ResponseItem::FunctionCallOutput {
+                id,
+                call_id,
+                status,
+                ..
+            } => Skeleton {
+                call_id: Some(call_id),
+                id: id.as_deref(),
+                status: status.as_deref(),
+                kind: Some("function_call_output"),
+                ..Skeleton::default()
+            },
+            ResponseItem::Reasoning {
+                id,
+                summary,
+                status,
+                ..
+            } => Skeleton {
+                id: id.as_deref(),
+                status: status.as_deref(),
+                summary: Some(Parts::Content(summary)),
                 kind: Some("reasoning"),
                 ..Skeleton::default()
             },
-            ResponseOutputItem::Other(value) => return Skeleton::of_json(value),
+            ResponseItem::Other(value) => return Skeleton::of_json(value),
         })
     }
 
@@ -115,7 +143,6 @@ impl<'a> Skeleton<'a> {
 /// (or `{}` for a part without a type).
 enum Parts<'a> {
     Content(&'a [ResponseContentPart]),
-    Summary(&'a [ReasoningSummaryPart]),
     Json(&'a [Json]),
 }
 
@@ -134,11 +161,6 @@ impl Serialize for Parts<'_> {
         }
         match self {
             Parts::Content(p) => parts(serializer, p.len(), p.iter().map(content_type)),
-            Parts::Summary(p) => parts(
-                serializer,
-                p.len(),
-                p.iter().map(|p| Some(TypeName::Text(&p.kind))),
-            ),
             Parts::Json(p) => parts(
                 serializer,
                 p.len(),
@@ -171,6 +193,7 @@ fn content_type(part: &ResponseContentPart) -> Option<TypeName<'_>> {
         ResponseContentPart::InputFile { .. } => "input_file",
         ResponseContentPart::OutputText { .. } => "output_text",
         ResponseContentPart::Refusal { .. } => "refusal",
+        ResponseContentPart::SummaryText { .. } => "summary_text",
         ResponseContentPart::Other(value) => return value.get("type").map(TypeName::Json),
     }))
 }
@@ -182,7 +205,7 @@ mod tests {
 
     /// The skeleton as the recorder wrote it before: the item as a value,
     /// its content-free fields copied into a new map (the oracle).
-    fn via_value(item: &ResponseOutputItem) -> Json {
+    fn via_value(item: &ResponseItem) -> Json {
         let value = serde_json::to_value(item).unwrap();
         let Some(map) = value.as_object() else {
             return Json::Null;
@@ -208,7 +231,7 @@ mod tests {
         Json::Object(out)
     }
 
-    fn items() -> Vec<ResponseOutputItem> {
+    fn items() -> Vec<ResponseItem> {
         serde_json::from_value(json!([
             {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
              "content": [

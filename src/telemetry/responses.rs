@@ -25,9 +25,8 @@ use super::response_output::{content_free, output_attribute};
 use super::semconv::{self as sc, ContentForm};
 use super::span::{Instrumentation, OperationSpan, StreamOutcome};
 use crate::models::{
-    ModelResponse, ResponseContentPart, ResponseInput, ResponseInputItem, ResponseMessageContent,
-    ResponseOutputItem, ResponseStatus, ResponseStreamEvent, ResponseTextFormat,
-    ResponseToolChoice, ResponseUsage, ResponsesOptions,
+    ModelResponse, ResponseContentPart, ResponseInput, ResponseItem, ResponseMessageContent,
+    ResponseStatus, ResponseStreamEvent, ResponseTextFormat, ResponseUsage, ResponsesOptions,
 };
 
 /// The request as the span records it. A named `tool_choice` is content:
@@ -54,10 +53,10 @@ pub fn responses_request_attributes(
         RequestParam::MaxCompletionTokens => None,
         RequestParam::ResponseFormat => format.map(|f| ParamValue::Text(f.kind())),
         RequestParam::Stream => o.stream.map(ParamValue::Bool),
-        RequestParam::ToolChoice => o.tool_choice.as_ref().map(|choice| match choice {
-            ResponseToolChoice::Mode(mode) => ParamValue::Text(mode.as_str()),
-            other if record_content => ParamValue::Json(other),
-            other => ParamValue::Text(other.kind()),
+        RequestParam::ToolChoice => o.tool_choice.as_ref().map(|choice| match choice.mode() {
+            Some(mode) => ParamValue::Text(mode),
+            None if record_content => ParamValue::Json(choice),
+            None => ParamValue::Text(choice.kind()),
         }),
         RequestParam::ParallelToolCalls => o.parallel_tool_calls.map(ParamValue::Bool),
         RequestParam::ResponseFormatJson => format.map(|f| {
@@ -67,7 +66,7 @@ pub fn responses_request_attributes(
                 ParamValue::Text(match f {
                     ResponseTextFormat::Text => r#"{"type":"text"}"#,
                     ResponseTextFormat::JsonObject => r#"{"type":"json_object"}"#,
-                    ResponseTextFormat::JsonSchema { .. } => r#"{"type":"json_schema"}"#,
+                    ResponseTextFormat::JsonSchema(_) => r#"{"type":"json_schema"}"#,
                 })
             }
         }),
@@ -155,41 +154,46 @@ fn record_request_content(span: &mut OperationSpan, request: &ResponsesOptions) 
 
 /// The role an input item speaks with: a message's own, the assistant for
 /// the model's earlier calls and reasoning, the tool for call outputs.
-fn input_item_role(item: &ResponseInputItem) -> &str {
+fn input_item_role(item: &ResponseItem) -> &str {
     match item {
-        ResponseInputItem::Message(m) => &m.role,
-        ResponseInputItem::FunctionCall(_) | ResponseInputItem::Reasoning(_) => "assistant",
-        ResponseInputItem::FunctionCallOutput(_) => "tool",
-        ResponseInputItem::Other(value) => {
-            value.get("role").and_then(Json::as_str).unwrap_or("user")
-        }
+        ResponseItem::Message { role, .. } => role,
+        ResponseItem::FunctionCall { .. } | ResponseItem::Reasoning { .. } => "assistant",
+        ResponseItem::FunctionCallOutput { .. } => "tool",
+        ResponseItem::Other(value) => value.get("role").and_then(Json::as_str).unwrap_or("user"),
     }
 }
 
 /// An input item as a message of the one message model (newer names).
-fn input_message(item: &ResponseInputItem) -> Message {
+fn input_message(item: &ResponseItem) -> Message {
     let role = Role::parse(input_item_role(item));
     let parts = match item {
-        ResponseInputItem::Message(m) => match &m.content {
+        ResponseItem::Message { content, .. } => match content {
             ResponseMessageContent::Text(text) => vec![MessagePart::Text(text.clone())],
             ResponseMessageContent::Parts(parts) => parts.iter().map(content_part).collect(),
         },
-        ResponseInputItem::FunctionCall(call) => vec![MessagePart::ToolCall(ToolCallPart {
-            id: Some(call.call_id.clone()),
+        ResponseItem::FunctionCall {
+            call_id,
+            name,
+            arguments,
+            ..
+        } => vec![MessagePart::ToolCall(ToolCallPart {
+            id: Some(call_id.clone()),
             kind: "function".to_owned(),
-            name: Some(call.name.clone()),
-            arguments: Some(parsed_arguments(&call.arguments)),
+            name: Some(name.clone()),
+            arguments: Some(parsed_arguments(arguments)),
         })],
-        ResponseInputItem::FunctionCallOutput(output) => vec![MessagePart::ToolResult {
-            id: Some(output.call_id.clone()),
-            response: output.output.clone(),
+        ResponseItem::FunctionCallOutput {
+            call_id, output, ..
+        } => vec![MessagePart::ToolResult {
+            id: Some(call_id.clone()),
+            response: output.clone(),
         }],
-        ResponseInputItem::Reasoning(reasoning) => reasoning
-            .summary
+        ResponseItem::Reasoning { summary, .. } => summary
             .iter()
-            .map(|part| MessagePart::Reasoning(part.text.clone()))
+            .filter_map(ResponseContentPart::text)
+            .map(|text| MessagePart::Reasoning(text.to_owned()))
             .collect(),
-        ResponseInputItem::Other(value) => vec![MessagePart::Other(value.clone())],
+        ResponseItem::Other(value) => vec![MessagePart::Other(value.clone())],
     };
     Message::new(role, parts)
 }
@@ -238,8 +242,14 @@ impl From<&ResponseUsage> for UsageRecord {
         UsageRecord {
             input_tokens: u.input_tokens,
             output_tokens: u.output_tokens,
-            cache_read_input_tokens: u.input_tokens_details.and_then(|d| d.cached_tokens),
-            reasoning_output_tokens: u.output_tokens_details.and_then(|d| d.reasoning_tokens),
+            cache_read_input_tokens: u
+                .input_tokens_details
+                .as_ref()
+                .and_then(|d| d.cached_tokens),
+            reasoning_output_tokens: u
+                .output_tokens_details
+                .as_ref()
+                .and_then(|d| d.reasoning_tokens),
         }
     }
 }
@@ -253,26 +263,19 @@ struct OutputTexts {
 }
 
 impl OutputTexts {
-    fn of(items: &[ResponseOutputItem]) -> Self {
+    fn of(items: &[ResponseItem]) -> Self {
         let mut texts = OutputTexts::default();
         for item in items {
-            match item {
-                ResponseOutputItem::Message(message) => {
-                    for part in &message.content {
-                        if let Some(text) = part.text() {
-                            texts.text.get_or_insert_with(String::new).push_str(text);
-                        }
-                    }
-                }
-                ResponseOutputItem::Reasoning(reasoning) => {
-                    for part in &reasoning.summary {
-                        texts
-                            .reasoning
-                            .get_or_insert_with(String::new)
-                            .push_str(&part.text);
-                    }
-                }
-                _ => {}
+            let (parts, into) = match item {
+                ResponseItem::Message {
+                    content: ResponseMessageContent::Parts(parts),
+                    ..
+                } => (parts, &mut texts.text),
+                ResponseItem::Reasoning { summary, .. } => (summary, &mut texts.reasoning),
+                _ => continue,
+            };
+            for text in parts.iter().filter_map(ResponseContentPart::text) {
+                into.get_or_insert_with(String::new).push_str(text);
             }
         }
         texts
@@ -285,7 +288,7 @@ impl OutputTexts {
 fn record_output(
     span: &mut OperationSpan,
     response: Option<&ModelResponse>,
-    items: &[ResponseOutputItem],
+    items: &[ResponseItem],
     unfinished: bool,
 ) -> ResponseRecordOwned {
     let record_content = span.records_content();
@@ -296,7 +299,7 @@ fn record_output(
     };
     let has_call = items
         .iter()
-        .any(|i| matches!(i, ResponseOutputItem::FunctionCall(_)));
+        .any(|i| matches!(i, ResponseItem::FunctionCall { .. }));
     let finish = if unfinished {
         None
     } else {
@@ -329,17 +332,22 @@ impl ResponseRecordOwned {
     fn record<'a>(
         &'a self,
         response: Option<&'a ModelResponse>,
-        items: &'a [ResponseOutputItem],
+        items: &'a [ResponseItem],
         record_content: bool,
     ) -> ResponseRecord<'a> {
         let tool_calls = items
             .iter()
             .filter_map(|item| match item {
-                ResponseOutputItem::FunctionCall(call) => Some(ToolCallRecord {
-                    id: &call.call_id,
+                ResponseItem::FunctionCall {
+                    call_id,
+                    name,
+                    arguments,
+                    ..
+                } => Some(ToolCallRecord {
+                    id: call_id,
                     kind: "function",
-                    name: if record_content { &call.name } else { "" },
-                    arguments: if record_content { &call.arguments } else { "" },
+                    name: if record_content { name } else { "" },
+                    arguments: if record_content { arguments } else { "" },
                 }),
                 _ => None,
             })
@@ -385,7 +393,7 @@ pub struct ResponsesStreamRecorder {
     /// The first response an event carried (`response.created`), replaced
     /// by the terminal one.
     response: Option<Box<ModelResponse>>,
-    items: Vec<ResponseOutputItem>,
+    items: Vec<ResponseItem>,
     terminal: bool,
 }
 
@@ -438,10 +446,10 @@ impl ResponsesStreamRecorder {
             } => {
                 self.chunk(arrived);
                 if self.keep_content
-                    && let Some(ResponseOutputItem::FunctionCall(call)) =
+                    && let Some(ResponseItem::FunctionCall { arguments, .. }) =
                         self.items.get_mut(*output_index as usize)
                 {
-                    call.arguments.push_str(delta);
+                    arguments.push_str(delta);
                 }
             }
             E::ReasoningSummaryTextDelta {
@@ -460,7 +468,7 @@ impl ResponsesStreamRecorder {
                 let index = *output_index as usize;
                 if self.items.len() <= index {
                     self.items
-                        .resize(index + 1, ResponseOutputItem::Other(Json::Null));
+                        .resize(index + 1, ResponseItem::Other(Json::Null));
                 }
                 self.items[index] = if self.keep_content {
                     (**item).clone()
@@ -486,35 +494,38 @@ impl ResponsesStreamRecorder {
     }
 
     fn append_text(&mut self, output_index: u32, content_index: u32, delta: &str) {
-        let Some(ResponseOutputItem::Message(message)) = self.items.get_mut(output_index as usize)
+        let Some(ResponseItem::Message {
+            content: ResponseMessageContent::Parts(parts),
+            ..
+        }) = self.items.get_mut(output_index as usize)
         else {
             return;
         };
         let index = content_index as usize;
-        while message.content.len() <= index {
-            message.content.push(ResponseContentPart::OutputText {
+        while parts.len() <= index {
+            parts.push(ResponseContentPart::OutputText {
                 text: String::new(),
                 annotations: Vec::new(),
             });
         }
-        if let ResponseContentPart::OutputText { text, .. } = &mut message.content[index] {
+        if let ResponseContentPart::OutputText { text, .. } = &mut parts[index] {
             text.push_str(delta);
         }
     }
 
     fn append_summary(&mut self, output_index: u32, summary_index: u32, delta: &str) {
-        let Some(ResponseOutputItem::Reasoning(reasoning)) =
+        let Some(ResponseItem::Reasoning { summary, .. }) =
             self.items.get_mut(output_index as usize)
         else {
             return;
         };
         let index = summary_index as usize;
-        while reasoning.summary.len() <= index {
-            reasoning
-                .summary
-                .push(crate::models::ReasoningSummaryPart::new(""));
+        while summary.len() <= index {
+            summary.push(ResponseContentPart::summary_text(""));
         }
-        reasoning.summary[index].text.push_str(delta);
+        if let ResponseContentPart::SummaryText { text } = &mut summary[index] {
+            text.push_str(delta);
+        }
     }
 
     /// Ends the span: the terminal response when one came (its output, else
@@ -547,32 +558,42 @@ impl Drop for ResponsesStreamRecorder {
 }
 
 /// An item with its texts emptied, for a stream that does not record content.
-fn without_text(item: &ResponseOutputItem) -> ResponseOutputItem {
-    match item {
-        ResponseOutputItem::Message(m) => {
-            let mut m = m.clone();
-            for part in &mut m.content {
-                if let ResponseContentPart::OutputText { text, annotations } = part {
-                    text.clear();
-                    annotations.clear();
+fn without_text(item: &ResponseItem) -> ResponseItem {
+    let mut item = item.clone();
+    match &mut item {
+        ResponseItem::Message { content, .. } => match content {
+            ResponseMessageContent::Text(text) => text.clear(),
+            ResponseMessageContent::Parts(parts) => {
+                for part in parts {
+                    if let ResponseContentPart::OutputText { text, annotations } = part {
+                        text.clear();
+                        annotations.clear();
+                    }
                 }
             }
-            ResponseOutputItem::Message(m)
+        },
+        ResponseItem::FunctionCall {
+            name, arguments, ..
+        } => {
+            name.clear();
+            arguments.clear();
         }
-        ResponseOutputItem::FunctionCall(call) => {
-            let mut call = call.clone();
-            call.name.clear();
-            call.arguments.clear();
-            ResponseOutputItem::FunctionCall(call)
+        ResponseItem::Reasoning {
+            summary,
+            encrypted_content,
+            ..
+        } => {
+            for part in summary {
+                if let ResponseContentPart::SummaryText { text } = part {
+                    text.clear();
+                }
+            }
+            *encrypted_content = None;
         }
-        ResponseOutputItem::Reasoning(r) => {
-            let mut r = r.clone();
-            r.summary.iter_mut().for_each(|p| p.text.clear());
-            r.encrypted_content = None;
-            ResponseOutputItem::Reasoning(r)
-        }
-        ResponseOutputItem::Other(value) => ResponseOutputItem::Other(content_free(value)),
+        ResponseItem::FunctionCallOutput { output, .. } => *output = Json::Null,
+        ResponseItem::Other(value) => *value = content_free(value),
     }
+    item
 }
 
 #[cfg(test)]

@@ -60,9 +60,8 @@ mod tests;
 
 pub use cassette::CassetteError;
 pub use record::RecordOptions;
-pub use replay::{ReplayMismatch, ReplayOptions};
+pub use replay::ReplayOptions;
 pub use reply::Reply;
 pub use request::RecordedRequest;
 pub use responses_wire::ResponseAnswer;
-pub use scrub::SCRUBBED;
 pub use server::MockInferenceServer;

@@ -75,15 +75,15 @@ impl ReplayOptions {
 
 /// A request a replaying server found no recorded answer for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplayMismatch {
+pub(crate) struct ReplayMismatch {
     /// `METHOD /path?query` of the request.
-    pub route: String,
+    pub(crate) route: String,
     /// `METHOD /path?query` and 1-based index of the closest recorded
     /// request, when the cassette has any.
-    pub closest: Option<(String, usize)>,
+    pub(crate) closest: Option<(String, usize)>,
     /// How the request differs from the closest one, e.g.
     /// `body differs at /messages/0/content: recorded "Hello", got "Hi"`.
-    pub difference: String,
+    pub(crate) difference: String,
 }
 
 impl fmt::Display for ReplayMismatch {

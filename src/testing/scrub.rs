@@ -19,7 +19,7 @@ use bytes::Bytes;
 use super::cassette::{AnswerBody, Interaction};
 
 /// What a scrubbed value becomes.
-pub const SCRUBBED: &str = "[scrubbed]";
+pub(crate) const SCRUBBED: &str = "[scrubbed]";
 
 /// [`SCRUBBED`] percent-encoded, for query strings.
 const SCRUBBED_IN_QUERY: &str = "%5Bscrubbed%5D";

@@ -142,9 +142,9 @@ async fn error_events_are_named() {
     ]))
     .await;
     match &items[..] {
-        [Err(Error::Service(e))] => {
-            assert_eq!(e.code.as_deref(), Some("server_error"));
-            assert_eq!(e.message, "boom");
+        [Err(Error::Service { code, message, .. })] => {
+            assert_eq!(code.as_deref(), Some("server_error"));
+            assert_eq!(message, "boom");
         }
         other => panic!("{other:?}"),
     }
@@ -155,7 +155,7 @@ async fn the_error_hint_decides_which_decoded_events_are_searched() {
     let body: &[u8] = b"data: {\"n\":1,\"error\":{\"code\":\"c1\",\"message\":\"m\"}}\n\n\
         data: {\"n\":0,\"error\":{\"code\":\"c0\",\"message\":\"m\"}}\n\n";
     let code = |item: &Result<SseItem<Chunk>>| match item {
-        Err(Error::Service(e)) => e.code.clone(),
+        Err(Error::Service { code, .. }) => code.clone(),
         other => panic!("{other:?}"),
     };
     // Without a hint every event is searched: the first one fails.

@@ -277,12 +277,18 @@ async fn non_success_becomes_http_error_with_retry_after_and_request_id() {
         .await
         .unwrap_err();
     match &e {
-        Error::Http(h) => {
-            assert_eq!(h.status, 429);
-            assert_eq!(h.code.as_deref(), Some("RateLimitReached"));
-            assert_eq!(h.message, "slow down");
-            assert_eq!(h.retry_after, Some(Duration::from_secs(7)));
-            assert_eq!(h.request_id.as_deref(), Some("req-42"));
+        Error::Http {
+            status,
+            code,
+            message,
+            retry_after,
+            request_id,
+        } => {
+            assert_eq!(*status, 429);
+            assert_eq!(code.as_deref(), Some("RateLimitReached"));
+            assert_eq!(message, "slow down");
+            assert_eq!(*retry_after, Some(Duration::from_secs(7)));
+            assert_eq!(request_id.as_deref(), Some("req-42"));
         }
         other => panic!("{other:?}"),
     }
@@ -298,7 +304,9 @@ async fn huge_error_bodies_are_read_only_in_part() {
     let server = Server::start(500, &[], vec![b'x'; 1 << 20]).await;
     let t = transport(&server.url(), ClientOptions::new());
     match t.get("info", &[], &mut |_: &Error| {}).await {
-        Err(Error::Http(h)) => assert!(h.status == 500 && h.message.len() < 1024),
+        Err(Error::Http {
+            status, message, ..
+        }) => assert!(status == 500 && message.len() < 1024),
         other => panic!("{other:?}"),
     }
 }
@@ -486,8 +494,8 @@ fn trace_headers_use_the_global_propagator() {
 fn short_type_names() {
     assert_eq!(short_type_name::<String>(), "String");
     assert_eq!(
-        short_type_name::<Vec<crate::error::HttpError>>(),
-        "Vec<HttpError>"
+        short_type_name::<Vec<crate::error::ErrorKind>>(),
+        "Vec<ErrorKind>"
     );
     assert_eq!(
         short_type_name::<std::collections::HashMap<String, Option<u8>>>(),

@@ -151,10 +151,14 @@ async fn an_error_object_in_a_200_answer_is_a_service_error() {
         .await
         .unwrap_err();
     match &e {
-        Error::Service(s) => {
-            assert_eq!(s.code.as_deref(), Some("content_filter"));
-            assert!(s.message.contains("secret plan"));
-            assert_eq!(s.request_id.as_deref(), Some("apim-7"));
+        Error::Service {
+            code,
+            message,
+            request_id,
+        } => {
+            assert_eq!(code.as_deref(), Some("content_filter"));
+            assert!(message.contains("secret plan"));
+            assert_eq!(request_id.as_deref(), Some("apim-7"));
         }
         other => panic!("{other:?}"),
     }

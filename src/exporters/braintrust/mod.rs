@@ -10,8 +10,15 @@
 //!   each span carrying the row as `braintrust`-prefixed JSON attributes.
 //!
 //! Both are configured by one [`BraintrustConfig`]: code, then the
-//! environment variables Braintrust's SDKs read ([`BRAINTRUST_API_KEY`],
-//! [`BRAINTRUST_API_URL`], `braintrust.parent`), then defaults.
+//! environment variables Braintrust's SDKs read, then defaults:
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `BRAINTRUST_API_KEY` | the API key (required) |
+//! | `BRAINTRUST_API_URL` | the API base URL (default `https://api.braintrust.dev`) |
+//! | `BRAINTRUST_PARENT` | where rows go: `project_id:<uuid>`, `project_name:<name>` or `experiment_id:<uuid>` (default `project_name:default-otel-project`) |
+//! | `BRAINTRUST_FILTER_AI_SPANS` (or `BRAINTRUST_OTEL_FILTER_AI_SPANS`) | `true`: only AI spans and each trace's local root become rows |
+//! | `BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS` | `false`: inline base64 media stays in the rows instead of being uploaded as attachments |
 //!
 //! Both deliver through the [delivery](crate::exporters::delivery) engine
 //! (memory-bounded queue, own worker thread, retries within a time budget,
@@ -60,10 +67,7 @@ pub(crate) use config::ResolvedConfig;
 /// The delivery engine's retry policy, which the Braintrust exporters use.
 #[doc(no_inline)]
 pub use config::RetryPolicy;
-pub use config::{
-    ApiKey, BRAINTRUST_API_KEY, BRAINTRUST_API_URL, BRAINTRUST_PARENT, BraintrustBuildError,
-    BraintrustConfig, Parent, ParseParentError,
-};
+pub use config::{BraintrustBuildError, BraintrustConfig, Parent};
 pub use exporter::BraintrustExporter;
 // The row model and its mapping are the exporters' machinery, not API
 // ([`preview_row`] shows a row); the benchmarks time the mapping alone.
@@ -78,8 +82,4 @@ pub fn preview_row(span: &opentelemetry_sdk::trace::SpanData) -> serde_json::Val
     serde_json::to_value(mapping::span_to_row(span)).unwrap_or_default()
 }
 
-pub use options::{
-    BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS, BRAINTRUST_FILTER_AI_SPANS,
-    BRAINTRUST_OTEL_FILTER_AI_SPANS, SpanFilterFn,
-};
 pub use otlp::BraintrustOtlpExporter;

@@ -4,9 +4,9 @@
 //!
 //! | setting | code | environment variable | default |
 //! |---|---|---|---|
-//! | keep only AI spans | [`with_filter_ai_spans`](BraintrustConfig::with_filter_ai_spans) | [`BRAINTRUST_FILTER_AI_SPANS`] (or [`BRAINTRUST_OTEL_FILTER_AI_SPANS`]) | off |
+//! | keep only AI spans | [`with_filter_ai_spans`](BraintrustConfig::with_filter_ai_spans) | `BRAINTRUST_FILTER_AI_SPANS` (or `BRAINTRUST_OTEL_FILTER_AI_SPANS`) | off |
 //! | custom span filter | [`with_span_filter`](BraintrustConfig::with_span_filter) | none | none |
-//! | upload inline media as attachments | [`with_auto_convert_attachments`](BraintrustConfig::with_auto_convert_attachments) | [`BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS`] | on |
+//! | upload inline media as attachments | [`with_auto_convert_attachments`](BraintrustConfig::with_auto_convert_attachments) | `BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS` | on |
 //!
 //! Boolean variables take `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`
 //! (any case); anything else is a build error naming the variable.
@@ -25,18 +25,17 @@ use crate::exporters::delivery::{
 
 /// `true`: only AI spans (and each trace's local root) reach Braintrust.
 /// Same variable as Braintrust's SDKs.
-pub const BRAINTRUST_FILTER_AI_SPANS: &str = "BRAINTRUST_FILTER_AI_SPANS";
+pub(crate) const BRAINTRUST_FILTER_AI_SPANS: &str = "BRAINTRUST_FILTER_AI_SPANS";
 /// The name Braintrust's OpenTelemetry integrations also read; used when
-/// [`BRAINTRUST_FILTER_AI_SPANS`] is unset.
-pub const BRAINTRUST_OTEL_FILTER_AI_SPANS: &str = "BRAINTRUST_OTEL_FILTER_AI_SPANS";
+/// `BRAINTRUST_FILTER_AI_SPANS` is unset.
+pub(crate) const BRAINTRUST_OTEL_FILTER_AI_SPANS: &str = "BRAINTRUST_OTEL_FILTER_AI_SPANS";
 /// `false`: inline base64 media stays in the rows instead of being uploaded
 /// as attachments. Same variable as Braintrust's SDKs.
-pub const BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS: &str = "BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS";
+pub(crate) const BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS: &str =
+    "BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS";
 
-/// A custom span filter: `Some(true)` keeps the span, `Some(false)` drops it,
-/// `None` leaves the decision to the AI-span filter (or keeps the span when
-/// that is off). A trace's local root is kept whatever it says.
-pub type SpanFilterFn = dyn Fn(&SpanData) -> Option<bool> + Send + Sync;
+/// A custom span filter, as [`BraintrustConfig::with_span_filter`] takes it.
+pub(crate) type SpanFilterFn = dyn Fn(&SpanData) -> Option<bool> + Send + Sync;
 
 /// The code-set row options of a [`BraintrustConfig`].
 #[derive(Clone, Default)]
@@ -162,7 +161,7 @@ pub(crate) fn processor<S: Sink>(
 }
 
 impl BraintrustConfig {
-    /// Keep only AI spans (beats [`BRAINTRUST_FILTER_AI_SPANS`]): a span goes
+    /// Keep only AI spans (beats `BRAINTRUST_FILTER_AI_SPANS`): a span goes
     /// to Braintrust when one of its attribute keys, at span end, starts with
     /// `gen_ai.`, `braintrust.`, `llm.`, `ai.` or `traceloop.` (the
     /// `braintrust.parent`, `braintrust.org` and `braintrust.app_url` system
@@ -174,9 +173,11 @@ impl BraintrustConfig {
         self
     }
 
-    /// A filter of your own, asked before the AI-span filter (see
-    /// [`SpanFilterFn`]). It runs on the exporting thread for every span:
-    /// keep it cheap.
+    /// A filter of your own, asked before the AI-span filter: `Some(true)`
+    /// keeps the span, `Some(false)` drops it, `None` leaves the decision to
+    /// the AI-span filter (or keeps the span when that is off). A trace's
+    /// local root is kept whatever it says. It runs on the exporting thread
+    /// for every span: keep it cheap.
     pub fn with_span_filter(
         mut self,
         filter: impl Fn(&SpanData) -> Option<bool> + Send + Sync + 'static,
@@ -188,7 +189,7 @@ impl BraintrustConfig {
     /// Upload inline base64 media (data URLs in `image_url.url`,
     /// `input_audio.data`, `file.file_data`) as Braintrust attachments and
     /// put references in the rows (default `true`; beats
-    /// [`BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS`]). See
+    /// `BRAINTRUST_AUTO_CONVERT_AI_ATTACHMENTS`). See
     /// `attachments`.
     pub fn with_auto_convert_attachments(mut self, on: bool) -> Self {
         self.rows_mut().attachments = Some(on);

@@ -66,7 +66,7 @@
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
-//! | [`AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB`] | memory budget per exporter path, MiB | 64 |
+//! | `AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB` | memory budget per exporter path, MiB | 64 |
 //! | `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | spans per batch | 512 |
 //! | `OTEL_BSP_SCHEDULE_DELAY` | ms before a partial batch is sent (at least 10) | 1000 |
 //! | `OTEL_BSP_EXPORT_TIMEOUT` | ms one attempt may take | 30 000 |
@@ -103,7 +103,7 @@ pub(crate) use sink::{Encoded, Outcome, Sink, span_bytes};
 pub use stats::{DeliverySnapshot, DeliveryStats};
 
 /// The memory budget of each exporter path's queue, in MiB (whole number).
-pub const AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB: &str =
+pub(crate) const AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB: &str =
     "AZURE_AI_INFERENCE_OTEL_DELIVERY_BUDGET_MIB";
 
 /// The default memory budget: 64 MiB per exporter path.

@@ -122,7 +122,7 @@ pub(super) fn parse_protocol(
 /// and the path appended to a base endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum OtlpSignal {
+pub(crate) enum OtlpSignal {
     /// Spans.
     Traces,
     /// Metrics.

@@ -9,7 +9,7 @@ use crate::testing::answers::Script;
 use crate::testing::cassette::{self, CassetteError};
 use crate::testing::demo::Demo;
 use crate::testing::record::{RecordOptions, Recorder};
-use crate::testing::replay::{ReplayMismatch, ReplayOptions, Replayer};
+use crate::testing::replay::{ReplayOptions, Replayer};
 
 /// Recording and replaying cassettes (see `testing::cassette` for the file).
 impl MockInferenceServer {
@@ -105,13 +105,17 @@ impl MockInferenceServer {
     }
 
     /// The requests a replaying server found no recorded answer for, oldest
-    /// first (always empty for other servers).
-    pub fn replay_mismatches(&self) -> Vec<ReplayMismatch> {
+    /// first (always empty for other servers), each as one line naming the
+    /// request, the closest recorded one and how they differ: `no recorded
+    /// answer for POST /chat/completions; the closest recorded request is
+    /// #1 POST /chat/completions: body differs at /messages/0/content:
+    /// recorded "Hello", got "Hi"`.
+    pub fn replay_mismatches(&self) -> Vec<String> {
         self.shared
             .mode
             .replayer
             .as_ref()
-            .map(|r| r.mismatches())
+            .map(|r| r.mismatches().iter().map(ToString::to_string).collect())
             .unwrap_or_default()
     }
 

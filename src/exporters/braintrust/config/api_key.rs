@@ -8,11 +8,11 @@ use crate::net::Secret;
 /// A Braintrust API key. Its `Debug` output is a placeholder, and it is never
 /// put in an error message or a log line.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(Secret);
+pub(crate) struct ApiKey(Secret);
 
 impl ApiKey {
     /// Wraps a key.
-    pub fn new(key: impl Into<String>) -> Self {
+    pub(crate) fn new(key: impl Into<String>) -> Self {
         ApiKey(Secret::new(key))
     }
 

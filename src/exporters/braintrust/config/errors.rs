@@ -1,6 +1,6 @@
 //! Why a Braintrust exporter could not be built.
 
-use super::{BRAINTRUST_API_KEY, ParseParentError};
+use super::BRAINTRUST_API_KEY;
 
 /// Why a Braintrust exporter could not be built. Export-time failures are
 /// reported differently: as `OTelSdkError` from the exporter, in
@@ -29,13 +29,17 @@ pub enum BraintrustBuildError {
         /// What is wrong with it.
         reason: String,
     },
-    /// The parent is not in Braintrust's format.
-    #[error("{source} (from {origin})")]
+    /// The parent is not `project_id:<uuid>`, `project_name:<name>` or
+    /// `experiment_id:<uuid>` (also what parsing a [`Parent`](super::Parent)
+    /// from text fails with).
+    #[error("invalid Braintrust parent `{value}`: {reason} (from {origin})")]
     InvalidParent {
-        /// `code`, `default` or the environment variable it came from.
+        /// `code`, `text` (parsed), `default` or the environment variable it came from.
         origin: &'static str,
-        /// The parse error.
-        source: ParseParentError,
+        /// The parent as given.
+        value: String,
+        /// What is wrong with it and what is expected.
+        reason: String,
     },
     /// An environment variable is not valid UTF-8.
     #[error("the environment variable {name} is not valid UTF-8")]

@@ -11,23 +11,23 @@ mod parent;
 
 use crate::exporters::delivery::DeliveryConfig;
 pub use crate::exporters::delivery::RetryPolicy;
-pub use api_key::ApiKey;
+pub(crate) use api_key::ApiKey;
 pub use errors::BraintrustBuildError;
-pub use parent::{Parent, ParseParentError};
+pub use parent::Parent;
 
 use env::{read_env, validate_url};
 
 /// The Braintrust API key (required). Same variable as Braintrust's SDKs.
-pub const BRAINTRUST_API_KEY: &str = "BRAINTRUST_API_KEY";
+pub(crate) const BRAINTRUST_API_KEY: &str = "BRAINTRUST_API_KEY";
 /// The Braintrust API base URL. Same variable as Braintrust's SDKs.
-pub const BRAINTRUST_API_URL: &str = "BRAINTRUST_API_URL";
+pub(crate) const BRAINTRUST_API_URL: &str = "BRAINTRUST_API_URL";
 /// Where rows go: `project_id:<uuid>`, `project_name:<name>` or
 /// `experiment_id:<uuid>`. Same variable and format as Braintrust's SDKs.
-pub const BRAINTRUST_PARENT: &str = "BRAINTRUST_PARENT";
+pub(crate) const BRAINTRUST_PARENT: &str = "BRAINTRUST_PARENT";
 
-/// The API URL when neither code nor [`BRAINTRUST_API_URL`] sets one.
+/// The API URL when neither code nor `BRAINTRUST_API_URL` sets one.
 pub(crate) const DEFAULT_API_URL: &str = "https://api.braintrust.dev";
-/// The parent when neither code nor `braintrust.parent` sets one.
+/// The parent when neither code nor `BRAINTRUST_PARENT` sets one.
 pub(crate) const DEFAULT_PARENT: &str = "project_name:default-otel-project";
 
 /// Most rows in one insert request.
@@ -46,9 +46,9 @@ pub(crate) const MAX_BATCH_BYTES: usize = 3 * 1024 * 1024;
 ///
 /// | setting | code | environment variable | default |
 /// |---|---|---|---|
-/// | API key | [`with_api_key`](Self::with_api_key) | [`BRAINTRUST_API_KEY`] | none: required |
-/// | API URL | [`with_api_url`](Self::with_api_url) | [`BRAINTRUST_API_URL`] | `DEFAULT_API_URL` |
-/// | parent | [`with_parent`](Self::with_parent) | `braintrust.parent` | `DEFAULT_PARENT` |
+/// | API key | [`with_api_key`](Self::with_api_key) | `BRAINTRUST_API_KEY` | none: required |
+/// | API URL | [`with_api_url`](Self::with_api_url) | `BRAINTRUST_API_URL` | `DEFAULT_API_URL` |
+/// | parent | [`with_parent`](Self::with_parent) | `BRAINTRUST_PARENT` | `DEFAULT_PARENT` |
 ///
 /// The retry and timeout settings are code-only; the memory budget and
 /// batch sizes are the [delivery](crate::exporters::delivery) settings of
@@ -94,8 +94,8 @@ impl BraintrustConfig {
         Self::default()
     }
 
-    /// Reads [`BRAINTRUST_API_KEY`] (required), [`BRAINTRUST_API_URL`] and
-    /// `braintrust.parent` now, so a missing key or a malformed value fails
+    /// Reads `BRAINTRUST_API_KEY` (required), `BRAINTRUST_API_URL` and
+    /// `BRAINTRUST_PARENT` now, so a missing key or a malformed value fails
     /// here. `with_*` calls made afterwards still win.
     pub fn from_env() -> Result<Self, BraintrustBuildError> {
         let resolved = Self::default().resolve_with(&read_env)?;
@@ -112,13 +112,14 @@ impl BraintrustConfig {
         &mut self.rows
     }
 
-    /// The API key (beats [`BRAINTRUST_API_KEY`]).
-    pub fn with_api_key(mut self, key: impl Into<ApiKey>) -> Self {
-        self.api_key = Some(key.into());
+    /// The API key (beats `BRAINTRUST_API_KEY`): a string or a
+    /// [`Secret`](crate::net::Secret), never printed.
+    pub fn with_api_key(mut self, key: impl Into<crate::net::Secret>) -> Self {
+        self.api_key = Some(ApiKey::from(key.into()));
         self
     }
 
-    /// The API base URL, e.g. `DEFAULT_API_URL` (beats [`BRAINTRUST_API_URL`]).
+    /// The API base URL, e.g. `DEFAULT_API_URL` (beats `BRAINTRUST_API_URL`).
     pub fn with_api_url(mut self, url: impl Into<String>) -> Self {
         self.api_url = Some(url.into());
         self
@@ -148,7 +149,7 @@ impl BraintrustConfig {
         self.baggage_parents.as_ref()
     }
 
-    /// Where rows go (beats `braintrust.parent`).
+    /// Where rows go (beats `BRAINTRUST_PARENT`).
     pub fn with_parent(mut self, parent: Parent) -> Self {
         self.parent = Some(parent);
         self
@@ -217,12 +218,7 @@ impl BraintrustConfig {
 
         let parent = match &self.parent {
             Some(parent) => {
-                parent
-                    .validate()
-                    .map_err(|source| BraintrustBuildError::InvalidParent {
-                        origin: "code",
-                        source,
-                    })?;
+                parent.validate().map_err(|e| e.with_origin("code"))?;
                 parent.clone()
             }
             None => {
@@ -230,8 +226,7 @@ impl BraintrustConfig {
                     Some(text) => (text, BRAINTRUST_PARENT),
                     None => (DEFAULT_PARENT.to_owned(), "default"),
                 };
-                text.parse()
-                    .map_err(|source| BraintrustBuildError::InvalidParent { origin, source })?
+                Parent::parse(&text).map_err(|e| e.with_origin(origin))?
             }
         };
 

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::BraintrustBuildError;
+
 /// Where rows go, in Braintrust's own format (`Display` writes it back).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Parent {
@@ -52,9 +54,18 @@ impl fmt::Display for Parent {
 }
 
 impl FromStr for Parent {
-    type Err = ParseParentError;
+    type Err = BraintrustBuildError;
 
+    /// A parent from its text form; the error is
+    /// [`BraintrustBuildError::InvalidParent`] with origin `text`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Parent::parse(s).map_err(|e| e.with_origin("text"))
+    }
+}
+
+impl Parent {
+    /// [`FromStr`] without an origin yet.
+    pub(crate) fn parse(s: &str) -> Result<Self, ParseParentError> {
         let s = s.trim();
         let Some((kind, value)) = s.split_once(':') else {
             return Err(ParseParentError::new(
@@ -81,10 +92,9 @@ impl FromStr for Parent {
 }
 
 /// A parent string that is not `project_id:<uuid>`, `project_name:<name>` or
-/// `experiment_id:<uuid>`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid Braintrust parent `{value}`: {reason}")]
-pub struct ParseParentError {
+/// `experiment_id:<uuid>`, before its origin is known.
+#[derive(Debug)]
+pub(crate) struct ParseParentError {
     value: String,
     reason: String,
 }
@@ -94,6 +104,15 @@ impl ParseParentError {
         ParseParentError {
             value: value.into(),
             reason: reason.into(),
+        }
+    }
+
+    /// The build error, naming where the parent came from.
+    pub(crate) fn with_origin(self, origin: &'static str) -> BraintrustBuildError {
+        BraintrustBuildError::InvalidParent {
+            origin,
+            value: self.value,
+            reason: self.reason,
         }
     }
 }
@@ -123,8 +142,10 @@ mod tests {
             assert_eq!(parent.to_string(), text);
         }
         assert_eq!(
-            format!("project_id:{}", UUID.to_uppercase()).parse::<Parent>(),
-            Ok(Parent::ProjectId(UUID.to_owned()))
+            format!("project_id:{}", UUID.to_uppercase())
+                .parse::<Parent>()
+                .ok(),
+            Some(Parent::ProjectId(UUID.to_owned()))
         );
     }
 
