@@ -31,7 +31,6 @@
 mod common;
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
@@ -151,25 +150,22 @@ fn main() {
 
     // One configuration's process of a round: every scenario, one line each.
     if let Some(config) = common::child_config() {
-        let budget = Duration::from_secs_f64(common::env_or("BENCH_SECONDS", 1.0));
         let server = Server::start(&answers);
         let runner = Runner::new(&config, &server);
-        for (name, answer) in SCENARIOS {
-            let warm = if answer == Answer::Stream(10_000) {
-                1
-            } else {
-                20
-            };
-            let f = common::measure(
-                &rt,
-                &server,
-                warm,
-                budget,
-                async || runner.run(answer).await,
-                || runner.flush(),
-            );
-            common::print_figures(name, &f);
-        }
+        common::run_scenarios(
+            &rt,
+            &server,
+            &SCENARIOS,
+            |answer| {
+                if answer == Answer::Stream(10_000) {
+                    1
+                } else {
+                    20
+                }
+            },
+            async |answer| runner.run(answer).await,
+            || runner.flush(),
+        );
         return;
     }
 

@@ -32,7 +32,6 @@
 mod common;
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use azure_ai_inference_otel::client::{Credential, ResponsesClient};
 use azure_ai_inference_otel::models::{ModelResponse, ResponseStreamEvent, ResponsesOptions};
@@ -181,25 +180,22 @@ fn main() {
 
     // One configuration's process of a round: every scenario, one line each.
     if let Some(config) = common::child_config() {
-        let budget = Duration::from_secs_f64(common::env_or("BENCH_SECONDS", 1.0));
         let server = Server::start(&answers);
         let runner = Runner::new(Config::from_name(&config), &server);
-        for (name, answer) in SCENARIOS {
-            let warm = if answer == Answer::ResponseStream(10_000) {
-                1
-            } else {
-                10
-            };
-            let f = common::measure(
-                &rt,
-                &server,
-                warm,
-                budget,
-                async || runner.run(answer).await,
-                || runner.flush(),
-            );
-            common::print_figures(name, &f);
-        }
+        common::run_scenarios(
+            &rt,
+            &server,
+            &SCENARIOS,
+            |answer| {
+                if answer == Answer::ResponseStream(10_000) {
+                    1
+                } else {
+                    10
+                }
+            },
+            async |answer| runner.run(answer).await,
+            || runner.flush(),
+        );
         return;
     }
 

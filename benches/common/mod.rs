@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use azure_ai_inference_otel::exporters::otlp::OtlpConfig;
 use azure_ai_inference_otel::setup::{ExporterKind, TelemetryGuard, TelemetryPipeline};
-use server::Server;
+use server::{Answer, Server};
 
 /// The API key every configuration sends.
 pub const API_KEY: &str = "bench-api-key-0123456789";
@@ -230,6 +230,31 @@ pub fn measure(
 /// of the table mode's children.
 pub fn child_config() -> Option<String> {
     std::env::var("BENCH_CONFIG").ok()
+}
+
+/// One configuration's process of a round (the table mode's child): every
+/// scenario measured for `BENCH_SECONDS`, after `warm(answer)` unmeasured
+/// calls, and printed as one line for [`run_rounds`].
+pub fn run_scenarios(
+    rt: &tokio::runtime::Runtime,
+    server: &Server,
+    scenarios: &[(&str, Answer)],
+    warm: impl Fn(Answer) -> u32,
+    mut run: impl AsyncFnMut(Answer) -> usize,
+    flush: impl Fn(),
+) {
+    let budget = Duration::from_secs_f64(env_or("BENCH_SECONDS", 1.0));
+    for &(name, answer) in scenarios {
+        let f = measure(
+            rt,
+            server,
+            warm(answer),
+            budget,
+            async || run(answer).await,
+            &flush,
+        );
+        print_figures(name, &f);
+    }
 }
 
 /// A child's output: one line per scenario, read by [`run_rounds`].
